@@ -1,0 +1,25 @@
+"""Fixtures shared by the whole suite: hygiene of the environment and one real redis-server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.redis_server import redis_server
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test builds its own settings: nothing leaks in from the machine's environment."""
+    for key in list(os.environ):
+        if key.startswith(("SLACK_", "GITHUB_", "REDIS_", "PROMOTEBOT_", "KUBECONFIG")):
+            monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server on a free port, for the whole session (tests flush what they use)."""
+    with redis_server() as url:
+        yield url
