@@ -1,0 +1,164 @@
+"""The pipeline: which apps promotebot runs, their environments in order, and each env's gates.
+
+Frozen values built once from the pipeline file (slackbot/config.py loads and validates it);
+the engine only reads them. Nothing here talks to Slack, GitHub or the cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class ChangeWindow:
+    """Days and a daily time range, in a time zone, when merges into the env may happen."""
+
+    days: tuple[str, ...]
+    start: time
+    end: time  # exclusive; 00:00 as end means midnight (the end of the day)
+    timezone: str = "UTC"
+
+    def _bounds(self, day: datetime) -> tuple[datetime, datetime]:
+        begin = day.replace(hour=self.start.hour, minute=self.start.minute, second=0, microsecond=0)
+        if self.end == time(0, 0):
+            finish = day.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        else:
+            finish = day.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        return begin, finish
+
+    def contains(self, moment: datetime) -> bool:
+        local = moment.astimezone(ZoneInfo(self.timezone))
+        if WEEKDAYS[local.weekday()] not in self.days:
+            return False
+        begin, finish = self._bounds(local)
+        return begin <= local < finish
+
+    def next_open(self, moment: datetime) -> datetime:
+        """The first instant at or after `moment` inside this window (UTC)."""
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
+        if self.contains(moment):
+            return moment.astimezone(UTC)
+        for offset in range(0, 8):
+            day = (local + timedelta(days=offset)).replace(tzinfo=None)
+            if WEEKDAYS[day.weekday()] not in self.days:
+                continue
+            begin, _ = self._bounds(day)
+            candidate = begin.replace(tzinfo=zone)
+            if candidate >= local:
+                return candidate.astimezone(UTC)
+        raise ValueError("change window has no open day")  # config validation prevents this
+
+    def describe(self) -> str:
+        days = ",".join(self.days)
+        end = "24:00" if self.end == time(0, 0) else self.end.strftime("%H:%M")
+        return f"{days} {self.start.strftime('%H:%M')}-{end} {self.timezone}"
+
+
+@dataclass(frozen=True)
+class Gates:
+    """What must hold before a promotion into an env may merge."""
+
+    required_checks: tuple[str, ...] = ()
+    required_reviews: int = 0
+    stakeholder_approvals: int = 0
+    rollback_plan: bool = False
+    change_windows: tuple[ChangeWindow, ...] = ()
+
+    def window_open(self, moment: datetime) -> bool:
+        return not self.change_windows or any(w.contains(moment) for w in self.change_windows)
+
+    def next_window(self, moment: datetime) -> datetime:
+        if self.window_open(moment):
+            return moment
+        return min(w.next_open(moment) for w in self.change_windows)
+
+
+@dataclass(frozen=True)
+class FluxRef:
+    name: str
+    namespace: str = "flux-system"
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    branch: str
+    namespace: str
+    kustomization: FluxRef
+    git_repository: FluxRef
+    interval: timedelta
+    timeout: timedelta
+    gates: Gates = field(default_factory=Gates)
+
+
+@dataclass(frozen=True)
+class Channels:
+    deploys: str
+    incidents: str
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Slack user groups (ids) whose members may approve prod, and who may roll back in an incident."""
+
+    stakeholders: str
+    oncall: str
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    repository: str  # "owner/name" on GitHub
+    channels: Channels
+    groups: Groups
+    environments: tuple[Environment, ...]
+    deployments: tuple[str, ...] = ()  # Deployments whose rollout decides "deployed"; default: the app name
+
+    def env(self, name: str) -> Environment:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        raise KeyError(name)
+
+    def has_env(self, name: str) -> bool:
+        return any(env.name == name for env in self.environments)
+
+    def index(self, name: str) -> int:
+        return [env.name for env in self.environments].index(name)
+
+    def source_of(self, name: str) -> Environment | None:
+        """The env a promotion into `name` comes from (the one before it), None for the first."""
+        position = self.index(name)
+        return self.environments[position - 1] if position > 0 else None
+
+    def next_of(self, name: str) -> Environment | None:
+        position = self.index(name)
+        return self.environments[position + 1] if position + 1 < len(self.environments) else None
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        return tuple(env.name for env in self.environments)
+
+    @property
+    def deployment_names(self) -> tuple[str, ...]:
+        return self.deployments or (self.name,)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    apps: dict[str, App]
+
+    def app(self, name: str) -> App:
+        return self.apps[name]
+
+    @property
+    def app_names(self) -> tuple[str, ...]:
+        return tuple(self.apps)
