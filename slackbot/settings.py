@@ -1,0 +1,305 @@
+"""Process settings (tokens, URLs, port, log level) read from the environment once, at start-up.
+
+`load_settings(os.environ)` checks every variable and raises one SettingsError naming each
+missing or bad one, like starlette's config: the variable and its bad value, except secrets,
+whose values are never echoed. Nothing else reads os.environ. Secrets stay wrapped in `Secret`
+so a logged Settings shows '**********'; only the adapter that needs one calls `.reveal()`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from slackbot.errors import SettingsError
+
+__all__ = [
+    "LOG_LEVELS",
+    "GitHubApp",
+    "GitHubToken",
+    "Secret",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+]
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MASK = "**********"
+
+
+class Secret:
+    """A value that must not be logged: str() and repr() are a mask; `.reveal()` gives it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return MASK
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
+
+
+@dataclass(frozen=True)
+class GitHubToken:
+    """GitHub auth with a personal access or fine-grained token."""
+
+    token: Secret
+
+
+@dataclass(frozen=True)
+class GitHubApp:
+    """GitHub auth as an App installation (PEM private key, read from the variable or a file)."""
+
+    app_id: int
+    private_key: Secret
+    installation_id: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: Secret
+    slack_signing_secret: Secret
+    github_auth: GitHubToken | GitHubApp
+    slack_app_token: Secret | None = None  # set: Socket Mode; unset: HTTP mode
+    slack_api_url: str = "https://slack.com/api/"
+    github_api_url: str = "https://api.github.com"
+    github_webhook_secret: Secret | None = None  # unset: gates are polled, webhooks refused
+    kube_api_url: str | None = None  # unset: in-cluster config, else KUBECONFIG
+    redis_url: Secret | None = None  # unset: embedded in-process Redis; a Secret (may hold a password)
+    pipeline_path: Path | None = None  # unset: the built-in default pipeline
+    host: str = "0.0.0.0"
+    port: int = 3000
+    log_level: str = "INFO"
+    poll_seconds: float = 30.0  # how often gates are re-read when no webhook says so
+
+    @property
+    def slack_mode(self) -> Literal["socket", "http"]:
+        return "socket" if self.slack_app_token is not None else "http"
+
+
+class _Reader:
+    """Reads variables and collects problems instead of stopping at the first."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+        self.problems: list[str] = []
+
+    def raw(self, name: str) -> str | None:
+        """The value, None when unset or blank (Kubernetes often sets unused vars to "")."""
+        value = self.environ.get(name)
+        return value.strip() if value is not None and value.strip() else None
+
+    def bad(self, name: str, expected: str, value: str | None, secret: bool = False) -> None:
+        got = "" if value is None else (" (value not shown)" if secret else f", got {value!r}")
+        self.problems.append(f"{name}: expected {expected}{got}")
+
+    def missing(self, name: str, what: str) -> None:
+        self.problems.append(f"{name}: missing; {what}")
+
+    def secret(self, name: str, *, required: str | None = None, prefix: str = "") -> Secret | None:
+        value = self.raw(name)
+        if value is None:
+            if required is not None:
+                self.missing(name, required)
+            return None
+        if prefix and not value.startswith(prefix):
+            self.bad(name, f"a token starting with {prefix}", value, secret=True)
+            return None
+        return Secret(value)
+
+    def url(self, name: str, default: str | None, schemes: tuple[str, ...]) -> str | None:
+        value = self.raw(name)
+        if value is None:
+            return default
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not parts.netloc:
+            self.bad(name, "an http(s) URL like https://host/path", value)
+            return None
+        return value
+
+    def positive_int(self, name: str) -> int | None:
+        value = self.raw(name)
+        if value is None:
+            return None
+        if not value.isdigit() or int(value) < 1:
+            self.bad(name, "a positive whole number", value)
+            return None
+        return int(value)
+
+
+def _github(read: _Reader) -> GitHubToken | GitHubApp | None:
+    token = read.raw("GITHUB_TOKEN")
+    app_vars = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_FILE",
+                "GITHUB_APP_INSTALLATION_ID")
+    set_app_vars = [name for name in app_vars if read.raw(name) is not None]
+    if token is not None and set_app_vars:
+        read.problems.append(
+            "GITHUB_TOKEN: set either GITHUB_TOKEN or the GITHUB_APP_* variables, not both "
+            f"(also set: {', '.join(set_app_vars)})"
+        )
+        return None
+    if token is not None:
+        return GitHubToken(Secret(token))
+    if not set_app_vars:
+        read.missing(
+            "GITHUB_TOKEN",
+            "set GITHUB_TOKEN, or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY (or "
+            "GITHUB_APP_PRIVATE_KEY_FILE) and GITHUB_APP_INSTALLATION_ID",
+        )
+        return None
+    app_id = read.positive_int("GITHUB_APP_ID")
+    installation_id = read.positive_int("GITHUB_APP_INSTALLATION_ID")
+    for name, value in (("GITHUB_APP_ID", app_id), ("GITHUB_APP_INSTALLATION_ID", installation_id)):
+        if read.raw(name) is None:
+            read.missing(name, "a GitHub App needs its app id and installation id")
+    key = _private_key(read)
+    if app_id is None or installation_id is None or key is None:
+        return None
+    return GitHubApp(app_id=app_id, private_key=key, installation_id=installation_id)
+
+
+def _private_key(read: _Reader) -> Secret | None:
+    inline, path = read.raw("GITHUB_APP_PRIVATE_KEY"), read.raw("GITHUB_APP_PRIVATE_KEY_FILE")
+    if inline is not None and path is not None:
+        read.problems.append("GITHUB_APP_PRIVATE_KEY: set it or GITHUB_APP_PRIVATE_KEY_FILE, not both")
+        return None
+    if inline is None and path is None:
+        read.missing("GITHUB_APP_PRIVATE_KEY", "set it (PEM text) or GITHUB_APP_PRIVATE_KEY_FILE")
+        return None
+    name = "GITHUB_APP_PRIVATE_KEY"
+    if path is not None:
+        name = "GITHUB_APP_PRIVATE_KEY_FILE"
+        try:
+            inline = Path(path).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+            read.bad(name, "a readable PEM file", path)
+            read.problems[-1] += f" ({reason})"
+            return None
+    assert inline is not None
+    # A key pasted into a one-line variable often arrives with literal "\n": accept it.
+    pem = inline.replace("\\n", "\n").strip()
+    if not (pem.startswith("-----BEGIN") and "PRIVATE KEY-----" in pem):
+        read.bad(name, "a PEM private key (-----BEGIN ... PRIVATE KEY-----)",
+                 path or inline, secret=path is None)
+        return None
+    return Secret(pem + "\n")
+
+
+def _pipeline_path(read: _Reader) -> Path | None:
+    value = read.raw("PROMOTEBOT_PIPELINE")
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        read.bad("PROMOTEBOT_PIPELINE", "the path of a pipeline file", value)
+        read.problems[-1] += " (no such file)"
+        return None
+    return path
+
+
+def _port(read: _Reader) -> int:
+    value = read.raw("PROMOTEBOT_PORT")
+    if value is None:
+        return 3000
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        read.bad("PROMOTEBOT_PORT", "a port number 1-65535 (0: any free port)", value)
+        return 3000
+    return int(value)
+
+
+def _log_level(read: _Reader) -> str:
+    value = read.raw("PROMOTEBOT_LOG_LEVEL")
+    if value is None:
+        return "INFO"
+    if value.upper() not in LOG_LEVELS:
+        read.bad("PROMOTEBOT_LOG_LEVEL", "one of " + ", ".join(LOG_LEVELS), value)
+        return "INFO"
+    return value.upper()
+
+
+def _poll_seconds(read: _Reader) -> float:
+    value = read.raw("PROMOTEBOT_POLL_SECONDS")
+    if value is None:
+        return 30.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        read.bad("PROMOTEBOT_POLL_SECONDS", "a positive number of seconds like 30", value)
+        return 30.0
+    return seconds
+
+
+def _redis_url(read: _Reader) -> Secret | None:
+    value = read.raw("REDIS_URL")
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.netloc or parts.path):
+        # The URL may carry a password: name the scheme we saw, never the value.
+        read.bad("REDIS_URL", "a URL like redis://host:6379/0 (or rediss://, unix://)",
+                 value, secret=True)
+        return None
+    return Secret(value)
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Settings from `environ` (pass os.environ); SettingsError naming every bad variable."""
+    read = _Reader(environ)
+    bot_token = read.secret(
+        "SLACK_BOT_TOKEN", required="the bot token (xoxb-...) of the Slack app", prefix="xoxb-"
+    )
+    signing_secret = read.secret(
+        "SLACK_SIGNING_SECRET", required="the signing secret from the Slack app's Basic Information"
+    )
+    app_token = read.secret("SLACK_APP_TOKEN", prefix="xapp-")
+    slack_api_url = read.url("SLACK_API_URL", "https://slack.com/api/", ("https", "http"))
+    github_auth = _github(read)
+    github_api_url = read.url("GITHUB_API_URL", "https://api.github.com", ("https", "http"))
+    webhook_secret = read.secret("GITHUB_WEBHOOK_SECRET")
+    kube_api_url = read.url("KUBE_API_URL", None, ("https", "http"))
+    redis_url = _redis_url(read)
+    pipeline_path = _pipeline_path(read)
+    host = read.raw("PROMOTEBOT_HOST") or "0.0.0.0"
+    port = _port(read)
+    log_level = _log_level(read)
+    poll_seconds = _poll_seconds(read)
+    if read.problems:
+        raise SettingsError(read.problems)
+    assert bot_token and signing_secret and github_auth and slack_api_url and github_api_url
+    return Settings(
+        slack_bot_token=bot_token,
+        slack_signing_secret=signing_secret,
+        github_auth=github_auth,
+        slack_app_token=app_token,
+        slack_api_url=slack_api_url if slack_api_url.endswith("/") else slack_api_url + "/",
+        github_api_url=github_api_url.rstrip("/"),
+        github_webhook_secret=webhook_secret,
+        kube_api_url=kube_api_url,
+        redis_url=redis_url,
+        pipeline_path=pipeline_path,
+        host=host,
+        port=port,
+        log_level=log_level,
+        poll_seconds=poll_seconds,
+    )
