@@ -393,7 +393,7 @@ def _structure(data: Any, report: _Report) -> None:
             for key in error.validator_value:
                 if key not in error.instance:
                     report.add(path + (key,), "required key is missing")
-        elif kind == "propertyNames":
+        elif "propertyNames" in error.relative_schema_path:
             report.add(path + (error.instance,), f"expected {_expected(error)} as the name, "
                        f"got {_describe(error.instance)}")
         elif kind in ("minItems", "minProperties"):
