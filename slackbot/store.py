@@ -1,0 +1,250 @@
+"""Promotion state in Redis: records, compare-and-set transitions, locks with fencing tokens,
+idempotency keys, the audit stream, history, freezes and holds.
+
+Redis is the single source of truth (DESIGN.md, section 3): nothing here caches in process
+memory. With no REDIS_URL, `open_redis(None)` gives an embedded in-process Redis (fakeredis)
+for the sandbox. This module decides nothing: the engine owns every rule.
+
+Keys, under a prefix (default "promotebot:"):
+    promotion:<id>          hash {version, data(JSON)}       the record
+    seq                     counter                           promotion ids
+    live:<app>:<env>        string <id>                       the live record of an env
+    live                    set of ids                        every live record (resume after restart)
+    history:<app>:<env>     zset id by requested time         newest first on read
+    lock:<app>:<env>        string "<owner>:<token>" (PX)     the env lock
+    fence:<app>:<env>       counter                           fencing tokens, ever increasing
+    once:<key>              string (EX)                       idempotency keys
+    audit                   stream                            every event
+    audit:<id>              stream                            the events of one record
+    block:<kind>:<app>:<env> hash                             a freeze or a hold
+    notice:<id>             string                            the notifier's handle (its message)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from slackbot.errors import ConcurrentUpdate, StaleFence
+from slackbot.models import Block, Event, Promotion, State
+from slackbot.states import check_transition
+
+_ACQUIRE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local token = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token, 'PX', ARGV[2])
+return token
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_EXTEND = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+def open_redis(url: str | None) -> redis.Redis:
+    """A client for REDIS_URL, or an embedded in-process Redis when there is none."""
+    if url:
+        return redis.Redis.from_url(url, decode_responses=True)
+    import fakeredis
+
+    return fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
+
+
+@dataclass(frozen=True)
+class Fence:
+    """Proof of holding an env's lock. A newer token makes every older one stale."""
+
+    app: str
+    env: str
+    owner: str
+    token: int
+
+    @property
+    def value(self) -> str:
+        return f"{self.owner}:{self.token}"
+
+
+class RedisStore:
+    def __init__(self, client: redis.Redis, prefix: str = "promotebot:"):
+        self._r = client
+        self._p = prefix
+        self._acquire = client.register_script(_ACQUIRE)
+        self._release = client.register_script(_RELEASE)
+        self._extend = client.register_script(_EXTEND)
+
+    def _k(self, *parts: object) -> str:
+        return self._p + ":".join(str(p) for p in parts)
+
+    def ping(self) -> bool:
+        return bool(self._r.ping())
+
+    # -- records ---------------------------------------------------------------------------
+
+    def next_id(self) -> int:
+        return int(self._r.incr(self._k("seq")))
+
+    def get(self, promotion_id: int) -> Promotion | None:
+        data = self._r.hget(self._k("promotion", promotion_id), "data")
+        return Promotion.from_dict(json.loads(data)) if data else None
+
+    def live(self, app: str, env: str) -> Promotion | None:
+        pid = self._r.get(self._k("live", app, env))
+        return self.get(int(pid)) if pid else None
+
+    def live_all(self) -> list[Promotion]:
+        ids = sorted(int(i) for i in self._r.smembers(self._k("live")))
+        return [p for p in (self.get(i) for i in ids) if p is not None and p.live]
+
+    def history(self, app: str, env: str, limit: int = 20) -> list[Promotion]:
+        ids = self._r.zrevrange(self._k("history", app, env), 0, limit - 1)
+        return [p for p in (self.get(int(i)) for i in ids) if p is not None]
+
+    def create(self, promotion: Promotion, event: Event) -> Promotion:
+        """Store a new live record; ConcurrentUpdate if its env already has a live one."""
+        record = promotion.replace(version=1)
+        live_key = self._k("live", record.app, record.env)
+        with self._r.pipeline() as pipe:
+            try:
+                pipe.watch(live_key)
+                if pipe.exists(live_key):
+                    raise ConcurrentUpdate(f"{record.app}/{record.env} already has a live record")
+                pipe.multi()
+                self._write(pipe, record)
+                pipe.set(live_key, record.id)
+                pipe.sadd(self._k("live"), record.id)
+                pipe.zadd(
+                    self._k("history", record.app, record.env),
+                    {str(record.id): record.requested_at.timestamp()},
+                )
+                self._audit(pipe, event)
+                pipe.execute()
+            except redis.WatchError as exc:
+                raise ConcurrentUpdate(f"{record.app}/{record.env} was claimed meanwhile") from exc
+        return record
+
+    def transition(
+        self,
+        current: Promotion,
+        event: Event,
+        state: State | None = None,
+        fence: Fence | None = None,
+        **changes: Any,
+    ) -> Promotion:
+        """Compare-and-set: apply `changes` (and the state change) only if the stored record is
+        still at `current.version` (and, with a fence, the lock is still that fence's).
+        Exactly one of several racing writers wins; the others get ConcurrentUpdate."""
+        target = state or current.state
+        if state is not None and state != current.state:
+            check_transition(current.kind, current.state, state)
+        updated = current.replace(state=target, version=current.version + 1, **changes)
+        key = self._k("promotion", current.id)
+        lock_key = self._k("lock", current.app, current.env)
+        with self._r.pipeline() as pipe:
+            try:
+                pipe.watch(key, *( [lock_key] if fence else []))
+                stored = pipe.hget(key, "version")
+                if stored is None or int(stored) != current.version:
+                    raise ConcurrentUpdate(
+                        f"promotion {current.id} moved on (version {stored}, "
+                        f"expected {current.version})"
+                    )
+                if fence is not None and pipe.get(lock_key) != fence.value:
+                    raise StaleFence(f"lock on {current.app}/{current.env} is no longer {fence.value}")
+                pipe.multi()
+                self._write(pipe, updated)
+                if not target.live:
+                    pipe.srem(self._k("live"), current.id)
+                self._audit(pipe, event)
+                pipe.execute()
+            except redis.WatchError as exc:
+                raise ConcurrentUpdate(f"promotion {current.id} changed meanwhile") from exc
+        if not target.live:
+            # Free the env's slot only if it still points at this record.
+            self._release(keys=[self._k("live", current.app, current.env)], args=[str(current.id)])
+        return updated
+
+    def _write(self, pipe: Any, record: Promotion) -> None:
+        pipe.hset(
+            self._k("promotion", record.id),
+            mapping={"version": record.version, "data": json.dumps(record.to_dict())},
+        )
+
+    def notice(self, promotion_id: int) -> str | None:
+        value = self._r.get(self._k("notice", promotion_id))
+        return str(value) if value is not None else None
+
+    def set_notice(self, promotion_id: int, ref: str) -> None:
+        self._r.set(self._k("notice", promotion_id), ref)
+
+    # -- locks -----------------------------------------------------------------------------
+
+    def acquire(self, app: str, env: str, owner: str, ttl_ms: int) -> Fence | None:
+        token = self._acquire(
+            keys=[self._k("lock", app, env), self._k("fence", app, env)], args=[owner, ttl_ms]
+        )
+        return Fence(app, env, owner, int(token)) if token else None
+
+    def release(self, fence: Fence) -> bool:
+        return bool(self._release(keys=[self._k("lock", fence.app, fence.env)], args=[fence.value]))
+
+    def extend(self, fence: Fence, ttl_ms: int) -> bool:
+        return bool(
+            self._extend(keys=[self._k("lock", fence.app, fence.env)], args=[fence.value, ttl_ms])
+        )
+
+    def check_fence(self, fence: Fence) -> None:
+        if self._r.get(self._k("lock", fence.app, fence.env)) != fence.value:
+            raise StaleFence(f"lock on {fence.app}/{fence.env} is no longer {fence.value}")
+
+    # -- idempotency -----------------------------------------------------------------------
+
+    def claim_once(self, key: str, ttl_seconds: int = 3600) -> bool:
+        """True the first time `key` is claimed within its ttl, False on every repeat."""
+        return bool(self._r.set(self._k("once", key), "1", nx=True, ex=ttl_seconds))
+
+    # -- audit -----------------------------------------------------------------------------
+
+    def append_event(self, event: Event) -> None:
+        with self._r.pipeline() as pipe:
+            self._audit(pipe, event)
+            pipe.execute()
+
+    def _audit(self, pipe: Any, event: Event) -> None:
+        fields = event.to_fields()
+        pipe.xadd(self._k("audit"), fields)
+        if event.promotion_id is not None:
+            pipe.xadd(self._k("audit", event.promotion_id), fields)
+
+    def events(self, promotion_id: int | None = None, count: int = 1000) -> list[Event]:
+        key = self._k("audit") if promotion_id is None else self._k("audit", promotion_id)
+        return [Event.from_fields(f) for _, f in self._r.xrange(key, count=count)]
+
+    # -- freezes and holds -----------------------------------------------------------------
+
+    def set_block(self, block: Block, event: Event) -> None:
+        with self._r.pipeline() as pipe:
+            pipe.hset(self._k("block", block.kind, block.app, block.env), mapping=block.to_dict())
+            self._audit(pipe, event)
+            pipe.execute()
+
+    def clear_block(self, kind: str, app: str, env: str, event: Event) -> bool:
+        with self._r.pipeline() as pipe:
+            pipe.delete(self._k("block", kind, app, env))
+            self._audit(pipe, event)
+            removed, *_ = pipe.execute()
+        return bool(removed)
+
+    def blocks(self, app: str, env: str) -> list[Block]:
+        found = []
+        for kind in ("freeze", "hold"):
+            data = self._r.hgetall(self._k("block", kind, app, env))
+            if data:
+                found.append(Block.from_dict(data))
+        return found

@@ -1,0 +1,176 @@
+"""Fakes of our own for the engine's ports (STYLE.md: plain functions or tiny classes).
+
+They hold just enough state to answer the engine as GitHub and Flux would; the emulator tests
+prove the real adapters against the real clients.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from slackbot.errors import HeadMoved, MergeConflict
+from slackbot.models import Event, Promotion
+from slackbot.pipeline import FluxRef
+from slackbot.ports import (
+    CommitInfo,
+    Comparison,
+    KustomizationStatus,
+    PullRequest,
+    Review,
+    Rollout,
+)
+
+_shas = (f"{n:040x}" for n in itertools.count(0xABC0001))
+
+
+def new_sha() -> str:
+    return next(_shas)
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None):
+        # A Wednesday at noon UTC: inside the default prod change window.
+        self.moment = start or datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+@dataclass
+class FakeForge:
+    heads: dict[str, str] = field(default_factory=dict)
+    ahead: dict[tuple[str, str], int] = field(default_factory=dict)
+    pulls: dict[int, PullRequest] = field(default_factory=dict)
+    checks: dict[str, dict[str, str]] = field(default_factory=dict)
+    review_list: dict[int, list[Review]] = field(default_factory=dict)
+    comments: list[tuple[int, str]] = field(default_factory=list)
+    conflict: bool = False
+    calls: list[str] = field(default_factory=list)
+    _numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def branch_head(self, repo: str, branch: str) -> str:
+        self.calls.append(f"branch_head {branch}")
+        return self.heads[branch]
+
+    def compare(self, repo: str, base: str, head: str) -> Comparison:
+        ahead = self.ahead.get((base, head), 1)
+        commits = tuple(CommitInfo(self.heads[head], "change", "dev") for _ in range(ahead))
+        return Comparison(ahead, 0, commits, ("apps/myapp/base/deployment.yaml",) if ahead else ())
+
+    def find_open_pull(self, repo: str, base: str, head: str) -> PullRequest | None:
+        return next((p for p in self.pulls.values()
+                     if p.base == base and p.head == head and p.state == "open"), None)
+
+    def open_pull(self, repo: str, base: str, head: str, title: str, body: str) -> PullRequest:
+        self.calls.append(f"open_pull {head}->{base}")
+        number = next(self._numbers)
+        pull = PullRequest(number, f"https://github.test/acme/myapp/pull/{number}", base, head,
+                           self.heads[head], "open", False, True, body, "promotebot")
+        self.pulls[number] = pull
+        return pull
+
+    def get_pull(self, repo: str, number: int) -> PullRequest:
+        pull = self.pulls[number]
+        if pull.state == "open" and pull.head_sha != self.heads[pull.head]:
+            pull = replace(pull, head_sha=self.heads[pull.head])
+            self.pulls[number] = pull
+        return pull
+
+    def update_pull_body(self, repo: str, number: int, body: str) -> None:
+        self.pulls[number] = replace(self.pulls[number], body=body)
+
+    def check_states(self, repo: str, sha: str) -> dict[str, str]:
+        return dict(self.checks.get(sha, {}))
+
+    def reviews(self, repo: str, number: int) -> list[Review]:
+        return list(self.review_list.get(number, []))
+
+    def merge_pull(self, repo: str, number: int, sha: str, title: str) -> str:
+        self.calls.append(f"merge {number}")
+        pull = self.get_pull(repo, number)
+        if pull.head_sha != sha:
+            raise HeadMoved("Head branch was modified. Review and try the merge again.")
+        if self.conflict:
+            raise MergeConflict("Pull Request is not mergeable")
+        merge_sha = new_sha()
+        self.pulls[number] = replace(pull, state="closed", merged=True, merge_sha=merge_sha)
+        self.heads[pull.base] = merge_sha
+        return merge_sha
+
+    def comment(self, repo: str, number: int, body: str) -> None:
+        self.comments.append((number, body))
+
+    # -- acting as people and CI ---------------------------------------------------------------
+
+    def push(self, branch: str) -> str:
+        self.heads[branch] = new_sha()
+        return self.heads[branch]
+
+    def review(self, number: int, user: str, state: str = "APPROVED") -> None:
+        sha = self.get_pull("", number).head_sha
+        self.review_list.setdefault(number, []).append(Review(user, state, sha))
+
+    def set_check(self, sha: str, name: str, state: str) -> None:
+        self.checks.setdefault(sha, {})[name] = state
+
+
+@dataclass
+class FakeCluster:
+    """Kustomizations by name; `deploy` makes an env run a revision as Flux would report it."""
+
+    kustomizations: dict[str, KustomizationStatus] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    rollouts: dict[tuple[str, str], Rollout] = field(default_factory=dict)
+    reconciles: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def kustomization(self, ref: FluxRef) -> KustomizationStatus:
+        return self.kustomizations[ref.name]
+
+    def source_revision(self, ref: FluxRef) -> str | None:
+        return self.sources.get(ref.name)
+
+    def request_reconcile(self, kustomization: FluxRef, source: FluxRef, token: str) -> None:
+        self.reconciles.append((kustomization.name, source.name, token))
+
+    def rollout(self, namespace: str, deployment: str) -> Rollout:
+        return self.rollouts.get((namespace, deployment)) or Rollout(
+            deployment, namespace, 1, 1, 1, 1, True, False, "successfully rolled out")
+
+    def set_status(self, name: str, *, ready: str = "True", reason: str = "ReconciliationSucceeded",
+                   message: str = "", applied: str | None = None,
+                   attempted: str | None = None, suspended: bool = False) -> None:
+        self.kustomizations[name] = KustomizationStatus(
+            ref=FluxRef(name), ready=ready, reason=reason,
+            message=message or (f"Applied revision: {applied}" if ready == "True" else ""),
+            last_applied_revision=applied, last_attempted_revision=attempted or applied,
+            suspended=suspended, reconciling=ready != "True", generation=1,
+            observed_generation=1, last_handled_reconcile_at=None,
+        )
+
+    def deploy(self, name: str, branch: str, sha: str) -> None:
+        revision = f"{branch}@sha1:{sha}"
+        self.sources[name] = revision
+        self.set_status(name, applied=revision)
+
+
+@dataclass
+class FakeDirectory:
+    groups: dict[str, set[str]] = field(default_factory=dict)
+
+    def is_member(self, group: str, user: str) -> bool:
+        return user in self.groups.get(group, set())
+
+
+@dataclass
+class RecordingNotifier:
+    seen: list[tuple[str, str]] = field(default_factory=list)  # (state, event kind)
+    refs: dict[int, str] = field(default_factory=dict)
+
+    def promotion_changed(self, promotion: Promotion, event: Event, ref: str | None) -> str | None:
+        self.seen.append((promotion.state.value, event.kind))
+        return ref or f"notice-{promotion.id}"

@@ -1,0 +1,213 @@
+"""The Redis store against a real redis-server, and the same contract against the embedded Redis."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+import redis
+
+from slackbot.errors import ConcurrentUpdate, InvalidTransition, StaleFence
+from slackbot.models import Block, Event, Kind, Promotion, State
+from slackbot.store import RedisStore, open_redis
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["redis-server", "embedded"])
+def any_store(request: pytest.FixtureRequest, redis_url: str, prefix: str) -> RedisStore:
+    client = open_redis(redis_url if request.param == "redis-server" else None)
+    return RedisStore(client, prefix=prefix)
+
+
+def record(store: RedisStore, env: str = "staging") -> Promotion:
+    return Promotion(
+        id=store.next_id(), kind=Kind.PROMOTION, app="myapp", env=env, source_env="dev",
+        source_branch="dev", target_branch=env, requested_by="U1", requested_at=NOW,
+        head_sha="a" * 40,
+    )
+
+
+def event(kind: str, p: Promotion) -> Event:
+    return Event(kind, p.id, p.app, p.env, "U1", NOW, "")
+
+
+def created(store: RedisStore, env: str = "staging") -> Promotion:
+    p = record(store, env)
+    return store.create(p, event("requested", p))
+
+
+def race(n: int, work: Callable[[int], object]) -> tuple[list[object], list[BaseException]]:
+    barrier = threading.Barrier(n)
+    wins: list[object] = []
+    losses: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            result = work(i)
+        except (ConcurrentUpdate, StaleFence) as exc:
+            with lock:
+                losses.append(exc)
+        else:
+            with lock:
+                wins.append(result)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return wins, losses
+
+
+def test_create_stores_a_live_record_with_history_and_audit(any_store: RedisStore) -> None:
+    p = created(any_store)
+    assert any_store.get(p.id) == p
+    assert any_store.live("myapp", "staging") == p
+    assert [r.id for r in any_store.live_all()] == [p.id]
+    assert [r.id for r in any_store.history("myapp", "staging")] == [p.id]
+    assert [e.kind for e in any_store.events()] == ["requested"]
+
+
+def test_transition_moves_state_and_bumps_version(any_store: RedisStore) -> None:
+    p = created(any_store)
+    q = any_store.transition(p, event("pr_opened", p), State.PR_OPEN, pr_number=7)
+    assert (q.state, q.version, q.pr_number) == (State.PR_OPEN, 2, 7)
+    assert any_store.get(p.id) == q
+    assert [e.kind for e in any_store.events(p.id)] == ["requested", "pr_opened"]
+
+
+def test_illegal_transition_raises_and_changes_nothing(any_store: RedisStore) -> None:
+    p = created(any_store)
+    with pytest.raises(InvalidTransition):
+        any_store.transition(p, event("deployed", p), State.DEPLOYED)
+    assert any_store.get(p.id) == p
+    assert len(any_store.events(p.id)) == 1
+
+
+def test_final_state_frees_the_env(any_store: RedisStore) -> None:
+    p = created(any_store)
+    any_store.transition(p, event("cancelled", p), State.CANCELLED)
+    assert any_store.live("myapp", "staging") is None
+    assert any_store.live_all() == []
+    assert any_store.history("myapp", "staging")[0].state is State.CANCELLED
+
+
+def test_stale_version_loses(any_store: RedisStore) -> None:
+    p = created(any_store)
+    any_store.transition(p, event("pr_opened", p), State.PR_OPEN)
+    with pytest.raises(ConcurrentUpdate):
+        any_store.transition(p, event("cancelled", p), State.CANCELLED)
+
+
+def test_twenty_writers_racing_on_one_transition_exactly_one_wins(any_store: RedisStore) -> None:
+    p = created(any_store)
+    wins, losses = race(20, lambda i: any_store.transition(
+        p, Event("pr_opened", p.id, "myapp", "staging", f"U{i}", NOW), State.PR_OPEN,
+        pr_number=i))
+    assert len(wins) == 1 and len(losses) == 19
+    stored = any_store.get(p.id)
+    assert stored is not None and stored.version == 2
+    assert stored.pr_number == wins[0].pr_number  # type: ignore[attr-defined]
+    assert [e.kind for e in any_store.events(p.id)] == ["requested", "pr_opened"]
+
+
+def test_twenty_requests_racing_for_one_env_create_one_record(any_store: RedisStore) -> None:
+    candidates = [record(any_store) for _ in range(20)]
+    wins, losses = race(20, lambda i: any_store.create(candidates[i],
+                                                       event("requested", candidates[i])))
+    assert len(wins) == 1 and len(losses) == 19
+    assert any_store.live("myapp", "staging") == wins[0]
+    assert len(any_store.history("myapp", "staging")) == 1
+
+
+def test_lock_is_exclusive_and_released_by_its_owner_only(any_store: RedisStore) -> None:
+    first = any_store.acquire("myapp", "prod", "replica-a", 10_000)
+    assert first is not None
+    assert any_store.acquire("myapp", "prod", "replica-b", 10_000) is None
+    assert any_store.acquire("myapp", "staging", "replica-b", 10_000) is not None
+    impostor = type(first)("myapp", "prod", "replica-b", first.token)
+    assert any_store.release(impostor) is False
+    assert any_store.release(first) is True
+    assert any_store.acquire("myapp", "prod", "replica-b", 10_000) is not None
+
+
+def test_lock_whose_owner_died_expires(any_store: RedisStore) -> None:
+    dead = any_store.acquire("myapp", "prod", "crashed-replica", 200)
+    assert dead is not None
+    assert any_store.acquire("myapp", "prod", "replica-b", 10_000) is None
+    deadline = time.monotonic() + 5
+    fresh = None
+    while fresh is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        fresh = any_store.acquire("myapp", "prod", "replica-b", 10_000)
+    assert fresh is not None
+    assert fresh.token > dead.token
+
+
+def test_stale_fencing_token_is_refused(any_store: RedisStore) -> None:
+    p = created(any_store, "prod")
+    old = any_store.acquire("myapp", "prod", "slow-replica", 100)
+    assert old is not None
+    time.sleep(0.25)  # the slow replica pauses past its lock's expiry
+    new = any_store.acquire("myapp", "prod", "replica-b", 10_000)
+    assert new is not None and new.token > old.token
+    with pytest.raises(StaleFence):
+        any_store.transition(p, event("pr_opened", p), State.PR_OPEN, fence=old)
+    with pytest.raises(StaleFence):
+        any_store.check_fence(old)
+    assert any_store.get(p.id) == p
+    moved = any_store.transition(p, event("pr_opened", p), State.PR_OPEN, fence=new)
+    assert moved.state is State.PR_OPEN
+
+
+def test_lock_extend_keeps_it_alive(any_store: RedisStore) -> None:
+    fence = any_store.acquire("myapp", "prod", "a", 300)
+    assert fence is not None
+    for _ in range(4):
+        time.sleep(0.1)
+        assert any_store.extend(fence, 300)
+    any_store.check_fence(fence)
+
+
+def test_idempotency_key_is_claimed_once(any_store: RedisStore) -> None:
+    wins, _ = race(10, lambda i: any_store.claim_once("slack:action:123") or None)
+    assert wins.count(True) == 1
+    assert any_store.claim_once("slack:action:456") is True
+
+
+def test_audit_stream_is_append_only_and_ordered(any_store: RedisStore) -> None:
+    for i in range(5):
+        any_store.append_event(Event(f"e{i}", None, "myapp", "prod", "U1", NOW, str(i)))
+    assert [e.kind for e in any_store.events()] == ["e0", "e1", "e2", "e3", "e4"]
+
+
+def test_history_lists_newest_first(any_store: RedisStore) -> None:
+    ids = []
+    for minute in range(3):
+        p = record(any_store).replace(requested_at=NOW.replace(minute=minute))
+        p = any_store.create(p, event("requested", p))
+        any_store.transition(p, event("cancelled", p), State.CANCELLED)
+        ids.append(p.id)
+    assert [r.id for r in any_store.history("myapp", "staging")] == ids[::-1]
+
+
+def test_blocks_are_set_listed_and_cleared(any_store: RedisStore) -> None:
+    block = Block("freeze", "myapp", "prod", "U1", "release week", NOW)
+    any_store.set_block(block, Event("frozen", None, "myapp", "prod", "U1", NOW))
+    assert any_store.blocks("myapp", "prod") == [block]
+    assert any_store.clear_block("freeze", "myapp", "prod",
+                                 Event("unfrozen", None, "myapp", "prod", "U1", NOW))
+    assert any_store.blocks("myapp", "prod") == []
+    assert [e.kind for e in any_store.events()] == ["frozen", "unfrozen"]
+
+
+def test_real_redis_is_a_separate_server_from_the_machines(redis_url: str) -> None:
+    # The suite's own redis-server, never the machine's 6379.
+    assert not redis_url.startswith("redis://127.0.0.1:6379")
+    assert redis.Redis.from_url(redis_url).ping()
