@@ -1,0 +1,30 @@
+"""The Slack emulator: Web API, response_url, and Slack's side of commands and interactions.
+
+Start one with `SlackEmulator(...).start()`, point slack_sdk at `api_url` and set
+`bot_request_url` to the bot's Request URL; see `server.py` for the public methods.
+This package must not import the bot (`handlers/`, `slackbot/`).
+"""
+
+from sandbox.slack.models import (
+    APP_ID,
+    BOT_ID,
+    TEAM_ID,
+    RateLimit,
+    SlackChannel,
+    SlackError,
+    SlackUser,
+    SlackUserGroup,
+)
+from sandbox.slack.server import SlackEmulator
+
+__all__ = [
+    "APP_ID",
+    "BOT_ID",
+    "TEAM_ID",
+    "RateLimit",
+    "SlackChannel",
+    "SlackEmulator",
+    "SlackError",
+    "SlackUser",
+    "SlackUserGroup",
+]

@@ -1,0 +1,129 @@
+"""The requests Slack sends to an app, built as Slack builds them (api-facts 1.1 and 1.3).
+
+Slash commands are form fields; interactions are one form field `payload` holding JSON.
+The workspace is not on Enterprise Grid, so `enterprise_id`/`enterprise_name` are left out of
+slash commands (Slack sends them only on Grid) and interactions carry `"enterprise": null`.
+Pure functions: no state, no HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from sandbox.slack.models import APP_ID, TEAM_DOMAIN, TEAM_ID, VERIFICATION_TOKEN, SlackUser
+
+Json = dict[str, Any]
+
+
+def slash_command_body(
+    user: SlackUser,
+    channel_id: str,
+    channel_name: str,
+    command: str,
+    text: str,
+    response_url: str,
+    trigger_id: str,
+) -> str:
+    fields = {
+        "token": VERIFICATION_TOKEN,
+        "team_id": TEAM_ID,
+        "team_domain": TEAM_DOMAIN,
+        "channel_id": channel_id,
+        "channel_name": channel_name,
+        "user_id": user.id,
+        "user_name": user.name,
+        "command": command,
+        "text": text,
+        "api_app_id": APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
+    return urlencode(fields)
+
+
+def _user(user: SlackUser) -> Json:
+    return {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM_ID}
+
+
+def _team() -> Json:
+    return {"id": TEAM_ID, "domain": TEAM_DOMAIN}
+
+
+def interaction_body(payload: Json) -> str:
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def block_actions_payload(
+    user: SlackUser,
+    trigger_id: str,
+    actions: list[Json],
+    state_values: Json,
+    *,
+    channel: tuple[str, str] | None = None,
+    message: Json | None = None,
+    message_ts: str | None = None,
+    is_ephemeral: bool = False,
+    response_url: str | None = None,
+    view: Json | None = None,
+) -> Json:
+    """A click on a message (channel + message_ts) or in a view (view given)."""
+    payload: Json = {
+        "type": "block_actions",
+        "user": _user(user),
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": trigger_id,
+        "team": _team(),
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+    if view is not None:
+        payload["container"] = {"type": "view", "view_id": view["id"]}
+        payload["view"] = view
+    else:
+        assert channel is not None and message_ts is not None
+        payload["container"] = {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel[0],
+            "is_ephemeral": is_ephemeral,
+        }
+        payload["channel"] = {"id": channel[0], "name": channel[1]}
+        if message is not None and not is_ephemeral:
+            payload["message"] = message
+        payload["response_url"] = response_url
+    payload["state"] = {"values": state_values}
+    payload["actions"] = actions
+    return payload
+
+
+def view_submission_payload(user: SlackUser, trigger_id: str, view: Json) -> Json:
+    return {
+        "type": "view_submission",
+        "team": _team(),
+        "user": _user(user),
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": trigger_id,
+        "view": view,
+        "response_urls": [],
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+
+
+def view_closed_payload(user: SlackUser, view: Json, is_cleared: bool) -> Json:
+    return {
+        "type": "view_closed",
+        "team": _team(),
+        "user": _user(user),
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "view": view,
+        "is_cleared": is_cleared,
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
