@@ -1,0 +1,93 @@
+"""What every route handler works with: the repository state, its URLs and JSON helpers.
+
+`App` ties `RepoState` (records and rules) to `Urls` (the server's own base URL) and turns
+records into GitHub's JSON through `shapes`. It also resolves the names clients send
+(`owner:branch`, refs, pull numbers) and raises GitHub's 404s. No HTTP plumbing here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.github import shapes
+from sandbox.github.errors import ApiError, not_found
+from sandbox.github.gitstore import BareRepository
+from sandbox.github.models import PullRequest
+from sandbox.github.shapes import Urls
+from sandbox.github.state import RepoState
+
+
+class App:
+    def __init__(self, state: RepoState, urls: Urls) -> None:
+        self.state = state
+        self.urls = urls
+
+    @property
+    def repo(self) -> BareRepository:
+        return self.state.repo
+
+    def repo_json(self) -> dict[str, Any]:
+        return shapes.repository(self.urls, self.repo.default_branch(), self.state.created_at)
+
+    def user_json(self, login: str) -> dict[str, Any]:
+        return shapes.user(self.urls, login, self.state.users)
+
+    def commit_json(self, sha: str, with_files: bool = False) -> dict[str, Any]:
+        info = self.repo.commit(sha)
+        files = None
+        if with_files:
+            files = self.repo.diff_files(info.parents[0] if info.parents else None, sha)
+        return shapes.commit(self.urls, info, self.state.users, files)
+
+    def pull_json(self, pr: PullRequest, detail: bool) -> dict[str, Any]:
+        head_sha, base_sha = self.state.head_sha(pr), self.state.base_sha(pr)
+        extra: dict[str, Any] | None = None
+        if detail:
+            merge = self.state.mergeability(pr)
+            commits, files = [], []
+            if head_sha and base_sha:
+                commits = self.repo.commits(f"{base_sha}..{head_sha}")
+                merge_base = self.repo.merge_base(base_sha, head_sha)
+                files = self.repo.diff_files(merge_base, head_sha)
+            extra = {
+                "merged": pr.merged,
+                "mergeable": merge.mergeable,
+                "rebaseable": merge.mergeable,
+                "mergeable_state": merge.state,
+                "commits": len(commits),
+                "additions": sum(f.additions for f in files),
+                "deletions": sum(f.deletions for f in files),
+                "changed_files": len(files),
+            }
+        labels = [self.state.labels[name] for name in pr.labels if name in self.state.labels]
+        return shapes.pull_request(
+            self.urls,
+            pr,
+            users=self.state.users,
+            repo=self.repo_json(),
+            labels=labels,
+            head_sha=head_sha,
+            base_sha=base_sha,
+            detail=extra,
+        )
+
+    # -- lookups -----------------------------------------------------------------------
+
+    def pull(self, number: str) -> PullRequest:
+        pr = self.state.pulls.get(int(number)) if number.isdigit() else None
+        if pr is None:
+            raise not_found()
+        return pr
+
+    def sha_of(self, ref: str, missing: str = "Not Found") -> str:
+        """A ref as clients send it (branch, tag, sha, `owner:branch`) to a commit sha, or 404/422."""
+        sha = self.repo.resolve(self.strip_owner(ref))
+        if sha is None:
+            if missing == "Not Found":
+                raise not_found()
+            raise ApiError(422, missing)
+        return sha
+
+    def strip_owner(self, ref: str) -> str:
+        prefix = f"{self.urls.owner}:"
+        return ref[len(prefix) :] if ref.startswith(prefix) else ref
