@@ -41,6 +41,7 @@ Handler = Callable[[argparse.Namespace, Streams], int]
 
 # --------------------------------------------------------------------------- config
 
+
 def _config_check(args: argparse.Namespace, streams: Streams) -> int:
     path: str = args.file
     try:

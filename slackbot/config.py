@@ -72,6 +72,7 @@ KeyPath = tuple[str | int, ...]
 
 # --------------------------------------------------------------------------- the schema
 
+
 def _string(pattern: str, expected: str, max_length: int | None = None) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string", "pattern": pattern, "x-expected": expected}
     if max_length is not None:
@@ -209,18 +210,23 @@ _PIPELINE = {
 
 def pipeline_schema() -> dict[str, Any]:
     """The JSON schema of the pipeline file (structure only; config.py checks the meaning too)."""
-    return json.loads(json.dumps(_PIPELINE))
+    schema: dict[str, Any] = json.loads(json.dumps(_PIPELINE))
+    return schema
 
 
 # --------------------------------------------------------------------------- reading YAML
+
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader without YAML 1.1's base-60 numbers, so that 17:00 stays the string "17:00"."""
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in ("tag:yaml.org,2002:int",
-                                                                       "tag:yaml.org,2002:float")]
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
@@ -255,9 +261,7 @@ class _Report:
         return self.lines.get(path, 0)
 
     def sorted(self) -> list[str]:
-        order = sorted(
-            range(len(self.found)), key=lambda i: (self.line_of(self.found[i][0]), i)
-        )
+        order = sorted(range(len(self.found)), key=lambda i: (self.line_of(self.found[i][0]), i))
         return [_format(*self.found[i]) for i in order]
 
 
@@ -286,18 +290,18 @@ def _map_lines(node: yaml.Node, path: KeyPath, report: _Report) -> None:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
                 continue
             key = key_node.value
-            report.lines.setdefault(path + (key,), key_node.start_mark.line + 1)
+            report.lines.setdefault((*path, key), key_node.start_mark.line + 1)
             if key in seen:
                 report.add(
-                    path + (key,),
+                    (*path, key),
                     f"duplicate key (again on line {key_node.start_mark.line + 1}); "
                     "YAML would silently keep only the last one",
                 )
             seen.add(key)
-            _map_lines(value_node, path + (key,), report)
+            _map_lines(value_node, (*path, key), report)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _map_lines(item, path + (index,), report)
+            _map_lines(item, (*path, index), report)
 
 
 def _read_yaml(text: str, report: _Report) -> Any:
@@ -326,12 +330,12 @@ def _clean(value: Any, path: KeyPath, report: _Report) -> Any:
         cleaned: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                report.add(path + (str(key),), f"keys must be text, got {_describe(key)}")
+                report.add((*path, str(key)), f"keys must be text, got {_describe(key)}")
             elif item is not None:
-                cleaned[key] = _clean(item, path + (key,), report)
+                cleaned[key] = _clean(item, (*path, key), report)
         return cleaned
     if isinstance(value, list):
-        return [_clean(item, path + (index,), report) for index, item in enumerate(value)]
+        return [_clean(item, (*path, index), report) for index, item in enumerate(value)]
     return value
 
 
@@ -368,7 +372,7 @@ def _expected(error: jsonschema.ValidationError) -> str:
         return str(error.schema["x-expected"])
     types = error.schema.get("type", "a value")
     names = types if isinstance(types, list) else [types]
-    return " or ".join(_TYPE_WORDS.get(name, name) for name in names)
+    return " or ".join(_TYPE_WORDS.get(str(name), str(name)) for name in names)
 
 
 def _suggest(key: str, choices: Iterable[str]) -> str:
@@ -388,14 +392,16 @@ def _structure(data: Any, report: _Report) -> None:
             known = error.schema.get("properties", {})
             for key in error.instance:
                 if key not in known:
-                    report.add(path + (key,), _suggest(key, known))
+                    report.add((*path, key), _suggest(key, known))
         elif kind == "required":
             for key in error.validator_value:
                 if key not in error.instance:
-                    report.add(path + (key,), "required key is missing")
+                    report.add((*path, key), "required key is missing")
         elif "propertyNames" in error.relative_schema_path:
-            report.add(path + (error.instance,), f"expected {_expected(error)} as the name, "
-                       f"got {_describe(error.instance)}")
+            report.add(
+                (*path, error.instance),
+                f"expected {_expected(error)} as the name, got {_describe(error.instance)}",
+            )
         elif kind in ("minItems", "minProperties"):
             report.add(path, f"expected {_expected(error)}, got an empty one")
         elif kind == "uniqueItems":
@@ -408,6 +414,7 @@ def _structure(data: Any, report: _Report) -> None:
 
 
 # --------------------------------------------------------------------------- meaning
+
 
 def parse_duration(text: str) -> timedelta:
     """A Flux duration (`1m`, `1h30m`, `500ms`, `1.5s`) as a timedelta; ValueError if not one."""
@@ -501,56 +508,73 @@ def _meaning(data: Any, report: _Report) -> None:
     if not isinstance(apps, dict):
         return
     for app_name, app in apps.items():
-        if not isinstance(app, dict):
+        if isinstance(app, dict):
+            _check_app(app_name, app, report)
+
+
+def _check_app(app_name: str, app: dict[str, Any], report: _Report) -> None:
+    groups = app.get("groups")
+    has_stakeholders = isinstance(groups, dict) and bool(groups.get("stakeholders"))
+    seen: dict[str, dict[str, int]] = {"name": {}, "branch": {}, "kustomization": {}}
+    for index, env in _items(app.get("environments")):
+        path: KeyPath = ("apps", app_name, "environments", index)
+        name = env.get("name")
+        if not isinstance(name, str):
             continue
-        base: KeyPath = ("apps", app_name)
-        groups = app.get("groups")
-        has_stakeholders = isinstance(groups, dict) and bool(groups.get("stakeholders"))
-        seen: dict[str, dict[str, int]] = {"name": {}, "branch": {}, "kustomization": {}}
-        for index, env in _items(app.get("environments")):
-            path = base + ("environments", index)
-            name = env.get("name")
-            if not isinstance(name, str):
-                continue
-            kustomization = env.get("kustomization")
-            kustomization = kustomization if isinstance(kustomization, dict) else {}
-            effective = {
-                "name": name,
-                "branch": env.get("branch", name),
-                "kustomization": "{}/{}".format(
-                    kustomization.get("namespace", DEFAULT_FLUX_NAMESPACE),
-                    kustomization.get("name", f"{app_name}-{name}"),
-                ),
-            }
-            for key, value in effective.items():
-                if not isinstance(value, str) or (key != "name" and name in seen["name"]
-                                                  and seen["name"][name] != index):
-                    continue  # a duplicate name is one mistake, not three
-                if value in seen[key]:
-                    first = seen[key][value]
-                    report.add(path + (key,), f"{key} {json.dumps(value)} is already used by "
-                               f"environments[{first}]; each environment needs its own")
-                else:
-                    seen[key][value] = index
-            for key in ("interval", "timeout"):
-                value = env.get(key)
-                if isinstance(value, str) and re.fullmatch(DURATION_PATTERN, value):
-                    if parse_duration(value) <= timedelta(0):
-                        report.add(path + (key,), f"expected a positive duration like 5m, "
-                                   f"got {_describe(value)}")
-            gates = env.get("gates")
-            if not isinstance(gates, dict):
-                continue
-            approvals = gates.get("stakeholderApprovals")
-            if isinstance(approvals, int) and not isinstance(approvals, bool) and approvals > 0:
-                if not has_stakeholders:
-                    report.add(
-                        path + ("gates", "stakeholderApprovals"),
-                        f"needs {_key_path(base + ('groups', 'stakeholders'))} "
-                        "(the Slack user group whose members approve), but the app has none",
-                    )
-            for number, window in _items(gates.get("changeWindows")):
-                _check_window(window, path + ("gates", "changeWindows", number), report)
+        kustomization = env.get("kustomization")
+        kustomization = kustomization if isinstance(kustomization, dict) else {}
+        effective = {
+            "name": name,
+            "branch": env.get("branch", name),
+            "kustomization": "{}/{}".format(
+                kustomization.get("namespace", DEFAULT_FLUX_NAMESPACE),
+                kustomization.get("name", f"{app_name}-{name}"),
+            ),
+        }
+        name_taken = seen["name"].get(name, index) != index
+        for key, value in effective.items():
+            if not isinstance(value, str) or (key != "name" and name_taken):
+                continue  # a duplicate name is one mistake, not three
+            if value in seen[key]:
+                report.add(
+                    (*path, key),
+                    f"{key} {json.dumps(value)} is already used by "
+                    f"environments[{seen[key][value]}]; each environment needs its own",
+                )
+            else:
+                seen[key][value] = index
+        for key in ("interval", "timeout"):
+            value = env.get(key)
+            if (
+                isinstance(value, str)
+                and re.fullmatch(DURATION_PATTERN, value)
+                and parse_duration(value) <= timedelta(0)
+            ):
+                report.add(
+                    (*path, key), f"expected a positive duration like 5m, got {_describe(value)}"
+                )
+        gates = env.get("gates")
+        if isinstance(gates, dict):
+            _check_gates(gates, (*path, "gates"), has_stakeholders, report)
+
+
+def _check_gates(
+    gates: dict[str, Any], path: KeyPath, has_stakeholders: bool, report: _Report
+) -> None:
+    approvals = gates.get("stakeholderApprovals")
+    if (
+        isinstance(approvals, int)
+        and not isinstance(approvals, bool)
+        and approvals > 0
+        and not has_stakeholders
+    ):
+        report.add(
+            (*path, "stakeholderApprovals"),
+            f"needs {_key_path((*path[:2], 'groups', 'stakeholders'))} "
+            "(the Slack user group whose members approve), but the app has none",
+        )
+    for number, window in _items(gates.get("changeWindows")):
+        _check_window(window, (*path, "changeWindows", number), report)
 
 
 def _check_window(window: dict[str, Any], path: KeyPath, report: _Report) -> None:
@@ -558,18 +582,24 @@ def _check_window(window: dict[str, Any], path: KeyPath, report: _Report) -> Non
     if isinstance(zone, str):
         problem = _zone_problem(zone)
         if problem:
-            report.add(path + ("timezone",), problem)
+            report.add((*path, "timezone"), problem)
     start, end = window.get("start"), window.get("end")
     if (
-        isinstance(start, str) and re.fullmatch(_TIME, start)
-        and isinstance(end, str) and re.fullmatch(rf"{_TIME}|24:00", end)
+        isinstance(start, str)
+        and re.fullmatch(_TIME, start)
+        and isinstance(end, str)
+        and re.fullmatch(rf"{_TIME}|24:00", end)
         and _minutes(start) >= _minutes(end)
     ):
-        report.add(path, f"start {start} must be before end {end} (a window cannot cross "
-                   "midnight: use two windows, and 24:00 for the end of a day)")
+        report.add(
+            path,
+            f"start {start} must be before end {end} (a window cannot cross "
+            "midnight: use two windows, and 24:00 for the end of a day)",
+        )
 
 
 # --------------------------------------------------------------------------- building
+
 
 def _flux_ref(spec: Mapping[str, Any] | None, default_name: str) -> FluxRef:
     spec = spec or {}
@@ -626,6 +656,7 @@ def _build(data: Mapping[str, Any]) -> Pipeline:
 
 # --------------------------------------------------------------------------- public API
 
+
 def _validate(text: str) -> tuple[Any, list[str]]:
     report = _Report(lines={}, found=[])
     raw = _read_yaml(text, report)
@@ -680,8 +711,11 @@ def _time_text(value: time, end: bool) -> str:
 def _pipeline_data(pipeline: Pipeline) -> dict[str, Any]:
     apps: dict[str, Any] = {}
     for app in pipeline.apps.values():
-        groups = {k: v for k, v in (("stakeholders", app.groups.stakeholders),
-                                    ("oncall", app.groups.oncall)) if v}
+        groups = {
+            k: v
+            for k, v in (("stakeholders", app.groups.stakeholders), ("oncall", app.groups.oncall))
+            if v
+        }
         spec: dict[str, Any] = {
             "repository": app.repository,
             "channels": {"deploys": app.channels.deploys, "incidents": app.channels.incidents},
@@ -700,10 +734,11 @@ def _environment_data(env: Environment) -> dict[str, Any]:
         "name": env.name,
         "branch": env.branch,
         "namespace": env.namespace,
-        "kustomization": {"name": env.kustomization.name,
-                          "namespace": env.kustomization.namespace},
-        "gitRepository": {"name": env.git_repository.name,
-                          "namespace": env.git_repository.namespace},
+        "kustomization": {"name": env.kustomization.name, "namespace": env.kustomization.namespace},
+        "gitRepository": {
+            "name": env.git_repository.name,
+            "namespace": env.git_repository.namespace,
+        },
         "interval": format_duration(env.interval),
         "timeout": format_duration(env.timeout),
         "gates": {
@@ -754,6 +789,9 @@ _Dumper.add_representer(dict, _represent_dict)
 def dump_pipeline(pipeline: Pipeline) -> str:
     """The effective pipeline as YAML, every default written out; parse_pipeline inverts it."""
     return yaml.dump(
-        _pipeline_data(pipeline), Dumper=_Dumper, sort_keys=False, width=100,
+        _pipeline_data(pipeline),
+        Dumper=_Dumper,
+        sort_keys=False,
+        width=100,
         allow_unicode=True,
     )

@@ -83,7 +83,8 @@ class Settings:
     github_api_url: str = "https://api.github.com"
     github_webhook_secret: Secret | None = None  # unset: gates are polled, webhooks refused
     kube_api_url: str | None = None  # unset: in-cluster config, else KUBECONFIG
-    redis_url: Secret | None = None  # unset: embedded in-process Redis; a Secret (may hold a password)
+    # unset: the embedded in-process Redis; a Secret because the URL may carry a password
+    redis_url: Secret | None = None
     pipeline_path: Path | None = None  # unset: the built-in default pipeline
     host: str = "0.0.0.0"
     port: int = 3000
@@ -147,8 +148,12 @@ class _Reader:
 
 def _github(read: _Reader) -> GitHubToken | GitHubApp | None:
     token = read.raw("GITHUB_TOKEN")
-    app_vars = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_FILE",
-                "GITHUB_APP_INSTALLATION_ID")
+    app_vars = (
+        "GITHUB_APP_ID",
+        "GITHUB_APP_PRIVATE_KEY",
+        "GITHUB_APP_PRIVATE_KEY_FILE",
+        "GITHUB_APP_INSTALLATION_ID",
+    )
     set_app_vars = [name for name in app_vars if read.raw(name) is not None]
     if token is not None and set_app_vars:
         read.problems.append(
@@ -167,7 +172,7 @@ def _github(read: _Reader) -> GitHubToken | GitHubApp | None:
         return None
     app_id = read.positive_int("GITHUB_APP_ID")
     installation_id = read.positive_int("GITHUB_APP_INSTALLATION_ID")
-    for name, value in (("GITHUB_APP_ID", app_id), ("GITHUB_APP_INSTALLATION_ID", installation_id)):
+    for name in ("GITHUB_APP_ID", "GITHUB_APP_INSTALLATION_ID"):
         if read.raw(name) is None:
             read.missing(name, "a GitHub App needs its app id and installation id")
     key = _private_key(read)
@@ -179,7 +184,9 @@ def _github(read: _Reader) -> GitHubToken | GitHubApp | None:
 def _private_key(read: _Reader) -> Secret | None:
     inline, path = read.raw("GITHUB_APP_PRIVATE_KEY"), read.raw("GITHUB_APP_PRIVATE_KEY_FILE")
     if inline is not None and path is not None:
-        read.problems.append("GITHUB_APP_PRIVATE_KEY: set it or GITHUB_APP_PRIVATE_KEY_FILE, not both")
+        read.problems.append(
+            "GITHUB_APP_PRIVATE_KEY: set it or GITHUB_APP_PRIVATE_KEY_FILE, not both"
+        )
         return None
     if inline is None and path is None:
         read.missing("GITHUB_APP_PRIVATE_KEY", "set it (PEM text) or GITHUB_APP_PRIVATE_KEY_FILE")
@@ -198,8 +205,12 @@ def _private_key(read: _Reader) -> Secret | None:
     # A key pasted into a one-line variable often arrives with literal "\n": accept it.
     pem = inline.replace("\\n", "\n").strip()
     if not (pem.startswith("-----BEGIN") and "PRIVATE KEY-----" in pem):
-        read.bad(name, "a PEM private key (-----BEGIN ... PRIVATE KEY-----)",
-                 path or inline, secret=path is None)
+        read.bad(
+            name,
+            "a PEM private key (-----BEGIN ... PRIVATE KEY-----)",
+            path or inline,
+            secret=path is None,
+        )
         return None
     return Secret(pem + "\n")
 
@@ -257,8 +268,12 @@ def _redis_url(read: _Reader) -> Secret | None:
     parts = urlsplit(value)
     if parts.scheme not in ("redis", "rediss", "unix") or not (parts.netloc or parts.path):
         # The URL may carry a password: name the scheme we saw, never the value.
-        read.bad("REDIS_URL", "a URL like redis://host:6379/0 (or rediss://, unix://)",
-                 value, secret=True)
+        read.bad(
+            "REDIS_URL",
+            "a URL like redis://host:6379/0 (or rediss://, unix://)",
+            value,
+            secret=True,
+        )
         return None
     return Secret(value)
 

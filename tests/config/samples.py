@@ -15,13 +15,29 @@ VALID: dict[str, Any] = {
             "groups": {"stakeholders": "S0STAKEHOLDERS", "oncall": "S0ONCALL"},
             "environments": [
                 {"name": "dev", "interval": "1m"},
-                {"name": "staging", "interval": "2m",
-                 "gates": {"requiredChecks": ["ci"], "requiredReviews": 1}},
-                {"name": "prod", "interval": "5m",
-                 "gates": {"requiredChecks": ["ci"], "requiredReviews": 1,
-                           "stakeholderApprovals": 1, "rollbackPlan": True,
-                           "changeWindows": [{"days": ["mon-fri"], "start": "09:00",
-                                              "end": "17:00", "timezone": "Europe/London"}]}},
+                {
+                    "name": "staging",
+                    "interval": "2m",
+                    "gates": {"requiredChecks": ["ci"], "requiredReviews": 1},
+                },
+                {
+                    "name": "prod",
+                    "interval": "5m",
+                    "gates": {
+                        "requiredChecks": ["ci"],
+                        "requiredReviews": 1,
+                        "stakeholderApprovals": 1,
+                        "rollbackPlan": True,
+                        "changeWindows": [
+                            {
+                                "days": ["mon-fri"],
+                                "start": "09:00",
+                                "end": "17:00",
+                                "timezone": "Europe/London",
+                            }
+                        ],
+                    },
+                },
             ],
         }
     }

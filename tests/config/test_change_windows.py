@@ -27,13 +27,16 @@ def _prod_gates(window: dict[str, object]) -> Gates:
         (["sun-sat"], ("mon", "tue", "wed", "thu", "fri", "sat", "sun")),
     ],
 )
-def test_days_parse_ranges_lists_and_wrapping_ranges(spec: str | list[str], days: tuple[str, ...]) -> None:
+def test_days_parse_ranges_lists_and_wrapping_ranges(
+    spec: str | list[str], days: tuple[str, ...]
+) -> None:
     assert parse_days(spec) == days
 
 
 def test_window_from_the_file_keeps_days_times_and_zone() -> None:
-    gates = _prod_gates({"days": "mon-fri", "start": "09:00", "end": "24:00",
-                         "timezone": "Europe/London"})
+    gates = _prod_gates(
+        {"days": "mon-fri", "start": "09:00", "end": "24:00", "timezone": "Europe/London"}
+    )
     assert gates.change_windows == (
         ChangeWindow(("mon", "tue", "wed", "thu", "fri"), time(9, 0), time(0, 0), "Europe/London"),
     )
@@ -48,8 +51,9 @@ def test_window_without_days_or_zone_is_every_day_in_utc() -> None:
 
 
 def test_window_in_london_follows_the_clocks_going_forward_in_late_march() -> None:
-    gates = _prod_gates({"days": ["mon-fri"], "start": "09:00", "end": "17:00",
-                         "timezone": "Europe/London"})
+    gates = _prod_gates(
+        {"days": ["mon-fri"], "start": "09:00", "end": "17:00", "timezone": "Europe/London"}
+    )
     # Thursday 27 March 2025: GMT, so 09:00 London is 09:00 UTC.
     assert not gates.window_open(datetime(2025, 3, 27, 8, 59, tzinfo=UTC))
     assert gates.window_open(datetime(2025, 3, 27, 9, 0, tzinfo=UTC))

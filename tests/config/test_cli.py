@@ -58,7 +58,11 @@ def test_console_script_exits_2_on_a_file_with_mistakes(write: Callable[..., Pat
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROMOTEBOT_")}
     done = subprocess.run(
         [str(script), "config", "check", str(path)],
-        capture_output=True, text=True, timeout=60, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
     )
     assert done.returncode == 2, done.stderr
     assert done.stdout.splitlines()[:5] == FIVE_PROBLEMS
@@ -67,9 +71,12 @@ def test_console_script_exits_2_on_a_file_with_mistakes(write: Callable[..., Pat
 def test_config_check_says_ok_with_counts_for_a_valid_file(
     write: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write(FIVE_MISTAKES.replace("intervl", "interval").replace("-1", "1")
-                 .replace("name: staging\n        interval: five", "name: prod\n        interval: 5m")
-                 .replace("Londres", "London"))
+    path = write(
+        FIVE_MISTAKES.replace("intervl", "interval")
+        .replace("-1", "1")
+        .replace("name: staging\n        interval: five", "name: prod\n        interval: 5m")
+        .replace("Londres", "London")
+    )
     assert main(["config", "check", str(path)]) == 0
     assert capsys.readouterr().out == f"{path}: ok (1 app, 3 environments)\n"
 
@@ -104,8 +111,10 @@ def test_config_show_prints_the_default_pipeline_without_a_file(
 def test_config_show_prints_a_file_with_defaults_filled_in(
     write: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write("apps:\n  shop:\n    repository: a/shop\n    channels: {deploys: C1, incidents: C2}\n"
-                 "    environments: [{name: dev}]\n")
+    path = write(
+        "apps:\n  shop:\n    repository: a/shop\n    channels: {deploys: C1, incidents: C2}\n"
+        "    environments: [{name: dev}]\n"
+    )
     assert main(["config", "show", str(path)]) == 0
     out = capsys.readouterr().out
     assert "kustomization: {name: shop-dev, namespace: flux-system}" in out

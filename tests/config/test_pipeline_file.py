@@ -54,57 +54,96 @@ def test_valid_pipeline_has_no_problems() -> None:
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
-        (lambda d: _env(d, 2).update(interval="five"),
-         f'{PROD}.interval: expected a duration like 5m, got "five"'),
-        (lambda d: _env(d, 0).update(timeout="0s"),
-         f'{ENV0}.timeout: expected a positive duration like 5m, got "0s"'),
-        (lambda d: _env(d, 0).update(interval=5),
-         f"{ENV0}.interval: expected a duration like 5m, got 5"),
-        (lambda d: _app(d).pop("repository"),
-         "apps.myapp.repository: required key is missing"),
-        (lambda d: _app(d).update(repository="myapp"),
-         'apps.myapp.repository: expected a GitHub repository as owner/name, got "myapp"'),
-        (lambda d: _app(d).update(environments=[]),
-         "apps.myapp.environments: expected a list of environments, in promotion order, "
-         "got an empty one"),
-        (lambda d: _app(d).update(environments={"dev": {}}),
-         "apps.myapp.environments: expected a list of environments, in promotion order, "
-         "got a mapping"),
-        (lambda d: _env(d, 1).update(name="dev"),
-         'apps.myapp.environments[1].name: name "dev" is already used by environments[0]; '
-         "each environment needs its own"),
-        (lambda d: _env(d, 1).update(branch="dev"),
-         'apps.myapp.environments[1].branch: branch "dev" is already used by environments[0]; '
-         "each environment needs its own"),
-        (lambda d: _env(d, 2)["gates"].update(requiredReviews=-1),
-         f"{PROD}.gates.requiredReviews: expected a whole number >= 0, got -1"),
-        (lambda d: _env(d, 2)["gates"].update(rollbackPlan="yes please"),
-         f'{PROD}.gates.rollbackPlan: expected true or false, got "yes please"'),
-        (lambda d: _app(d).pop("groups"),
-         f"{PROD}.gates.stakeholderApprovals: needs apps.myapp.groups.stakeholders (the Slack "
-         "user group whose members approve), but the app has none"),
-        (lambda d: _prod_window(d).update(days=["mon-fri", "funday"]),
-         f"{PROD}.gates.changeWindows[0].days[1]: expected a day (mon..sun) or a range like "
-         'mon-fri, got "funday"'),
-        (lambda d: _prod_window(d).update(start="9am"),
-         f'{PROD}.gates.changeWindows[0].start: expected a time like "09:00", got "9am"'),
-        (lambda d: _prod_window(d).update(start="24:00"),
-         f'{PROD}.gates.changeWindows[0].start: expected a time like "09:00", got "24:00"'),
-        (lambda d: _prod_window(d).update(start="17:00", end="09:00"),
-         f"{PROD}.gates.changeWindows[0]: start 17:00 must be before end 09:00 (a window cannot "
-         "cross midnight: use two windows, and 24:00 for the end of a day)"),
-        (lambda d: _prod_window(d).update(timezone="Europe/Londn"),
-         f"{PROD}.gates.changeWindows[0].timezone: expected an IANA time zone like "
-         'Europe/London, got "Europe/Londn"; did you mean "Europe/London"?'),
-        (lambda d: _prod_window(d).pop("end"),
-         f"{PROD}.gates.changeWindows[0].end: required key is missing"),
-        (lambda d: d["apps"].update(MyApp=d["apps"]["myapp"]),
-         "apps.MyApp: expected a lowercase name like my-app (a-z, 0-9, '-'; at most 63) as the "
-         'name, got "MyApp"'),
-        (lambda d: d.update(apps={}),
-         "apps: expected a mapping of app names to apps, got an empty one"),
-        (lambda d: _env(d, 1)["gates"].update(requiredChecks=["ci", "ci"]),
-         "apps.myapp.environments[1].gates.requiredChecks: listed more than once: ci"),
+        (
+            lambda d: _env(d, 2).update(interval="five"),
+            f'{PROD}.interval: expected a duration like 5m, got "five"',
+        ),
+        (
+            lambda d: _env(d, 0).update(timeout="0s"),
+            f'{ENV0}.timeout: expected a positive duration like 5m, got "0s"',
+        ),
+        (
+            lambda d: _env(d, 0).update(interval=5),
+            f"{ENV0}.interval: expected a duration like 5m, got 5",
+        ),
+        (lambda d: _app(d).pop("repository"), "apps.myapp.repository: required key is missing"),
+        (
+            lambda d: _app(d).update(repository="myapp"),
+            'apps.myapp.repository: expected a GitHub repository as owner/name, got "myapp"',
+        ),
+        (
+            lambda d: _app(d).update(environments=[]),
+            "apps.myapp.environments: expected a list of environments, in promotion order, "
+            "got an empty one",
+        ),
+        (
+            lambda d: _app(d).update(environments={"dev": {}}),
+            "apps.myapp.environments: expected a list of environments, in promotion order, "
+            "got a mapping",
+        ),
+        (
+            lambda d: _env(d, 1).update(name="dev"),
+            'apps.myapp.environments[1].name: name "dev" is already used by environments[0]; '
+            "each environment needs its own",
+        ),
+        (
+            lambda d: _env(d, 1).update(branch="dev"),
+            'apps.myapp.environments[1].branch: branch "dev" is already used by environments[0]; '
+            "each environment needs its own",
+        ),
+        (
+            lambda d: _env(d, 2)["gates"].update(requiredReviews=-1),
+            f"{PROD}.gates.requiredReviews: expected a whole number >= 0, got -1",
+        ),
+        (
+            lambda d: _env(d, 2)["gates"].update(rollbackPlan="yes please"),
+            f'{PROD}.gates.rollbackPlan: expected true or false, got "yes please"',
+        ),
+        (
+            lambda d: _app(d).pop("groups"),
+            f"{PROD}.gates.stakeholderApprovals: needs apps.myapp.groups.stakeholders (the Slack "
+            "user group whose members approve), but the app has none",
+        ),
+        (
+            lambda d: _prod_window(d).update(days=["mon-fri", "funday"]),
+            f"{PROD}.gates.changeWindows[0].days[1]: expected a day (mon..sun) or a range like "
+            'mon-fri, got "funday"',
+        ),
+        (
+            lambda d: _prod_window(d).update(start="9am"),
+            f'{PROD}.gates.changeWindows[0].start: expected a time like "09:00", got "9am"',
+        ),
+        (
+            lambda d: _prod_window(d).update(start="24:00"),
+            f'{PROD}.gates.changeWindows[0].start: expected a time like "09:00", got "24:00"',
+        ),
+        (
+            lambda d: _prod_window(d).update(start="17:00", end="09:00"),
+            f"{PROD}.gates.changeWindows[0]: start 17:00 must be before end 09:00 (a window cannot "
+            "cross midnight: use two windows, and 24:00 for the end of a day)",
+        ),
+        (
+            lambda d: _prod_window(d).update(timezone="Europe/Londn"),
+            f"{PROD}.gates.changeWindows[0].timezone: expected an IANA time zone like "
+            'Europe/London, got "Europe/Londn"; did you mean "Europe/London"?',
+        ),
+        (
+            lambda d: _prod_window(d).pop("end"),
+            f"{PROD}.gates.changeWindows[0].end: required key is missing",
+        ),
+        (
+            lambda d: d["apps"].update(MyApp=d["apps"]["myapp"]),
+            "apps.MyApp: expected a lowercase name like my-app (a-z, 0-9, '-'; at most 63) as the "
+            'name, got "MyApp"',
+        ),
+        (
+            lambda d: d.update(apps={}),
+            "apps: expected a mapping of app names to apps, got an empty one",
+        ),
+        (
+            lambda d: _env(d, 1)["gates"].update(requiredChecks=["ci", "ci"]),
+            "apps.myapp.environments[1].gates.requiredChecks: listed more than once: ci",
+        ),
     ],
 )
 def test_check_names_the_key_path_when_a_value_is_wrong(
@@ -121,8 +160,12 @@ def test_check_names_the_key_path_when_a_value_is_wrong(
         (lambda d: _env(d, 0), f"{ENV0}.", "intervl", "interval"),
         (lambda d: _env(d, 0), f"{ENV0}.", "gitrepository", "gitRepository"),
         (lambda d: _env(d, 2)["gates"], f"{PROD}.gates.", "requiredCheck", "requiredChecks"),
-        (lambda d: _env(d, 2)["gates"], f"{PROD}.gates.", "stakeholderApproval",
-         "stakeholderApprovals"),
+        (
+            lambda d: _env(d, 2)["gates"],
+            f"{PROD}.gates.",
+            "stakeholderApproval",
+            "stakeholderApprovals",
+        ),
         (_prod_window, f"{PROD}.gates.changeWindows[0].", "timeZone", "timezone"),
     ],
 )
@@ -160,8 +203,10 @@ def test_check_reports_invalid_yaml_with_its_line() -> None:
 
 def test_check_reports_a_duplicate_yaml_key() -> None:
     text = "apps:\n  myapp:\n    repository: a/b\n    repository: c/d\n"
-    assert "apps.myapp.repository: duplicate key (again on line 4); YAML would silently keep " \
-           "only the last one" in check_pipeline(text)
+    assert (
+        "apps.myapp.repository: duplicate key (again on line 4); YAML would silently keep "
+        "only the last one" in check_pipeline(text)
+    )
 
 
 def test_check_reports_an_empty_file_and_a_wrong_top_level() -> None:

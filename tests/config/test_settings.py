@@ -1,0 +1,216 @@
+"""Process settings: read once from a mapping, every problem in one error, secrets never shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slackbot.errors import PromotebotError, SettingsError
+from slackbot.settings import GitHubApp, GitHubToken, Secret, Settings, load_settings
+
+BOT = "xoxb-BOTSECRET-1234"
+SIGNING = "SIGNINGSECRET5678"
+GH = "ghp_GITHUBSECRET9999"
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nPEMSECRETBODY\n-----END RSA PRIVATE KEY-----\n"
+SECRETS = (BOT, SIGNING, GH, "PEMSECRETBODY", "xapp-APPSECRET", "HOOKSECRET", "REDISPASSWORD")
+
+
+def _minimal(**extra: str) -> dict[str, str]:
+    return {"SLACK_BOT_TOKEN": BOT, "SLACK_SIGNING_SECRET": SIGNING, "GITHUB_TOKEN": GH, **extra}
+
+
+def _problems(environ: dict[str, str]) -> list[str]:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ)
+    assert isinstance(caught.value, PromotebotError)
+    return caught.value.problems
+
+
+def test_minimal_environment_gets_the_documented_defaults() -> None:
+    settings = load_settings(_minimal())
+    assert settings.slack_bot_token.reveal() == BOT
+    assert settings.slack_signing_secret.reveal() == SIGNING
+    assert settings.github_auth == GitHubToken(Secret(GH))
+    assert settings.slack_app_token is None and settings.slack_mode == "http"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.github_api_url == "https://api.github.com"
+    assert settings.github_webhook_secret is None
+    assert settings.kube_api_url is None
+    assert settings.redis_url is None
+    assert settings.pipeline_path is None
+    assert (settings.host, settings.port) == ("0.0.0.0", 3000)
+    assert settings.log_level == "INFO"
+    assert settings.poll_seconds == 30.0
+
+
+def test_every_variable_is_read_when_set(tmp_path: Path) -> None:
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text("apps: {}\n")
+    settings = load_settings(
+        _minimal(
+            SLACK_APP_TOKEN="xapp-APPSECRET",
+            SLACK_API_URL="http://127.0.0.1:8001/api",
+            GITHUB_API_URL="http://127.0.0.1:8002/",
+            GITHUB_WEBHOOK_SECRET="HOOKSECRET",
+            KUBE_API_URL="http://127.0.0.1:8003",
+            REDIS_URL="redis://:REDISPASSWORD@127.0.0.1:6379/0",
+            PROMOTEBOT_PIPELINE=str(pipeline),
+            PROMOTEBOT_HOST="127.0.0.1",
+            PROMOTEBOT_PORT="0",
+            PROMOTEBOT_LOG_LEVEL="debug",
+            PROMOTEBOT_POLL_SECONDS="0.5",
+        )
+    )
+    assert settings.slack_mode == "socket"
+    assert settings.slack_api_url == "http://127.0.0.1:8001/api/"
+    assert settings.github_api_url == "http://127.0.0.1:8002"
+    assert settings.github_webhook_secret == Secret("HOOKSECRET")
+    assert settings.kube_api_url == "http://127.0.0.1:8003"
+    assert settings.redis_url is not None
+    assert settings.redis_url.reveal() == "redis://:REDISPASSWORD@127.0.0.1:6379/0"
+    assert settings.pipeline_path == pipeline
+    assert (settings.host, settings.port, settings.log_level) == ("127.0.0.1", 0, "DEBUG")
+    assert settings.poll_seconds == 0.5
+    for text in (repr(settings), str(settings)):
+        for secret in SECRETS:
+            assert secret not in text
+        assert "**********" in text
+
+
+def test_every_problem_is_named_in_one_error(tmp_path: Path) -> None:
+    problems = _problems(
+        {
+            "SLACK_APP_TOKEN": "xoxb-not-an-app-token",
+            "SLACK_API_URL": "slack.com/api",
+            "GITHUB_API_URL": "ftp://github",
+            "KUBE_API_URL": "localhost",
+            "PROMOTEBOT_PIPELINE": str(tmp_path / "absent.yaml"),
+            "PROMOTEBOT_PORT": "70000",
+            "PROMOTEBOT_LOG_LEVEL": "LOUD",
+            "PROMOTEBOT_POLL_SECONDS": "-3",
+        }
+    )
+    assert problems == [
+        "SLACK_BOT_TOKEN: missing; the bot token (xoxb-...) of the Slack app",
+        "SLACK_SIGNING_SECRET: missing; the signing secret from the Slack app's Basic Information",
+        "SLACK_APP_TOKEN: expected a token starting with xapp- (value not shown)",
+        "SLACK_API_URL: expected an http(s) URL like https://host/path, got 'slack.com/api'",
+        "GITHUB_TOKEN: missing; set GITHUB_TOKEN, or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY "
+        "(or GITHUB_APP_PRIVATE_KEY_FILE) and GITHUB_APP_INSTALLATION_ID",
+        "GITHUB_API_URL: expected an http(s) URL like https://host/path, got 'ftp://github'",
+        "KUBE_API_URL: expected an http(s) URL like https://host/path, got 'localhost'",
+        f"PROMOTEBOT_PIPELINE: expected the path of a pipeline file, got "
+        f"{str(tmp_path / 'absent.yaml')!r} (no such file)",
+        "PROMOTEBOT_PORT: expected a port number 1-65535 (0: any free port), got '70000'",
+        "PROMOTEBOT_LOG_LEVEL: expected one of DEBUG, INFO, WARNING, ERROR, got 'LOUD'",
+        "PROMOTEBOT_POLL_SECONDS: expected a positive number of seconds like 30, got '-3'",
+    ]
+
+
+def test_bad_secrets_are_named_but_never_echoed() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {
+                "SLACK_BOT_TOKEN": "xoxp-BOTSECRET-user-token",
+                "SLACK_SIGNING_SECRET": SIGNING,
+                "SLACK_APP_TOKEN": "APPSECRET",
+                "GITHUB_APP_ID": "12",
+                "GITHUB_APP_INSTALLATION_ID": "34",
+                "GITHUB_APP_PRIVATE_KEY": "PEMSECRETBODY",
+                "REDIS_URL": "http://:REDISPASSWORD@127.0.0.1:6379",
+            }
+        )
+    message = str(caught.value)
+    for secret in (*SECRETS, "BOTSECRET", "APPSECRET"):
+        assert secret not in message
+    assert caught.value.problems == [
+        "SLACK_BOT_TOKEN: expected a token starting with xoxb- (value not shown)",
+        "SLACK_APP_TOKEN: expected a token starting with xapp- (value not shown)",
+        "GITHUB_APP_PRIVATE_KEY: expected a PEM private key (-----BEGIN ... PRIVATE KEY-----) "
+        "(value not shown)",
+        "REDIS_URL: expected a URL like redis://host:6379/0 (or rediss://, unix://) "
+        "(value not shown)",
+    ]
+
+
+def test_github_app_auth_reads_the_key_from_a_file(tmp_path: Path) -> None:
+    key = tmp_path / "app.pem"
+    key.write_text(PEM)
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": BOT,
+            "SLACK_SIGNING_SECRET": SIGNING,
+            "GITHUB_APP_ID": "123",
+            "GITHUB_APP_INSTALLATION_ID": "456",
+            "GITHUB_APP_PRIVATE_KEY_FILE": str(key),
+        }
+    )
+    assert settings.github_auth == GitHubApp(123, Secret(PEM), 456)
+    assert "PEMSECRETBODY" not in repr(settings)
+
+
+def test_github_app_key_pasted_with_escaped_newlines_is_accepted() -> None:
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": BOT,
+            "SLACK_SIGNING_SECRET": SIGNING,
+            "GITHUB_APP_ID": "1",
+            "GITHUB_APP_INSTALLATION_ID": "2",
+            "GITHUB_APP_PRIVATE_KEY": PEM.strip().replace("\n", "\\n"),
+        }
+    )
+    assert isinstance(settings.github_auth, GitHubApp)
+    assert settings.github_auth.private_key.reveal() == PEM
+
+
+def test_github_app_auth_names_each_missing_part(tmp_path: Path) -> None:
+    assert _problems(
+        {"SLACK_BOT_TOKEN": BOT, "SLACK_SIGNING_SECRET": SIGNING, "GITHUB_APP_ID": "abc"}
+    ) == [
+        "GITHUB_APP_ID: expected a positive whole number, got 'abc'",
+        "GITHUB_APP_INSTALLATION_ID: missing; a GitHub App needs its app id and installation id",
+        "GITHUB_APP_PRIVATE_KEY: missing; set it (PEM text) or GITHUB_APP_PRIVATE_KEY_FILE",
+    ]
+    assert _problems(
+        {
+            "SLACK_BOT_TOKEN": BOT,
+            "SLACK_SIGNING_SECRET": SIGNING,
+            "GITHUB_APP_ID": "1",
+            "GITHUB_APP_INSTALLATION_ID": "2",
+            "GITHUB_APP_PRIVATE_KEY_FILE": str(tmp_path / "none.pem"),
+        }
+    ) == [
+        f"GITHUB_APP_PRIVATE_KEY_FILE: expected a readable PEM file, got "
+        f"{str(tmp_path / 'none.pem')!r} (No such file or directory)",
+    ]
+
+
+def test_both_github_auth_modes_at_once_is_a_problem() -> None:
+    assert _problems(_minimal(GITHUB_APP_ID="1")) == [
+        "GITHUB_TOKEN: set either GITHUB_TOKEN or the GITHUB_APP_* variables, not both "
+        "(also set: GITHUB_APP_ID)"
+    ]
+
+
+def test_blank_variables_count_as_unset() -> None:
+    settings = load_settings(_minimal(REDIS_URL="", PROMOTEBOT_PORT="  ", SLACK_APP_TOKEN=""))
+    assert (settings.redis_url, settings.port, settings.slack_app_token) == (None, 3000, None)
+    assert _problems(_minimal(SLACK_BOT_TOKEN=" ")) == [
+        "SLACK_BOT_TOKEN: missing; the bot token (xoxb-...) of the Slack app"
+    ]
+
+
+def test_secret_masks_itself_and_compares_by_value() -> None:
+    secret = Secret("hunter2")
+    assert repr(secret) == str(secret) == f"{secret}" == "**********"
+    assert secret.reveal() == "hunter2"
+    assert secret == Secret("hunter2") and secret != Secret("hunter3")
+    assert len({secret, Secret("hunter2")}) == 1
+
+
+def test_settings_are_frozen() -> None:
+    settings = load_settings(_minimal())
+    assert isinstance(settings, Settings)
+    with pytest.raises(AttributeError):
+        settings.port = 1  # type: ignore[misc]
