@@ -1,0 +1,224 @@
+"""The workflow document's path through the engine, step by step, with our fakes; and the
+failures after the merge, each with its reason."""
+
+from __future__ import annotations
+
+from slackbot.engine import Engine
+from slackbot.models import State
+from slackbot.ports import Rollout
+from tests.core.conftest import DEVELOPER, REVIEWER, STAKEHOLDER, World
+
+
+def green_staging(world: World):
+    sha = world.push_dev()
+    promotion = world.engine.request("myapp", "staging", DEVELOPER)
+    promotion = world.engine.advance(promotion.id)
+    assert promotion.state is State.AWAITING_GATES
+    assert promotion.head_sha == sha
+    world.forge.set_check(sha, "ci", "success")
+    world.forge.review(promotion.pr_number, REVIEWER)
+    return world.engine.advance(promotion.id)
+
+
+def test_staging_promotion_merges_and_deploys(world: World) -> None:
+    promotion = green_staging(world)
+    assert promotion.state is State.RECONCILING
+    assert promotion.merge_sha == world.forge.heads["staging"]
+    kustomization, source, token = world.cluster.reconciles[-1]
+    assert (kustomization, source, token) == ("myapp-staging", "myapp-staging",
+                                              promotion.reconcile_token)
+    assert world.engine.advance(promotion.id).extra["progress"] == (
+        "waiting for Flux to fetch the merge")
+    world.cluster.deploy("myapp-staging", "staging", promotion.merge_sha)
+    done = world.engine.advance(promotion.id)
+    assert done.state is State.DEPLOYED
+    assert done.finished_at is not None
+    kinds = [e.kind for e in world.store.events(promotion.id)]
+    assert kinds == ["requested", "pr_opened", "awaiting_gates", "gates_passed", "merged",
+                     "progress", "deployed"]
+    assert world.store.live("myapp", "staging") is None
+    pull = world.forge.pulls[promotion.pr_number]
+    assert pull.merged and "### Commits (1)" in pull.body
+    # the notifier heard of every step, in order, from the newest record
+    assert world.notifier.seen[0] == ("requested", "requested")
+    assert world.notifier.seen[-1] == ("deployed", "deployed")
+
+
+def test_prod_promotion_needs_review_stakeholder_plan_and_window(world: World) -> None:
+    sha = world.forge.push("staging")
+    world.cluster.deploy("myapp-staging", "staging", sha)
+    promotion = world.engine.advance(world.engine.request("myapp", "prod", DEVELOPER).id)
+    world.forge.set_check(sha, "ci", "success")
+    world.forge.review(promotion.pr_number, REVIEWER)
+    promotion = world.engine.advance(promotion.id)
+    assert promotion.state is State.AWAITING_GATES
+    pending = {g.name for g in promotion.gates if not g.passed}
+    assert pending == {"stakeholders", "rollback-plan"}
+    promotion = world.engine.approve(promotion.id, STAKEHOLDER, sha)
+    assert promotion.state is State.AWAITING_GATES
+    promotion = world.engine.set_rollback_plan(promotion.id, DEVELOPER,
+                                               "Revert the merge commit on prod.")
+    assert promotion.state is State.RECONCILING
+    assert "### Rollback plan\n\nRevert the merge commit on prod." in (
+        world.forge.pulls[promotion.pr_number].body)
+    world.cluster.deploy("myapp-prod", "prod", promotion.merge_sha)
+    assert world.engine.advance(promotion.id).state is State.DEPLOYED
+
+
+def test_failing_check_fails_the_promotion_with_its_reason(world: World) -> None:
+    sha = world.push_dev()
+    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    world.forge.set_check(sha, "ci", "failure")
+    failed = world.engine.advance(promotion.id)
+    assert failed.state is State.FAILED
+    assert failed.failure == f"ci failed on {sha[:7]}: fix it on dev, then /promote staging again"
+    assert "merge 1" not in world.forge.calls
+
+
+def test_conflict_fails_the_promotion_and_leaves_the_reason(world: World) -> None:
+    world.forge.conflict = True
+    failed = green_staging(world)
+    assert failed.state is State.FAILED
+    assert failed.failure.startswith(f"the pull request #{failed.pr_number} cannot be merged")
+    assert "resolve the conflict between dev and staging" in failed.failure
+    assert world.store.get(failed.id).failure == failed.failure
+
+
+def test_head_moving_at_merge_time_fails_without_merging(world: World) -> None:
+    sha = world.push_dev()
+    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    world.forge.set_check(sha, "ci", "success")
+    world.forge.review(promotion.pr_number, REVIEWER)
+    # the head moves between the gate evaluation and the merge call
+    original = world.forge.merge_pull
+
+    def push_then_merge(repo: str, number: int, sha: str, title: str) -> str:
+        world.forge.push("dev")
+        return original(repo, number, sha, title)
+
+    world.forge.merge_pull = push_then_merge  # type: ignore[method-assign]
+    failed = world.engine.advance(promotion.id)
+    assert failed.state is State.FAILED
+    assert failed.failure.startswith("the pull request head moved after approval")
+    assert not world.forge.pulls[promotion.pr_number].merged
+
+
+def test_build_failure_after_merge_is_reported(world: World) -> None:
+    promotion = green_staging(world)
+    revision = f"staging@sha1:{promotion.merge_sha}"
+    world.cluster.set_status("myapp-staging", ready="False", reason="BuildFailed",
+                             message="kustomize build failed: missing resource",
+                             applied=None, attempted=revision)
+    failed = world.engine.advance(promotion.id)
+    assert failed.state is State.FAILED
+    assert failed.failure == (f"Flux could not apply staging@{promotion.merge_sha[:7]} to staging: "
+                              "BuildFailed: kustomize build failed: missing resource")
+
+
+def test_health_check_failure_after_merge_is_reported(world: World) -> None:
+    promotion = green_staging(world)
+    revision = f"staging@sha1:{promotion.merge_sha}"
+    world.cluster.set_status("myapp-staging", ready="False", reason="HealthCheckFailed",
+                             message="timeout waiting for: [Deployment/staging/myapp status: "
+                                     "'InProgress']", applied=None, attempted=revision)
+    failed = world.engine.advance(promotion.id)
+    assert failed.state is State.FAILED
+    assert "HealthCheckFailed: timeout waiting for" in failed.failure
+
+
+def test_dependency_wait_is_shown_then_timeout_fails(world: World) -> None:
+    promotion = green_staging(world)
+    world.cluster.set_status("myapp-staging", ready="False", reason="DependencyNotReady",
+                             message="dependency 'flux-system/myapp-dev' is not ready")
+    waiting = world.engine.advance(promotion.id)
+    assert waiting.state is State.RECONCILING
+    assert waiting.extra["progress"] == (
+        "waiting for a dependency: dependency 'flux-system/myapp-dev' is not ready")
+    world.clock.advance(minutes=3, seconds=1)
+    failed = world.engine.advance(promotion.id)
+    assert failed.state is State.FAILED
+    assert failed.failure.startswith(f"staging did not apply staging@{promotion.merge_sha[:7]} "
+                                     "within 3m (waiting for a dependency")
+
+
+def test_rollout_in_progress_then_deployed(world: World) -> None:
+    promotion = green_staging(world)
+    world.cluster.deploy("myapp-staging", "staging", promotion.merge_sha)
+    world.cluster.rollouts[("staging", "myapp")] = Rollout(
+        "myapp", "staging", 2, 2, 1, 1, False, False, "1 of 2 updated replicas are available")
+    rolling = world.engine.advance(promotion.id)
+    assert rolling.state is State.RECONCILING
+    assert rolling.extra["progress"] == "rollout: myapp 1/2 ready"
+    del world.cluster.rollouts[("staging", "myapp")]
+    assert world.engine.advance(promotion.id).state is State.DEPLOYED
+
+
+def test_crash_mid_promotion_resumes_after_restart(world: World) -> None:
+    sha = world.push_dev()
+    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    world.forge.set_check(sha, "ci", "success")
+    world.forge.review(promotion.pr_number, REVIEWER)
+    # The process died right after recording "merging", before calling GitHub.
+    from slackbot.models import Event
+    world.store.transition(promotion, Event("merging", promotion.id, "myapp", "staging",
+                                            "promotebot", world.clock.now()), State.MERGING)
+    restarted = Engine(world.engine.pipeline, world.store, world.forge, world.cluster,
+                       world.directory, world.notifier, world.clock)
+    [resumed] = restarted.resume()
+    assert resumed.state is State.RECONCILING
+    assert world.forge.calls.count(f"merge {promotion.pr_number}") == 1
+
+
+def test_crash_after_the_merge_call_does_not_merge_twice(world: World) -> None:
+    sha = world.push_dev()
+    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    world.forge.set_check(sha, "ci", "success")
+    world.forge.review(promotion.pr_number, REVIEWER)
+    from slackbot.models import Event
+    merging = world.store.transition(promotion, Event("merging", promotion.id, "myapp", "staging",
+                                                      "promotebot", world.clock.now()),
+                                     State.MERGING)
+    merge_sha = world.forge.merge_pull("acme/myapp", merging.pr_number, sha, "t")  # then it died
+    [resumed] = Engine(world.engine.pipeline, world.store, world.forge, world.cluster,
+                       world.directory, world.notifier, world.clock).resume()
+    assert resumed.state is State.RECONCILING and resumed.merge_sha == merge_sha
+    assert world.forge.calls.count(f"merge {promotion.pr_number}") == 1
+
+
+def test_stale_promotion_expires(world: World) -> None:
+    world.push_dev()
+    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    world.clock.advance(hours=25)
+    [expired] = world.engine.tick()
+    assert expired.state is State.EXPIRED
+    assert world.store.live("myapp", "staging") is None
+
+
+def test_existing_pull_request_is_adopted(world: World) -> None:
+    world.push_dev()
+    existing = world.forge.open_pull("acme/myapp", "staging", "dev", "by hand", "opened by hand")
+    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    assert promotion.pr_number == existing.number
+    assert len(world.forge.pulls) == 1
+    assert "adopted" in world.store.events(promotion.id)[1].detail
+
+
+def test_concurrent_advances_merge_once(world: World) -> None:
+    import threading
+    sha = world.push_dev()
+    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    world.forge.set_check(sha, "ci", "success")
+    world.forge.review(promotion.pr_number, REVIEWER)
+    barrier = threading.Barrier(8)
+
+    def go() -> None:
+        barrier.wait()
+        world.engine.advance(promotion.id)
+
+    threads = [threading.Thread(target=go) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert world.forge.calls.count(f"merge {promotion.pr_number}") == 1
+    assert world.store.get(promotion.id).state is State.RECONCILING
