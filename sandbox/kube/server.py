@@ -229,8 +229,10 @@ class _ApiHandler(QuietHandler):
     def _send_object(self, status: int, obj: dict[str, Any]) -> None:
         accept = self.headers.get("Accept") or ""
         if tables.wants_table(accept):
-            self.send_json(status, tables.table_for([obj], obj.get("metadata", {}).get(
-                "resourceVersion", ""), include_object=tables.include_object(self.query)))
+            rv = str(obj.get("metadata", {}).get("resourceVersion", ""))
+            plural = self._target().rt.plural
+            self.send_json(status, tables.table_for([obj], rv, tables.include_object(self.query),
+                                                    plural))
             return
         self.send_json(status, obj)
 
@@ -287,7 +289,9 @@ class _ApiHandler(QuietHandler):
         metadata: dict[str, Any] = {"resourceVersion": rv}
         items = self._page(items, metadata)
         if tables.wants_table(self.headers.get("Accept") or ""):
-            self.send_json(200, tables.table_for(items, rv, tables.include_object(self.query)))
+            table = tables.table_for(items, rv, tables.include_object(self.query), rt.plural)
+            table["metadata"].update({k: v for k, v in metadata.items() if k != "resourceVersion"})
+            self.send_json(200, table)
             return
         self.send_json(200, {"kind": rt.list_kind, "apiVersion": rt.api_version,
                              "metadata": metadata, "items": items})
