@@ -1,0 +1,566 @@
+"""The simulated kustomize-controller: Kustomizations build their path and apply it.
+
+Follows kustomize-controller v1.9's Reconcile: suspend, source lookup, artifact, dependsOn,
+then fetch, build, apply, prune and health checks, with its condition types, reasons and
+messages, lastAppliedRevision, inventory and history. It reconciles on its interval, on a
+generation change, on a new `reconcile.fluxcd.io/requestedAt`, and when its source's artifact
+revision changes. It owns Kustomization status and the objects it applies, nothing else.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Hashable
+from pathlib import Path
+from typing import Any
+
+from sandbox.flux import conditions as cond
+from sandbox.flux.artifacts import ArtifactStorage
+from sandbox.flux.durations import format_duration, now_rfc3339, parse_duration
+from sandbox.flux.health import object_status
+from sandbox.flux.kustomize import KustomizeError, build, split_api_version, to_yaml
+from sandbox.flux.runtime import (
+    Key,
+    Obj,
+    StoreLike,
+    TimeScale,
+    api_code,
+    generation,
+    get_or_none,
+    key_of,
+    requested_at,
+)
+from sandbox.flux.workqueue import WorkQueue
+from sandbox.kube.resources import RESOURCES
+
+log = logging.getLogger(__name__)
+
+PLURAL = "kustomizations"
+GROUP = "kustomize.toolkit.fluxcd.io"
+OWNER_NAME = f"{GROUP}/name"
+OWNER_NAMESPACE = f"{GROUP}/namespace"
+HISTORY_LIMIT = 5
+
+# (apiVersion, kind) -> (plural, namespaced) for every kind the emulated API serves
+_SERVED = {(rt.api_version, rt.kind): (rt.plural, rt.namespaced) for rt in RESOURCES}
+_BY_GROUP_KIND = {(rt.group, rt.kind): (rt.plural, rt.namespaced) for rt in RESOURCES}
+
+
+class _Failure(Exception):
+    """Ends a reconcile with Ready=False and this reason; `requeue` in simulated seconds."""
+
+    def __init__(self, reason: str, message: str, requeue: float | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.requeue = requeue
+
+
+class _Canceled(Exception):
+    def __init__(self, trigger: str) -> None:
+        super().__init__(trigger)
+        self.trigger = trigger
+
+
+def get_timeout(spec: Obj) -> float:
+    """spec.timeout, else interval - 30s, never below 30s (GetTimeout)."""
+    if spec.get("timeout"):
+        return parse_duration(str(spec["timeout"]))
+    return max(parse_duration(str(spec.get("interval", "10m"))) - 30.0, 30.0)
+
+
+class KustomizeController:
+    def __init__(
+        self,
+        store: StoreLike,
+        storage: ArtifactStorage,
+        time_scale: TimeScale,
+        requeue_dependency: float = 30.0,
+        health_poll: float = 2.0,
+        workers: int = 4,
+    ) -> None:
+        self._store = store
+        self._storage = storage
+        self._scale = time_scale
+        self._requeue_dependency = requeue_dependency
+        self._health_poll = health_poll
+        self._queue = WorkQueue("kustomize-controller", self._handle, workers=workers)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._seen: dict[Key, tuple[int, str | None]] = {}
+        self._sources: dict[Key, tuple[str, str, str]] = {}  # ks -> (kind, ns, name)
+        self._revisions: dict[tuple[str, str, str], str | None] = {}
+        self._gone: dict[Key, Obj] = {}  # deleted Kustomizations waiting for garbage collection
+        self._active: set[Key] = set()
+        self._interrupts: dict[Key, str] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._queue.start()
+        sources, _ = self._store.list("gitrepositories")
+        for source in sources:
+            self.on_source_event("ADDED", source)
+        items, _ = self._store.list(PLURAL)
+        for obj in items:
+            self.on_event("ADDED", obj)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._queue.stop()
+
+    # ------------------------------------------------------------------ triggers
+
+    def on_event(self, event_type: str, obj: Obj) -> None:
+        key = key_of(obj)
+        marker = (generation(obj), requested_at(obj))
+        ref = (obj.get("spec") or {}).get("sourceRef") or {}
+        with self._lock:
+            if event_type == "DELETED":
+                self._seen.pop(key, None)
+                self._sources.pop(key, None)
+                self._gone[key] = obj
+                changed = True
+            else:
+                self._gone.pop(key, None)
+                self._sources[key] = (
+                    str(ref.get("kind", "GitRepository")), str(ref.get("namespace") or key[0]),
+                    str(ref.get("name", "")),
+                )
+                changed = self._seen.get(key) != marker
+                self._seen[key] = marker
+            if changed and key in self._active:
+                self._interrupts[key] = f"Kustomization/{key[0]}/{key[1]}"
+        if changed:
+            self._queue.add(key)
+
+    def on_source_event(self, event_type: str, obj: Obj) -> None:
+        namespace, name = key_of(obj)
+        source = (str(obj.get("kind", "GitRepository")), namespace, name)
+        revision = ((obj.get("status") or {}).get("artifact") or {}).get("revision")
+        with self._lock:
+            if event_type == "DELETED":
+                self._revisions.pop(source, None)
+                return
+            if self._revisions.get(source) == revision:
+                return
+            self._revisions[source] = revision
+            if revision is None:
+                return
+            dependents = [k for k, s in self._sources.items() if s == source]
+            for key in dependents:
+                if key in self._active:
+                    self._interrupts[key] = "/".join(source)
+        for key in dependents:
+            self._queue.add(key)
+
+    # ------------------------------------------------------------------ reconcile
+
+    def _handle(self, key: Hashable) -> float | None:
+        namespace, name = key  # type: ignore[misc]
+        obj = get_or_none(self._store, PLURAL, namespace, name)
+        if obj is None:
+            with self._lock:
+                gone = self._gone.pop((namespace, name), None)
+            if gone is not None and (gone.get("spec") or {}).get("prune"):
+                self._prune(((gone.get("status") or {}).get("inventory") or {}).get("entries") or [], set())
+            return None
+        with self._lock:
+            self._active.add((namespace, name))
+            self._interrupts.pop((namespace, name), None)
+        try:
+            delay = self._reconcile(obj)
+        finally:
+            with self._lock:
+                self._active.discard((namespace, name))
+        return None if delay is None else self._scale.real(delay)
+
+    def _reconcile(self, obj: Obj) -> float | None:
+        namespace, name = key_of(obj)
+        spec: Obj = obj.get("spec") or {}
+        written: Obj = copy.deepcopy(obj.get("status") or {})
+        status: Obj = copy.deepcopy(written)
+        gen = generation(obj)
+        interval = parse_duration(str(spec.get("interval", "10m")))
+        retry = parse_duration(str(spec["retryInterval"])) if spec.get("retryInterval") else interval
+
+        def finalize() -> None:
+            token = requested_at(obj)
+            if token is not None:
+                status["lastHandledReconcileAt"] = token
+            if cond.is_true(status, cond.READY):
+                cond.delete(status, cond.RECONCILING)
+                status["observedGeneration"] = gen
+            if cond.is_false(status, cond.READY) and cond.get(status, cond.RECONCILING):
+                cond.mark(status, cond.RECONCILING, "True", "ProgressingWithRetry",
+                          cond.get(status, cond.RECONCILING)["message"], gen)  # type: ignore[index]
+            status.setdefault("observedGeneration", -1)
+
+        def patch() -> None:
+            nonlocal written
+            if status != written:
+                self._store.replace_status(PLURAL, namespace, name, status)
+                written = copy.deepcopy(status)
+
+        if spec.get("suspend"):
+            finalize()
+            patch()
+            return None
+        try:
+            requeue = self._run(obj, spec, status, gen, interval, retry, patch)
+        except _Canceled as canceled:
+            cond.mark(status, cond.READY, "False", "HealthCheckCanceled",
+                      f"New reconciliation triggered by {canceled.trigger}", gen)
+            requeue = 0.0
+        except _Failure as failure:
+            cond.mark(status, cond.READY, "False", failure.reason, failure.message, gen)
+            requeue = failure.requeue if failure.requeue is not None else retry
+        finalize()
+        try:
+            patch()
+        except Exception as exc:
+            if api_code(exc) != 404:
+                raise
+            return None
+        return requeue
+
+    def _run(
+        self, obj: Obj, spec: Obj, status: Obj, gen: int, interval: float, retry: float,
+        patch: Any,
+    ) -> float:
+        namespace, name = key_of(obj)
+        ref = spec.get("sourceRef") or {}
+        src_kind = str(ref.get("kind", ""))
+        src_ns = str(ref.get("namespace") or namespace)
+        src_name = str(ref.get("name", ""))
+        if src_kind != "GitRepository":
+            raise _Failure("ArtifactFailed", f"source `{src_name}` kind '{src_kind}' not supported")
+        source = get_or_none(self._store, "gitrepositories", src_ns, src_name)
+        if source is None:
+            raise _Failure(
+                "ArtifactFailed",
+                f'GitRepository.source.toolkit.fluxcd.io "{src_name}" not found', retry,
+            )
+        artifact = (source.get("status") or {}).get("artifact")
+        if not artifact:
+            raise _Failure(
+                "ArtifactFailed",
+                f"Source artifact not found, retrying in {format_duration(self._requeue_dependency)}",
+                self._requeue_dependency,
+            )
+        revision = str(artifact["revision"])
+        self._check_dependencies(obj, spec, revision)
+
+        timeout = get_timeout(spec)
+        timeout_text = format_duration(timeout)
+        started = time.monotonic()
+        cond.mark(status, cond.READY, "Unknown", "Progressing", "Reconciliation in progress", gen)
+        cond.mark(status, cond.RECONCILING, "True", "Progressing",
+                  f"Fetching manifests for revision {revision} with a timeout of {timeout_text}", gen)
+        patch()
+
+        with tempfile.TemporaryDirectory(prefix="kustomization-") as tmp:
+            root = Path(tmp)
+            try:
+                self._storage.unpack(str(artifact.get("path", "")), artifact.get("digest"), root)
+            except FileNotFoundError as exc:
+                raise _Failure(
+                    "ArtifactFailed",
+                    "Source is not ready, artifact not found, retrying in "
+                    f"{format_duration(self._requeue_dependency)}",
+                    self._requeue_dependency,
+                ) from exc
+            except (OSError, ValueError) as exc:
+                raise _Failure("ArtifactFailed", f"failed to extract artifact: {exc}") from exc
+            rel = str(spec.get("path") or "./").lstrip("/")
+            directory = (root / rel).resolve()
+            if root.resolve() not in (directory, *directory.parents) or not directory.exists():
+                raise _Failure(
+                    "ArtifactFailed",
+                    f"kustomization path not found: stat {directory}: no such file or directory",
+                )
+            status["lastAttemptedRevision"] = revision
+            cond.mark(status, cond.RECONCILING, "True", "Progressing",
+                      f"Building manifests for revision {revision} with a timeout of {timeout_text}", gen)
+            patch()
+            try:
+                objects = build(directory, root=root, overrides=_overrides(spec),
+                                generate_missing=True)
+            except KustomizeError as exc:
+                raise _Failure("BuildFailed", f"kustomize build failed: {exc}") from exc
+
+        digest = "sha256:" + hashlib.sha256(to_yaml(objects).encode()).hexdigest()
+
+        def history(reason: str) -> None:
+            _upsert_history(status, digest, self._scale.sim(time.monotonic() - started),
+                            reason, revision)
+
+        cond.mark(status, cond.RECONCILING, "True", "Progressing",
+                  f"Detecting drift for revision {revision} with a timeout of {timeout_text}", gen)
+        patch()
+        old_entries = ((status.get("inventory") or {}).get("entries")) or []
+        try:
+            entries = self._apply(objects, name, namespace, spec.get("commonMetadata") or {})
+        except _Failure:
+            history("ReconciliationFailed")
+            raise
+        status["inventory"] = {"entries": entries}
+        if spec.get("prune"):
+            self._prune(old_entries, {e["id"] for e in entries})
+
+        checks = self._health_targets(spec, objects, namespace, name)
+        if checks:
+            message = f"Running health checks for revision {revision} with a timeout of {timeout_text}"
+            cond.mark(status, cond.RECONCILING, "True", "Progressing", message, gen)
+            cond.mark(status, cond.HEALTHY, "Unknown", "Progressing", message, gen)
+            patch()
+            check_start = time.monotonic()
+            error = self._wait_healthy((namespace, name), checks, timeout)
+            if error is not None:
+                cond.mark(status, cond.HEALTHY, "False", "HealthCheckFailed", error, gen)
+                history("HealthCheckFailed")
+                raise _Failure("HealthCheckFailed", error)
+            elapsed = format_duration(self._scale.sim(time.monotonic() - check_start))
+            cond.mark(status, cond.HEALTHY, "True", "Succeeded", f"Health check passed in {elapsed}", gen)
+        else:
+            cond.delete(status, cond.HEALTHY)
+
+        status["lastAppliedRevision"] = revision
+        cond.mark(status, cond.READY, "True", "ReconciliationSucceeded",
+                  f"Applied revision: {revision}", gen)
+        history("ReconciliationSucceeded")
+        return interval
+
+    # ------------------------------------------------------------------ steps
+
+    def _check_dependencies(self, obj: Obj, spec: Obj, revision: str) -> None:
+        namespace = key_of(obj)[0]
+        ref = spec.get("sourceRef") or {}
+        for dep_ref in spec.get("dependsOn") or []:
+            dep_ns = str(dep_ref.get("namespace") or namespace)
+            dep_name = str(dep_ref.get("name", ""))
+            label = f"{dep_ns}/{dep_name}"
+            dep = get_or_none(self._store, PLURAL, dep_ns, dep_name)
+            if dep is None:
+                raise _Failure(
+                    "DependencyNotReady",
+                    f"dependency '{label}' not found: "
+                    f'Kustomization.kustomize.toolkit.fluxcd.io "{dep_name}" not found',
+                    self._requeue_dependency,
+                )
+            dep_status = dep.get("status") or {}
+            if (
+                not dep_status.get("conditions")
+                or generation(dep) != dep_status.get("observedGeneration")
+                or not cond.is_true(dep_status, cond.READY)
+            ):
+                raise _Failure("DependencyNotReady", f"dependency '{label}' is not ready",
+                               self._requeue_dependency)
+            dep_src = (dep.get("spec") or {}).get("sourceRef") or {}
+            if (
+                dep_src.get("name") == ref.get("name")
+                and dep_src.get("kind") == ref.get("kind")
+                and (dep_src.get("namespace") or dep_ns) == (ref.get("namespace") or namespace)
+                and dep_status.get("lastAppliedRevision") != revision
+            ):
+                raise _Failure("DependencyNotReady",
+                               f"dependency '{label}' revision is not up to date",
+                               self._requeue_dependency)
+
+    def _apply(
+        self, objects: list[Obj], ks_name: str, ks_namespace: str, common: Obj
+    ) -> list[dict[str, str]]:
+        entries: list[dict[str, str]] = []
+        ordered = sorted(objects, key=lambda o: 0 if o.get("kind") == "Namespace" else 1)
+        for manifest in ordered:
+            manifest = copy.deepcopy(manifest)
+            api_version, kind = str(manifest.get("apiVersion")), str(manifest.get("kind"))
+            meta = manifest.setdefault("metadata", {})
+            served = _SERVED.get((api_version, kind))
+            label = f"{kind}/{meta.get('namespace') + '/' if meta.get('namespace') else ''}{meta.get('name')}"
+            if served is None:
+                raise _Failure(
+                    "ReconciliationFailed",
+                    f"{label} dry-run failed: no matches for kind \"{kind}\" in version "
+                    f"\"{api_version}\"",
+                )
+            plural, namespaced = served
+            meta.setdefault("labels", {}).update(common.get("labels") or {})
+            meta["labels"].update({OWNER_NAME: ks_name, OWNER_NAMESPACE: ks_namespace})
+            if common.get("annotations"):
+                meta.setdefault("annotations", {}).update(common["annotations"])
+            obj_ns = str(meta.get("namespace") or "") if namespaced else ""
+            if namespaced and not obj_ns:
+                raise _Failure(
+                    "ReconciliationFailed",
+                    f"{label} namespace not specified: the server could not find the requested "
+                    "resource",
+                )
+            if namespaced:
+                self._ensure_namespace(obj_ns)
+            try:
+                self._create_or_update(plural, obj_ns or None, manifest)
+            except _Failure:
+                raise
+            except Exception as exc:
+                if api_code(exc) is None:
+                    raise
+                raise _Failure("ReconciliationFailed",
+                               f"{label} dry-run failed ({getattr(exc, 'reason', '')}): {exc}") from exc
+            group, version = split_api_version(api_version)
+            entries.append({"id": f"{obj_ns}_{meta['name']}_{group}_{kind}", "v": version})
+        return sorted(entries, key=lambda e: e["id"])
+
+    def _ensure_namespace(self, namespace: str) -> None:
+        if get_or_none(self._store, "namespaces", None, namespace) is None:
+            try:
+                self._store.create("namespaces", None, {
+                    "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace},
+                })
+            except Exception as exc:
+                if api_code(exc) != 409:
+                    raise
+
+    def _create_or_update(self, plural: str, namespace: str | None, manifest: Obj) -> None:
+        name = manifest["metadata"]["name"]
+        for _ in range(5):
+            current = get_or_none(self._store, plural, namespace, name)
+            if current is None:
+                try:
+                    self._store.create(plural, namespace, manifest)
+                    return
+                except Exception as exc:
+                    if api_code(exc) == 409:
+                        continue
+                    raise
+            desired = copy.deepcopy(manifest)
+            desired.pop("status", None)
+            meta = copy.deepcopy(current["metadata"])
+            meta["labels"] = {**(meta.get("labels") or {}), **(desired["metadata"].get("labels") or {})}
+            annotations = {**(meta.get("annotations") or {}),
+                           **(desired["metadata"].get("annotations") or {})}
+            if annotations:
+                meta["annotations"] = annotations
+            desired["metadata"] = meta
+            if "status" in current:
+                desired["status"] = current["status"]
+            try:
+                self._store.replace(plural, namespace, name, desired)
+                return
+            except Exception as exc:
+                if api_code(exc) == 409:
+                    continue
+                raise
+        raise _Failure("ReconciliationFailed", f"{plural}/{name}: conflict after retries")
+
+    def _prune(self, old_entries: list[dict[str, str]], keep: set[str]) -> None:
+        for entry in old_entries:
+            if entry.get("id") in keep:
+                continue
+            parts = str(entry.get("id", "")).split("_")
+            if len(parts) != 4:
+                continue
+            obj_ns, obj_name, group, kind = parts
+            served = _BY_GROUP_KIND.get((group, kind))
+            if served is None:
+                continue
+            plural, namespaced = served
+            try:
+                self._store.delete(plural, obj_ns if namespaced else None, obj_name)
+            except Exception as exc:
+                if api_code(exc) != 404:
+                    raise
+
+    def _health_targets(self, spec: Obj, objects: list[Obj], namespace: str, name: str) -> list[Obj]:
+        if spec.get("wait"):
+            targets = [
+                {"apiVersion": o.get("apiVersion"), "kind": o.get("kind"),
+                 "name": (o.get("metadata") or {}).get("name"),
+                 "namespace": (o.get("metadata") or {}).get("namespace")}
+                for o in objects
+            ]
+        else:
+            targets = [
+                {**check, "namespace": check.get("namespace") or namespace}
+                for check in spec.get("healthChecks") or []
+            ]
+        return [
+            t for t in targets
+            if not (t.get("kind") == "Kustomization" and t.get("name") == name
+                    and t.get("namespace") == namespace)
+        ]
+
+    def _wait_healthy(self, key: Key, checks: list[Obj], timeout: float) -> str | None:
+        """None when every target is Current within the timeout, else Flux's error message."""
+        deadline = time.monotonic() + self._scale.real(timeout)
+        poll = max(0.005, min(self._scale.real(self._health_poll), 0.5))
+        while True:
+            with self._lock:
+                trigger = self._interrupts.pop(key, None)
+            if trigger is not None:
+                raise _Canceled(trigger)
+            results = [(check, object_status(self._store, check)) for check in checks]
+            failed = [(c, s) for c, s in results if s == "Failed"]
+            pending = [(c, s) for c, s in results if s != "Current"]
+            if not pending:
+                return None
+            if failed:
+                return "failed early due to stalled resources: [" + ", ".join(
+                    _describe(c, s) for c, s in failed) + "]"
+            if time.monotonic() >= deadline:
+                return "timeout waiting for: [" + ", ".join(_describe(c, s) for c, s in pending) + "]"
+            if self._stop.wait(min(poll, max(0.0, deadline - time.monotonic()))):
+                return "health check canceled: the controller is stopping"
+
+
+def _describe(check: Obj, state: str) -> str:
+    ns = f"{check['namespace']}/" if check.get("namespace") else ""
+    return f"{check.get('kind')}/{ns}{check.get('name')} status: '{state}'"
+
+
+def _overrides(spec: Obj) -> Obj:
+    """The Kustomization spec fields kustomize-controller lays over the root kustomization.yaml."""
+    overrides: Obj = {}
+    if spec.get("targetNamespace"):
+        overrides["namespace"] = spec["targetNamespace"]
+    for field in ("namePrefix", "nameSuffix"):
+        if spec.get(field):
+            overrides[field] = spec[field]
+    if spec.get("patches"):
+        overrides["patches"] = copy.deepcopy(spec["patches"])
+    if spec.get("images"):
+        overrides["images"] = copy.deepcopy(spec["images"])
+    return overrides
+
+
+def _upsert_history(status: Obj, digest: str, duration: float, reason: str, revision: str) -> None:
+    """History.Upsert: one snapshot per digest, newest first, at most five."""
+    now = now_rfc3339()
+    entries: list[Obj] = list(status.get("history") or [])
+    existing = next((e for e in entries if e.get("digest") == digest), None)
+    if existing is not None:
+        entries.remove(existing)
+        existing.update({
+            "lastReconciled": now,
+            "lastReconciledDuration": format_duration(duration),
+            "lastReconciledStatus": reason,
+            "totalReconciliations": int(existing.get("totalReconciliations", 0)) + 1,
+            "metadata": {"revision": revision},
+        })
+        entry = existing
+    else:
+        entry = {
+            "digest": digest,
+            "firstReconciled": now,
+            "lastReconciled": now,
+            "lastReconciledDuration": format_duration(duration),
+            "lastReconciledStatus": reason,
+            "totalReconciliations": 1,
+            "metadata": {"revision": revision},
+        }
+    status["history"] = [entry, *entries][:HISTORY_LIMIT]

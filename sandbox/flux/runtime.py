@@ -1,0 +1,75 @@
+"""What the simulated controllers share: the time scale, the store they act on, and small helpers.
+
+The simulator runs in-process against sandbox.kube.store.Store; StoreLike names only the
+calls it makes, so a controller can be read without the store's code. Simulated seconds
+(intervals, timeouts, delays) become real seconds through TimeScale, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+Obj = dict[str, Any]
+Key = tuple[str, str]  # (namespace, name)
+
+REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
+
+
+@dataclass(frozen=True)
+class TimeScale:
+    """factor 60 means one simulated minute passes in one real second."""
+
+    factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.factor <= 0:
+            raise ValueError("time_scale must be positive")
+
+    def real(self, sim_seconds: float) -> float:
+        return sim_seconds / self.factor
+
+    def sim(self, real_seconds: float) -> float:
+        return real_seconds * self.factor
+
+
+class StoreLike(Protocol):
+    def get(self, plural: str, namespace: str | None, name: str) -> Obj: ...
+    def list(
+        self, plural: str, namespace: str | None = None, label_selector: str | None = None
+    ) -> tuple[list[Obj], str]: ...
+    def create(self, plural: str, namespace: str | None, obj: Obj) -> Obj: ...
+    def replace(self, plural: str, namespace: str | None, name: str, obj: Obj) -> Obj: ...
+    def replace_status(self, plural: str, namespace: str | None, name: str, status: Obj) -> Obj: ...
+    def delete(self, plural: str, namespace: str | None, name: str) -> Obj: ...
+    def subscribe(self, callback: Callable[[str, str, Obj], None]) -> Callable[[], None]: ...
+
+
+def api_code(exc: BaseException) -> int | None:
+    """The HTTP code of a store ApiError (None for anything else)."""
+    code = getattr(exc, "code", None)
+    return code if isinstance(code, int) else None
+
+
+def key_of(obj: Obj) -> Key:
+    meta = obj.get("metadata") or {}
+    return str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
+
+def requested_at(obj: Obj) -> str | None:
+    value = ((obj.get("metadata") or {}).get("annotations") or {}).get(REQUESTED_AT)
+    return str(value) if value is not None else None
+
+
+def generation(obj: Obj) -> int:
+    return int((obj.get("metadata") or {}).get("generation") or 0)
+
+
+def get_or_none(store: StoreLike, plural: str, namespace: str | None, name: str) -> Obj | None:
+    try:
+        return store.get(plural, namespace, name)
+    except Exception as exc:
+        if api_code(exc) == 404:
+            return None
+        raise

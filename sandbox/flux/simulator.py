@@ -1,0 +1,82 @@
+"""The Flux simulator: source-controller, kustomize-controller and a deployment controller.
+
+Wires the three simulated controllers to one in-process Store: its write notifications feed
+their queues, and their worker threads write back through the same Store, so every change
+shows on the HTTP API and its watches. One time scale speeds every interval, retry, timeout
+and simulated delay. It must not serve HTTP or know about git hosting: repository URLs reach
+local paths only through the resolver it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from sandbox.flux.artifacts import ArtifactStorage
+from sandbox.flux.kustomize_controller import KustomizeController
+from sandbox.flux.runtime import Obj, StoreLike, TimeScale
+from sandbox.flux.source_controller import RepoResolver, SourceController
+from sandbox.flux.workloads import DeploymentController
+
+
+class FluxSimulator:
+    """Start with start() (or `with`), end with stop(); every thread it started ends on stop()."""
+
+    def __init__(
+        self,
+        store: StoreLike,
+        repo_resolver: RepoResolver,
+        *,
+        time_scale: float = 1.0,
+        pod_start_delay: float = 5.0,
+        requeue_dependency: float = 30.0,
+        artifact_dir: str | Path | None = None,
+    ) -> None:
+        self.store = store
+        self.time_scale = TimeScale(time_scale)
+        self.storage = ArtifactStorage(artifact_dir)
+        self.source = SourceController(store, repo_resolver, self.storage, self.time_scale)
+        self.kustomize = KustomizeController(
+            store, self.storage, self.time_scale, requeue_dependency=requeue_dependency
+        )
+        self.deployments = DeploymentController(store, self.time_scale, pod_start_delay)
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def start(self) -> FluxSimulator:
+        if self._unsubscribe is not None:
+            return self
+        self._unsubscribe = self.store.subscribe(self._on_write)
+        self.deployments.start()
+        self.source.start()
+        self.kustomize.start()
+        return self
+
+    def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.kustomize.stop()
+        self.source.stop()
+        self.deployments.stop()
+        self.storage.close()
+
+    def _on_write(self, event_type: str, plural: str, obj: Obj) -> None:
+        if plural == "gitrepositories":
+            self.source.on_event(event_type, obj)
+            self.kustomize.on_source_event(event_type, obj)
+        elif plural == "kustomizations":
+            self.kustomize.on_event(event_type, obj)
+        elif plural == "deployments":
+            self.deployments.on_event(event_type, obj)
+        elif plural == "pods":
+            self.deployments.on_pod_event(event_type, obj)
+
+    def __enter__(self) -> FluxSimulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
