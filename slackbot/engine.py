@@ -41,6 +41,7 @@ from slackbot.errors import (
 from slackbot.models import Approval, Block, Event, Kind, Promotion, Rejection, State
 from slackbot.pipeline import App, Environment, Pipeline
 from slackbot.ports import Clock, Cluster, Directory, Forge, KustomizationStatus, Notifier
+from slackbot.status import AppStatus, read_status
 from slackbot.store import Fence, RedisStore
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,9 @@ class Engine:
         if record is None:
             raise NotFound(f"there is no promotion #{promotion_id}")
         return record
+
+    def status(self, app_name: str | None, channel: str | None = None) -> AppStatus:
+        return read_status(self.app(app_name, channel), self.forge, self.cluster, self.store)
 
     # -- commands ----------------------------------------------------------------------------
 

@@ -202,3 +202,16 @@ def test_outside_the_change_window_the_merge_waits_for_it(world: World) -> None:
     world.clock.moment = waiting.merge_not_before
     merged = world.engine.advance(promotion.id)
     assert merged.state is State.RECONCILING
+
+
+def test_status_shows_each_env_with_live_record_waiting_commits_and_freeze(world: World) -> None:
+    world.push_dev()
+    live = world.engine.request("myapp", "staging", DEVELOPER)
+    world.engine.freeze("myapp", "prod", "U0LEAD", "release week")
+    status = world.engine.status(None)
+    dev, staging, prod = status.envs
+    assert (dev.env, dev.ready, dev.runs_head, dev.waiting) == ("dev", "True", True, ())
+    assert staging.live is not None and staging.live.id == live.id
+    assert len(staging.waiting) == 1 and staging.waiting[0].sha == world.forge.heads["dev"]
+    assert [b.reason for b in prod.blocks] == ["release week"]
+    assert (prod.pods_ready, prod.pods_desired) == (1, 1)

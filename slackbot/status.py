@@ -1,0 +1,87 @@
+"""What each env of an app runs right now, as `/promote status` and the App Home show it.
+
+Read-only: branch heads from the forge, Flux and rollout state from the cluster, live records,
+freezes and holds from the store. A service that does not answer makes its fields unknown
+rather than the whole status fail.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slackbot.errors import AdapterError
+from slackbot.models import Block, Promotion
+from slackbot.pipeline import App
+from slackbot.ports import Cluster, CommitInfo, Forge
+from slackbot.store import RedisStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EnvStatus:
+    env: str
+    branch: str
+    head_sha: str | None
+    applied_revision: str | None
+    ready: str  # "True" | "False" | "Unknown"
+    message: str
+    suspended: bool
+    pods_ready: int
+    pods_desired: int
+    live: Promotion | None
+    waiting: tuple[CommitInfo, ...]  # commits in the env below, not yet promoted here
+    blocks: tuple[Block, ...]
+
+    @property
+    def runs_head(self) -> bool:
+        return self.applied_revision == f"{self.branch}@sha1:{self.head_sha}"
+
+
+@dataclass(frozen=True)
+class AppStatus:
+    app: str
+    envs: tuple[EnvStatus, ...]
+
+
+def read_status(app: App, forge: Forge, cluster: Cluster, store: RedisStore) -> AppStatus:
+    envs = []
+    for env in app.environments:
+        head = _try(lambda: forge.branch_head(app.repository, env.branch), None)
+        ks = _try(lambda: cluster.kustomization(env.kustomization), None)
+        ready = desired = 0
+        for name in app.deployment_names:
+            rollout = _try(lambda: cluster.rollout(env.namespace, name), None)
+            if rollout is not None:
+                ready += rollout.ready
+                desired += rollout.desired
+        source = app.source_of(env.name)
+        waiting: tuple[CommitInfo, ...] = ()
+        if source is not None:
+            comparison = _try(lambda: forge.compare(app.repository, env.branch, source.branch),
+                              None)
+            waiting = comparison.commits if comparison else ()
+        envs.append(EnvStatus(
+            env=env.name,
+            branch=env.branch,
+            head_sha=head,
+            applied_revision=ks.last_applied_revision if ks else None,
+            ready=ks.ready if ks else "Unknown",
+            message=ks.message if ks else "the cluster did not answer",
+            suspended=ks.suspended if ks else False,
+            pods_ready=ready,
+            pods_desired=desired,
+            live=store.live(app.name, env.name),
+            waiting=waiting,
+            blocks=tuple(store.blocks(app.name, env.name)),
+        ))
+    return AppStatus(app.name, tuple(envs))
+
+
+def _try(read, default):  # type: ignore[no-untyped-def]
+    try:
+        return read()
+    except (AdapterError, KeyError):
+        log.warning("status: a read failed", exc_info=True)
+        return default
