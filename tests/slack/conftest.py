@@ -9,7 +9,14 @@ import pytest
 from slack_sdk import WebClient
 
 from sandbox.slack import SlackEmulator
-from tests.slack.helpers import TOKEN, BoltServer, FakeClock, make_bolt, make_emulator
+from tests.slack.helpers import (
+    TOKEN,
+    BoltServer,
+    FakeClock,
+    Recorder,
+    make_bolt,
+    make_emulator,
+)
 
 
 @pytest.fixture
@@ -38,3 +45,15 @@ def bolt(emulator: SlackEmulator) -> Iterator[BoltServer]:
         yield server
     finally:
         server.server.stop()
+
+
+@pytest.fixture
+def recorder(emulator: SlackEmulator) -> Iterator[Recorder]:
+    """A recording stand-in for the bot at the emulator's request URL."""
+    app = Recorder()
+    app.server.start()
+    emulator.bot_request_url = app.url
+    try:
+        yield app
+    finally:
+        app.server.stop()

@@ -113,3 +113,33 @@ def make_bolt(emulator: SlackEmulator, signing_secret: str = SECRET) -> App:
         signing_secret=signing_secret,
         client=WebClient(token=TOKEN, base_url=emulator.api_url),
     )
+
+
+class Recorder:
+    """A stand-in app that records each signed request and answers a set (status, body)."""
+
+    def __init__(self) -> None:
+        recorder = self
+        self.requests: list[tuple[dict[str, str], str]] = []
+        self.status = 200
+        self.body = ""
+        self.delay = 0.0
+        self.lock = threading.Lock()
+
+        class Handler(QuietHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                raw = self.read_body().decode("utf-8")
+                with recorder.lock:
+                    recorder.requests.append(({k.lower(): v for k, v in self.headers.items()}, raw))
+                if recorder.delay:
+                    time.sleep(recorder.delay)
+                try:
+                    self.send_bytes(recorder.status, recorder.body.encode(), "text/plain")
+                except OSError:
+                    return
+
+        self.server = BackgroundServer(Handler)
+
+    @property
+    def url(self) -> str:
+        return f"{self.server.url}/slack/events"
