@@ -80,7 +80,7 @@ class App:
         return pr
 
     def sha_of(self, ref: str, missing: str = "Not Found") -> str:
-        """A ref as clients send it (branch, tag, sha, `owner:branch`) to a commit sha, or 404/422."""
+        """A ref as clients send it (branch, tag, sha, `owner:branch`) to a commit sha, or 404."""
         sha = self.repo.resolve(self.strip_owner(ref))
         if sha is None:
             if missing == "Not Found":

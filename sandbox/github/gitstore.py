@@ -18,7 +18,9 @@ from pathlib import Path
 ZERO_SHA = "0" * 40
 _FIELD = "\x1f"
 _RECORD = "\x1e"
-_LOG_FORMAT = _FIELD.join(["%H", "%T", "%P", "%an", "%ae", "%at", "%cn", "%ce", "%ct", "%B"]) + _RECORD
+_LOG_FORMAT = (
+    _FIELD.join(["%H", "%T", "%P", "%an", "%ae", "%at", "%cn", "%ce", "%ct", "%B"]) + _RECORD
+)
 
 
 class GitError(RuntimeError):
@@ -107,7 +109,9 @@ class BareRepository:
         return name or "main"
 
     def branches(self) -> dict[str, str]:
-        out = self.git("for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads").stdout
+        out = self.git(
+            "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads"
+        ).stdout
         result: dict[str, str] = {}
         for line in out.splitlines():
             name, _, sha = line.rpartition(" ")
@@ -126,7 +130,9 @@ class BareRepository:
         return self.ref_sha(f"refs/heads/{branch}")
 
     def ref_sha(self, ref: str) -> str | None:
-        proc = self.git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", ok_codes=(0, 1, 128))
+        proc = self.git(
+            "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", ok_codes=(0, 1, 128)
+        )
         return proc.stdout.strip() or None if proc.returncode == 0 else None
 
     def resolve(self, rev: str) -> str | None:
@@ -179,10 +185,15 @@ class BareRepository:
         return proc.stdout.strip() or None
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
-        return self.git("merge-base", "--is-ancestor", ancestor, descendant, ok_codes=(0, 1)).returncode == 0
+        return (
+            self.git(
+                "merge-base", "--is-ancestor", ancestor, descendant, ok_codes=(0, 1)
+            ).returncode
+            == 0
+        )
 
     def diff_files(self, old: str | None, new: str) -> list[FileChange]:
-        """Changed files between two commits (old None: against the empty tree), as GitHub lists them."""
+        """Changed files between two commits (old None: the empty tree), as GitHub lists them."""
         base = old or self.git("hash-object", "-t", "tree", "/dev/null").stdout.strip()
         raw = self.git("diff", "--raw", "-z", "-M", "--no-abbrev", base, new).stdout
         numstat = self.git("diff", "--numstat", "-z", "-M", base, new).stdout
@@ -209,7 +220,13 @@ class BareRepository:
     def trial_merge(self, ours: str, theirs: str) -> MergeResult:
         """A real three-way merge of two commits, writing only objects (no ref moves)."""
         proc = self.git(
-            "merge-tree", "--write-tree", "--name-only", "--no-messages", ours, theirs, ok_codes=(0, 1)
+            "merge-tree",
+            "--write-tree",
+            "--name-only",
+            "--no-messages",
+            ours,
+            theirs,
+            ok_codes=(0, 1),
         )
         lines = proc.stdout.splitlines()
         tree = lines[0].strip() if lines else None
@@ -251,14 +268,16 @@ class BareRepository:
         return self.git("update-ref", "-d", ref, old, ok_codes=(0, 1, 128)).returncode == 0
 
     def cherry_pick_tree(self, commit: CommitInfo, onto: str) -> MergeResult:
-        """Tree of `commit` replayed onto `onto` (a three-way merge with the commit's parent as base).
+        """Tree of `commit` replayed onto `onto` (three-way, the commit's parent as merge base).
 
         git 2.39's merge-tree has no --merge-base, so a throwaway commit with onto's tree and
         the picked commit's parent as its only parent makes that parent the merge base.
         """
         parent = commit.parents[0]
         onto_tree = self.commit(onto).tree
-        synthetic = self.commit_tree(onto_tree, [parent], "cherry-pick base", ("sandbox", "sandbox@localhost"))
+        synthetic = self.commit_tree(
+            onto_tree, [parent], "cherry-pick base", ("sandbox", "sandbox@localhost")
+        )
         return self.trial_merge(synthetic, commit.sha)
 
 
@@ -281,7 +300,9 @@ def _parse_raw(raw: str) -> list[tuple[str, str, str | None, str]]:
             continue
         path = tokens[i + 1]
         i += 2
-        status = {"A": "added", "D": "removed", "M": "modified", "T": "changed"}.get(letter, "modified")
+        status = {"A": "added", "D": "removed", "M": "modified", "T": "changed"}.get(
+            letter, "modified"
+        )
         blob = fields[2] if letter == "D" else new_blob
         entries.append((status, path, None, blob))
     return entries
@@ -296,7 +317,7 @@ def _parse_numstat(text: str) -> list[tuple[int, int]]:
         if not token:
             i += 1
             continue
-        adds, dels, path = (token.split("\t", 2) + ["", ""])[:3]
+        adds, dels, path = [*token.split("\t", 2), "", ""][:3]
         i += 1
         if path == "":  # rename: the two paths follow as separate tokens
             i += 2

@@ -24,15 +24,31 @@ router = Router()
 STATUS_STATES = ("error", "failure", "pending", "success")
 CHECK_STATUSES = ("queued", "in_progress", "completed", "waiting", "requested", "pending")
 CONCLUSIONS = (
-    "action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out",
+    "action_required",
+    "cancelled",
+    "failure",
+    "neutral",
+    "success",
+    "skipped",
+    "stale",
+    "timed_out",
     "startup_failure",
 )
 
 
-def add_status(app: App, sha: str, state: str, context: str, description: str | None,
-               target_url: str | None, creator: str) -> CommitStatus:
+def add_status(
+    app: App,
+    sha: str,
+    state: str,
+    context: str,
+    description: str | None,
+    target_url: str | None,
+    creator: str,
+) -> CommitStatus:
     stamp = now()
-    status = CommitStatus(app.state.next_id(), sha, state, context, description, target_url, creator, stamp, stamp)
+    status = CommitStatus(
+        app.state.next_id(), sha, state, context, description, target_url, creator, stamp, stamp
+    )
     app.state.statuses.append(status)
     return status
 
@@ -46,10 +62,19 @@ def create_status(app: App, req: Request) -> Response:
         raise ApiError(422, f"No commit found for SHA: {ref}")
     state = req.string(body, "state", "Status", required=True)
     if state not in STATUS_STATES:
-        raise validation_failed(custom_error("Status", "state is not included in the list", "state"))
+        raise validation_failed(
+            custom_error("Status", "state is not included in the list", "state")
+        )
     context = req.string(body, "context", "Status") or "default"
-    status = add_status(app, sha, state, context, req.string(body, "description", "Status"),
-                        req.string(body, "target_url", "Status"), req.user.login)
+    status = add_status(
+        app,
+        sha,
+        state,
+        context,
+        req.string(body, "description", "Status"),
+        req.string(body, "target_url", "Status"),
+        req.user.login,
+    )
     return Response(201, shapes.status(app.urls, status, app.state.users))
 
 
@@ -102,11 +127,17 @@ def _apply_check(run: CheckRun, body: dict[str, Any], req: Request) -> None:
     status = req.string(body, "status", "CheckRun")
     conclusion = req.string(body, "conclusion", "CheckRun")
     if status is not None and status not in CHECK_STATUSES:
-        raise validation_failed(custom_error("CheckRun", "status is not included in the list", "status"))
+        raise validation_failed(
+            custom_error("CheckRun", "status is not included in the list", "status")
+        )
     if conclusion is not None and conclusion not in CONCLUSIONS:
-        raise validation_failed(custom_error("CheckRun", "conclusion is not included in the list", "conclusion"))
+        raise validation_failed(
+            custom_error("CheckRun", "conclusion is not included in the list", "conclusion")
+        )
     if status == "completed" and conclusion is None and run.conclusion is None:
-        raise validation_failed(custom_error("CheckRun", "conclusion can't be blank when status is completed"))
+        raise validation_failed(
+            custom_error("CheckRun", "conclusion can't be blank when status is completed")
+        )
     for key in ("details_url", "external_id", "name"):
         if key in body:
             setattr(run, key, req.string(body, key, "CheckRun"))
@@ -122,7 +153,9 @@ def _apply_check(run: CheckRun, body: dict[str, Any], req: Request) -> None:
         run.conclusion = conclusion
         run.status = "completed"
     if run.status == "completed":
-        run.completed_at = _parse_time(body.get("completed_at"), "completed_at") or run.completed_at or now()
+        run.completed_at = (
+            _parse_time(body.get("completed_at"), "completed_at") or run.completed_at or now()
+        )
     elif run.status == "in_progress" and run.started_at is None:
         run.started_at = now()
 
@@ -133,9 +166,13 @@ def create_check_run(app: App, req: Request) -> Response:
     name = req.string(body, "name", "CheckRun", required=True) or ""
     head_sha = req.string(body, "head_sha", "CheckRun", required=True) or ""
     sha = app.repo.resolve(head_sha)
-    if sha is None or sha != head_sha and not sha.startswith(head_sha):
-        raise validation_failed(custom_error("CheckRun", "No commit found for SHA: " + head_sha, "head_sha"))
-    run = CheckRun(app.state.next_id(), sha, name, "queued", None, None, None, now(), None, {}, req.user.login)
+    if sha is None or (sha != head_sha and not sha.startswith(head_sha)):
+        raise validation_failed(
+            custom_error("CheckRun", "No commit found for SHA: " + head_sha, "head_sha")
+        )
+    run = CheckRun(
+        app.state.next_id(), sha, name, "queued", None, None, None, now(), None, {}, req.user.login
+    )
     _apply_check(run, body, req)
     app.state.check_runs[run.id] = run
     return Response(201, shapes.check_run(app.urls, run))
@@ -169,9 +206,18 @@ def list_check_runs(app: App, req: Request) -> Response:
     if which == "latest":
         runs = app.state.latest_check_runs(sha)
     else:
-        runs = sorted((r for r in app.state.check_runs.values() if r.head_sha == sha), key=lambda r: -r.id)
+        runs = sorted(
+            (r for r in app.state.check_runs.values() if r.head_sha == sha), key=lambda r: -r.id
+        )
     name, status = req.arg("check_name"), req.arg("status")
-    runs = [r for r in runs if (name is None or r.name == name) and (status is None or r.status == status)]
+    runs = [
+        r
+        for r in runs
+        if (name is None or r.name == name) and (status is None or r.status == status)
+    ]
     page, headers = paginate(req, runs)
-    payload = {"total_count": len(runs), "check_runs": [shapes.check_run(app.urls, r) for r in page]}
+    payload = {
+        "total_count": len(runs),
+        "check_runs": [shapes.check_run(app.urls, r) for r in page],
+    }
     return Response(200, payload, headers)

@@ -93,10 +93,17 @@ def put_protection(app: App, req: Request) -> Response:
     if app.repo.branch_sha(name) is None:
         raise not_found("Branch not found")
     body = req.body()
-    for key in ("required_status_checks", "enforce_admins", "required_pull_request_reviews", "restrictions"):
+    for key in (
+        "required_status_checks",
+        "enforce_admins",
+        "required_pull_request_reviews",
+        "restrictions",
+    ):
         if key not in body:
-            raise validation_failed(field_error("Protection", key, "missing_field"),
-                                    message=f"Invalid request.\n\n\"{key}\" wasn't supplied.")
+            raise validation_failed(
+                field_error("Protection", key, "missing_field"),
+                message=f'Invalid request.\n\n"{key}" wasn\'t supplied.',
+            )
     app.state.protections[name] = protection_from_body(body)
     return Response(200, shapes.protection(app.urls, name, app.state.protections[name]))
 
@@ -116,7 +123,11 @@ def protection_from_body(body: dict[str, Any]) -> Protection:
         if not isinstance(checks, dict):
             raise validation_failed(field_error("Protection", "required_status_checks"))
         contexts = [str(c) for c in checks.get("contexts") or []]
-        contexts += [str(c["context"]) for c in checks.get("checks") or [] if isinstance(c, dict) and "context" in c]
+        contexts += [
+            str(c["context"])
+            for c in checks.get("checks") or []
+            if isinstance(c, dict) and "context" in c
+        ]
         prot.required_status_checks = list(dict.fromkeys(contexts))
         prot.strict = bool(checks.get("strict"))
     reviews = body.get("required_pull_request_reviews")
@@ -126,7 +137,9 @@ def protection_from_body(body: dict[str, Any]) -> Protection:
         count = reviews.get("required_approving_review_count", 1)
         if not isinstance(count, int) or not 0 <= count <= 6:
             raise validation_failed(
-                custom_error("Protection", "required_approving_review_count must be between 0 and 6")
+                custom_error(
+                    "Protection", "required_approving_review_count must be between 0 and 6"
+                )
             )
         prot.required_approving_review_count = count
         prot.dismiss_stale_reviews = bool(reviews.get("dismiss_stale_reviews"))
@@ -156,7 +169,11 @@ def list_refs(app: App, req: Request) -> Response:
 @router.route("GET", r"/git/matching-refs/(?P<ref>.*)")
 def matching_refs(app: App, req: Request) -> Response:
     prefix = "refs/" + req.params["ref"]
-    items = [shapes.git_ref(app.urls, r, s) for r, s in sorted(app.repo.refs().items()) if r.startswith(prefix)]
+    items = [
+        shapes.git_ref(app.urls, r, s)
+        for r, s in sorted(app.repo.refs().items())
+        if r.startswith(prefix)
+    ]
     return listing(req, items)
 
 
@@ -248,7 +265,10 @@ def compare(app: App, req: Request) -> Response:
     if "..." not in basehead:
         raise not_found()
     base, head = basehead.split("...", 1)
-    base_sha, head_sha = app.repo.resolve(app.strip_owner(base)), app.repo.resolve(app.strip_owner(head))
+    base_sha, head_sha = (
+        app.repo.resolve(app.strip_owner(base)),
+        app.repo.resolve(app.strip_owner(head)),
+    )
     if base_sha is None or head_sha is None:
         raise not_found()
     merge_base = app.repo.merge_base(base_sha, head_sha)
@@ -256,16 +276,19 @@ def compare(app: App, req: Request) -> Response:
         raise not_found(f"No common ancestor between {base} and {head}.")
     ahead = list(reversed(app.repo.commits(f"{base_sha}..{head_sha}")))
     behind_by = app.repo.count(f"{head_sha}..{base_sha}")
-    status = "identical" if not ahead and not behind_by else (
-        "ahead" if not behind_by else "behind" if not ahead else "diverged"
+    status = (
+        "identical"
+        if not ahead and not behind_by
+        else ("ahead" if not behind_by else "behind" if not ahead else "diverged")
     )
     page, headers = paginate(req, ahead, default=250, maximum=1000)
     files = app.repo.diff_files(merge_base, head_sha)[:300]
     html = f"{app.urls.html}/compare/{base}...{head}"
+    owner = app.urls.owner
     payload = {
         "url": f"{app.urls.repo}/compare/{base}...{head}",
         "html_url": html,
-        "permalink_url": f"{app.urls.html}/compare/{app.urls.owner}:{base_sha}...{app.urls.owner}:{head_sha}",
+        "permalink_url": f"{app.urls.html}/compare/{owner}:{base_sha}...{owner}:{head_sha}",
         "diff_url": f"{html}.diff",
         "patch_url": f"{html}.patch",
         "base_commit": app.commit_json(base_sha),

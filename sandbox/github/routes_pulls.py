@@ -8,6 +8,7 @@ GitHub. Gates and merges themselves are `RepoState`'s; this module validates and
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sandbox.github import shapes
@@ -28,7 +29,11 @@ if TYPE_CHECKING:
 router = Router()
 PULL = r"/pulls/(?P<number>\d+)"
 ISSUE = r"/issues/(?P<number>\d+)"
-REVIEW_STATES = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
+REVIEW_STATES = {
+    "APPROVE": "APPROVED",
+    "REQUEST_CHANGES": "CHANGES_REQUESTED",
+    "COMMENT": "COMMENTED",
+}
 
 
 @router.route("POST", r"/pulls")
@@ -49,11 +54,15 @@ def create_pull(app: App, req: Request) -> Response:
     if head_sha is None:
         raise validation_failed(field_error("PullRequest", "head"))
     if app.repo.count(f"{base_sha}..{head_sha}") == 0:
-        raise validation_failed(custom_error("PullRequest", f"No commits between {base} and {head_arg}"))
+        raise validation_failed(
+            custom_error("PullRequest", f"No commits between {base} and {head_arg}")
+        )
     for other in app.state.pulls.values():
         if other.state == "open" and other.head == head and other.base == base:
             raise validation_failed(
-                custom_error("PullRequest", f"A pull request already exists for {app.urls.owner}:{head}.")
+                custom_error(
+                    "PullRequest", f"A pull request already exists for {app.urls.owner}:{head}."
+                )
             )
     stamp = now()
     pr = PullRequest(
@@ -94,9 +103,12 @@ def list_pulls(app: App, req: Request) -> Response:
         and (head_branch is None or pr.head == head_branch)
     ]
     sort, direction = req.arg("sort") or "created", req.arg("direction")
-    key = {"updated": lambda p: p.updated_at}.get(sort, lambda p: p.created_at)
     reverse = (direction or "desc") == "desc"
-    pulls.sort(key=lambda p: (key(p), p.number), reverse=reverse)
+
+    def order(p: PullRequest) -> tuple[datetime, int]:
+        return (p.updated_at if sort == "updated" else p.created_at, p.number)
+
+    pulls.sort(key=order, reverse=reverse)
     page, headers = paginate(req, pulls)
     return Response(200, [app.pull_json(pr, detail=False) for pr in page], headers)
 
@@ -119,11 +131,21 @@ def update_pull(app: App, req: Request) -> Response:
         raise validation_failed(field_error("PullRequest", "base"))
     if state == "open" and pr.state == "closed":
         if pr.merged:
-            raise validation_failed(custom_error("PullRequest", "Cannot reopen a merged pull request", "state"))
+            raise validation_failed(
+                custom_error("PullRequest", "Cannot reopen a merged pull request", "state")
+            )
         for other in app.state.pulls.values():
-            if other is not pr and other.state == "open" and other.head == pr.head and other.base == pr.base:
+            if (
+                other is not pr
+                and other.state == "open"
+                and other.head == pr.head
+                and other.base == pr.base
+            ):
                 raise validation_failed(
-                    custom_error("PullRequest", f"A pull request already exists for {app.urls.owner}:{pr.head}.")
+                    custom_error(
+                        "PullRequest",
+                        f"A pull request already exists for {app.urls.owner}:{pr.head}.",
+                    )
                 )
     if title is not None:
         pr.title = title
@@ -178,7 +200,9 @@ def merge_pull(app: App, req: Request) -> Response:
     message = req.string(body, "commit_message", "PullRequest")
     sha = req.string(body, "sha", "PullRequest")
     new = app.state.merge_pull(pr, req.user.login, method, title, message, sha)
-    return Response(200, {"sha": new, "merged": True, "message": "Pull Request successfully merged"})
+    return Response(
+        200, {"sha": new, "merged": True, "message": "Pull Request successfully merged"}
+    )
 
 
 # -- reviews ---------------------------------------------------------------------------
@@ -380,7 +404,11 @@ def create_repo_label(app: App, req: Request) -> Response:
     name = req.string(body, "name", "Label", required=True) or ""
     if any(lab.name.lower() == name.lower() for lab in app.state.labels.values()):
         raise validation_failed({"resource": "Label", "code": "already_exists", "field": "name"})
-    label = Label(app.state.next_id(), name, req.string(body, "color", "Label") or "ededed",
-                  req.string(body, "description", "Label"))
+    label = Label(
+        app.state.next_id(),
+        name,
+        req.string(body, "color", "Label") or "ededed",
+        req.string(body, "description", "Label"),
+    )
     app.state.labels[name] = label
     return Response(201, shapes.label(app.urls, label))

@@ -58,7 +58,9 @@ class Request:
             raise bad_json()
         return data
 
-    def string(self, data: dict[str, Any], key: str, resource: str, required: bool = False) -> str | None:
+    def string(
+        self, data: dict[str, Any], key: str, resource: str, required: bool = False
+    ) -> str | None:
         value = data.get(key)
         if value is None:
             if required:
@@ -107,7 +109,9 @@ class Router:
         return None
 
 
-def paginate(req: Request, items: Sequence[T], default: int = 30, maximum: int = 100) -> tuple[list[T], dict[str, str]]:
+def paginate(
+    req: Request, items: Sequence[T], default: int = 30, maximum: int = 100
+) -> tuple[list[T], dict[str, str]]:
     """One page of items and the Link header GitHub would send (PyGithub follows rel="next")."""
     try:
         per_page = min(max(int(req.arg("per_page") or default), 1), maximum)

@@ -64,7 +64,12 @@ class _RateLimiter:
 
     def overview(self, login: str) -> dict[str, Any]:
         rate = self.current(login)
-        core = {"limit": self.limit, "used": rate.used, "remaining": max(self.limit - rate.used, 0), "reset": rate.reset}
+        core = {
+            "limit": self.limit,
+            "used": rate.used,
+            "remaining": max(self.limit - rate.used, 0),
+            "reset": rate.reset,
+        }
         other = {"limit": 30, "used": 0, "remaining": 30, "reset": rate.reset}
         return {"resources": {"core": core, "search": other, "graphql": dict(core)}, "rate": core}
 
@@ -151,7 +156,9 @@ class GitHubEmulator:
 
     # -- acting as CI and as an admin, in process ---------------------------------------
 
-    def set_check(self, sha: str, name: str, conclusion: str | None = "success", status: str = "completed") -> int:
+    def set_check(
+        self, sha: str, name: str, conclusion: str | None = "success", status: str = "completed"
+    ) -> int:
         """Creates a check run on a commit (conclusion None: still running); returns its id."""
         with self.state.lock:
             full = self.state.repo.resolve(sha)
@@ -159,13 +166,24 @@ class GitHubEmulator:
                 raise ValueError(f"unknown commit {sha}")
             stamp = now()
             run = CheckRun(
-                self.state.next_id(), full, name, "completed" if conclusion else status, conclusion,
-                None, None, stamp, stamp if conclusion else None, {}, "sandbox-ci",
+                self.state.next_id(),
+                full,
+                name,
+                "completed" if conclusion else status,
+                conclusion,
+                None,
+                None,
+                stamp,
+                stamp if conclusion else None,
+                {},
+                "sandbox-ci",
             )
             self.state.check_runs[run.id] = run
             return run.id
 
-    def set_status(self, sha: str, context: str, state: str, description: str | None = None) -> None:
+    def set_status(
+        self, sha: str, context: str, state: str, description: str | None = None
+    ) -> None:
         """Posts a commit status (error | failure | pending | success) as the CI would."""
         if state not in routes_checks.STATUS_STATES:
             raise ValueError(f"bad status state {state}")
@@ -173,7 +191,9 @@ class GitHubEmulator:
             full = self.state.repo.resolve(sha)
             if full is None:
                 raise ValueError(f"unknown commit {sha}")
-            routes_checks.add_status(self.app, full, state, context, description, None, "sandbox-ci")
+            routes_checks.add_status(
+                self.app, full, state, context, description, None, "sandbox-ci"
+            )
 
     def protect_branch(
         self,
@@ -188,7 +208,9 @@ class GitHubEmulator:
         with self.state.lock:
             self.state.protections[branch] = Protection(
                 required_approving_review_count=required_approving_review_count,
-                required_status_checks=list(required_status_checks) if required_status_checks is not None else None,
+                required_status_checks=list(required_status_checks)
+                if required_status_checks is not None
+                else None,
                 strict=strict,
                 dismiss_stale_reviews=dismiss_stale_reviews,
             )
@@ -212,8 +234,14 @@ class GitHubEmulator:
 
         return Handler
 
-    def handle_api(self, method: str, path: str, query: dict[str, list[str]], body: bytes,
-                   headers: dict[str, str]) -> Response:
+    def handle_api(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        body: bytes,
+        headers: dict[str, str],
+    ) -> Response:
         user = self._authenticate(headers.get("authorization", ""))
         if user is None:
             return _error(bad_credentials())
@@ -221,18 +249,23 @@ class GitHubEmulator:
             return Response(200, self.rates.overview(user.login), self.rates.headers(user.login))
         rate = self.rates.current(user.login)
         if rate.used >= self.rates.limit:
-            error = ApiError(403, f"API rate limit exceeded for user ID {user.login}.",
-                             documentation_url="https://docs.github.com/rest/overview/rate-limits-for-the-rest-api")
+            error = ApiError(
+                403,
+                f"API rate limit exceeded for user ID {user.login}.",
+                documentation_url="https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+            )
             return Response(403, error.body, self.rates.headers(user.login))
         rate.used += 1
         response = self._route(method, path, query, body, user)
         response.headers.update(self.rates.headers(user.login))
         return response
 
-    def _route(self, method: str, path: str, query: dict[str, list[str]], body: bytes, user: GitHubUser) -> Response:
+    def _route(
+        self, method: str, path: str, query: dict[str, list[str]], body: bytes, user: GitHubUser
+    ) -> Response:
         prefix = f"/repos/{self.owner}/{self.name}"
         if path.lower() == prefix.lower() or path.lower().startswith(prefix.lower() + "/"):
-            found = _repo_router.match(method, path[len(prefix):])
+            found = _repo_router.match(method, path[len(prefix) :])
         else:
             found = _root.match(method, path)
         if found is None:
@@ -266,7 +299,7 @@ class GitHubEmulator:
         """The smart-HTTP sub-path (`/info/refs`, ...) when `path` addresses this repository."""
         for repo_path in (f"/{self.owner}/{self.name}.git", f"/{self.owner}/{self.name}"):
             if path.lower().startswith(repo_path.lower() + "/"):
-                rest = path[len(repo_path):]
+                rest = path[len(repo_path) :]
                 if GIT_SERVICES.match(rest):
                     return rest
         return None
@@ -311,8 +344,15 @@ class _Handler(QuietHandler):
                 return
             response = emulator.handle_api(self.command, split.path, self.query, body, headers)
         except Exception:  # never crash: one request's failure is that request's 500
-            response = Response(500, {"message": "Server Error", "documentation_url": "https://docs.github.com/rest",
-                                      "status": "500", "detail": traceback.format_exc(limit=3)})
+            response = Response(
+                500,
+                {
+                    "message": "Server Error",
+                    "documentation_url": "https://docs.github.com/rest",
+                    "status": "500",
+                    "detail": traceback.format_exc(limit=3),
+                },
+            )
         response.headers.setdefault("x-github-request-id", request_id)
         response.headers.setdefault("x-github-api-version-selected", "2022-11-28")
         response.headers.setdefault("X-GitHub-Media-Type", "github.v3; format=json")
@@ -330,11 +370,22 @@ class _Handler(QuietHandler):
         pushing = sub == "/git-receive-pack" or "service=git-receive-pack" in query
         user = emulator.git_user(headers)
         if pushing and emulator.push_requires_auth and user is None:
-            message = b"Invalid username or token. Password authentication is not supported for Git operations.\n"
-            self.send_bytes(401, message, "text/plain", {"WWW-Authenticate": 'Basic realm="GitHub"'})
+            message = (
+                b"Invalid username or token. "
+                b"Password authentication is not supported for Git operations.\n"
+            )
+            self.send_bytes(
+                401, message, "text/plain", {"WWW-Authenticate": 'Basic realm="GitHub"'}
+            )
             return
         result = run_http_backend(
-            emulator.bare_repo, self.command, sub, query, body, headers, user.login if user else "anonymous"
+            emulator.bare_repo,
+            self.command,
+            sub,
+            query,
+            body,
+            headers,
+            user.login if user else "anonymous",
         )
         content_type = "application/octet-stream"
         extra: dict[str, str] = {}

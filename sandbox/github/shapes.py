@@ -115,7 +115,13 @@ def repository(urls: Urls, default_branch: str, created: datetime) -> dict[str, 
         "pushed_at": iso(created),
         "archived": False,
         "disabled": False,
-        "permissions": {"admin": True, "maintain": True, "push": True, "triage": True, "pull": True},
+        "permissions": {
+            "admin": True,
+            "maintain": True,
+            "push": True,
+            "triage": True,
+            "pull": True,
+        },
         "allow_merge_commit": True,
         "allow_squash_merge": True,
         "allow_rebase_merge": True,
@@ -151,7 +157,8 @@ def commit(
         "author": _user_by_email(urls, info.author.email, users),
         "committer": _user_by_email(urls, info.committer.email, users),
         "parents": [
-            {"sha": p, "url": f"{r}/commits/{p}", "html_url": f"{urls.html}/commit/{p}"} for p in info.parents
+            {"sha": p, "url": f"{r}/commits/{p}", "html_url": f"{urls.html}/commit/{p}"}
+            for p in info.parents
         ],
     }
     if files is not None:
@@ -175,7 +182,12 @@ def git_commit(urls: Urls, info: CommitInfo) -> dict[str, Any]:
         "tree": {"sha": info.tree, "url": f"{r}/git/trees/{info.tree}"},
         "parents": [{"sha": p, "url": f"{r}/git/commits/{p}"} for p in info.parents],
         "comment_count": 0,
-        "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None},
+        "verification": {
+            "verified": False,
+            "reason": "unsigned",
+            "signature": None,
+            "payload": None,
+        },
     }
 
 
@@ -214,9 +226,14 @@ def branch(
         "protection": {
             "enabled": protection is not None,
             "required_status_checks": {
-                "enforcement_level": "non_admins" if protection and protection.required_status_checks else "off",
+                "enforcement_level": "non_admins"
+                if protection and protection.required_status_checks
+                else "off",
                 "contexts": list(protection.required_status_checks or []) if protection else [],
-                "checks": [{"context": c, "app_id": None} for c in (protection.required_status_checks or [])]
+                "checks": [
+                    {"context": c, "app_id": None}
+                    for c in (protection.required_status_checks or [])
+                ]
                 if protection
                 else [],
             },
@@ -236,7 +253,9 @@ def protection(urls: Urls, branch_name: str, prot: Protection) -> dict[str, Any]
         "required_linear_history": {"enabled": bool(prot.raw.get("required_linear_history"))},
         "allow_force_pushes": {"enabled": bool(prot.raw.get("allow_force_pushes"))},
         "allow_deletions": {"enabled": bool(prot.raw.get("allow_deletions"))},
-        "required_conversation_resolution": {"enabled": bool(prot.raw.get("required_conversation_resolution"))},
+        "required_conversation_resolution": {
+            "enabled": bool(prot.raw.get("required_conversation_resolution"))
+        },
     }
     if prot.required_status_checks is not None:
         payload["required_status_checks"] = required_status_checks(p, prot)

@@ -117,8 +117,10 @@ class RepoState:
 
     # -- reviews -----------------------------------------------------------------------
 
-    def review_verdicts(self, pr: PullRequest, head_sha: str, dismiss_stale: bool) -> dict[str, str]:
-        """Each reviewer's latest APPROVED / CHANGES_REQUESTED review (COMMENTED ones do not count)."""
+    def review_verdicts(
+        self, pr: PullRequest, head_sha: str, dismiss_stale: bool
+    ) -> dict[str, str]:
+        """Each reviewer's latest APPROVED / CHANGES_REQUESTED review (COMMENTED never counts)."""
         verdicts: dict[str, str] = {}
         for review in pr.reviews:
             if review.state not in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
@@ -150,7 +152,9 @@ class RepoState:
                 problems.append("Changes have been requested by reviewers with write access.")
             if approvals < wanted:
                 noun = "review is" if wanted == 1 else "reviews are"
-                problems.append(f"At least {wanted} approving {noun} required by reviewers with write access.")
+                problems.append(
+                    f"At least {wanted} approving {noun} required by reviewers with write access."
+                )
         if prot.required_status_checks:
             states = self.context_states(head_sha)
             for context in prot.required_status_checks:
@@ -176,7 +180,9 @@ class RepoState:
             return Mergeability(True, "blocked", tuple(problems))
         prot = self.protections.get(pr.base)
         if prot is not None and prot.strict and not self.repo.is_ancestor(base_sha, head_sha):
-            return Mergeability(True, "behind", ("Head branch is not up to date with the base branch.",))
+            return Mergeability(
+                True, "behind", ("Head branch is not up to date with the base branch.",)
+            )
         if any(state != "success" for state in self.context_states(head_sha).values()):
             return Mergeability(True, "unstable", ())
         return Mergeability(True, "clean", ())
@@ -185,7 +191,11 @@ class RepoState:
 
     def _author(self, login: str) -> tuple[str, str]:
         user = self.users.get(login)
-        return (user.name or login, user.commit_email) if user else (login, f"{login}@users.noreply.github.com")
+        return (
+            (user.name or login, user.commit_email)
+            if user
+            else (login, f"{login}@users.noreply.github.com")
+        )
 
     def merge_pull(
         self,
@@ -218,14 +228,20 @@ class RepoState:
                 subject = title or f"Merge pull request #{pr.number} from {self.owner}/{pr.head}"
                 text = pr.title if message is None else message
                 new = self.repo.commit_tree(
-                    trial.tree, [base_sha, head_sha], _message(subject, text), author, GITHUB_COMMITTER
+                    trial.tree,
+                    [base_sha, head_sha],
+                    _message(subject, text),
+                    author,
+                    GITHUB_COMMITTER,
                 )
             elif method == "squash":
                 subject = title or f"{pr.title} (#{pr.number})"
                 if message is None:
                     picked = reversed(self.repo.commits(f"{base_sha}..{head_sha}"))
                     message = "\n\n".join(f"* {c.message}" for c in picked)
-                new = self.repo.commit_tree(trial.tree, [base_sha], _message(subject, message), author, GITHUB_COMMITTER)
+                new = self.repo.commit_tree(
+                    trial.tree, [base_sha], _message(subject, message), author, GITHUB_COMMITTER
+                )
             else:
                 new = self._rebase(base_sha, head_sha)
             if not self.repo.update_ref(f"refs/heads/{pr.base}", new, base_sha):
@@ -273,7 +289,11 @@ class RepoState:
                 raise ApiError(409, "Merge conflict")
             text = message or f"Merge {head} into {base}"
             new = self.repo.commit_tree(
-                trial.tree, [base_sha, head_sha], text.rstrip("\n") + "\n", self._author(login), GITHUB_COMMITTER
+                trial.tree,
+                [base_sha, head_sha],
+                text.rstrip("\n") + "\n",
+                self._author(login),
+                GITHUB_COMMITTER,
             )
             if not self.repo.update_ref(f"refs/heads/{base}", new, base_sha):
                 raise ApiError(409, "Base branch was modified. Review and try the merge again.")

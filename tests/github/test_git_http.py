@@ -1,4 +1,4 @@
-"""Plain git over smart HTTP: clone from the emulator, push to it, and see the push through the API."""
+"""Plain git over smart HTTP: clone from the emulator, push to it, see the push via the API."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ def test_push_after_an_api_merge_fetches_the_merge_commit(
     git(clone, "add", "x.txt")
     git(clone, "commit", "-q", "-m", "x")
     git(clone, "push", "-q", "origin", "dev")
-    merged = as_alice.get_repo("acme/myapp").create_pull(base="staging", head="dev", title="t").merge()
+    merged = (
+        as_alice.get_repo("acme/myapp").create_pull(base="staging", head="dev", title="t").merge()
+    )
     git(clone, "fetch", "-q", "origin")
     assert git(clone, "rev-parse", "origin/staging") == merged.sha
 

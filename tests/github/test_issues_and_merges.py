@@ -47,7 +47,9 @@ def test_labels_are_added_listed_removed_and_cleared(as_alice: Github, work: Wor
 def test_comments_on_an_unknown_issue_are_404(as_alice: Github) -> None:
     repo = as_alice.get_repo("acme/myapp")
     with pytest.raises(GithubException) as err:
-        repo._requester.requestJsonAndCheck("POST", f"{repo.url}/issues/99/comments", input={"body": "x"})
+        repo._requester.requestJsonAndCheck(
+            "POST", f"{repo.url}/issues/99/comments", input={"body": "x"}
+        )
     assert err.value.status == 404
 
 
@@ -69,7 +71,9 @@ def test_repo_merge_with_nothing_to_merge_is_204_none(as_alice: Github) -> None:
     assert repo.get_branch("staging").commit.sha == before
 
 
-def test_repo_merge_conflict_is_409_and_missing_branch_404(as_alice: Github, work: WorkTree) -> None:
+def test_repo_merge_conflict_is_409_and_missing_branch_404(
+    as_alice: Github, work: WorkTree
+) -> None:
     work.commit("prod", {"base/deployment.yaml": "replicas: 9\n"}, "prod replicas")
     work.commit("staging", {"base/deployment.yaml": "replicas: 4\n"}, "staging replicas")
     repo = as_alice.get_repo("acme/myapp")

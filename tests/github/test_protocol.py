@@ -1,4 +1,4 @@
-"""Transport-level contract: auth, rate-limit headers, errors and pagination (requests and PyGithub)."""
+"""Transport contract: auth, rate-limit headers, errors and pagination (requests, PyGithub)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,13 @@ def test_missing_or_bad_token_is_401_bad_credentials(emulator: GitHubEmulator) -
         assert response.status_code == 401
         assert response.json()["message"] == "Bad credentials"
         assert "documentation_url" in response.json()
-    g = Github(auth=Auth.Token("wrong"), base_url=emulator.url, retry=None, seconds_between_requests=0,
-               seconds_between_writes=0)
+    g = Github(
+        auth=Auth.Token("wrong"),
+        base_url=emulator.url,
+        retry=None,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+    )
     with pytest.raises(BadCredentialsException):
         g.get_repo("acme/myapp")
     g.close()
@@ -37,14 +42,19 @@ def test_bearer_and_token_schemes_both_authenticate(emulator: GitHubEmulator) ->
         assert response.json()["login"] == "alice"
 
 
-def test_every_response_carries_rate_limit_headers(emulator: GitHubEmulator, as_alice: Github) -> None:
+def test_every_response_carries_rate_limit_headers(
+    emulator: GitHubEmulator, as_alice: Github
+) -> None:
     ok = requests.get(f"{emulator.url}/repos/acme/myapp", headers=_auth(), timeout=5)
     missing = requests.get(f"{emulator.url}/repos/acme/myapp/pulls/42", headers=_auth(), timeout=5)
     for response in (ok, missing):
         assert response.headers["x-ratelimit-limit"] == "5000"
         assert response.headers["x-ratelimit-resource"] == "core"
         assert int(response.headers["x-ratelimit-reset"]) > time.time()
-    assert int(ok.headers["x-ratelimit-remaining"]) - int(missing.headers["x-ratelimit-remaining"]) == 1
+    assert (
+        int(ok.headers["x-ratelimit-remaining"]) - int(missing.headers["x-ratelimit-remaining"])
+        == 1
+    )
     assert int(missing.headers["x-ratelimit-used"]) == 2
     as_alice.get_repo("acme/myapp")
     remaining, limit = as_alice.rate_limiting
@@ -57,7 +67,10 @@ def test_every_response_carries_rate_limit_headers(emulator: GitHubEmulator, as_
 
 def test_exhausted_rate_limit_is_403_rate_limit_exceeded(bare_repo: Path) -> None:
     with GitHubEmulator(bare_repo, "acme", "myapp", [ALICE], rate_limit=2) as emu:
-        codes = [requests.get(f"{emu.url}/user", headers=_auth(), timeout=5).status_code for _ in range(3)]
+        codes = [
+            requests.get(f"{emu.url}/user", headers=_auth(), timeout=5).status_code
+            for _ in range(3)
+        ]
         last = requests.get(f"{emu.url}/user", headers=_auth(), timeout=5)
     assert codes == [200, 200, 403]
     assert last.json()["message"].startswith("API rate limit exceeded")
@@ -65,7 +78,11 @@ def test_exhausted_rate_limit_is_403_rate_limit_exceeded(bare_repo: Path) -> Non
 
 
 def test_unknown_endpoint_is_404_not_found(emulator: GitHubEmulator) -> None:
-    for method, path in (("GET", "/repos/acme/myapp/wat"), ("POST", "/nothing"), ("DELETE", "/repos/acme/myapp")):
+    for method, path in (
+        ("GET", "/repos/acme/myapp/wat"),
+        ("POST", "/nothing"),
+        ("DELETE", "/repos/acme/myapp"),
+    ):
         response = requests.request(method, f"{emulator.url}{path}", headers=_auth(), timeout=5)
         assert response.status_code == 404
         assert response.json()["message"] == "Not Found"
@@ -83,15 +100,20 @@ def test_malformed_json_body_is_400_problems_parsing_json(emulator: GitHubEmulat
 
 def test_invalid_arguments_are_422_validation_failed_with_errors(emulator: GitHubEmulator) -> None:
     response = requests.post(
-        f"{emulator.url}/repos/acme/myapp/pulls", json={"base": "staging"}, headers=_auth(), timeout=5
+        f"{emulator.url}/repos/acme/myapp/pulls",
+        json={"base": "staging"},
+        headers=_auth(),
+        timeout=5,
     )
     assert response.status_code == 422
     body = response.json()
     assert body["message"] == "Validation Failed"
     assert body["errors"] == [{"resource": "PullRequest", "field": "head", "code": "missing_field"}]
     wrong_type = requests.post(
-        f"{emulator.url}/repos/acme/myapp/pulls", json={"base": 1, "head": "dev", "title": "x"},
-        headers=_auth(), timeout=5,
+        f"{emulator.url}/repos/acme/myapp/pulls",
+        json={"base": 1, "head": "dev", "title": "x"},
+        headers=_auth(),
+        timeout=5,
     )
     assert wrong_type.status_code == 422
 
@@ -112,7 +134,9 @@ def test_server_survives_hostile_requests(emulator: GitHubEmulator) -> None:
     assert requests.get(f"{emulator.url}/user", headers=_auth(), timeout=5).status_code == 200
 
 
-def test_lists_paginate_with_link_headers_pygithub_follows(as_alice: Github, work: WorkTree) -> None:
+def test_lists_paginate_with_link_headers_pygithub_follows(
+    as_alice: Github, work: WorkTree
+) -> None:
     for n in range(35):
         work.branch(f"feature/{n:02d}", "main")
     repo = as_alice.get_repo("acme/myapp")

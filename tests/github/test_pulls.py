@@ -1,4 +1,4 @@
-"""Pull requests through PyGithub: create, the 422s, list filters, mergeability, merge and its guards."""
+"""Pull requests via PyGithub: create, the 422s, list filters, mergeability, merge and guards."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ def test_create_pull_returns_201_with_heads_and_urls(
     as_alice: Github, emulator: GitHubEmulator, work: WorkTree
 ) -> None:
     sha = work.commit("dev", {"app.txt": "v2\n"}, "Bump app")
-    pr = _repo(as_alice).create_pull(base="staging", head="dev", title="Promote dev to staging", body="why")
+    pr = _repo(as_alice).create_pull(
+        base="staging", head="dev", title="Promote dev to staging", body="why"
+    )
     assert pr.number == 1
     assert pr.state == "open"
     assert (pr.base.ref, pr.head.ref, pr.head.sha) == ("staging", "dev", sha)
@@ -56,7 +58,11 @@ def test_create_pull_with_missing_branch_is_422(as_alice: Github) -> None:
     with pytest.raises(GithubException) as err:
         _repo(as_alice).create_pull(base="staging", head="nope", title="x")
     assert err.value.status == 422
-    assert err.value.data["errors"][0] == {"resource": "PullRequest", "field": "head", "code": "invalid"}
+    assert err.value.data["errors"][0] == {
+        "resource": "PullRequest",
+        "field": "head",
+        "code": "invalid",
+    }
     with pytest.raises(GithubException) as err:
         _repo(as_alice).create_pull(base="nope", head="dev", title="x")
     assert err.value.data["errors"][0]["field"] == "base"
@@ -111,13 +117,18 @@ def test_mergeable_state_is_blocked_until_required_review_and_check(
     as_alice: Github, as_bob: Github, emulator: GitHubEmulator, work: WorkTree
 ) -> None:
     sha = work.commit("dev", {"app.txt": "v2\n"}, "Bump app")
-    emulator.protect_branch("staging", required_approving_review_count=1, required_status_checks=["ci"])
+    emulator.protect_branch(
+        "staging", required_approving_review_count=1, required_status_checks=["ci"]
+    )
     pr = _repo(as_alice).create_pull(base="staging", head="dev", title="t")
     assert (pr.mergeable, pr.mergeable_state) == (True, "blocked")
     with pytest.raises(GithubException) as err:
         pr.merge(sha=sha)
     assert err.value.status == 405
-    assert err.value.data["message"] == "At least 1 approving review is required by reviewers with write access."
+    assert (
+        err.value.data["message"]
+        == "At least 1 approving review is required by reviewers with write access."
+    )
     _repo(as_bob).get_pull(pr.number).create_review(event="APPROVE")
     assert _repo(as_alice).get_pull(pr.number).mergeable_state == "blocked"
     with pytest.raises(GithubException) as err:
@@ -220,13 +231,17 @@ def test_squash_and_rebase_merges_are_linear(as_alice: Github, work: WorkTree) -
     work.commit("dev", {"a.txt": "a\n"}, "Add a")
     work.commit("dev", {"b.txt": "b\n"}, "Add b")
     staging = repo.get_branch("staging").commit.sha
-    squash = repo.create_pull(base="staging", head="dev", title="Squash it").merge(merge_method="squash")
+    squash = repo.create_pull(base="staging", head="dev", title="Squash it").merge(
+        merge_method="squash"
+    )
     squashed = repo.get_commit(squash.sha)
     assert [p.sha for p in squashed.parents] == [staging]
     assert squashed.commit.message.startswith("Squash it (#1)")
     assert {f.filename for f in squashed.files} == {"a.txt", "b.txt"}
     prod = repo.get_branch("prod").commit.sha
-    rebased = repo.create_pull(base="prod", head="dev", title="Rebase it").merge(merge_method="rebase")
+    rebased = repo.create_pull(base="prod", head="dev", title="Rebase it").merge(
+        merge_method="rebase"
+    )
     commits = list(repo.get_commits(sha="prod"))
     assert commits[0].sha == rebased.sha
     assert [c.commit.message for c in commits[:2]] == ["Add b", "Add a"]
@@ -243,7 +258,9 @@ def test_merge_with_unknown_method_is_422(as_alice: Github, work: WorkTree) -> N
     assert err.value.data["message"] == "Validation Failed"
 
 
-def test_pull_commits_and_files_list_what_the_merge_brings(as_alice: Github, work: WorkTree) -> None:
+def test_pull_commits_and_files_list_what_the_merge_brings(
+    as_alice: Github, work: WorkTree
+) -> None:
     c1 = work.commit("dev", {"a.txt": "a\n"}, "Add a")
     c2 = work.commit("dev", {"b.txt": "b\n"}, "Add b")
     pr = _repo(as_alice).create_pull(base="staging", head="dev", title="Promote")

@@ -9,7 +9,9 @@ from sandbox.github import GitHubEmulator
 from tests.github.conftest import OWNER, REPO, WorkTree
 
 
-def test_get_repo_returns_urls_pointing_at_the_emulator(as_alice: Github, emulator: GitHubEmulator) -> None:
+def test_get_repo_returns_urls_pointing_at_the_emulator(
+    as_alice: Github, emulator: GitHubEmulator
+) -> None:
     repo = as_alice.get_repo(f"{OWNER}/{REPO}")
     assert repo.full_name == "acme/myapp"
     assert repo.url == f"{emulator.url}/repos/acme/myapp"
@@ -90,7 +92,9 @@ def test_git_refs_get_create_update_and_delete(as_alice: Github, work: WorkTree)
         repo.get_git_ref("heads/hotfix/x")
 
 
-def test_get_commit_by_sha_and_branch_gives_files_and_parents(as_alice: Github, work: WorkTree) -> None:
+def test_get_commit_by_sha_and_branch_gives_files_and_parents(
+    as_alice: Github, work: WorkTree
+) -> None:
     parent = work.commit("dev", {"a.txt": "one\ntwo\n"}, "Add a")
     sha = work.commit("dev", {"a.txt": "one\n2\n", "README.md": None}, "Change a, drop readme")
     repo = as_alice.get_repo("acme/myapp")
@@ -119,7 +123,9 @@ def test_get_commits_filters_by_sha(as_alice: Github, work: WorkTree) -> None:
 
 def test_compare_reports_ahead_behind_commits_and_files(as_alice: Github, work: WorkTree) -> None:
     c1 = work.commit("dev", {"overlays/dev/app.yaml": "image: 1.1\n"}, "Bump dev image")
-    c2 = work.commit("dev", {"base/deployment.yaml": "replicas: 2\nimage: myapp:1.0.0\n"}, "Two replicas")
+    c2 = work.commit(
+        "dev", {"base/deployment.yaml": "replicas: 2\nimage: myapp:1.0.0\n"}, "Two replicas"
+    )
     s1 = work.commit("staging", {"staging.txt": "s\n"}, "Staging only")
     repo = as_alice.get_repo("acme/myapp")
     cmp = repo.compare("staging", "dev")
