@@ -10,9 +10,9 @@ client sends can crash it. It never talks to anything but 127.0.0.1.
 from __future__ import annotations
 
 import base64
+import logging
 import re
 import time
-import traceback
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,7 @@ from sandbox.github.shapes import Urls
 from sandbox.github.state import RepoState, now
 from sandbox.httpserver import BackgroundServer, QuietHandler
 
+log = logging.getLogger(__name__)
 RATE_WINDOW = 3600
 GIT_SERVICES = re.compile(r"^/(info/refs|git-upload-pack|git-receive-pack|HEAD|objects/.+)$")
 
@@ -344,13 +345,18 @@ class _Handler(QuietHandler):
                 return
             response = emulator.handle_api(self.command, split.path, self.query, body, headers)
         except Exception:  # never crash: one request's failure is that request's 500
+            log.exception(
+                "github emulator: %s %s failed (request %s)",
+                self.command,
+                self.path_only,
+                request_id,
+            )
             response = Response(
                 500,
                 {
                     "message": "Server Error",
                     "documentation_url": "https://docs.github.com/rest",
                     "status": "500",
-                    "detail": traceback.format_exc(limit=3),
                 },
             )
         response.headers.setdefault("x-github-request-id", request_id)

@@ -146,3 +146,20 @@ def test_lists_paginate_with_link_headers_pygithub_follows(
     assert len(response.json()) == 10
     assert 'rel="next"' in response.headers["Link"]
     assert len(list(repo.get_branches())) == 39
+
+
+def test_internal_failure_is_a_json_500_and_the_server_keeps_serving(
+    emulator: GitHubEmulator, bare_repo: Path
+) -> None:
+    hidden = bare_repo.with_name("moved.git")
+    bare_repo.rename(hidden)
+    try:
+        broken = requests.get(
+            f"{emulator.url}/repos/acme/myapp/branches", headers=_auth(), timeout=5
+        )
+    finally:
+        hidden.rename(bare_repo)
+    assert broken.status_code == 500
+    assert broken.json()["message"] == "Server Error"
+    healed = requests.get(f"{emulator.url}/repos/acme/myapp/branches", headers=_auth(), timeout=5)
+    assert healed.status_code == 200

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from github import Github, GithubException
+from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from sandbox.github import GitHubEmulator
@@ -266,3 +269,25 @@ def test_pull_commits_and_files_list_what_the_merge_brings(
     pr = _repo(as_alice).create_pull(base="staging", head="dev", title="Promote")
     assert [c.sha for c in pr.get_commits()] == [c1, c2]
     assert sorted(f.filename for f in pr.get_files()) == ["a.txt", "b.txt"]
+
+
+def test_concurrent_merges_of_one_pull_merge_it_exactly_once(
+    as_alice: Github, as_bob: Github, work: WorkTree
+) -> None:
+    sha = work.commit("dev", {"app.txt": "v2\n"}, "Bump app")
+    number = _repo(as_alice).create_pull(base="staging", head="dev", title="Promote").number
+    pulls = [_repo(g).get_pull(number) for g in (as_alice, as_bob)]
+
+    def merge(pr: PullRequest) -> int:
+        try:
+            pr.merge(sha=sha)
+            return 200
+        except GithubException as exc:
+            return exc.status
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        codes = sorted(pool.map(merge, pulls))
+    assert codes == [200, 405]
+    staging = _repo(as_alice).get_commit("staging")
+    assert [p.sha for p in staging.parents][1] == sha
+    assert len(staging.parents) == 2
