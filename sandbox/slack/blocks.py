@@ -148,9 +148,12 @@ def find_action(
         for element in interactive_elements(block):
             if element.get("action_id") != action_id:
                 continue
-            if element.get("type") == "button" and value is not None:
-                if element.get("value") != value:
-                    continue
+            if (
+                element.get("type") == "button"
+                and value is not None
+                and element.get("value") != value
+            ):
+                continue
             return block, element
     return None
 
@@ -196,10 +199,7 @@ def element_state(element: dict[str, Any], value: Any, given: bool) -> dict[str,
 
 
 def is_empty(state: dict[str, Any]) -> bool:
-    for key, item in state.items():
-        if key != "type" and item not in (None, "", []):
-            return False
-    return True
+    return all(item in (None, "", []) for key, item in state.items() if key != "type")
 
 
 def state_values(

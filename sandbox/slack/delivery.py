@@ -39,7 +39,12 @@ class Delivery:
         return self.status == 200 and self.error is None
 
     def to_json(self) -> dict[str, Any]:
-        return {"status": self.status, "body": self.body, "headers": self.headers, "error": self.error}
+        return {
+            "status": self.status,
+            "body": self.body,
+            "headers": self.headers,
+            "error": self.error,
+        }
 
 
 def deliver(url: str | None, signing_secret: str, body: str, timeout: float) -> Delivery:
@@ -58,7 +63,7 @@ def deliver(url: str | None, signing_secret: str, body: str, timeout: float) -> 
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return Delivery(
                 response.status,
                 response.read().decode("utf-8", "replace"),
@@ -68,7 +73,7 @@ def deliver(url: str | None, signing_secret: str, body: str, timeout: float) -> 
         body_text = exc.read().decode("utf-8", "replace")
         error = None if exc.code == 200 else "dispatch_failed"
         return Delivery(exc.code, body_text, dict(exc.headers.items()), error)
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return Delivery(None, error="operation_timeout")
     except (urllib.error.URLError, ConnectionError, OSError) as exc:
         if isinstance(getattr(exc, "reason", None), (TimeoutError, socket.timeout)):

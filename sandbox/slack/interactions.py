@@ -87,14 +87,24 @@ class Interactions:
             url_id = self._ws.issue_response_url(user.id, channel.info.id, None, False)
         response_url = f"{self._base_url()}/response/{url_id}"
         body = payloads.slash_command_body(
-            user, channel.info.id, channel.info.name, command, rest.strip(), response_url, trigger_id
+            user,
+            channel.info.id,
+            channel.info.name,
+            command,
+            rest.strip(),
+            response_url,
+            trigger_id,
         )
         delivery = self._send(body)
         ack = _parse_ack(delivery)
         posted: Json | None = None
+        ack_error: str | None = None
         if delivery.ok and ack is not None:
             message = {"text": ack} if isinstance(ack, str) else ack
-            posted = self._respond(url_id, message, count_use=False)
+            try:
+                posted = self._respond(url_id, message, count_use=False)
+            except SlackError as exc:  # e.g. JSON without text or blocks: nothing is shown
+                ack_error = exc.code
         elif not delivery.ok:
             error = delivery.error or "dispatch_failed"
             self._ws.post_ephemeral(
@@ -111,6 +121,7 @@ class Interactions:
             "trigger_id": trigger_id,
             "response_url": response_url,
             "posted": posted,
+            "ack_error": ack_error,
         }
 
     # ------------------------------------------------------------------- clicks
@@ -307,7 +318,9 @@ class Interactions:
                 return None
             text = message.get("text")
             try:
-                blocks = None if message.get("blocks") is None else validate_blocks(message["blocks"])
+                blocks = (
+                    None if message.get("blocks") is None else validate_blocks(message["blocks"])
+                )
             except SlackError as exc:
                 raise SlackError("invalid_blocks", status=400) from exc
             if not text and not blocks and not message.get("attachments"):

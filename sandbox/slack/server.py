@@ -84,11 +84,17 @@ class SlackEmulator:
         self.webapi = WebApi(self.workspace, bot_token, self.limiter)
         self.bot_request_url = bot_request_url
         self.interactions = Interactions(
-            self.workspace, signing_secret, lambda: self.bot_request_url, lambda: self.url, ack_timeout
+            self.workspace,
+            signing_secret,
+            lambda: self.bot_request_url,
+            lambda: self.url,
+            ack_timeout,
         )
         self._server = BackgroundServer(_make_handler(self), host, port)
         self._sandbox_methods: dict[str, Callable[[Params], Json]] = {
-            "sandbox.command": lambda p: self.command(p.get("user"), p.get("channel"), p.get("text")),
+            "sandbox.command": lambda p: self.command(
+                p.get("user"), p.get("channel"), p.get("text")
+            ),
             "sandbox.click": lambda p: self.click(
                 p.get("user"),
                 p.get("action_id"),
@@ -184,7 +190,9 @@ class SlackEmulator:
     def submit(self, user: Any, view_id: Any, values: Any = None) -> Json:
         return self.interactions.submit(user, view_id, values)
 
-    def post_as_user(self, user: str, channel: str, text: str, thread_ts: str | None = None) -> Json:
+    def post_as_user(
+        self, user: str, channel: str, text: str, thread_ts: str | None = None
+    ) -> Json:
         """A person writes in a channel (or a thread)."""
         with self.workspace.lock:
             state = self.workspace.channel(channel)
@@ -200,7 +208,12 @@ class SlackEmulator:
             str(params.get("text") or ""),
             params.get("thread_ts") or None,
         )
-        return {"ok": True, "channel": params.get("channel"), "ts": message["ts"], "message": message}
+        return {
+            "ok": True,
+            "channel": params.get("channel"),
+            "ts": message["ts"],
+            "message": message,
+        }
 
     # ------------------------------------------------------------------- reads
 
@@ -275,10 +288,10 @@ class SlackEmulator:
 
 def _make_handler(emulator: SlackEmulator) -> type[QuietHandler]:
     class Handler(QuietHandler):
-        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        def do_GET(self) -> None:
             self._route(b"")
 
-        def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        def do_POST(self) -> None:
             self._route(self.read_body())
 
         def _route(self, raw: bytes) -> None:

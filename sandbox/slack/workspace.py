@@ -464,7 +464,9 @@ class Workspace:
                 found = self.views.get(str(view_id))
             else:
                 matches = [
-                    v for v in self.views.values() if external_id and v["external_id"] == external_id
+                    v
+                    for v in self.views.values()
+                    if external_id and v["external_id"] == external_id
                 ]
                 found = matches[0] if matches else None
             if found is None:

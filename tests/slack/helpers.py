@@ -25,6 +25,27 @@ BOT = "U0BOT0001"
 DEV, REVIEWER, STAKEHOLDER, OUTSIDER = "U0DEV0001", "U0REV0001", "U0STK0001", "U0OUT0001"
 DEPLOYS, INCIDENTS, QUIET = "C0DEPLOYS", "C0INCIDNT", "C0QUIET01"
 STAKEHOLDERS = "S0STAKEHO"
+APPROVE = "promotion.approve"
+
+
+def card(ts_hint: str = "p1") -> list[dict[str, Any]]:
+    """A promotion card with an Approve button whose value is `ts_hint`."""
+    return [
+        {"type": "section", "block_id": "summary", "text": {"type": "mrkdwn", "text": "staging"}},
+        {
+            "type": "actions",
+            "block_id": "decide",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": APPROVE,
+                    "text": {"type": "plain_text", "text": "Approve"},
+                    "value": ts_hint,
+                    "style": "primary",
+                },
+            ],
+        },
+    ]
 
 
 class FakeClock:
@@ -81,7 +102,7 @@ class BoltServer:
         bolt = app
 
         class Handler(QuietHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 raw = self.read_body().decode("utf-8")
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 response = bolt.dispatch(
@@ -127,7 +148,7 @@ class Recorder:
         self.lock = threading.Lock()
 
         class Handler(QuietHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 raw = self.read_body().decode("utf-8")
                 with recorder.lock:
                     recorder.requests.append(({k.lower(): v for k, v in self.headers.items()}, raw))

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from sandbox.slack import SlackEmulator, SlackError
 from tests.slack.helpers import (
+    APPROVE,
     BOT,
     DEPLOYS,
     DEV,
@@ -19,30 +20,10 @@ from tests.slack.helpers import (
     SECRET,
     TOKEN,
     BoltServer,
+    card,
     make_bolt,
     wait_for,
 )
-
-APPROVE = "promotion.approve"
-
-
-def card(ts_hint: str = "p1") -> list[dict[str, Any]]:
-    return [
-        {"type": "section", "block_id": "summary", "text": {"type": "mrkdwn", "text": "staging"}},
-        {
-            "type": "actions",
-            "block_id": "decide",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": APPROVE,
-                    "text": {"type": "plain_text", "text": "Approve"},
-                    "value": ts_hint,
-                    "style": "primary",
-                },
-            ],
-        },
-    ]
 
 
 def plan_modal(title: str = "Rollback plan") -> dict[str, Any]:
@@ -160,7 +141,11 @@ def test_click_reaches_action_listener_with_container_and_message(
     assert body["user"]["id"] == REVIEWER and body["message"]["ts"] == ts
     assert body["message"]["blocks"] == emulator.history(DEPLOYS)[0]["blocks"]
     action = body["actions"][0]
-    assert (action["type"], action["action_id"], action["block_id"]) == ("button", APPROVE, "decide")
+    assert (action["type"], action["action_id"], action["block_id"]) == (
+        "button",
+        APPROVE,
+        "decide",
+    )
     assert action["value"] == "p1" and action["text"]["text"] == "Approve"
     assert body["response_url"].startswith(emulator.url + "/response/")
     assert body["trigger_id"] == result["trigger_id"]

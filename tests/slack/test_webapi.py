@@ -180,15 +180,21 @@ def test_chat_delete_removes_message_from_history(client: WebClient) -> None:
 def test_post_ephemeral_is_seen_only_by_that_user(
     client: WebClient, emulator: SlackEmulator
 ) -> None:
-    response = client.chat_postEphemeral(channel=DEPLOYS, user=DEV, text="only you", blocks=[SECTION])
+    response = client.chat_postEphemeral(
+        channel=DEPLOYS, user=DEV, text="only you", blocks=[SECTION]
+    )
     assert response["message_ts"]
     ephemerals = emulator.ephemerals(DEV, DEPLOYS)
     assert [(m["text"], m["ts"]) for m in ephemerals] == [("only you", response["message_ts"])]
     assert emulator.ephemerals(REVIEWER) == []
     assert client.conversations_history(channel=DEPLOYS)["messages"] == []
-    not_member = api_error(lambda: client.chat_postEphemeral(channel=DEPLOYS, user=OUTSIDER, text="x"))
+    not_member = api_error(
+        lambda: client.chat_postEphemeral(channel=DEPLOYS, user=OUTSIDER, text="x")
+    )
     assert not_member.response["error"] == "user_not_in_channel"
-    nobody = api_error(lambda: client.chat_postEphemeral(channel=DEPLOYS, user="U0NOBODY", text="x"))
+    nobody = api_error(
+        lambda: client.chat_postEphemeral(channel=DEPLOYS, user="U0NOBODY", text="x")
+    )
     assert nobody.response["error"] == "user_not_found"
     cannot_update = api_error(
         lambda: client.chat_update(channel=DEPLOYS, ts=response["message_ts"], text="x")
@@ -223,7 +229,10 @@ def test_conversations_info_describes_channel_and_rejects_unknown(client: WebCli
 
 
 def test_conversations_history_is_newest_first_with_blocks_and_pages(client: WebClient) -> None:
-    sent = [client.chat_postMessage(channel=DEPLOYS, text=f"m{i}", blocks=[SECTION])["ts"] for i in range(5)]
+    sent = [
+        client.chat_postMessage(channel=DEPLOYS, text=f"m{i}", blocks=[SECTION])["ts"]
+        for i in range(5)
+    ]
     page = client.conversations_history(channel=DEPLOYS, limit=2)
     assert [m["ts"] for m in page["messages"]] == [sent[4], sent[3]]
     assert page["has_more"] is True and page["messages"][0]["blocks"][0]["type"] == "section"
@@ -268,7 +277,9 @@ def test_threads_carry_reply_fields_and_replies_list_parent_first(
     assert bad_thread.response["error"] == "thread_not_found"
 
 
-def test_rate_limit_answers_429_with_retry_after(emulator: SlackEmulator, client: WebClient) -> None:
+def test_rate_limit_answers_429_with_retry_after(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
     emulator.set_rate_limit(RateLimit("chat.postMessage", burst=2, window=60))
     client.chat_postMessage(channel=DEPLOYS, text="1")
     client.chat_postMessage(channel=DEPLOYS, text="2")
