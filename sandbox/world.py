@@ -1,0 +1,132 @@
+"""The emulated world: one seeded git repository behind an emulated GitHub, an emulated cluster
+with Flux reconciling from that repository, and an emulated Slack workspace with its people.
+
+Used by the sandbox command and by the end-to-end tests. It starts and stops the emulators and
+describes them (the state file); it does not start the bot (the sandbox command does).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sandbox.cluster import Cluster, start_cluster
+from sandbox.github.models import GitHubUser
+from sandbox.github.server import GitHubEmulator
+from sandbox.gitseed import SeededRepo, seed_repository
+from sandbox.slack.models import SlackChannel, SlackUser, SlackUserGroup
+from sandbox.slack.server import SlackEmulator
+
+OWNER, REPO = "acme", "myapp"
+DEPLOYS, INCIDENTS = "C0DEPLOYS", "C0INCIDENT"
+STAKEHOLDERS, ONCALL = "S0STAKEHOLDERS", "S0ONCALL"
+BOT_SLACK_ID = "U0BOT0001"
+SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105 - the sandbox's own, public by design
+BOT_TOKEN = "xoxb-sandbox-bot-token"  # noqa: S105
+BOT_GITHUB_TOKEN = "ghp_sandbox_promotebot"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    slack_id: str
+    github_login: str
+    github_token: str
+    roles: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "slack_id": self.slack_id, "github_login": self.github_login,
+                "github_token": self.github_token, "roles": list(self.roles)}
+
+
+PEOPLE = (
+    Person("dana", "U0DEV", "dana", "ghp_sandbox_dana", ("developer",)),
+    Person("riley", "U0REVIEW", "riley", "ghp_sandbox_riley", ("reviewer",)),
+    Person("sam", "U0STAKE", "sam", "ghp_sandbox_sam", ("stakeholder",)),
+    Person("omar", "U0ONCALL", "omar", "ghp_sandbox_omar", ("oncall",)),
+)
+
+
+def person(role_or_name: str) -> Person:
+    return next(p for p in PEOPLE if role_or_name == p.name or role_or_name in p.roles)
+
+
+class World:
+    """A running emulated world; stop() (or leaving `with`) ends every server and thread."""
+
+    def __init__(self, *, time_scale: float = 10.0, pod_start_delay: float = 5.0,
+                 requeue_dependency: float = 30.0, workdir: Path | None = None):
+        self._own_dir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="promotebot-world-"))
+        self.repo: SeededRepo = seed_repository(self.workdir / f"{REPO}.git")
+        self.github = GitHubEmulator(
+            self.repo.path, OWNER, REPO,
+            [GitHubUser("promotebot", BOT_GITHUB_TOKEN, "promotebot", type="Bot")]
+            + [GitHubUser(p.github_login, p.github_token, p.name) for p in PEOPLE],
+        ).start()
+        try:
+            self.cluster: Cluster = start_cluster(
+                self.repo.path, time_scale=time_scale, pod_start_delay=pod_start_delay,
+                requeue_dependency=requeue_dependency,
+            )
+        except BaseException:
+            self.github.stop()
+            raise
+        members = tuple(p.slack_id for p in PEOPLE) + (BOT_SLACK_ID,)
+        self.slack = SlackEmulator(
+            SIGNING_SECRET, BOT_TOKEN,
+            [SlackUser(p.slack_id, p.name, p.name.capitalize()) for p in PEOPLE],
+            [SlackChannel(DEPLOYS, "myapp-deploys", members),
+             SlackChannel(INCIDENTS, "myapp-incidents", members)],
+            [SlackUserGroup(STAKEHOLDERS, "myapp-stakeholders", (person("stakeholder").slack_id,)),
+             SlackUserGroup(ONCALL, "myapp-oncall", (person("oncall").slack_id,))],
+            bot_user_id=BOT_SLACK_ID,
+        ).start()
+
+    def stop(self) -> None:
+        self.slack.stop()
+        self.cluster.stop()
+        self.github.stop()
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> World:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def bot_environment(self) -> dict[str, str]:
+        """The environment `promotebot serve` needs to run against this world."""
+        return {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": self.slack.api_url,
+            "GITHUB_TOKEN": BOT_GITHUB_TOKEN,
+            "GITHUB_API_URL": self.github.url,
+            "KUBE_API_URL": self.cluster.url,
+        }
+
+    def state(self, bot_request_url: str | None) -> dict[str, Any]:
+        return {
+            "slack": {
+                "api_url": self.slack.api_url,
+                "signing_secret": SIGNING_SECRET,
+                "bot_request_url": bot_request_url,
+                "channels": {"deploys": DEPLOYS, "incidents": INCIDENTS},
+            },
+            "github": {"api_url": self.github.url, "repo": f"{OWNER}/{REPO}",
+                       "clone_url": self.github.clone_url},
+            "kubernetes": {"api_url": self.cluster.url},
+            "users": [p.as_json() for p in PEOPLE],
+        }
+
+    def write_state(self, path: Path, bot_request_url: str | None) -> None:
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.state(bot_request_url), indent=2) + "\n")
+        tmp.replace(path)

@@ -1,0 +1,84 @@
+"""The Forge port on the real PyGithub client, against the GitHub emulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sandbox.world import BOT_GITHUB_TOKEN, World, person
+from slackbot.adapters.github import GitHubForge, github_client
+from slackbot.errors import HeadMoved, NotMergeable
+from tests.adapters.conftest import push
+
+REPO = "acme/myapp"
+
+
+@pytest.fixture
+def forge(world: World) -> GitHubForge:
+    return GitHubForge(github_client(world.github.url, BOT_GITHUB_TOKEN, fast=True))
+
+
+def test_branch_head_and_compare_follow_a_push(world: World, forge: GitHubForge,
+                                               tmp_path: Path) -> None:
+    assert forge.branch_head(REPO, "dev") == world.repo.sha
+    assert forge.compare(REPO, "staging", "dev").ahead_by == 0
+    sha = push(world, "dev", "apps/myapp/NOTES.md", "hello\n", "Add notes", tmp_path)
+    assert forge.branch_head(REPO, "dev") == sha
+    comparison = forge.compare(REPO, "staging", "dev")
+    assert comparison.ahead_by == 1
+    assert [c.sha for c in comparison.commits] == [sha]
+    assert comparison.commits[0].message == "Add notes"
+    assert comparison.files == ("apps/myapp/NOTES.md",)
+
+
+def test_open_find_and_adopt_a_pull_request(world: World, forge: GitHubForge,
+                                            tmp_path: Path) -> None:
+    sha = push(world, "dev", "a.txt", "a\n", "a", tmp_path)
+    assert forge.find_open_pull(REPO, "staging", "dev") is None
+    pull = forge.open_pull(REPO, "staging", "dev", "Promote", "body")
+    assert (pull.base, pull.head, pull.head_sha, pull.state) == ("staging", "dev", sha, "open")
+    assert forge.find_open_pull(REPO, "staging", "dev") == pull
+    again = forge.open_pull(REPO, "staging", "dev", "Promote again", "body")  # GitHub's 422
+    assert again.number == pull.number
+    forge.update_pull_body(REPO, pull.number, "new body")
+    assert forge.get_pull(REPO, pull.number).body == "new body"
+
+
+def test_checks_and_reviews_on_the_head(world: World, forge: GitHubForge, tmp_path: Path) -> None:
+    sha = push(world, "dev", "b.txt", "b\n", "b", tmp_path)
+    pull = forge.open_pull(REPO, "staging", "dev", "Promote", "")
+    assert forge.check_states(REPO, sha) == {}
+    world.github.set_check(sha, "ci", None, status="in_progress")
+    assert forge.check_states(REPO, sha) == {"ci": "pending"}
+    world.github.set_check(sha, "ci", "success")
+    world.github.set_status(sha, "lint", "failure")
+    assert forge.check_states(REPO, sha) == {"ci": "success", "lint": "failure"}
+    reviewer = person("reviewer")
+    github_as_reviewer = github_client(world.github.url, reviewer.github_token, fast=True)
+    github_as_reviewer.get_repo(REPO).get_pull(pull.number).create_review(event="APPROVE")
+    [review] = forge.reviews(REPO, pull.number)
+    assert (review.user, review.state, review.commit_sha) == ("riley", "APPROVED", sha)
+
+
+def test_merge_with_the_sha_guard(world: World, forge: GitHubForge, tmp_path: Path) -> None:
+    first = push(world, "dev", "c.txt", "c\n", "c", tmp_path)
+    pull = forge.open_pull(REPO, "staging", "dev", "Promote", "")
+    push(world, "dev", "d.txt", "d\n", "d", tmp_path)  # the head moves after "approval"
+    with pytest.raises(HeadMoved):
+        forge.merge_pull(REPO, pull.number, first, "Promote")
+    head = forge.get_pull(REPO, pull.number).head_sha
+    merge_sha = forge.merge_pull(REPO, pull.number, head, "Promote")
+    assert forge.branch_head(REPO, "staging") == merge_sha
+    merged = forge.get_pull(REPO, pull.number)
+    assert merged.merged and merged.merge_sha == merge_sha
+    forge.comment(REPO, pull.number, "deployed")
+
+
+def test_conflicting_pull_request_is_not_mergeable(world: World, forge: GitHubForge,
+                                                   tmp_path: Path) -> None:
+    push(world, "staging", "same.txt", "staging side\n", "staging edit", tmp_path)
+    head = push(world, "dev", "same.txt", "dev side\n", "dev edit", tmp_path)
+    pull = forge.open_pull(REPO, "staging", "dev", "Promote", "")
+    with pytest.raises(NotMergeable):
+        forge.merge_pull(REPO, pull.number, head, "Promote")

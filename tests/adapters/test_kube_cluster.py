@@ -1,0 +1,81 @@
+"""The Cluster port and the shared Kustomization watch on the real kubernetes client, against
+the emulated cluster with its Flux simulator."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from sandbox.world import World
+from slackbot.adapters.flux import KubeCluster, api_client
+from slackbot.adapters.flux_watch import KustomizationWatch
+from slackbot.errors import ClusterError
+from slackbot.pipeline import FluxRef
+from slackbot.ports import KustomizationStatus
+from tests.adapters.conftest import push, wait_for
+
+DEV, STAGING = FluxRef("myapp-dev"), FluxRef("myapp-staging")
+
+
+@pytest.fixture
+def cluster(world: World) -> KubeCluster:
+    return KubeCluster(api_client(world.cluster.url))
+
+
+def test_kustomization_status_reads_flux_conditions(world: World, cluster: KubeCluster) -> None:
+    want = f"dev@sha1:{world.repo.sha}"
+    status = wait_for(lambda: (s := cluster.kustomization(DEV)).is_ready and s, "dev Ready")
+    assert status.last_applied_revision == want
+    assert (status.ready, status.reason) == ("True", "ReconciliationSucceeded")
+    assert status.message == f"Applied revision: {want}"
+    assert not status.suspended
+    staging = cluster.kustomization(STAGING)
+    assert staging.depends_on == (DEV,)
+    assert cluster.source_revision(DEV) == want
+
+
+def test_rollout_reports_replicas_as_kubectl_does(world: World, cluster: KubeCluster) -> None:
+    wait_for(lambda: cluster.kustomization(STAGING).is_ready, "staging Ready")
+    rollout = wait_for(lambda: (r := cluster.rollout("staging", "myapp")).complete and r,
+                       "staging rolled out")
+    assert (rollout.desired, rollout.ready, rollout.available) == (2, 2, 2)
+    assert rollout.message == 'deployment "myapp" successfully rolled out'
+    with pytest.raises(ClusterError, match="cannot read deployment staging/nope: 404"):
+        cluster.rollout("staging", "nope")
+
+
+def test_reconcile_request_is_handled_and_echoed(world: World, cluster: KubeCluster) -> None:
+    wait_for(lambda: cluster.kustomization(DEV).is_ready, "dev Ready")
+    cluster.request_reconcile(DEV, DEV, "promotebot-test-1")
+    status = wait_for(
+        lambda: (s := cluster.kustomization(DEV)).last_handled_reconcile_at == "promotebot-test-1"
+        and s, "the reconcile request handled")
+    assert status.is_ready
+
+
+def test_shared_watch_delivers_flux_progress_after_a_push(world: World, tmp_path: Path) -> None:
+    seen: list[KustomizationStatus] = []
+    lock = threading.Lock()
+
+    def on_status(status: KustomizationStatus) -> None:
+        with lock:
+            seen.append(status)
+
+    watch = KustomizationWatch(api_client(world.cluster.url), on_status, timeout_seconds=2)
+    watch.start()
+    try:
+        wait_for(watch.connected.is_set, "the watch connected")
+        sha = push(world, "dev", "apps/myapp/NOTES.md", "x\n", "notes", tmp_path)
+        want = f"dev@sha1:{sha}"
+        wait_for(lambda: any(s.ref == DEV and s.last_applied_revision == want and s.is_ready
+                             for s in list(seen)), "the watch to report dev at the pushed sha")
+        refs = {s.ref.name for s in seen}
+        assert {"myapp-dev", "myapp-staging", "myapp-prod"} <= refs
+        # the stream ends every 2 s (timeoutSeconds) and resumes without losing the thread
+        before = watch.events_seen
+        push(world, "dev", "apps/myapp/NOTES.md", "y\n", "notes again", tmp_path)
+        wait_for(lambda: watch.events_seen > before + 1, "events after a reconnect", timeout=15)
+    finally:
+        watch.stop()
