@@ -35,6 +35,13 @@ def _decode_json(value: Any, name: str) -> Any:
     return value
 
 
+def _attachments(message: Json) -> list[Json] | None:
+    found = message.get("attachments")
+    if isinstance(found, list) and all(isinstance(item, dict) for item in found):
+        return found
+    return None
+
+
 def _parse_ack(delivery: Delivery) -> Json | str | None:
     body = delivery.body.strip()
     if not delivery.ok or not body:
@@ -330,8 +337,9 @@ class Interactions:
                 if target.original_ephemeral:
                     return self._ws.replace_ephemeral(target.user, original, text, blocks)
                 return self._ws.update_message(
-                    target.channel, original, text, blocks if blocks is not None else []
-                )
+                    target.channel, original, text, blocks, _attachments(message),
+                    replace_all=True,
+                )  # fmt: skip
             thread_ts = message.get("thread_ts") or None
             if message.get("response_type") == "in_channel":
                 posted = self._ws.post_message(

@@ -231,8 +231,13 @@ class Workspace:
         blocks: list[Json] | None,
         attachments: list[Json] | None = None,
         editor: str | None = None,
+        replace_all: bool = False,
     ) -> Json:
-        """Replaces text/blocks (fields not given are kept, as Slack does) and marks it edited."""
+        """Replaces text/blocks and marks the message edited.
+
+        chat.update keeps the fields it is not given, as Slack does; a response_url with
+        replace_original replaces the whole message (`replace_all`).
+        """
         with self.lock:
             channel = self.channel(channel_id)
             message = channel.messages.get(str(ts))
@@ -240,6 +245,9 @@ class Workspace:
                 raise SlackError("message_not_found")
             if message.get("user") != self.bot_user_id:
                 raise SlackError("cant_update_message")
+            if replace_all:
+                message.pop("blocks", None)
+                message.pop("attachments", None)
             if text is not None:
                 message["text"] = text
             if blocks is not None:

@@ -62,6 +62,7 @@ def test_response_url_replace_and_delete_original_of_clicked_message(
     shown = emulator.history(DEPLOYS)
     assert [(m["ts"], m["text"]) for m in shown] == [(ts, "approved")]
     assert [v["text"] for v in emulator.message_versions(DEPLOYS, ts)] == ["card", "approved"]
+    assert "blocks" not in shown[0]  # replace_original replaces the whole message
     assert hook.send_dict({"delete_original": True}).status_code == 200
     assert emulator.history(DEPLOYS) == []
 
