@@ -108,7 +108,7 @@ def register_config(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
 
 # --------------------------------------------------------------------------- the command
 
-# Every subcommand, registered in this one place (serve and sandbox join here).
+# The core's subcommands; the composition root (promotebot/cli.py) adds serve and sandbox.
 COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     register_config,
 )
@@ -121,22 +121,27 @@ def _version() -> str:
         return "unknown"
 
 
-def build_parser() -> argparse.ArgumentParser:
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+
+def build_parser(commands: Sequence[Register] = COMMANDS) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="promotebot",
         description="ChatOps Slack bot for a FluxCD branch-based promotion workflow.",
     )
     parser.add_argument("--version", action="version", version=f"promotebot {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for register in COMMANDS:
+    for register in commands:
         register(subparsers)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 2 bad usage or a bad pipeline)."""
+def main(argv: Sequence[str] | None = None, commands: Sequence[Register] = COMMANDS) -> int:
+    """Run the command line; returns the exit code (0 ok, 2 bad usage or a bad pipeline).
+
+    The console script (promotebot/cli.py, the composition root) adds `serve` and `sandbox`."""
     streams = Streams(out=sys.stdout, err=sys.stderr)
-    parser = build_parser()
+    parser = build_parser(commands)
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # argparse exits on --help, --version and usage errors

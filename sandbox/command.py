@@ -1,0 +1,86 @@
+"""`promotebot sandbox`: the emulated world and the real bot between them, on one machine.
+
+`--headless` runs without the web UI and writes a state file describing every endpoint, user
+and token, for tests and scripts. It runs until SIGINT or SIGTERM, then stops everything it
+started and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from sandbox.world import World
+
+
+def register_sandbox(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "sandbox", help="run promotebot against local emulators of Slack, GitHub and Flux")
+    parser.add_argument("--headless", action="store_true",
+                        help="no web UI; write --state-file and wait for a signal")
+    parser.add_argument("--state-file", type=Path,
+                        help="write the sandbox's endpoints, users and tokens here, as JSON")
+    parser.add_argument("--time-scale", type=float, default=10.0,
+                        help="speeds every Flux interval and timeout (10: 1m passes in 6s)")
+    parser.add_argument("--no-bot", action="store_true",
+                        help="start the emulators only (bot_request_url stays null)")
+    parser.set_defaults(handler=run_sandbox)
+
+
+def run_sandbox(args: argparse.Namespace, streams: Any) -> int:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with World(time_scale=args.time_scale) as world:
+            bot = None if args.no_bot else _start_bot(world)
+            try:
+                bot_url = bot.slack_request_url if bot is not None else None
+                world.slack.bot_request_url = bot_url
+                if args.state_file:
+                    world.write_state(args.state_file, bot_url)
+                streams.out.write(_banner(world, bot_url))
+                streams.out.flush()
+                while not stop.wait(0.2):
+                    pass
+            finally:
+                if bot is not None:
+                    bot.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    streams.out.write("sandbox stopped\n")
+    return 0
+
+
+def _start_bot(world: World) -> Any:
+    try:
+        from promotebot.bot import start_bot_for
+    except ImportError:  # the bot's wiring is not there yet
+        return None
+    return start_bot_for(world)
+
+
+def _banner(world: World, bot_url: str | None) -> str:
+    return (
+        f"promotebot sandbox is running\n"
+        f"  Slack API:      {world.slack.api_url}\n"
+        f"  GitHub API:     {world.github.url}  (clone {world.github.clone_url})\n"
+        f"  Kubernetes API: {world.cluster.url}\n"
+        f"  bot:            {bot_url or 'not running'}\n"
+        f"Stop with Ctrl-C.\n"
+    )
+
+
+if __name__ == "__main__":
+    from promotebot.cli import main
+
+    sys.exit(main(["sandbox", *sys.argv[1:]]))

@@ -1,0 +1,121 @@
+"""The headless sandbox as a user's script sees it: a real process, its state file, plain git,
+PyGithub and the kubernetes client against what it started."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import kubernetes.client
+import pytest
+from github import Auth, Github
+
+from sandbox.gitseed import run_git
+
+WAIT = 30.0
+
+
+def wait_for(check: Any, what: str, timeout: float = WAIT) -> Any:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+        except Exception as exc:  # the service may not answer yet
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}; last: {last!r}")
+
+
+def start_sandbox(state_file: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "promotebot.cli", "sandbox", "--headless", "--state-file",
+         str(state_file), "--time-scale", "60", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GITHUB_"))},
+    )
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    state_file = tmp_path / "state.json"
+    proc = start_sandbox(state_file, "--no-bot")
+    try:
+        wait_for(state_file.exists, "the state file")
+        yield proc, json.loads(state_file.read_text())
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def user(state: dict[str, Any], role: str) -> dict[str, Any]:
+    return next(u for u in state["users"] if role in u["roles"])
+
+
+def test_state_file_describes_every_endpoint_and_user(sandbox) -> None:  # type: ignore[no-untyped-def]
+    _, state = sandbox
+    assert set(state) == {"slack", "github", "kubernetes", "users"}
+    assert state["slack"]["bot_request_url"] is None
+    assert set(state["slack"]["channels"]) == {"deploys", "incidents"}
+    assert state["github"]["repo"] == "acme/myapp"
+    roles = {role for u in state["users"] for role in u["roles"]}
+    assert {"developer", "reviewer", "stakeholder", "oncall"} <= roles
+    for u in state["users"]:
+        assert set(u) == {"name", "slack_id", "github_login", "github_token", "roles"}
+
+
+def test_push_review_check_and_merge_deploys_staging(sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    proc, state = sandbox
+    work = tmp_path / f"clone-{uuid.uuid4().hex[:6]}"
+    run_git("clone", "--quiet", "--branch", "dev", state["github"]["clone_url"], str(work))
+    (work / "apps/myapp/CHANGELOG.md").write_text("- a change\n")
+    run_git("add", "--all", cwd=work)
+    run_git("-c", "commit.gpgsign=false", "commit", "--quiet", "-m", "A change", cwd=work)
+    run_git("push", "--quiet", "origin", "dev", cwd=work)
+    sha = run_git("rev-parse", "HEAD", cwd=work)
+
+    def gh(role: str) -> Github:
+        return Github(auth=Auth.Token(user(state, role)["github_token"]),
+                      base_url=state["github"]["api_url"], retry=None,
+                      seconds_between_requests=None, seconds_between_writes=None)
+
+    repo = gh("developer").get_repo(state["github"]["repo"])
+    pull = repo.create_pull(base="staging", head="dev", title="Promote to staging", body="")
+    gh("reviewer").get_repo("acme/myapp").get_pull(pull.number).create_review(event="APPROVE")
+    repo.create_check_run(name="ci", head_sha=sha, status="completed", conclusion="success")
+    assert repo.get_commit(sha).get_check_runs()[0].conclusion == "success"
+    merged = repo.get_pull(pull.number).merge(merge_method="merge", sha=sha)
+    assert merged.merged
+
+    api = kubernetes.client.ApiClient(kubernetes.client.Configuration(
+        host=state["kubernetes"]["api_url"]))
+    custom = kubernetes.client.CustomObjectsApi(api)
+    want = f"staging@sha1:{merged.sha}"
+
+    def staging_deployed() -> bool:
+        ks = custom.get_namespaced_custom_object("kustomize.toolkit.fluxcd.io", "v1",
+                                                 "flux-system", "kustomizations", "myapp-staging")
+        ready = [c for c in ks["status"]["conditions"] if c["type"] == "Ready"]
+        return bool(ks["status"].get("lastAppliedRevision") == want and ready
+                    and ready[0]["status"] == "True")
+
+    wait_for(staging_deployed, "staging to apply the merge commit")
+    deployment = kubernetes.client.AppsV1Api(api).read_namespaced_deployment("myapp", "staging")
+    assert deployment.status.ready_replicas == 2
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    out, _ = proc.communicate()
+    assert "sandbox stopped" in out
