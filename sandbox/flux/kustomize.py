@@ -120,6 +120,7 @@ def _order_key(obj: Obj) -> tuple[int, str, str, str]:
 class _Builder:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.former_names: dict[int, set[str]] = {}  # id(object) -> names before prefix/suffix
 
     # ----------------------------------------------------------------- loading
 
@@ -258,7 +259,8 @@ class _Builder:
         if k.get("namespace"):
             _set_namespace(objects, str(k["namespace"]))
         if k.get("namePrefix") or k.get("nameSuffix"):
-            _set_name_affixes(objects, str(k.get("namePrefix") or ""), str(k.get("nameSuffix") or ""))
+            _set_name_affixes(objects, str(k.get("namePrefix") or ""), str(k.get("nameSuffix") or ""),
+                              self.former_names)
         if k.get("commonLabels"):
             _add_labels(objects, _str_map(k["commonLabels"]), selectors=True, templates=True)
         for spec in k.get("labels") or []:
@@ -275,7 +277,7 @@ class _Builder:
                 raise KustomizeError(f"must specify a target for JSON patch {spec}")
             self._apply_patch_entry(directory, objects, spec)
         for spec in k.get("replicas") or []:
-            _set_replicas(objects, spec)
+            _set_replicas(objects, spec, self.former_names)
         for spec in k.get("images") or []:
             _set_images(objects, spec)
         return objects
@@ -515,11 +517,14 @@ def _set_namespace(objects: list[Obj], namespace: str) -> None:
                     subject["namespace"] = namespace
 
 
-def _set_name_affixes(objects: list[Obj], prefix: str, suffix: str) -> None:
+def _set_name_affixes(
+    objects: list[Obj], prefix: str, suffix: str, former: dict[int, set[str]]
+) -> None:
     for obj in objects:
         if obj.get("kind") in ("Namespace", "CustomResourceDefinition"):
             continue
         meta = _meta(obj)
+        former.setdefault(id(obj), set()).add(str(meta.get("name", "")))
         meta["name"] = f"{prefix}{meta.get('name', '')}{suffix}"
 
 
@@ -548,12 +553,14 @@ def _add_annotations(objects: list[Obj], annotations: dict[str, str]) -> None:
             template.setdefault("annotations", {}).update(annotations)
 
 
-def _set_replicas(objects: list[Obj], spec: Obj) -> None:
+def _set_replicas(objects: list[Obj], spec: Obj, former: dict[int, set[str]]) -> None:
+    """Sets spec.replicas of the workloads named `name`, by current or original name."""
     name, count = spec.get("name"), spec.get("count")
     if not isinstance(count, int):
         raise KustomizeError(f"invalid Kustomization: replicas entry {spec!r} needs an integer count")
     for obj in objects:
-        if obj.get("kind") in _REPLICA_KINDS and _meta(obj).get("name") == name:
+        names = {_meta(obj).get("name"), *former.get(id(obj), set())}
+        if obj.get("kind") in _REPLICA_KINDS and name in names:
             obj.setdefault("spec", {})["replicas"] = count
 
 

@@ -94,21 +94,25 @@ def _merge_list(original: list[Any], patch: list[Any], field: str) -> list[Any]:
     key = _merge_key(field, original + patch)
     if key is None or not all(isinstance(item, dict) for item in original + patch):
         return [_strip_directives(item) for item in patch if not _is_directive_item(item)]
-    result = list(original)
+    # kustomize (kyaml merge2) order: the patch's items first, in its order, then the rest
+    result: list[Any] = []
+    matched: set[int] = set()
     for item in patch:
         if _is_directive_item(item):
             continue
         index = next(
-            (i for i, existing in enumerate(result) if existing.get(key) == item.get(key)), None
+            (i for i, existing in enumerate(original)
+             if i not in matched and existing.get(key) == item.get(key)), None
         )
+        if index is not None:
+            matched.add(index)
         if item.get("$patch") == "delete":
-            if index is not None:
-                result.pop(index)
             continue
         if index is None:
             result.append(_strip_directives(item))
         else:
-            result[index] = _merge_map(result[index], dict(item))
+            result.append(_merge_map(original[index], dict(item)))
+    result.extend(item for i, item in enumerate(original) if i not in matched)
     return result
 
 
