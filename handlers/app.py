@@ -1,0 +1,61 @@
+"""The composition of the Slack edge: a Bolt App with every listener and middleware registered.
+
+`build_app` is the one place a Bolt App is made (nothing registers at import time); the
+process's composition root (`promotebot serve`, the sandbox) builds the Services and the
+WebClient and calls it. `make_client` gives a WebClient that retries rate limits and 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from handlers.background import reference
+from handlers.listeners import buttons, home, modals, slash
+from handlers.middleware import idempotency
+from handlers.services import Services
+
+__all__ = ["Services", "build_app", "make_client", "register_listeners"]
+
+log = logging.getLogger(__name__)
+
+
+def make_client(token: str, base_url: str | None = None) -> WebClient:
+    client = WebClient(token=token, base_url=base_url or WebClient.BASE_URL)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    client.retry_handlers.append(ServerErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def register_listeners(app: App, services: Services) -> None:
+    app.use(idempotency(services))
+    for module in (slash, buttons, modals, home):
+        module.register(app, services)
+
+    def unexpected(error: Exception, body: dict[str, Any]) -> None:
+        log.error("unhandled error in a listener (reference %s, payload type %s)",
+                  reference(), body.get("type") or body.get("command"), exc_info=error)
+
+    app.error(unexpected)
+
+
+def build_app(*, bot_token: str, signing_secret: str, client: WebClient, services: Services,
+              token_verification_enabled: bool = True) -> App:
+    """The Bolt App in HTTP mode. `client` carries `bot_token` (set on it when it has none)."""
+    if not client.token:
+        client.token = bot_token
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        token_verification_enabled=token_verification_enabled,
+        raise_error_for_unhandled_request=False,
+    )
+    register_listeners(app, services)
+    return app

@@ -1,0 +1,111 @@
+"""Parsing the text of `/promote` into a command value; no Slack, no engine, no I/O.
+
+The parser knows only the command words. Whether an env or an app exists is the engine's
+call (UnknownEnv/UnknownApp carry the closest choice); the parser only catches a mistyped
+command word, and only when it is closer to a command than to any env it was told about.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from handlers import messages
+
+SUBCOMMANDS = ("help", "status", "freeze", "unfreeze", "unlock", "cancel")
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class Status:
+    app: str | None = None
+
+
+@dataclass(frozen=True)
+class Promote:
+    env: str
+    app: str | None = None
+
+
+@dataclass(frozen=True)
+class Freeze:
+    env: str
+    reason: str = ""
+    app: str | None = None
+
+
+@dataclass(frozen=True)
+class Unfreeze:
+    env: str
+    app: str | None = None
+
+
+@dataclass(frozen=True)
+class Unlock:
+    env: str
+
+
+@dataclass(frozen=True)
+class Cancel:
+    promotion_id: int
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """The text is not a command; `answer` says what was probably meant."""
+
+    answer: str
+
+
+Command = Help | Status | Promote | Freeze | Unfreeze | Unlock | Cancel | Invalid
+
+
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+def parse(text: str, envs: Collection[str] = (), apps: Collection[str] = ()) -> Command:
+    """`envs` and `apps` (every name the pipeline has) only sharpen the typo check."""
+    words = text.split()
+    if not words:
+        return Help()
+    head, rest = words[0].lower(), words[1:]
+    if head in ("help", "-h", "--help", "?"):
+        return Help()
+    if head == "status":
+        return Status(rest[0] if rest else None)
+    if head in ("freeze", "unfreeze", "unlock"):
+        if not rest:
+            return Invalid(messages.usage(f"{head} <env>", f"`{head}` needs an environment"))
+        env = rest[0]
+        if head == "freeze":
+            app, reason_words = _app_prefix(rest[1:], apps)
+            return Freeze(env, " ".join(reason_words), app)
+        if head == "unfreeze":
+            return Unfreeze(env, rest[1] if len(rest) > 1 else None)
+        return Unlock(env)
+    if head == "cancel":
+        number = rest[0].lstrip("#") if rest else ""
+        if not number.isdigit():
+            return Invalid(messages.usage("cancel <id>", "`cancel` needs a promotion number"))
+        return Cancel(int(number))
+    if head in envs:
+        return Promote(words[0], rest[0] if rest else None)
+    command = difflib.get_close_matches(head, SUBCOMMANDS, n=1, cutoff=0.6)
+    if command:
+        env_score = max((_ratio(head, env) for env in envs), default=0.0)
+        if _ratio(head, command[0]) > env_score:
+            return Invalid(messages.unknown_subcommand(words[0], command[0]))
+    return Promote(words[0], rest[0] if rest else None)
+
+
+def _app_prefix(words: list[str], apps: Collection[str]) -> tuple[str | None, list[str]]:
+    """`freeze prod myapp late night deploy` names the app when its first word is one."""
+    if words and words[0] in apps:
+        return words[0], words[1:]
+    return None, words

@@ -1,0 +1,39 @@
+"""Every Slack id promotebot puts on the wire: action ids, view callback ids, block ids.
+
+Builders and listeners both import these, so a button and the listener that answers it can
+never drift apart. Constants only: nothing here builds blocks or talks to Slack.
+"""
+
+from __future__ import annotations
+
+COMMAND = "/promote"
+
+# -- buttons on the promotion card --------------------------------------------------------
+APPROVE = "promotion.approve"
+REJECT = "promotion.reject"
+CANCEL = "promotion.cancel"
+RETRY = "promotion.retry"
+ROLLBACK = "promotion.rollback"
+ADD_PLAN = "promotion.add_plan"
+
+CARD_ACTIONS = (APPROVE, REJECT, CANCEL, RETRY, ROLLBACK, ADD_PLAN)
+
+# -- modals --------------------------------------------------------------------------------
+REJECT_VIEW = "promotion.reject_reason"
+PLAN_VIEW = "promotion.rollback_plan"
+
+# -- block ids -----------------------------------------------------------------------------
+CARD_HEADER = "card.header"
+CARD_FIELDS = "card.fields"
+CARD_GATES = "card.gates"
+CARD_TIMELINE = "card.timeline"
+CARD_OUTCOME = "card.outcome"
+CARD_ACTIONS_BLOCK = "card.actions"
+CARD_FOOTER = "card.footer"
+
+REASON_BLOCK = "reject.reason"
+REASON_INPUT = "reject.reason_input"
+PLAN_BLOCK = "plan.text"
+PLAN_INPUT = "plan.text_input"
+
+HOME_HEADER = "home.header"

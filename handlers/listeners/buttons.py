@@ -1,0 +1,78 @@
+"""The card's buttons: ack first, reload the record, act as the clicking user, answer privately.
+
+The button value only names the record (and, for Approve, the head the card showed); who may
+do what is the engine's decision on the reloaded record. Reject and Add rollback plan open
+their modal with the trigger_id before anything slow happens (Slack allows 3 s).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from handlers import blocks, ids, messages
+from handlers.payloads import ButtonValue, ModalMeta
+from handlers.replies import guarded
+from handlers.services import Services
+from slackbot.models import Promotion
+
+
+def register(app: App, services: Services) -> None:
+    def clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                client: WebClient) -> None:
+        ack()
+        handle(services, body, action, respond, client)
+
+    for action_id in ids.CARD_ACTIONS:
+        app.action(action_id)(clicked)
+
+
+def handle(services: Services, body: dict[str, Any], action: dict[str, Any],
+           respond: Respond, client: WebClient) -> None:
+    user = str((body.get("user") or {}).get("id", ""))
+    action_id = str(action.get("action_id", ""))
+    value = ButtonValue.decode(action.get("value"))
+    engine = services.engine
+
+    def say(text: str) -> None:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    if value is None:
+        say(messages.stale_button())
+        return
+    if action_id == ids.ROLLBACK:
+        record_app, record_env = value.app or "", value.env or ""
+        say(messages.rollback_coming(record_app, record_env))
+        return
+
+    def act() -> None:
+        record = engine.get(value.promotion_id)
+        if action_id in (ids.REJECT, ids.ADD_PLAN):
+            _open_modal(client, body, record, action_id, say)
+        elif action_id == ids.APPROVE:
+            say(messages.approved(engine.approve(record.id, user, value.sha)))
+        elif action_id == ids.CANCEL:
+            say(messages.cancelled(engine.cancel(record.id, user)))
+        elif action_id == ids.RETRY:
+            fresh = engine.request(record.app, record.env, user,
+                                   rollback_plan=record.rollback_plan)
+            deploys = engine.app(fresh.app).channels.deploys
+            say(messages.retry_started(record, fresh, deploys))
+            services.advance_later(fresh.id, say)
+
+    guarded(say, f"button {action_id}", act)
+
+
+def _open_modal(client: WebClient, body: dict[str, Any], record: Promotion, action_id: str,
+                say: Any) -> None:
+    if not record.live:
+        say(messages.finished(record))
+        return
+    container = body.get("container") or {}
+    meta = ModalMeta(record.id, container.get("channel_id") or (body.get("channel") or {}).get("id"),
+                     container.get("message_ts"))
+    modal = (blocks.reject_modal(record, meta) if action_id == ids.REJECT
+             else blocks.plan_modal(record, meta))
+    client.views_open(trigger_id=body["trigger_id"], view=modal)

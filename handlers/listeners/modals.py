@@ -1,0 +1,70 @@
+"""Modal submissions: the rejection reason and the rollback plan.
+
+An empty field is refused in the ack itself (response_action "errors", the modal stays open);
+otherwise the ack closes the modal and the engine is called as the submitting user. There is
+no response_url on a submission, so answers go as an ephemeral in the card's channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from handlers import ids, messages
+from handlers.background import reference
+from handlers.payloads import ModalMeta
+from handlers.replies import guarded
+from handlers.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, services: Services) -> None:
+    def reject(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        submitted(services, ack, body, view, client, ids.REASON_BLOCK, ids.REASON_INPUT)
+
+    def plan(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        submitted(services, ack, body, view, client, ids.PLAN_BLOCK, ids.PLAN_INPUT)
+
+    app.view(ids.REJECT_VIEW)(reject)
+    app.view(ids.PLAN_VIEW)(plan)
+
+
+def _value(view: dict[str, Any], block_id: str, action_id: str) -> str:
+    entry = (((view.get("state") or {}).get("values") or {}).get(block_id) or {}).get(action_id)
+    return str((entry or {}).get("value") or "").strip()
+
+
+def submitted(services: Services, ack: Ack, body: dict[str, Any], view: dict[str, Any],
+              client: WebClient, block_id: str, action_id: str) -> None:
+    text = _value(view, block_id, action_id)
+    rejecting = block_id == ids.REASON_BLOCK
+    if not text:
+        problem = messages.empty_reason() if rejecting else messages.empty_plan()
+        ack(response_action="errors", errors={block_id: problem})
+        return
+    ack()
+    user = str((body.get("user") or {}).get("id", ""))
+    meta = ModalMeta.decode(view.get("private_metadata"))
+
+    def say(answer: str) -> None:
+        if meta is None or not meta.channel:
+            log.warning("modal answer for %s had nowhere to go: %s", user, answer)
+            return
+        client.chat_postEphemeral(channel=meta.channel, user=user, text=answer)
+
+    if meta is None:
+        log.warning("modal submission without our metadata (reference %s)", reference())
+        return
+
+    def act() -> None:
+        engine = services.engine
+        if rejecting:
+            say(messages.rejected(engine.reject(meta.promotion_id, user, text)))
+        else:
+            say(messages.plan_saved(engine.set_rollback_plan(meta.promotion_id, user, text)))
+
+    guarded(say, "modal submission", act)
