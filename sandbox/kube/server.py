@@ -437,9 +437,11 @@ class _ApiHandler(QuietHandler):
         rt = target.rt
         timeout_text = self._param("timeoutSeconds")
         try:
-            timeout = float(timeout_text) if timeout_text else api.max_watch_seconds
+            timeout = float(timeout_text) if timeout_text else 0.0
         except ValueError:
             raise bad_request(f"invalid timeoutSeconds: {timeout_text!r}") from None
+        if timeout <= 0:  # 0 or absent: the server's own limit, as the apiserver does
+            timeout = api.max_watch_seconds
         bookmarks = self._flag("allowWatchBookmarks")
         stream: WatchStream | None = None
         error: ApiError | None = None
@@ -455,7 +457,8 @@ class _ApiHandler(QuietHandler):
         self.send_header("Cache-Control", "no-cache, private")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        self.close_connection = True
+        # The stream ends with the terminating chunk; the connection then stays usable,
+        # as with the real apiserver (clients return it to their pool).
         if error is not None:
             self._chunk({"type": "ERROR", "object": error.status()})
             self._chunk(None)
@@ -466,7 +469,7 @@ class _ApiHandler(QuietHandler):
             self._pump(stream, rt, time.monotonic() + max(timeout, 0.0), bookmarks)
             self._chunk(None)
         except OSError:
-            pass
+            self.close_connection = True
         finally:
             api._track(stream, False)
             stream.close()
@@ -497,7 +500,7 @@ class _ApiHandler(QuietHandler):
                 next_bookmark = now + interval
             if now >= next_liveness:
                 if self._peer_gone():
-                    return
+                    raise ConnectionResetError("watch client went away")
                 next_liveness = now + 1.0
 
     def _chunk(self, event: dict[str, Any] | None) -> None:
