@@ -3,6 +3,7 @@ reached through the real kubernetes client, plain-git pushes and bounded waits."
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -103,9 +104,9 @@ def is_ready_at(obj: dict[str, Any], revision: str) -> bool:
 def set_image(image: str) -> Callable[[Path], None]:
     def edit(work: Path) -> None:
         path = work / "apps/myapp/base/deployment.yaml"
-        text = path.read_text()
-        assert "ghcr.io/acme/myapp:1.0.0" in text
-        path.write_text(text.replace("ghcr.io/acme/myapp:1.0.0", image))
+        text, count = re.subn(r"image: \S+", f"image: {image}", path.read_text())
+        assert count == 1
+        path.write_text(text)
     return edit
 
 

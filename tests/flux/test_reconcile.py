@@ -251,3 +251,78 @@ def test_missing_branch_reports_git_operation_failed(start_env: Any) -> None:
     ready = condition(ks, "Ready")
     assert ready is not None and ready["reason"] == "ArtifactFailed"
     assert ready["message"] == "Source artifact not found, retrying in 30s"
+
+
+def test_new_revision_cancels_a_running_health_check(start_env: Any) -> None:
+    def patient_dev(obj: dict[str, Any]) -> None:
+        if obj["kind"] == "Kustomization" and obj["metadata"]["name"] == "myapp-dev":
+            obj["spec"]["timeout"] = "10h"  # only a cancellation can end the broken health check
+
+    env: Env = start_env(customize=patient_dev)
+    wait_for(lambda: is_ready_at(env.ks("dev"), f"dev@sha1:{env.repo.sha}"), "dev Ready")
+    def crash_without_deadline(work: Path) -> None:
+        set_image("ghcr.io/acme/myapp:broken-3.0.0")(work)
+        path = work / "apps/myapp/base/deployment.yaml"  # and no progress deadline to fail fast on
+        path.write_text(path.read_text().replace("spec:\n", "spec:\n  progressDeadlineSeconds: 360000\n", 1))
+
+    broken = env.push("dev", crash_without_deadline, "Ship a crashing build")
+    wait_for(
+        lambda: (k := env.ks("dev"))["status"].get("lastAttemptedRevision") == f"dev@sha1:{broken}"
+        and (c := condition(k, "Healthy")) and c["status"] == "Unknown",
+        "the health check of the broken revision to run",
+    )
+    fixed = env.push("dev", set_image("ghcr.io/acme/myapp:3.0.1"), "Fix the crash")
+    ks = wait_for(lambda: (k := env.ks("dev")) and is_ready_at(k, f"dev@sha1:{fixed}") and k,
+                  "the fix to be applied")
+    assert condition(ks, "Healthy")["status"] == "True"  # type: ignore[index]
+    assert wait_for(lambda: rolled_out(env, "dev", 1, "ghcr.io/acme/myapp:3.0.1"), "dev rollout")
+
+
+def test_removed_manifests_and_deleted_kustomizations_are_pruned(env: Env) -> None:
+    worker = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: worker}
+  template:
+    metadata:
+      labels: {app: worker}
+    spec:
+      containers:
+        - name: worker
+          image: ghcr.io/acme/worker:1.0.0
+"""
+
+    def add_worker(work: Path) -> None:
+        (work / "apps/myapp/overlays/dev/worker.yaml").write_text(worker)
+        path = work / "apps/myapp/overlays/dev/kustomization.yaml"
+        path.write_text(path.read_text().replace("  - ../../base\n", "  - ../../base\n  - worker.yaml\n"))
+
+    def remove_worker(work: Path) -> None:
+        (work / "apps/myapp/overlays/dev/worker.yaml").unlink()
+        path = work / "apps/myapp/overlays/dev/kustomization.yaml"
+        path.write_text(path.read_text().replace("  - worker.yaml\n", ""))
+
+    def deployments(namespace: str) -> list[str]:
+        return sorted(d.metadata.name for d in env.apps.list_namespaced_deployment(namespace).items)
+
+    added = env.push("dev", add_worker, "Add a worker")
+    ks = wait_for(lambda: (k := env.ks("dev")) and is_ready_at(k, f"dev@sha1:{added}") and k, "worker applied")
+    assert [e["id"] for e in ks["status"]["inventory"]["entries"]] == [
+        "dev_myapp_apps_Deployment", "dev_worker_apps_Deployment"]
+    assert deployments("dev") == ["myapp", "worker"]
+    labels = env.apps.read_namespaced_deployment("worker", "dev").metadata.labels
+    assert labels["kustomize.toolkit.fluxcd.io/name"] == "myapp-dev"
+
+    removed = env.push("dev", remove_worker, "Remove the worker")
+    wait_for(lambda: is_ready_at(env.ks("dev"), f"dev@sha1:{removed}"), "worker removal applied")
+    assert deployments("dev") == ["myapp"]
+    wait_for(lambda: not env.core.list_namespaced_pod("dev", label_selector="app=worker").items,
+             "the worker's pods to go")
+
+    env.custom.delete_namespaced_custom_object(*KS[:2], FLUX, KS[2], "myapp-dev")
+    wait_for(lambda: deployments("dev") == [], "the deleted Kustomization's objects to be pruned")
