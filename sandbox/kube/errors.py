@@ -23,7 +23,8 @@ class ApiError(Exception):
         self.code = code
         self.reason = reason
         self.message = message
-        self.details = details or {}
+        self.details: dict[str, Any] = details if details is not None else {}
+        self._send_details = details is not None
 
     def status(self) -> dict[str, Any]:
         """The Kubernetes Status object body of this error."""
@@ -36,7 +37,7 @@ class ApiError(Exception):
             "reason": self.reason,
             "code": self.code,
         }
-        if self.details:
+        if self._send_details:
             body["details"] = copy.deepcopy(self.details)
         return body
 

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 _BODY_TYPES = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]
-_NOT_FOUND = ApiError(404, "NotFound", "the server could not find the requested resource")
+_NOT_FOUND = ApiError(404, "NotFound", "the server could not find the requested resource", {})
 
 
 @dataclass(frozen=True)

@@ -231,6 +231,12 @@ class Store:
         rt = self._type(plural)
         if not isinstance(obj, dict):
             raise bad_request(f"the body of the request must be a {rt.kind} object")
+        body_name = (obj.get("metadata") or {}).get("name") if isinstance(
+            obj.get("metadata"), dict) else None
+        if body_name and body_name != name:
+            raise bad_request(
+                f"the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )
         return self._update(rt, namespace, name, lambda current: copy.deepcopy(obj), "main")
 
     def patch(
@@ -385,7 +391,7 @@ class Store:
     def _type(self, plural: str) -> ResourceType:
         rt = BY_PLURAL.get(plural)
         if rt is None:
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
         return rt
 
     def _current(self, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any]:
