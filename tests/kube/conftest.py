@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 import kubernetes.client
 import pytest
@@ -49,3 +53,20 @@ def cluster() -> Iterator[Cluster]:
     finally:
         api.close()
         server.stop()
+
+
+def raw_request(url: str, method: str, path: str, body: bytes | None = None,
+                content_type: str | None = "application/json") -> tuple[int, dict[str, Any]]:
+    """One HTTP request without the kubernetes client (it validates bodies before sending)."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    headers = {"Accept": "application/json"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        payload = response.read()
+    finally:
+        conn.close()
+    return response.status, json.loads(payload) if payload else {}

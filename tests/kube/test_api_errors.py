@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from tests.kube.conftest import Cluster
+from tests.kube.conftest import Cluster, raw_request
 from tests.kube.objects import KS_GROUP, VERSION, kustomization
 
 KS_PATH = f"/apis/{KS_GROUP}/{VERSION}/namespaces/flux-system/kustomizations"
@@ -18,16 +16,7 @@ KS_PATH = f"/apis/{KS_GROUP}/{VERSION}/namespaces/flux-system/kustomizations"
 
 def _request(cluster: Cluster, method: str, path: str, body: bytes | None = None,
              content_type: str | None = "application/json") -> tuple[int, dict[str, Any]]:
-    parts = urlsplit(cluster.server.url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    headers = {"Accept": "application/json"}
-    if content_type:
-        headers["Content-Type"] = content_type
-    conn.request(method, path, body=body, headers=headers)
-    response = conn.getresponse()
-    payload = response.read()
-    conn.close()
-    return response.status, json.loads(payload) if payload else {}
+    return raw_request(cluster.server.url, method, path, body, content_type)
 
 
 def _assert_status(body: dict[str, Any], code: int, reason: str) -> None:
