@@ -40,14 +40,24 @@ def register_listeners(app: App, services: Services) -> None:
         module.register(app, services)
 
     def unexpected(error: Exception, body: dict[str, Any]) -> None:
-        log.error("unhandled error in a listener (reference %s, payload type %s)",
-                  reference(), body.get("type") or body.get("command"), exc_info=error)
+        log.error(
+            "unhandled error in a listener (reference %s, payload type %s)",
+            reference(),
+            body.get("type") or body.get("command"),
+            exc_info=error,
+        )
 
     app.error(unexpected)
 
 
-def build_app(*, bot_token: str, signing_secret: str, client: WebClient, services: Services,
-              token_verification_enabled: bool = True) -> App:
+def build_app(
+    *,
+    bot_token: str,
+    signing_secret: str,
+    client: WebClient,
+    services: Services,
+    token_verification_enabled: bool = True,
+) -> App:
     """The Bolt App in HTTP mode. `client` carries `bot_token` (set on it when it has none)."""
     if not client.token:
         client.token = bot_token

@@ -74,16 +74,29 @@ def _divider() -> Json:
     return {"type": "divider"}
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None,
-            confirm: tuple[str, str, str, str] | None = None) -> Json:
-    button: Json = {"type": "button", "action_id": action_id, "text": _plain(text, 75),
-                    "value": value}
+def _button(
+    text: str,
+    action_id: str,
+    value: str,
+    style: str | None = None,
+    confirm: tuple[str, str, str, str] | None = None,
+) -> Json:
+    button: Json = {
+        "type": "button",
+        "action_id": action_id,
+        "text": _plain(text, 75),
+        "value": value,
+    }
     if style:
         button["style"] = style
     if confirm:
         title, body, yes, no = confirm
-        button["confirm"] = {"title": _plain(title, 100), "text": _text(mrkdwn.clip(body, 300)),
-                             "confirm": _plain(yes, 30), "deny": _plain(no, 30)}
+        button["confirm"] = {
+            "title": _plain(title, 100),
+            "text": _text(mrkdwn.clip(body, 300)),
+            "confirm": _plain(yes, 30),
+            "deny": _plain(no, 30),
+        }
     return button
 
 
@@ -110,8 +123,12 @@ def view(body: Json) -> Json:
 
 def card(record: Promotion, events: Sequence[Event], gates: Gates) -> Json:
     """The one message of a record: what it is, where it stands, how it got there, what next."""
-    fields = [messages.field_requested_by(record), messages.field_route(record),
-              messages.field_head(record), messages.field_pull(record)]
+    fields = [
+        messages.field_requested_by(record),
+        messages.field_route(record),
+        messages.field_head(record),
+        messages.field_pull(record),
+    ]
     if record.merge_sha:
         fields.append(messages.field_merge(record))
     if record.rollback_plan:
@@ -176,14 +193,24 @@ def card_buttons(record: Promotion, gates: Gates) -> list[Json]:
     if record.state in AWAITING:
         if gates.stakeholder_approvals > 0:
             sha_value = ButtonValue(record.id, sha=record.head_sha).encode()
-            buttons.append(_button(messages.BUTTON_APPROVE, ids.APPROVE, sha_value, "primary",
-                                   messages.confirm_approve(record)))
+            buttons.append(
+                _button(
+                    messages.BUTTON_APPROVE,
+                    ids.APPROVE,
+                    sha_value,
+                    "primary",
+                    messages.confirm_approve(record),
+                )
+            )
             buttons.append(_button(messages.BUTTON_REJECT, ids.REJECT, plain, "danger"))
         if gates.rollback_plan and not record.rollback_plan:
             buttons.append(_button(messages.BUTTON_ADD_PLAN, ids.ADD_PLAN, plain))
     if record.state.live and record.state not in (State.MERGING, State.RECONCILING):
-        buttons.append(_button(messages.BUTTON_CANCEL, ids.CANCEL, plain, None,
-                               messages.confirm_cancel(record)))
+        buttons.append(
+            _button(
+                messages.BUTTON_CANCEL, ids.CANCEL, plain, None, messages.confirm_cancel(record)
+            )
+        )
     if record.state in RETRYABLE:
         buttons.append(_button(messages.BUTTON_RETRY, ids.RETRY, plain, "primary"))
     if record.state is State.FAILED:
@@ -212,11 +239,15 @@ def env_blocks(env: EnvStatus) -> list[Json]:
     applied = env.applied_revision or "nothing yet"
     applied_text = f"`{mrkdwn.clip(applied, 80)}`" + (" (the head)" if env.runs_head else "")
     live = env.live
-    live_text = (f"#{live.id} {live.kind.value} by {mrkdwn.user(live.requested_by)}: "
-                 f"{live.state.label}") if live else "none"
-    blocks_text = "; ".join(
-        f"{b.kind} by {mrkdwn.user(b.by)}: {mrkdwn.escape(b.reason)}" for b in env.blocks
-    ) or "none"
+    live_text = (
+        (f"#{live.id} {live.kind.value} by {mrkdwn.user(live.requested_by)}: {live.state.label}")
+        if live
+        else "none"
+    )
+    blocks_text = (
+        "; ".join(f"{b.kind} by {mrkdwn.user(b.by)}: {mrkdwn.escape(b.reason)}" for b in env.blocks)
+        or "none"
+    )
     fields = [
         f"*Branch head*\n`{env.branch}@{mrkdwn.short(env.head_sha) or 'unknown'}`",
         f"*Applied revision*\n{applied_text}",
@@ -228,8 +259,11 @@ def env_blocks(env: EnvStatus) -> list[Json]:
     out = [_fields(fields, text=title)]
     if env.waiting:
         shown = env.waiting[:5]
-        lines = [f"`{c.sha[:7]}` {mrkdwn.escape((c.message.splitlines() or [''])[0][:80])} "
-                 f"({mrkdwn.escape(c.author)})" for c in shown]
+        lines = [
+            f"`{c.sha[:7]}` {mrkdwn.escape((c.message.splitlines() or [''])[0][:80])} "
+            f"({mrkdwn.escape(c.author)})"
+            for c in shown
+        ]
         if len(env.waiting) > len(shown):
             lines.append(f"… and {len(env.waiting) - len(shown)} more")
         out.append(_context("\n".join(lines)))
@@ -252,8 +286,11 @@ def home_view(statuses: Sequence[AppStatus | str]) -> Json:
     """App Home for everyone: every app's envs. A str entry is an app whose status failed."""
     blocks: list[Json] = [_header(messages.home_header(), ids.HOME_HEADER)]
     for entry in statuses:
-        part = ([section(messages.home_unavailable(entry)), _divider()]
-                if isinstance(entry, str) else status_blocks(entry))
+        part = (
+            [section(messages.home_unavailable(entry)), _divider()]
+            if isinstance(entry, str)
+            else status_blocks(entry)
+        )
         if len(blocks) + len(part) > VIEW_BLOCKS_MAX:
             break
         blocks.extend(part)
@@ -270,38 +307,57 @@ def help_message() -> Json:
 
 
 def reject_modal(record: Promotion, meta: ModalMeta) -> Json:
-    return view({
-        "type": "modal",
-        "callback_id": ids.REJECT_VIEW,
-        "private_metadata": meta.encode(),
-        "title": _plain(messages.reject_title(record), 24),
-        "submit": _plain(messages.BUTTON_REJECT, 24),
-        "close": _plain("Back", 24),
-        "blocks": [
-            section(messages.reject_intro(record)),
-            {"type": "input", "block_id": ids.REASON_BLOCK,
-             "label": _plain(messages.reject_label(), 2000),
-             "element": {"type": "plain_text_input", "action_id": ids.REASON_INPUT,
-                         "multiline": True, "max_length": 2000}},
-        ],
-    })
+    return view(
+        {
+            "type": "modal",
+            "callback_id": ids.REJECT_VIEW,
+            "private_metadata": meta.encode(),
+            "title": _plain(messages.reject_title(record), 24),
+            "submit": _plain(messages.BUTTON_REJECT, 24),
+            "close": _plain("Back", 24),
+            "blocks": [
+                section(messages.reject_intro(record)),
+                {
+                    "type": "input",
+                    "block_id": ids.REASON_BLOCK,
+                    "label": _plain(messages.reject_label(), 2000),
+                    "element": {
+                        "type": "plain_text_input",
+                        "action_id": ids.REASON_INPUT,
+                        "multiline": True,
+                        "max_length": 2000,
+                    },
+                },
+            ],
+        }
+    )
 
 
 def plan_modal(record: Promotion, meta: ModalMeta) -> Json:
-    element: Json = {"type": "plain_text_input", "action_id": ids.PLAN_INPUT,
-                     "multiline": True, "max_length": 2900}
+    element: Json = {
+        "type": "plain_text_input",
+        "action_id": ids.PLAN_INPUT,
+        "multiline": True,
+        "max_length": 2900,
+    }
     if record.rollback_plan:
         element["initial_value"] = record.rollback_plan[:2900]
-    return view({
-        "type": "modal",
-        "callback_id": ids.PLAN_VIEW,
-        "private_metadata": meta.encode(),
-        "title": _plain(messages.plan_title(record), 24),
-        "submit": _plain("Save", 24),
-        "close": _plain("Back", 24),
-        "blocks": [
-            section(messages.plan_intro(record)),
-            {"type": "input", "block_id": ids.PLAN_BLOCK,
-             "label": _plain(messages.plan_label(), 2000), "element": element},
-        ],
-    })
+    return view(
+        {
+            "type": "modal",
+            "callback_id": ids.PLAN_VIEW,
+            "private_metadata": meta.encode(),
+            "title": _plain(messages.plan_title(record), 24),
+            "submit": _plain("Save", 24),
+            "close": _plain("Back", 24),
+            "blocks": [
+                section(messages.plan_intro(record)),
+                {
+                    "type": "input",
+                    "block_id": ids.PLAN_BLOCK,
+                    "label": _plain(messages.plan_label(), 2000),
+                    "element": element,
+                },
+            ],
+        }
+    )

@@ -18,8 +18,12 @@ from slackbot.errors import AdapterError
 
 
 class SlackDirectory:
-    def __init__(self, client: WebClient, ttl_seconds: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        client: WebClient,
+        ttl_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._client = client
         self._ttl = ttl_seconds
         self._clock = clock

@@ -42,7 +42,9 @@ class HomeViewers:
         return sorted(str(u) for u in self._client.smembers(self._key))
 
 
-def read_statuses(status_of: Callable[[str], AppStatus], apps: Sequence[str]) -> list[AppStatus | str]:
+def read_statuses(
+    status_of: Callable[[str], AppStatus], apps: Sequence[str]
+) -> list[AppStatus | str]:
     """Every app's status; an app whose read failed is named instead (the view says so)."""
     found: list[AppStatus | str] = []
     for name in apps:
@@ -55,8 +57,9 @@ def read_statuses(status_of: Callable[[str], AppStatus], apps: Sequence[str]) ->
 
 
 class HomePublisher:
-    def __init__(self, client: WebClient, viewers: HomeViewers, statuses: Statuses,
-                 defer: Defer = run_now):
+    def __init__(
+        self, client: WebClient, viewers: HomeViewers, statuses: Statuses, defer: Defer = run_now
+    ):
         self._client = client
         self._viewers = viewers
         self._statuses = statuses

@@ -7,11 +7,10 @@ unexpected exception: those get `generic_error(reference)` and a log line instea
 
 from __future__ import annotations
 
-from slackbot.models import Event, Promotion, State
-from slackbot.pipeline import App
-
 from handlers import mrkdwn
 from handlers.ids import COMMAND
+from slackbot.models import Event, Promotion, State
+from slackbot.pipeline import App
 
 # -- answers to commands and clicks ---------------------------------------------------------
 
@@ -140,10 +139,15 @@ def usage(form: str, problem: str) -> str:
 HELP_TITLE = "promotebot: promote through dev → staging → prod"
 
 HELP_LINES = (
-    (f"{COMMAND} <env> [app]", "promote into <env> from the env before it (opens or reuses the "
-                               "pull request and posts a card here)"),
-    (f"{COMMAND} status [app]", "per env: branch head, applied revision, Ready, pods, live "
-                                "promotion, commits waiting"),
+    (
+        f"{COMMAND} <env> [app]",
+        "promote into <env> from the env before it (opens or reuses the "
+        "pull request and posts a card here)",
+    ),
+    (
+        f"{COMMAND} status [app]",
+        "per env: branch head, applied revision, Ready, pods, live promotion, commits waiting",
+    ),
     (f"{COMMAND} freeze <env> [reason]", "refuse promotions into <env> until unfrozen"),
     (f"{COMMAND} unfreeze <env>", "lift a freeze"),
     (f"{COMMAND} unlock <env>", "lift a rollback's hold (comes with /rollback)"),
@@ -247,14 +251,14 @@ def timeline_line(event: Event, record: Promotion) -> str | None:
         "pr_opened": _pr_line(event, record),
         "awaiting_gates": ":hourglass_flowing_sand: Waiting for the gates",
         "approved": f":+1: Approved by {who} at "
-                    f"`{mrkdwn.escape(event.detail.removeprefix('approved '))}`",
+        f"`{mrkdwn.escape(event.detail.removeprefix('approved '))}`",
         "rollback_plan": f":memo: Rollback plan written by {who}",
         "head_moved": f":warning: {detail}",
         "merge_scheduled": f":calendar: Change window closed: {detail}",
         "gates_passed": ":white_check_mark: Every gate is green",
         "merging": f":twisted_rightwards_arrows: Merging `{record.short_sha}`",
         "merged": f":twisted_rightwards_arrows: Merged `{mrkdwn.short(event.detail)}`; "
-                  f"reconcile requested",
+        f"reconcile requested",
         "progress": f":satellite_antenna: {_progress(event.detail)}",
         "deployed": f":rocket: Deployed: {detail}",
         "failed": f":x: Failed: {detail}",
@@ -360,13 +364,21 @@ BUTTON_ADD_PLAN = "Add rollback plan"
 
 
 def confirm_cancel(record: Promotion) -> tuple[str, str, str, str]:
-    return ("Cancel this promotion?",
-            f"#{record.id} stops here; its pull request stays open.", "Cancel it", "Keep it")
+    return (
+        "Cancel this promotion?",
+        f"#{record.id} stops here; its pull request stays open.",
+        "Cancel it",
+        "Keep it",
+    )
 
 
 def confirm_approve(record: Promotion) -> tuple[str, str, str, str]:
-    return ("Approve this head?",
-            f"You approve exactly `{record.short_sha}` going to {record.env}.", "Approve", "Back")
+    return (
+        "Approve this head?",
+        f"You approve exactly `{record.short_sha}` going to {record.env}.",
+        "Approve",
+        "Back",
+    )
 
 
 def reject_title(record: Promotion) -> str:
@@ -374,8 +386,10 @@ def reject_title(record: Promotion) -> str:
 
 
 def reject_intro(record: Promotion) -> str:
-    return (f"Rejecting #{record.id} ({record.app} → {record.env}, `{record.short_sha}`) ends it. "
-            f"The requester sees your reason on the card.")
+    return (
+        f"Rejecting #{record.id} ({record.app} → {record.env}, `{record.short_sha}`) ends it. "
+        f"The requester sees your reason on the card."
+    )
 
 
 def reject_label() -> str:
@@ -387,8 +401,10 @@ def plan_title(record: Promotion) -> str:
 
 
 def plan_intro(record: Promotion) -> str:
-    return (f"How do we undo #{record.id} ({record.app} → {record.env}) if it goes wrong? "
-            f"The plan is written into the pull request.")
+    return (
+        f"How do we undo #{record.id} ({record.app} → {record.env}) if it goes wrong? "
+        f"The plan is written into the pull request."
+    )
 
 
 def plan_label() -> str:
@@ -411,8 +427,10 @@ def home_header() -> str:
 
 
 def home_intro(apps: list[App]) -> str:
-    return (f"Live view of {', '.join(a.name for a in apps)}; it refreshes when a promotion "
-            f"changes. `{COMMAND} help` lists the commands.")
+    return (
+        f"Live view of {', '.join(a.name for a in apps)}; it refreshes when a promotion "
+        f"changes. `{COMMAND} help` lists the commands."
+    )
 
 
 def home_unavailable(app: str) -> str:
@@ -420,5 +438,7 @@ def home_unavailable(app: str) -> str:
 
 
 def finished(record: Promotion) -> str:
-    return (f":information_source: #{record.id} is already {record.state.label}: its buttons do "
-            f"nothing now. `{COMMAND} status` shows what runs.")
+    return (
+        f":information_source: #{record.id} is already {record.state.label}: its buttons do "
+        f"nothing now. `{COMMAND} status` shows what runs."
+    )

@@ -43,21 +43,28 @@ def delivery_keys(body: dict[str, Any], services: Services) -> list[tuple[str, i
             keys.append((f"action:{user}:{action.get('action_ts')}:{action_id}", ttl))
             if action_id not in MODAL_OPENERS:
                 ts = (body.get("container") or {}).get("message_ts", "")
-                keys.append((f"click:{user}:{action_id}:{ts}:{action.get('value', '')}",
-                             services.click_window_seconds))
+                keys.append(
+                    (
+                        f"click:{user}:{action_id}:{ts}:{action.get('value', '')}",
+                        services.click_window_seconds,
+                    )
+                )
         return keys
     return []
 
 
 def idempotency(services: Services) -> Callable[..., Any]:
-    def once(body: dict[str, Any], req: BoltRequest, next: Callable[[], None]) -> Any:  # noqa: A002
+    def once(body: dict[str, Any], req: BoltRequest, next: Callable[[], None]) -> Any:
         keys = delivery_keys(body, services)
         fresh = [services.store.claim_once(key, ttl) for key, ttl in keys]  # claim every key
         if all(fresh):
             return next()
         retry = (req.headers.get("x-slack-retry-num") or [""])[0]
-        log.info("duplicate delivery ignored (%s%s)", keys[fresh.index(False)][0],
-                 f", retry {retry}" if retry else "")
+        log.info(
+            "duplicate delivery ignored (%s%s)",
+            keys[fresh.index(False)][0],
+            f", retry {retry}" if retry else "",
+        )
         return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
 
     return once

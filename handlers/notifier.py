@@ -31,8 +31,13 @@ def parse_ref(ref: str) -> tuple[str, str]:
 
 
 class SlackNotifier:
-    def __init__(self, client: WebClient, pipeline: Pipeline, store: RedisStore,
-                 home: HomePublisher | None = None):
+    def __init__(
+        self,
+        client: WebClient,
+        pipeline: Pipeline,
+        store: RedisStore,
+        home: HomePublisher | None = None,
+    ):
         self._client = client
         self._pipeline = pipeline
         self._store = store
@@ -51,8 +56,9 @@ class SlackNotifier:
             except SlackApiError as exc:
                 if exc.response.get("error") not in GONE:
                     raise
-                log.warning("promotion %s: its card %s is gone; posting a new one",
-                            promotion.id, ref)
+                log.warning(
+                    "promotion %s: its card %s is gone; posting a new one", promotion.id, ref
+                )
                 ref = self._post(channel, body)
         detail = messages.thread_detail(event, promotion)
         if detail:
@@ -60,8 +66,9 @@ class SlackNotifier:
             try:
                 self._client.chat_postMessage(channel=channel, thread_ts=ts, text=detail)
             except SlackApiError:
-                log.exception("promotion %s: thread reply failed (reference %s)",
-                              promotion.id, reference())
+                log.exception(
+                    "promotion %s: thread reply failed (reference %s)", promotion.id, reference()
+                )
         if self.home is not None:
             self.home.refresh()
         return ref

@@ -43,8 +43,9 @@ class ModalMeta:
     ts: str | None = None
 
     def encode(self) -> str:
-        return json.dumps({"id": self.promotion_id, "channel": self.channel, "ts": self.ts},
-                          separators=(",", ":"))
+        return json.dumps(
+            {"id": self.promotion_id, "channel": self.channel, "ts": self.ts}, separators=(",", ":")
+        )
 
     @classmethod
     def decode(cls, raw: object) -> ModalMeta | None:

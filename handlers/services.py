@@ -37,8 +37,11 @@ class Services:
     def advance_later(self, promotion_id: int, say: Say) -> None:
         """Drive a new record forward after the ack; a failure is told to the user."""
         engine = self.engine
-        self.defer(lambda: guarded(say, f"advancing #{promotion_id}",
-                                   lambda: _discard(engine.advance(promotion_id))))
+        self.defer(
+            lambda: guarded(
+                say, f"advancing #{promotion_id}", lambda: _discard(engine.advance(promotion_id))
+            )
+        )
 
     def refresh_home(self) -> None:
         if self.home is not None:

@@ -30,8 +30,9 @@ EVENTS_PATH = "/slack/events"
 class WebApp:
     """A WSGI app: Slack's requests to Bolt, and the two probes Kubernetes asks."""
 
-    def __init__(self, bolt: App, readiness: Mapping[str, Probe] | None = None,
-                 path: str = EVENTS_PATH):
+    def __init__(
+        self, bolt: App, readiness: Mapping[str, Probe] | None = None, path: str = EVENTS_PATH
+    ):
         self._slack = SlackRequestHandler(bolt, path=path)
         self._readiness = dict(readiness or {})
 
@@ -55,16 +56,20 @@ class WebApp:
         if method in ("GET", "HEAD") and path == "/readyz":
             failed = self.failing()
             if failed:
-                return _json(start_response, "503 Service Unavailable",
-                             {"status": "not ready", "failing": failed})
+                return _json(
+                    start_response,
+                    "503 Service Unavailable",
+                    {"status": "not ready", "failing": failed},
+                )
             return _json(start_response, "200 OK", {"status": "ready"})
         return self._slack(environ, start_response)
 
 
 def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
     body = json.dumps(payload).encode()
-    start_response(status, [("Content-Type", "application/json"),
-                            ("Content-Length", str(len(body)))])
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
     return [body]
 
 
@@ -88,11 +93,13 @@ class RunningServer:
         self._thread.join(timeout=5)
 
 
-def serve_background(wsgi_app: WSGIApplication, host: str = "127.0.0.1", port: int = 0,
-                     threads: int = 8) -> tuple[RunningServer, str]:
+def serve_background(
+    wsgi_app: WSGIApplication, host: str = "127.0.0.1", port: int = 0, threads: int = 8
+) -> tuple[RunningServer, str]:
     """Serve `wsgi_app` with waitress on (host, port); returns the server and its base URL."""
-    server = waitress.create_server(wsgi_app, host=host, port=port, threads=threads,
-                                    clear_untrusted_proxy_headers=True)
+    server = waitress.create_server(
+        wsgi_app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True
+    )
     thread = threading.Thread(target=server.run, name="promotebot-http", daemon=True)
     thread.start()
     running = RunningServer(server, thread)

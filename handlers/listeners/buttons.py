@@ -20,8 +20,9 @@ from slackbot.models import Promotion
 
 
 def register(app: App, services: Services) -> None:
-    def clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
-                client: WebClient) -> None:
+    def clicked(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
         ack()
         handle(services, body, action, respond, client)
 
@@ -29,8 +30,13 @@ def register(app: App, services: Services) -> None:
         app.action(action_id)(clicked)
 
 
-def handle(services: Services, body: dict[str, Any], action: dict[str, Any],
-           respond: Respond, client: WebClient) -> None:
+def handle(
+    services: Services,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+) -> None:
     user = str((body.get("user") or {}).get("id", ""))
     action_id = str(action.get("action_id", ""))
     value = ButtonValue.decode(action.get("value"))
@@ -56,8 +62,7 @@ def handle(services: Services, body: dict[str, Any], action: dict[str, Any],
         elif action_id == ids.CANCEL:
             say(messages.cancelled(engine.cancel(record.id, user)))
         elif action_id == ids.RETRY:
-            fresh = engine.request(record.app, record.env, user,
-                                   rollback_plan=record.rollback_plan)
+            fresh = engine.request(record.app, record.env, user, rollback_plan=record.rollback_plan)
             deploys = engine.app(fresh.app).channels.deploys
             say(messages.retry_started(record, fresh, deploys))
             services.advance_later(fresh.id, say)
@@ -65,14 +70,21 @@ def handle(services: Services, body: dict[str, Any], action: dict[str, Any],
     guarded(say, f"button {action_id}", act)
 
 
-def _open_modal(client: WebClient, body: dict[str, Any], record: Promotion, action_id: str,
-                say: Any) -> None:
+def _open_modal(
+    client: WebClient, body: dict[str, Any], record: Promotion, action_id: str, say: Any
+) -> None:
     if not record.live:
         say(messages.finished(record))
         return
     container = body.get("container") or {}
-    meta = ModalMeta(record.id, container.get("channel_id") or (body.get("channel") or {}).get("id"),
-                     container.get("message_ts"))
-    modal = (blocks.reject_modal(record, meta) if action_id == ids.REJECT
-             else blocks.plan_modal(record, meta))
+    meta = ModalMeta(
+        record.id,
+        container.get("channel_id") or (body.get("channel") or {}).get("id"),
+        container.get("message_ts"),
+    )
+    modal = (
+        blocks.reject_modal(record, meta)
+        if action_id == ids.REJECT
+        else blocks.plan_modal(record, meta)
+    )
     client.views_open(trigger_id=body["trigger_id"], view=modal)

@@ -38,8 +38,15 @@ def _value(view: dict[str, Any], block_id: str, action_id: str) -> str:
     return str((entry or {}).get("value") or "").strip()
 
 
-def submitted(services: Services, ack: Ack, body: dict[str, Any], view: dict[str, Any],
-              client: WebClient, block_id: str, action_id: str) -> None:
+def submitted(
+    services: Services,
+    ack: Ack,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: WebClient,
+    block_id: str,
+    action_id: str,
+) -> None:
     text = _value(view, block_id, action_id)
     rejecting = block_id == ids.REASON_BLOCK
     if not text:

@@ -42,8 +42,9 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
 
         def status() -> None:
             found = services.engine.status(parsed.app, channel)
-            respond(response_type="ephemeral", replace_original=True,
-                    **blocks.status_message(found))
+            respond(
+                response_type="ephemeral", replace_original=True, **blocks.status_message(found)
+            )
 
         guarded(say, "/promote status", status)
     elif isinstance(parsed, commands.Promote):
@@ -69,8 +70,13 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
         guarded(say, "/promote cancel", cancel)
 
 
-def _freeze(services: Services, parsed: commands.Freeze | commands.Unfreeze, user: str,
-            channel: str, respond: Respond) -> None:
+def _freeze(
+    services: Services,
+    parsed: commands.Freeze | commands.Unfreeze,
+    user: str,
+    channel: str,
+    respond: Respond,
+) -> None:
     engine = services.engine
     if isinstance(parsed, commands.Freeze):
         block = engine.freeze(parsed.app, parsed.env, user, parsed.reason, channel)
@@ -79,8 +85,9 @@ def _freeze(services: Services, parsed: commands.Freeze | commands.Unfreeze, use
         lifted = engine.unfreeze(parsed.app, parsed.env, user, channel)
         app = engine.app(parsed.app, channel)
         env = engine.env(app, parsed.env).name
-        text = (messages.unfrozen(app.name, env, user) if lifted
-                else messages.not_frozen(app.name, env))
+        text = (
+            messages.unfrozen(app.name, env, user) if lifted else messages.not_frozen(app.name, env)
+        )
         if not lifted:
             respond(text=text, response_type="ephemeral")
             return

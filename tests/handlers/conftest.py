@@ -1,0 +1,277 @@
+"""The Slack edge under test: the real Bolt app behind waitress on a loopback port, the Slack
+emulator sending it signed requests, and the engine on the real redis-server with the core's
+fakes for GitHub and the cluster (wrapped to record, and optionally hold, every call)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import redis
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+from slack_sdk.signature import SignatureVerifier
+
+from handlers.app import Services, build_app
+from handlers.directory import SlackDirectory
+from handlers.home import HomePublisher, HomeViewers, read_statuses
+from handlers.notifier import SlackNotifier
+from handlers.web import WebApp, serve_background
+from sandbox.slack import SlackChannel, SlackEmulator, SlackUser, SlackUserGroup
+from slackbot.config import load_pipeline
+from slackbot.engine import Engine
+from slackbot.models import Promotion
+from slackbot.store import RedisStore
+from tests.core.fakes import FakeClock, FakeCluster, FakeForge
+
+SECRET = "edge-test-signing-secret"
+TOKEN = "xoxb-edge-test-token"
+DEV, REVIEWER, STAKE, STAKE2, OUTSIDER = (
+    "U0DEV0001", "U0REV0001", "U0STK0001", "U0STK0002", "U0OUT0001")
+DEPLOYS, INCIDENTS = "C0DEPLOYS", "C0INCIDENT"
+STAKEHOLDERS, ONCALL = "S0STAKEHOLDERS", "S0ONCALL"
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 8.0, what: str = "condition") -> Any:
+    """Polls until predicate() is truthy (bounded); returns its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout}s")
+        time.sleep(0.02)
+
+
+class Order:
+    """The order in which things happened across threads, and a gate that holds the outside
+    world (forge and cluster calls) until the test has seen Slack receive the ack."""
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+        self._lock = threading.Lock()
+        self._open = threading.Event()
+        self._open.set()
+
+    def note(self, what: str) -> None:
+        with self._lock:
+            self.log.append(what)
+
+    def hold(self) -> None:
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    def wait(self) -> None:
+        self._open.wait(timeout=5)
+
+    def outside_calls(self) -> list[str]:
+        with self._lock:
+            return [e for e in self.log if e.startswith(("forge", "cluster"))]
+
+
+class Recording:
+    """Delegates a port to a fake; notes each call and waits while the gate is held."""
+
+    def __init__(self, target: Any, name: str, order: Order) -> None:
+        self._target = target
+        self._name = name
+        self._order = order
+
+    def __getattr__(self, attr: str) -> Any:
+        found = getattr(self._target, attr)
+        if not callable(found):
+            return found
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._order.note(f"{self._name} {attr}")
+            self._order.wait()
+            return found(*args, **kwargs)
+
+        return call
+
+
+@dataclass
+class Edge:
+    emulator: SlackEmulator
+    engine: Engine
+    store: RedisStore
+    forge: FakeForge
+    cluster: FakeCluster
+    clock: FakeClock
+    order: Order
+    url: str
+    redis: redis.Redis
+    prefix: str
+    web: WebApp
+    probes: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.url}/slack/events"
+
+    def command(self, text: str, user: str = DEV, channel: str = DEPLOYS) -> dict[str, Any]:
+        result = self.emulator.command(user, channel, text)
+        assert result["status"] == 200, result
+        return result
+
+    def click(self, user: str, action_id: str, ts: str, channel: str = DEPLOYS) -> dict[str, Any]:
+        result = self.emulator.click(user, action_id, channel=channel, ts=ts)
+        assert result["status"] == 200, result
+        return result
+
+    def cards(self, channel: str = DEPLOYS) -> list[dict[str, Any]]:
+        """The bot's top-level messages in the channel, oldest first."""
+        return [m for m in reversed(self.emulator.history(channel))
+                if m.get("user") == self.emulator.workspace.bot_user_id]
+
+    def card_of(self, record_id: int) -> dict[str, Any]:
+        return wait_for(lambda: next((m for m in self.cards() if f"#{record_id} of" in m["text"]),
+                                     None), what=f"card of #{record_id}")
+
+    def wait_state(self, record_id: int, *states: str) -> Promotion:
+        def reached() -> Promotion | None:
+            record = self.store.get(record_id)
+            card = next((m for m in self.cards() if f"#{record_id} of" in m["text"]), None)
+            if record is None or record.state.value not in states or card is None:
+                return None
+            return record if card["text"].endswith(record.state.label) else None
+
+        return wait_for(reached, what=f"#{record_id} in {states} on its card")
+
+    def ephemeral_texts(self, user: str) -> list[str]:
+        return [m.get("text", "") for m in self.emulator.ephemerals(user)]
+
+    def wait_ephemeral(self, user: str, needle: str) -> str:
+        return wait_for(lambda: next((t for t in self.ephemeral_texts(user) if needle in t), None),
+                        what=f"an ephemeral for {user} with {needle!r}")
+
+    def post(self, body: str, headers: dict[str, str]) -> tuple[int, str]:
+        request = urllib.request.Request(self.events_url, data=body.encode(), method="POST",
+                                         headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def signed_post(self, body: str, timestamp: int | None = None,
+                    extra: dict[str, str] | None = None, content_type: str | None = None,
+                    ) -> tuple[int, str]:
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
+        headers = {
+            "Content-Type": content_type or "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+            **(extra or {}),
+        }
+        return self.post(body, headers)
+
+    def command_body(self, text: str, user: str = DEV, channel: str = DEPLOYS) -> str:
+        """A slash command as Slack sends it, with a response_url the emulator serves."""
+        ws = self.emulator.workspace
+        trigger = ws.issue_trigger(user)
+        url_id = ws.issue_response_url(user, channel, None, False)
+        return urlencode({
+            "token": "x", "team_id": "T0SANDBOX", "team_domain": "sandbox",
+            "channel_id": channel, "channel_name": "deploys", "user_id": user,
+            "user_name": user.lower(), "command": "/promote", "text": text,
+            "api_app_id": "A0SANDBOX", "is_enterprise_install": "false",
+            "response_url": f"{self.emulator.url}/response/{url_id}", "trigger_id": trigger,
+        })
+
+    def snapshot(self) -> dict[str, object]:
+        from tests.core.conftest import snapshot
+
+        return snapshot(self.redis, self.prefix)
+
+    def all_bot_output(self) -> tuple[list[list[dict[str, Any]]], list[dict[str, Any]]]:
+        """Every block list the bot ever sent (each message version, each ephemeral), and
+        every view it opened or published."""
+        ws = self.emulator.workspace
+        with ws.lock:
+            lists = [v.get("blocks") or [] for versions in ws.versions.values() for v in versions]
+            lists += [m.get("blocks") or [] for ms in ws.ephemerals.values() for m in ms]
+            views = [json.loads(json.dumps(v)) for v in ws.views.values()]
+        return lists, views
+
+
+def validate_everything(edge: Edge) -> int:
+    """Parses every block and view the bot sent with slack_sdk's models; returns the count."""
+    lists, views = edge.all_bot_output()
+    count = 0
+    for blocks in lists:
+        assert len(blocks) <= 50
+        for block in blocks:
+            parsed = Block.parse(block)
+            assert parsed is not None, block
+            parsed.validate_json()
+            count += 1
+    for view in views:
+        keep = {k: view[k] for k in ("type", "blocks", "callback_id", "private_metadata",
+                                     "title", "submit", "close", "external_id") if view.get(k)}
+        View(**keep).validate_json()
+        count += 1
+    return count
+
+
+@pytest.fixture
+def edge(redis_url: str) -> Iterator[Edge]:
+    prefix = f"e{uuid.uuid4().hex[:10]}:"
+    client_redis = redis.Redis.from_url(redis_url, decode_responses=True)
+    store = RedisStore(client_redis, prefix=prefix)
+    emulator = SlackEmulator(
+        SECRET, TOKEN,
+        users=[SlackUser(DEV, "dana"), SlackUser(REVIEWER, "rui"), SlackUser(STAKE, "sam"),
+               SlackUser(STAKE2, "sue"), SlackUser(OUTSIDER, "olga")],
+        channels=[SlackChannel(DEPLOYS, "deploys", [DEV, REVIEWER, STAKE, STAKE2, OUTSIDER]),
+                  SlackChannel(INCIDENTS, "incidents", [DEV, STAKE])],
+        usergroups=[SlackUserGroup(STAKEHOLDERS, "stakeholders", [DEV, STAKE, STAKE2]),
+                    SlackUserGroup(ONCALL, "oncall", [STAKE])],
+    ).start()
+    order = Order()
+    forge, cluster, clock = FakeForge(), FakeCluster(), FakeClock()
+    for branch in ("dev", "staging", "prod"):
+        forge.push(branch)
+        cluster.deploy(f"myapp-{branch}", branch, forge.heads[branch])
+    pipeline = load_pipeline(None)
+    client = WebClient(token=TOKEN, base_url=emulator.api_url)
+    engine_ref: list[Engine] = []
+    home = HomePublisher(client, HomeViewers(client_redis, key=f"{prefix}home:viewers"),
+                         lambda: read_statuses(engine_ref[0].status, pipeline.app_names))
+    notifier = SlackNotifier(client, pipeline, store, home)
+    engine = Engine(pipeline, store, Recording(forge, "forge", order),
+                    Recording(cluster, "cluster", order), SlackDirectory(client), notifier, clock)
+    engine_ref.append(engine)
+    services = Services(engine, store, pipeline, home)
+    bolt = build_app(bot_token=TOKEN, signing_secret=SECRET, client=client, services=services)
+    probes: dict[str, bool] = {"redis": True, "github": True}
+    web = WebApp(bolt, {"redis": lambda: store.ping() and probes["redis"],
+                        "github": lambda: probes["github"]})
+    server, url = serve_background(web)
+    emulator.bot_request_url = f"{url}/slack/events"
+    running = Edge(emulator, engine, store, forge, cluster, clock, order, url, client_redis,
+                   prefix, web, probes)
+    try:
+        yield running
+        validate_everything(running)
+    finally:
+        order.release()
+        server.close()
+        emulator.stop()
+        for key in client_redis.scan_iter(f"{prefix}*"):
+            client_redis.delete(key)
+        client_redis.close()
