@@ -74,8 +74,9 @@ def flux_manifests(
 class Cluster:
     """A running emulated cluster; stop() (or leaving `with`) ends every thread it started."""
 
-    def __init__(self, store: Store, server: KubeApiServer, simulator: FluxSimulator,
-                 repo_url: str) -> None:
+    def __init__(
+        self, store: Store, server: KubeApiServer, simulator: FluxSimulator, repo_url: str
+    ) -> None:
         self.store = store
         self.server = server
         self.simulator = simulator
@@ -100,7 +101,9 @@ class Cluster:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.stop()
@@ -127,25 +130,39 @@ def start_cluster(
     resolver = repo if callable(repo) else single_repo_resolver(repo, repo_url)
     store = Store()
     for namespace in NAMESPACES:
-        store.create("namespaces", None, {
-            "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace},
-        })
-    plurals = {"Namespace": "namespaces", "GitRepository": "gitrepositories",
-               "Kustomization": "kustomizations"}
+        store.create(
+            "namespaces",
+            None,
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": namespace},
+            },
+        )
+    plurals = {
+        "Namespace": "namespaces",
+        "GitRepository": "gitrepositories",
+        "Kustomization": "kustomizations",
+    }
     for obj in flux_manifests(repo_url, flux_dir, customize):
         plural = plurals.get(str(obj.get("kind")))
         if plural is None:
             raise ValueError(f"unexpected object in the Flux manifests: {obj.get('kind')}")
         if plural == "namespaces":
-            if any(ns["metadata"]["name"] == obj["metadata"]["name"]
-                   for ns in store.list("namespaces")[0]):
+            if any(
+                ns["metadata"]["name"] == obj["metadata"]["name"]
+                for ns in store.list("namespaces")[0]
+            ):
                 continue
             store.create(plural, None, copy.deepcopy(obj))
         else:
             store.create(plural, obj["metadata"].get("namespace", FLUX_NAMESPACE), obj)
     server = KubeApiServer(store, host=host, port=port).start()
     simulator = FluxSimulator(
-        store, resolver, time_scale=time_scale, pod_start_delay=pod_start_delay,
+        store,
+        resolver,
+        time_scale=time_scale,
+        pod_start_delay=pod_start_delay,
         requeue_dependency=requeue_dependency,
     )
     try:
@@ -161,12 +178,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m sandbox.cluster",
         description="Run the emulated Kubernetes API with the Flux simulator until interrupted.",
     )
-    parser.add_argument("--repo", help="bare git repository to deploy from "
-                        "(default: a fresh one seeded with the example content)")
-    parser.add_argument("--repo-url", default=EXAMPLE_REPO_URL,
-                        help="URL written into the GitRepositories (default: %(default)s)")
-    parser.add_argument("--time-scale", type=float, default=1.0,
-                        help="60 makes a 1m interval pass in 1s (default: %(default)s)")
+    parser.add_argument(
+        "--repo",
+        help="bare git repository to deploy from "
+        "(default: a fresh one seeded with the example content)",
+    )
+    parser.add_argument(
+        "--repo-url",
+        default=EXAMPLE_REPO_URL,
+        help="URL written into the GitRepositories (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="60 makes a 1m interval pass in 1s (default: %(default)s)",
+    )
     parser.add_argument("--port", type=int, default=0, help="API port (default: any free port)")
     args = parser.parse_args(argv)
 
@@ -178,8 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     with tempfile.TemporaryDirectory(prefix="promotebot-cluster-") as tmp:
         repo = Path(args.repo) if args.repo else seed_repository(Path(tmp) / "myapp.git").path
-        with start_cluster(repo, time_scale=args.time_scale, repo_url=args.repo_url,
-                           port=args.port) as cluster:
+        with start_cluster(
+            repo, time_scale=args.time_scale, repo_url=args.repo_url, port=args.port
+        ) as cluster:
             sys.stdout.write(
                 f"Kubernetes API: {cluster.url}\n"
                 f"git repository: {repo}\n"

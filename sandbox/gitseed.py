@@ -54,7 +54,7 @@ def git_env() -> dict[str, str]:
 
 
 def run_git(*args: str, cwd: Path | None = None) -> str:
-    """Runs git and returns its stripped stdout; raises CalledProcessError with stderr on failure."""
+    """Runs git and returns its stripped stdout; raises CalledProcessError (with stderr)."""
     done = subprocess.run(
         ["git", *args],
         cwd=cwd,
@@ -101,9 +101,15 @@ def seed_repository(
 
 
 def branch_head(repo: str | Path, branch: str) -> str | None:
-    """The commit sha `branch` points at in the (bare) repository, or None when it has no such branch."""
+    """The commit `branch` points at in the (bare) repository, or None without such a branch."""
     try:
-        return run_git("--git-dir", str(repo), "rev-parse", "--verify", "--quiet",
-                       f"refs/heads/{branch}^{{commit}}")
+        return run_git(
+            "--git-dir",
+            str(repo),
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            f"refs/heads/{branch}^{{commit}}",
+        )
     except subprocess.CalledProcessError:
         return None

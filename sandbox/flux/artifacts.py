@@ -53,7 +53,8 @@ def resolve_ref(repo: str, url: str, ref: dict[str, str] | None) -> tuple[str, s
         return f"{ref['name']}@sha1:{sha}", sha
     if ref.get("semver"):
         raise GitFetchError(
-            "failed to checkout and determine revision: semver refs are not supported by the sandbox"
+            "failed to checkout and determine revision: "
+            "semver refs are not supported by the sandbox"
         )
     if ref.get("tag"):
         sha = _rev_parse(repo, f"refs/tags/{ref['tag']}^{{commit}}")
@@ -79,17 +80,22 @@ def _rev_parse(repo: str, spec: str) -> str | None:
         raise GitFetchError(f"repository '{repo}' does not exist")
     done = subprocess.run(
         ["git", "--git-dir", repo, "rev-parse", "--verify", "--quiet", spec],
-        env=git_env(), capture_output=True, text=True, check=False,
+        env=git_env(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return done.stdout.strip() if done.returncode == 0 else None
 
 
 class ArtifactStorage:
-    """Tarballs of git trees under one root directory, two kept per object as source-controller does."""
+    """Tarballs of git trees under one root, two kept per object as source-controller does."""
 
     def __init__(self, root: str | Path | None = None, keep: int = 2) -> None:
         self._owned = root is None
-        self.root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="flux-artifacts-"))
+        self.root = (
+            Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="flux-artifacts-"))
+        )
         self.root.mkdir(parents=True, exist_ok=True)
         self.keep = keep
 
@@ -101,7 +107,10 @@ class ArtifactStorage:
             partial = target.with_suffix(".tmp")
             done = subprocess.run(
                 ["git", "--git-dir", repo, "archive", "--format=tar.gz", "-o", str(partial), sha],
-                env=git_env(), capture_output=True, text=True, check=False,
+                env=git_env(),
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if done.returncode != 0:
                 raise GitFetchError(f"failed to archive revision {sha}: {done.stderr.strip()}")
@@ -118,14 +127,18 @@ class ArtifactStorage:
     def _collect(self, directory: Path, keep_file: Path) -> None:
         others = sorted(
             (p for p in directory.glob("*.tar.gz") if p != keep_file),
-            key=lambda p: p.stat().st_mtime, reverse=True,
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
         )
-        for stale in others[max(0, self.keep - 1):]:
+        for stale in others[max(0, self.keep - 1) :]:
             stale.unlink(missing_ok=True)
         keep_file.touch()
 
     def unpack(self, rel_path: str, digest: str | None, dest: Path) -> None:
-        """Extracts an artifact into `dest`, checking its digest; raises FileNotFoundError or ValueError."""
+        """Extracts an artifact into `dest`, checking its digest.
+
+        Raises FileNotFoundError when it is gone, ValueError when the digest differs.
+        """
         source = self.root / rel_path
         data = source.read_bytes()
         if digest and digest != "sha256:" + hashlib.sha256(data).hexdigest():

@@ -41,7 +41,8 @@ def is_false(status: Status, type_: str) -> bool:
 def mark(
     status: Status, type_: str, value: str, reason: str, message: str, generation: int | None
 ) -> None:
-    """Sets condition `type_` (value "True", "False" or "Unknown"), keeping lastTransitionTime when unchanged."""
+    """Sets condition `type_` ("True", "False" or "Unknown"), keeping lastTransitionTime
+    when the status does not change."""
     conditions: list[dict[str, Any]] = status.setdefault("conditions", [])
     existing = get(status, type_)
     condition: dict[str, Any] = {
@@ -55,9 +56,9 @@ def mark(
         condition["observedGeneration"] = generation
     if existing is not None:
         if existing.get("status") == value:
-            condition["lastTransitionTime"] = existing.get("lastTransitionTime") or condition[
-                "lastTransitionTime"
-            ]
+            condition["lastTransitionTime"] = (
+                existing.get("lastTransitionTime") or condition["lastTransitionTime"]
+            )
         conditions[conditions.index(existing)] = condition
     else:
         conditions.append(condition)
@@ -70,6 +71,6 @@ def delete(status: Status, type_: str) -> None:
 
 
 def _sort(conditions: list[dict[str, Any]]) -> None:
-    """Ready first, then the abnormal-true ones, then the rest, as Flux's summarize helpers order them."""
+    """Ready first, then the abnormal-true ones, then the rest, as Flux's helpers order them."""
     order = {READY: 0, RECONCILING: 1, STALLED: 2}
     conditions.sort(key=lambda c: (order.get(c.get("type", ""), 3), c.get("type", "")))

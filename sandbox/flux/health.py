@@ -57,8 +57,12 @@ def object_status(store: StoreLike, ref: Obj) -> str:
     if served is None:
         return "Unknown"
     plural, namespaced = served
-    obj = get_or_none(store, plural, str(ref.get("namespace") or "") if namespaced else None,
-                      str(ref.get("name", "")))
+    obj = get_or_none(
+        store,
+        plural,
+        str(ref.get("namespace") or "") if namespaced else None,
+        str(ref.get("name", "")),
+    )
     if obj is None:
         return "NotFound"
     if kind == "Deployment":

@@ -27,42 +27,112 @@ Obj = dict[str, Any]
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 # Fields kustomize knows; an unknown one is refused as kustomize's strict decoding does.
-_SUPPORTED_FIELDS = frozenset({
-    "apiVersion", "kind", "metadata", "resources", "bases", "namespace", "namePrefix",
-    "nameSuffix", "commonLabels", "labels", "commonAnnotations", "patches",
-    "patchesStrategicMerge", "patchesJson6902", "images", "replicas", "buildMetadata",
-    "sortOptions",
-})
-_UNSUPPORTED_FIELDS = frozenset({
-    "components", "configMapGenerator", "secretGenerator", "generatorOptions", "crds",
-    "generators", "transformers", "validators", "replacements", "vars", "openapi",
-    "helmCharts", "helmGlobals", "helmChartInflationGenerator", "configurations",
-})
+_SUPPORTED_FIELDS = frozenset(
+    {
+        "apiVersion",
+        "kind",
+        "metadata",
+        "resources",
+        "bases",
+        "namespace",
+        "namePrefix",
+        "nameSuffix",
+        "commonLabels",
+        "labels",
+        "commonAnnotations",
+        "patches",
+        "patchesStrategicMerge",
+        "patchesJson6902",
+        "images",
+        "replicas",
+        "buildMetadata",
+        "sortOptions",
+    }
+)
+_UNSUPPORTED_FIELDS = frozenset(
+    {
+        "components",
+        "configMapGenerator",
+        "secretGenerator",
+        "generatorOptions",
+        "crds",
+        "generators",
+        "transformers",
+        "validators",
+        "replacements",
+        "vars",
+        "openapi",
+        "helmCharts",
+        "helmGlobals",
+        "helmChartInflationGenerator",
+        "configurations",
+    }
+)
 
-CLUSTER_SCOPED_KINDS = frozenset({
-    "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
-    "PersistentVolume", "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration", "APIService", "Node", "IngressClass", "RuntimeClass",
-    "CSIDriver", "CSINode", "VolumeAttachment", "PodSecurityPolicy", "ComponentStatus",
-})
-_WORKLOAD_KINDS = frozenset({
-    "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "ReplicationController",
-})
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "Namespace",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "PersistentVolume",
+        "StorageClass",
+        "PriorityClass",
+        "ValidatingWebhookConfiguration",
+        "MutatingWebhookConfiguration",
+        "APIService",
+        "Node",
+        "IngressClass",
+        "RuntimeClass",
+        "CSIDriver",
+        "CSINode",
+        "VolumeAttachment",
+        "PodSecurityPolicy",
+        "ComponentStatus",
+    }
+)
+_WORKLOAD_KINDS = frozenset(
+    {
+        "Deployment",
+        "ReplicaSet",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "ReplicationController",
+    }
+)
 _REPLICA_KINDS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"})
 
 # kustomize's "legacy" output order: these kinds first, in this order; webhooks last.
 _ORDER_FIRST = [
-    "Namespace", "ResourceQuota", "StorageClass", "CustomResourceDefinition", "ServiceAccount",
-    "PodSecurityPolicy", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding",
-    "ConfigMap", "Secret", "Endpoints", "Service", "LimitRange", "PriorityClass",
-    "PersistentVolume", "PersistentVolumeClaim", "Deployment", "StatefulSet", "CronJob",
+    "Namespace",
+    "ResourceQuota",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
     "PodDisruptionBudget",
 ]
 _ORDER_LAST = ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"]
 
 
 class KustomizeError(Exception):
-    """A build kustomize would refuse; the message is what Flux would show after 'kustomize build failed: '."""
+    """A build kustomize would refuse; the message reads as kustomize's own."""
 
 
 def build(
@@ -144,7 +214,9 @@ class _Builder:
         try:
             data = yaml.safe_load(file.read_text())
         except yaml.YAMLError as exc:
-            raise KustomizeError(f"MalformedYAMLError: {_yaml_reason(exc)} in File: {self._rel(file)}") from exc
+            raise KustomizeError(
+                f"MalformedYAMLError: {_yaml_reason(exc)} in File: {self._rel(file)}"
+            ) from exc
         if data is None:
             return {}
         if not isinstance(data, dict):
@@ -165,8 +237,11 @@ class _Builder:
             if value is not None and (
                 not isinstance(value, list) or not all(isinstance(v, str) for v in value)
             ):
-                bad = value if not isinstance(value, list) else next(
-                    v for v in value if not isinstance(v, str))
+                bad = (
+                    value
+                    if not isinstance(value, list)
+                    else next(v for v in value if not isinstance(v, str))
+                )
                 raise KustomizeError(
                     f"invalid Kustomization: json: cannot unmarshal {_json_type(bad)} into Go "
                     f"struct field Kustomization.{key} of type "
@@ -201,7 +276,8 @@ class _Builder:
             if problem:
                 raise KustomizeError(
                     f"accumulating resources: accumulation err='accumulating resources from "
-                    f"'{origin}': {problem}': must build at directory: '{self._rel(file)}': file is not directory"
+                    f"'{origin}': {problem}': must build at directory: '{self._rel(file)}': "
+                    "file is not directory"
                 )
         return objects
 
@@ -259,8 +335,12 @@ class _Builder:
         if k.get("namespace"):
             _set_namespace(objects, str(k["namespace"]))
         if k.get("namePrefix") or k.get("nameSuffix"):
-            _set_name_affixes(objects, str(k.get("namePrefix") or ""), str(k.get("nameSuffix") or ""),
-                              self.former_names)
+            _set_name_affixes(
+                objects,
+                str(k.get("namePrefix") or ""),
+                str(k.get("nameSuffix") or ""),
+                self.former_names,
+            )
         if k.get("commonLabels"):
             _add_labels(objects, _str_map(k["commonLabels"]), selectors=True, templates=True)
         for spec in k.get("labels") or []:
@@ -315,9 +395,7 @@ class _Builder:
         if spec.get("path"):
             file = (directory / str(spec["path"])).resolve()
             if not self._inside_root(file):
-                raise KustomizeError(
-                    f"security; file '{file}' is not in or below '{self.root}'"
-                )
+                raise KustomizeError(f"security; file '{file}' is not in or below '{self.root}'")
             if not file.is_file():
                 raise KustomizeError(
                     f"trouble configuring builtin PatchTransformer with config: `path: "
@@ -329,7 +407,7 @@ class _Builder:
         raise KustomizeError("must specify one of patch and path in " + json.dumps(spec))
 
     def _patch_documents(self, directory: Path, entry: str) -> list[Any]:
-        candidate = (directory / entry)
+        candidate = directory / entry
         if "\n" not in entry and candidate.suffix in (".yaml", ".yml", ".json"):
             text, origin = self._patch_text(directory, {"path": entry})
         else:
@@ -338,13 +416,17 @@ class _Builder:
 
     def _apply_patch_entry(self, directory: Path, objects: list[Obj], spec: Obj) -> None:
         if not isinstance(spec, dict):
-            raise KustomizeError(f"invalid Kustomization: patch entry must be a mapping, got {spec!r}")
+            raise KustomizeError(
+                f"invalid Kustomization: patch entry must be a mapping, got {spec!r}"
+            )
         text, origin = self._patch_text(directory, spec)
         docs = _parse_patch(text, origin)
         target = spec.get("target")
         if len(docs) == 1 and isinstance(docs[0], list):
             if not target:
-                raise KustomizeError(f"must specify a target for JSON patch [patch: {json.dumps(text)}]")
+                raise KustomizeError(
+                    f"must specify a target for JSON patch [patch: {json.dumps(text)}]"
+                )
             for obj in _select(objects, target):
                 try:
                     replaced = apply_json6902(obj, docs[0])
@@ -378,12 +460,15 @@ class _Builder:
         pid = resource_id(patch)
         meta = patch.get("metadata") or {}
         matches = [
-            obj for obj in objects
+            obj
+            for obj in objects
             if obj.get("kind") == patch.get("kind")
             and split_api_version(obj["apiVersion"])[0] == split_api_version(patch["apiVersion"])[0]
             and (obj.get("metadata") or {}).get("name") == meta.get("name")
-            and (not meta.get("namespace")
-                 or (obj.get("metadata") or {}).get("namespace") in (None, meta.get("namespace")))
+            and (
+                not meta.get("namespace")
+                or (obj.get("metadata") or {}).get("namespace") in (None, meta.get("namespace"))
+            )
         ]
         if len(matches) != 1:
             raise KustomizeError(
@@ -462,8 +547,10 @@ def _json_type(value: Any) -> str:
 def _str_map(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise KustomizeError(f"invalid Kustomization: expected a map of strings, got {value!r}")
-    return {str(k): "" if v is None else str(v) if not isinstance(v, bool) else str(v).lower()
-            for k, v in value.items()}
+    return {
+        str(k): "" if v is None else str(v) if not isinstance(v, bool) else str(v).lower()
+        for k, v in value.items()
+    }
 
 
 def _manifest_files(directory: Path) -> Iterator[Path]:
@@ -478,7 +565,8 @@ def _is_manifest_file(file: Path) -> bool:
     except (yaml.YAMLError, UnicodeDecodeError):
         return True  # let the build report the error
     return any(
-        isinstance(d, dict) and d.get("kind")
+        isinstance(d, dict)
+        and d.get("kind")
         and not str(d.get("apiVersion", "")).startswith("kustomize.config.k8s.io")
         for d in docs
     )
@@ -499,7 +587,9 @@ def _template_meta(obj: Obj) -> Obj | None:
     if kind in _WORKLOAD_KINDS:
         template = spec.setdefault("template", {})
     elif kind == "CronJob":
-        template = spec.setdefault("jobTemplate", {}).setdefault("spec", {}).setdefault("template", {})
+        template = (
+            spec.setdefault("jobTemplate", {}).setdefault("spec", {}).setdefault("template", {})
+        )
     else:
         return None
     if not isinstance(template.get("metadata"), dict):
@@ -528,7 +618,9 @@ def _set_name_affixes(
         meta["name"] = f"{prefix}{meta.get('name', '')}{suffix}"
 
 
-def _add_labels(objects: list[Obj], labels: dict[str, str], *, selectors: bool, templates: bool) -> None:
+def _add_labels(
+    objects: list[Obj], labels: dict[str, str], *, selectors: bool, templates: bool
+) -> None:
     for obj in objects:
         _meta(obj).setdefault("labels", {}).update(labels)
         if templates:
@@ -557,7 +649,9 @@ def _set_replicas(objects: list[Obj], spec: Obj, former: dict[int, set[str]]) ->
     """Sets spec.replicas of the workloads named `name`, by current or original name."""
     name, count = spec.get("name"), spec.get("count")
     if not isinstance(count, int):
-        raise KustomizeError(f"invalid Kustomization: replicas entry {spec!r} needs an integer count")
+        raise KustomizeError(
+            f"invalid Kustomization: replicas entry {spec!r} needs an integer count"
+        )
     for obj in objects:
         names = {_meta(obj).get("name"), *former.get(id(obj), set())}
         if obj.get("kind") in _REPLICA_KINDS and name in names:
@@ -565,7 +659,7 @@ def _set_replicas(objects: list[Obj], spec: Obj, former: dict[int, set[str]]) ->
 
 
 def split_image(image: str) -> tuple[str, str | None, str | None]:
-    """(name, tag, digest) of an image reference; the tag is after the last ':' of the last path part."""
+    """(name, tag, digest) of an image reference; the tag follows the last ':' of the last part."""
     digest = None
     if "@" in image:
         image, digest = image.split("@", 1)
@@ -593,13 +687,17 @@ def _set_images(objects: list[Obj], spec: Obj) -> None:
                 tag, digest = None, str(spec["digest"])
             elif spec.get("newTag") is not None:
                 tag, digest = str(spec["newTag"]), None
-            container["image"] = name + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+            container["image"] = (
+                name + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+            )
 
 
 def _containers(node: Any) -> Iterator[Obj]:
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in ("containers", "initContainers", "ephemeralContainers") and isinstance(value, list):
+            if key in ("containers", "initContainers", "ephemeralContainers") and isinstance(
+                value, list
+            ):
                 yield from (c for c in value if isinstance(c, dict))
             else:
                 yield from _containers(value)
@@ -611,20 +709,28 @@ def _containers(node: Any) -> Iterator[Obj]:
 def _select(objects: list[Obj], target: Obj) -> list[Obj]:
     """The objects a patch `target` selects (name, kind and namespace are anchored regexes)."""
     if not isinstance(target, dict):
-        raise KustomizeError(f"invalid Kustomization: patch target must be a mapping, got {target!r}")
+        raise KustomizeError(
+            f"invalid Kustomization: patch target must be a mapping, got {target!r}"
+        )
     selected = []
     for obj in objects:
         group, version = split_api_version(str(obj.get("apiVersion", "")))
         meta = obj.get("metadata") or {}
         checks = [
-            ("group", group), ("version", version), ("kind", str(obj.get("kind", ""))),
-            ("name", str(meta.get("name", ""))), ("namespace", str(meta.get("namespace") or "")),
+            ("group", group),
+            ("version", version),
+            ("kind", str(obj.get("kind", ""))),
+            ("name", str(meta.get("name", ""))),
+            ("namespace", str(meta.get("namespace") or "")),
         ]
-        if all(
-            target.get(field) in (None, "") or re.fullmatch(str(target[field]), value)
-            for field, value in checks
-        ) and _selector_matches(target.get("labelSelector"), meta.get("labels") or {}) \
-                and _selector_matches(target.get("annotationSelector"), meta.get("annotations") or {}):
+        if (
+            all(
+                target.get(field) in (None, "") or re.fullmatch(str(target[field]), value)
+                for field, value in checks
+            )
+            and _selector_matches(target.get("labelSelector"), meta.get("labels") or {})
+            and _selector_matches(target.get("annotationSelector"), meta.get("annotations") or {})
+        ):
             selected.append(obj)
     return selected
 
@@ -657,7 +763,11 @@ def selector_term_matches(term: str, labels: dict[str, str]) -> bool:
     """One equality- or set-based label selector term against a label map."""
     match = re.fullmatch(r"\s*([^\s!=]+)\s+(in|notin)\s+\((.*)\)\s*", term)
     if match:
-        key, op, values = match.group(1), match.group(2), {v.strip() for v in match.group(3).split(",")}
+        key, op, values = (
+            match.group(1),
+            match.group(2),
+            {v.strip() for v in match.group(3).split(",")},
+        )
         return (labels.get(key) in values) if op == "in" else (labels.get(key) not in values)
     if "!=" in term:
         key, value = (part.strip() for part in term.split("!=", 1))

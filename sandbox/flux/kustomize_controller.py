@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sandbox.flux import conditions as cond
 from sandbox.flux.artifacts import ArtifactStorage
@@ -129,7 +129,8 @@ class KustomizeController:
             else:
                 self._gone.pop(key, None)
                 self._sources[key] = (
-                    str(ref.get("kind", "GitRepository")), str(ref.get("namespace") or key[0]),
+                    str(ref.get("kind", "GitRepository")),
+                    str(ref.get("namespace") or key[0]),
                     str(ref.get("name", "")),
                 )
                 changed = self._seen.get(key) != marker
@@ -162,13 +163,15 @@ class KustomizeController:
     # ------------------------------------------------------------------ reconcile
 
     def _handle(self, key: Hashable) -> float | None:
-        namespace, name = key  # type: ignore[misc]
+        namespace, name = cast(Key, key)
         obj = get_or_none(self._store, PLURAL, namespace, name)
         if obj is None:
             with self._lock:
                 gone = self._gone.pop((namespace, name), None)
             if gone is not None and (gone.get("spec") or {}).get("prune"):
-                self._prune(((gone.get("status") or {}).get("inventory") or {}).get("entries") or [], set())
+                self._prune(
+                    ((gone.get("status") or {}).get("inventory") or {}).get("entries") or [], set()
+                )
             return None
         with self._lock:
             self._active.add((namespace, name))
@@ -187,7 +190,9 @@ class KustomizeController:
         status: Obj = copy.deepcopy(written)
         gen = generation(obj)
         interval = parse_duration(str(spec.get("interval", "10m")))
-        retry = parse_duration(str(spec["retryInterval"])) if spec.get("retryInterval") else interval
+        retry = (
+            parse_duration(str(spec["retryInterval"])) if spec.get("retryInterval") else interval
+        )
 
         def finalize() -> None:
             token = requested_at(obj)
@@ -196,9 +201,16 @@ class KustomizeController:
             if cond.is_true(status, cond.READY):
                 cond.delete(status, cond.RECONCILING)
                 status["observedGeneration"] = gen
-            if cond.is_false(status, cond.READY) and cond.get(status, cond.RECONCILING):
-                cond.mark(status, cond.RECONCILING, "True", "ProgressingWithRetry",
-                          cond.get(status, cond.RECONCILING)["message"], gen)  # type: ignore[index]
+            reconciling = cond.get(status, cond.RECONCILING)
+            if cond.is_false(status, cond.READY) and reconciling is not None:
+                cond.mark(
+                    status,
+                    cond.RECONCILING,
+                    "True",
+                    "ProgressingWithRetry",
+                    str(reconciling.get("message", "")),
+                    gen,
+                )
             status.setdefault("observedGeneration", -1)
 
         def patch() -> None:
@@ -214,8 +226,14 @@ class KustomizeController:
         try:
             requeue = self._run(obj, spec, status, gen, interval, retry, patch)
         except _Canceled as canceled:
-            cond.mark(status, cond.READY, "False", "HealthCheckCanceled",
-                      f"New reconciliation triggered by {canceled.trigger}", gen)
+            cond.mark(
+                status,
+                cond.READY,
+                "False",
+                "HealthCheckCanceled",
+                f"New reconciliation triggered by {canceled.trigger}",
+                gen,
+            )
             requeue = 0.0
         except _Failure as failure:
             cond.mark(status, cond.READY, "False", failure.reason, failure.message, gen)
@@ -230,7 +248,13 @@ class KustomizeController:
         return requeue
 
     def _run(
-        self, obj: Obj, spec: Obj, status: Obj, gen: int, interval: float, retry: float,
+        self,
+        obj: Obj,
+        spec: Obj,
+        status: Obj,
+        gen: int,
+        interval: float,
+        retry: float,
         patch: Any,
     ) -> float:
         namespace, name = key_of(obj)
@@ -244,13 +268,15 @@ class KustomizeController:
         if source is None:
             raise _Failure(
                 "ArtifactFailed",
-                f'GitRepository.source.toolkit.fluxcd.io "{src_name}" not found', retry,
+                f'GitRepository.source.toolkit.fluxcd.io "{src_name}" not found',
+                retry,
             )
         artifact = (source.get("status") or {}).get("artifact")
         if not artifact:
+            wait = format_duration(self._requeue_dependency)
             raise _Failure(
                 "ArtifactFailed",
-                f"Source artifact not found, retrying in {format_duration(self._requeue_dependency)}",
+                f"Source artifact not found, retrying in {wait}",
                 self._requeue_dependency,
             )
         revision = str(artifact["revision"])
@@ -260,8 +286,14 @@ class KustomizeController:
         timeout_text = format_duration(timeout)
         started = time.monotonic()
         cond.mark(status, cond.READY, "Unknown", "Progressing", "Reconciliation in progress", gen)
-        cond.mark(status, cond.RECONCILING, "True", "Progressing",
-                  f"Fetching manifests for revision {revision} with a timeout of {timeout_text}", gen)
+        cond.mark(
+            status,
+            cond.RECONCILING,
+            "True",
+            "Progressing",
+            f"Fetching manifests for revision {revision} with a timeout of {timeout_text}",
+            gen,
+        )
         patch()
 
         with tempfile.TemporaryDirectory(prefix="kustomization-") as tmp:
@@ -285,23 +317,37 @@ class KustomizeController:
                     f"kustomization path not found: stat {directory}: no such file or directory",
                 )
             status["lastAttemptedRevision"] = revision
-            cond.mark(status, cond.RECONCILING, "True", "Progressing",
-                      f"Building manifests for revision {revision} with a timeout of {timeout_text}", gen)
+            cond.mark(
+                status,
+                cond.RECONCILING,
+                "True",
+                "Progressing",
+                f"Building manifests for revision {revision} with a timeout of {timeout_text}",
+                gen,
+            )
             patch()
             try:
-                objects = build(directory, root=root, overrides=_overrides(spec),
-                                generate_missing=True)
+                objects = build(
+                    directory, root=root, overrides=_overrides(spec), generate_missing=True
+                )
             except KustomizeError as exc:
                 raise _Failure("BuildFailed", f"kustomize build failed: {exc}") from exc
 
         digest = "sha256:" + hashlib.sha256(to_yaml(objects).encode()).hexdigest()
 
         def history(reason: str) -> None:
-            _upsert_history(status, digest, self._scale.sim(time.monotonic() - started),
-                            reason, revision)
+            _upsert_history(
+                status, digest, self._scale.sim(time.monotonic() - started), reason, revision
+            )
 
-        cond.mark(status, cond.RECONCILING, "True", "Progressing",
-                  f"Detecting drift for revision {revision} with a timeout of {timeout_text}", gen)
+        cond.mark(
+            status,
+            cond.RECONCILING,
+            "True",
+            "Progressing",
+            f"Detecting drift for revision {revision} with a timeout of {timeout_text}",
+            gen,
+        )
         patch()
         old_entries = ((status.get("inventory") or {}).get("entries")) or []
         try:
@@ -315,7 +361,9 @@ class KustomizeController:
 
         checks = self._health_targets(spec, objects, namespace, name)
         if checks:
-            message = f"Running health checks for revision {revision} with a timeout of {timeout_text}"
+            message = (
+                f"Running health checks for revision {revision} with a timeout of {timeout_text}"
+            )
             cond.mark(status, cond.RECONCILING, "True", "Progressing", message, gen)
             cond.mark(status, cond.HEALTHY, "Unknown", "Progressing", message, gen)
             patch()
@@ -326,13 +374,21 @@ class KustomizeController:
                 history("HealthCheckFailed")
                 raise _Failure("HealthCheckFailed", error)
             elapsed = format_duration(self._scale.sim(time.monotonic() - check_start))
-            cond.mark(status, cond.HEALTHY, "True", "Succeeded", f"Health check passed in {elapsed}", gen)
+            cond.mark(
+                status, cond.HEALTHY, "True", "Succeeded", f"Health check passed in {elapsed}", gen
+            )
         else:
             cond.delete(status, cond.HEALTHY)
 
         status["lastAppliedRevision"] = revision
-        cond.mark(status, cond.READY, "True", "ReconciliationSucceeded",
-                  f"Applied revision: {revision}", gen)
+        cond.mark(
+            status,
+            cond.READY,
+            "True",
+            "ReconciliationSucceeded",
+            f"Applied revision: {revision}",
+            gen,
+        )
         history("ReconciliationSucceeded")
         return interval
 
@@ -359,8 +415,11 @@ class KustomizeController:
                 or generation(dep) != dep_status.get("observedGeneration")
                 or not cond.is_true(dep_status, cond.READY)
             ):
-                raise _Failure("DependencyNotReady", f"dependency '{label}' is not ready",
-                               self._requeue_dependency)
+                raise _Failure(
+                    "DependencyNotReady",
+                    f"dependency '{label}' is not ready",
+                    self._requeue_dependency,
+                )
             dep_src = (dep.get("spec") or {}).get("sourceRef") or {}
             if (
                 dep_src.get("name") == ref.get("name")
@@ -368,9 +427,11 @@ class KustomizeController:
                 and (dep_src.get("namespace") or dep_ns) == (ref.get("namespace") or namespace)
                 and dep_status.get("lastAppliedRevision") != revision
             ):
-                raise _Failure("DependencyNotReady",
-                               f"dependency '{label}' revision is not up to date",
-                               self._requeue_dependency)
+                raise _Failure(
+                    "DependencyNotReady",
+                    f"dependency '{label}' revision is not up to date",
+                    self._requeue_dependency,
+                )
 
     def _apply(
         self, objects: list[Obj], ks_name: str, ks_namespace: str, common: Obj
@@ -382,12 +443,13 @@ class KustomizeController:
             api_version, kind = str(manifest.get("apiVersion")), str(manifest.get("kind"))
             meta = manifest.setdefault("metadata", {})
             served = _SERVED.get((api_version, kind))
-            label = f"{kind}/{meta.get('namespace') + '/' if meta.get('namespace') else ''}{meta.get('name')}"
+            prefix = f"{meta['namespace']}/" if meta.get("namespace") else ""
+            label = f"{kind}/{prefix}{meta.get('name')}"
             if served is None:
                 raise _Failure(
                     "ReconciliationFailed",
-                    f"{label} dry-run failed: no matches for kind \"{kind}\" in version "
-                    f"\"{api_version}\"",
+                    f'{label} dry-run failed: no matches for kind "{kind}" in version '
+                    f'"{api_version}"',
                 )
             plural, namespaced = served
             meta.setdefault("labels", {}).update(common.get("labels") or {})
@@ -410,8 +472,10 @@ class KustomizeController:
             except Exception as exc:
                 if api_code(exc) is None:
                     raise
-                raise _Failure("ReconciliationFailed",
-                               f"{label} dry-run failed ({getattr(exc, 'reason', '')}): {exc}") from exc
+                raise _Failure(
+                    "ReconciliationFailed",
+                    f"{label} dry-run failed ({getattr(exc, 'reason', '')}): {exc}",
+                ) from exc
             group, version = split_api_version(api_version)
             entries.append({"id": f"{obj_ns}_{meta['name']}_{group}_{kind}", "v": version})
         return sorted(entries, key=lambda e: e["id"])
@@ -419,9 +483,15 @@ class KustomizeController:
     def _ensure_namespace(self, namespace: str) -> None:
         if get_or_none(self._store, "namespaces", None, namespace) is None:
             try:
-                self._store.create("namespaces", None, {
-                    "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace},
-                })
+                self._store.create(
+                    "namespaces",
+                    None,
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Namespace",
+                        "metadata": {"name": namespace},
+                    },
+                )
             except Exception as exc:
                 if api_code(exc) != 409:
                     raise
@@ -441,9 +511,14 @@ class KustomizeController:
             desired = copy.deepcopy(manifest)
             desired.pop("status", None)
             meta = copy.deepcopy(current["metadata"])
-            meta["labels"] = {**(meta.get("labels") or {}), **(desired["metadata"].get("labels") or {})}
-            annotations = {**(meta.get("annotations") or {}),
-                           **(desired["metadata"].get("annotations") or {})}
+            meta["labels"] = {
+                **(meta.get("labels") or {}),
+                **(desired["metadata"].get("labels") or {}),
+            }
+            annotations = {
+                **(meta.get("annotations") or {}),
+                **(desired["metadata"].get("annotations") or {}),
+            }
             if annotations:
                 meta["annotations"] = annotations
             desired["metadata"] = meta
@@ -476,12 +551,17 @@ class KustomizeController:
                 if api_code(exc) != 404:
                     raise
 
-    def _health_targets(self, spec: Obj, objects: list[Obj], namespace: str, name: str) -> list[Obj]:
+    def _health_targets(
+        self, spec: Obj, objects: list[Obj], namespace: str, name: str
+    ) -> list[Obj]:
         if spec.get("wait"):
             targets = [
-                {"apiVersion": o.get("apiVersion"), "kind": o.get("kind"),
-                 "name": (o.get("metadata") or {}).get("name"),
-                 "namespace": (o.get("metadata") or {}).get("namespace")}
+                {
+                    "apiVersion": o.get("apiVersion"),
+                    "kind": o.get("kind"),
+                    "name": (o.get("metadata") or {}).get("name"),
+                    "namespace": (o.get("metadata") or {}).get("namespace"),
+                }
                 for o in objects
             ]
         else:
@@ -490,9 +570,13 @@ class KustomizeController:
                 for check in spec.get("healthChecks") or []
             ]
         return [
-            t for t in targets
-            if not (t.get("kind") == "Kustomization" and t.get("name") == name
-                    and t.get("namespace") == namespace)
+            t
+            for t in targets
+            if not (
+                t.get("kind") == "Kustomization"
+                and t.get("name") == name
+                and t.get("namespace") == namespace
+            )
         ]
 
     def _wait_healthy(self, key: Key, checks: list[Obj], timeout: float) -> str | None:
@@ -510,10 +594,15 @@ class KustomizeController:
             if not pending:
                 return None
             if failed:
-                return "failed early due to stalled resources: [" + ", ".join(
-                    _describe(c, s) for c, s in failed) + "]"
+                return (
+                    "failed early due to stalled resources: ["
+                    + ", ".join(_describe(c, s) for c, s in failed)
+                    + "]"
+                )
             if time.monotonic() >= deadline:
-                return "timeout waiting for: [" + ", ".join(_describe(c, s) for c, s in pending) + "]"
+                return (
+                    "timeout waiting for: [" + ", ".join(_describe(c, s) for c, s in pending) + "]"
+                )
             if self._stop.wait(min(poll, max(0.0, deadline - time.monotonic()))):
                 return "health check canceled: the controller is stopping"
 
@@ -545,13 +634,15 @@ def _upsert_history(status: Obj, digest: str, duration: float, reason: str, revi
     existing = next((e for e in entries if e.get("digest") == digest), None)
     if existing is not None:
         entries.remove(existing)
-        existing.update({
-            "lastReconciled": now,
-            "lastReconciledDuration": format_duration(duration),
-            "lastReconciledStatus": reason,
-            "totalReconciliations": int(existing.get("totalReconciliations", 0)) + 1,
-            "metadata": {"revision": revision},
-        })
+        existing.update(
+            {
+                "lastReconciled": now,
+                "lastReconciledDuration": format_duration(duration),
+                "lastReconciledStatus": reason,
+                "totalReconciliations": int(existing.get("totalReconciliations", 0)) + 1,
+                "metadata": {"revision": revision},
+            }
+        )
         entry = existing
     else:
         entry = {

@@ -88,8 +88,10 @@ def _is_directive_item(item: Any) -> bool:
 
 
 def _merge_list(original: list[Any], patch: list[Any], field: str) -> list[Any]:
-    if any(isinstance(item, dict) and item.get("$patch") == "replace" and len(item) == 1
-           for item in patch):
+    if any(
+        isinstance(item, dict) and item.get("$patch") == "replace" and len(item) == 1
+        for item in patch
+    ):
         return [_strip_directives(item) for item in patch if not _is_directive_item(item)]
     key = _merge_key(field, original + patch)
     if key is None or not all(isinstance(item, dict) for item in original + patch):
@@ -101,8 +103,12 @@ def _merge_list(original: list[Any], patch: list[Any], field: str) -> list[Any]:
         if _is_directive_item(item):
             continue
         index = next(
-            (i for i, existing in enumerate(original)
-             if i not in matched and existing.get(key) == item.get(key)), None
+            (
+                i
+                for i, existing in enumerate(original)
+                if i not in matched and existing.get(key) == item.get(key)
+            ),
+            None,
         )
         if index is not None:
             matched.add(index)
@@ -178,11 +184,15 @@ def _index(container: list[Any], token: str, path: str, op: str, *, allow_end: b
     if token == "-" and allow_end:
         return len(container)
     if not token.isdigit():
-        raise PatchError(f"{op} operation does not apply: doc is missing path: {path}: missing value")
+        raise PatchError(
+            f"{op} operation does not apply: doc is missing path: {path}: missing value"
+        )
     index = int(token)
     limit = len(container) if allow_end else len(container) - 1
     if index > limit:
-        raise PatchError(f"{op} operation does not apply: doc is missing path: {path}: missing value")
+        raise PatchError(
+            f"{op} operation does not apply: doc is missing path: {path}: missing value"
+        )
     return index
 
 
@@ -226,7 +236,9 @@ def _add(doc: Any, path: str, value: Any) -> Any:
     elif isinstance(parent, list):
         parent.insert(_index(parent, last, path, "add", allow_end=True), value)
     else:
-        raise PatchError(f"add operation does not apply: doc is missing path: {path}: missing value")
+        raise PatchError(
+            f"add operation does not apply: doc is missing path: {path}: missing value"
+        )
     return doc
 
 
@@ -237,5 +249,7 @@ def _remove(doc: Any, path: str, op: str) -> Any:
     elif isinstance(parent, list):
         parent.pop(_index(parent, last, path, op, allow_end=False))
     else:
-        raise PatchError(f"{op} operation does not apply: doc is missing path: {path}: missing value")
+        raise PatchError(
+            f"{op} operation does not apply: doc is missing path: {path}: missing value"
+        )
     return doc

@@ -13,6 +13,7 @@ import copy
 import logging
 import threading
 from collections.abc import Callable, Hashable
+from typing import cast
 
 from sandbox.flux import conditions as cond
 from sandbox.flux.artifacts import ArtifactStorage, GitFetchError, resolve_ref
@@ -75,7 +76,7 @@ class SourceController:
             self._queue.add(key)
 
     def _handle(self, key: Hashable) -> float | None:
-        namespace, name = key  # type: ignore[misc]
+        namespace, name = cast(Key, key)
         obj = get_or_none(self._store, PLURAL, namespace, name)
         if obj is None:
             return None
@@ -94,7 +95,7 @@ class SourceController:
         try:
             repo = self._resolve(url)
             revision, sha = resolve_ref(repo, url, spec.get("ref"))
-            current = (old_status.get("artifact") or {})
+            current = old_status.get("artifact") or {}
             if current.get("revision") == revision and cond.is_true(old_status, cond.READY):
                 artifact = current
             else:
@@ -110,8 +111,14 @@ class SourceController:
         except GitFetchError as exc:
             cond.mark(status, cond.FETCH_FAILED, "True", "GitOperationFailed", str(exc), gen)
             cond.mark(status, cond.READY, "False", "GitOperationFailed", str(exc), gen)
-            cond.mark(status, cond.RECONCILING, "True", "ProgressingWithRetry",
-                      f"retrying in {spec.get('interval', '1m')}", gen)
+            cond.mark(
+                status,
+                cond.RECONCILING,
+                "True",
+                "ProgressingWithRetry",
+                f"retrying in {spec.get('interval', '1m')}",
+                gen,
+            )
             status.setdefault("observedGeneration", -1)
             self._write(namespace, name, old_status, status)
             return self._scale.real(interval)

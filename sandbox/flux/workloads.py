@@ -25,13 +25,22 @@ import threading
 import time
 import uuid
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, cast
 
 from sandbox.flux import conditions as cond
 from sandbox.flux.durations import now_rfc3339
 from sandbox.flux.health import rollout_status
 from sandbox.flux.kustomize import split_image
-from sandbox.flux.runtime import Key, Obj, StoreLike, TimeScale, api_code, generation, get_or_none, key_of
+from sandbox.flux.runtime import (
+    Key,
+    Obj,
+    StoreLike,
+    TimeScale,
+    api_code,
+    generation,
+    get_or_none,
+    key_of,
+)
 from sandbox.flux.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -44,7 +53,7 @@ CRASH_BACKOFF_MAX = 300.0
 
 
 def image_fault(image: str) -> str | None:
-    """'ImagePullBackOff', 'CrashLoopBackOff' or None for an image reference (the documented rule)."""
+    """'ImagePullBackOff', 'CrashLoopBackOff' or None for an image reference (the rule above)."""
     name, tag, _ = split_image(image)
     if "does-not-exist" in name:
         return "ImagePullBackOff"
@@ -67,14 +76,18 @@ def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
 
 
 def _max_unavailable(spec: Obj, desired: int) -> int:
-    value: Any = ((spec.get("strategy") or {}).get("rollingUpdate") or {}).get("maxUnavailable", "25%")
+    value: Any = ((spec.get("strategy") or {}).get("rollingUpdate") or {}).get(
+        "maxUnavailable", "25%"
+    )
     if isinstance(value, str) and value.endswith("%"):
         return int(desired * int(value[:-1]) // 100)
     return int(value)
 
 
 class DeploymentController:
-    def __init__(self, store: StoreLike, time_scale: TimeScale, pod_start_delay: float = 5.0) -> None:
+    def __init__(
+        self, store: StoreLike, time_scale: TimeScale, pod_start_delay: float = 5.0
+    ) -> None:
         self._store = store
         self._scale = time_scale
         self._start_delay = pod_start_delay
@@ -116,7 +129,7 @@ class DeploymentController:
     # ------------------------------------------------------------------ reconcile
 
     def _handle(self, key: Hashable) -> float | None:
-        namespace, name = key  # type: ignore[misc]
+        namespace, name = cast(Key, key)
         deployment = get_or_none(self._store, "deployments", namespace, name)
         pods = self._owned_pods(namespace, name, deployment)
         if deployment is None:
@@ -130,13 +143,17 @@ class DeploymentController:
         template = spec.get("template") or {}
         pod_hash = template_hash(template)
         rs_name = f"{name}-{pod_hash}"
-        current = [p for p in pods if (p["metadata"].get("labels") or {}).get(HASH_LABEL) == pod_hash]
+        current = [
+            p for p in pods if (p["metadata"].get("labels") or {}).get(HASH_LABEL) == pod_hash
+        ]
         old = [p for p in pods if p not in current]
         paused = bool(spec.get("paused"))
 
         if not paused:
-            current.sort(key=lambda p: (_pod_ready(p), p["metadata"].get("creationTimestamp", "")),
-                         reverse=True)
+            current.sort(
+                key=lambda p: (_pod_ready(p), p["metadata"].get("creationTimestamp", "")),
+                reverse=True,
+            )
             while len(current) > desired:
                 self._delete_pod(current.pop())
             while len(current) < desired:
@@ -153,7 +170,9 @@ class DeploymentController:
             old = []
         all_pods = current + old
         ready = sum(1 for p in all_pods if _pod_ready(p))
-        deadline_due = self._write_status(deployment, rs_name, pod_hash, desired, current, all_pods, ready)
+        deadline_due = self._write_status(
+            deployment, rs_name, pod_hash, desired, current, all_pods, ready
+        )
         if deadline_due is not None:
             next_due.append(deadline_due)
         if not next_due:
@@ -162,20 +181,24 @@ class DeploymentController:
 
     def _owned_pods(self, namespace: str, name: str, deployment: Obj | None) -> list[Obj]:
         pods, _ = self._store.list("pods", namespace)
-        selector = (((deployment or {}).get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        selector = (((deployment or {}).get("spec") or {}).get("selector") or {}).get(
+            "matchLabels"
+        ) or {}
         owned = []
         for pod in pods:
             owners = pod["metadata"].get("ownerReferences") or []
             rs = next((o for o in owners if o.get("kind") == "ReplicaSet"), None)
             if rs is None or str(rs.get("name", "")).rsplit("-", 1)[0] != name:
                 continue
-            if deployment is not None and not _matches(selector, pod["metadata"].get("labels") or {}):
+            if deployment is not None and not _matches(
+                selector, pod["metadata"].get("labels") or {}
+            ):
                 continue
             owned.append(pod)
         return owned
 
     def _create_pod(self, deployment: Obj, rs_name: str, pod_hash: str) -> Obj:
-        namespace, name = key_of(deployment)
+        namespace = key_of(deployment)[0]
         template = copy.deepcopy((deployment.get("spec") or {}).get("template") or {})
         meta = template.get("metadata") or {}
         labels = {**(meta.get("labels") or {}), HASH_LABEL: pod_hash}
@@ -183,27 +206,30 @@ class DeploymentController:
         pod_spec = template.get("spec") or {}
         pod_spec.setdefault("restartPolicy", "Always")
         pod_spec["nodeName"] = NODE_NAME
-        pod = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "name": f"{rs_name}-{_random_suffix()}",
-                "namespace": namespace,
-                "labels": labels,
-                "annotations": meta.get("annotations") or {},
-                "ownerReferences": [{
-                    "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs_name,
-                    "uid": rs_uid, "controller": True, "blockOwnerDeletion": True,
-                }],
-            },
-            "spec": pod_spec,
+        pod_meta: Obj = {
+            "name": f"{rs_name}-{_random_suffix()}",
+            "namespace": namespace,
+            "labels": labels,
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": rs_name,
+                    "uid": rs_uid,
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
         }
-        if not pod["metadata"]["annotations"]:
-            del pod["metadata"]["annotations"]
+        if meta.get("annotations"):
+            pod_meta["annotations"] = meta["annotations"]
+        pod: Obj = {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": pod_spec}
         created = self._store.create("pods", namespace, pod)
         delay = self._start_delay
-        if any((split_image(str(c.get("image", "")))[1] or "").startswith("slow")
-               for c in pod_spec.get("containers") or []):
+        if any(
+            (split_image(str(c.get("image", "")))[1] or "").startswith("slow")
+            for c in pod_spec.get("containers") or []
+        ):
             delay *= 20
         with self._lock:
             self._due[created["metadata"]["uid"]] = time.monotonic() + self._scale.real(delay)
@@ -219,25 +245,28 @@ class DeploymentController:
                 raise
 
     def _kubelet_step(self, pod: Obj) -> tuple[Obj, float | None]:
-        """Advances the pod when its start (or next crash) is due; returns it and its next due time."""
+        """Advances the pod when its start (or next crash) is due; returns it and its next due."""
         uid = pod["metadata"].get("uid", "")
         now = time.monotonic()
         with self._lock:
             due = self._due.get(uid)
         status = pod.get("status") or {}
         started = status.get("phase") not in (None, "Pending") or _waiting_reason(status) in (
-            "ErrImagePull", "ImagePullBackOff")
+            "ErrImagePull",
+            "ImagePullBackOff",
+        )
         if due is None and started:
             return pod, None
         if due is not None and due > now:
             return pod, due
-        restarts = max((int(c.get("restartCount", 0)) for c in status.get("containerStatuses") or []),
-                       default=0)
+        restarts = max(
+            (int(c.get("restartCount", 0)) for c in status.get("containerStatuses") or []),
+            default=0,
+        )
         new_status, crashing = _started_status(pod, restarts + (1 if started else 0))
         next_due = None
         if crashing:
-            backoff = min(CRASH_BACKOFF_START * 2 ** restarts, CRASH_BACKOFF_MAX)
-            next_due = now + self._scale.real(backoff)
+            next_due = now + self._scale.real(_backoff(restarts))
         with self._lock:
             if next_due is None:
                 self._due.pop(uid, None)
@@ -249,18 +278,25 @@ class DeploymentController:
         if pod.get("status") == status:
             return pod
         try:
-            return self._store.replace_status("pods", pod["metadata"]["namespace"],
-                                              pod["metadata"]["name"], status)
+            return self._store.replace_status(
+                "pods", pod["metadata"]["namespace"], pod["metadata"]["name"], status
+            )
         except Exception as exc:
             if api_code(exc) != 404:
                 raise
             return {**pod, "status": status}
 
     def _write_status(
-        self, deployment: Obj, rs_name: str, pod_hash: str, desired: int,
-        current: list[Obj], all_pods: list[Obj], ready: int,
+        self,
+        deployment: Obj,
+        rs_name: str,
+        pod_hash: str,
+        desired: int,
+        current: list[Obj],
+        all_pods: list[Obj],
+        ready: int,
     ) -> float | None:
-        """Writes the Deployment status; returns when the progress deadline would pass, if pending."""
+        """Writes the Deployment status; returns when the progress deadline would pass."""
         key = key_of(deployment)
         spec = deployment.get("spec") or {}
         old_status = deployment.get("status") or {}
@@ -276,10 +312,16 @@ class DeploymentController:
         status.update({k: v for k, v in counts.items() if v})
         gen = None
         available_ok = ready >= desired - _max_unavailable(spec, desired)
-        _mark_deployment(status, "Available", "True" if available_ok else "False",
-                         "MinimumReplicasAvailable" if available_ok else "MinimumReplicasUnavailable",
-                         "Deployment has minimum availability." if available_ok
-                         else "Deployment does not have minimum availability.", gen)
+        _mark_deployment(
+            status,
+            "Available",
+            "True" if available_ok else "False",
+            "MinimumReplicasAvailable" if available_ok else "MinimumReplicasUnavailable",
+            "Deployment has minimum availability."
+            if available_ok
+            else "Deployment does not have minimum availability.",
+            gen,
+        )
         probe = {**deployment, "status": status}
         state, _ = rollout_status(probe)
         now = time.monotonic()
@@ -292,14 +334,32 @@ class DeploymentController:
         deadline = float(spec.get("progressDeadlineSeconds", 600))
         deadline_due = None
         if state == "Current":
-            _mark_deployment(status, "Progressing", "True", "NewReplicaSetAvailable",
-                             f'ReplicaSet "{rs_name}" has successfully progressed.', gen)
+            _mark_deployment(
+                status,
+                "Progressing",
+                "True",
+                "NewReplicaSetAvailable",
+                f'ReplicaSet "{rs_name}" has successfully progressed.',
+                gen,
+            )
         elif now - tracked[2] >= self._scale.real(deadline):
-            _mark_deployment(status, "Progressing", "False", "ProgressDeadlineExceeded",
-                             f'ReplicaSet "{rs_name}" has timed out progressing.', gen)
+            _mark_deployment(
+                status,
+                "Progressing",
+                "False",
+                "ProgressDeadlineExceeded",
+                f'ReplicaSet "{rs_name}" has timed out progressing.',
+                gen,
+            )
         else:
-            _mark_deployment(status, "Progressing", "True", "ReplicaSetUpdated",
-                             f'ReplicaSet "{rs_name}" is progressing.', gen)
+            _mark_deployment(
+                status,
+                "Progressing",
+                "True",
+                "ReplicaSetUpdated",
+                f'ReplicaSet "{rs_name}" is progressing.',
+                gen,
+            )
             deadline_due = tracked[2] + self._scale.real(deadline)
         if status != old_status:
             try:
@@ -310,19 +370,28 @@ class DeploymentController:
         return deadline_due
 
 
-def _mark_deployment(status: Obj, type_: str, value: str, reason: str, message: str, _: None) -> None:
-    """apps/v1 DeploymentCondition: lastUpdateTime moves on any change, lastTransitionTime on a status flip."""
+def _mark_deployment(
+    status: Obj, type_: str, value: str, reason: str, message: str, _: None
+) -> None:
+    """apps/v1 DeploymentCondition: lastUpdateTime moves on any change,
+    lastTransitionTime on a status flip."""
     existing = cond.get(status, type_)
     if existing and (existing.get("status"), existing.get("reason"), existing.get("message")) == (
-        value, reason, message
+        value,
+        reason,
+        message,
     ):
         return
     now = now_rfc3339()
     condition = {
-        "type": type_, "status": value, "reason": reason, "message": message,
+        "type": type_,
+        "status": value,
+        "reason": reason,
+        "message": message,
         "lastUpdateTime": now,
         "lastTransitionTime": existing["lastTransitionTime"]
-        if existing and existing.get("status") == value else now,
+        if existing and existing.get("status") == value
+        else now,
     }
     conditions = [c for c in status.get("conditions") or [] if c.get("type") != type_]
     conditions.append(condition)
@@ -352,8 +421,11 @@ def _pod_conditions(now: str, ready: bool, not_ready: list[str]) -> list[Obj]:
         {"type": "Initialized", "status": "True", "lastTransitionTime": now},
     ]
     for type_ in ("ContainersReady", "Ready"):
-        condition: Obj = {"type": type_, "status": "True" if ready else "False",
-                          "lastTransitionTime": now}
+        condition: Obj = {
+            "type": type_,
+            "status": "True" if ready else "False",
+            "lastTransitionTime": now,
+        }
         if not ready:
             condition.update({"reason": "ContainersNotReady", "message": message})
         conditions.append(condition)
@@ -371,8 +443,12 @@ def _pending_status(pod: Obj) -> Obj:
         "conditions": _pod_conditions(now, False, [str(c.get("name")) for c in containers]),
         "containerStatuses": [
             {
-                "name": c.get("name"), "image": c.get("image", ""), "imageID": "",
-                "ready": False, "restartCount": 0, "started": False,
+                "name": c.get("name"),
+                "image": c.get("image", ""),
+                "imageID": "",
+                "ready": False,
+                "restartCount": 0,
+                "started": False,
                 "state": {"waiting": {"reason": "ContainerCreating"}},
             }
             for c in containers
@@ -385,60 +461,78 @@ def _image_id(image: str) -> str:
     return f"{name}@{digest or 'sha256:' + hashlib.sha256(image.encode()).hexdigest()}"
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _backoff(restarts: int) -> float:
+    """The kubelet's restart back-off: 10s doubling per restart, at most 5m."""
+    return float(min(CRASH_BACKOFF_START * 2 ** max(restarts, 0), CRASH_BACKOFF_MAX))
+
+
+def _container_status(pod: Obj, container: Obj, restarts: int, now: str) -> Obj:
+    """One containerStatuses entry after the kubelet tried to start `container`."""
+    meta = pod["metadata"]
+    image = str(container.get("image", ""))
+    name = str(container.get("name"))
+    entry: Obj = {"name": name, "image": image, "imageID": "", "restartCount": 0}
+    fault = image_fault(image)
+    if fault == "ImagePullBackOff":
+        reason = {"reason": fault, "message": f'Back-off pulling image "{image}"'}
+        entry.update({"ready": False, "started": False, "state": {"waiting": reason}})
+    elif fault == "CrashLoopBackOff":
+        message = (
+            f"back-off {int(_backoff(restarts - 1))}s restarting failed container={name} "
+            f"pod={meta['name']}_{meta['namespace']}({meta['uid']})"
+        )
+        terminated = {"exitCode": 1, "reason": "Error", "startedAt": now, "finishedAt": now}
+        entry.update(
+            {
+                "imageID": _image_id(image),
+                "ready": False,
+                "started": False,
+                "restartCount": restarts,
+                "containerID": f"containerd://{_digest(meta['uid'] + name + str(restarts))}",
+                "state": {"waiting": {"reason": fault, "message": message}},
+                "lastState": {"terminated": terminated},
+            }
+        )
+    else:
+        entry.update(
+            {
+                "imageID": _image_id(image),
+                "ready": True,
+                "started": True,
+                "containerID": f"containerd://{_digest(meta['uid'] + name)}",
+                "state": {"running": {"startedAt": now}},
+            }
+        )
+    return entry
+
+
 def _started_status(pod: Obj, restarts: int) -> tuple[Obj, bool]:
-    """The status once the kubelet has tried to start the containers; and whether one is crashing."""
+    """The status once the kubelet tried to start the containers, and whether one is crashing."""
     now = now_rfc3339()
     old = pod.get("status") or {}
     containers = (pod.get("spec") or {}).get("containers") or []
-    statuses, not_ready, pulling_failed, crashing = [], [], False, False
-    for c in containers:
-        image = str(c.get("image", ""))
-        fault = image_fault(image)
-        entry: Obj = {"name": c.get("name"), "image": image, "imageID": "", "restartCount": 0}
-        if fault == "ImagePullBackOff":
-            pulling_failed = True
-            entry.update({"ready": False, "started": False, "state": {"waiting": {
-                "reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}}})
-        elif fault == "CrashLoopBackOff":
-            crashing = True
-            entry.update({
-                "imageID": _image_id(image), "ready": False, "started": False,
-                "restartCount": restarts,
-                "containerID": f"containerd://{hashlib.sha256((pod['metadata']['uid'] + str(restarts)).encode()).hexdigest()}",
-                "state": {"waiting": {
-                    "reason": "CrashLoopBackOff",
-                    "message": f"back-off {int(min(CRASH_BACKOFF_START * 2 ** max(restarts - 1, 0), CRASH_BACKOFF_MAX))}s "
-                               f"restarting failed container={c.get('name')} "
-                               f"pod={pod['metadata']['name']}_{pod['metadata']['namespace']}"
-                               f"({pod['metadata']['uid']})"}},
-                "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
-                                             "startedAt": now, "finishedAt": now}},
-            })
-        else:
-            entry.update({
-                "imageID": _image_id(image), "ready": True, "started": True,
-                "containerID": f"containerd://{hashlib.sha256(pod['metadata']['uid'].encode()).hexdigest()}",
-                "state": {"running": {"startedAt": now}},
-            })
-        if not entry["ready"]:
-            not_ready.append(str(c.get("name")))
-        statuses.append(entry)
-    ready = not not_ready
+    statuses = [_container_status(pod, c, restarts, now) for c in containers]
+    not_ready = [str(s["name"]) for s in statuses if not s["ready"]]
+    waiting = {str((s["state"].get("waiting") or {}).get("reason")) for s in statuses}
+    pulling_failed = "ImagePullBackOff" in waiting
     status: Obj = {
         "phase": "Pending" if pulling_failed else "Running",
         "hostIP": "10.0.0.1",
-        "podIP": old.get("podIP") or f"10.244.0.{int(hashlib.sha256(pod['metadata']['uid'].encode()).hexdigest(), 16) % 250 + 2}",
         "startTime": old.get("startTime") or now,
         "qosClass": "Burstable",
-        "conditions": _pod_conditions(now, ready, not_ready),
+        "conditions": _pod_conditions(now, not not_ready, not_ready),
         "containerStatuses": statuses,
     }
-    if pulling_failed:
-        status.pop("podIP")
-    # keep transition times of unchanged conditions
+    if not pulling_failed:
+        status["podIP"] = f"10.244.0.{int(_digest(pod['metadata']['uid']), 16) % 250 + 2}"
+    # keep the transition times of unchanged conditions
     previous = {c.get("type"): c for c in old.get("conditions") or []}
     for condition in status["conditions"]:
         before = previous.get(condition["type"])
         if before and before.get("status") == condition["status"]:
             condition["lastTransitionTime"] = before.get("lastTransitionTime", now)
-    return status, crashing
+    return status, "CrashLoopBackOff" in waiting

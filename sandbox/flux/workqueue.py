@@ -36,9 +36,7 @@ class WorkQueue:
 
     def start(self) -> None:
         for index in range(self._workers):
-            thread = threading.Thread(
-                target=self._run, name=f"{self.name}-{index}", daemon=True
-            )
+            thread = threading.Thread(target=self._run, name=f"{self.name}-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
 

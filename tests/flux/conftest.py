@@ -60,16 +60,22 @@ class Env:
 
     def ks(self, env: str) -> dict[str, Any]:
         return self.custom.get_namespaced_custom_object(  # type: ignore[no-any-return]
-            KS[0], KS[1], FLUX, KS[2], f"myapp-{env}")
+            KS[0], KS[1], FLUX, KS[2], f"myapp-{env}"
+        )
 
     def gitrepo(self, env: str) -> dict[str, Any]:
         return self.custom.get_namespaced_custom_object(  # type: ignore[no-any-return]
-            GITREPO[0], GITREPO[1], FLUX, GITREPO[2], f"myapp-{env}")
+            GITREPO[0], GITREPO[1], FLUX, GITREPO[2], f"myapp-{env}"
+        )
 
     def annotate(self, resource: tuple[str, str, str], name: str, token: str) -> None:
         """What `flux reconcile` does: merge-patch the requestedAt annotation."""
         self.custom.patch_namespaced_custom_object(
-            resource[0], resource[1], FLUX, resource[2], name,
+            resource[0],
+            resource[1],
+            FLUX,
+            resource[2],
+            name,
             {"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": token}}},
         )
 
@@ -95,7 +101,8 @@ def is_ready_at(obj: dict[str, Any], revision: str) -> bool:
     ready = condition(obj, "Ready")
     status = obj.get("status") or {}
     return bool(
-        ready and ready["status"] == "True"
+        ready
+        and ready["status"] == "True"
         and status.get("lastAppliedRevision") == revision
         and status.get("observedGeneration") == obj["metadata"]["generation"]
     )
@@ -107,6 +114,7 @@ def set_image(image: str) -> Callable[[Path], None]:
         text, count = re.subn(r"image: \S+", f"image: {image}", path.read_text())
         assert count == 1
         path.write_text(text)
+
     return edit
 
 

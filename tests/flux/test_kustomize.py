@@ -53,7 +53,9 @@ spec:
 
 def kubectl_kustomize(path: Path) -> list[dict[str, Any]]:
     assert KUBECTL is not None
-    out = subprocess.run([KUBECTL, "kustomize", str(path)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [KUBECTL, "kustomize", str(path)], capture_output=True, text=True, check=True
+    )
     return [doc for doc in yaml.safe_load_all(out.stdout) if doc]
 
 
@@ -66,24 +68,29 @@ def test_overlay_renders_workflow_replicas_resources_and_namespace(env: str) -> 
     assert deployment["metadata"]["namespace"] == env
     assert deployment["spec"]["replicas"] == replicas
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert container["resources"] == {"requests": {"memory": memory, "cpu": cpu},
-                                      "limits": {"memory": memory, "cpu": cpu}}
+    assert container["resources"] == {
+        "requests": {"memory": memory, "cpu": cpu},
+        "limits": {"memory": memory, "cpu": cpu},
+    }
     assert container["image"] == "ghcr.io/acme/myapp:1.0.0"
 
 
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed on this machine")
-@pytest.mark.parametrize("path", ["myapp/base", "myapp/overlays/dev", "myapp/overlays/staging",
-                                  "myapp/overlays/prod"])
+@pytest.mark.parametrize(
+    "path", ["myapp/base", "myapp/overlays/dev", "myapp/overlays/staging", "myapp/overlays/prod"]
+)
 def test_renderer_matches_kubectl_kustomize_on_the_example(path: str) -> None:
     assert build(APPS / path, root=APPS) == kubectl_kustomize(APPS / path)
 
 
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed on this machine")
 def test_renderer_matches_kubectl_kustomize_on_typical_edits(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "base/deployment.yaml": DEPLOYMENT,
-        "base/kustomization.yaml": "resources: [deployment.yaml]\n",
-        "overlay/kustomization.yaml": """\
+    write(
+        tmp_path,
+        {
+            "base/deployment.yaml": DEPLOYMENT,
+            "base/kustomization.yaml": "resources: [deployment.yaml]\n",
+            "overlay/kustomization.yaml": """\
 namespace: qa
 namePrefix: team-
 commonLabels: {tier: backend}
@@ -108,7 +115,7 @@ patches:
         path: /spec/minReadySeconds
         value: 5
 """,
-        "overlay/env-patch.yaml": """\
+            "overlay/env-patch.yaml": """\
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -125,7 +132,8 @@ spec:
         - name: sidecar
           $patch: delete
 """,
-    })
+        },
+    )
     mine = build(tmp_path / "overlay", root=tmp_path)
     assert mine == kubectl_kustomize(tmp_path / "overlay")
     [deployment] = mine
@@ -141,29 +149,48 @@ spec:
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        ({"kustomization.yaml": "resources: [missing.yaml]\n"},
-         "accumulating resources from 'missing.yaml'"),
-        ({"kustomization.yaml": "resources: [bad.yaml]\n", "bad.yaml": "kind: [Deployment\n"},
-         "MalformedYAMLError: yaml: line"),
-        ({"kustomization.yaml": "resources: [nokind.yaml]\n",
-          "nokind.yaml": "apiVersion: v1\nmetadata: {name: x}\n"},
-         "missing kind in object"),
-        ({"kustomization.yaml": "resources: [d.yaml]\nresourcez: []\n", "d.yaml": DEPLOYMENT},
-         'invalid Kustomization: json: unknown field "resourcez"'),
-        ({"kustomization.yaml": "resources: [d.yaml]\npatches:\n  - patch: |-\n"
-          "      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: other}\n",
-          "d.yaml": DEPLOYMENT},
-         'no resource matches strategic merge patch "Deployment.v1.apps/other.[noNs]"'),
-        ({"kustomization.yaml": "resources: [d.yaml]\npatches:\n"
-          "  - patch: '[{\"op\": \"replace\", \"path\": \"/spec/replicas\", \"value\": 2}]'\n",
-          "d.yaml": DEPLOYMENT},
-         "must specify a target for JSON patch"),
-        ({"kustomization.yaml": "resources: [d.yaml, d.yaml]\n", "d.yaml": DEPLOYMENT},
-         "may not add resource with an already registered id: Deployment.v1.apps/web.[noNs]"),
-        ({"kustomization.yaml": "resources: [../../outside.yaml]\n"},
-         "is not in or below"),
-        ({"kustomization.yaml": "resources: [https://github.com/acme/base]\n"},
-         "remote resource"),
+        (
+            {"kustomization.yaml": "resources: [missing.yaml]\n"},
+            "accumulating resources from 'missing.yaml'",
+        ),
+        (
+            {"kustomization.yaml": "resources: [bad.yaml]\n", "bad.yaml": "kind: [Deployment\n"},
+            "MalformedYAMLError: yaml: line",
+        ),
+        (
+            {
+                "kustomization.yaml": "resources: [nokind.yaml]\n",
+                "nokind.yaml": "apiVersion: v1\nmetadata: {name: x}\n",
+            },
+            "missing kind in object",
+        ),
+        (
+            {"kustomization.yaml": "resources: [d.yaml]\nresourcez: []\n", "d.yaml": DEPLOYMENT},
+            'invalid Kustomization: json: unknown field "resourcez"',
+        ),
+        (
+            {
+                "kustomization.yaml": "resources: [d.yaml]\npatches:\n  - patch: |-\n"
+                "      apiVersion: apps/v1\n      kind: Deployment\n"
+                "      metadata: {name: other}\n",
+                "d.yaml": DEPLOYMENT,
+            },
+            'no resource matches strategic merge patch "Deployment.v1.apps/other.[noNs]"',
+        ),
+        (
+            {
+                "kustomization.yaml": "resources: [d.yaml]\npatches:\n"
+                '  - patch: \'[{"op": "replace", "path": "/spec/replicas", "value": 2}]\'\n',
+                "d.yaml": DEPLOYMENT,
+            },
+            "must specify a target for JSON patch",
+        ),
+        (
+            {"kustomization.yaml": "resources: [d.yaml, d.yaml]\n", "d.yaml": DEPLOYMENT},
+            "may not add resource with an already registered id: Deployment.v1.apps/web.[noNs]",
+        ),
+        ({"kustomization.yaml": "resources: [../../outside.yaml]\n"}, "is not in or below"),
+        ({"kustomization.yaml": "resources: [https://github.com/acme/base]\n"}, "remote resource"),
     ],
 )
 def test_build_error_is_reported_like_kustomize(
@@ -180,16 +207,23 @@ def test_build_error_is_reported_like_kustomize(
 
 def test_directory_without_kustomization_is_an_error_unless_generated(tmp_path: Path) -> None:
     write(tmp_path, {"d.yaml": DEPLOYMENT, "notes.yaml": "just: data\n"})
-    with pytest.raises(KustomizeError, match="unable to find one of 'kustomization.yaml'"):
+    with pytest.raises(KustomizeError, match=r"unable to find one of 'kustomization\.yaml'"):
         build(tmp_path)
     [deployment] = build(tmp_path, generate_missing=True)  # what kustomize-controller does
     assert deployment["metadata"]["name"] == "web"
 
 
 def test_flux_overrides_set_target_namespace_and_images() -> None:
-    [deployment] = build(OVERLAYS / "dev", root=EXAMPLES_DIR, overrides={
-        "namespace": "elsewhere",
-        "images": [{"name": "ghcr.io/acme/myapp", "newTag": "9.9.9"}],
-    })
+    [deployment] = build(
+        OVERLAYS / "dev",
+        root=EXAMPLES_DIR,
+        overrides={
+            "namespace": "elsewhere",
+            "images": [{"name": "ghcr.io/acme/myapp", "newTag": "9.9.9"}],
+        },
+    )
     assert deployment["metadata"]["namespace"] == "elsewhere"
-    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "ghcr.io/acme/myapp:9.9.9"
+    assert (
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+        == "ghcr.io/acme/myapp:9.9.9"
+    )

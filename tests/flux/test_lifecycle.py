@@ -26,8 +26,13 @@ def test_stop_ends_every_thread_the_cluster_started(seeded_repo: SeededRepo) -> 
     cluster = start_cluster(seeded_repo.path, time_scale=TIME_SCALE)
     api = cluster.api_client()
     custom = kubernetes.client.CustomObjectsApi(api)
-    wait_for(lambda: is_ready_at(custom.get_namespaced_custom_object(
-        *KS[:2], "flux-system", KS[2], "myapp-dev"), f"dev@sha1:{seeded_repo.sha}"), "dev Ready")
+    wait_for(
+        lambda: is_ready_at(
+            custom.get_namespaced_custom_object(*KS[:2], "flux-system", KS[2], "myapp-dev"),
+            f"dev@sha1:{seeded_repo.sha}",
+        ),
+        "dev Ready",
+    )
     started = set(threading.enumerate()) - before
     assert any(t.name.startswith("kustomize-controller") for t in started)
     api.close()
@@ -39,7 +44,10 @@ def test_stop_ends_every_thread_the_cluster_started(seeded_repo: SeededRepo) -> 
 def test_cluster_module_runs_until_sigterm(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox.cluster", "--time-scale", str(TIME_SCALE)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -48,9 +56,24 @@ def test_cluster_module_runs_until_sigterm(tmp_path: Path) -> None:
         url = first.split(": ", 1)[1].strip()
         with api_client(url) as api:
             custom = kubernetes.client.CustomObjectsApi(api)
-            wait_for(lambda: (c := [x for x in (custom.get_namespaced_custom_object(
-                *KS[:2], "flux-system", KS[2], "myapp-dev").get("status") or {}).get("conditions", [])
-                if x["type"] == "Ready"]) and c[0]["status"] == "True", "dev Ready in the subprocess")
+            wait_for(
+                lambda: (
+                    (
+                        c := [
+                            x
+                            for x in (
+                                custom.get_namespaced_custom_object(
+                                    *KS[:2], "flux-system", KS[2], "myapp-dev"
+                                ).get("status")
+                                or {}
+                            ).get("conditions", [])
+                            if x["type"] == "Ready"
+                        ]
+                    )
+                    and c[0]["status"] == "True"
+                ),
+                "dev Ready in the subprocess",
+            )
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
     finally:
@@ -63,13 +86,16 @@ def test_cluster_module_runs_until_sigterm(tmp_path: Path) -> None:
             process.stderr.close()
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed on this machine")
+@pytest.mark.skipif(
+    shutil.which("kubectl") is None, reason="kubectl is not installed on this machine"
+)
 def test_kubectl_sees_applied_revision_and_running_pods(env: Env) -> None:
     url = env.cluster.url
 
     def kubectl(*args: str) -> str:
-        done = subprocess.run(["kubectl", "--server", url, *args], capture_output=True, text=True,
-                              timeout=30)
+        done = subprocess.run(
+            ["kubectl", "--server", url, *args], capture_output=True, text=True, timeout=30
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 

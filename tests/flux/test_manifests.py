@@ -24,7 +24,11 @@ def example_flux_objects() -> list[dict[str, Any]]:
     objects = []
     for path in sorted((EXAMPLES_DIR / "clusters").rglob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
-            if doc and doc.get("kind") in PLURALS and "toolkit.fluxcd.io" in doc.get("apiVersion", ""):
+            if (
+                doc
+                and doc.get("kind") in PLURALS
+                and "toolkit.fluxcd.io" in doc.get("apiVersion", "")
+            ):
                 objects.append(doc)
     return objects
 
@@ -39,8 +43,11 @@ def test_example_flux_objects_validate_against_the_crds() -> None:
 
 
 def test_crd_validation_refuses_an_invalid_object() -> None:
-    [dev] = [o for o in example_flux_objects()
-             if o["kind"] == "Kustomization" and o["metadata"]["name"] == "myapp-dev"]
+    [dev] = [
+        o
+        for o in example_flux_objects()
+        if o["kind"] == "Kustomization" and o["metadata"]["name"] == "myapp-dev"
+    ]
     broken = copy.deepcopy(dev)
     broken["spec"]["interval"] = "one minute"
     del broken["spec"]["prune"]
@@ -50,7 +57,11 @@ def test_crd_validation_refuses_an_invalid_object() -> None:
 
 def test_example_flux_manifests_follow_the_workflow() -> None:
     by_name = {(o["kind"], o["metadata"]["name"]): o for o in example_flux_objects()}
-    settings = {"dev": ("1m", None), "staging": ("2m", "myapp-dev"), "prod": ("5m", "myapp-staging")}
+    settings = {
+        "dev": ("1m", None),
+        "staging": ("2m", "myapp-dev"),
+        "prod": ("5m", "myapp-staging"),
+    }
     for env, (interval, dependency) in settings.items():
         source = by_name[("GitRepository", f"myapp-{env}")]
         ks = by_name[("Kustomization", f"myapp-{env}")]
@@ -64,18 +75,23 @@ def test_example_flux_manifests_follow_the_workflow() -> None:
         assert ks["spec"].get("dependsOn") == ([{"name": dependency}] if dependency else None)
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed on this machine")
+@pytest.mark.skipif(
+    shutil.which("kubectl") is None, reason="kubectl is not installed on this machine"
+)
 def test_example_flux_manifests_build_with_kubectl_kustomize() -> None:
-    out = subprocess.run(["kubectl", "kustomize", str(EXAMPLE_FLUX_DIR)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["kubectl", "kustomize", str(EXAMPLE_FLUX_DIR)], capture_output=True, text=True, check=True
+    ).stdout
     kinds = sorted(doc["kind"] for doc in yaml.safe_load_all(out) if doc)
     assert kinds == ["GitRepository"] * 3 + ["Kustomization"] * 3 + ["Namespace"] * 3
 
 
 def test_flux_objects_in_the_emulator_validate_with_their_status(env: Env) -> None:
     env.push("dev", break_build, "Break dev so failure conditions are present too")
-    wait_for(lambda: (c := condition(env.ks("dev"), "Ready")) and c["reason"] == "BuildFailed",
-             "dev BuildFailed")
+    wait_for(
+        lambda: (c := condition(env.ks("dev"), "Ready")) and c["reason"] == "BuildFailed",
+        "dev BuildFailed",
+    )
     checked = 0
     for group, version, plural in (KS, GITREPO):
         items = env.custom.list_cluster_custom_object(group, version, plural)["items"]

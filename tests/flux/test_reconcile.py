@@ -32,7 +32,8 @@ def rolled_out(env: Env, namespace: str, replicas: int, image: str | None = None
     )
     pods = env.core.list_namespaced_pod(namespace, label_selector="app=myapp").items
     ready = [
-        p for p in pods
+        p
+        for p in pods
         if all(c.ready for c in p.status.container_statuses or [])
         and (image is None or p.spec.containers[0].image == image)
     ]
@@ -41,8 +42,12 @@ def rolled_out(env: Env, namespace: str, replicas: int, image: str | None = None
 
 def test_environments_start_deployed_with_workflow_replicas_and_resources(env: Env) -> None:
     for namespace, (replicas, memory, cpu) in EXPECTED.items():
-        assert wait_for(lambda ns=namespace, r=replicas: rolled_out(env, ns, r), f"{namespace} rollout")
-        container = env.apps.read_namespaced_deployment("myapp", namespace).spec.template.spec.containers[0]
+        assert wait_for(
+            lambda ns=namespace, r=replicas: rolled_out(env, ns, r), f"{namespace} rollout"
+        )
+        container = env.apps.read_namespaced_deployment(
+            "myapp", namespace
+        ).spec.template.spec.containers[0]
         assert container.resources.requests == {"memory": memory, "cpu": cpu}
         assert container.resources.limits == {"memory": memory, "cpu": cpu}
         pod = env.core.list_namespaced_pod(namespace, label_selector="app=myapp").items[0]
@@ -77,7 +82,11 @@ def test_push_to_dev_is_applied_without_any_other_action(env: Env) -> None:
     # the other branches did not move, so neither did their environments
     for other in ("staging", "prod"):
         assert env.ks(other)["status"]["lastAppliedRevision"] == f"{other}@sha1:{env.repo.sha}"
-        image_now = env.apps.read_namespaced_deployment("myapp", other).spec.template.spec.containers[0].image
+        image_now = (
+            env.apps.read_namespaced_deployment("myapp", other)
+            .spec.template.spec.containers[0]
+            .image
+        )
         assert image_now == "ghcr.io/acme/myapp:1.0.0"
 
 
@@ -93,7 +102,10 @@ def test_requested_at_reconciles_before_the_interval(start_env: Any) -> None:
     # flux reconcile source git myapp-dev
     env.annotate(GITREPO, "myapp-dev", "token-source-1")
     source = wait_for(
-        lambda: (g := env.gitrepo("dev"))["status"].get("lastHandledReconcileAt") == "token-source-1" and g,
+        lambda: (
+            (g := env.gitrepo("dev"))["status"].get("lastHandledReconcileAt") == "token-source-1"
+            and g
+        ),
         "the GitRepository to handle the request",
     )
     assert source["status"]["artifact"]["revision"] == f"dev@sha1:{sha}"
@@ -103,8 +115,11 @@ def test_requested_at_reconciles_before_the_interval(start_env: Any) -> None:
     env.apps.delete_namespaced_deployment("myapp", "dev")
     env.annotate(KS, "myapp-dev", "token-ks-1")
     ks = wait_for(
-        lambda: (k := env.ks("dev"))["status"].get("lastHandledReconcileAt") == "token-ks-1"
-        and is_ready_at(k, f"dev@sha1:{sha}") and k,
+        lambda: (
+            (k := env.ks("dev"))["status"].get("lastHandledReconcileAt") == "token-ks-1"
+            and is_ready_at(k, f"dev@sha1:{sha}")
+            and k
+        ),
         "the Kustomization to handle the request",
     )
     assert ks["status"]["lastHandledReconcileAt"] == "token-ks-1"
@@ -113,15 +128,21 @@ def test_requested_at_reconciles_before_the_interval(start_env: Any) -> None:
 
 def break_build(work: Path) -> None:
     path = work / "apps/myapp/overlays/dev/kustomization.yaml"
-    path.write_text(path.read_text().replace("  - ../../base\n", "  - ../../base\n  - missing.yaml\n"))
+    path.write_text(
+        path.read_text().replace("  - ../../base\n", "  - ../../base\n  - missing.yaml\n")
+    )
 
 
 def test_manifest_that_does_not_build_reports_build_failed(env: Env) -> None:
     sha = env.push("dev", break_build, "Reference a file that does not exist")
     revision = f"dev@sha1:{sha}"
     ks = wait_for(
-        lambda: (k := env.ks("dev")) and (c := condition(k, "Ready"))
-        and c["reason"] == "BuildFailed" and k,
+        lambda: (
+            (k := env.ks("dev"))
+            and (c := condition(k, "Ready"))
+            and c["reason"] == "BuildFailed"
+            and k
+        ),
         "BuildFailed",
     )
     ready = condition(ks, "Ready")
@@ -136,12 +157,18 @@ def test_manifest_that_does_not_build_reports_build_failed(env: Env) -> None:
 
 def test_invalid_yaml_reports_build_failed_with_the_parse_error(env: Env) -> None:
     def bad_yaml(work: Path) -> None:
-        (work / "apps/myapp/base/deployment.yaml").write_text("apiVersion: apps/v1\nkind: [Deployment\n")
+        (work / "apps/myapp/base/deployment.yaml").write_text(
+            "apiVersion: apps/v1\nkind: [Deployment\n"
+        )
 
     env.push("dev", bad_yaml, "Break the YAML")
     ks = wait_for(
-        lambda: (k := env.ks("dev")) and (c := condition(k, "Ready"))
-        and c["reason"] == "BuildFailed" and k,
+        lambda: (
+            (k := env.ks("dev"))
+            and (c := condition(k, "Ready"))
+            and c["reason"] == "BuildFailed"
+            and k
+        ),
         "BuildFailed",
     )
     message = condition(ks, "Ready")["message"]  # type: ignore[index]
@@ -152,8 +179,12 @@ def test_image_that_never_becomes_ready_reports_health_check_failed(env: Env) ->
     image = "ghcr.io/acme/myapp:broken-2.0.0"
     sha = env.push("dev", set_image(image), "Ship a build that crashes")
     ks = wait_for(
-        lambda: (k := env.ks("dev")) and (c := condition(k, "Ready"))
-        and c["reason"] == "HealthCheckFailed" and k,
+        lambda: (
+            (k := env.ks("dev"))
+            and (c := condition(k, "Ready"))
+            and c["reason"] == "HealthCheckFailed"
+            and k
+        ),
         "HealthCheckFailed",
     )
     message = condition(ks, "Ready")["message"]  # type: ignore[index]
@@ -180,24 +211,33 @@ def test_image_that_cannot_be_pulled_stays_pending(env: Env) -> None:
     def pulling_failed() -> bool:
         pods = env.core.list_namespaced_pod("dev", label_selector="app=myapp").items
         return any(
-            p.spec.containers[0].image == image and p.status.phase == "Pending"
+            p.spec.containers[0].image == image
+            and p.status.phase == "Pending"
             and p.status.container_statuses[0].state.waiting.reason == "ImagePullBackOff"
             for p in pods
         )
 
     assert wait_for(pulling_failed, "an ImagePullBackOff pod")
-    wait_for(lambda: (c := condition(env.ks("dev"), "Ready")) and c["reason"] == "HealthCheckFailed",
-             "HealthCheckFailed")
+    wait_for(
+        lambda: (c := condition(env.ks("dev"), "Ready")) and c["reason"] == "HealthCheckFailed",
+        "HealthCheckFailed",
+    )
 
 
 def test_staging_waits_for_failing_dev_and_recovers_with_it(env: Env) -> None:
     env.push("dev", break_build, "Break dev")
-    wait_for(lambda: (c := condition(env.ks("dev"), "Ready")) and c["reason"] == "BuildFailed",
-             "dev BuildFailed")
+    wait_for(
+        lambda: (c := condition(env.ks("dev"), "Ready")) and c["reason"] == "BuildFailed",
+        "dev BuildFailed",
+    )
     env.annotate(KS, "myapp-staging", "while-dev-fails")
     staging = wait_for(
-        lambda: (k := env.ks("staging")) and (c := condition(k, "Ready"))
-        and c["reason"] == "DependencyNotReady" and k,
+        lambda: (
+            (k := env.ks("staging"))
+            and (c := condition(k, "Ready"))
+            and c["reason"] == "DependencyNotReady"
+            and k
+        ),
         "staging DependencyNotReady",
     )
     ready = condition(staging, "Ready")
@@ -210,7 +250,9 @@ def test_staging_waits_for_failing_dev_and_recovers_with_it(env: Env) -> None:
 
     sha = env.push("dev", fix, "Fix dev")
     wait_for(lambda: is_ready_at(env.ks("dev"), f"dev@sha1:{sha}"), "dev recovered")
-    wait_for(lambda: is_ready_at(env.ks("staging"), f"staging@sha1:{env.repo.sha}"), "staging recovered")
+    wait_for(
+        lambda: is_ready_at(env.ks("staging"), f"staging@sha1:{env.repo.sha}"), "staging recovered"
+    )
 
 
 def test_suspended_kustomization_applies_nothing(start_env: Any) -> None:
@@ -221,19 +263,31 @@ def test_suspended_kustomization_applies_nothing(start_env: Any) -> None:
     env: Env = start_env(customize=suspend_dev)
     env.annotate(KS, "myapp-dev", "while-suspended")
     ks = wait_for(
-        lambda: (k := env.ks("dev")).get("status", {}).get("lastHandledReconcileAt") == "while-suspended" and k,
+        lambda: (
+            (k := env.ks("dev")).get("status", {}).get("lastHandledReconcileAt")
+            == "while-suspended"
+            and k
+        ),
         "the suspended Kustomization to echo the request",
     )
     assert condition(ks, "Ready") is None
     assert "lastAppliedRevision" not in ks["status"]
     assert env.apps.list_namespaced_deployment("dev").items == []
     # its dependents see a dependency that never became ready
-    wait_for(lambda: (c := condition(env.ks("staging"), "Ready")) and c["reason"] == "DependencyNotReady",
-             "staging DependencyNotReady")
+    wait_for(
+        lambda: (
+            (c := condition(env.ks("staging"), "Ready")) and c["reason"] == "DependencyNotReady"
+        ),
+        "staging DependencyNotReady",
+    )
 
     # flux resume ks myapp-dev
-    env.custom.patch_namespaced_custom_object(*KS[:2], FLUX, KS[2], "myapp-dev", {"spec": {"suspend": False}})
-    wait_for(lambda: is_ready_at(env.ks("dev"), f"dev@sha1:{env.repo.sha}"), "dev applied after resume")
+    env.custom.patch_namespaced_custom_object(
+        *KS[:2], FLUX, KS[2], "myapp-dev", {"spec": {"suspend": False}}
+    )
+    wait_for(
+        lambda: is_ready_at(env.ks("dev"), f"dev@sha1:{env.repo.sha}"), "dev applied after resume"
+    )
     assert wait_for(lambda: rolled_out(env, "dev", 1), "dev rollout after resume")
 
 
@@ -243,9 +297,13 @@ def test_missing_branch_reports_git_operation_failed(start_env: Any) -> None:
             obj["spec"]["ref"] = {"branch": "no-such-branch"}
 
     env: Env = start_env(customize=wrong_branch)
-    source = wait_for(lambda: (g := env.gitrepo("dev")) and condition(g, "Ready") and g, "dev source status")
+    source = wait_for(
+        lambda: (g := env.gitrepo("dev")) and condition(g, "Ready") and g, "dev source status"
+    )
     ready = condition(source, "Ready")
-    assert ready is not None and ready["status"] == "False" and ready["reason"] == "GitOperationFailed"
+    assert (
+        ready is not None and ready["status"] == "False" and ready["reason"] == "GitOperationFailed"
+    )
     assert 'couldn\'t find remote ref "refs/heads/no-such-branch"' in ready["message"]
     ks = wait_for(lambda: (k := env.ks("dev")) and condition(k, "Ready") and k, "dev ks status")
     ready = condition(ks, "Ready")
@@ -260,20 +318,28 @@ def test_new_revision_cancels_a_running_health_check(start_env: Any) -> None:
 
     env: Env = start_env(customize=patient_dev)
     wait_for(lambda: is_ready_at(env.ks("dev"), f"dev@sha1:{env.repo.sha}"), "dev Ready")
+
     def crash_without_deadline(work: Path) -> None:
         set_image("ghcr.io/acme/myapp:broken-3.0.0")(work)
         path = work / "apps/myapp/base/deployment.yaml"  # and no progress deadline to fail fast on
-        path.write_text(path.read_text().replace("spec:\n", "spec:\n  progressDeadlineSeconds: 360000\n", 1))
+        path.write_text(
+            path.read_text().replace("spec:\n", "spec:\n  progressDeadlineSeconds: 360000\n", 1)
+        )
 
     broken = env.push("dev", crash_without_deadline, "Ship a crashing build")
     wait_for(
-        lambda: (k := env.ks("dev"))["status"].get("lastAttemptedRevision") == f"dev@sha1:{broken}"
-        and (c := condition(k, "Healthy")) and c["status"] == "Unknown",
+        lambda: (
+            (k := env.ks("dev"))["status"].get("lastAttemptedRevision") == f"dev@sha1:{broken}"
+            and (c := condition(k, "Healthy"))
+            and c["status"] == "Unknown"
+        ),
         "the health check of the broken revision to run",
     )
     fixed = env.push("dev", set_image("ghcr.io/acme/myapp:3.0.1"), "Fix the crash")
-    ks = wait_for(lambda: (k := env.ks("dev")) and is_ready_at(k, f"dev@sha1:{fixed}") and k,
-                  "the fix to be applied")
+    ks = wait_for(
+        lambda: (k := env.ks("dev")) and is_ready_at(k, f"dev@sha1:{fixed}") and k,
+        "the fix to be applied",
+    )
     assert condition(ks, "Healthy")["status"] == "True"  # type: ignore[index]
     assert wait_for(lambda: rolled_out(env, "dev", 1, "ghcr.io/acme/myapp:3.0.1"), "dev rollout")
 
@@ -300,7 +366,9 @@ spec:
     def add_worker(work: Path) -> None:
         (work / "apps/myapp/overlays/dev/worker.yaml").write_text(worker)
         path = work / "apps/myapp/overlays/dev/kustomization.yaml"
-        path.write_text(path.read_text().replace("  - ../../base\n", "  - ../../base\n  - worker.yaml\n"))
+        path.write_text(
+            path.read_text().replace("  - ../../base\n", "  - ../../base\n  - worker.yaml\n")
+        )
 
     def remove_worker(work: Path) -> None:
         (work / "apps/myapp/overlays/dev/worker.yaml").unlink()
@@ -311,9 +379,13 @@ spec:
         return sorted(d.metadata.name for d in env.apps.list_namespaced_deployment(namespace).items)
 
     added = env.push("dev", add_worker, "Add a worker")
-    ks = wait_for(lambda: (k := env.ks("dev")) and is_ready_at(k, f"dev@sha1:{added}") and k, "worker applied")
+    ks = wait_for(
+        lambda: (k := env.ks("dev")) and is_ready_at(k, f"dev@sha1:{added}") and k, "worker applied"
+    )
     assert [e["id"] for e in ks["status"]["inventory"]["entries"]] == [
-        "dev_myapp_apps_Deployment", "dev_worker_apps_Deployment"]
+        "dev_myapp_apps_Deployment",
+        "dev_worker_apps_Deployment",
+    ]
     assert deployments("dev") == ["myapp", "worker"]
     labels = env.apps.read_namespaced_deployment("worker", "dev").metadata.labels
     assert labels["kustomize.toolkit.fluxcd.io/name"] == "myapp-dev"
@@ -321,8 +393,10 @@ spec:
     removed = env.push("dev", remove_worker, "Remove the worker")
     wait_for(lambda: is_ready_at(env.ks("dev"), f"dev@sha1:{removed}"), "worker removal applied")
     assert deployments("dev") == ["myapp"]
-    wait_for(lambda: not env.core.list_namespaced_pod("dev", label_selector="app=worker").items,
-             "the worker's pods to go")
+    wait_for(
+        lambda: not env.core.list_namespaced_pod("dev", label_selector="app=worker").items,
+        "the worker's pods to go",
+    )
 
     env.custom.delete_namespaced_custom_object(*KS[:2], FLUX, KS[2], "myapp-dev")
     wait_for(lambda: deployments("dev") == [], "the deleted Kustomization's objects to be pruned")
