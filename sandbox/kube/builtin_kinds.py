@@ -56,8 +56,10 @@ def _qos_class(spec: dict[str, Any]) -> str:
     if not any(r.get("requests") or r.get("limits") for r in resources):
         return "BestEffort"
     guaranteed = all(
-        set((r.get("limits") or {})) >= {"cpu", "memory"}
-        and all((r.get("requests") or {}).get(k, v) == v for k, v in (r.get("limits") or {}).items())
+        set(r.get("limits") or {}) >= {"cpu", "memory"}
+        and all(
+            (r.get("requests") or {}).get(k, v) == v for k, v in (r.get("limits") or {}).items()
+        )
         for r in resources
     )
     return "Guaranteed" if guaranteed else "Burstable"
@@ -103,11 +105,13 @@ def _name_causes(plural: str, meta: dict[str, Any]) -> list[Cause]:
         return [("FieldValueRequired", "metadata.name", "Required value: name is required")]
     if plural == "namespaces":
         if not DNS_LABEL.match(name) or len(name) > 63:
-            causes.append(("FieldValueInvalid", "metadata.name",
-                           f'Invalid value: "{name}": {LABEL_MESSAGE}'))
+            causes.append(
+                ("FieldValueInvalid", "metadata.name", f'Invalid value: "{name}": {LABEL_MESSAGE}')
+            )
     elif not DNS_SUBDOMAIN.match(name) or len(name) > 253:
-        causes.append(("FieldValueInvalid", "metadata.name",
-                       f'Invalid value: "{name}": {SUBDOMAIN_MESSAGE}'))
+        causes.append(
+            ("FieldValueInvalid", "metadata.name", f'Invalid value: "{name}": {SUBDOMAIN_MESSAGE}')
+        )
     for field in ("labels", "annotations"):
         values = meta.get(field)
         if values is None:
@@ -115,21 +119,36 @@ def _name_causes(plural: str, meta: dict[str, Any]) -> list[Cause]:
         if not isinstance(values, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in values.items()
         ):
-            causes.append(("FieldValueInvalid", f"metadata.{field}",
-                           f"Invalid value: {values!r}: must be a map of strings to strings"))
+            causes.append(
+                (
+                    "FieldValueInvalid",
+                    f"metadata.{field}",
+                    f"Invalid value: {values!r}: must be a map of strings to strings",
+                )
+            )
             continue
         if field == "labels":
             for key, value in values.items():
                 label_name = key.rsplit("/", 1)[-1]
                 if not _LABEL_NAME.match(label_name) or len(label_name) > 63:
-                    causes.append(("FieldValueInvalid", "metadata.labels",
-                                   f'Invalid value: "{key}": name part must consist of '
-                                   "alphanumeric characters, '-', '_' or '.'"))
+                    causes.append(
+                        (
+                            "FieldValueInvalid",
+                            "metadata.labels",
+                            f'Invalid value: "{key}": name part must consist of '
+                            "alphanumeric characters, '-', '_' or '.'",
+                        )
+                    )
                 if not _LABEL_VALUE.match(value) or len(value) > 63:
-                    causes.append(("FieldValueInvalid", "metadata.labels",
-                                   f'Invalid value: "{value}": a valid label must be an empty '
-                                   "string or consist of alphanumeric characters, '-', '_' or "
-                                   "'.', and must start and end with an alphanumeric character"))
+                    causes.append(
+                        (
+                            "FieldValueInvalid",
+                            "metadata.labels",
+                            f'Invalid value: "{value}": a valid label must be an empty '
+                            "string or consist of alphanumeric characters, '-', '_' or "
+                            "'.', and must start and end with an alphanumeric character",
+                        )
+                    )
     return causes
 
 
@@ -150,8 +169,9 @@ def _containers_causes(spec: Any, prefix: str) -> list[Cause]:
         if not name:
             causes.append(("FieldValueRequired", f"{field}.name", "Required value"))
         elif not isinstance(name, str) or not DNS_LABEL.match(name):
-            causes.append(("FieldValueInvalid", f"{field}.name",
-                           f'Invalid value: "{name}": {LABEL_MESSAGE}'))
+            causes.append(
+                ("FieldValueInvalid", f"{field}.name", f'Invalid value: "{name}": {LABEL_MESSAGE}')
+            )
         elif name in seen:
             causes.append(("FieldValueDuplicate", f"{field}.name", f'Duplicate value: "{name}"'))
         else:
@@ -167,10 +187,12 @@ def _selector_matches(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
             return False
     for expr in selector.get("matchExpressions") or []:
         key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if (op == "In" and labels.get(key) not in values) \
-                or (op == "NotIn" and labels.get(key) in values) \
-                or (op == "Exists" and key not in labels) \
-                or (op == "DoesNotExist" and key in labels):
+        if (
+            (op == "In" and labels.get(key) not in values)
+            or (op == "NotIn" and labels.get(key) in values)
+            or (op == "Exists" and key not in labels)
+            or (op == "DoesNotExist" and key in labels)
+        ):
             return False
     return True
 
@@ -186,8 +208,13 @@ def validate(plural: str, obj: dict[str, Any]) -> list[Cause]:
             return [*causes, ("FieldValueRequired", "spec", "Required value")]
         replicas = spec.get("replicas")
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-            causes.append(("FieldValueInvalid", "spec.replicas",
-                           f"Invalid value: {replicas!r}: must be greater than or equal to 0"))
+            causes.append(
+                (
+                    "FieldValueInvalid",
+                    "spec.replicas",
+                    f"Invalid value: {replicas!r}: must be greater than or equal to 0",
+                )
+            )
         selector = spec.get("selector")
         if not isinstance(selector, dict) or not (
             selector.get("matchLabels") or selector.get("matchExpressions")
@@ -200,9 +227,13 @@ def validate(plural: str, obj: dict[str, Any]) -> list[Cause]:
         else:
             labels = (template.get("metadata") or {}).get("labels") or {}
             if selector is not None and not _selector_matches(selector, labels):
-                causes.append(("FieldValueInvalid", "spec.template.metadata.labels",
-                               f"Invalid value: {labels!r}: `selector` does not match "
-                               "template `labels`"))
+                causes.append(
+                    (
+                        "FieldValueInvalid",
+                        "spec.template.metadata.labels",
+                        f"Invalid value: {labels!r}: `selector` does not match template `labels`",
+                    )
+                )
             causes.extend(_containers_causes(template.get("spec"), "spec.template.spec"))
     elif plural == "pods":
         causes.extend(_containers_causes(spec, "spec"))

@@ -24,19 +24,20 @@ CRD_DIR = Path(__file__).parent / "crds"
 # (reason, field, message), as field.ErrorList entries.
 Cause = tuple[str, str, str]
 
-_DATE_TIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 # The CEL rules the two CRDs carry, evaluated in Python (no CEL engine here).
 _CEL: dict[str, Callable[[dict[str, Any]], bool]] = {
-    "has(self.configMapRef) || has(self.secretRef)": lambda s: "configMapRef" in s
-    or "secretRef" in s,
-    "!has(self.configMapRef) || !has(self.secretRef)": lambda s: "configMapRef" not in s
-    or "secretRef" not in s,
+    "has(self.configMapRef) || has(self.secretRef)": lambda s: (
+        "configMapRef" in s or "secretRef" in s
+    ),
+    "!has(self.configMapRef) || !has(self.secretRef)": lambda s: (
+        "configMapRef" not in s or "secretRef" not in s
+    ),
     "!has(self.serviceAccountName) || (has(self.provider) && (self.provider == 'azure' "
-    "|| self.provider == 'aws'))": lambda s: "serviceAccountName" not in s
-    or s.get("provider") in ("azure", "aws"),
+    "|| self.provider == 'aws'))": lambda s: (
+        "serviceAccountName" not in s or s.get("provider") in ("azure", "aws")
+    ),
 }
 
 
@@ -121,8 +122,13 @@ def _go_value(value: Any) -> str:
         return json.dumps(value)
     if isinstance(value, str):
         return json.dumps(value)
-    return '"object"' if isinstance(value, dict) else '"array"' if isinstance(value, list) \
+    return (
+        '"object"'
+        if isinstance(value, dict)
+        else '"array"'
+        if isinstance(value, list)
         else '"null"'
+    )
 
 
 def _type_name(value: Any) -> str:
@@ -145,8 +151,7 @@ def _cause(error: jsonschema.ValidationError) -> list[Cause]:
     keyword, expected, value = error.validator, error.validator_value, error.instance
     if keyword == "required":
         missing = [name for name in expected if isinstance(value, dict) and name not in value]
-        return [("FieldValueRequired", _field([*path, name]), "Required value")
-                for name in missing]
+        return [("FieldValueRequired", _field([*path, name]), "Required value") for name in missing]
     if keyword == "type":
         types = expected if isinstance(expected, str) else ", ".join(expected)
         actual = _type_name(value)
@@ -162,34 +167,66 @@ def _cause(error: jsonschema.ValidationError) -> list[Cause]:
     if keyword == "maxLength":
         return [("FieldValueTooLong", field, f"Too long: may not be more than {expected} bytes")]
     if keyword == "minLength":
-        message = (f"Invalid value: {_go_value(value)}: {field} in body should be at least "
-                   f"{expected} chars long")
+        message = (
+            f"Invalid value: {_go_value(value)}: {field} in body should be at least "
+            f"{expected} chars long"
+        )
         return [("FieldValueInvalid", field, message)]
     if keyword == "maxItems":
-        return [("FieldValueTooMany", field,
-                 f"Too many: {len(value)}: must have at most {expected} items")]
+        return [
+            (
+                "FieldValueTooMany",
+                field,
+                f"Too many: {len(value)}: must have at most {expected} items",
+            )
+        ]
     if keyword == "minItems":
-        return [("FieldValueInvalid", field,
-                 f"Invalid value: {len(value)}: {field} in body should have at least "
-                 f"{expected} items")]
+        return [
+            (
+                "FieldValueInvalid",
+                field,
+                f"Invalid value: {len(value)}: {field} in body should have at least "
+                f"{expected} items",
+            )
+        ]
     if keyword == "minimum":
-        return [("FieldValueInvalid", field, f"Invalid value: {_go_value(value)}: {field} in "
-                 f"body should be greater than or equal to {expected}")]
+        return [
+            (
+                "FieldValueInvalid",
+                field,
+                f"Invalid value: {_go_value(value)}: {field} in "
+                f"body should be greater than or equal to {expected}",
+            )
+        ]
     if keyword == "maximum":
-        return [("FieldValueInvalid", field, f"Invalid value: {_go_value(value)}: {field} in "
-                 f"body should be less than or equal to {expected}")]
+        return [
+            (
+                "FieldValueInvalid",
+                field,
+                f"Invalid value: {_go_value(value)}: {field} in "
+                f"body should be less than or equal to {expected}",
+            )
+        ]
     if keyword == "format":
-        return [("FieldValueInvalid", field, f"Invalid value: {_go_value(value)}: {field} in "
-                 f"body must be of type {expected}: {_go_value(value)}")]
+        return [
+            (
+                "FieldValueInvalid",
+                field,
+                f"Invalid value: {_go_value(value)}: {field} in "
+                f"body must be of type {expected}: {_go_value(value)}",
+            )
+        ]
     return [("FieldValueInvalid", field, f"Invalid value: {_go_value(value)}: {error.message}")]
 
 
 _FORMATS = jsonschema.FormatChecker(formats=())
 
 
-@_FORMATS.checks("date-time")
 def _is_date_time(value: object) -> bool:
     return not isinstance(value, str) or bool(_DATE_TIME.match(value))
+
+
+_FORMATS.checks("date-time")(_is_date_time)
 
 
 @functools.cache
@@ -199,7 +236,7 @@ def _validator(plural: str) -> jsonschema.protocols.Validator | None:
         return None
     body = {k: v for k, v in schema.items() if k != "properties"}
     body["properties"] = {k: v for k, v in schema["properties"].items() if k != "metadata"}
-    return jsonschema.Draft7Validator(body, format_checker=_FORMATS)  # type: ignore[no-any-return]
+    return jsonschema.Draft7Validator(body, format_checker=_FORMATS)
 
 
 def _cel_causes(schema: dict[str, Any], value: Any, path: list[str | int]) -> list[Cause]:
@@ -208,8 +245,13 @@ def _cel_causes(schema: dict[str, Any], value: Any, path: list[str | int]) -> li
         for rule in schema.get("x-kubernetes-validations", []):
             check = _CEL.get(rule["rule"])
             if check is not None and not check(value):
-                causes.append(("FieldValueInvalid", _field(path),
-                               f'Invalid value: "object": {rule["message"]}'))
+                causes.append(
+                    (
+                        "FieldValueInvalid",
+                        _field(path),
+                        f'Invalid value: "object": {rule["message"]}',
+                    )
+                )
         for key, sub in (schema.get("properties") or {}).items():
             if key in value:
                 causes.extend(_cel_causes(sub, value[key], [*path, key]))

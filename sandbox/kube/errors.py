@@ -83,8 +83,7 @@ def invalid(rt: ResourceType, name: str, causes: list[tuple[str, str, str]]) -> 
     details = _details(rt, name)
     details["kind"] = rt.kind
     details["causes"] = [
-        {"reason": reason, "message": message, "field": field}
-        for reason, field, message in causes
+        {"reason": reason, "message": message, "field": field} for reason, field, message in causes
     ]
     subject = f"{rt.kind}.{rt.group}" if rt.group else rt.kind
     return ApiError(422, "Invalid", f'{subject} "{name}" is invalid: {joined}', details)

@@ -135,15 +135,15 @@ def _remove(doc: Any, path: str, op: str = "remove") -> Any:
 def json_patch(target: Any, operations: Any) -> Any:
     """RFC 6902 add, remove, replace, move, copy and test."""
     if not isinstance(operations, list):
-        raise bad_request(
-            "json: cannot unmarshal object into Go value of type jsonpatch.Patch"
-        )
+        raise bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
     doc = copy.deepcopy(target)
     for operation in operations:
         if not isinstance(operation, dict):
             raise bad_request("json: cannot unmarshal into Go value of type jsonpatch.Operation")
         op = operation.get("op")
         path = operation.get("path")
+        if not isinstance(path, str):
+            raise bad_request(f"json: missing or invalid path in {op} operation")
         if op in ("add", "replace", "test") and "value" not in operation:
             raise _unprocessable(f"{op} operation does not apply: missing value")
         if op == "add":
@@ -158,13 +158,15 @@ def json_patch(target: Any, operations: Any) -> Any:
             else:
                 parent = _container(doc, tokens[:-1], "replace", path)
                 if isinstance(parent, list):
-                    parent[_index(tokens[-1], len(parent), "replace", path, False)] = (
-                        copy.deepcopy(operation["value"])
+                    parent[_index(tokens[-1], len(parent), "replace", path, False)] = copy.deepcopy(
+                        operation["value"]
                     )
                 else:
                     parent[tokens[-1]] = copy.deepcopy(operation["value"])
         elif op in ("move", "copy"):
             source = operation.get("from")
+            if not isinstance(source, str):
+                raise bad_request(f"json: missing or invalid from in {op} operation")
             value = _get(doc, source, op)
             if op == "move":
                 doc = _remove(doc, source, op)
@@ -196,8 +198,11 @@ def _strategic_list(field: str, target: list[Any], patch: list[Any]) -> list[Any
             return [i for i in copy.deepcopy(patch) if i.get("$patch") != "replace"]
         if key not in item:
             raise bad_request(f"map: {item} does not contain declared merge key: {key}")
-        positions = [i for i, existing in enumerate(result)
-                     if isinstance(existing, dict) and existing.get(key) == item[key]]
+        positions = [
+            i
+            for i, existing in enumerate(result)
+            if isinstance(existing, dict) and existing.get(key) == item[key]
+        ]
         if directive == "delete":
             result = [e for i, e in enumerate(result) if i not in positions]
         elif positions:

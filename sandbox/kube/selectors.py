@@ -77,7 +77,9 @@ def parse_label_selector(text: str | None) -> list[Requirement]:
     for raw in _split_top_level(text):
         part = raw.strip()
         if not part:
-            raise bad_request(f"unable to parse requirement: found '', expected: identifier in {text!r}")
+            raise bad_request(
+                f"unable to parse requirement: found '', expected: identifier in {text!r}"
+            )
         if match := _SET_RE.match(part):
             key, op, inner = match.group(1), match.group(2), match.group(3)
             _check_key(key, text)
@@ -106,11 +108,28 @@ def labels_match(requirements: list[Requirement], obj: dict[str, Any]) -> bool:
 
 # Field labels each kind supports beyond metadata.name and metadata.namespace.
 _EXTRA_FIELDS: dict[str, tuple[str, ...]] = {
-    "pods": ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
-             "spec.serviceAccountName", "status.phase", "status.podIP", "status.nominatedNodeName"),
-    "events": ("involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-               "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
-               "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"),
+    "pods": (
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
+    ),
+    "events": (
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    ),
     "namespaces": ("status.phase",),
 }
 
@@ -143,7 +162,7 @@ def parse_field_selector(plural: str, text: str | None) -> list[FieldRequirement
             raise bad_request(f"invalid selector: '{text}'; can't understand '{part}'")
         path, op, value = match.group(1).strip(), match.group(2), match.group(3).strip()
         if path not in allowed:
-            raise bad_request(f'field label not supported: {path}')
+            raise bad_request(f"field label not supported: {path}")
         requirements.append(FieldRequirement(path, op == "!=", value))
     return requirements
 

@@ -181,8 +181,13 @@ class _ApiHandler(QuietHandler):
             self.close_connection = True
         except Exception:
             log.exception("kube emulator: internal error on %s %s", self.command, self.path)
-            self._send_error(ApiError(500, "InternalError", "an error on the server has "
-                                      "prevented the request from succeeding"))
+            self._send_error(
+                ApiError(
+                    500,
+                    "InternalError",
+                    "an error on the server has prevented the request from succeeding",
+                )
+            )
 
     def _send_error(self, err: ApiError) -> None:
         try:
@@ -231,8 +236,9 @@ class _ApiHandler(QuietHandler):
         if tables.wants_table(accept):
             rv = str(obj.get("metadata", {}).get("resourceVersion", ""))
             plural = self._target().rt.plural
-            self.send_json(status, tables.table_for([obj], rv, tables.include_object(self.query),
-                                                    plural))
+            self.send_json(
+                status, tables.table_for([obj], rv, tables.include_object(self.query), plural)
+            )
             return
         self.send_json(status, obj)
 
@@ -293,8 +299,15 @@ class _ApiHandler(QuietHandler):
             table["metadata"].update({k: v for k, v in metadata.items() if k != "resourceVersion"})
             self.send_json(200, table)
             return
-        self.send_json(200, {"kind": rt.list_kind, "apiVersion": rt.api_version,
-                             "metadata": metadata, "items": items})
+        self.send_json(
+            200,
+            {
+                "kind": rt.list_kind,
+                "apiVersion": rt.api_version,
+                "metadata": metadata,
+                "items": items,
+            },
+        )
 
     def _page(self, items: list[dict[str, Any]], metadata: dict[str, Any]) -> list[dict[str, Any]]:
         offset = 0
@@ -306,7 +319,7 @@ class _ApiHandler(QuietHandler):
                 raise bad_request("continue key is not valid: illegal base64 data") from None
         limit_text = self._param("limit")
         limit = int(limit_text) if limit_text and limit_text.isdigit() else 0
-        page = items[offset:offset + limit] if limit > 0 else items[offset:]
+        page = items[offset : offset + limit] if limit > 0 else items[offset:]
         if limit > 0 and offset + limit < len(items):
             metadata["continue"] = base64.urlsafe_b64encode(str(offset + limit).encode()).decode()
             metadata["remainingItemCount"] = len(items) - offset - limit
@@ -391,17 +404,28 @@ class _ApiHandler(QuietHandler):
             try:
                 options = json.loads(raw)
             except ValueError as exc:
-                raise bad_request(f"couldn't get version/kind; json parse error: {_short(exc)}") \
-                    from None
+                raise bad_request(
+                    f"couldn't get version/kind; json parse error: {_short(exc)}"
+                ) from None
         if target.name is None:
-            items, rv = store.list(rt.plural, target.namespace, self._param("labelSelector"),
-                                   self._param("fieldSelector"))
+            items, _ = store.list(
+                rt.plural,
+                target.namespace,
+                self._param("labelSelector"),
+                self._param("fieldSelector"),
+            )
             for item in items:
                 meta = item["metadata"]
                 store.delete(rt.plural, meta.get("namespace"), meta["name"])
-            self.send_json(200, {"kind": rt.list_kind, "apiVersion": rt.api_version,
-                                 "metadata": {"resourceVersion": store.resource_version},
-                                 "items": items})
+            self.send_json(
+                200,
+                {
+                    "kind": rt.list_kind,
+                    "apiVersion": rt.api_version,
+                    "metadata": {"resourceVersion": store.resource_version},
+                    "items": items,
+                },
+            )
             return
         self._check_preconditions(target, options)
         deleted = store.delete(rt.plural, target.namespace, target.name)
@@ -410,8 +434,16 @@ class _ApiHandler(QuietHandler):
             details = {"name": meta["name"], "kind": rt.plural, "uid": meta.get("uid")}
             if rt.group:
                 details["group"] = rt.group
-            self.send_json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
-                                 "status": "Success", "details": details})
+            self.send_json(
+                200,
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Success",
+                    "details": details,
+                },
+            )
             return
         self.send_json(200, deleted)
 
@@ -425,10 +457,13 @@ class _ApiHandler(QuietHandler):
         for key, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
             wanted = pre.get(key)
             if wanted and wanted != meta.get(key):
-                message = (f"Precondition failed: {label} in precondition: {wanted}, "
-                           f"{label} in object meta: {meta.get(key)}")
-                raise ApiError(409, "Conflict", message, {"name": target.name,
-                                                           "kind": target.rt.plural})
+                message = (
+                    f"Precondition failed: {label} in precondition: {wanted}, "
+                    f"{label} in object meta: {meta.get(key)}"
+                )
+                raise ApiError(
+                    409, "Conflict", message, {"name": target.name, "kind": target.rt.plural}
+                )
 
     # ------------------------------------------------------------ watch
 
@@ -446,8 +481,13 @@ class _ApiHandler(QuietHandler):
         stream: WatchStream | None = None
         error: ApiError | None = None
         try:
-            stream = api.store.watch(rt.plural, target.namespace, self._param("resourceVersion"),
-                                     self._param("labelSelector"), self._param("fieldSelector"))
+            stream = api.store.watch(
+                rt.plural,
+                target.namespace,
+                self._param("resourceVersion"),
+                self._param("labelSelector"),
+                self._param("fieldSelector"),
+            )
         except ApiError as err:
             if err.code != 410:
                 raise
@@ -474,7 +514,9 @@ class _ApiHandler(QuietHandler):
             api._track(stream, False)
             stream.close()
 
-    def _pump(self, stream: WatchStream, rt: ResourceType, deadline: float, bookmarks: bool) -> None:
+    def _pump(
+        self, stream: WatchStream, rt: ResourceType, deadline: float, bookmarks: bool
+    ) -> None:
         api = self.server_api
         interval = max(api.bookmark_interval, 0.01)
         next_bookmark = time.monotonic() + interval
@@ -494,9 +536,16 @@ class _ApiHandler(QuietHandler):
             if bookmarks and now >= next_bookmark:
                 rv = stream.bookmark_version()
                 if rv is not None:
-                    self._chunk({"type": "BOOKMARK", "object": {
-                        "kind": rt.kind, "apiVersion": rt.api_version,
-                        "metadata": {"resourceVersion": rv}}})
+                    self._chunk(
+                        {
+                            "type": "BOOKMARK",
+                            "object": {
+                                "kind": rt.kind,
+                                "apiVersion": rt.api_version,
+                                "metadata": {"resourceVersion": rv},
+                            },
+                        }
+                    )
                 next_bookmark = now + interval
             if now >= next_liveness:
                 if self._peer_gone():
@@ -516,7 +565,7 @@ class _ApiHandler(QuietHandler):
             readable, _, _ = select.select([self.connection], [], [], 0)
             if not readable:
                 return False
-            return self.connection.recv(1, socket.MSG_PEEK) == b""
+            return bool(self.connection.recv(1, socket.MSG_PEEK) == b"")
         except OSError:
             return True
 

@@ -8,6 +8,7 @@ the Flux simulator both sit on this API. Everything it returns is a deep copy.
 
 from __future__ import annotations
 
+import builtins
 import collections
 import copy
 import logging
@@ -166,7 +167,7 @@ class Store:
         namespace: str | None = None,
         label_selector: str | None = None,
         field_selector: str | None = None,
-    ) -> tuple[list[dict[str, Any]], str]:
+    ) -> tuple[builtins.list[dict[str, Any]], str]:
         """Items sorted by namespace and name, and the list's resourceVersion."""
         from sandbox.kube.selectors import object_filter
 
@@ -198,10 +199,26 @@ class Store:
             meta["name"] = f"{meta['generateName']}{secrets.token_hex(3)[:5]}"
         name = meta.get("name") or ""
         if not name:
-            raise invalid(rt, "", [("FieldValueRequired", "metadata.name",
-                                    "Required value: name or generateName is required")])
-        for key in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
-                    "generation", "managedFields", "selfLink"):
+            raise invalid(
+                rt,
+                "",
+                [
+                    (
+                        "FieldValueRequired",
+                        "metadata.name",
+                        "Required value: name or generateName is required",
+                    )
+                ],
+            )
+        for key in (
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "generation",
+            "managedFields",
+            "selfLink",
+        ):
             meta.pop(key, None)
         if rt.status_subresource:
             new.pop("status", None)
@@ -213,14 +230,14 @@ class Store:
         with self._lock:
             if rt.namespaced and ("", namespace) not in self._objects["namespaces"]:
                 raise not_found(_NAMESPACES, namespace or "")
-            key = (namespace or "", name)
-            if key in self._objects[rt.plural]:
+            obj_key = (namespace or "", name)
+            if obj_key in self._objects[rt.plural]:
                 raise already_exists(rt, name)
             meta["uid"] = str(uuid.uuid4())
             meta["creationTimestamp"] = now_rfc3339()
             if rt.has_generation:
                 meta["generation"] = 1
-            self._commit(rt, key, "ADDED", new, None)
+            self._commit(rt, obj_key, "ADDED", new, None)
         self._drain()
         return copy.deepcopy(new)
 
@@ -231,8 +248,11 @@ class Store:
         rt = self._type(plural)
         if not isinstance(obj, dict):
             raise bad_request(f"the body of the request must be a {rt.kind} object")
-        body_name = (obj.get("metadata") or {}).get("name") if isinstance(
-            obj.get("metadata"), dict) else None
+        body_name = (
+            (obj.get("metadata") or {}).get("name")
+            if isinstance(obj.get("metadata"), dict)
+            else None
+        )
         if body_name and body_name != name:
             raise bad_request(
                 f"the name of the object ({body_name}) does not match the name on the URL ({name})"
@@ -244,7 +264,7 @@ class Store:
         plural: str,
         namespace: str | None,
         name: str,
-        patch: dict[str, Any] | list[Any],
+        patch: dict[str, Any] | builtins.list[Any],
         content_type: str,
     ) -> dict[str, Any]:
         """merge-patch, json-patch, or strategic-merge (built-in kinds only; 415 for CRDs)."""
@@ -262,7 +282,7 @@ class Store:
         status: dict[str, Any],
         resource_version: str | None = None,
     ) -> dict[str, Any]:
-        """Writes only .status (what controllers do); resource_version is an optional precondition."""
+        """Writes only .status (what controllers do); resource_version: optional precondition."""
         rt = self._type(plural)
 
         def build(current: dict[str, Any]) -> dict[str, Any]:
@@ -304,7 +324,10 @@ class Store:
         rt = self._type(plural)
         admission.check_patch_type(rt, content_type)
         return self._update(
-            rt, namespace, name, lambda current: apply_patch(current, patch, content_type),
+            rt,
+            namespace,
+            name,
+            lambda current: apply_patch(current, patch, content_type),
             "status",
         )
 
@@ -482,8 +505,14 @@ class Store:
                     else:
                         new.pop("status", None)
                 meta = new["metadata"]
-                for key in ("uid", "creationTimestamp", "generation", "namespace", "name",
-                            "deletionTimestamp"):
+                for key in (
+                    "uid",
+                    "creationTimestamp",
+                    "generation",
+                    "namespace",
+                    "name",
+                    "deletionTimestamp",
+                ):
                     if key in current["metadata"]:
                         meta[key] = current["metadata"][key]
                     else:
@@ -496,8 +525,8 @@ class Store:
             if new == current:
                 return copy.deepcopy(current)  # a no-op write changes nothing, as in etcd
             self._validator(rt.plural, new)
-            key = (current["metadata"].get("namespace", ""), name)
-            self._commit(rt, key, "MODIFIED", new, current)
+            obj_key = (str(current["metadata"].get("namespace", "")), name)
+            self._commit(rt, obj_key, "MODIFIED", new, current)
         self._drain()
         return copy.deepcopy(new)
 
@@ -558,8 +587,9 @@ class Store:
                         try:
                             callback(event.type, event.plural, copy.deepcopy(event.obj))
                         except Exception:
-                            log.exception("store subscriber failed on %s %s", event.type,
-                                          event.plural)
+                            log.exception(
+                                "store subscriber failed on %s %s", event.type, event.plural
+                            )
             finally:
                 self._dispatching.release()
 

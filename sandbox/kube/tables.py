@@ -82,8 +82,11 @@ def json_path(obj: Any, path: str) -> Any:
             match = _FILTER.match(token)
             assert match is not None
             key, value = match.groups()
-            found = [i for i in current or [] if isinstance(i, dict) and i.get(key) == value] \
-                if isinstance(current, list) else []
+            found = (
+                [i for i in current or [] if isinstance(i, dict) and i.get(key) == value]
+                if isinstance(current, list)
+                else []
+            )
             current = found[0] if found else None
         if current is None:
             return None
@@ -134,44 +137,78 @@ def _pod(obj: dict[str, Any]) -> list[Any]:
 
 
 def _namespace(obj: dict[str, Any]) -> list[Any]:
-    return [(obj.get("status") or {}).get("phase", ""),
-            age(obj["metadata"].get("creationTimestamp"))]
+    return [
+        (obj.get("status") or {}).get("phase", ""),
+        age(obj["metadata"].get("creationTimestamp")),
+    ]
 
 
 def _event(obj: dict[str, Any]) -> list[Any]:
     involved = obj.get("involvedObject") or {}
-    last = obj.get("lastTimestamp") or obj.get("eventTime") or \
-        obj["metadata"].get("creationTimestamp")
-    return [age(last), obj.get("type", ""), obj.get("reason", ""),
-            f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
-            obj.get("message", "")]
+    last = (
+        obj.get("lastTimestamp") or obj.get("eventTime") or obj["metadata"].get("creationTimestamp")
+    )
+    return [
+        age(last),
+        obj.get("type", ""),
+        obj.get("reason", ""),
+        f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
+        obj.get("message", ""),
+    ]
 
 
 _BUILTIN: dict[str, tuple[list[dict[str, Any]], Any]] = {
-    "deployments": ([_column("Ready"), _column("Up-to-date", "integer"),
-                     _column("Available", "integer"), _column("Age"),
-                     _column("Containers", priority=1), _column("Images", priority=1),
-                     _column("Selector", priority=1)], _deployment),
-    "pods": ([_column("Ready"), _column("Status"), _column("Restarts", "string"), _column("Age"),
-              _column("IP", priority=1), _column("Node", priority=1),
-              _column("Nominated Node", priority=1), _column("Readiness Gates", priority=1)],
-             _pod),
+    "deployments": (
+        [
+            _column("Ready"),
+            _column("Up-to-date", "integer"),
+            _column("Available", "integer"),
+            _column("Age"),
+            _column("Containers", priority=1),
+            _column("Images", priority=1),
+            _column("Selector", priority=1),
+        ],
+        _deployment,
+    ),
+    "pods": (
+        [
+            _column("Ready"),
+            _column("Status"),
+            _column("Restarts", "string"),
+            _column("Age"),
+            _column("IP", priority=1),
+            _column("Node", priority=1),
+            _column("Nominated Node", priority=1),
+            _column("Readiness Gates", priority=1),
+        ],
+        _pod,
+    ),
     "namespaces": ([_column("Status"), _column("Age")], _namespace),
-    "events": ([_column("Last Seen"), _column("Type"), _column("Reason"), _column("Object"),
-                _column("Message")], _event),
+    "events": (
+        [
+            _column("Last Seen"),
+            _column("Type"),
+            _column("Reason"),
+            _column("Object"),
+            _column("Message"),
+        ],
+        _event,
+    ),
 }
 
 
-def _columns_and_cells(rt: ResourceType, obj: dict[str, Any]) -> tuple[list[dict[str, Any]],
-                                                                       list[Any]]:
+def _columns_and_cells(
+    rt: ResourceType, obj: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[Any]]:
     name = _column("Name", fmt="name")
     if rt.plural in _BUILTIN:
         columns, cells = _BUILTIN[rt.plural]
         return [name, *columns], [obj["metadata"].get("name", ""), *cells(obj)]
     columns, values = [name], [obj["metadata"].get("name", "")]
     for column in crds.printer_columns(rt.plural, rt.version):
-        columns.append(_column(column["name"], column.get("type", "string"),
-                               int(column.get("priority", 0))))
+        columns.append(
+            _column(column["name"], column.get("type", "string"), int(column.get("priority", 0)))
+        )
         value = json_path(obj, column["jsonPath"])
         if column.get("type") == "date":
             value = age(value) if value is not None else "<unknown>"
@@ -184,12 +221,19 @@ def _row_object(obj: dict[str, Any], include: str) -> dict[str, Any] | None:
         return None
     if include == "Object":
         return obj
-    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-            "metadata": obj.get("metadata", {})}
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata", {}),
+    }
 
 
-def table_for(items: list[dict[str, Any]], rv: str, include_object: str = "Metadata",
-              plural: str | None = None) -> dict[str, Any]:
+def table_for(
+    items: list[dict[str, Any]],
+    rv: str,
+    include_object: str = "Metadata",
+    plural: str | None = None,
+) -> dict[str, Any]:
     """A Table of items (all of one kind; plural names it when items is empty)."""
     kind_plural = plural
     if kind_plural is None and items:
@@ -209,5 +253,10 @@ def table_for(items: list[dict[str, Any]], rv: str, include_object: str = "Metad
         if row_object is not None:
             row["object"] = row_object
         rows.append(row)
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv},
-            "columnDefinitions": columns, "rows": rows}
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": rv},
+        "columnDefinitions": columns,
+        "rows": rows,
+    }

@@ -55,8 +55,13 @@ def cluster() -> Iterator[Cluster]:
         server.stop()
 
 
-def raw_request(url: str, method: str, path: str, body: bytes | None = None,
-                content_type: str | None = "application/json") -> tuple[int, dict[str, Any]]:
+def raw_request(
+    url: str,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    content_type: str | None = "application/json",
+) -> tuple[int, dict[str, Any]]:
     """One HTTP request without the kubernetes client (it validates bodies before sending)."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)

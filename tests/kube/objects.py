@@ -20,8 +20,11 @@ def kustomization(name: str = "myapp-dev", env: str = "dev", **spec: Any) -> dic
     return {
         "apiVersion": f"{KS_GROUP}/{VERSION}",
         "kind": "Kustomization",
-        "metadata": {"name": name, "namespace": "flux-system", "labels": {"app": "myapp",
-                                                                          "env": env}},
+        "metadata": {
+            "name": name,
+            "namespace": "flux-system",
+            "labels": {"app": "myapp", "env": env},
+        },
         "spec": body,
     }
 
@@ -31,13 +34,18 @@ def git_repository(name: str = "myapp-dev", branch: str = "dev") -> dict[str, An
         "apiVersion": f"{SOURCE_GROUP}/{VERSION}",
         "kind": "GitRepository",
         "metadata": {"name": name, "namespace": "flux-system"},
-        "spec": {"interval": "1m", "url": "http://127.0.0.1:9/myapp.git", "ref": {"branch": branch}},
+        "spec": {
+            "interval": "1m",
+            "url": "http://127.0.0.1:9/myapp.git",
+            "ref": {"branch": branch},
+        },
     }
 
 
 def staging_kustomization() -> dict[str, Any]:
-    return kustomization("myapp-staging", "staging", interval="2m",
-                         dependsOn=[{"name": "myapp-dev"}])
+    return kustomization(
+        "myapp-staging", "staging", interval="2m", dependsOn=[{"name": "myapp-dev"}]
+    )
 
 
 def deployment(name: str = "myapp", replicas: int = 1) -> dict[str, Any]:
@@ -50,11 +58,16 @@ def deployment(name: str = "myapp", replicas: int = 1) -> dict[str, Any]:
             "selector": {"matchLabels": {"app": name}},
             "template": {
                 "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [
-                    {"name": "app", "image": "ghcr.io/example/myapp:1.0.0",
-                     "resources": {"requests": {"memory": "64Mi", "cpu": "100m"}}},
-                    {"name": "sidecar", "image": "busybox:1.36"},
-                ]},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "app",
+                            "image": "ghcr.io/example/myapp:1.0.0",
+                            "resources": {"requests": {"memory": "64Mi", "cpu": "100m"}},
+                        },
+                        {"name": "sidecar", "image": "busybox:1.36"},
+                    ]
+                },
             },
         },
     }
@@ -71,5 +84,9 @@ def pod(name: str, app: str = "myapp") -> dict[str, Any]:
 
 def valid_flux_objects() -> list[dict[str, Any]]:
     """Every valid Flux object these tests send to the emulator."""
-    return [kustomization(), staging_kustomization(), git_repository(),
-            git_repository("myapp-staging", "staging")]
+    return [
+        kustomization(),
+        staging_kustomization(),
+        git_repository(),
+        git_repository("myapp-staging", "staging"),
+    ]

@@ -8,8 +8,16 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from tests.kube.conftest import Cluster
-from tests.kube.objects import KS_GROUP, SOURCE_GROUP, VERSION, deployment, git_repository, \
-    kustomization, pod, staging_kustomization
+from tests.kube.objects import (
+    KS_GROUP,
+    SOURCE_GROUP,
+    VERSION,
+    deployment,
+    git_repository,
+    kustomization,
+    pod,
+    staging_kustomization,
+)
 
 
 def _status(err: ApiException) -> dict[str, object]:
@@ -29,8 +37,9 @@ def test_custom_object_create_get_list_delete_roundtrip(cluster: Cluster) -> Non
         KS_GROUP, VERSION, "flux-system", "kustomizations", "myapp-dev"
     )
     assert got == created
-    listed = custom.list_namespaced_custom_object(KS_GROUP, VERSION, "flux-system",
-                                                  "kustomizations")
+    listed = custom.list_namespaced_custom_object(
+        KS_GROUP, VERSION, "flux-system", "kustomizations"
+    )
     assert listed["kind"] == "KustomizationList"
     assert [i["metadata"]["name"] for i in listed["items"]] == ["myapp-dev"]
     assert int(listed["metadata"]["resourceVersion"]) >= int(meta["resourceVersion"])
@@ -39,15 +48,17 @@ def test_custom_object_create_get_list_delete_roundtrip(cluster: Cluster) -> Non
     )
     assert deleted["metadata"]["name"] == "myapp-dev"
     with pytest.raises(ApiException) as err:
-        custom.get_namespaced_custom_object(KS_GROUP, VERSION, "flux-system", "kustomizations",
-                                            "myapp-dev")
+        custom.get_namespaced_custom_object(
+            KS_GROUP, VERSION, "flux-system", "kustomizations", "myapp-dev"
+        )
     assert err.value.status == 404
 
 
 def test_get_missing_object_returns_404_status(cluster: Cluster) -> None:
     with pytest.raises(ApiException) as err:
-        cluster.custom.get_namespaced_custom_object(KS_GROUP, VERSION, "flux-system",
-                                                    "kustomizations", "nope")
+        cluster.custom.get_namespaced_custom_object(
+            KS_GROUP, VERSION, "flux-system", "kustomizations", "nope"
+        )
     assert err.value.status == 404
     body = _status(err.value)
     assert body["kind"] == "Status" and body["status"] == "Failure"
@@ -57,23 +68,28 @@ def test_get_missing_object_returns_404_status(cluster: Cluster) -> None:
 
 
 def test_create_twice_returns_409_already_exists(cluster: Cluster) -> None:
-    cluster.custom.create_namespaced_custom_object(SOURCE_GROUP, VERSION, "flux-system",
-                                                   "gitrepositories", git_repository())
+    cluster.custom.create_namespaced_custom_object(
+        SOURCE_GROUP, VERSION, "flux-system", "gitrepositories", git_repository()
+    )
     with pytest.raises(ApiException) as err:
-        cluster.custom.create_namespaced_custom_object(SOURCE_GROUP, VERSION, "flux-system",
-                                                       "gitrepositories", git_repository())
+        cluster.custom.create_namespaced_custom_object(
+            SOURCE_GROUP, VERSION, "flux-system", "gitrepositories", git_repository()
+        )
     assert err.value.status == 409
     assert _status(err.value)["reason"] == "AlreadyExists"
-    assert _status(err.value)["message"] == \
-        'gitrepositories.source.toolkit.fluxcd.io "myapp-dev" already exists'
+    assert (
+        _status(err.value)["message"]
+        == 'gitrepositories.source.toolkit.fluxcd.io "myapp-dev" already exists'
+    )
 
 
 def test_create_in_missing_namespace_returns_404(cluster: Cluster) -> None:
     body = kustomization()
     body["metadata"]["namespace"] = "ghost"
     with pytest.raises(ApiException) as err:
-        cluster.custom.create_namespaced_custom_object(KS_GROUP, VERSION, "ghost",
-                                                       "kustomizations", body)
+        cluster.custom.create_namespaced_custom_object(
+            KS_GROUP, VERSION, "ghost", "kustomizations", body
+        )
     assert err.value.status == 404
     assert _status(err.value)["message"] == 'namespaces "ghost" not found'
 
@@ -81,38 +97,62 @@ def test_create_in_missing_namespace_returns_404(cluster: Cluster) -> None:
 def test_list_all_namespaces_and_label_selectors(cluster: Cluster) -> None:
     custom = cluster.custom
     for obj in (kustomization(), staging_kustomization()):
-        custom.create_namespaced_custom_object(KS_GROUP, VERSION, "flux-system",
-                                               "kustomizations", obj)
+        custom.create_namespaced_custom_object(
+            KS_GROUP, VERSION, "flux-system", "kustomizations", obj
+        )
     names = lambda result: [i["metadata"]["name"] for i in result["items"]]  # noqa: E731
     assert names(custom.list_cluster_custom_object(KS_GROUP, VERSION, "kustomizations")) == [
-        "myapp-dev", "myapp-staging"]
-    assert names(custom.list_cluster_custom_object(
-        KS_GROUP, VERSION, "kustomizations", label_selector="env=staging")) == ["myapp-staging"]
-    assert names(custom.list_namespaced_custom_object(
-        KS_GROUP, VERSION, "flux-system", "kustomizations",
-        label_selector="app=myapp,env in (dev, prod)")) == ["myapp-dev"]
-    assert names(custom.list_namespaced_custom_object(
-        KS_GROUP, VERSION, "flux-system", "kustomizations", label_selector="env!=dev")) == [
-        "myapp-staging"]
-    assert names(custom.list_namespaced_custom_object(
-        KS_GROUP, VERSION, "flux-system", "kustomizations",
-        field_selector="metadata.name=myapp-dev")) == ["myapp-dev"]
-    assert names(custom.list_namespaced_custom_object(
-        KS_GROUP, VERSION, "dev", "kustomizations")) == []
+        "myapp-dev",
+        "myapp-staging",
+    ]
+    assert names(
+        custom.list_cluster_custom_object(
+            KS_GROUP, VERSION, "kustomizations", label_selector="env=staging"
+        )
+    ) == ["myapp-staging"]
+    assert names(
+        custom.list_namespaced_custom_object(
+            KS_GROUP,
+            VERSION,
+            "flux-system",
+            "kustomizations",
+            label_selector="app=myapp,env in (dev, prod)",
+        )
+    ) == ["myapp-dev"]
+    assert names(
+        custom.list_namespaced_custom_object(
+            KS_GROUP, VERSION, "flux-system", "kustomizations", label_selector="env!=dev"
+        )
+    ) == ["myapp-staging"]
+    assert names(
+        custom.list_namespaced_custom_object(
+            KS_GROUP,
+            VERSION,
+            "flux-system",
+            "kustomizations",
+            field_selector="metadata.name=myapp-dev",
+        )
+    ) == ["myapp-dev"]
+    assert (
+        names(custom.list_namespaced_custom_object(KS_GROUP, VERSION, "dev", "kustomizations"))
+        == []
+    )
 
 
 def test_bad_label_selector_returns_400(cluster: Cluster) -> None:
     with pytest.raises(ApiException) as err:
-        cluster.custom.list_cluster_custom_object(KS_GROUP, VERSION, "kustomizations",
-                                                  label_selector="env in (dev")
+        cluster.custom.list_cluster_custom_object(
+            KS_GROUP, VERSION, "kustomizations", label_selector="env in (dev"
+        )
     assert err.value.status == 400
     assert _status(err.value)["reason"] == "BadRequest"
 
 
 def test_unsupported_field_selector_returns_400(cluster: Cluster) -> None:
     with pytest.raises(ApiException) as err:
-        cluster.custom.list_cluster_custom_object(KS_GROUP, VERSION, "kustomizations",
-                                                  field_selector="spec.path=x")
+        cluster.custom.list_cluster_custom_object(
+            KS_GROUP, VERSION, "kustomizations", field_selector="spec.path=x"
+        )
     assert err.value.status == 400
     assert _status(err.value)["message"] == "field label not supported: spec.path"
 
@@ -155,13 +195,17 @@ def test_list_pages_with_limit_and_continue(cluster: Cluster) -> None:
 
 def test_replace_keeps_identity_and_bumps_resource_version(cluster: Cluster) -> None:
     created = cluster.custom.create_namespaced_custom_object(
-        KS_GROUP, VERSION, "flux-system", "kustomizations", kustomization())
+        KS_GROUP, VERSION, "flux-system", "kustomizations", kustomization()
+    )
     body = dict(created)
     body["spec"] = dict(created["spec"], interval="5m")
     body["metadata"] = dict(created["metadata"], uid="forged")
     replaced = cluster.custom.replace_namespaced_custom_object(
-        KS_GROUP, VERSION, "flux-system", "kustomizations", "myapp-dev", body)
+        KS_GROUP, VERSION, "flux-system", "kustomizations", "myapp-dev", body
+    )
     assert replaced["spec"]["interval"] == "5m"
     assert replaced["metadata"]["uid"] == created["metadata"]["uid"]
-    assert int(replaced["metadata"]["resourceVersion"]) > int(created["metadata"]["resourceVersion"])
+    assert int(replaced["metadata"]["resourceVersion"]) > int(
+        created["metadata"]["resourceVersion"]
+    )
     assert replaced["metadata"]["generation"] == 2

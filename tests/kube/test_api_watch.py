@@ -21,19 +21,35 @@ PATH = f"/apis/{KS_GROUP}/{VERSION}/namespaces/flux-system/kustomizations"
 
 
 def _ks_stream(cluster: Cluster, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    return watch.Watch().stream(cluster.custom.list_namespaced_custom_object, KS_GROUP, VERSION,
-                                "flux-system", "kustomizations", **kwargs)
+    return watch.Watch().stream(
+        cluster.custom.list_namespaced_custom_object,
+        KS_GROUP,
+        VERSION,
+        "flux-system",
+        "kustomizations",
+        **kwargs,
+    )
 
 
 def _create(cluster: Cluster, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    return dict(cluster.custom.create_namespaced_custom_object(
-        KS_GROUP, VERSION, "flux-system", "kustomizations", body or kustomization()))
+    return dict(
+        cluster.custom.create_namespaced_custom_object(
+            KS_GROUP, VERSION, "flux-system", "kustomizations", body or kustomization()
+        )
+    )
 
 
 def _annotate(cluster: Cluster, token: str, name: str = "myapp-dev") -> dict[str, Any]:
-    return dict(cluster.custom.patch_namespaced_custom_object(
-        KS_GROUP, VERSION, "flux-system", "kustomizations", name,
-        {"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": token}}}))
+    return dict(
+        cluster.custom.patch_namespaced_custom_object(
+            KS_GROUP,
+            VERSION,
+            "flux-system",
+            "kustomizations",
+            name,
+            {"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": token}}},
+        )
+    )
 
 
 def _raw_lines(url: str, query: str) -> tuple[http.client.HTTPResponse, list[bytes]]:
@@ -50,8 +66,9 @@ def test_watch_stream_framing_is_chunked_json_lines(cluster: Cluster) -> None:
     created = _create(cluster)
     _annotate(cluster, "t1")
     rv = created["metadata"]["resourceVersion"]
-    response, lines = _raw_lines(cluster.server.url, f"watch=True&resourceVersion={int(rv) - 1}"
-                                                     "&timeoutSeconds=1")
+    response, lines = _raw_lines(
+        cluster.server.url, f"watch=True&resourceVersion={int(rv) - 1}&timeoutSeconds=1"
+    )
     assert response.status == 200
     assert response.getheader("Transfer-Encoding") == "chunked"
     assert response.getheader("Content-Type") == "application/json"
@@ -88,19 +105,20 @@ def test_watch_reports_added_modified_deleted(cluster: Cluster) -> None:
     assert ready.wait(5)
     _create(cluster)
     _annotate(cluster, "t1")
-    cluster.custom.delete_namespaced_custom_object(KS_GROUP, VERSION, "flux-system",
-                                                   "kustomizations", "myapp-dev")
+    cluster.custom.delete_namespaced_custom_object(
+        KS_GROUP, VERSION, "flux-system", "kustomizations", "myapp-dev"
+    )
     thread.join(10)
-    assert events == [("ADDED", "myapp-dev"), ("MODIFIED", "myapp-dev"),
-                      ("DELETED", "myapp-dev")]
+    assert events == [("ADDED", "myapp-dev"), ("MODIFIED", "myapp-dev"), ("DELETED", "myapp-dev")]
 
 
 def test_watch_sends_bookmarks_only_when_asked(cluster: Cluster) -> None:
     created = _create(cluster)
     rv = created["metadata"]["resourceVersion"]
     kinds: list[str] = []
-    for event in _ks_stream(cluster, resource_version=rv, timeout_seconds=1,
-                            allow_watch_bookmarks=True):
+    for event in _ks_stream(
+        cluster, resource_version=rv, timeout_seconds=1, allow_watch_bookmarks=True
+    ):
         kinds.append(event["type"])
         if event["type"] == "BOOKMARK":
             obj = event["object"]
@@ -115,8 +133,10 @@ def test_watch_sends_bookmarks_only_when_asked(cluster: Cluster) -> None:
 def test_watch_resumes_from_resource_version_without_losing_events(cluster: Cluster) -> None:
     created = _create(cluster)
     last_rv = created["metadata"]["resourceVersion"]
-    first = [e["object"]["metadata"]["resourceVersion"]
-             for e in _ks_stream(cluster, resource_version=last_rv, timeout_seconds=1)]
+    first = [
+        e["object"]["metadata"]["resourceVersion"]
+        for e in _ks_stream(cluster, resource_version=last_rv, timeout_seconds=1)
+    ]
     assert first == []
     # While "disconnected", three writes happen; the reconnect sees each of them in order.
     versions = [_annotate(cluster, f"t{i}")["metadata"]["resourceVersion"] for i in range(3)]
@@ -125,14 +145,16 @@ def test_watch_resumes_from_resource_version_without_losing_events(cluster: Clus
     for event in _ks_stream(cluster, resource_version=last_rv, timeout_seconds=1):
         seen.append((event["type"], event["object"]["metadata"]["resourceVersion"]))
     assert seen == [("MODIFIED", v) for v in versions] + [
-        ("ADDED", staging["metadata"]["resourceVersion"])]
+        ("ADDED", staging["metadata"]["resourceVersion"])
+    ]
 
 
 def test_watch_without_resource_version_starts_with_current_objects(cluster: Cluster) -> None:
     _create(cluster)
     _create(cluster, staging_kustomization())
-    seen = [(e["type"], e["object"]["metadata"]["name"]) for e in _ks_stream(
-        cluster, timeout_seconds=1)]
+    seen = [
+        (e["type"], e["object"]["metadata"]["name"]) for e in _ks_stream(cluster, timeout_seconds=1)
+    ]
     assert seen == [("ADDED", "myapp-dev"), ("ADDED", "myapp-staging")]
 
 
@@ -140,9 +162,15 @@ def test_watch_label_selector_filters_events(cluster: Cluster) -> None:
     created = _create(cluster)
     _create(cluster, staging_kustomization())
     _annotate(cluster, "t1", "myapp-staging")
-    seen = [e["object"]["metadata"]["name"] for e in _ks_stream(
-        cluster, resource_version=created["metadata"]["resourceVersion"], timeout_seconds=1,
-        label_selector="env=staging")]
+    seen = [
+        e["object"]["metadata"]["name"]
+        for e in _ks_stream(
+            cluster,
+            resource_version=created["metadata"]["resourceVersion"],
+            timeout_seconds=1,
+            label_selector="env=staging",
+        )
+    ]
     assert seen == ["myapp-staging", "myapp-staging"]
 
 
@@ -165,10 +193,14 @@ def test_watch_compacted_resource_version_gets_410_expired() -> None:
             list(_ks_stream(cluster, resource_version=old_rv, timeout_seconds=1))
         assert err.value.status == 410
         # The recovery the client must do: re-list, then watch from the list's version.
-        listed = cluster.custom.list_namespaced_custom_object(KS_GROUP, VERSION, "flux-system",
-                                                              "kustomizations")
-        fresh = list(_ks_stream(cluster, resource_version=listed["metadata"]["resourceVersion"],
-                                timeout_seconds=1))
+        listed = cluster.custom.list_namespaced_custom_object(
+            KS_GROUP, VERSION, "flux-system", "kustomizations"
+        )
+        fresh = list(
+            _ks_stream(
+                cluster, resource_version=listed["metadata"]["resourceVersion"], timeout_seconds=1
+            )
+        )
         assert fresh == []
     finally:
         api.close()
@@ -180,8 +212,11 @@ def test_store_compaction_expires_older_versions(cluster: Cluster) -> None:
     _annotate(cluster, "t1")
     cluster.store.compact()
     with pytest.raises(ApiException) as err:
-        list(_ks_stream(cluster, resource_version=created["metadata"]["resourceVersion"],
-                        timeout_seconds=1))
+        list(
+            _ks_stream(
+                cluster, resource_version=created["metadata"]["resourceVersion"], timeout_seconds=1
+            )
+        )
     assert err.value.status == 410
 
 
