@@ -13,7 +13,7 @@ import yaml
 
 from sandbox.flux.kustomize import KustomizeError, build
 from sandbox.gitseed import EXAMPLES_DIR
-from tests.flux.conftest import EXPECTED
+from tests.flux.helpers import EXPECTED
 
 APPS = EXAMPLES_DIR / "apps"
 OVERLAYS = APPS / "myapp" / "overlays"

@@ -16,7 +16,7 @@ import pytest
 from sandbox.cluster import start_cluster
 from sandbox.gitseed import SeededRepo
 from sandbox.kube.client import api_client
-from tests.flux.conftest import KS, TIME_SCALE, Env, is_ready_at, wait_for
+from tests.flux.helpers import KS, TIME_SCALE, Env, is_ready_at, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,8 +14,7 @@ import yaml
 from sandbox.cluster import EXAMPLE_FLUX_DIR
 from sandbox.gitseed import EXAMPLES_DIR
 from sandbox.kube import crds
-from tests.flux.conftest import FLUX, GITREPO, KS, Env, condition, wait_for
-from tests.flux.test_reconcile import break_build
+from tests.flux.helpers import FLUX, GITREPO, KS, Env, break_build, condition, wait_for
 
 PLURALS = {"GitRepository": "gitrepositories", "Kustomization": "kustomizations"}
 

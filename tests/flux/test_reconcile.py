@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.flux.conftest import (
+from tests.flux.helpers import (
     EXPECTED,
     FLUX,
     GITREPO,
     KS,
     Env,
+    break_build,
     condition,
     is_ready_at,
     set_image,
@@ -124,13 +125,6 @@ def test_requested_at_reconciles_before_the_interval(start_env: Any) -> None:
     )
     assert ks["status"]["lastHandledReconcileAt"] == "token-ks-1"
     assert wait_for(lambda: rolled_out(env, "dev", 1, "ghcr.io/acme/myapp:1.2.0"), "dev re-applied")
-
-
-def break_build(work: Path) -> None:
-    path = work / "apps/myapp/overlays/dev/kustomization.yaml"
-    path.write_text(
-        path.read_text().replace("  - ../../base\n", "  - ../../base\n  - missing.yaml\n")
-    )
 
 
 def test_manifest_that_does_not_build_reports_build_failed(env: Env) -> None:
