@@ -36,11 +36,15 @@ class Cluster:
         return kubernetes.client.CoreV1Api(self.api)
 
 
-def start_cluster(history_size: int = 1000) -> tuple[Store, KubeApiServer]:
+def start_cluster(
+    history_size: int = 1000, max_watch_seconds: float = 1800.0
+) -> tuple[Store, KubeApiServer]:
     store = Store(history_size=history_size)
     for namespace in ("flux-system", "dev", "staging", "prod"):
         store.create("namespaces", None, {"metadata": {"name": namespace}})
-    server = KubeApiServer(store, bookmark_interval=0.2).start()
+    server = KubeApiServer(
+        store, bookmark_interval=0.2, max_watch_seconds=max_watch_seconds
+    ).start()
     return store, server
 
 

@@ -259,3 +259,50 @@ def test_server_stop_ends_open_watches() -> None:
     server.stop()
     assert done.wait(10)
     api.close()
+
+
+def test_watch_helper_reconnects_from_last_version_when_server_closes() -> None:
+    # Streams last 0.3 s here; without timeout_seconds the client reconnects each time from
+    # the last resourceVersion it saw, and must see every write exactly once.
+    store, server = start_cluster(max_watch_seconds=0.3)
+    api = api_client(server.url)
+    cluster = Cluster(store, server, api)
+    try:
+        created = _create(cluster)
+        seen: list[str] = []
+        writes: list[str] = []
+        w = watch.Watch()
+        stream = w.stream(
+            cluster.custom.list_namespaced_custom_object,
+            KS_GROUP,
+            VERSION,
+            "flux-system",
+            "kustomizations",
+            resource_version=created["metadata"]["resourceVersion"],
+        )
+
+        def writer() -> None:
+            for i in range(6):
+                writes.append(_annotate(cluster, f"t{i}")["metadata"]["resourceVersion"])
+                threading.Event().wait(0.15)  # spread the writes over several streams
+
+        done = threading.Event()
+
+        def consume() -> None:
+            for event in stream:
+                seen.append(event["object"]["metadata"]["resourceVersion"])
+                if len(seen) == 6:
+                    w.stop()
+            done.set()
+
+        threading.Thread(target=consume, daemon=True).start()
+        thread = threading.Thread(target=writer, daemon=True)
+        thread.start()
+        thread.join(10)
+        finished = done.wait(10)
+        w.stop()  # bounded: a lost event would otherwise keep the watch open
+        assert finished, f"saw {seen}, wrote {writes}"
+        assert seen == writes
+    finally:
+        api.close()
+        server.stop()
