@@ -88,7 +88,7 @@ class RunningServer:
         server = self._server
         while server._map:  # as webtest's StopableWSGIServer does
             for dispatcher in list(server._map.values()):
-                dispatcher.handle_close()
+                dispatcher.close()
         server.task_dispatcher.shutdown()
         self._thread.join(timeout=5)
 
@@ -98,7 +98,12 @@ def serve_background(
 ) -> tuple[RunningServer, str]:
     """Serve `wsgi_app` with waitress on (host, port); returns the server and its base URL."""
     server = waitress.create_server(
-        wsgi_app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True
+        wsgi_app,
+        host=host,
+        port=port,
+        threads=threads,
+        clear_untrusted_proxy_headers=True,
+        asyncore_loop_timeout=0.2,  # how soon close() is noticed by the serving thread
     )
     thread = threading.Thread(target=server.run, name="promotebot-http", daemon=True)
     thread.start()

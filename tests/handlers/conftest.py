@@ -23,6 +23,7 @@ from slack_sdk.models.views import View
 from slack_sdk.signature import SignatureVerifier
 
 from handlers.app import Services, build_app
+from handlers.background import run_now
 from handlers.directory import SlackDirectory
 from handlers.home import HomePublisher, HomeViewers, read_statuses
 from handlers.notifier import SlackNotifier
@@ -96,11 +97,33 @@ class Recording:
             return found
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            self._order.wait()  # a call held here has not reached the outside world yet
             self._order.note(f"{self._name} {attr}")
-            self._order.wait()
             return found(*args, **kwargs)
 
         return call
+
+
+class TrackedDefer:
+    """Runs deferred work inline, as production's run_now does, counting what is in flight so
+    a test can wait until a listener's follow-up work (engine.advance) has finished."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.running = 0
+
+    def __call__(self, work: Callable[[], object]) -> None:
+        with self._lock:
+            self.running += 1
+        try:
+            run_now(work)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+    def idle(self) -> bool:
+        with self._lock:
+            return self.running == 0
 
 
 @dataclass
@@ -116,6 +139,7 @@ class Edge:
     redis: redis.Redis
     prefix: str
     web: WebApp
+    defer: TrackedDefer
     probes: dict[str, bool] = field(default_factory=dict)
 
     @property
@@ -140,6 +164,18 @@ class Edge:
     def card_of(self, record_id: int) -> dict[str, Any]:
         return wait_for(lambda: next((m for m in self.cards() if f"#{record_id} of" in m["text"]),
                                      None), what=f"card of #{record_id}")
+
+    def settle(self) -> None:
+        """Wait until follow-up work of earlier listeners (engine.advance) has finished."""
+        wait_for(self.defer.idle, what="follow-up work finished")
+
+    def wait_card(self, record_id: int, predicate: Callable[[dict[str, Any]], bool],
+                  what: str) -> dict[str, Any]:
+        def found() -> dict[str, Any] | None:
+            card = self.card_of(record_id)
+            return card if predicate(card) else None
+
+        return wait_for(found, what=what)
 
     def wait_state(self, record_id: int, *states: str) -> Promotion:
         def reached() -> Promotion | None:
@@ -256,7 +292,8 @@ def edge(redis_url: str) -> Iterator[Edge]:
     engine = Engine(pipeline, store, Recording(forge, "forge", order),
                     Recording(cluster, "cluster", order), SlackDirectory(client), notifier, clock)
     engine_ref.append(engine)
-    services = Services(engine, store, pipeline, home)
+    defer = TrackedDefer()
+    services = Services(engine, store, pipeline, home, defer=defer)
     bolt = build_app(bot_token=TOKEN, signing_secret=SECRET, client=client, services=services)
     probes: dict[str, bool] = {"redis": True, "github": True}
     web = WebApp(bolt, {"redis": lambda: store.ping() and probes["redis"],
@@ -264,7 +301,7 @@ def edge(redis_url: str) -> Iterator[Edge]:
     server, url = serve_background(web)
     emulator.bot_request_url = f"{url}/slack/events"
     running = Edge(emulator, engine, store, forge, cluster, clock, order, url, client_redis,
-                   prefix, web, probes)
+                   prefix, web, defer, probes)
     try:
         yield running
         validate_everything(running)

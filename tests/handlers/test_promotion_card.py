@@ -36,6 +36,7 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
     result = edge.command("/promote staging")
     assert "On it" in result["ack"]["text"]
     record = edge.wait_state(1, "awaiting_gates")
+    edge.settle()  # the listener's engine.advance is over: only the test moves the world now
     card = edge.card_of(1)
     assert _action_ids(card) == [ids.CANCEL]  # staging needs no stakeholder
     assert "waiting for ci" in _text_of(card) and "0 of 1 approving reviews" in _text_of(card)
@@ -86,6 +87,7 @@ def test_slash_command_ack_reaches_slack_before_any_forge_or_cluster_call(edge: 
 def test_failed_check_shows_reason_with_retry_and_rollback_buttons(edge: Edge) -> None:
     edge.command("/promote staging")
     record = edge.wait_state(1, "awaiting_gates")
+    edge.settle()
     edge.forge.set_check(record.head_sha or "", "ci", "failure")
     edge.engine.tick()
     edge.wait_state(1, "failed")
