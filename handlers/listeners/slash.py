@@ -1,8 +1,9 @@
 """`/promote`: ack at once, parse the text, make one engine call, answer through respond().
 
-A promotion that was recorded is then driven forward with engine.advance (after the ack, in
-Bolt's listener thread or through `services.defer`). Help and typos are answered in the ack
-itself; everything that needs the engine is answered after it.
+Help and typos are answered in the ack itself; everything that needs the engine is answered
+after it, as new ephemerals (never `replace_original` of the ack: Slack may apply the ack after
+our response_url post, so replacing it would race). A recorded promotion is then driven forward
+with engine.advance through `services.defer`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
     parsed = commands.parse(str(command.get("text", "")), services.env_names, services.app_names)
 
     def say(text: str) -> None:
-        respond(text=text, response_type="ephemeral", replace_original=True)
+        respond(text=text, response_type="ephemeral", replace_original=False)
 
     if isinstance(parsed, commands.Help):
         ack(response_type="ephemeral", **blocks.help_message())
@@ -43,7 +44,7 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
         def status() -> None:
             found = services.engine.status(parsed.app, channel)
             respond(
-                response_type="ephemeral", replace_original=True, **blocks.status_message(found)
+                response_type="ephemeral", replace_original=False, **blocks.status_message(found)
             )
 
         guarded(say, "/promote status", status)

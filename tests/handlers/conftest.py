@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.signature import SignatureVerifier
 
+from handlers import ids
 from handlers.app import Services, build_app
 from handlers.background import run_now
 from handlers.directory import SlackDirectory
@@ -157,9 +158,10 @@ class Edge:
         return result
 
     def cards(self, channel: str = DEPLOYS) -> list[dict[str, Any]]:
-        """The bot's top-level messages in the channel, oldest first."""
+        """The bot's promotion cards in the channel, oldest first."""
         return [m for m in reversed(self.emulator.history(channel))
-                if m.get("user") == self.emulator.workspace.bot_user_id]
+                if m.get("user") == self.emulator.workspace.bot_user_id
+                and any(b.get("block_id") == ids.CARD_HEADER for b in m.get("blocks") or [])]
 
     def card_of(self, record_id: int) -> dict[str, Any]:
         return wait_for(lambda: next((m for m in self.cards() if f"#{record_id} of" in m["text"]),

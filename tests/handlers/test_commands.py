@@ -1,0 +1,89 @@
+"""/promote's other forms through the real Bolt app: help, status, typos answered with the
+closest choice, freeze and unfreeze, and the placeholders of the rollback issue."""
+
+from __future__ import annotations
+
+from tests.handlers.conftest import DEPLOYS, DEV, Edge, wait_for
+from tests.handlers.test_promotion_card import _text_of
+
+
+def test_help_is_answered_in_the_ack(edge: Edge) -> None:
+    result = edge.command("/promote help")
+    ack = result["ack"]
+    assert ack["blocks"][0]["type"] == "header"
+    assert "/promote status [app]" in _text_of(ack)
+    assert edge.order.outside_calls() == []
+
+
+def test_unknown_subcommand_names_the_closest_command(edge: Edge) -> None:
+    result = edge.command("/promote staus")
+    assert "did you mean `/promote status`?" in result["ack"]["text"]
+    assert edge.order.outside_calls() == []
+
+
+def test_unknown_env_names_the_closest_env(edge: Edge) -> None:
+    edge.command("/promote stagin")
+    text = edge.wait_ephemeral(DEV, "has no environment")
+    assert "did you mean `staging`?" in text
+    assert edge.cards() == []
+
+
+def test_unknown_app_names_the_closest_app(edge: Edge) -> None:
+    edge.command("/promote staging myap")
+    assert "did you mean `myapp`?" in edge.wait_ephemeral(DEV, "there is no app")
+
+
+def test_prod_straight_from_dev_is_refused_with_the_order(edge: Edge) -> None:
+    edge.command("/promote dev")
+    edge.wait_ephemeral(DEV, "first environment of myapp")
+    assert edge.cards() == []
+
+
+def test_status_shows_every_env_with_head_revision_pods_and_waiting(edge: Edge) -> None:
+    edge.command("/promote staging")
+    edge.wait_state(1, "awaiting_gates")
+    edge.settle()
+    result = edge.command("/promote status")
+    assert "reading the status" in result["ack"]["text"]
+    status = wait_for(lambda: next((m for m in edge.emulator.ephemerals(DEV)
+                                    if m.get("text") == "Status of myapp per environment"), None),
+                      what="the status answer")
+    text = _text_of(status)
+    assert status["blocks"][0]["text"]["text"] == "Status of myapp"
+    for env in ("dev", "staging", "prod"):
+        head = edge.forge.heads[env][:7]
+        assert f"*{env}* · :large_green_circle: Ready" in text
+        assert f"`{env}@{head}`" in text
+    assert "#1 promotion by <@U0DEV0001>: awaiting gates" in text
+    assert "1 of 1" in text  # pods ready of desired
+    assert "Waiting to be promoted here*\n1 commits" in text
+    assert any("reading the status" in t for t in edge.ephemeral_texts(DEV))  # the ack
+
+
+def test_freeze_refuses_promotions_until_unfreeze(edge: Edge) -> None:
+    edge.command("/promote freeze staging release party")
+    announced = wait_for(lambda: [m for m in edge.emulator.history(DEPLOYS)
+                                  if "froze staging" in m["text"]], what="freeze announced")
+    assert "release party" in announced[0]["text"]
+    edge.command("/promote staging")
+    refusal = edge.wait_ephemeral(DEV, "staging is frozen by")
+    assert f"<@{DEV}>" in refusal and "release party" in refusal
+    assert edge.cards() == []
+
+    edge.command("/promote unfreeze staging")
+    wait_for(lambda: [m for m in edge.emulator.history(DEPLOYS) if "unfroze staging" in m["text"]],
+             what="unfreeze announced")
+    edge.command("/promote staging")
+    edge.wait_state(1, "awaiting_gates")
+
+
+def test_unfreeze_of_an_open_env_says_so(edge: Edge) -> None:
+    edge.command("/promote unfreeze prod")
+    edge.wait_ephemeral(DEV, "prod of myapp was not frozen")
+
+
+def test_unlock_and_usage_mistakes_are_answered_at_once(edge: Edge) -> None:
+    assert "not available yet" in edge.command("/promote unlock prod")["ack"]["text"]
+    assert "`/promote cancel <id>`" in edge.command("/promote cancel abc")["ack"]["text"]
+    assert "`/promote freeze <env>`" in edge.command("/promote freeze")["ack"]["text"]
+    assert edge.order.outside_calls() == []
