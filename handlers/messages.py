@@ -272,7 +272,8 @@ def timeline_line(event: Event, record: Promotion) -> str | None:
 def _pr_line(event: Event, record: Promotion) -> str:
     verb = "adopted" if event.detail.startswith("adopted") else "opened"
     if record.pr_url and record.pr_number is not None:
-        return f":arrows_counterclockwise: Pull request {mrkdwn.link(record.pr_url, f'#{record.pr_number}')} {verb}"
+        pull = mrkdwn.link(record.pr_url, f"#{record.pr_number}")
+        return f":arrows_counterclockwise: Pull request {pull} {verb}"
     return f":arrows_counterclockwise: Pull request {verb}: {mrkdwn.sentence(event.detail)}"
 
 
@@ -301,7 +302,8 @@ def thread_detail(event: Event, record: Promotion) -> str | None:
         quoted = "\n".join(f">{line}" for line in mrkdwn.escape(event.detail).splitlines())
         return f":memo: Rollback plan by {mrkdwn.user(event.actor)}:\n{quoted}"
     if event.kind == "merged":
-        return f":twisted_rightwards_arrows: Merged as `{mrkdwn.short(event.detail)}`; Flux asked to reconcile"
+        merge = mrkdwn.short(event.detail)
+        return f":twisted_rightwards_arrows: Merged as `{merge}`; Flux asked to reconcile"
     if event.kind == "progress":
         return f":satellite_antenna: {_progress(event.detail)}"
     if event.kind == "deployed":
@@ -309,7 +311,8 @@ def thread_detail(event: Event, record: Promotion) -> str | None:
     if event.kind == "failed":
         return f":x: {mrkdwn.sentence(record.failure or event.detail)}"
     if event.kind == "rejected":
-        return f":octagonal_sign: Rejected by {mrkdwn.user(event.actor)}: {mrkdwn.escape(event.detail)}"
+        who = mrkdwn.user(event.actor)
+        return f":octagonal_sign: Rejected by {who}: {mrkdwn.escape(event.detail)}"
     if event.kind == "cancelled":
         return f":no_entry_sign: Cancelled by {mrkdwn.user(event.actor)}"
     if event.kind == "expired":
@@ -345,7 +348,10 @@ def field_plan(record: Promotion) -> str:
 
 def voided_approvals(users: list[str]) -> str:
     who = ", ".join(mrkdwn.user(u) for u in users)
-    return f":warning: The head moved: the approvals of {who} were for the old head and no longer count."
+    return (
+        f":warning: The head moved: the approvals of {who} were for the old head and no longer "
+        f"count."
+    )
 
 
 def footer(record: Promotion) -> str:
@@ -434,7 +440,10 @@ def home_intro(apps: list[App]) -> str:
 
 
 def home_unavailable(app: str) -> str:
-    return f":warning: The status of {app} could not be read just now; it refreshes on the next change."
+    return (
+        f":warning: The status of {app} could not be read just now; it refreshes on the next "
+        f"change."
+    )
 
 
 def finished(record: Promotion) -> str:

@@ -9,6 +9,7 @@ anything: it only shows what the engine recorded.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -73,6 +74,6 @@ class SlackNotifier:
             self.home.refresh()
         return ref
 
-    def _post(self, channel: str, body: dict[str, object]) -> str:
+    def _post(self, channel: str, body: dict[str, Any]) -> str:
         response = self._client.chat_postMessage(channel=channel, **body)
         return f"{response['channel']}:{response['ts']}"

@@ -39,7 +39,12 @@ from tests.core.fakes import FakeClock, FakeCluster, FakeForge
 SECRET = "edge-test-signing-secret"
 TOKEN = "xoxb-edge-test-token"
 DEV, REVIEWER, STAKE, STAKE2, OUTSIDER = (
-    "U0DEV0001", "U0REV0001", "U0STK0001", "U0STK0002", "U0OUT0001")
+    "U0DEV0001",
+    "U0REV0001",
+    "U0STK0001",
+    "U0STK0002",
+    "U0OUT0001",
+)
 DEPLOYS, INCIDENTS = "C0DEPLOYS", "C0INCIDENT"
 STAKEHOLDERS, ONCALL = "S0STAKEHOLDERS", "S0ONCALL"
 
@@ -159,20 +164,26 @@ class Edge:
 
     def cards(self, channel: str = DEPLOYS) -> list[dict[str, Any]]:
         """The bot's promotion cards in the channel, oldest first."""
-        return [m for m in reversed(self.emulator.history(channel))
-                if m.get("user") == self.emulator.workspace.bot_user_id
-                and any(b.get("block_id") == ids.CARD_HEADER for b in m.get("blocks") or [])]
+        return [
+            m
+            for m in reversed(self.emulator.history(channel))
+            if m.get("user") == self.emulator.workspace.bot_user_id
+            and any(b.get("block_id") == ids.CARD_HEADER for b in m.get("blocks") or [])
+        ]
 
     def card_of(self, record_id: int) -> dict[str, Any]:
-        return wait_for(lambda: next((m for m in self.cards() if f"#{record_id} of" in m["text"]),
-                                     None), what=f"card of #{record_id}")
+        return wait_for(
+            lambda: next((m for m in self.cards() if f"#{record_id} of" in m["text"]), None),
+            what=f"card of #{record_id}",
+        )
 
     def settle(self) -> None:
         """Wait until follow-up work of earlier listeners (engine.advance) has finished."""
         wait_for(self.defer.idle, what="follow-up work finished")
 
-    def wait_card(self, record_id: int, predicate: Callable[[dict[str, Any]], bool],
-                  what: str) -> dict[str, Any]:
+    def wait_card(
+        self, record_id: int, predicate: Callable[[dict[str, Any]], bool], what: str
+    ) -> dict[str, Any]:
         def found() -> dict[str, Any] | None:
             card = self.card_of(record_id)
             return card if predicate(card) else None
@@ -193,21 +204,28 @@ class Edge:
         return [m.get("text", "") for m in self.emulator.ephemerals(user)]
 
     def wait_ephemeral(self, user: str, needle: str) -> str:
-        return wait_for(lambda: next((t for t in self.ephemeral_texts(user) if needle in t), None),
-                        what=f"an ephemeral for {user} with {needle!r}")
+        return wait_for(
+            lambda: next((t for t in self.ephemeral_texts(user) if needle in t), None),
+            what=f"an ephemeral for {user} with {needle!r}",
+        )
 
     def post(self, body: str, headers: dict[str, str]) -> tuple[int, str]:
-        request = urllib.request.Request(self.events_url, data=body.encode(), method="POST",
-                                         headers=headers)
+        request = urllib.request.Request(
+            self.events_url, data=body.encode(), method="POST", headers=headers
+        )
         try:
-            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(request, timeout=5) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
 
-    def signed_post(self, body: str, timestamp: int | None = None,
-                    extra: dict[str, str] | None = None, content_type: str | None = None,
-                    ) -> tuple[int, str]:
+    def signed_post(
+        self,
+        body: str,
+        timestamp: int | None = None,
+        extra: dict[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> tuple[int, str]:
         ts = str(timestamp if timestamp is not None else int(time.time()))
         signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
         headers = {
@@ -223,13 +241,23 @@ class Edge:
         ws = self.emulator.workspace
         trigger = ws.issue_trigger(user)
         url_id = ws.issue_response_url(user, channel, None, False)
-        return urlencode({
-            "token": "x", "team_id": "T0SANDBOX", "team_domain": "sandbox",
-            "channel_id": channel, "channel_name": "deploys", "user_id": user,
-            "user_name": user.lower(), "command": "/promote", "text": text,
-            "api_app_id": "A0SANDBOX", "is_enterprise_install": "false",
-            "response_url": f"{self.emulator.url}/response/{url_id}", "trigger_id": trigger,
-        })
+        return urlencode(
+            {
+                "token": "x",
+                "team_id": "T0SANDBOX",
+                "team_domain": "sandbox",
+                "channel_id": channel,
+                "channel_name": "deploys",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": "/promote",
+                "text": text,
+                "api_app_id": "A0SANDBOX",
+                "is_enterprise_install": "false",
+                "response_url": f"{self.emulator.url}/response/{url_id}",
+                "trigger_id": trigger,
+            }
+        )
 
     def snapshot(self) -> dict[str, object]:
         from tests.core.conftest import snapshot
@@ -259,8 +287,20 @@ def validate_everything(edge: Edge) -> int:
             parsed.validate_json()
             count += 1
     for view in views:
-        keep = {k: view[k] for k in ("type", "blocks", "callback_id", "private_metadata",
-                                     "title", "submit", "close", "external_id") if view.get(k)}
+        keep = {
+            k: view[k]
+            for k in (
+                "type",
+                "blocks",
+                "callback_id",
+                "private_metadata",
+                "title",
+                "submit",
+                "close",
+                "external_id",
+            )
+            if view.get(k)
+        }
         View(**keep).validate_json()
         count += 1
     return count
@@ -272,13 +312,23 @@ def edge(redis_url: str) -> Iterator[Edge]:
     client_redis = redis.Redis.from_url(redis_url, decode_responses=True)
     store = RedisStore(client_redis, prefix=prefix)
     emulator = SlackEmulator(
-        SECRET, TOKEN,
-        users=[SlackUser(DEV, "dana"), SlackUser(REVIEWER, "rui"), SlackUser(STAKE, "sam"),
-               SlackUser(STAKE2, "sue"), SlackUser(OUTSIDER, "olga")],
-        channels=[SlackChannel(DEPLOYS, "deploys", [DEV, REVIEWER, STAKE, STAKE2, OUTSIDER]),
-                  SlackChannel(INCIDENTS, "incidents", [DEV, STAKE])],
-        usergroups=[SlackUserGroup(STAKEHOLDERS, "stakeholders", [DEV, STAKE, STAKE2]),
-                    SlackUserGroup(ONCALL, "oncall", [STAKE])],
+        SECRET,
+        TOKEN,
+        users=[
+            SlackUser(DEV, "dana"),
+            SlackUser(REVIEWER, "rui"),
+            SlackUser(STAKE, "sam"),
+            SlackUser(STAKE2, "sue"),
+            SlackUser(OUTSIDER, "olga"),
+        ],
+        channels=[
+            SlackChannel(DEPLOYS, "deploys", [DEV, REVIEWER, STAKE, STAKE2, OUTSIDER]),
+            SlackChannel(INCIDENTS, "incidents", [DEV, STAKE]),
+        ],
+        usergroups=[
+            SlackUserGroup(STAKEHOLDERS, "stakeholders", [DEV, STAKE, STAKE2]),
+            SlackUserGroup(ONCALL, "oncall", [STAKE]),
+        ],
     ).start()
     order = Order()
     forge, cluster, clock = FakeForge(), FakeCluster(), FakeClock()
@@ -288,22 +338,47 @@ def edge(redis_url: str) -> Iterator[Edge]:
     pipeline = load_pipeline(None)
     client = WebClient(token=TOKEN, base_url=emulator.api_url)
     engine_ref: list[Engine] = []
-    home = HomePublisher(client, HomeViewers(client_redis, key=f"{prefix}home:viewers"),
-                         lambda: read_statuses(engine_ref[0].status, pipeline.app_names))
+    home = HomePublisher(
+        client,
+        HomeViewers(client_redis, key=f"{prefix}home:viewers"),
+        lambda: read_statuses(engine_ref[0].status, pipeline.app_names),
+    )
     notifier = SlackNotifier(client, pipeline, store, home)
-    engine = Engine(pipeline, store, Recording(forge, "forge", order),
-                    Recording(cluster, "cluster", order), SlackDirectory(client), notifier, clock)
+    engine = Engine(
+        pipeline,
+        store,
+        Recording(forge, "forge", order),
+        Recording(cluster, "cluster", order),
+        SlackDirectory(client),
+        notifier,
+        clock,
+    )
     engine_ref.append(engine)
     defer = TrackedDefer()
     services = Services(engine, store, pipeline, home, defer=defer)
     bolt = build_app(bot_token=TOKEN, signing_secret=SECRET, client=client, services=services)
     probes: dict[str, bool] = {"redis": True, "github": True}
-    web = WebApp(bolt, {"redis": lambda: store.ping() and probes["redis"],
-                        "github": lambda: probes["github"]})
+    web = WebApp(
+        bolt,
+        {"redis": lambda: store.ping() and probes["redis"], "github": lambda: probes["github"]},
+    )
     server, url = serve_background(web)
     emulator.bot_request_url = f"{url}/slack/events"
-    running = Edge(emulator, engine, store, forge, cluster, clock, order, url, client_redis,
-                   prefix, web, defer, probes)
+    running = Edge(
+        emulator,
+        engine,
+        store,
+        forge,
+        cluster,
+        clock,
+        order,
+        url,
+        client_redis,
+        prefix,
+        web,
+        defer,
+        probes,
+    )
     try:
         yield running
         validate_everything(running)

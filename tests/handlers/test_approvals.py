@@ -7,6 +7,8 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
+
 from handlers import ids
 from tests.handlers.conftest import DEV, OUTSIDER, STAKE, STAKE2, Edge, wait_for
 from tests.handlers.test_promotion_card import _action_ids, _text_of
@@ -37,8 +39,9 @@ def test_approve_by_stakeholder_counts_and_shows_who(edge: Edge) -> None:
     edge.wait_ephemeral(STAKE, "You approved #1")
     record = edge.store.get(1)
     assert record is not None and record.approvers() == (STAKE,)
-    updated = edge.wait_card(1, lambda c: f"Approved by <@{STAKE}>" in _text_of(c),
-                             "approval on the card")
+    updated = edge.wait_card(
+        1, lambda c: f"Approved by <@{STAKE}>" in _text_of(c), "approval on the card"
+    )
     assert f"1 of 1 stakeholder approvals (<@{STAKE}>)" in _text_of(updated)
 
 
@@ -78,8 +81,9 @@ def test_reject_opens_modal_and_the_reason_rejects(edge: Edge) -> None:
     edge.click(STAKE, ids.REJECT, card["ts"])
     modal = wait_for(lambda: edge.emulator.open_views(STAKE), what="the reject modal")[0]
     assert modal["callback_id"] == ids.REJECT_VIEW
-    result = edge.emulator.submit(STAKE, modal["id"], {ids.REASON_BLOCK: {
-        ids.REASON_INPUT: "no load test <yet> & @channel"}})
+    result = edge.emulator.submit(
+        STAKE, modal["id"], {ids.REASON_BLOCK: {ids.REASON_INPUT: "no load test <yet> & @channel"}}
+    )
     assert result["response_action"] == "close"
     edge.wait_state(1, "rejected")
     edge.wait_ephemeral(STAKE, "You rejected #1")
@@ -115,14 +119,16 @@ def test_rollback_plan_modal_saves_plan_on_card_and_pull_request(edge: Edge) -> 
     edge.click(STAKE2, ids.ADD_PLAN, card["ts"])
     modal = wait_for(lambda: edge.emulator.open_views(STAKE2), what="the plan modal")[0]
     assert modal["callback_id"] == ids.PLAN_VIEW
-    edge.emulator.submit(STAKE2, modal["id"], {ids.PLAN_BLOCK: {
-        ids.PLAN_INPUT: "revert the merge commit on prod"}})
+    edge.emulator.submit(
+        STAKE2, modal["id"], {ids.PLAN_BLOCK: {ids.PLAN_INPUT: "revert the merge commit on prod"}}
+    )
     edge.wait_ephemeral(STAKE2, "rollback plan of #1 is saved")
     record = edge.store.get(1)
     assert record is not None and record.rollback_plan == "revert the merge commit on prod"
     assert "revert the merge commit on prod" in edge.forge.pulls[record.pr_number or 0].body
-    updated = edge.wait_card(1, lambda c: ids.ADD_PLAN not in _action_ids(c),
-                             "the card without Add rollback plan")
+    updated = edge.wait_card(
+        1, lambda c: ids.ADD_PLAN not in _action_ids(c), "the card without Add rollback plan"
+    )
     assert "*Rollback plan*\nrevert the merge commit on prod" in _text_of(updated)
 
 
@@ -142,3 +148,47 @@ def test_button_of_a_finished_promotion_says_it_is_finished(edge: Edge) -> None:
         assert status == 200
     edge.wait_ephemeral(STAKE, "#1 is already cancelled: there is nothing to approve")
     edge.wait_ephemeral(STAKE, "#1 is already cancelled: its buttons do nothing now")
+
+
+@pytest.mark.parametrize("action_id", [ids.CANCEL, ids.REJECT, ids.ADD_PLAN])
+def test_every_card_button_is_acked_before_any_outside_call(edge: Edge, action_id: str) -> None:
+    card = _prod(edge)
+    before = len(edge.order.log)
+    edge.order.hold()
+    result = edge.click(STAKE, action_id, card["ts"])
+    edge.order.note("ack received by Slack")
+    edge.order.release()
+    assert result["status"] == 200 and result["error"] is None
+    edge.settle()
+    wait_for(
+        lambda: edge.ephemeral_texts(STAKE) or edge.emulator.open_views(STAKE),
+        what="the answer to the click",
+    )
+    assert edge.order.log[before] == "ack received by Slack"
+
+
+def test_retry_is_acked_before_any_outside_call(edge: Edge) -> None:
+    card = _prod(edge)
+    edge.click(DEV, ids.CANCEL, card["ts"])
+    edge.wait_state(1, "cancelled")
+    edge.settle()
+    before = len(edge.order.log)
+    edge.order.hold()
+    result = edge.click(DEV, ids.RETRY, edge.card_of(1)["ts"])
+    edge.order.note("ack received by Slack")
+    edge.order.release()
+    assert result["error"] is None
+    edge.wait_state(2, "awaiting_gates")
+    assert edge.order.log[before] == "ack received by Slack"
+    assert edge.order.log[before + 1] == "forge branch_head"
+
+
+def test_a_deleted_card_is_posted_again_on_the_next_change(edge: Edge) -> None:
+    card = _prod(edge)
+    edge.emulator.workspace.delete_message("C0DEPLOYS", card["ts"])
+    edge.engine.cancel(1, DEV)
+    fresh = edge.wait_state(1, "cancelled")
+    assert fresh.state.value == "cancelled"
+    cards = edge.cards()
+    assert len(cards) == 1 and cards[0]["ts"] != card["ts"]
+    assert edge.store.notice(1) == f"C0DEPLOYS:{cards[0]['ts']}"

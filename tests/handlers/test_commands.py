@@ -45,9 +45,17 @@ def test_status_shows_every_env_with_head_revision_pods_and_waiting(edge: Edge) 
     edge.settle()
     result = edge.command("/promote status")
     assert "reading the status" in result["ack"]["text"]
-    status = wait_for(lambda: next((m for m in edge.emulator.ephemerals(DEV)
-                                    if m.get("text") == "Status of myapp per environment"), None),
-                      what="the status answer")
+    status = wait_for(
+        lambda: next(
+            (
+                m
+                for m in edge.emulator.ephemerals(DEV)
+                if m.get("text") == "Status of myapp per environment"
+            ),
+            None,
+        ),
+        what="the status answer",
+    )
     text = _text_of(status)
     assert status["blocks"][0]["text"]["text"] == "Status of myapp"
     for env in ("dev", "staging", "prod"):
@@ -62,8 +70,10 @@ def test_status_shows_every_env_with_head_revision_pods_and_waiting(edge: Edge) 
 
 def test_freeze_refuses_promotions_until_unfreeze(edge: Edge) -> None:
     edge.command("/promote freeze staging release party")
-    announced = wait_for(lambda: [m for m in edge.emulator.history(DEPLOYS)
-                                  if "froze staging" in m["text"]], what="freeze announced")
+    announced = wait_for(
+        lambda: [m for m in edge.emulator.history(DEPLOYS) if "froze staging" in m["text"]],
+        what="freeze announced",
+    )
     assert "release party" in announced[0]["text"]
     edge.command("/promote staging")
     refusal = edge.wait_ephemeral(DEV, "staging is frozen by")
@@ -71,8 +81,10 @@ def test_freeze_refuses_promotions_until_unfreeze(edge: Edge) -> None:
     assert edge.cards() == []
 
     edge.command("/promote unfreeze staging")
-    wait_for(lambda: [m for m in edge.emulator.history(DEPLOYS) if "unfroze staging" in m["text"]],
-             what="unfreeze announced")
+    wait_for(
+        lambda: [m for m in edge.emulator.history(DEPLOYS) if "unfroze staging" in m["text"]],
+        what="unfreeze announced",
+    )
     edge.command("/promote staging")
     edge.wait_state(1, "awaiting_gates")
 

@@ -7,7 +7,7 @@ import time
 from urllib.parse import urlencode
 
 from handlers import ids
-from tests.handlers.conftest import DEV, STAKE, Edge, wait_for
+from tests.handlers.conftest import DEV, STAKE, Edge
 
 
 def _nothing_happened(edge: Edge, before: dict[str, object]) -> None:
@@ -19,8 +19,9 @@ def _nothing_happened(edge: Edge, before: dict[str, object]) -> None:
 
 def test_unsigned_request_gets_401_and_nothing_happens(edge: Edge) -> None:
     before = edge.snapshot()
-    status, _ = edge.post(edge.command_body("staging"),
-                          {"Content-Type": "application/x-www-form-urlencoded"})
+    status, _ = edge.post(
+        edge.command_body("staging"), {"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert status == 401
     _nothing_happened(edge, before)
 
@@ -43,9 +44,14 @@ def test_tampered_request_gets_401_and_nothing_happens(edge: Edge) -> None:
     signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
     tampered = body.replace("text=status", "text=staging")
     assert tampered != body
-    status, _ = edge.post(tampered, {"Content-Type": "application/x-www-form-urlencoded",
-                                     "X-Slack-Request-Timestamp": ts,
-                                     "X-Slack-Signature": signature})
+    status, _ = edge.post(
+        tampered,
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+        },
+    )
     assert status == 401
     _nothing_happened(edge, before)
 
@@ -61,8 +67,9 @@ def test_retried_delivery_of_a_command_acts_once(edge: Edge) -> None:
     assert edge.signed_post(body)[0] == 200
     edge.wait_state(1, "awaiting_gates")
     edge.settle()
-    status, answer = edge.signed_post(body, extra={"X-Slack-Retry-Num": "1",
-                                                   "X-Slack-Retry-Reason": "http_timeout"})
+    status, answer = edge.signed_post(
+        body, extra={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
     assert status == 200 and answer == ""
     edge.settle()
     assert [e.kind for e in edge.store.events(1)].count("requested") == 1

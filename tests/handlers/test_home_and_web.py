@@ -16,7 +16,7 @@ from tests.handlers.test_promotion_card import _text_of
 
 def _get(url: str) -> tuple[int, dict[str, object]]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(url, timeout=5) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
@@ -24,11 +24,19 @@ def _get(url: str) -> tuple[int, dict[str, object]]:
 
 def _open_home(edge: Edge, user: str) -> int:
     event = {
-        "token": "x", "team_id": "T0SANDBOX", "api_app_id": "A0SANDBOX",
-        "type": "event_callback", "event_id": f"Ev{uuid.uuid4().hex[:10]}",
+        "token": "x",
+        "team_id": "T0SANDBOX",
+        "api_app_id": "A0SANDBOX",
+        "type": "event_callback",
+        "event_id": f"Ev{uuid.uuid4().hex[:10]}",
         "event_time": int(time.time()),
-        "event": {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home",
-                  "event_ts": f"{time.time():.6f}"},
+        "event": {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": "D0HOME",
+            "tab": "home",
+            "event_ts": f"{time.time():.6f}",
+        },
     }
     status, _ = edge.signed_post(json.dumps(event), content_type="application/json")
     return status
@@ -47,8 +55,10 @@ def test_app_home_is_published_on_open_and_refreshed_on_change(edge: Edge) -> No
 
     edge.command("/promote staging")
     edge.wait_state(1, "awaiting_gates")
-    refreshed = wait_for(lambda: (h := _home(edge, STAKE)) and "#1 promotion" in _text_of(h)
-                         and h, what="the home view showing #1")
+    refreshed = wait_for(
+        lambda: (h := _home(edge, STAKE)) and "#1 promotion" in _text_of(h) and h,
+        what="the home view showing #1",
+    )
     assert "awaiting gates" in _text_of(refreshed)
     assert edge.redis.smembers(f"{edge.prefix}home:viewers") == {STAKE}
 
@@ -73,7 +83,7 @@ def test_a_probe_that_raises_counts_as_failing(edge: Edge) -> None:
         assert _get(f"{url}/readyz") == (503, {"status": "not ready", "failing": ["redis"]})
         request = urllib.request.Request(f"{url}/nowhere")
         try:
-            urllib.request.urlopen(request, timeout=5)  # noqa: S310 - loopback
+            urllib.request.urlopen(request, timeout=5)
             raise AssertionError("expected 404")
         except urllib.error.HTTPError as exc:
             assert exc.code == 404

@@ -22,14 +22,21 @@ def _text_of(message: dict) -> str:
         if block.get("text"):
             parts.append(block["text"]["text"])
         parts.extend(f["text"] for f in block.get("fields") or [])
-        parts.extend(e.get("text", "") for e in block.get("elements") or [] if "text" in e
-                     and isinstance(e["text"], str))
+        parts.extend(
+            e.get("text", "")
+            for e in block.get("elements") or []
+            if "text" in e and isinstance(e["text"], str)
+        )
     return "\n".join(parts)
 
 
 def _action_ids(message: dict) -> list[str]:
-    return [e["action_id"] for b in message.get("blocks") or [] if b["type"] == "actions"
-            for e in b["elements"]]
+    return [
+        e["action_id"]
+        for b in message.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
 
 
 def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Edge) -> None:
@@ -54,7 +61,13 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
     assert len(cards) == 1, "one card per promotion, updated in place"
     versions = edge.emulator.message_versions(DEPLOYS, cards[0]["ts"])
     assert _states(versions) == [
-        "requested", "pr open", "awaiting gates", "merging", "reconciling", "deployed"]
+        "requested",
+        "pr open",
+        "awaiting gates",
+        "merging",
+        "reconciling",
+        "deployed",
+    ]
     final = versions[-1]
     text = _text_of(final)
     assert final["blocks"][0]["type"] == "header"
@@ -63,8 +76,14 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
     assert "`dev` → `staging`" in text
     assert f"`{(merged.merge_sha or '')[:7]}`" in text
     assert "<https://github.test/acme/myapp/pull/1|#1>" in text
-    for step in ("Requested by", "Pull request", "Every gate is green", "Merged",
-                 "Reconciling", "Deployed"):
+    for step in (
+        "Requested by",
+        "Pull request",
+        "Every gate is green",
+        "Merged",
+        "Reconciling",
+        "Deployed",
+    ):
         assert step in text, step
     assert _action_ids(final) == []
     replies = edge.emulator.replies(DEPLOYS, cards[0]["ts"])[1:]
@@ -94,8 +113,13 @@ def test_failed_check_shows_reason_with_retry_and_rollback_buttons(edge: Edge) -
     card = edge.card_of(1)
     assert _action_ids(card) == [ids.RETRY, ids.ROLLBACK]
     assert "*Failed:* ci failed on" in _text_of(card)
-    rollback = next(e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]
-                    if e["action_id"] == ids.ROLLBACK)
+    rollback = next(
+        e
+        for b in card["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ids.ROLLBACK
+    )
     assert '"app":"myapp"' in rollback["value"] and '"env":"staging"' in rollback["value"]
 
     edge.click(DEV, ids.ROLLBACK, card["ts"])

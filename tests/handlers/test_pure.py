@@ -24,29 +24,38 @@ ENVS = ("dev", "staging", "prod")
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("", commands.Help()),
-    ("help", commands.Help()),
-    ("staging", commands.Promote("staging")),
-    ("prod myapp", commands.Promote("prod", "myapp")),
-    ("status", commands.Status()),
-    ("status myapp", commands.Status("myapp")),
-    ("freeze prod big launch today", commands.Freeze("prod", "big launch today")),
-    ("freeze prod myapp launch", commands.Freeze("prod", "launch", "myapp")),
-    ("unfreeze prod", commands.Unfreeze("prod")),
-    ("unlock prod", commands.Unlock("prod")),
-    ("cancel 12", commands.Cancel(12)),
-    ("cancel #12", commands.Cancel(12)),
-    ("stagin", commands.Promote("stagin")),  # the engine suggests the env
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", commands.Help()),
+        ("help", commands.Help()),
+        ("staging", commands.Promote("staging")),
+        ("prod myapp", commands.Promote("prod", "myapp")),
+        ("status", commands.Status()),
+        ("status myapp", commands.Status("myapp")),
+        ("freeze prod big launch today", commands.Freeze("prod", "big launch today")),
+        ("freeze prod myapp launch", commands.Freeze("prod", "launch", "myapp")),
+        ("unfreeze prod", commands.Unfreeze("prod")),
+        ("unlock prod", commands.Unlock("prod")),
+        ("cancel 12", commands.Cancel(12)),
+        ("cancel #12", commands.Cancel(12)),
+        ("stagin", commands.Promote("stagin")),  # the engine suggests the env
+    ],
+)
 def test_parse_reads_each_form(text: str, expected: commands.Command) -> None:
     assert commands.parse(text, ENVS, ("myapp",)) == expected
 
 
-@pytest.mark.parametrize(("text", "suggestion"), [
-    ("staus", "status"), ("hlep", "help"), ("frezee prod", "freeze"), ("cancle 3", "cancel"),
-    ("unfreez prod", "unfreeze"),
-])
+@pytest.mark.parametrize(
+    ("text", "suggestion"),
+    [
+        ("staus", "status"),
+        ("hlep", "help"),
+        ("frezee prod", "freeze"),
+        ("cancle 3", "cancel"),
+        ("unfreez prod", "unfreeze"),
+    ],
+)
 def test_parse_suggests_the_closest_command_word(text: str, suggestion: str) -> None:
     parsed = commands.parse(text, ENVS)
     assert isinstance(parsed, commands.Invalid)
@@ -59,7 +68,8 @@ def test_parse_prefers_an_env_when_the_typo_is_closer_to_it() -> None:
 
 def test_mentions_render_engine_ids_and_escaping_stops_forged_markup() -> None:
     assert mrkdwn.sentence("frozen by @U0DEV0001 (<!channel> & more)") == (
-        "frozen by <@U0DEV0001> (&lt;!channel&gt; &amp; more)")
+        "frozen by <@U0DEV0001> (&lt;!channel&gt; &amp; more)"
+    )
     assert mrkdwn.mentions("mail a@U0DEV0001 and <@U0X0>") == "mail a@U0DEV0001 and <@U0X0>"
 
 
@@ -73,10 +83,22 @@ def test_button_values_round_trip_and_garbage_is_none() -> None:
 
 
 def _record(**changes: object) -> Promotion:
-    base = Promotion(id=7, kind=Kind.PROMOTION, app="myapp", env="prod", source_branch="staging",
-                     target_branch="prod", requested_by="U0DEV0001", requested_at=AT,
-                     state=State.AWAITING_GATES, source_env="staging", head_sha="b" * 40,
-                     pr_number=5, pr_url="https://github.test/acme/myapp/pull/5", updated_at=AT)
+    base = Promotion(
+        id=7,
+        kind=Kind.PROMOTION,
+        app="myapp",
+        env="prod",
+        source_branch="staging",
+        target_branch="prod",
+        requested_by="U0DEV0001",
+        requested_at=AT,
+        state=State.AWAITING_GATES,
+        source_env="staging",
+        head_sha="b" * 40,
+        pr_number=5,
+        pr_url="https://github.test/acme/myapp/pull/5",
+        updated_at=AT,
+    )
     return base.replace(**changes)
 
 
@@ -89,11 +111,26 @@ def _valid(message: dict) -> None:
 
 def test_card_with_a_very_long_history_stays_within_block_kit_limits() -> None:
     gates = load_pipeline(None).app("myapp").env("prod").gates
-    events = [Event("progress", 7, "myapp", "prod", "promotebot", AT + timedelta(seconds=i),
-                    "rollout: myapp " + "x" * 200) for i in range(200)]
-    record = _record(rollback_plan="p" * 5000, failure="f" * 5000, state=State.FAILED,
-                     gates=tuple(GateResult(f"check:c{i}", GateStatus.FAILED, "d" * 300, "b")
-                                 for i in range(30)))
+    events = [
+        Event(
+            "progress",
+            7,
+            "myapp",
+            "prod",
+            "promotebot",
+            AT + timedelta(seconds=i),
+            "rollout: myapp " + "x" * 200,
+        )
+        for i in range(200)
+    ]
+    record = _record(
+        rollback_plan="p" * 5000,
+        failure="f" * 5000,
+        state=State.FAILED,
+        gates=tuple(
+            GateResult(f"check:c{i}", GateStatus.FAILED, "d" * 300, "b") for i in range(30)
+        ),
+    )
     message = blocks.card(record, events, gates)
     _valid(message)
     timeline = next(b for b in message["blocks"] if b.get("block_id") == ids.CARD_TIMELINE)
@@ -121,10 +158,20 @@ def test_card_buttons_follow_the_state() -> None:
 
 
 def _env(name: str, waiting: int) -> EnvStatus:
-    return EnvStatus(name, name, "c" * 40, f"{name}@sha1:{'c' * 40}", "False",
-                     "<b>kustomize build failed</b> " * 100, True, 1, 3, _record(env=name),
-                     tuple(CommitInfo("d" * 40, f"change {i}\nbody", "dev") for i in range(waiting)),
-                     ())
+    return EnvStatus(
+        name,
+        name,
+        "c" * 40,
+        f"{name}@sha1:{'c' * 40}",
+        "False",
+        "<b>kustomize build failed</b> " * 100,
+        True,
+        1,
+        3,
+        _record(env=name),
+        tuple(CommitInfo("d" * 40, f"change {i}\nbody", "dev") for i in range(waiting)),
+        (),
+    )
 
 
 def test_status_and_home_views_validate_even_when_large() -> None:
@@ -139,18 +186,23 @@ def test_status_and_home_views_validate_even_when_large() -> None:
 
 def test_modals_and_help_validate() -> None:
     record = _record(rollback_plan="revert it")
-    for modal in (blocks.reject_modal(record, ModalMeta(7)), blocks.plan_modal(record, ModalMeta(7))):
+    for modal in (
+        blocks.reject_modal(record, ModalMeta(7)),
+        blocks.plan_modal(record, ModalMeta(7)),
+    ):
         View(**modal).validate_json()
         assert len(modal["title"]["text"]) <= 24
     assert blocks.plan_modal(record, ModalMeta(7))["blocks"][1]["element"]["initial_value"] == (
-        "revert it")
+        "revert it"
+    )
     _valid(blocks.help_message())
 
 
 def test_directory_caches_group_members_for_its_ttl() -> None:
     now = [0.0]
-    with SlackEmulator("s", "xoxb-t", [SlackUser("U0A0001", "a")], [],
-                       [SlackUserGroup("S0G", "g", ["U0A0001"])]) as emulator:
+    with SlackEmulator(
+        "s", "xoxb-t", [SlackUser("U0A0001", "a")], [], [SlackUserGroup("S0G", "g", ["U0A0001"])]
+    ) as emulator:
         client = WebClient(token="xoxb-t", base_url=emulator.api_url)
         directory = SlackDirectory(client, ttl_seconds=60, clock=lambda: now[0])
         assert directory.is_member("S0G", "U0A0001")
