@@ -8,6 +8,7 @@ WebClient and calls it. `make_client` gives a WebClient that retries rate limits
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App
@@ -57,11 +58,17 @@ def build_app(
     client: WebClient,
     services: Services,
     token_verification_enabled: bool = True,
+    listener_executor: Executor | None = None,
 ) -> App:
-    """The Bolt App in HTTP mode. `client` carries `bot_token` (set on it when it has none)."""
+    """The Bolt App in HTTP mode. `client` carries `bot_token` (set on it when it has none);
+    `listener_executor` is the pool listeners run in after their ack (Bolt's default: 5)."""
     if not client.token:
         client.token = bot_token
+    options: dict[str, Any] = {}
+    if listener_executor is not None:
+        options["listener_executor"] = listener_executor
     app = App(
+        **options,
         client=client,
         signing_secret=signing_secret,
         token_verification_enabled=token_verification_enabled,

@@ -74,22 +74,34 @@ def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -
 
 
 class RunningServer:
-    """A waitress server running in a daemon thread; `close()` stops it and joins the thread."""
+    """A waitress server run by a daemon thread; `close()` stops it and joins the thread.
 
-    def __init__(self, server: Any, thread: threading.Thread):
+    The thread runs waitress's own loop one poll at a time and closes the sockets itself when
+    told to stop, so no socket is closed under a poll running in another thread."""
+
+    def __init__(self, server: Any):
         self._server = server
-        self._thread = thread
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="promotebot-http", daemon=True)
+        self._thread.start()
 
     @property
     def port(self) -> int:
         return int(self._server.effective_port)
 
-    def close(self) -> None:
+    def _serve(self) -> None:
         server = self._server
-        while server._map:  # as webtest's StopableWSGIServer does
-            for dispatcher in list(server._map.values()):
-                dispatcher.close()
+        while not self._stop.is_set():
+            server.asyncore.loop(
+                timeout=0.2, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1
+            )
+        for dispatcher in list(server._map.values()):
+            dispatcher.close()
         server.task_dispatcher.shutdown()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._server.pull_trigger()  # wake the poll at once
         self._thread.join(timeout=5)
 
 
@@ -98,14 +110,7 @@ def serve_background(
 ) -> tuple[RunningServer, str]:
     """Serve `wsgi_app` with waitress on (host, port); returns the server and its base URL."""
     server = waitress.create_server(
-        wsgi_app,
-        host=host,
-        port=port,
-        threads=threads,
-        clear_untrusted_proxy_headers=True,
-        asyncore_loop_timeout=0.2,  # how soon close() is noticed by the serving thread
+        wsgi_app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True
     )
-    thread = threading.Thread(target=server.run, name="promotebot-http", daemon=True)
-    thread.start()
-    running = RunningServer(server, thread)
+    running = RunningServer(server)
     return running, f"http://{host}:{running.port}"

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -110,6 +111,32 @@ class Recording:
         return call
 
 
+class TrackedExecutor(ThreadPoolExecutor):
+    """Bolt's listener pool, counting listeners still running after their ack."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=5, thread_name_prefix="bolt-listener")
+        self._lock = threading.Lock()
+        self.running = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._lock:
+            self.running += 1
+
+        def tracked() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.running -= 1
+
+        return super().submit(tracked)
+
+    def idle(self) -> bool:
+        with self._lock:
+            return self.running == 0
+
+
 class TrackedDefer:
     """Runs deferred work inline, as production's run_now does, counting what is in flight so
     a test can wait until a listener's follow-up work (engine.advance) has finished."""
@@ -146,6 +173,7 @@ class Edge:
     prefix: str
     web: WebApp
     defer: TrackedDefer
+    listeners: TrackedExecutor
     probes: dict[str, bool] = field(default_factory=dict)
 
     @property
@@ -178,8 +206,11 @@ class Edge:
         )
 
     def settle(self) -> None:
-        """Wait until follow-up work of earlier listeners (engine.advance) has finished."""
-        wait_for(self.defer.idle, what="follow-up work finished")
+        """Wait until every listener, and its follow-up work (engine.advance), has finished."""
+        wait_for(
+            lambda: self.listeners.idle() and self.defer.idle(),
+            what="listeners and follow-up work finished",
+        )
 
     def wait_card(
         self, record_id: int, predicate: Callable[[dict[str, Any]], bool], what: str
@@ -356,7 +387,14 @@ def edge(redis_url: str) -> Iterator[Edge]:
     engine_ref.append(engine)
     defer = TrackedDefer()
     services = Services(engine, store, pipeline, home, defer=defer)
-    bolt = build_app(bot_token=TOKEN, signing_secret=SECRET, client=client, services=services)
+    listeners = TrackedExecutor()
+    bolt = build_app(
+        bot_token=TOKEN,
+        signing_secret=SECRET,
+        client=client,
+        services=services,
+        listener_executor=listeners,
+    )
     probes: dict[str, bool] = {"redis": True, "github": True}
     web = WebApp(
         bolt,
@@ -377,13 +415,16 @@ def edge(redis_url: str) -> Iterator[Edge]:
         prefix,
         web,
         defer,
+        listeners,
         probes,
     )
     try:
         yield running
+        running.settle()
         validate_everything(running)
     finally:
         order.release()
+        listeners.shutdown(wait=True)
         server.close()
         emulator.stop()
         for key in client_redis.scan_iter(f"{prefix}*"):

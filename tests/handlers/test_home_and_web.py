@@ -55,11 +55,10 @@ def test_app_home_is_published_on_open_and_refreshed_on_change(edge: Edge) -> No
 
     edge.command("/promote staging")
     edge.wait_state(1, "awaiting_gates")
-    refreshed = wait_for(
-        lambda: (h := _home(edge, STAKE)) and "#1 promotion" in _text_of(h) and h,
-        what="the home view showing #1",
+    wait_for(
+        lambda: "#1 promotion by <@U0DEV0001>: awaiting gates" in _text_of(_home(edge, STAKE)),
+        what="the home view showing #1 awaiting its gates",
     )
-    assert "awaiting gates" in _text_of(refreshed)
     assert edge.redis.smembers(f"{edge.prefix}home:viewers") == {STAKE}
 
 
