@@ -2,7 +2,8 @@
 
 The button value only names the record (and, for Approve, the head the card showed); who may
 do what is the engine's decision on the reloaded record. Reject and Add rollback plan open
-their modal with the trigger_id before anything slow happens (Slack allows 3 s).
+their modal with the trigger_id before anything slow happens (Slack allows 3 s). Retry is a
+new request for the same app and env by the clicking user, carrying the old rollback plan.
 """
 
 from __future__ import annotations
