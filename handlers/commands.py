@@ -30,6 +30,7 @@ class Status:
 class Promote:
     env: str
     app: str | None = None
+    source: str | None = None  # `/promote prod from dev`: the engine refuses a skipped env
 
 
 @dataclass(frozen=True)
@@ -95,13 +96,25 @@ def parse(text: str, envs: Collection[str] = (), apps: Collection[str] = ()) -> 
             return Invalid(messages.usage("cancel <id>", "`cancel` needs a promotion number"))
         return Cancel(int(number))
     if head in envs:
-        return Promote(words[0], rest[0] if rest else None)
+        return _promote(words[0], rest)
     command = difflib.get_close_matches(head, SUBCOMMANDS, n=1, cutoff=0.6)
     if command:
         env_score = max((_ratio(head, env) for env in envs), default=0.0)
         if _ratio(head, command[0]) > env_score:
             return Invalid(messages.unknown_subcommand(words[0], command[0]))
-    return Promote(words[0], rest[0] if rest else None)
+    return _promote(words[0], rest)
+
+
+def _promote(env: str, rest: list[str]) -> Promote | Invalid:
+    """`<env> [app] [from <env>]`, in either order after the env."""
+    source = None
+    if "from" in rest:
+        at = rest.index("from")
+        if at + 1 >= len(rest):
+            return Invalid(messages.usage(f"{env} from <env>", "`from` needs an environment"))
+        source = rest[at + 1]
+        rest = rest[:at] + rest[at + 2:]
+    return Promote(env, rest[0] if rest else None, source)
 
 
 def _app_prefix(words: list[str], apps: Collection[str]) -> tuple[str | None, list[str]]:

@@ -63,7 +63,7 @@ def run_sandbox(args: argparse.Namespace, streams: Any) -> int:
 
 def _start_bot(world: World) -> Any:
     try:
-        from promotebot.bot import start_bot_for
+        from promotebot.bot import start_bot_for  # noqa: PLC0415
     except ImportError:  # the bot's wiring is not there yet
         return None
     return start_bot_for(world)

@@ -305,10 +305,9 @@ class Engine:
         results = []
         now = self.clock.now()
         for record in self.store.live_all():
-            if (
-                record.state in BEFORE_MERGE
-                and now - record.requested_at > self.options.gate_ttl
-            ):
+            # A merge scheduled for a change window waits for it without expiring.
+            waiting_since = max(record.requested_at, record.merge_not_before or record.requested_at)
+            if record.state in BEFORE_MERGE and now - waiting_since > self.options.gate_ttl:
                 event = self._event("expired", record, self.options.owner,
                                     f"waited more than {self.options.gate_ttl} for its gates")
                 try:

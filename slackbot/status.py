@@ -83,5 +83,5 @@ def _try(read, default):  # type: ignore[no-untyped-def]
     try:
         return read()
     except (AdapterError, KeyError):
-        log.warning("status: a read failed", exc_info=True)
+        log.info("status: a read failed", exc_info=True)
         return default

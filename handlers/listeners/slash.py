@@ -52,7 +52,9 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
         ack(text=messages.working_promote(parsed.env, parsed.app), response_type="ephemeral")
 
         def request() -> None:
-            record = services.engine.request(parsed.app, parsed.env, user, channel=channel)
+            record = services.engine.request(
+                parsed.app, parsed.env, user, source=parsed.source, channel=channel
+            )
             deploys = services.engine.app(record.app).channels.deploys
             say(messages.promotion_started(record, deploys))
             services.advance_later(record.id, say)

@@ -20,12 +20,23 @@ CHECK_FAILED = frozenset(
 )
 
 
-def github_client(base_url: str, token: str, *, fast: bool = False) -> Github:
-    """A PyGithub client; `fast` drops PyGithub's write throttling (emulators, tests)."""
+def github_client(base_url: str, token: str | None = None, *, app_id: int | None = None,
+                  private_key: str | None = None, installation_id: int | None = None,
+                  fast: bool = False) -> Github:
+    """A PyGithub client with a token or, preferred, as a GitHub App installation (PyGithub
+    mints and renews the installation token). `fast` drops PyGithub's request throttling
+    (emulators, tests)."""
     options: dict[str, Any] = {}
     if fast:
         options = {"seconds_between_requests": None, "seconds_between_writes": None}
-    return Github(auth=Auth.Token(token), base_url=base_url.rstrip("/"), **options)
+    auth: Auth.Auth
+    if token is not None:
+        auth = Auth.Token(token)
+    elif app_id is not None and private_key is not None and installation_id is not None:
+        auth = Auth.AppAuth(app_id, private_key).get_installation_auth(installation_id)
+    else:
+        raise ValueError("github_client needs a token, or app_id, private_key and installation_id")
+    return Github(auth=auth, base_url=base_url.rstrip("/"), **options)
 
 
 class GitHubForge:

@@ -222,3 +222,18 @@ def test_concurrent_advances_merge_once(world: World) -> None:
         t.join(timeout=30)
     assert world.forge.calls.count(f"merge {promotion.pr_number}") == 1
     assert world.store.get(promotion.id).state is State.RECONCILING
+
+
+def test_merge_scheduled_for_a_window_does_not_expire_while_it_waits(world: World) -> None:
+    world.clock.moment = world.clock.moment.replace(day=27, hour=18)  # Friday evening
+    sha = world.forge.push("staging")
+    world.cluster.deploy("myapp-staging", "staging", sha)
+    promotion = world.engine.advance(world.engine.request("myapp", "prod", DEVELOPER,
+                                                          rollback_plan="revert it").id)
+    world.forge.set_check(sha, "ci", "success")
+    world.forge.review(promotion.pr_number, REVIEWER)
+    waiting = world.engine.approve(promotion.id, STAKEHOLDER, sha)
+    assert waiting.merge_not_before is not None
+    world.clock.moment = waiting.merge_not_before.replace(hour=12)  # Monday noon, 66 h later
+    [merged] = world.engine.tick()
+    assert merged.state is State.RECONCILING
