@@ -63,9 +63,7 @@ def kube_problems(docs: list[Doc]) -> list[str]:
 
 
 def one(docs: list[Doc], kind: str, name_suffix: str = "") -> Doc:
-    matches = [
-        d for d in docs if d["kind"] == kind and d["metadata"]["name"].endswith(name_suffix)
-    ]
+    matches = [d for d in docs if d["kind"] == kind and d["metadata"]["name"].endswith(name_suffix)]
     assert len(matches) == 1, f"{len(matches)} {kind} named *{name_suffix}"
     return matches[0]
 
@@ -92,9 +90,7 @@ def _objects(docs: list[Doc], extra: list[Doc]) -> dict[tuple[str, str], dict[st
     return {(d["kind"], d["metadata"]["name"]): _data(d) for d in [*docs, *extra]}
 
 
-def kubelet_environment(
-    docs: list[Doc], root: Path, extra: tuple[Doc, ...] = ()
-) -> dict[str, str]:
+def kubelet_environment(docs: list[Doc], root: Path, extra: tuple[Doc, ...] = ()) -> dict[str, str]:
     """The container's environment as the kubelet would make it from the rendered Deployment,
     with each mounted ConfigMap or Secret written under `root` and paths in the environment
     rewritten to there. `extra` holds objects the chart does not make (an existingSecret).

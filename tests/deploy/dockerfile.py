@@ -92,9 +92,7 @@ def problems(text: str) -> list[str]:
     runtime = [s for s in steps if s.stage == final]
 
     copies_from_builder = [
-        s
-        for s in runtime
-        if s.keyword == "COPY" and _flags(s.args)[0].get("from") in stage_names
+        s for s in runtime if s.keyword == "COPY" and _flags(s.args)[0].get("from") in stage_names
     ]
     if not copies_from_builder:
         found.append("the runtime stage copies nothing from the builder")

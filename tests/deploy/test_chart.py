@@ -92,7 +92,10 @@ def test_every_manifest_is_valid_kubernetes_when_rendered(
     values: dict[str, Any] | None = {
         "defaults": None,
         "every option": full_values,
-        "chart-managed secrets": {"secrets": MANAGED_SECRETS, "github": {"webhook": {"enabled": True}}},
+        "chart-managed secrets": {
+            "secrets": MANAGED_SECRETS,
+            "github": {"webhook": {"enabled": True}},
+        },
         "minimal features": {
             "serviceAccount": {"create": False, "name": "existing-sa", "automount": True},
             "rbac": {"create": False},
@@ -250,9 +253,7 @@ def test_existing_secret_replaces_the_chart_secret(full_values: dict[str, Any]) 
     docs = documents(render(full_values))
     assert [d for d in docs if d["kind"] == "Secret"] == []
     container = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
-    refs = {
-        v["valueFrom"]["secretKeyRef"]["name"] for v in container["env"] if "valueFrom" in v
-    }
+    refs = {v["valueFrom"]["secretKeyRef"]["name"] for v in container["env"] if "valueFrom" in v}
     assert refs == {"promotebot-tokens"}
 
 
@@ -262,8 +263,8 @@ def test_no_secret_value_lands_outside_the_secret() -> None:
         if doc["kind"] == "Secret":
             continue
         text = yaml.safe_dump(doc)
-        for secret in MANAGED_SECRETS.values():
-            assert secret not in text, f"{doc['kind']} carries a secret"
+        for value in MANAGED_SECRETS.values():
+            assert value not in text, f"{doc['kind']} carries a secret"
     secret = one(docs, "Secret")
     stored = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
     assert stored["SLACK_BOT_TOKEN"] == MANAGED_SECRETS["slackBotToken"]

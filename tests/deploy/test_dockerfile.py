@@ -89,6 +89,15 @@ def test_dockerignore_keeps_the_context_clean() -> None:
         for line in (ROOT / ".dockerignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     }
-    needed = {".git", ".venv", "tests", "artifacts", "**/__pycache__", ".pytest_cache",
-              ".mypy_cache", ".ruff_cache", ".env"}
+    needed = {
+        ".git",
+        ".venv",
+        "tests",
+        "artifacts",
+        "**/__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".env",
+    }
     assert needed <= entries, needed - entries
