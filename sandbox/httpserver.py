@@ -24,6 +24,14 @@ class QuietHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return
 
+    def parse_request(self) -> bool:
+        # A stopped server answers nothing more, also on connections kept alive from before
+        # (a client then sees the connection drop and a new one refused, as with a real outage).
+        if getattr(self.server, "stopping", False):
+            self.close_connection = True
+            return False
+        return super().parse_request()
+
     @property
     def path_only(self) -> str:
         return urlsplit(self.path).path
@@ -86,6 +94,7 @@ class BackgroundServer:
         return self
 
     def stop(self) -> None:
+        self._server.stopping = True  # type: ignore[attr-defined]
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:

@@ -1,0 +1,86 @@
+"""`promotebot serve` as a real process against the emulated world: probes, a slash command,
+a clean stop on SIGTERM; and a bad environment refused at start-up with every problem named."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from sandbox.world import World
+from tests.e2e.conftest import DEV, wait_for
+from tests.redis_server import free_port
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "GITHUB_", "REDIS_", "PROMOTEBOT_", "KUBE"))}
+    return {**base, **extra}
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except urllib.error.URLError:
+        return 0, b"not listening yet"
+
+
+def test_serve_answers_probes_and_slack_then_stops_on_sigterm(tmp_path: Path,
+                                                              redis_url: str) -> None:
+    port = free_port()
+    with World(time_scale=60, workdir=tmp_path / "world") as world:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "promotebot.cli", "serve"],
+            env=_env({**world.bot_environment, "REDIS_URL": redis_url,
+                      "PROMOTEBOT_HOST": "127.0.0.1", "PROMOTEBOT_PORT": str(port)}),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(lambda: _get(base + "/readyz")[0] == 200
+                     if proc.poll() is None else pytest_fail(proc), "readyz")
+            assert _get(base + "/healthz")[0] == 200
+            world.slack.bot_request_url = f"{base}/slack/events"
+            reply = world.slack.command(DEV, "C0DEPLOYS", "/promote status")
+            assert reply["status"] == 200
+            wait_for(lambda: any("Status of myapp" in m.get("text", "")
+                                 for m in world.slack.ephemerals(DEV)), "the status answer")
+            world.cluster.stop()  # the cluster stops answering: not ready any more
+            status, body = wait_for(lambda: (r := _get(base + "/readyz"))[0] == 503 and r,
+                                    "readyz to turn 503")
+            assert b"kubernetes" in body and b"redis" not in body
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0
+            out, err = proc.communicate()
+            assert "promotebot stopped" in out
+            for secret in (world.bot_environment["SLACK_BOT_TOKEN"],
+                           world.bot_environment["GITHUB_TOKEN"], "sandbox-signing-secret"):
+                assert secret not in out + err
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def pytest_fail(proc: subprocess.Popen[str]) -> bool:
+    out, err = proc.communicate()
+    raise AssertionError(f"serve exited {proc.returncode}: {out}\n{err}")
+
+
+def test_serve_refuses_a_bad_environment_naming_every_problem() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "promotebot.cli", "serve"],
+        env=_env({"SLACK_BOT_TOKEN": "not-a-bot-token", "PROMOTEBOT_PORT": "99999"}),
+        capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    problems = re.findall(r"^\s+(\w+):", done.stderr, flags=re.MULTILINE)
+    assert {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "PROMOTEBOT_PORT"} <= set(problems)
+    assert "GITHUB_TOKEN" in done.stderr
+    assert "not-a-bot-token" not in done.stderr
