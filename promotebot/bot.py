@@ -135,13 +135,22 @@ def _github(settings: Settings, *, fast: bool) -> Any:
     return github_client(settings.github_api_url, auth.token.reveal(), fast=fast)
 
 
-def start_bot_for(world: World, *, poll_seconds: float = 2.0) -> Bot:
-    """The real bot against the sandbox's emulators (embedded Redis, fast GitHub pacing)."""
-    from slackbot.config import load_pipeline
+SANDBOX_PIPELINE = "pipeline.yaml"  # in the sandbox package: prod's window always open
+
+
+def start_bot_for(world: World, *, poll_seconds: float = 2.0, redis_url: str | None = None) -> Bot:
+    """The real bot against the sandbox's emulators: the embedded Redis unless `redis_url`,
+    fast GitHub pacing, and the sandbox's pipeline."""
+    from importlib import resources
+
+    from slackbot.config import parse_pipeline
     from slackbot.settings import load_settings
 
     env = {**world.bot_environment, "PROMOTEBOT_HOST": "127.0.0.1", "PROMOTEBOT_PORT": "0",
            "PROMOTEBOT_POLL_SECONDS": str(poll_seconds)}
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     settings = load_settings(env)
+    text = resources.files("sandbox").joinpath(SANDBOX_PIPELINE).read_text()
     tuning = Tuning(github_throttle=False, watch_timeout_seconds=30)
-    return Bot(settings, load_pipeline(None), tuning=tuning).start()
+    return Bot(settings, parse_pipeline(text, "sandbox/pipeline.yaml"), tuning=tuning).start()

@@ -62,11 +62,11 @@ def run_sandbox(args: argparse.Namespace, streams: Any) -> int:
 
 
 def _start_bot(world: World) -> Any:
-    try:
-        from promotebot.bot import start_bot_for  # noqa: PLC0415
-    except ImportError:  # the bot's wiring is not there yet
-        return None
-    return start_bot_for(world)
+    import os
+
+    from promotebot.bot import start_bot_for
+
+    return start_bot_for(world, redis_url=os.environ.get("REDIS_URL") or None)
 
 
 def _banner(world: World, bot_url: str | None) -> str:

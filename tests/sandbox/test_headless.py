@@ -47,10 +47,11 @@ def start_sandbox(state_file: Path, *extra: str) -> subprocess.Popen[str]:
     )
 
 
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+@pytest.fixture(params=["emulators only", "with the bot"])
+def sandbox(request: pytest.FixtureRequest,
+            tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
     state_file = tmp_path / "state.json"
-    proc = start_sandbox(state_file, "--no-bot")
+    proc = start_sandbox(state_file, *(["--no-bot"] if request.param == "emulators only" else []))
     try:
         wait_for(state_file.exists, "the state file")
         yield proc, json.loads(state_file.read_text())
@@ -65,9 +66,10 @@ def user(state: dict[str, Any], role: str) -> dict[str, Any]:
 
 
 def test_state_file_describes_every_endpoint_and_user(sandbox) -> None:  # type: ignore[no-untyped-def]
-    _, state = sandbox
+    proc, state = sandbox
     assert set(state) == {"slack", "github", "kubernetes", "users"}
-    assert state["slack"]["bot_request_url"] is None
+    with_bot = "--no-bot" not in proc.args
+    assert (state["slack"]["bot_request_url"] is not None) == with_bot
     assert set(state["slack"]["channels"]) == {"deploys", "incidents"}
     assert state["github"]["repo"] == "acme/myapp"
     roles = {role for u in state["users"] for role in u["roles"]}
@@ -119,3 +121,33 @@ def test_push_review_check_and_merge_deploys_staging(sandbox, tmp_path: Path) ->
     assert proc.wait(timeout=20) == 0
     out, _ = proc.communicate()
     assert "sandbox stopped" in out
+
+
+def test_the_bot_answers_slash_commands_in_the_sandbox(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    proc = start_sandbox(state_file)
+    try:
+        wait_for(state_file.exists, "the state file")
+        state = json.loads(state_file.read_text())
+        api = state["slack"]["api_url"]
+        dana = user(state, "developer")["slack_id"]
+        reply = _post(api + "sandbox.command", {"user": dana, "channel": state["slack"][
+            "channels"]["deploys"], "text": "/promote status"})
+        assert reply["ok"] and reply["status"] == 200
+        wait_for(lambda: any("Status of myapp" in m.get("text", "") for m in _post(
+            api + "sandbox.ephemerals", {"user": dana})["messages"]), "the status answer")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _post(url: str, payload: dict[str, Any]) -> dict[str, Any]:
+    import urllib.request
+
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
