@@ -270,6 +270,9 @@ def _make_handler(ui: WebUI) -> type[QuietHandler]:
         def _serve(self) -> None:
             try:
                 path = self.path_only
+                if path == "/favicon.ico":
+                    self.send_bytes(204, b"", "image/x-icon")
+                    return
                 static = ui.static(path) if self.command == "GET" else None
                 if static is not None:
                     self.send_bytes(200, static[0], static[1], NO_STORE)

@@ -732,12 +732,14 @@ function drawEnvs() {
     el("div", { class: "env-line", "data-testid": "env-head" },
       el("span", { class: "k", text: "branch " }),
       el("code", { class: "sha", text: head.short || "—" }), " ", el("span", { class: "subject", text: head.subject || "" })),
-    el("div", { class: "env-line", "data-testid": "env-image" },
-      el("span", { class: "k", text: "image " }), el("code", { text: env.tag || "—" })),
-    el("div", { class: "env-line", "data-testid": "env-revision" },
-      el("span", { class: "k", text: "Flux applied " }), el("code", { class: "sha", text: flux.revision_short || "—" }),
-      inSync ? el("span", { class: "sync ok", text: " ✓ in sync" })
-        : el("span", { class: "sync wait", text: head.short ? " ⟳ behind the branch" : "" })),
+    el("div", { class: "env-line" },
+      el("span", { "data-testid": "env-image" }, el("span", { class: "k", text: "image " }),
+        el("code", { text: env.tag || "—" })),
+      el("span", { class: "k", text: " · " }),
+      el("span", { "data-testid": "env-revision" }, el("span", { class: "k", text: "Flux applied " }),
+        el("code", { class: "sha", text: flux.revision_short || "—" }),
+        inSync ? el("span", { class: "sync ok", text: " ✓ in sync" })
+          : el("span", { class: "sync wait", text: head.short ? " ⟳ behind the branch" : "" }))),
     el("div", { class: "env-line env-message", "data-testid": "env-message", title: flux.message },
       flux.reason ? el("span", { class: "k", text: `${flux.reason}: ` }) : null, flux.message || "waiting for Flux…"),
     el("div", { class: "env-line", "data-testid": "env-pods" },
@@ -866,6 +868,9 @@ async function poll(now) {
       await pickDefaultUser();
     }
   } catch (err) {
+    if (err && err.name !== "AbortError" && !(err instanceof TypeError && /fetch/i.test(err.message))) {
+      console.error("drawing the page failed", err);
+    }
     document.getElementById("offline").hidden = false;
   } finally {
     clearTimeout(timer);
