@@ -74,8 +74,9 @@ def _values(body: Json) -> Json | None:
     if values is None:
         return None
     if not isinstance(values, dict) or not all(
-        isinstance(block, str) and isinstance(actions, dict) and all(
-            isinstance(action, str) for action in actions)
+        isinstance(block, str)
+        and isinstance(actions, dict)
+        and all(isinstance(action, str) for action in actions)
         for block, actions in values.items()
     ):
         raise BadRequest("'values' must be an object {block_id: {action_id: value}}")
@@ -131,8 +132,12 @@ class WebUI:
 
     def state(self, user: str) -> Json:
         """What the page draws for `user`: the Slack side and the world panels."""
-        return {"ok": True, "me": self._person(user), "slack": slack_view(self.world, user),
-                "world": self.view.snapshot()}
+        return {
+            "ok": True,
+            "me": self._person(user),
+            "slack": slack_view(self.world, user),
+            "world": self.view.snapshot(),
+        }
 
     # -------------------------------------------------------- slack actions
 
@@ -148,8 +153,11 @@ class WebUI:
     def _post(self, body: Json) -> Json:
         user = self._person(_string(body, "user"))
         message = self.world.slack.post_as_user(
-            user, str(_string(body, "channel")), str(_string(body, "text", limit=TEXT_MAX)),
-            _string(body, "thread_ts", required=False))
+            user,
+            str(_string(body, "channel")),
+            str(_string(body, "text", limit=TEXT_MAX)),
+            _string(body, "thread_ts", required=False),
+        )
         return {"ok": True, "ts": message["ts"]}
 
     def _click(self, body: Json) -> Json:
@@ -161,21 +169,35 @@ class WebUI:
         if value is not None and not isinstance(value, str | list):
             raise BadRequest("'value' must be a string or a list of strings")
         answer = self.world.slack.click(
-            user, _string(body, "action_id"), channel=channel, ts=ts, view_id=view_id,
-            value=value, block_id=_string(body, "block_id", required=False),
-            values=_values(body))
+            user,
+            _string(body, "action_id"),
+            channel=channel,
+            ts=ts,
+            view_id=view_id,
+            value=value,
+            block_id=_string(body, "block_id", required=False),
+            values=_values(body),
+        )
         return {"ok": True, "status": answer.get("status"), "error": answer.get("error")}
 
     def _submit(self, body: Json) -> Json:
         user = self._person(_string(body, "user"))
         answer = self.world.slack.submit(user, _string(body, "view_id"), _values(body))
         if not answer.get("ok"):
-            return {"ok": False, "error": answer.get("error"),
-                    "block_ids": answer.get("block_ids") or [],
-                    "message": "Please fill in the required fields."}
-        return {"ok": True, "status": answer.get("status"), "error": answer.get("error"),
-                "response_action": answer.get("response_action"),
-                "errors": answer.get("errors") or {}, "view_error": answer.get("view_error")}
+            return {
+                "ok": False,
+                "error": answer.get("error"),
+                "block_ids": answer.get("block_ids") or [],
+                "message": "Please fill in the required fields.",
+            }
+        return {
+            "ok": True,
+            "status": answer.get("status"),
+            "error": answer.get("error"),
+            "response_action": answer.get("response_action"),
+            "errors": answer.get("errors") or {},
+            "view_error": answer.get("view_error"),
+        }
 
     def _close(self, body: Json) -> Json:
         user = self._person(_string(body, "user"))
@@ -209,8 +231,9 @@ class WebUI:
 
     # -------------------------------------------------------------- routing
 
-    def handle(self, method: str, path: str, query: dict[str, list[str]], raw: bytes,
-               content_type: str) -> tuple[int, Json]:
+    def handle(
+        self, method: str, path: str, query: dict[str, list[str]], raw: bytes, content_type: str
+    ) -> tuple[int, Json]:
         """One JSON request to (status, body); every failure becomes a JSON answer."""
         try:
             if method == "GET" and path == "/api/state":
@@ -220,8 +243,11 @@ class WebUI:
             if route is None:
                 return 404, {"ok": False, "error": "not_found", "message": f"no route {path}"}
             if method != "POST":
-                return 405, {"ok": False, "error": "method_not_allowed",
-                             "message": f"{path} takes POST"}
+                return 405, {
+                    "ok": False,
+                    "error": "method_not_allowed",
+                    "message": f"{path} takes POST",
+                }
             return 200, route(self._body(raw, content_type))
         except BadRequest as exc:
             return 400, {"ok": False, "error": "bad_request", "message": str(exc)}
@@ -233,8 +259,11 @@ class WebUI:
         except Exception:  # never crash: log under a reference, answer generically
             reference = uuid.uuid4().hex[:8]
             log.exception("web UI request %s %s failed (ref %s)", method, path, reference)
-            return 500, {"ok": False, "error": "internal_error",
-                         "message": f"something went wrong (ref {reference})"}
+            return 500, {
+                "ok": False,
+                "error": "internal_error",
+                "message": f"something went wrong (ref {reference})",
+            }
 
     @staticmethod
     def _body(raw: bytes, content_type: str) -> Json:
@@ -280,17 +309,24 @@ def _make_handler(ui: WebUI) -> type[QuietHandler]:
                 length = int(self.headers.get("Content-Length") or 0)
                 if length > BODY_MAX:
                     self.close_connection = True
-                    self.send_json(400, {"ok": False, "error": "bad_request",
-                                         "message": "the body is too large"}, NO_STORE)
+                    self.send_json(
+                        400,
+                        {"ok": False, "error": "bad_request", "message": "the body is too large"},
+                        NO_STORE,
+                    )
                     return
                 raw = self.read_body() if self.command != "GET" else b""
-                status, body = ui.handle(self.command, path, self.query, raw,
-                                         self.headers.get("Content-Type") or "")
+                status, body = ui.handle(
+                    self.command, path, self.query, raw, self.headers.get("Content-Type") or ""
+                )
                 self.send_json(status, body, NO_STORE)
             except ValueError:
                 self.close_connection = True
-                self.send_json(400, {"ok": False, "error": "bad_request",
-                                     "message": "bad Content-Length"}, NO_STORE)
+                self.send_json(
+                    400,
+                    {"ok": False, "error": "bad_request", "message": "bad Content-Length"},
+                    NO_STORE,
+                )
             except (ConnectionError, TimeoutError):
                 self.close_connection = True  # the tab went away: nothing to answer
 

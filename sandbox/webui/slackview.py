@@ -45,22 +45,28 @@ def slack_view(world: World, user: str) -> Json:
         messages.sort(key=_ts_key)
         for replies in threads.values():
             replies.sort(key=_ts_key)
-        channels.append({
-            "id": channel["id"],
-            "name": channel["name"],
-            "is_member": user in channel["members"],
-            "messages": messages,
-            "threads": threads,
-        })
+        channels.append(
+            {
+                "id": channel["id"],
+                "name": channel["name"],
+                "is_member": user in channel["members"],
+                "messages": messages,
+                "threads": threads,
+            }
+        )
     return {
         "bot_user_id": state["bot_user_id"],
         "bot_connected": bool(state.get("bot_request_url")),
         "users": [
-            {"id": u["id"], "name": u["name"], "real_name": u.get("real_name") or u["name"],
-             "is_bot": bool(u.get("is_bot"))}
+            {
+                "id": u["id"],
+                "name": u["name"],
+                "real_name": u.get("real_name") or u["name"],
+                "is_bot": bool(u.get("is_bot")),
+            }
             for u in state["users"]
-        ] + [{"id": SLACKBOT_USER_ID, "name": "Slackbot", "real_name": "Slackbot",
-              "is_bot": True}],
+        ]
+        + [{"id": SLACKBOT_USER_ID, "name": "Slackbot", "real_name": "Slackbot", "is_bot": True}],
         "usergroups": [{"id": g["id"], "handle": g["handle"]} for g in state["usergroups"]],
         "channels": channels,
         "views": (state.get("views") or {}).get(user, []),

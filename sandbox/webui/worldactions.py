@@ -61,8 +61,15 @@ class WorldActions:
 
     def _git(self, *args: str) -> str:
         assert self._clone is not None
-        done = subprocess.run(["git", *args], cwd=self._clone, env=self._env(),
-                              capture_output=True, text=True, check=False, timeout=60)
+        done = subprocess.run(
+            ["git", *args],
+            cwd=self._clone,
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
         if done.returncode != 0:
             raise ActionError(f"git {args[0]} failed: {done.stderr.strip()[-300:]}")
         return done.stdout.strip()
@@ -70,22 +77,33 @@ class WorldActions:
     def _env(self) -> dict[str, str]:
         dev = person("developer")
         env = git_env()
-        env.update({"GIT_AUTHOR_NAME": dev.name, "GIT_COMMITTER_NAME": dev.name,
-                    "GIT_AUTHOR_EMAIL": f"{dev.github_login}@users.noreply.github.com",
-                    "GIT_COMMITTER_EMAIL": f"{dev.github_login}@users.noreply.github.com"})
+        env.update(
+            {
+                "GIT_AUTHOR_NAME": dev.name,
+                "GIT_COMMITTER_NAME": dev.name,
+                "GIT_AUTHOR_EMAIL": f"{dev.github_login}@users.noreply.github.com",
+                "GIT_COMMITTER_EMAIL": f"{dev.github_login}@users.noreply.github.com",
+            }
+        )
         return env
 
     def _remote(self) -> str:
         dev = person("developer")
         return self.world.github.clone_url.replace(
-            "://", f"://{dev.github_login}:{dev.github_token}@", 1)
+            "://", f"://{dev.github_login}:{dev.github_token}@", 1
+        )
 
     def _checkout_dev(self) -> None:
         if self._clone is None:
             clone = self._dir / REPO
-            done = subprocess.run(["git", "clone", "--quiet", "--branch", DEV, self._remote(),
-                                   str(clone)], env=self._env(), capture_output=True, text=True,
-                                  check=False, timeout=60)
+            done = subprocess.run(
+                ["git", "clone", "--quiet", "--branch", DEV, self._remote(), str(clone)],
+                env=self._env(),
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=60,
+            )
             if done.returncode != 0:
                 raise ActionError(f"git clone failed: {done.stderr.strip()[-300:]}")
             self._clone = clone
@@ -113,13 +131,18 @@ class WorldActions:
 
     def _request_reconcile(self) -> None:
         """Asks Flux to fetch dev now, as a GitHub push webhook to Flux's Receiver would."""
-        url = (f"{self.world.cluster.url}/apis/source.toolkit.fluxcd.io/v1/namespaces/"
-               f"{FLUX_NAMESPACE}/gitrepositories/{REPO}-{DEV}")
+        url = (
+            f"{self.world.cluster.url}/apis/source.toolkit.fluxcd.io/v1/namespaces/"
+            f"{FLUX_NAMESPACE}/gitrepositories/{REPO}-{DEV}"
+        )
         stamp = datetime.now(tz=UTC).isoformat()
         body = {"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": stamp}}}
         request = urllib.request.Request(
-            url, data=json.dumps(body).encode(), method="PATCH",
-            headers={"Content-Type": "application/merge-patch+json"})
+            url,
+            data=json.dumps(body).encode(),
+            method="PATCH",
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=10):
                 pass
@@ -215,10 +238,15 @@ class WorldActions:
         url = f"{self.world.github.url}/repos/{OWNER}/{REPO}/pulls/{number}/reviews"
         payload = {"event": "APPROVE", "body": body or "Looks good to me."}
         request = urllib.request.Request(
-            url, data=json.dumps(payload).encode(), method="POST",
-            headers={"Authorization": f"token {reviewer.github_token}",
-                     "Content-Type": "application/json",
-                     "Accept": "application/vnd.github+json"})
+            url,
+            data=json.dumps(payload).encode(),
+            method="POST",
+            headers={
+                "Authorization": f"token {reviewer.github_token}",
+                "Content-Type": "application/json",
+                "Accept": "application/vnd.github+json",
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 review = json.loads(response.read().decode() or "{}")
@@ -230,8 +258,12 @@ class WorldActions:
             raise ActionError(f"GitHub refused the review of #{number}: {reason}") from exc
         except (urllib.error.URLError, OSError) as exc:
             raise ActionError("the GitHub emulator did not answer") from exc
-        return {"number": number, "review_id": review.get("id"), "user": reviewer.github_login,
-                "state": review.get("state")}
+        return {
+            "number": number,
+            "review_id": review.get("id"),
+            "user": reviewer.github_login,
+            "state": review.get("state"),
+        }
 
     def set_check(self, number: int, conclusion: str, name: str = "ci") -> Json:
         """The CI finishes check run `name` on the pull request's head commit."""
@@ -244,5 +276,11 @@ class WorldActions:
             run_id = self.world.github.set_check(sha, name, conclusion)
         except ValueError as exc:
             raise ActionError(f"the head of #{number} is not a known commit") from exc
-        return {"number": number, "sha": sha, "short": sha[:7], "name": name,
-                "conclusion": conclusion, "check_run_id": run_id}
+        return {
+            "number": number,
+            "sha": sha,
+            "short": sha[:7],
+            "name": name,
+            "conclusion": conclusion,
+            "check_run_id": run_id,
+        }

@@ -29,7 +29,11 @@ RECENT_CLOSED = 3
 def git(repo: str, *args: str) -> str:
     done = subprocess.run(
         ["git", "--git-dir", repo, *args],
-        env=git_env(), capture_output=True, text=True, check=False, timeout=20,
+        env=git_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=20,
     )
     return done.stdout if done.returncode == 0 else ""
 
@@ -102,7 +106,8 @@ class WorldView:
 
     def _branch_heads(self) -> dict[str, Json]:
         out = git(
-            str(self.world.repo.path), "for-each-ref",
+            str(self.world.repo.path),
+            "for-each-ref",
             "--format=%(refname:short)%00%(objectname)%00%(authorname)%00%(contents:subject)",
             "refs/heads",
         )
@@ -116,13 +121,15 @@ class WorldView:
 
     def _image_at(self, sha: str) -> str | None:
         if sha not in self._images:
-            self._images[sha] = image_of(git(str(self.world.repo.path), "show",
-                                             f"{sha}:{DEPLOYMENT_FILE}"))
+            self._images[sha] = image_of(
+                git(str(self.world.repo.path), "show", f"{sha}:{DEPLOYMENT_FILE}")
+            )
         return self._images[sha]
 
     def _get(self, plural: str, namespace: str, name: str) -> Json | None:
         items, _ = self.world.cluster.store.list(
-            plural, namespace, field_selector=f"metadata.name={name}")
+            plural, namespace, field_selector=f"metadata.name={name}"
+        )
         return items[0] if items else None
 
     def _env(self, env: str, head: Json | None) -> Json:
@@ -171,14 +178,16 @@ class WorldView:
             image = ""
             for c in ((pod.get("spec") or {}).get("containers") or [])[:1]:
                 image = str(c.get("image") or "")
-            listed.append({
-                "name": pod["metadata"]["name"],
-                "phase": (pod.get("status") or {}).get("phase") or "Pending",
-                "ready": ready,
-                "reason": reason,
-                "restarts": restarts,
-                "tag": image_tag(image) or "",
-            })
+            listed.append(
+                {
+                    "name": pod["metadata"]["name"],
+                    "phase": (pod.get("status") or {}).get("phase") or "Pending",
+                    "ready": ready,
+                    "reason": reason,
+                    "restarts": restarts,
+                    "tag": image_tag(image) or "",
+                }
+            )
         return {
             "desired": int(spec.get("replicas") or 0) if deployment else 0,
             "ready": int(status.get("readyReplicas") or 0),
@@ -198,8 +207,11 @@ class WorldView:
                 checks: dict[str, Json] = {}
                 for run in sorted(state.check_runs.values(), key=lambda r: r.id):
                     if run.head_sha == head:
-                        checks[run.name] = {"name": run.name, "status": run.status,
-                                            "conclusion": run.conclusion or ""}
+                        checks[run.name] = {
+                            "name": run.name,
+                            "status": run.status,
+                            "conclusion": run.conclusion or "",
+                        }
                 for status in sorted(state.statuses, key=lambda s: s.id):
                     if status.sha == head:
                         checks[status.context] = {
@@ -211,16 +223,18 @@ class WorldView:
                 for review in pr.reviews:
                     if review.state != "PENDING":
                         reviews[review.user] = {"user": review.user, "state": review.state}
-                result.append({
-                    "number": pr.number,
-                    "title": pr.title,
-                    "user": pr.user,
-                    "base": pr.base,
-                    "head": pr.head,
-                    "head_sha": head,
-                    "head_short": head[:7],
-                    "state": "merged" if pr.merged else pr.state,
-                    "checks": list(checks.values()),
-                    "reviews": list(reviews.values()),
-                })
+                result.append(
+                    {
+                        "number": pr.number,
+                        "title": pr.title,
+                        "user": pr.user,
+                        "base": pr.base,
+                        "head": pr.head,
+                        "head_sha": head,
+                        "head_short": head[:7],
+                        "state": "merged" if pr.merged else pr.state,
+                        "checks": list(checks.values()),
+                        "reviews": list(reviews.values()),
+                    }
+                )
             return result

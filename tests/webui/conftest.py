@@ -21,8 +21,13 @@ from sandbox.world import World
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
@@ -53,8 +58,11 @@ class Receiver:
 
     def payloads(self, kind: str) -> list[dict[str, Any]]:
         with self._lock:
-            return [r["payload"] for r in self.requests
-                    if isinstance(r.get("payload"), dict) and r["payload"].get("type") == kind]
+            return [
+                r["payload"]
+                for r in self.requests
+                if isinstance(r.get("payload"), dict) and r["payload"].get("type") == kind
+            ]
 
     def __enter__(self) -> Receiver:
         self._server.start()

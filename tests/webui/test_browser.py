@@ -14,31 +14,60 @@ from typing import Any
 from playwright.sync_api import Page, expect
 from slack_sdk import WebClient
 
+from sandbox.gitseed import branch_head
 from sandbox.world import BOT_TOKEN, DEPLOYS, OWNER, REPO, World, person
 from tests.webui.conftest import ARTIFACTS, Receiver, wait_for
 
 CARD_BLOCKS: list[dict[str, Any]] = [
-    {"type": "header", "block_id": "card.header",
-     "text": {"type": "plain_text", "text": "Promote myapp to staging"}},
-    {"type": "section", "block_id": "card.fields", "fields": [
-        {"type": "mrkdwn", "text": "*Requested by*\n<@U0DEV>"},
-        {"type": "mrkdwn", "text": "*Route*\n`dev` → `staging`"},
-        {"type": "mrkdwn", "text": "*Pull request*\n<https://example.invalid/pull/1|#1 dev → staging>"},
-    ]},
-    {"type": "context", "block_id": "card.footer",
-     "elements": [{"type": "mrkdwn", "text": "_waiting for_ ~nothing~ :hourglass:"}]},
+    {
+        "type": "header",
+        "block_id": "card.header",
+        "text": {"type": "plain_text", "text": "Promote myapp to staging"},
+    },
+    {
+        "type": "section",
+        "block_id": "card.fields",
+        "fields": [
+            {"type": "mrkdwn", "text": "*Requested by*\n<@U0DEV>"},
+            {"type": "mrkdwn", "text": "*Route*\n`dev` → `staging`"},
+            {
+                "type": "mrkdwn",
+                "text": "*Pull request*\n<https://example.invalid/pull/1|#1 dev → staging>",
+            },
+        ],
+    },
+    {
+        "type": "context",
+        "block_id": "card.footer",
+        "elements": [{"type": "mrkdwn", "text": "_waiting for_ ~nothing~ :hourglass:"}],
+    },
     {"type": "divider"},
     {"type": "image", "image_url": "https://example.invalid/graph.png", "alt_text": "deploy graph"},
-    {"type": "actions", "block_id": "card.actions", "elements": [
-        {"type": "button", "action_id": "promotion.approve", "value": "p-1", "style": "primary",
-         "text": {"type": "plain_text", "text": "Approve"}},
-        {"type": "button", "action_id": "promotion.cancel", "value": "p-1",
-         "text": {"type": "plain_text", "text": "Cancel"},
-         "confirm": {"title": {"type": "plain_text", "text": "Cancel it?"},
-                     "text": {"type": "mrkdwn", "text": "The promotion stops."},
-                     "confirm": {"type": "plain_text", "text": "Yes, cancel"},
-                     "deny": {"type": "plain_text", "text": "Keep it"}}},
-    ]},
+    {
+        "type": "actions",
+        "block_id": "card.actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "promotion.approve",
+                "value": "p-1",
+                "style": "primary",
+                "text": {"type": "plain_text", "text": "Approve"},
+            },
+            {
+                "type": "button",
+                "action_id": "promotion.cancel",
+                "value": "p-1",
+                "text": {"type": "plain_text", "text": "Cancel"},
+                "confirm": {
+                    "title": {"type": "plain_text", "text": "Cancel it?"},
+                    "text": {"type": "mrkdwn", "text": "The promotion stops."},
+                    "confirm": {"type": "plain_text", "text": "Yes, cancel"},
+                    "deny": {"type": "plain_text", "text": "Keep it"},
+                },
+            },
+        ],
+    },
 ]
 
 
@@ -47,8 +76,9 @@ def bot(world: World) -> WebClient:
 
 
 def post_card(world: World) -> str:
-    answer = bot(world).chat_postMessage(channel=DEPLOYS, text="Promote myapp to staging",
-                                         blocks=CARD_BLOCKS)
+    answer = bot(world).chat_postMessage(
+        channel=DEPLOYS, text="Promote myapp to staging", blocks=CARD_BLOCKS
+    )
     return str(answer["ts"])
 
 
@@ -57,7 +87,8 @@ def card(page: Page) -> Any:
 
 
 def test_card_renders_block_kit_and_clicks_reach_the_app_as_the_acting_user(
-        page: Page, world: World, receiver: Receiver) -> None:
+    page: Page, world: World, receiver: Receiver
+) -> None:
     ts = post_card(world)
     message = card(page)
     expect(message.get_by_test_id("block-header")).to_have_text("Promote myapp to staging")
@@ -105,7 +136,8 @@ def test_card_renders_block_kit_and_clicks_reach_the_app_as_the_acting_user(
 
 
 def test_slash_command_without_bot_shows_slackbot_ephemeral_to_the_typist_only(
-        page: Page, world: World) -> None:
+    page: Page, world: World
+) -> None:
     page.get_by_test_id("composer").fill("/promote staging")
     page.get_by_test_id("composer").press("Enter")
     ephemeral = page.locator('[data-testid=message][data-ephemeral="true"]')
@@ -124,8 +156,7 @@ def test_slash_command_without_bot_shows_slackbot_ephemeral_to_the_typist_only(
     assert "user=U0REVIEW" in page.url
 
 
-def test_thread_replies_show_a_count_and_open_beside_the_channel(
-        page: Page, world: World) -> None:
+def test_thread_replies_show_a_count_and_open_beside_the_channel(page: Page, world: World) -> None:
     ts = post_card(world)
     bot(world).chat_postMessage(channel=DEPLOYS, thread_ts=ts, text="Merged <@U0REVIEW>'s pick")
     link = card(page).get_by_test_id("thread-link")
@@ -143,19 +174,27 @@ def test_thread_replies_show_a_count_and_open_beside_the_channel(
 
 
 def test_modal_opened_by_the_app_is_filled_submitted_and_closed(
-        page: Page, world: World, receiver: Receiver) -> None:
+    page: Page, world: World, receiver: Receiver
+) -> None:
     world.slack.bot_request_url = receiver.url
     view = {
-        "type": "modal", "callback_id": "promotion.rollback_plan",
+        "type": "modal",
+        "callback_id": "promotion.rollback_plan",
         "title": {"type": "plain_text", "text": "Rollback plan"},
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Back"},
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": "How would you undo *prod*?"}},
-            {"type": "input", "block_id": "plan.text", "label":
-             {"type": "plain_text", "text": "Plan"},
-             "element": {"type": "plain_text_input", "action_id": "plan.text_input",
-                         "multiline": True}},
+            {
+                "type": "input",
+                "block_id": "plan.text",
+                "label": {"type": "plain_text", "text": "Plan"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "plan.text_input",
+                    "multiline": True,
+                },
+            },
         ],
     }
     trigger = world.slack.workspace.issue_trigger("U0DEV")
@@ -168,7 +207,8 @@ def test_modal_opened_by_the_app_is_filled_submitted_and_closed(
     # Required and empty: Slack's client refuses, nothing reaches the app.
     modal.get_by_test_id("modal-submit").click()
     expect(modal.get_by_test_id("modal-field-error")).to_have_text(
-        "Please complete this required field.")
+        "Please complete this required field."
+    )
     assert receiver.payloads("view_submission") == []
 
     modal.get_by_test_id("modal-field").fill("git revert the merge, push to prod")
@@ -193,11 +233,9 @@ def test_push_to_dev_moves_the_head_then_flux_applies_it(page: Page, world: Worl
     page.get_by_test_id("push-message").fill("Faster checkout")
     page.get_by_test_id("push-dev").click()
     expect(dev.get_by_test_id("env-head")).to_contain_text("Faster checkout")
-    head = world.repo.path
     sha = dev.get_attribute("data-head")
     assert sha and len(sha) == 40
-    from sandbox.gitseed import branch_head
-    assert branch_head(head, "dev") == sha
+    assert branch_head(world.repo.path, "dev") == sha
     expect(dev.get_by_test_id("env-image")).to_contain_text("1.0.1")
     expect(dev.get_by_test_id("env-revision")).to_contain_text(sha[:7], timeout=20_000)
     expect(dev.get_by_test_id("env-ready")).to_have_text("Ready", timeout=20_000)
@@ -212,15 +250,18 @@ def open_pull(world: World) -> int:
     dev = person("developer")
     body = json.dumps({"title": "Promote dev to staging", "head": "dev", "base": "staging"})
     request = urllib.request.Request(
-        f"{world.github.url}/repos/{OWNER}/{REPO}/pulls", data=body.encode(), method="POST",
-        headers={"Authorization": f"token {dev.github_token}",
-                 "Content-Type": "application/json"})
+        f"{world.github.url}/repos/{OWNER}/{REPO}/pulls",
+        data=body.encode(),
+        method="POST",
+        headers={"Authorization": f"token {dev.github_token}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return int(json.loads(response.read())["number"])
 
 
 def test_pull_request_panel_sets_checks_and_approves_as_the_reviewer(
-        page: Page, world: World) -> None:
+    page: Page, world: World
+) -> None:
     expect(page.get_by_test_id("pulls-empty")).to_be_visible()
     page.get_by_test_id("push-dev").click()
     expect(page.get_by_test_id("world-log")).to_contain_text("Pushed")
@@ -264,13 +305,17 @@ def test_break_dev_turns_dev_not_ready_with_crashing_pods(page: Page, world: Wor
 
 
 def test_app_home_shows_the_published_view_for_the_acting_user_only(
-        page: Page, world: World) -> None:
-    home = {"type": "home", "blocks": [
-        {"type": "header", "text": {"type": "plain_text", "text": "myapp at a glance"}}]}
+    page: Page, world: World
+) -> None:
+    home = {
+        "type": "home",
+        "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "myapp at a glance"}}],
+    }
     bot(world).views_publish(user_id="U0DEV", view=home)
     page.get_by_test_id("app-home").click()
     expect(page.get_by_test_id("home-view").get_by_test_id("block-header")).to_have_text(
-        "myapp at a glance")
+        "myapp at a glance"
+    )
     expect(page.get_by_test_id("composer")).to_be_hidden()
     page.get_by_test_id("user-picker").select_option("U0STAKE")
     expect(page.get_by_test_id("home-empty")).to_be_visible()
