@@ -95,6 +95,7 @@ class Bot:
 
     def _on_status(self, status: Any) -> None:
         self.driver.on_status(status)
+        self.home.refresh()  # App Home shows Flux as it is, promotions or not (coalesced)
 
     @property
     def slack_request_url(self) -> str | None:

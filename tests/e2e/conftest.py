@@ -26,6 +26,7 @@ from sandbox.world import DEPLOYS, World, person
 from slackbot.config import load_pipeline
 from slackbot.models import Promotion, State
 from slackbot.settings import load_settings
+from tests.blockkit import validate_bot_output
 
 WAIT = 30.0
 DEV, REVIEWER, STAKEHOLDER, ONCALL = (person(r).slack_id for r in
@@ -175,3 +176,4 @@ def live(tmp_path: Path, redis_url: str) -> Iterator[Live]:
             yield Live(world, bot, clock, tmp_path)
         finally:
             bot.stop()
+        validate_bot_output(world.slack)  # every block and view the bot sent is valid Block Kit

@@ -4,7 +4,8 @@ fakes for GitHub and the cluster (wrapped to record, and optionally hold, every 
 
 from __future__ import annotations
 
-import json
+from tests.blockkit import validate_bot_output
+
 import threading
 import time
 import urllib.error
@@ -19,8 +20,6 @@ from urllib.parse import urlencode
 import pytest
 import redis
 from slack_sdk import WebClient
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 from slack_sdk.signature import SignatureVerifier
 
 from handlers import ids
@@ -295,46 +294,11 @@ class Edge:
 
         return snapshot(self.redis, self.prefix)
 
-    def all_bot_output(self) -> tuple[list[list[dict[str, Any]]], list[dict[str, Any]]]:
-        """Every block list the bot ever sent (each message version, each ephemeral), and
-        every view it opened or published."""
-        ws = self.emulator.workspace
-        with ws.lock:
-            lists = [v.get("blocks") or [] for versions in ws.versions.values() for v in versions]
-            lists += [m.get("blocks") or [] for ms in ws.ephemerals.values() for m in ms]
-            views = [json.loads(json.dumps(v)) for v in ws.views.values()]
-        return lists, views
 
 
 def validate_everything(edge: Edge) -> int:
     """Parses every block and view the bot sent with slack_sdk's models; returns the count."""
-    lists, views = edge.all_bot_output()
-    count = 0
-    for blocks in lists:
-        assert len(blocks) <= 50
-        for block in blocks:
-            parsed = Block.parse(block)
-            assert parsed is not None, block
-            parsed.validate_json()
-            count += 1
-    for view in views:
-        keep = {
-            k: view[k]
-            for k in (
-                "type",
-                "blocks",
-                "callback_id",
-                "private_metadata",
-                "title",
-                "submit",
-                "close",
-                "external_id",
-            )
-            if view.get(k)
-        }
-        View(**keep).validate_json()
-        count += 1
-    return count
+    return validate_bot_output(edge.emulator)
 
 
 @pytest.fixture
