@@ -1,9 +1,11 @@
 """The sandbox's web UI: a Slack-like client of the Slack emulator beside live world panels.
 
-`start_webui(world)` serves one page on a loopback port (`WebUI.url`); the page polls
-GET /api/state?user=<id> every 700 ms and acts through POST /api/{command, post, click,
-submit, close, push, break, approve, check} as the acting user. It must not hold workflow
-logic: the bot decides, the emulators record, this only shows and forwards.
+`start_webui(world, auto_ci=False)` serves one page on a loopback port (`WebUI.url`); the
+page polls GET /api/state?user=<id> every 700 ms and acts through POST /api/{command, post,
+click, submit, close, home_opened, push, break, approve, check} as the acting user.
+`auto_ci=True` also runs a stand-in CI passing the `ci` check of each open pull request's new
+head (autoci.py). It must not hold workflow logic: the bot decides, the emulators record, this
+only shows and forwards.
 
 Stable hooks for browser tests (`data-testid`, with extra `data-*` attributes):
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sandbox.httpserver import BackgroundServer, QuietHandler
 from sandbox.slack.models import SlackError
+from sandbox.webui.autoci import AutoCI
 from sandbox.webui.slackview import slack_view
 from sandbox.webui.worldactions import ActionError, WorldActions
 from sandbox.webui.worldview import WorldView
@@ -86,8 +87,11 @@ def _values(body: Json) -> Json | None:
 class WebUI:
     """The sandbox's Slack-like web client and world panels; start() serves, stop() ends."""
 
-    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, world: World, host: str = "127.0.0.1", port: int = 0, *, auto_ci: bool = False
+    ) -> None:
         self.world = world
+        self.auto_ci = AutoCI(world) if auto_ci else None
         self.view = WorldView(world)
         self.actions = WorldActions(world)
         self._static = _load_static()
@@ -101,14 +105,19 @@ class WebUI:
             "/api/break": self._break,
             "/api/approve": self._approve,
             "/api/check": self._check,
+            "/api/home_opened": self._home_opened,
         }
         self._server = BackgroundServer(_make_handler(self), host, port)
 
     def start(self) -> WebUI:
         self._server.start()
+        if self.auto_ci is not None:
+            self.auto_ci.start()
         return self
 
     def stop(self) -> None:
+        if self.auto_ci is not None:
+            self.auto_ci.stop()
         self._server.stop()
         self.actions.stop()
 
@@ -203,6 +212,19 @@ class WebUI:
         user = self._person(_string(body, "user"))
         answer = self.world.slack.interactions.close(user, _string(body, "view_id"))
         return {"ok": True, "notified": bool(answer.get("notified"))}
+
+    def _home_opened(self, body: Json) -> Json:
+        """The user opened the App Home tab: Slack sends the app `app_home_opened`.
+
+        The Slack emulator delivers that event once it has `open_home(user)`; until then the
+        tab shows whatever the app last published for the user.
+        """
+        user = self._person(_string(body, "user"))
+        open_home = getattr(self.world.slack, "open_home", None)
+        if open_home is None:
+            return {"ok": True, "delivered": False}
+        answer = open_home(user)
+        return {"ok": True, "delivered": True, "error": (answer or {}).get("error")}
 
     # -------------------------------------------------------- world actions
 
@@ -333,6 +355,12 @@ def _make_handler(ui: WebUI) -> type[QuietHandler]:
     return Handler
 
 
-def start_webui(world: World, host: str = "127.0.0.1", port: int = 0) -> WebUI:
-    """Starts the web UI for `world`; its `url` is what the sandbox prints."""
-    return WebUI(world, host, port).start()
+def start_webui(
+    world: World, host: str = "127.0.0.1", port: int = 0, *, auto_ci: bool = False
+) -> WebUI:
+    """Starts the web UI for `world`; its `url` is what the sandbox prints.
+
+    `auto_ci` runs a stand-in CI that passes the `ci` check on each open pull request's new
+    head after a moment (see autoci.py), so a promotion needs no "CI passes" click.
+    """
+    return WebUI(world, host, port, auto_ci=auto_ci).start()

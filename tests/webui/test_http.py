@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from sandbox.webui import WebUI
+from sandbox.webui.autoci import AutoCI
 from sandbox.world import DEPLOYS, World
+from tests.webui.test_browser import open_pull
 
 
 def call(
@@ -170,3 +172,33 @@ def test_a_client_that_hangs_up_mid_request_leaves_the_server_answering(webui: W
         assert sock.recv(100).startswith(b"HTTP/1.1 400")
     status, answer = call(webui, "/api/state?user=U0DEV")
     assert (status, answer["ok"]) == (200, True)
+
+
+def test_auto_ci_passes_each_new_head_once_after_its_delay(webui: WebUI, world: World) -> None:
+    call(webui, "/api/push", {})
+    number = open_pull(world)
+    sha = world.github.pull_request(number)["head"]["sha"]
+    ci = AutoCI(world, delay=1.0)
+    assert ci.run_once(100.0) == []
+    assert ci.run_once(100.5) == []
+    assert ci.run_once(101.0) == [sha]
+    assert ci.run_once(102.0) == []
+    runs = [r for r in world.github.state.check_runs.values() if r.head_sha == sha]
+    assert [(r.name, r.conclusion) for r in runs] == [("ci", "success")]
+
+
+def test_auto_ci_leaves_a_head_the_ci_already_judged(webui: WebUI, world: World) -> None:
+    call(webui, "/api/push", {})
+    number = open_pull(world)
+    sha = world.github.pull_request(number)["head"]["sha"]
+    world.github.set_check(sha, "ci", "failure")
+    ci = AutoCI(world, delay=0.0)
+    assert ci.run_once(0.0) == []
+    assert [r.conclusion for r in world.github.state.check_runs.values()] == ["failure"]
+
+
+def test_home_opened_is_answered_whether_or_not_slack_can_tell_the_app(webui: WebUI) -> None:
+    status, answer = call(webui, "/api/home_opened", {"user": "U0DEV"})
+    assert (status, answer["ok"]) == (200, True)
+    assert answer["delivered"] is hasattr(webui.world.slack, "open_home")
+    assert call(webui, "/api/home_opened", {"user": "U0BOT0001"})[0] == 400

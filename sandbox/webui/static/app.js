@@ -899,6 +899,7 @@ function setUser(user) {
   ui.keys = {};
   ui.clickNotes = {};
   updateUrl();
+  if (ui.channel === "home") api("/api/home_opened", { user }).then(() => poll(true));
   poll(true);
 }
 
@@ -945,7 +946,10 @@ function start() {
   ui.user = params.get("user") || "U0DEV";
   ui.channel = params.get("channel") || null;
   document.getElementById("user-picker").addEventListener("change", (e) => setUser(e.target.value));
-  document.getElementById("app-home").addEventListener("click", () => selectChannel("home"));
+  document.getElementById("app-home").addEventListener("click", () => {
+    selectChannel("home");
+    api("/api/home_opened", { user: ui.user }).then(() => poll(true));
+  });
   document.getElementById("composer-form").addEventListener("submit", sendComposer);
   document.getElementById("thread-form").addEventListener("submit", sendThread);
   document.getElementById("thread-close").addEventListener("click", () => { ui.thread = null; redrawSoon(); });
