@@ -1,0 +1,1 @@
+"""The web UI page, its script and its stylesheet, shipped as package data."""
