@@ -12,6 +12,7 @@ opaque user ids, written `@<id>` in sentences.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import threading
@@ -38,13 +39,25 @@ from slackbot.errors import (
     UnknownApp,
     UnknownEnv,
 )
+from slackbot import aftercare
 from slackbot.models import Approval, Block, Event, Kind, Promotion, Rejection, State
 from slackbot.pipeline import App, Environment, Pipeline
-from slackbot.ports import Clock, Cluster, Directory, Forge, KustomizationStatus, Notifier
+from slackbot.ports import (
+    Clock,
+    Cluster,
+    Directory,
+    Forge,
+    KustomizationStatus,
+    Notifier,
+    Workspace,
+)
 from slackbot.status import AppStatus, read_status
 from slackbot.store import Fence, RedisStore
 
 log = logging.getLogger(__name__)
+
+DIRECT = "direct"  # a rollback mode: revert commits pushed to the branch itself
+PULL = "pull"  # a rollback mode: a revert pull request through the env's gates
 
 BEFORE_MERGE = frozenset({State.REQUESTED, State.PR_OPEN, State.AWAITING_GATES})
 FLUX_FAILURES = frozenset(
@@ -75,6 +88,7 @@ class Engine:
         notifier: Notifier,
         clock: Clock,
         options: EngineOptions | None = None,
+        workspace: Workspace | None = None,
     ):
         self.pipeline = pipeline
         self.store = store
@@ -84,6 +98,7 @@ class Engine:
         self.notifier = notifier
         self.clock = clock
         self.options = options or EngineOptions()
+        self.workspace = workspace
         self._notify_lock = threading.Lock()
 
     # -- lookups -----------------------------------------------------------------------------
@@ -328,6 +343,10 @@ class Engine:
 
     def _step(self, record: Promotion, status: KustomizationStatus | None) -> Promotion:
         if record.state is State.REQUESTED:
+            if record.kind is Kind.ROLLBACK and record.extra.get("mode") == DIRECT:
+                return self._begin_direct_revert(record)
+            if record.kind is Kind.ROLLBACK:
+                self._prepare_revert_branch(record)
             return self._open_pull(record)
         if record.state in (State.PR_OPEN, State.AWAITING_GATES):
             return self._evaluate(record)
@@ -346,7 +365,7 @@ class Engine:
                 app.repository, record.target_branch, record.source_branch
             )
             body = _pull_body(record, comparison.commits, comparison.files)
-            title = f"Promote {app.name} to {record.env} ({comparison.ahead_by} commits)"
+            title = _pull_title(record, app.name, comparison.ahead_by)
             pull = self.forge.open_pull(
                 app.repository, record.target_branch, record.source_branch, title, body
             )
@@ -396,7 +415,10 @@ class Engine:
             approvers=record.approvers(),
             rollback_plan=record.rollback_plan,
         )
-        results = gate_rules.evaluate(env.gates, facts)
+        gates = env.gates
+        if record.kind is Kind.ROLLBACK:  # a rollback's own rollback plan is the original change
+            gates = dataclasses.replace(gates, rollback_plan=False)
+        results = gate_rules.evaluate(gates, facts)
         failed = gate_rules.terminal_failure(results)
         if failed is not None:
             event = self._event("failed", record, self.options.owner, failed.detail)
@@ -414,7 +436,7 @@ class Engine:
         changes: dict[str, object] = {}
         window_only = gate_rules.all_passed(results, ignore=(gate_rules.WINDOW,))
         if window_only:
-            opens = env.gates.next_window(facts.now)
+            opens = gates.next_window(facts.now)
             if record.merge_not_before != opens:
                 changes["merge_not_before"] = opens
         if record.state is State.PR_OPEN:
@@ -453,6 +475,8 @@ class Engine:
                 return record
             app = self.app(record.app)
             env = self.env(app, record.env)
+            if record.extra.get("mode") == DIRECT:
+                return self._push_revert(record, fence)
             assert record.pr_number is not None and record.head_sha is not None
             pull = self.forge.get_pull(app.repository, record.pr_number)
             if pull.merged and pull.merge_sha:
@@ -476,25 +500,78 @@ class Engine:
                         f"then /promote {env.name} again"
                     )
                     return self._fail(record, reason, fence)
-            now = self.clock.now()
-            token = f"promotebot-{record.id}-{now.isoformat()}"
-            event = self._event("merged", record, self.options.owner, merge_sha)
-            record = self._transition(
-                record, event, State.RECONCILING, fence=fence,
-                merge_sha=merge_sha, merged_at=now, reconcile_token=token,
-            )
+            record = self._merged(record, merge_sha, fence, "merged")
             self._comment(record, f"Merged {merge_sha[:7]} for @{record.requested_by} "
-                                  f"(promotion #{record.id}); waiting for Flux.")
-            try:
-                self.cluster.request_reconcile(env.kustomization, env.git_repository, token)
-            except AdapterError:
-                log.exception("promotion %s: reconcile request failed; Flux will poll", record.id)
+                                  f"({record.kind.value} #{record.id}); waiting for Flux.")
             return record
         except StaleFence:
             return self.get(record.id)
         finally:
             if own_lock:
                 self.store.release(fence)
+
+    def _merged(self, record: Promotion, merge_sha: str, fence: Fence, kind: str) -> Promotion:
+        """Record the commit now on the target branch and ask Flux to reconcile at once."""
+        env = self.env(self.app(record.app), record.env)
+        now = self.clock.now()
+        token = f"promotebot-{record.id}-{now.isoformat()}"
+        event = self._event(kind, record, self.options.owner, merge_sha)
+        record = self._transition(
+            record, event, State.RECONCILING, fence=fence,
+            merge_sha=merge_sha, merged_at=now, reconcile_token=token,
+        )
+        try:
+            self.cluster.request_reconcile(env.kustomization, env.git_repository, token)
+        except AdapterError:
+            log.exception("promotion %s: reconcile request failed; Flux will poll", record.id)
+        return record
+
+    # -- rollbacks that revert the branch itself (dev, and emergencies on prod) ----------------
+
+    def _begin_direct_revert(self, record: Promotion) -> Promotion:
+        fence = self._lock(record)
+        if fence is None:
+            return record
+        try:
+            event = self._event("reverting", record, self.options.owner,
+                                f"reverting {record.target_branch} to "
+                                f"{record.extra.get('target_revision', '')[:7]}")
+            record = self._transition(record, event, State.MERGING, fence=fence)
+            return self._push_revert(record, fence)
+        finally:
+            self.store.release(fence)
+
+    def _push_revert(self, record: Promotion, fence: Fence) -> Promotion:
+        app = self.app(record.app)
+        target = record.extra["target_revision"]
+        head = self.forge.branch_head(app.repository, record.target_branch)
+        if head != record.extra.get("from_head"):
+            # A crash after the push: the revert is the branch head now (its parent is the old
+            # head); anything else means someone pushed meanwhile.
+            return self._merged(record, head, fence, "reverted")
+        if self.workspace is None:
+            return self._fail(record, "this promotebot has no git workspace: it cannot revert",
+                              fence)
+        try:
+            sha = self.workspace.revert_to(
+                app.repository, record.target_branch, target,
+                revert_message(record, target), None,
+            )
+        except HeadMoved:
+            return self._fail(record, f"{record.target_branch} moved while the revert was pushed: "
+                                      f"nothing was reverted; /rollback {record.env} again", fence)
+        return self._merged(record, sha, fence, "reverted")
+
+    def _prepare_revert_branch(self, record: Promotion) -> None:
+        """A rollback through a pull request: its branch holds one revert commit."""
+        app = self.app(record.app)
+        if self.forge.branch_exists(app.repository, record.source_branch):
+            return
+        if self.workspace is None:
+            raise AdapterError("this promotebot has no git workspace: it cannot revert")
+        target = record.extra["target_revision"]
+        self.workspace.revert_to(app.repository, record.target_branch, target,
+                                 revert_message(record, target), record.source_branch)
 
     def _observe(self, record: Promotion, status: KustomizationStatus | None) -> Promotion:
         """Judge Flux's progress on the merged revision, and the Deployments' rollout."""
@@ -513,8 +590,10 @@ class Engine:
                 pods = ", ".join(f"{r.name} {r.ready}/{r.desired}" for r in rollouts)
                 event = self._event("deployed", record, self.options.owner,
                                     f"{expected} applied; {pods} ready")
-                return self._finish(record, State.DEPLOYED, event,
-                                    extra={**record.extra, "progress": f"{pods} ready"})
+                record = self._finish(record, State.DEPLOYED, event,
+                                      extra={**record.extra, "progress": f"{pods} ready"})
+                aftercare.after_deploy(self, record)
+                return record
             progress = "rollout: " + ", ".join(f"{r.name} {r.ready}/{r.desired} ready"
                                                for r in rollouts)
         elif (
@@ -644,6 +723,12 @@ class Engine:
             finished_at=self.clock.now(),
         )
 
+    def comment_on(self, record: Promotion, text: str) -> None:
+        self._comment(record, text)
+
+    def notify(self, record: Promotion, event: Event) -> None:
+        self._notify(record, event)
+
     def _comment(self, record: Promotion, text: str) -> None:
         if record.pr_number is None:
             return
@@ -694,6 +779,25 @@ def _pull_body(record: Promotion, commits: tuple, files: tuple) -> str:
         *(f"- `{f}`" for f in files),
     ]
     return "\n".join(lines)
+
+
+def _pull_title(record: Promotion, app: str, commits: int) -> str:
+    if record.kind is Kind.ROLLBACK:
+        target = record.extra.get("target_revision", "")[:7]
+        return f"Roll back {app} {record.env} to {target} (#{record.id})"
+    if record.kind is Kind.HOTFIX:
+        return f"Hotfix {record.source_branch} into {record.env} ({commits} commits)"
+    return f"Promote {app} to {record.env} ({commits} commits)"
+
+
+def revert_message(record: Promotion, target: str) -> str:
+    head = record.extra.get("from_head", "")
+    return (
+        f"Roll back {record.target_branch} to {target[:7]} (rollback #{record.id})\n\n"
+        f"This reverts {record.target_branch} from {head} back to {target}: the tree of\n"
+        f"{target} on top of {head}, as `git revert -m 1` of each merge since would give.\n"
+        f"Requested by @{record.requested_by} through promotebot."
+    )
 
 
 PLAN_MARKER = "### Rollback plan"

@@ -70,6 +70,12 @@ class Forge(Protocol):
         MergeConflict or NotMergeable."""
         ...
     def comment(self, repo: str, number: int, body: str) -> None: ...
+    def branch_exists(self, repo: str, branch: str) -> bool: ...
+    def create_branch(self, repo: str, branch: str, sha: str) -> None: ...
+    def merge_branch(self, repo: str, base: str, head: str, message: str) -> str | None:
+        """Merge `head` into `base` on the server: the merge commit's sha, None when there was
+        nothing to merge; MergeConflict when it does not apply cleanly."""
+        ...
 
 
 # -- cluster (Flux and Kubernetes) -----------------------------------------------------------
@@ -124,11 +130,17 @@ class Cluster(Protocol):
 
 
 class Workspace(Protocol):
-    """Git operations the forge API cannot do (revert, hotfix branches); the rollback and
-    hotfix flows drive it."""
+    """Git operations the forge API cannot do; the rollback flows drive it."""
 
-    def revert(self, repo: str, branch: str, shas: list[str], message: str) -> str: ...
-    def create_branch(self, repo: str, name: str, from_ref: str) -> str: ...
+    def first_parent_history(self, repo: str, branch: str, limit: int) -> list[CommitInfo]:
+        """The commits the branch pointed at, newest first (its first-parent chain)."""
+        ...
+
+    def revert_to(self, repo: str, branch: str, target: str, message: str,
+                  new_branch: str | None = None) -> str:
+        """A commit on top of `branch`'s head whose content is `target`'s, pushed to `branch`
+        (fast-forward) or to `new_branch`; its sha. HeadMoved if `branch` moved meanwhile."""
+        ...
 
 
 class Directory(Protocol):

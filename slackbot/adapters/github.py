@@ -11,7 +11,7 @@ from typing import Any
 from github import Auth, Github, GithubException
 from github.Repository import Repository
 
-from slackbot.errors import ForgeError, HeadMoved, NotMergeable
+from slackbot.errors import ForgeError, HeadMoved, MergeConflict, NotMergeable
 from slackbot.ports import CommitInfo, Comparison, PullRequest, Review
 
 CHECK_PASSED = frozenset({"success", "neutral", "skipped"})
@@ -144,6 +144,30 @@ class GitHubForge:
 
     def comment(self, repo: str, number: int, body: str) -> None:
         self._call(lambda: self._repo(repo).get_pull(number).create_issue_comment(body))
+
+    def branch_exists(self, repo: str, branch: str) -> bool:
+        try:
+            self._repo(repo).get_branch(branch)
+        except GithubException as exc:
+            if exc.status == 404:
+                return False
+            raise ForgeError(f"GitHub answered {exc.status}: {_message(exc)}") from exc
+        return True
+
+    def create_branch(self, repo: str, branch: str, sha: str) -> None:
+        self._call(lambda: self._repo(repo).create_git_ref(f"refs/heads/{branch}", sha))
+
+    def merge_branch(self, repo: str, base: str, head: str, message: str) -> str | None:
+        try:
+            commit = self._repo(repo).merge(base, head, commit_message=message)
+        except GithubException as exc:
+            if exc.status == 409:
+                raise MergeConflict(_message(exc)) from exc
+            raise ForgeError(f"GitHub refused to merge {head} into {base}: {_message(exc)}") from exc
+        return None if commit is None else str(commit.sha)
+
+    def clone_url(self, repo: str) -> str:
+        return str(self._call(lambda: self._repo(repo).clone_url))
 
 
 def _pull(pull: Any) -> PullRequest:

@@ -12,7 +12,15 @@ import redis
 from slackbot.config import load_pipeline
 from slackbot.engine import Engine
 from slackbot.store import RedisStore
-from tests.core.fakes import FakeClock, FakeCluster, FakeDirectory, FakeForge, RecordingNotifier
+from slackbot.incidents import Incidents
+from tests.core.fakes import (
+    FakeClock,
+    FakeCluster,
+    FakeDirectory,
+    FakeForge,
+    FakeWorkspace,
+    RecordingNotifier,
+)
 
 DEVELOPER, REVIEWER, STAKEHOLDER, STAKEHOLDER2, OUTSIDER = (
     "U0DEV", "U0REVIEW", "U0STAKE", "U0STAKE2", "U0OUT")
@@ -64,6 +72,8 @@ class World:
     directory: FakeDirectory
     notifier: RecordingNotifier
     clock: FakeClock
+    workspace: FakeWorkspace
+    incidents: Incidents
 
     def deploy_all(self) -> None:
         """Every env runs the head of its own branch, Ready."""
@@ -87,7 +97,14 @@ def world(store: RedisStore) -> World:
                                "S0ONCALL": {"U0ONCALL"}})
     notifier = RecordingNotifier()
     clock = FakeClock()
-    engine = Engine(pipeline, store, forge, cluster, directory, notifier, clock)
-    w = World(engine, store, forge, cluster, directory, notifier, clock)
+    workspace = FakeWorkspace(forge)
+    engine = Engine(pipeline, store, forge, cluster, directory, notifier, clock,
+                    workspace=workspace)
+    w = World(engine, store, forge, cluster, directory, notifier, clock, workspace,
+              Incidents(engine, workspace))
     w.deploy_all()
+    cluster.set_status("myapp-staging", applied=cluster.kustomizations["myapp-staging"]
+                       .last_applied_revision, depends_on=("myapp-dev",))
+    cluster.set_status("myapp-prod", applied=cluster.kustomizations["myapp-prod"]
+                       .last_applied_revision, depends_on=("myapp-staging",))
     return w

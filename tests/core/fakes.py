@@ -6,6 +6,7 @@ prove the real adapters against the real clients.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from slackbot.ports import (
     Rollout,
 )
 
-_shas = (f"{n:040x}" for n in itertools.count(0xABC0001))
+_shas = (hashlib.sha1(str(n).encode()).hexdigest() for n in itertools.count(1))
 
 
 def new_sha() -> str:
@@ -50,6 +51,7 @@ class FakeForge:
     review_list: dict[int, list[Review]] = field(default_factory=dict)
     comments: list[tuple[int, str]] = field(default_factory=list)
     conflict: bool = False
+    conflicting_bases: set[str] = field(default_factory=set)
     calls: list[str] = field(default_factory=list)
     _numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -105,6 +107,22 @@ class FakeForge:
     def comment(self, repo: str, number: int, body: str) -> None:
         self.comments.append((number, body))
 
+    def branch_exists(self, repo: str, branch: str) -> bool:
+        return branch in self.heads
+
+    def create_branch(self, repo: str, branch: str, sha: str) -> None:
+        self.calls.append(f"create_branch {branch}")
+        self.heads[branch] = sha
+
+    def merge_branch(self, repo: str, base: str, head: str, message: str) -> str | None:
+        self.calls.append(f"merge_branch {head}->{base}")
+        if base in self.conflicting_bases:
+            raise MergeConflict("Merge conflict")
+        if self.ahead.get((base, head), 1) == 0:
+            return None
+        self.heads[base] = new_sha()
+        return self.heads[base]
+
     # -- acting as people and CI ---------------------------------------------------------------
 
     def push(self, branch: str) -> str:
@@ -143,13 +161,19 @@ class FakeCluster:
 
     def set_status(self, name: str, *, ready: str = "True", reason: str = "ReconciliationSucceeded",
                    message: str = "", applied: str | None = None,
-                   attempted: str | None = None, suspended: bool = False) -> None:
+                   attempted: str | None = None, suspended: bool = False,
+                   depends_on: tuple[str, ...] | None = None) -> None:
+        if depends_on is None:
+            old = self.kustomizations.get(name)
+            depends = old.depends_on if old else ()
+        else:
+            depends = tuple(FluxRef(d) for d in depends_on)
         self.kustomizations[name] = KustomizationStatus(
             ref=FluxRef(name), ready=ready, reason=reason,
             message=message or (f"Applied revision: {applied}" if ready == "True" else ""),
             last_applied_revision=applied, last_attempted_revision=attempted or applied,
             suspended=suspended, reconciling=ready != "True", generation=1,
-            observed_generation=1, last_handled_reconcile_at=None,
+            observed_generation=1, last_handled_reconcile_at=None, depends_on=depends,
         )
 
     def deploy(self, name: str, branch: str, sha: str) -> None:
@@ -174,3 +198,29 @@ class RecordingNotifier:
     def promotion_changed(self, promotion: Promotion, event: Event, ref: str | None) -> str | None:
         self.seen.append((promotion.state.value, event.kind))
         return ref or f"notice-{promotion.id}"
+
+
+@dataclass
+class FakeWorkspace:
+    """Branch histories as lists of shas (newest first) over the fake forge's heads."""
+
+    forge: FakeForge
+    history: dict[str, list[str]] = field(default_factory=dict)
+    reverts: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+
+    def first_parent_history(self, repo: str, branch: str, limit: int) -> list[CommitInfo]:
+        shas = self.history.get(branch) or [self.forge.heads[branch]]
+        if shas[0] != self.forge.heads[branch]:
+            shas = [self.forge.heads[branch], *shas]
+            self.history[branch] = shas
+        return [CommitInfo(sha, f"commit {sha[:7]}", "dev") for sha in shas[:limit]]
+
+    def revert_to(self, repo: str, branch: str, target: str, message: str,
+                  new_branch: str | None = None) -> str:
+        sha = new_sha()
+        self.reverts.append((branch, target, new_branch, sha))
+        if new_branch is None:
+            self.forge.heads[branch] = sha
+        else:
+            self.forge.heads[new_branch] = sha
+        return sha

@@ -1,0 +1,211 @@
+"""Rollbacks, holds, hotfixes and branch sync through the engine with our fakes; each refusal
+with its sentence and Redis untouched."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from slackbot.errors import AlreadyLive, EnvBlocked, NotAllowed, NotFound, SourceNotReady
+from slackbot.incidents import InvalidName
+from slackbot.models import Kind, State
+from tests.core.conftest import DEVELOPER, REVIEWER, STAKEHOLDER, World, snapshot
+
+ONCALL = "U0ONCALL"
+
+
+@pytest.fixture
+def refuse(world: World, redis_client: redis.Redis, prefix: str):  # type: ignore[no-untyped-def]
+    def run(error, call, *args, **kwargs):  # type: ignore[no-untyped-def]
+        before = snapshot(redis_client, prefix)
+        calls = list(world.forge.calls)
+        with pytest.raises(error) as caught:
+            call(*args, **kwargs)
+        assert snapshot(redis_client, prefix) == before
+        assert world.forge.calls == calls
+        assert world.workspace.reverts == []
+        return str(caught.value)
+    return run
+
+
+def with_history(world: World, env: str, count: int = 3) -> list[str]:
+    """The env's branch had `count` heads; Flux runs the newest. Newest first."""
+    shas = [world.forge.push(env) for _ in range(count)][::-1]
+    world.workspace.history[env] = shas
+    world.cluster.deploy(f"myapp-{env}", env, shas[0])
+    return shas
+
+
+def test_dev_rollback_pushes_a_revert_and_deploys(world: World) -> None:
+    head, previous, _ = with_history(world, "dev")
+    record = world.incidents.rollback("myapp", "dev", DEVELOPER, to=previous[:7])
+    assert (record.kind, record.extra["mode"], record.extra["target_revision"]) == (
+        Kind.ROLLBACK, "direct", previous)
+    record = world.engine.advance(record.id)
+    assert record.state is State.RECONCILING
+    [(branch, target, new_branch, sha)] = world.workspace.reverts
+    assert (branch, target, new_branch, sha) == ("dev", previous, None, record.merge_sha)
+    assert world.cluster.reconciles[-1][0] == "myapp-dev"
+    world.cluster.deploy("myapp-dev", "dev", record.merge_sha)
+    assert world.engine.advance(record.id).state is State.DEPLOYED
+    kinds = [e.kind for e in world.store.events(record.id)]
+    assert kinds == ["requested", "hold", "reverting", "reverted", "progress", "deployed"]
+
+
+def test_rollback_places_a_hold_until_unlocked(world: World) -> None:
+    _, previous, _ = with_history(world, "staging")
+    world.incidents.rollback("myapp", "staging", DEVELOPER, to=previous, reason="bad config")
+    [hold] = world.store.blocks("myapp", "staging")
+    assert (hold.kind, hold.by) == ("hold", DEVELOPER)
+    assert hold.reason.endswith(f"to {previous[:7]}: bad config")
+    live = world.store.live("myapp", "staging")
+    world.engine.cancel(live.id, DEVELOPER)
+    world.push_dev()
+    with pytest.raises(EnvBlocked, match="staging is on hold by @U0DEV since .* fix the cause, "
+                                         "then /promote unlock staging"):
+        world.engine.request("myapp", "staging", DEVELOPER)
+    assert world.incidents.unlock("myapp", "staging", STAKEHOLDER)
+    assert world.engine.request("myapp", "staging", DEVELOPER).state is State.REQUESTED
+
+
+def test_staging_rollback_is_a_revert_pull_request_through_its_gates(world: World) -> None:
+    _, previous, _ = with_history(world, "staging")
+    record = world.incidents.rollback("myapp", "staging", DEVELOPER, to=previous)
+    record = world.engine.advance(record.id)
+    assert record.state is State.AWAITING_GATES
+    [(branch, target, new_branch, revert_sha)] = world.workspace.reverts
+    assert (branch, target, new_branch) == ("staging", previous, f"rollback/staging-{record.id}")
+    pull = world.forge.pulls[record.pr_number]
+    assert (pull.base, pull.head, pull.head_sha) == ("staging", new_branch, revert_sha)
+    assert pull.body.startswith(f"Promotion #{record.id}") or "rollback" in pull.body.lower()
+    assert {g.name for g in record.gates} == {"check:ci", "reviews"}
+    world.forge.set_check(revert_sha, "ci", "success")
+    world.forge.review(record.pr_number, REVIEWER)
+    record = world.engine.advance(record.id)
+    assert record.state is State.RECONCILING
+
+
+def test_planned_prod_rollback_needs_prods_gates_but_no_rollback_plan(world: World) -> None:
+    _, previous, _ = with_history(world, "prod")
+    record = world.engine.advance(
+        world.incidents.rollback("myapp", "prod", DEVELOPER, to=previous).id)
+    assert record.extra["mode"] == "pull"
+    assert {g.name for g in record.gates} == {"check:ci", "reviews", "stakeholders", "window"}
+
+
+def test_emergency_prod_rollback_reverts_prod_directly(world: World) -> None:
+    _, previous, _ = with_history(world, "prod")
+    record = world.incidents.rollback("myapp", "prod", ONCALL, to=previous, emergency=True,
+                                      channel="C0INCIDENT")
+    record = world.engine.advance(record.id)
+    assert record.state is State.RECONCILING
+    assert world.workspace.reverts[0][:3] == ("prod", previous, None)
+    assert world.forge.heads["prod"] == record.merge_sha
+
+
+def test_emergency_outside_the_incident_channel_is_refused(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
+    _, previous, _ = with_history(world, "prod")
+    text = refuse(NotAllowed, world.incidents.rollback, "myapp", "prod", ONCALL, to=previous,
+                  emergency=True, channel="C0DEPLOYS")
+    assert text == ("an emergency rollback of prod runs only in myapp's incident channel: run "
+                    "it there, or drop `emergency` for a planned revert pull request")
+
+
+def test_emergency_by_someone_not_on_call_is_refused(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
+    _, previous, _ = with_history(world, "prod")
+    text = refuse(NotAllowed, world.incidents.rollback, "myapp", "prod", DEVELOPER, to=previous,
+                  emergency=True, channel="C0INCIDENT")
+    assert text.startswith("only myapp's on-call responders can roll prod back in an emergency")
+
+
+def test_rollback_to_a_revision_the_env_never_ran_is_refused(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
+    with_history(world, "staging")
+    stranger = world.forge.heads["dev"]
+    text = refuse(NotFound, world.incidents.rollback, "myapp", "staging", DEVELOPER,
+                  to=stranger[:9])
+    assert text == (f"staging never ran {stranger[:9]}: /rollback staging without a revision "
+                    f"lists the ones it ran")
+
+
+def test_rollback_while_another_rollback_is_live_is_refused(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
+    _, previous, older = with_history(world, "staging")
+    first = world.incidents.rollback("myapp", "staging", DEVELOPER, to=previous)
+    text = refuse(AlreadyLive, world.incidents.rollback, "myapp", "staging", STAKEHOLDER,
+                  to=older)
+    assert text == (f"staging already has a live rollback (#{first.id} by @{DEVELOPER}, "
+                    f"requested): wait for it, or cancel it first")
+
+
+def test_prod_rollback_with_an_upstream_not_ready_says_which_and_why(world: World,
+                                                                     refuse) -> None:  # type: ignore[no-untyped-def]
+    _, previous, _ = with_history(world, "prod")
+    world.cluster.set_status("myapp-staging", ready="False", reason="HealthCheckFailed",
+                             message="timeout waiting for: [Deployment/staging/myapp]")
+    text = refuse(SourceNotReady, world.incidents.rollback, "myapp", "prod", ONCALL,
+                  to=previous, emergency=True, channel="C0INCIDENT")
+    assert text == ("prod depends on myapp-staging, which is not Ready (HealthCheckFailed: "
+                    "timeout waiting for: [Deployment/staging/myapp]): after the rollback prod "
+                    "would wait in DependencyNotReady. Fix staging first (/rollback staging), "
+                    "then retry")
+
+
+def test_rollback_choices_list_the_envs_past_revisions(world: World) -> None:
+    head, previous, older = with_history(world, "prod")
+    choices = world.incidents.rollback_choices("myapp", "prod")
+    assert [c.sha for c in choices] == [previous, older]
+    assert {c.source for c in choices} == {"branch history"}
+
+
+def test_hotfix_name_must_be_a_branch_name(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
+    for bad in ("fix login", "..", "-x", "a..b", "x.lock", "fix~1"):
+        text = refuse(InvalidName, world.incidents.hotfix_start, "myapp", bad, DEVELOPER)
+        assert text.startswith(f"`{bad}` is not a valid branch name")
+
+
+def test_hotfix_that_exists_is_refused(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
+    world.incidents.hotfix_start("myapp", "login", DEVELOPER)
+    text = refuse(NotAllowed, world.incidents.hotfix_start, "myapp", "login", DEVELOPER)
+    assert text == ("hotfix/login already exists: push your fix to it and /hotfix promote "
+                    "login, or pick another name")
+
+
+def test_hotfix_goes_to_prod_through_its_gates_and_is_backported(world: World) -> None:
+    branch, base = world.incidents.hotfix_start("myapp", "login", DEVELOPER)
+    assert (branch, base) == ("hotfix/login", world.forge.heads["prod"])
+    world.engine.freeze("myapp", "prod", "U0LEAD", "sale")  # a freeze does not stop a hotfix
+    fix = world.forge.push("hotfix/login")
+    record = world.engine.advance(world.incidents.hotfix_promote("myapp", "login", DEVELOPER).id)
+    assert (record.kind, record.state, record.head_sha) == (Kind.HOTFIX, State.AWAITING_GATES, fix)
+    assert {g.name for g in record.gates} == {"check:ci", "reviews", "stakeholders",
+                                              "rollback-plan", "window"}
+    world.forge.set_check(fix, "ci", "success")
+    world.forge.review(record.pr_number, REVIEWER)
+    world.engine.set_rollback_plan(record.id, DEVELOPER, "revert the hotfix merge")
+    world.forge.conflicting_bases = {"dev"}
+    record = world.engine.approve(record.id, STAKEHOLDER, fix)
+    assert record.state is State.RECONCILING
+    world.cluster.deploy("myapp-prod", "prod", record.merge_sha)
+    assert world.engine.advance(record.id).state is State.DEPLOYED
+    assert "merge_branch hotfix/login->staging" in world.forge.calls
+    events = {e.kind: e.detail for e in world.store.events(record.id)}
+    assert events["backported"].startswith("hotfix/login merged into staging as ")
+    assert events["backport_conflict"].startswith("hotfix/login conflicts with dev: resolve it "
+                                                  "in pull request #")
+    conflict_pr = [p for p in world.forge.pulls.values() if p.base == "dev"]
+    assert conflict_pr and conflict_pr[0].head == "hotfix/login"
+    assert any("conflicts with dev" in body for _, body in world.forge.comments)
+
+
+def test_prod_promotion_is_synced_back_into_staging_and_dev(world: World) -> None:
+    sha = world.forge.push("staging")
+    world.cluster.deploy("myapp-staging", "staging", sha)
+    record = world.engine.advance(world.engine.request("myapp", "prod", DEVELOPER,
+                                                       rollback_plan="revert").id)
+    world.forge.set_check(sha, "ci", "success")
+    world.forge.review(record.pr_number, REVIEWER)
+    record = world.engine.approve(record.id, STAKEHOLDER, sha)
+    world.cluster.deploy("myapp-prod", "prod", record.merge_sha)
+    assert world.engine.advance(record.id).state is State.DEPLOYED
+    merges = [c for c in world.forge.calls if c.startswith("merge_branch")]
+    assert merges == ["merge_branch prod->staging", "merge_branch prod->dev"]
+    assert [e.kind for e in world.store.events(record.id)][-2:] == ["synced", "synced"]
