@@ -12,6 +12,7 @@ from handlers.background import Defer, run_now
 from handlers.home import HomePublisher
 from handlers.replies import Say, guarded
 from slackbot.engine import Engine
+from slackbot.incidents import Incidents
 from slackbot.pipeline import Pipeline
 from slackbot.store import RedisStore
 
@@ -22,7 +23,8 @@ class Services:
     store: RedisStore
     pipeline: Pipeline
     home: HomePublisher | None = None
-    defer: Defer = run_now  # where follow-up work runs (advance after a request)
+    defer: Defer = run_now
+    incidents: Incidents | None = None  # rollbacks, holds and hotfixes (needs a git workspace)  # where follow-up work runs (advance after a request)
     click_window_seconds: int = 5  # two clicks of one button within this act once
     delivery_ttl_seconds: int = 3600  # how long a delivery's idempotency key is kept
 

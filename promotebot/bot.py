@@ -22,9 +22,11 @@ from handlers.web import RunningServer, WebApp, serve_background
 from slackbot.adapters.flux import KubeCluster, api_client
 from slackbot.adapters.flux_watch import KustomizationWatch
 from slackbot.adapters.github import GitHubForge, github_client
+from slackbot.adapters.workspace import GitWorkspace
 from slackbot.clock import SystemClock
 from slackbot.driver import Driver
 from slackbot.engine import Engine
+from slackbot.incidents import Incidents
 from slackbot.pipeline import Pipeline
 from slackbot.ports import Clock
 from slackbot.settings import GitHubApp, Settings
@@ -66,10 +68,13 @@ class Bot:
             lambda: read_statuses(engine_box[0].status, pipeline.app_names),
             defer=self.background,
         )
+        self.workspace = GitWorkspace(self.forge.clone_url, self.forge.token)
         self.engine = Engine(
             pipeline, self.store, self.forge, self.cluster, SlackDirectory(self.slack),
             SlackNotifier(self.slack, pipeline, self.store, self.home), clock or SystemClock(),
+            workspace=self.workspace,
         )
+        self.incidents = Incidents(self.engine, self.workspace)
         engine_box.append(self.engine)
         self.driver = Driver(self.engine)
         self.watch = KustomizationWatch(self.kube, self._on_status,
@@ -77,7 +82,8 @@ class Bot:
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.scheduler.add_job(self.driver.tick, "interval", seconds=settings.poll_seconds,
                                id="gates", max_instances=1, coalesce=True)
-        services = Services(self.engine, self.store, pipeline, self.home, defer=self.background)
+        services = Services(self.engine, self.store, pipeline, self.home, defer=self.background,
+                            incidents=self.incidents)
         self.bolt = build_app(
             bot_token=settings.slack_bot_token.reveal(),
             signing_secret=settings.slack_signing_secret.reveal(),

@@ -56,6 +56,12 @@ class GitHubForge:
         except GithubException as exc:
             raise ForgeError(f"GitHub answered {exc.status}: {_message(exc)}") from exc
 
+    def token(self) -> str:
+        """The current token (an App installation's is renewed by PyGithub), for git over
+        HTTPS. Never log it."""
+        auth = self._gh.requester.auth
+        return str(getattr(auth, "token", ""))
+
     def ping(self) -> bool:
         self._call(lambda: self._gh.get_rate_limit())
         return True
