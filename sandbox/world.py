@@ -51,6 +51,17 @@ PEOPLE = (
 )
 
 
+def manifest_commands() -> frozenset[str]:
+    """The slash commands the Slack app manifest declares (Slack knows no others)."""
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / "slack-app-manifest.yaml"
+    if not path.exists():  # an installed package without the repository around it
+        return frozenset({"/promote", "/rollback", "/hotfix"})
+    manifest = yaml.safe_load(path.read_text())
+    return frozenset(c["command"] for c in manifest["features"]["slash_commands"])
+
+
 def person(role_or_name: str) -> Person:
     return next(p for p in PEOPLE if role_or_name == p.name or role_or_name in p.roles)
 
@@ -85,6 +96,7 @@ class World:
             [SlackUserGroup(STAKEHOLDERS, "myapp-stakeholders", (person("stakeholder").slack_id,)),
              SlackUserGroup(ONCALL, "myapp-oncall", (person("oncall").slack_id,))],
             bot_user_id=BOT_SLACK_ID,
+            known_commands=manifest_commands(),
         ).start()
 
     def stop(self) -> None:

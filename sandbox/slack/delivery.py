@@ -47,7 +47,8 @@ class Delivery:
         }
 
 
-def deliver(url: str | None, signing_secret: str, body: str, timeout: float) -> Delivery:
+def deliver(url: str | None, signing_secret: str, body: str, timeout: float,
+            content_type: str = "application/x-www-form-urlencoded") -> Delivery:
     if not url:
         return Delivery(None, error="dispatch_failed")
     timestamp = str(int(time.time()))
@@ -56,7 +57,7 @@ def deliver(url: str | None, signing_secret: str, body: str, timeout: float) -> 
         data=body.encode(),
         method="POST",
         headers={
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Type": content_type,
             "User-Agent": USER_AGENT,
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": sign(signing_secret, timestamp, body),

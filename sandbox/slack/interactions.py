@@ -9,6 +9,7 @@ It must not hold state of its own: everything goes through the Workspace.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -63,7 +64,9 @@ class Interactions:
         request_url: Callable[[], str | None],
         base_url: Callable[[], str],
         ack_timeout: float,
+        known_commands: frozenset[str] | None = None,
     ) -> None:
+        self.known_commands = known_commands  # None: every command goes to the app
         self._ws = workspace
         self._secret = signing_secret
         self._request_url = request_url
@@ -90,6 +93,17 @@ class Interactions:
             channel = self._ws.channel(channel_id)
             if user.id not in channel.members:
                 raise SlackError("user_not_in_channel")
+            if self.known_commands is not None and command not in self.known_commands:
+                # Slack itself answers a command no installed app declares; the app never hears.
+                self._ws.post_ephemeral(
+                    channel.info.id, user.id,
+                    f"{command} is not a valid command. In Slack, all messages that start with "
+                    f'the "/" character are interpreted as commands.',
+                    None, author=SLACKBOT_USER_ID,
+                )
+                return {"ok": True, "status": None, "body": "", "headers": {},
+                        "error": "unknown_command", "ack": None, "trigger_id": None,
+                        "response_url": None, "posted": None, "ack_error": None}
             trigger_id = self._ws.issue_trigger(user.id)
             url_id = self._ws.issue_response_url(user.id, channel.info.id, None, False)
         response_url = f"{self._base_url()}/response/{url_id}"
@@ -130,6 +144,19 @@ class Interactions:
             "posted": posted,
             "ack_error": ack_error,
         }
+
+    # ------------------------------------------------------------------- events
+
+    def app_home_opened(self, user_id: Any) -> Json:
+        """The user opens the app's Home tab: Slack sends an Events API callback (JSON)."""
+        with self._ws.lock:
+            user = self._ws.user(user_id)
+        body = json.dumps(payloads.event_callback(
+            {"type": "app_home_opened", "user": user.id, "channel": f"D{user.id[1:]}",
+             "tab": "home", "event_ts": f"{time.time():.6f}"}))
+        delivery = deliver(self._request_url(), self._secret, body, self.ack_timeout,
+                           "application/json")
+        return {"ok": True, **delivery.to_json()}
 
     # ------------------------------------------------------------------- clicks
 

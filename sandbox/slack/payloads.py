@@ -127,3 +127,19 @@ def view_closed_payload(user: SlackUser, view: Json, is_cleared: bool) -> Json:
         "enterprise": None,
         "is_enterprise_install": False,
     }
+
+
+def event_callback(event: Json) -> Json:
+    """An Events API delivery (JSON body), as Slack sends it to the request URL."""
+    import uuid
+
+    return {
+        "token": VERIFICATION_TOKEN,
+        "team_id": TEAM_ID,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
+        "event_time": int(float(event.get("event_ts", "0") or 0)),
+        "authorizations": [{"team_id": TEAM_ID, "user_id": event.get("user"), "is_bot": False}],
+    }

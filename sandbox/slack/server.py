@@ -76,6 +76,7 @@ class SlackEmulator:
         bot_request_url: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         ack_timeout: float = 3.0,
+        known_commands: frozenset[str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -89,6 +90,7 @@ class SlackEmulator:
             lambda: self.bot_request_url,
             lambda: self.url,
             ack_timeout,
+            known_commands,
         )
         self._server = BackgroundServer(_make_handler(self), host, port)
         self._sandbox_methods: dict[str, Callable[[Params], Json]] = {
@@ -122,6 +124,7 @@ class SlackEmulator:
                 "home": self._home(str(p.get("user") or "")),
             },
             "sandbox.state": lambda p: self.state(),
+            "sandbox.open_home": lambda p: self.open_home(str(p.get("user") or "")),
         }
 
     # ---------------------------------------------------------------- lifecycle
@@ -162,6 +165,10 @@ class SlackEmulator:
     def command(self, user: Any, channel: Any, text: Any) -> Json:
         """A user types `text` ("/promote staging") in `channel`; returns the app's answer."""
         return self.interactions.command(user, channel, text)
+
+    def open_home(self, user: str) -> Json:
+        """The user opens the app's Home tab (Slack sends the app an app_home_opened event)."""
+        return self.interactions.app_home_opened(user)
 
     def click(
         self,
