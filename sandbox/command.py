@@ -29,10 +29,18 @@ def register_sandbox(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
                         help="speeds every Flux interval and timeout (10: 1m passes in 6s)")
     parser.add_argument("--no-bot", action="store_true",
                         help="start the emulators only (bot_request_url stays null)")
+    parser.add_argument("--tour", action="store_true",
+                        help="play the workflow end to end, print it as a conversation, exit")
+    parser.add_argument("--port", type=int, default=8080,
+                        help="the web UI's port on 127.0.0.1 (0: any free port)")
     parser.set_defaults(handler=run_sandbox)
 
 
 def run_sandbox(args: argparse.Namespace, streams: Any) -> int:
+    if args.tour:
+        from sandbox.tour import run_tour
+
+        return run_tour(streams.out, time_scale=max(args.time_scale, 30.0))
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -42,16 +50,23 @@ def run_sandbox(args: argparse.Namespace, streams: Any) -> int:
     try:
         with World(time_scale=args.time_scale) as world:
             bot = None if args.no_bot else _start_bot(world)
+            ui = None
             try:
                 bot_url = bot.slack_request_url if bot is not None else None
                 world.slack.bot_request_url = bot_url
+                if not args.headless:
+                    from sandbox.webui import start_webui
+
+                    ui = start_webui(world, port=args.port, auto_ci=True)
                 if args.state_file:
                     world.write_state(args.state_file, bot_url)
-                streams.out.write(_banner(world, bot_url))
+                streams.out.write(_banner(world, bot_url, ui.url if ui else None))
                 streams.out.flush()
                 while not stop.wait(0.2):
                     pass
             finally:
+                if ui is not None:
+                    ui.stop()
                 if bot is not None:
                     bot.stop()
     finally:
@@ -69,9 +84,12 @@ def _start_bot(world: World) -> Any:
     return start_bot_for(world, redis_url=os.environ.get("REDIS_URL") or None)
 
 
-def _banner(world: World, bot_url: str | None) -> str:
+def _banner(world: World, bot_url: str | None, ui_url: str | None) -> str:
+    ui = (f"\n  Open the sandbox in your browser: {ui_url}\n"
+          f"  (act as dana, push a change to dev, type /promote staging, approve as riley)\n"
+          if ui_url else "")
     return (
-        f"promotebot sandbox is running\n"
+        f"promotebot sandbox is running{ui}\n"
         f"  Slack API:      {world.slack.api_url}\n"
         f"  GitHub API:     {world.github.url}  (clone {world.github.clone_url})\n"
         f"  Kubernetes API: {world.cluster.url}\n"

@@ -1,0 +1,272 @@
+"""`promotebot sandbox --tour`: the workflow played end to end in the sandbox, printed as a
+readable conversation while it happens, exiting 0 when every step worked.
+
+The tour acts only as people and CI would (git pushes, slash commands, clicks, a modal, a
+review and a check on GitHub); the bot does the rest. What it prints comes from the Slack
+emulator (every message, card update, thread reply and ephemeral), so it shows what a user
+would see.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from github import Auth, Github
+
+from sandbox.gitseed import run_git
+from sandbox.world import DEPLOYS, INCIDENTS, PEOPLE, World, person
+
+STEP_TIMEOUT = 60.0
+
+
+class TourFailed(Exception):
+    pass
+
+
+EMOJI = {
+    "+1": "👍", "alarm_clock": "⏰", "arrows_counterclockwise": "🔄", "calendar": "📅",
+    "clipboard": "📋", "grey_question": "❔", "hourglass": "⌛", "hourglass_flowing_sand": "⏳",
+    "ice_cube": "🧊", "inbox_tray": "📥", "information_source": "ℹ️", "large_green_circle": "🟢",
+    "leftwards_arrow_with_hook": "↩️", "lock": "🔒", "memo": "📝", "no_entry": "⛔",
+    "no_entry_sign": "🚫", "octagonal_sign": "🛑", "red_circle": "🔴", "repeat": "🔁",
+    "rocket": "🚀", "satellite_antenna": "📡", "sunny": "☀️", "twisted_rightwards_arrows": "🔀",
+    "warning": "⚠️", "white_check_mark": "✅", "white_circle": "⚪", "x": "❌",
+}
+CHANNELS = {DEPLOYS: "myapp-deploys", INCIDENTS: "myapp-incidents"}
+
+
+def plain(text: str, names: dict[str, str]) -> str:
+    """Slack mrkdwn as a terminal shows it: mentions as @name, links as their label."""
+    text = re.sub(r"<@([A-Z0-9]+)>", lambda m: "@" + names.get(m.group(1), m.group(1)), text)
+    text = re.sub(r"<#([A-Z0-9]+)(\|[^>]*)?>", lambda m: "#" + CHANNELS.get(m.group(1),
+                                                                          m.group(1)), text)
+    text = re.sub(r":([a-z0-9_+\-]+):", lambda m: EMOJI.get(m.group(1), m.group(0)), text)
+    text = re.sub(r"<!date\^\d+\^[^|]*\|([^>]*)>", r"\1", text)
+    text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2", text)
+    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
+    text = text.replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&")
+    return text.replace("*", "").replace("`", "")
+
+
+def card_summary(message: dict[str, Any], names: dict[str, str]) -> str:
+    """A card in one line: its header and its state line."""
+    header, state = "", ""
+    for block in message.get("blocks") or []:
+        if block.get("type") == "header" and not header:
+            header = block["text"]["text"]
+        text = (block.get("text") or {}).get("text", "")
+        if not state and re.match(r"^:[a-z0-9_+\-]+: \*", text):
+            state = text.splitlines()[0]
+    if not header:
+        return plain(message.get("text", ""), names)
+    return plain(f"{header} | {state}" if state else header, names)
+
+
+class Transcript:
+    """Prints what the sandbox's Slack shows, as it changes, from a background thread."""
+
+    def __init__(self, world: World, out: TextIO, interval: float = 0.2):
+        self.world = world
+        self.out = out
+        self.interval = interval
+        self.names = {p.slack_id: p.name for p in PEOPLE} | {"U0BOT0001": "promotebot"}
+        self.channels = CHANNELS
+        self._seen: dict[tuple[str, str], int] = {}
+        self._seen_replies: set[tuple[str, str]] = set()
+        self._seen_ephemeral: set[tuple[str, str]] = set()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="tour-transcript", daemon=True)
+
+    def say(self, line: str) -> None:
+        with self._lock:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def start(self) -> Transcript:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.flush()
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.flush()
+
+    def flush(self) -> None:
+        slack = self.world.slack
+        for channel, name in self.channels.items():
+            for message in reversed(slack.history(channel)):
+                key = (channel, message["ts"])
+                versions = len(slack.message_versions(channel, message["ts"]))
+                author = self.names.get(message.get("user", ""), message.get("user", "?"))
+                if self._seen.get(key, 0) < versions:
+                    verb = "posted" if key not in self._seen else "updated"
+                    self._seen[key] = versions
+                    self.say(f"[#{name}] {author} {verb}: {card_summary(message, self.names)}")
+                for reply in slack.replies(channel, message["ts"])[1:]:
+                    rkey = (channel, reply["ts"])
+                    if rkey not in self._seen_replies:
+                        self._seen_replies.add(rkey)
+                        self.say(f"[#{name}]   thread: {plain(reply.get('text', ''), self.names)}")
+        for person_ in PEOPLE:
+            for message in slack.ephemerals(person_.slack_id):
+                key = (person_.slack_id, message["ts"])
+                if key in self._seen_ephemeral:
+                    continue
+                self._seen_ephemeral.add(key)
+                author = self.names.get(message.get("user", ""), "Slackbot")
+                text = plain(message.get("text", ""), self.names)
+                self.say(f"[{self.channels.get(message.get('channel', ''), 'dm')}] {author} "
+                         f"(only {person_.name} sees this): {text}")
+
+
+class Tour:
+    def __init__(self, world: World, bot: Any, out: TextIO, workdir: Path):
+        self.world = world
+        self.bot = bot
+        self.transcript = Transcript(world, out)
+        self.workdir = workdir
+
+    # -- people and CI ---------------------------------------------------------------------
+
+    def wait(self, what: str, check: Callable[[], Any], timeout: float = STEP_TIMEOUT) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = check()
+            if value:
+                return value
+            time.sleep(0.1)
+        raise TourFailed(f"timed out waiting for {what}")
+
+    def push(self, who: str, branch: str, path: str, content: str, message: str) -> str:
+        work = self.workdir / f"clone-{uuid.uuid4().hex[:8]}"
+        run_git("clone", "--quiet", "--branch", branch, self.world.github.clone_url, str(work))
+        target = work / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+        name = person(who).name
+        run_git("add", "--all", cwd=work)
+        run_git("-c", f"user.name={name}", "-c", f"user.email={name}@example.com", "-c",
+                "commit.gpgsign=false", "commit", "--quiet", "-m", message, cwd=work)
+        run_git("push", "--quiet", "origin", branch, cwd=work)
+        sha = run_git("rev-parse", "HEAD", cwd=work)
+        self.transcript.say(f"$ {name} pushes \"{message}\" to {branch} ({sha[:7]})")
+        return sha
+
+    def command(self, who: str, text: str, channel: str = DEPLOYS) -> None:
+        self.transcript.say(f"> {person(who).name} types: {text}")
+        reply = self.world.slack.command(person(who).slack_id, channel, text)
+        if reply.get("status") != 200:
+            raise TourFailed(f"the bot did not take {text!r}: {reply.get('error')}")
+
+    def click(self, who: str, record_id: int, action_id: str, label: str) -> None:
+        ref = self.wait(f"the card of #{record_id}", lambda: self.bot.store.notice(record_id))
+        channel, _, ts = ref.partition(":")
+        self.transcript.say(f"> {person(who).name} clicks [{label}] on #{record_id}'s card")
+        reply = self.world.slack.click(person(who).slack_id, action_id, channel=channel, ts=ts)
+        if reply.get("status") != 200:
+            raise TourFailed(f"the click {label} failed: {reply.get('error')}")
+
+    def ci_passes(self, sha: str) -> None:
+        self.world.github.set_check(sha, "ci", "success")
+        self.transcript.say(f"$ CI: check `ci` passed on {sha[:7]}")
+
+    def review(self, number: int) -> None:
+        reviewer = person("reviewer")
+        github = Github(auth=Auth.Token(reviewer.github_token), base_url=self.world.github.url,
+                        seconds_between_requests=None, seconds_between_writes=None)
+        github.get_repo("acme/myapp").get_pull(number).create_review(event="APPROVE")
+        self.transcript.say(f"$ {reviewer.name} approves pull request #{number} on GitHub")
+
+    # -- what the world shows --------------------------------------------------------------
+
+    def deployed(self, env: str, sha: str) -> bool:
+        status = self.bot.cluster.kustomization(self.bot.pipeline.app("myapp").env(env)
+                                                .kustomization)
+        return bool(status.is_ready and status.last_applied_revision == f"{env}@sha1:{sha}")
+
+    def record_in(self, env: str, state: str) -> Any:
+        def check() -> Any:
+            live = self.bot.store.live("myapp", env)
+            return live if live is not None and live.state.value == state else None
+        return self.wait(f"a promotion into {env} to be {state}", check)
+
+    def finished(self, record_id: int) -> Any:
+        record = self.wait(f"#{record_id} to finish",
+                           lambda: (r := self.bot.store.get(record_id)) and not r.live and r)
+        if record.state.value != "deployed":
+            raise TourFailed(f"#{record_id} ended {record.state.value}: {record.failure}")
+        return record
+
+    # -- the story -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        say = self.transcript.say
+        self.transcript.start()
+        try:
+            say("== 1. A developer pushes a change to dev; Flux deploys it ==")
+            sha = self.push("developer", "dev", "apps/myapp/CHANGELOG.md",
+                            "- Faster checkout\n", "Faster checkout")
+            self.wait("dev to run the push", lambda: self.deployed("dev", sha))
+            say(f"$ Flux: myapp-dev applied dev@{sha[:7]} and is Ready")
+
+            say("== 2. Promote to staging: a passing check and a review ==")
+            self.command("developer", "/promote staging")
+            staging = self.record_in("staging", "awaiting_gates")
+            self.ci_passes(staging.head_sha)
+            self.review(staging.pr_number)
+            staging = self.finished(staging.id)
+            say(f"$ Flux: myapp-staging applied staging@{staging.merge_sha[:7]} and is Ready")
+
+            say("== 3. Promote to prod: a review, a stakeholder's approval, a rollback plan ==")
+            self.command("developer", "/promote prod")
+            prod = self.record_in("prod", "awaiting_gates")
+            self.ci_passes(prod.head_sha)
+            self.review(prod.pr_number)
+            self.click("stakeholder", prod.id, "promotion.approve", "Approve")
+            self.wait("sam's approval", lambda: self.bot.store.get(prod.id).approvers())
+            self.click("developer", prod.id, "promotion.add_plan", "Add rollback plan")
+            view = self.wait("the rollback plan modal",
+                             lambda: self.world.slack.open_views(person("developer").slack_id))
+            say("> dana writes the rollback plan and submits the modal")
+            self.world.slack.submit(person("developer").slack_id, view[-1]["id"], {
+                "plan.text": {"plan.text_input": "Revert the merge commit on prod; Flux "
+                                                  "rolls back within its 5m interval."}})
+            prod = self.finished(prod.id)
+            say(f"$ Flux: myapp-prod applied prod@{prod.merge_sha[:7]} and is Ready")
+            self.wait("the branches to be synced", lambda: len(
+                [e for e in self.bot.store.events(prod.id) if e.kind == "synced"]) == 2)
+            time.sleep(0.5)
+        finally:
+            self.transcript.stop()
+        say("== Tour finished: the change went dev -> staging -> prod ==")
+
+
+def run_tour(out: TextIO, time_scale: float = 60.0) -> int:
+    """Start the sandbox with the bot, play the tour, stop everything; the exit code."""
+    import tempfile
+
+    from promotebot.bot import start_bot_for
+
+    with tempfile.TemporaryDirectory(prefix="promotebot-tour-") as tmp, \
+            World(time_scale=time_scale, pod_start_delay=3.0) as world:
+        bot = start_bot_for(world, poll_seconds=1.0)
+        world.slack.bot_request_url = bot.slack_request_url
+        try:
+            Tour(world, bot, out, Path(tmp)).run()
+        except TourFailed as failure:
+            out.write(f"tour failed: {failure}\n")
+            return 1
+        finally:
+            bot.stop()
+    return 0
