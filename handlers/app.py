@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from handlers.background import reference
-from handlers.listeners import buttons, home, modals, slash
+from handlers.listeners import buttons, home, hotfix, modals, rollback, slash
 from handlers.middleware import idempotency
 from handlers.services import Services
 
@@ -37,7 +37,7 @@ def make_client(token: str, base_url: str | None = None) -> WebClient:
 
 def register_listeners(app: App, services: Services) -> None:
     app.use(idempotency(services))
-    for module in (slash, buttons, modals, home):
+    for module in (slash, rollback, hotfix, buttons, modals, home):
         module.register(app, services)
 
     def unexpected(error: Exception, body: dict[str, Any]) -> None:

@@ -14,9 +14,10 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from handlers import ids, messages, mrkdwn
-from handlers.payloads import ButtonValue, ModalMeta
+from handlers.payloads import ButtonValue, ModalMeta, RollbackMeta
 from slackbot import gates as gate_names
-from slackbot.models import Event, Promotion, State
+from slackbot.incidents import Revision
+from slackbot.models import Event, Kind, Promotion, State
 from slackbot.pipeline import Gates
 from slackbot.status import AppStatus, EnvStatus
 
@@ -133,6 +134,9 @@ def card(record: Promotion, events: Sequence[Event], gates: Gates) -> Json:
         fields.append(messages.field_merge(record))
     if record.rollback_plan:
         fields.append(messages.field_plan(record))
+    reason = messages.field_reason(record)
+    if reason:
+        fields.append(reason)
     status_lines = [messages.state_line(record)]
     scheduled = messages.merge_scheduled_for(record)
     if scheduled:
@@ -203,7 +207,8 @@ def card_buttons(record: Promotion, gates: Gates) -> list[Json]:
                 )
             )
             buttons.append(_button(messages.BUTTON_REJECT, ids.REJECT, plain, "danger"))
-        if gates.rollback_plan and not record.rollback_plan:
+        # a rollback's own rollback plan is the change it undoes (the engine drops that gate)
+        if gates.rollback_plan and not record.rollback_plan and record.kind is not Kind.ROLLBACK:
             buttons.append(_button(messages.BUTTON_ADD_PLAN, ids.ADD_PLAN, plain))
     if record.state.live and record.state not in (State.MERGING, State.RECONCILING):
         buttons.append(
@@ -211,9 +216,12 @@ def card_buttons(record: Promotion, gates: Gates) -> list[Json]:
                 messages.BUTTON_CANCEL, ids.CANCEL, plain, None, messages.confirm_cancel(record)
             )
         )
-    if record.state in RETRYABLE:
+    if record.state in RETRYABLE and record.kind is not Kind.ROLLBACK:
+        # a rollback is chosen again with the Rollback button (the revision may have changed)
         buttons.append(_button(messages.BUTTON_RETRY, ids.RETRY, plain, "primary"))
-    if record.state is State.FAILED:
+    if record.state is State.FAILED or (
+        record.kind is Kind.ROLLBACK and record.state in RETRYABLE
+    ):
         value = ButtonValue(record.id, app=record.app, env=record.env).encode()
         buttons.append(_button(messages.BUTTON_ROLLBACK, ids.ROLLBACK, value, "danger"))
     return buttons
@@ -245,7 +253,11 @@ def env_blocks(env: EnvStatus) -> list[Json]:
         else "none"
     )
     blocks_text = (
-        "; ".join(f"{b.kind} by {mrkdwn.user(b.by)}: {mrkdwn.escape(b.reason)}" for b in env.blocks)
+        "; ".join(
+            f"{':ice_cube:' if b.kind == 'freeze' else ':lock:'} {b.kind} by {mrkdwn.user(b.by)} "
+            f"since {mrkdwn.when(b.at)}: {mrkdwn.escape(b.reason)}"
+            for b in env.blocks
+        )
         or "none"
     )
     fields = [
@@ -300,10 +312,24 @@ def home_view(statuses: Sequence[AppStatus | str]) -> Json:
 # -- help and modals ----------------------------------------------------------------------------
 
 
-def help_message() -> Json:
-    lines = "\n".join(f"`{form}`  {mrkdwn.escape(what)}" for form, what in messages.HELP_LINES)
-    blocks = [_header(messages.HELP_TITLE), section(lines), _context(messages.help_footer())]
-    return message(messages.help_fallback(), blocks)
+def help_message(
+    title: str = messages.HELP_TITLE,
+    lines: tuple[tuple[str, str], ...] = messages.HELP_LINES,
+    footer: str | None = None,
+) -> Json:
+    text = "\n".join(f"`{form}`  {mrkdwn.escape(what)}" for form, what in lines)
+    blocks = [_header(title), section(text), _context(footer or messages.help_footer())]
+    return message(messages.help_fallback(title, lines), blocks)
+
+
+def rollback_help_message() -> Json:
+    return help_message(messages.ROLLBACK_HELP_TITLE, messages.ROLLBACK_HELP_LINES,
+                        messages.rollback_help_footer())
+
+
+def hotfix_help_message() -> Json:
+    return help_message(messages.HOTFIX_HELP_TITLE, messages.HOTFIX_HELP_LINES,
+                        messages.hotfix_help_footer())
 
 
 def reject_modal(record: Promotion, meta: ModalMeta) -> Json:
@@ -361,3 +387,73 @@ def plan_modal(record: Promotion, meta: ModalMeta) -> Json:
             ],
         }
     )
+
+
+# -- the rollback dialog: opened at once (loading), then updated with the choices ----------------
+
+OPTIONS_MAX = 100
+
+
+def _rollback_shell(meta: RollbackMeta, blocks: list[Json], submit: bool) -> Json:
+    body: Json = {
+        "type": "modal",
+        "callback_id": ids.ROLLBACK_VIEW,
+        "private_metadata": meta.encode(),
+        "title": _plain(messages.rollback_title(meta.env), 24),
+        "close": _plain("Back" if submit else "Close", 24),
+        "blocks": blocks,
+    }
+    if submit:
+        body["submit"] = _plain(messages.BUTTON_ROLL_BACK, 24)
+    return view(body)
+
+
+def rollback_loading_modal(meta: RollbackMeta) -> Json:
+    """What views.open shows within Slack's 3 s, before the revisions are read."""
+    return _rollback_shell(meta, [section(messages.rollback_loading(meta.app, meta.env))], False)
+
+
+def rollback_notice_modal(meta: RollbackMeta, text: str) -> Json:
+    """The dialog when there is nothing to choose (no revisions, or a refusal)."""
+    return _rollback_shell(meta, [section(text)], False)
+
+
+def rollback_modal(meta: RollbackMeta, choices: Sequence[Revision], how: str,
+                   reason: str = "") -> Json:
+    options = [
+        {
+            "text": _plain(messages.revision_option(c.sha, c.subject, c.source), 75),
+            "value": c.sha,
+        }
+        for c in choices[:OPTIONS_MAX]
+    ]
+    reason_input: Json = {
+        "type": "plain_text_input",
+        "action_id": ids.ROLLBACK_REASON_INPUT,
+        "multiline": True,
+        "max_length": 1000,
+    }
+    if reason:
+        reason_input["initial_value"] = reason[:1000]
+    blocks: list[Json] = [
+        section(messages.rollback_intro(meta.app, meta.env, how)),
+        {
+            "type": "input",
+            "block_id": ids.ROLLBACK_CHOICE_BLOCK,
+            "label": _plain(messages.rollback_choice_label(), 2000),
+            "element": {
+                "type": "static_select",
+                "action_id": ids.ROLLBACK_CHOICE_INPUT,
+                "options": options,
+                "initial_option": options[0],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": ids.ROLLBACK_REASON_BLOCK,
+            "optional": True,
+            "label": _plain(messages.rollback_reason_label(), 2000),
+            "element": reason_input,
+        },
+    ]
+    return _rollback_shell(meta, blocks, True)

@@ -1,4 +1,5 @@
 """Parsing the text of `/promote` into a command value; no Slack, no engine, no I/O.
+(`/rollback` and `/hotfix`: handlers/incident_commands.py.)
 
 The parser knows only the command words. Whether an env or an app exists is the engine's
 call (UnknownEnv/UnknownApp carry the closest choice); the parser only catches a mistyped
@@ -49,6 +50,7 @@ class Unfreeze:
 @dataclass(frozen=True)
 class Unlock:
     env: str
+    app: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def parse(text: str, envs: Collection[str] = (), apps: Collection[str] = ()) -> 
             return Freeze(env, " ".join(reason_words), app)
         if head == "unfreeze":
             return Unfreeze(env, rest[1] if len(rest) > 1 else None)
-        return Unlock(env)
+        return Unlock(env, rest[1] if len(rest) > 1 else None)
     if head == "cancel":
         number = rest[0].lstrip("#") if rest else ""
         if not number.isdigit():

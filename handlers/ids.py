@@ -7,6 +7,8 @@ never drift apart. Constants only: nothing here builds blocks or talks to Slack.
 from __future__ import annotations
 
 COMMAND = "/promote"
+ROLLBACK_COMMAND = "/rollback"
+HOTFIX_COMMAND = "/hotfix"
 
 # -- buttons on the promotion card --------------------------------------------------------
 APPROVE = "promotion.approve"
@@ -21,6 +23,7 @@ CARD_ACTIONS = (APPROVE, REJECT, CANCEL, RETRY, ROLLBACK, ADD_PLAN)
 # -- modals --------------------------------------------------------------------------------
 REJECT_VIEW = "promotion.reject_reason"
 PLAN_VIEW = "promotion.rollback_plan"
+ROLLBACK_VIEW = "rollback.choose"  # the revisions an env ran, to pick the one to return to
 
 # -- block ids -----------------------------------------------------------------------------
 CARD_HEADER = "card.header"
@@ -35,5 +38,9 @@ REASON_BLOCK = "reject.reason"
 REASON_INPUT = "reject.reason_input"
 PLAN_BLOCK = "plan.text"
 PLAN_INPUT = "plan.text_input"
+ROLLBACK_CHOICE_BLOCK = "rollback.revision"
+ROLLBACK_CHOICE_INPUT = "rollback.revision_select"
+ROLLBACK_REASON_BLOCK = "rollback.reason"
+ROLLBACK_REASON_INPUT = "rollback.reason_input"
 
 HOME_HEADER = "home.header"

@@ -7,9 +7,11 @@ unexpected exception: those get `generic_error(reference)` and a log line instea
 
 from __future__ import annotations
 
+import re
+
 from handlers import mrkdwn
-from handlers.ids import COMMAND
-from slackbot.models import Event, Promotion, State
+from handlers.ids import COMMAND, HOTFIX_COMMAND, ROLLBACK_COMMAND
+from slackbot.models import Event, Kind, Promotion, State
 from slackbot.pipeline import App
 
 # -- answers to commands and clicks ---------------------------------------------------------
@@ -71,18 +73,66 @@ def plan_saved(record: Promotion) -> str:
     return f":memo: The rollback plan of #{record.id} is saved on the card{where}."
 
 
-def rollback_coming(app: str, env: str) -> str:
+def incidents_unavailable() -> str:
     return (
-        f":leftwards_arrow_with_hook: Rolling back {app} in {env} is done with "
-        f"`/rollback {env}`, which is not available yet. Until then, revert the merge on the "
-        f"{env} branch by hand and let Flux apply it."
+        ":warning: This promotebot has no git workspace, so it cannot revert or branch a hotfix. "
+        "Ask the platform team to configure one; meanwhile revert on the branch by hand."
     )
 
 
-def unlock_coming(env: str) -> str:
+def working_rollback(env: str, app: str | None) -> str:
+    target = f"{app} in {env}" if app else env
+    return working(f"checking that {target} can be rolled back")
+
+
+def rollback_started(record: Promotion, channel: str) -> str:
+    target = mrkdwn.short(record.extra.get("target_revision"))
+    how = {
+        "direct": f"the revert is pushed to {record.target_branch}",
+        "pull": f"a revert pull request goes through {record.env}'s gates",
+    }.get(record.extra.get("mode", ""), "")
+    if record.extra.get("emergency") == "yes":
+        how = f"emergency: the revert is pushed to {record.target_branch} directly"
     return (
-        f":lock: `{COMMAND} unlock {env}` lifts a hold that a rollback puts on {env}; it comes "
-        f"with the rollback flow and is not available yet."
+        f":leftwards_arrow_with_hook: Rollback #{record.id} of {record.app} {record.env} to "
+        f"`{target}` has started ({how}): follow it in <#{channel}>. Promotions into "
+        f"{record.env} are on hold until `{COMMAND} unlock {record.env}`."
+    )
+
+
+def unlocked(app: str, env: str, user: str) -> str:
+    return (
+        f":unlock: {mrkdwn.user(user)} lifted the hold on {env} of {app}: promotions into it are "
+        f"open again."
+    )
+
+
+def not_held(app: str, env: str) -> str:
+    return f":information_source: {env} of {app} was not on hold: nothing to do."
+
+
+def working_hotfix(what: str, name: str) -> str:
+    return working(f"{what} hotfix/{name}")
+
+
+def hotfix_branched(app: str, branch: str, sha: str, prod_branch: str, name: str,
+                    user: str) -> str:
+    safe = mrkdwn.escape(branch)
+    steps = "\n".join(("git fetch origin", f"git switch {safe}", "# commit the fix, test it",
+                       f"git push origin {safe}"))
+    return (
+        f":adhesive_bandage: {mrkdwn.user(user)} started `{safe}` for {app} from "
+        f"`{prod_branch}@{mrkdwn.short(sha)}`. Next:\n```{steps}```\n"
+        f"then `{HOTFIX_COMMAND} promote {mrkdwn.escape(name)}` takes it to {prod_branch} through "
+        f"its gates and backports it to the branches below."
+    )
+
+
+def hotfix_started(record: Promotion, channel: str) -> str:
+    return (
+        f":adhesive_bandage: Hotfix #{record.id} of {record.app} "
+        f"({mrkdwn.escape(record.source_branch)}@{record.short_sha} -> {record.target_branch}) has "
+        f"started: follow it in <#{channel}>."
     )
 
 
@@ -134,6 +184,37 @@ def usage(form: str, problem: str) -> str:
     return f":grey_question: {problem}: use `{COMMAND} {form}`."
 
 
+def rollback_usage(form: str, problem: str) -> str:
+    return f":grey_question: {problem}: use `{ROLLBACK_COMMAND} {form}`."
+
+
+def rollback_unknown_app(word: str, suggestion: str) -> str:
+    return (
+        f":grey_question: there is no app `{mrkdwn.escape(word)}`: did you mean `{suggestion}`? "
+        f"`{ROLLBACK_COMMAND} help` shows the form."
+    )
+
+
+def hotfix_usage(form: str, problem: str) -> str:
+    return f":grey_question: {problem}: use `{HOTFIX_COMMAND} {form}`."
+
+
+def hotfix_unknown_subcommand(word: str, suggestion: str | None) -> str:
+    meant = f"did you mean `{HOTFIX_COMMAND} {suggestion}`?" if suggestion else (
+        f"use `{HOTFIX_COMMAND} start <name>` or `{HOTFIX_COMMAND} promote <name>`.")
+    return (
+        f":grey_question: `{HOTFIX_COMMAND} {mrkdwn.escape(word)}` is not a command: {meant} "
+        f"`{HOTFIX_COMMAND} help` lists them all."
+    )
+
+
+def hotfix_unknown_app(word: str, suggestion: str) -> str:
+    return (
+        f":grey_question: there is no app `{mrkdwn.escape(word)}`: did you mean `{suggestion}`? "
+        f"`{HOTFIX_COMMAND} help` shows the form."
+    )
+
+
 # -- help ----------------------------------------------------------------------------------
 
 HELP_TITLE = "promotebot: promote through dev → staging → prod"
@@ -146,18 +227,59 @@ HELP_LINES = (
     ),
     (
         f"{COMMAND} status [app]",
-        "per env: branch head, applied revision, Ready, pods, live promotion, commits waiting",
+        "per env: branch head, applied revision, Ready, pods, live promotion, commits "
+        "waiting, freezes and holds",
     ),
     (f"{COMMAND} freeze <env> [reason]", "refuse promotions into <env> until unfrozen"),
     (f"{COMMAND} unfreeze <env>", "lift a freeze"),
-    (f"{COMMAND} unlock <env>", "lift a rollback's hold (comes with /rollback)"),
+    (f"{COMMAND} unlock <env> [app]", "lift the hold a rollback put on <env>"),
     (f"{COMMAND} cancel <id>", "cancel a promotion that has not merged yet"),
+    (f"{ROLLBACK_COMMAND} <env>", "roll <env> back to a revision it ran (see /rollback help)"),
+    (f"{HOTFIX_COMMAND} start <name>", "branch a hotfix from prod (see /hotfix help)"),
     (f"{COMMAND} help", "this help"),
 )
 
+ROLLBACK_HELP_TITLE = "promotebot: roll an environment back"
 
-def help_fallback() -> str:
-    return HELP_TITLE + "\n" + "\n".join(f"{form}: {what}" for form, what in HELP_LINES)
+ROLLBACK_HELP_LINES = (
+    (f"{ROLLBACK_COMMAND} <env> [app]", "choose, in a dialog, the revision <env> returns to"),
+    (f"{ROLLBACK_COMMAND} <env> [app] to <revision> [reason]",
+     "return <env> to that revision (a sha it ran, 7 characters or more)"),
+    (f"{ROLLBACK_COMMAND} prod emergency [to <revision>] [reason]",
+     "on-call only, in the app's incident channel: revert prod's merge directly"),
+    (f"{ROLLBACK_COMMAND} help", "this help"),
+)
+
+
+def rollback_help_footer() -> str:
+    return (
+        "dev: the revert is pushed to dev. staging: a revert pull request through staging's "
+        "gates. prod: a planned revert pull request through prod's gates, or `emergency`. "
+        f"A rollback puts its env on hold until `{COMMAND} unlock <env>`."
+    )
+
+
+HOTFIX_HELP_TITLE = "promotebot: hotfixes straight to prod"
+
+HOTFIX_HELP_LINES = (
+    (f"{HOTFIX_COMMAND} start <name> [app]",
+     "create hotfix/<name> from prod's head; push your fix to it"),
+    (f"{HOTFIX_COMMAND} promote <name> [app]",
+     "take hotfix/<name> to prod through prod's gates, then backport it to staging and dev"),
+    (f"{HOTFIX_COMMAND} help", "this help"),
+)
+
+
+def hotfix_help_footer() -> str:
+    return (
+        "A freeze or a hold does not stop a hotfix. After it deploys, the bot merges it into "
+        "the branches below; a conflict becomes a pull request, said on the card."
+    )
+
+
+def help_fallback(title: str = HELP_TITLE,
+                  lines: tuple[tuple[str, str], ...] = HELP_LINES) -> str:
+    return title + "\n" + "\n".join(f"{form}: {what}" for form, what in lines)
 
 
 def help_footer() -> str:
@@ -185,6 +307,11 @@ STATE_EMOJI = {
 
 def card_header(record: Promotion) -> str:
     kind = record.kind.value.capitalize()
+    if record.kind is Kind.ROLLBACK:
+        target = mrkdwn.short(record.extra.get("target_revision")) or "?"
+        return mrkdwn.clip(f"{kind} #{record.id}: {record.app} {record.env} → {target}", 150)
+    if record.kind is Kind.HOTFIX:
+        return mrkdwn.clip(f"{kind} #{record.id}: {record.source_branch} → {record.env}", 150)
     return mrkdwn.clip(f"{kind} #{record.id}: {record.app} → {record.env}", 150)
 
 
@@ -237,6 +364,17 @@ def outcome(record: Promotion) -> str | None:
     if record.state is State.EXPIRED:
         return f":alarm_clock: *Expired:* {mrkdwn.sentence(record.failure or 'waited too long')}"
     if record.state is State.DEPLOYED:
+        if record.kind is Kind.ROLLBACK:
+            target = mrkdwn.short(record.extra.get("target_revision"))
+            return (
+                f":white_check_mark: *{record.env} is back to `{target}`.* Promotions into "
+                f"{record.env} stay on hold until `{COMMAND} unlock {record.env}`."
+            )
+        if record.kind is Kind.HOTFIX:
+            return (
+                f":white_check_mark: *Hotfix deployed to {record.env}*; the backports to the "
+                f"branches below are in the timeline."
+            )
         return f":white_check_mark: *Deployed to {record.env}.*"
     return None
 
@@ -265,8 +403,30 @@ def timeline_line(event: Event, record: Promotion) -> str | None:
         "rejected": f":octagonal_sign: Rejected by {who}: {mrkdwn.escape(event.detail)}",
         "cancelled": f":no_entry_sign: Cancelled by {who}",
         "expired": f":alarm_clock: Expired: {detail}",
+        "hold": f":lock: Hold placed by {who}: {detail}",
+        "reverting": f":leftwards_arrow_with_hook: Reverting: {detail}",
+        "reverted": f":leftwards_arrow_with_hook: Revert pushed as "
+        f"`{mrkdwn.short(event.detail)}`; reconcile requested",
+        "synced": f":arrows_counterclockwise: Sync: {detail}",
+        "sync_conflict": f":warning: Sync conflict: {_with_pull_link(event.detail)}",
+        "sync_failed": f":warning: Sync failed: {detail}",
+        "backported": f":arrow_heading_down: Backport: {detail}",
+        "backport_conflict": f":warning: Backport conflict: {_with_pull_link(event.detail)}",
+        "backport_failed": f":warning: Backport failed: {detail}",
     }.get(event.kind)
     return f"{at}  {text}" if text else None
+
+
+_PULL_AT_END = re.compile(r"pull request #(?P<number>\d+) (?P<url>https?://\S+)$")
+
+
+def _with_pull_link(detail: str) -> str:
+    """"... resolve it in pull request #12 https://..." with the number as a link."""
+    found = _PULL_AT_END.search(detail)
+    if found is None:
+        return mrkdwn.sentence(detail)
+    head = mrkdwn.sentence(detail[: found.start()])
+    return f"{head}pull request {mrkdwn.link(found['url'], '#' + found['number'])}"
 
 
 def _pr_line(event: Event, record: Promotion) -> str:
@@ -317,6 +477,14 @@ def thread_detail(event: Event, record: Promotion) -> str | None:
         return f":no_entry_sign: Cancelled by {mrkdwn.user(event.actor)}"
     if event.kind == "expired":
         return f":alarm_clock: {detail}"
+    if event.kind == "hold":
+        return f":lock: {mrkdwn.user(event.actor)}: {detail}"
+    if event.kind == "reverted":
+        return f":leftwards_arrow_with_hook: Revert pushed as `{mrkdwn.short(event.detail)}`"
+    if event.kind in ("synced", "backported", "sync_failed", "backport_failed"):
+        return f":arrows_counterclockwise: {detail}"
+    if event.kind in ("sync_conflict", "backport_conflict"):
+        return f":warning: {_with_pull_link(event.detail)}"
     return None
 
 
@@ -325,17 +493,33 @@ def field_requested_by(record: Promotion) -> str:
 
 
 def field_route(record: Promotion) -> str:
+    if record.kind is Kind.ROLLBACK and record.extra.get("mode") == "direct":
+        return f"*Branch*\n`{record.target_branch}` (reverted in place)"
     return f"*Source → target*\n`{record.source_branch}` → `{record.target_branch}`"
 
 
 def field_head(record: Promotion) -> str:
+    if record.kind is Kind.ROLLBACK:
+        target = mrkdwn.short(record.extra.get("target_revision"))
+        was = mrkdwn.short(record.extra.get("from_head"))
+        return f"*Back to*\n`{target}` (from `{was}`)"
     return f"*Head*\n`{record.short_sha or 'not pinned yet'}`"
 
 
 def field_pull(record: Promotion) -> str:
     if record.pr_url and record.pr_number is not None:
         return f"*Pull request*\n{mrkdwn.link(record.pr_url, f'#{record.pr_number}')}"
+    if record.kind is Kind.ROLLBACK and record.extra.get("mode") == "direct":
+        how = "emergency revert" if record.extra.get("emergency") == "yes" else "revert"
+        return f"*Pull request*\nnone: the {how} is pushed to `{record.target_branch}`"
     return "*Pull request*\nnot opened yet"
+
+
+def field_reason(record: Promotion) -> str | None:
+    reason = record.extra.get("reason", "")
+    if record.kind is not Kind.ROLLBACK or not reason:
+        return None
+    return f"*Reason*\n{mrkdwn.clip(mrkdwn.escape(reason), 1900)}"
 
 
 def field_merge(record: Promotion) -> str:
@@ -451,3 +635,62 @@ def finished(record: Promotion) -> str:
         f":information_source: #{record.id} is already {record.state.label}: its buttons do "
         f"nothing now. `{COMMAND} status` shows what runs."
     )
+
+
+# -- the rollback dialog -------------------------------------------------------------------
+
+BUTTON_ROLL_BACK = "Roll back"
+
+
+def rollback_title(env: str) -> str:
+    return mrkdwn.clip(f"Roll back {env}", 24)
+
+
+def rollback_loading(app: str, env: str) -> str:
+    return f":hourglass_flowing_sand: Reading the revisions {env} of {app} ran…"
+
+
+def rollback_how(env: str, first: bool, emergency: bool) -> str:
+    if emergency:
+        return (f":rotating_light: *Emergency*: the merge is reverted on {env} directly, "
+                f"without a pull request.")
+    if first:
+        return f"The revert is pushed to {env} directly; Flux applies it."
+    return f"A revert pull request goes through {env}'s gates, as a promotion does."
+
+
+def rollback_intro(app: str, env: str, how: str) -> str:
+    return (
+        f"Choose the revision *{app} {env}* returns to (newest first; its current one is not "
+        f"listed). {how} Promotions into {env} are then on hold until "
+        f"`{COMMAND} unlock {env}`."
+    )
+
+
+def revision_option(sha: str, subject: str, source: str) -> str:
+    first_line = (subject.splitlines() or [""])[0]
+    suffix = f" ({source})"
+    return mrkdwn.clip(f"{sha[:7]} {first_line}", 75 - len(suffix)) + suffix
+
+
+def rollback_choice_label() -> str:
+    return "Return to"
+
+
+def rollback_reason_label() -> str:
+    return "Why? (shown on the card and on the hold)"
+
+
+def rollback_no_choices(app: str, env: str) -> str:
+    return (
+        f":information_source: {env} of {app} has no earlier revision in its branch history: "
+        f"there is nothing to roll back to."
+    )
+
+
+def rollback_cannot_list(reason: str) -> str:
+    return refused(reason)
+
+
+def rollback_choose_one() -> str:
+    return "Choose the revision to return to."

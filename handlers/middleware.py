@@ -22,7 +22,7 @@ from handlers.services import Services
 
 log = logging.getLogger(__name__)
 
-MODAL_OPENERS = frozenset({ids.REJECT, ids.ADD_PLAN})
+MODAL_OPENERS = frozenset({ids.REJECT, ids.ADD_PLAN, ids.ROLLBACK})
 
 
 def delivery_keys(body: dict[str, Any], services: Services) -> list[tuple[str, int]]:

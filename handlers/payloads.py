@@ -55,6 +55,34 @@ class ModalMeta:
         return cls(data["id"], _str(data.get("channel")), _str(data.get("ts")))
 
 
+@dataclass(frozen=True)
+class RollbackMeta:
+    """What the rollback modal is about: the app and env, whether the command said
+    `emergency`, and the channel it was asked in (the core checks it; answers go there)."""
+
+    app: str
+    env: str
+    channel: str | None = None
+    emergency: bool = False
+
+    def encode(self) -> str:
+        return json.dumps(
+            {"app": self.app, "env": self.env, "channel": self.channel,
+             "emergency": self.emergency},
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def decode(cls, raw: object) -> RollbackMeta | None:
+        data = _object(raw)
+        if data is None:
+            return None
+        app, env = _str(data.get("app")), _str(data.get("env"))
+        if not app or not env:
+            return None
+        return cls(app, env, _str(data.get("channel")), data.get("emergency") is True)
+
+
 def _object(raw: object) -> dict[str, Any] | None:
     if not isinstance(raw, str) or len(raw) > 3000:
         return None

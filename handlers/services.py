@@ -23,8 +23,8 @@ class Services:
     store: RedisStore
     pipeline: Pipeline
     home: HomePublisher | None = None
-    defer: Defer = run_now
-    incidents: Incidents | None = None  # rollbacks, holds and hotfixes (needs a git workspace)  # where follow-up work runs (advance after a request)
+    defer: Defer = run_now  # where follow-up work runs (advance after a request)
+    incidents: Incidents | None = None  # rollbacks, holds and hotfixes (needs a git workspace)
     click_window_seconds: int = 5  # two clicks of one button within this act once
     delivery_ttl_seconds: int = 3600  # how long a delivery's idempotency key is kept
 

@@ -3,7 +3,8 @@
 The button value only names the record (and, for Approve, the head the card showed); who may
 do what is the engine's decision on the reloaded record. Reject and Add rollback plan open
 their modal with the trigger_id before anything slow happens (Slack allows 3 s). Retry is a
-new request for the same app and env by the clicking user, carrying the old rollback plan.
+new request for the same app and env by the clicking user, carrying the old rollback plan (a
+hotfix is promoted again). Rollback opens the rollback dialog for the card's env.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from handlers import blocks, ids, messages
+from handlers.incident_commands import Rollback
+from handlers.listeners import rollback
 from handlers.payloads import ButtonValue, ModalMeta
 from handlers.replies import guarded
 from handlers.services import Services
-from slackbot.models import Promotion
+from slackbot.models import Kind, Promotion
 
 
 def register(app: App, services: Services) -> None:
@@ -50,8 +53,12 @@ def handle(
         say(messages.stale_button())
         return
     if action_id == ids.ROLLBACK:
-        record_app, record_env = value.app or "", value.env or ""
-        say(messages.rollback_coming(record_app, record_env))
+        channel = (body.get("container") or {}).get("channel_id") or (
+            body.get("channel") or {}
+        ).get("id")
+        wanted = Rollback(value.env or "", value.app)
+        rollback.open_choices(services, client, str(body.get("trigger_id", "")), channel, wanted,
+                              say)
         return
 
     def act() -> None:
@@ -62,6 +69,14 @@ def handle(
             say(messages.approved(engine.approve(record.id, user, value.sha)))
         elif action_id == ids.CANCEL:
             say(messages.cancelled(engine.cancel(record.id, user)))
+        elif action_id == ids.RETRY and record.kind is Kind.HOTFIX:
+            incidents = services.incidents
+            if incidents is None:
+                say(messages.incidents_unavailable())
+                return
+            fresh = incidents.hotfix_promote(record.app, record.extra.get("hotfix", ""), user)
+            say(messages.retry_started(record, fresh, engine.app(fresh.app).channels.deploys))
+            services.advance_later(fresh.id, say)
         elif action_id == ids.RETRY:
             fresh = engine.request(record.app, record.env, user, rollback_plan=record.rollback_plan)
             deploys = engine.app(fresh.app).channels.deploys

@@ -37,7 +37,8 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
     elif isinstance(parsed, commands.Invalid):
         ack(text=parsed.answer, response_type="ephemeral")
     elif isinstance(parsed, commands.Unlock):
-        ack(text=messages.unlock_coming(parsed.env), response_type="ephemeral")
+        ack()
+        guarded(say, "/promote unlock", lambda: _unlock(services, parsed, user, channel, respond))
     elif isinstance(parsed, commands.Status):
         ack(text=messages.working_status(parsed.app), response_type="ephemeral")
 
@@ -95,4 +96,20 @@ def _freeze(
             respond(text=text, response_type="ephemeral")
             return
     respond(text=text, response_type="in_channel")
+    services.refresh_home()
+
+
+def _unlock(
+    services: Services, parsed: commands.Unlock, user: str, channel: str, respond: Respond
+) -> None:
+    if services.incidents is None:
+        respond(text=messages.incidents_unavailable(), response_type="ephemeral")
+        return
+    lifted = services.incidents.unlock(parsed.app, parsed.env, user, channel)
+    app = services.engine.app(parsed.app, channel)
+    env = services.engine.env(app, parsed.env).name
+    if not lifted:
+        respond(text=messages.not_held(app.name, env), response_type="ephemeral")
+        return
+    respond(text=messages.unlocked(app.name, env, user), response_type="in_channel")
     services.refresh_home()

@@ -34,7 +34,8 @@ from slackbot.config import load_pipeline
 from slackbot.engine import Engine
 from slackbot.models import Promotion
 from slackbot.store import RedisStore
-from tests.core.fakes import FakeClock, FakeCluster, FakeForge
+from slackbot.incidents import Incidents
+from tests.core.fakes import FakeClock, FakeCluster, FakeForge, FakeWorkspace
 
 SECRET = "edge-test-signing-secret"
 TOKEN = "xoxb-edge-test-token"
@@ -86,7 +87,7 @@ class Order:
 
     def outside_calls(self) -> list[str]:
         with self._lock:
-            return [e for e in self.log if e.startswith(("forge", "cluster"))]
+            return [e for e in self.log if e.startswith(("forge", "cluster", "workspace"))]
 
 
 class Recording:
@@ -167,6 +168,7 @@ class Edge:
     cluster: FakeCluster
     clock: FakeClock
     order: Order
+    workspace: FakeWorkspace
     url: str
     redis: redis.Redis
     prefix: str
@@ -339,6 +341,8 @@ def edge(redis_url: str) -> Iterator[Edge]:
         lambda: read_statuses(engine_ref[0].status, pipeline.app_names),
     )
     notifier = SlackNotifier(client, pipeline, store, home)
+    workspace = FakeWorkspace(forge)
+    recorded_workspace: Any = Recording(workspace, "workspace", order)
     engine = Engine(
         pipeline,
         store,
@@ -347,10 +351,12 @@ def edge(redis_url: str) -> Iterator[Edge]:
         SlackDirectory(client),
         notifier,
         clock,
+        workspace=recorded_workspace,
     )
     engine_ref.append(engine)
     defer = TrackedDefer()
-    services = Services(engine, store, pipeline, home, defer=defer)
+    services = Services(engine, store, pipeline, home, defer=defer,
+                        incidents=Incidents(engine, recorded_workspace))
     listeners = TrackedExecutor()
     bolt = build_app(
         bot_token=TOKEN,
@@ -374,6 +380,7 @@ def edge(redis_url: str) -> Iterator[Edge]:
         cluster,
         clock,
         order,
+        workspace,
         url,
         client_redis,
         prefix,

@@ -1,5 +1,5 @@
 """/promote's other forms through the real Bolt app: help, status, typos answered with the
-closest choice, freeze and unfreeze, and the placeholders of the rollback issue."""
+closest choice, freeze and unfreeze, and usage mistakes."""
 
 from __future__ import annotations
 
@@ -94,8 +94,7 @@ def test_unfreeze_of_an_open_env_says_so(edge: Edge) -> None:
     edge.wait_ephemeral(DEV, "prod of myapp was not frozen")
 
 
-def test_unlock_and_usage_mistakes_are_answered_at_once(edge: Edge) -> None:
-    assert "not available yet" in edge.command("/promote unlock prod")["ack"]["text"]
+def test_usage_mistakes_are_answered_at_once(edge: Edge) -> None:
     assert "`/promote cancel <id>`" in edge.command("/promote cancel abc")["ack"]["text"]
     assert "`/promote freeze <env>`" in edge.command("/promote freeze")["ack"]["text"]
     assert edge.order.outside_calls() == []

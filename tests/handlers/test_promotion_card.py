@@ -4,7 +4,7 @@ thread, and the ack reaching Slack before any GitHub or cluster call."""
 from __future__ import annotations
 
 from handlers import ids
-from tests.handlers.conftest import DEPLOYS, DEV, REVIEWER, Edge
+from tests.handlers.conftest import DEPLOYS, DEV, REVIEWER, Edge, wait_for
 
 
 def _states(versions: list[dict]) -> list[str]:
@@ -123,7 +123,9 @@ def test_failed_check_shows_reason_with_retry_and_rollback_buttons(edge: Edge) -
     assert '"app":"myapp"' in rollback["value"] and '"env":"staging"' in rollback["value"]
 
     edge.click(DEV, ids.ROLLBACK, card["ts"])
-    edge.wait_ephemeral(DEV, "/rollback staging")
+    dialog = wait_for(lambda: edge.emulator.open_views(DEV), what="the rollback dialog")[-1]
+    assert (dialog["callback_id"], dialog["title"]["text"]) == (ids.ROLLBACK_VIEW,
+                                                                "Roll back staging")
     edge.forge.set_check(record.head_sha or "", "ci", "success")  # fixed and re-run
     edge.click(DEV, ids.RETRY, card["ts"])
     edge.wait_ephemeral(DEV, "Retrying #1 as #2")

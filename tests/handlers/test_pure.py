@@ -40,6 +40,7 @@ AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
         ("freeze prod myapp launch", commands.Freeze("prod", "launch", "myapp")),
         ("unfreeze prod", commands.Unfreeze("prod")),
         ("unlock prod", commands.Unlock("prod")),
+        ("unlock prod myapp", commands.Unlock("prod", "myapp")),
         ("cancel 12", commands.Cancel(12)),
         ("cancel #12", commands.Cancel(12)),
         ("stagin", commands.Promote("stagin")),  # the engine suggests the env

@@ -1,0 +1,66 @@
+"""`/hotfix start|promote <name> [app]` and `/hotfix help`: ack at once, parse, one core call.
+
+`start` answers in the channel with what to do next (push the fix, then promote); `promote`
+records the hotfix, whose card the notifier posts in the deploys channel, and drives it like a
+promotion. Names, existing branches and gates are the core's to judge (slackbot/incidents.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from handlers import blocks, ids, messages
+from handlers.commands import Help, Invalid
+from handlers.incident_commands import HotfixPromote, HotfixStart, parse_hotfix
+from handlers.replies import guarded
+from handlers.services import Services
+
+
+def register(app: App, services: Services) -> None:
+    def hotfix(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        handle(services, ack, command, respond)
+
+    app.command(ids.HOTFIX_COMMAND)(hotfix)
+
+
+def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    user = str(command.get("user_id", ""))
+    channel = str(command.get("channel_id", ""))
+    parsed = parse_hotfix(str(command.get("text", "")), services.app_names)
+
+    def say(text: str) -> None:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    if isinstance(parsed, Help):
+        ack(response_type="ephemeral", **blocks.hotfix_help_message())
+        return
+    if isinstance(parsed, Invalid):
+        ack(text=parsed.answer, response_type="ephemeral")
+        return
+    incidents = services.incidents
+    if incidents is None:
+        ack(text=messages.incidents_unavailable(), response_type="ephemeral")
+        return
+    engine = services.engine
+    if isinstance(parsed, HotfixStart):
+        ack(text=messages.working_hotfix("starting", parsed.name), response_type="ephemeral")
+
+        def start() -> None:
+            branch, sha = incidents.hotfix_start(parsed.app, parsed.name, user, channel)
+            app = engine.app(parsed.app, channel)
+            text = messages.hotfix_branched(app.name, branch, sha,
+                                            app.environments[-1].branch, parsed.name, user)
+            respond(text=text, response_type="in_channel", replace_original=False)
+
+        guarded(say, "/hotfix start", start)
+    elif isinstance(parsed, HotfixPromote):
+        ack(text=messages.working_hotfix("promoting", parsed.name), response_type="ephemeral")
+
+        def promote() -> None:
+            record = incidents.hotfix_promote(parsed.app, parsed.name, user, channel)
+            say(messages.hotfix_started(record, engine.app(record.app).channels.deploys))
+            services.advance_later(record.id, say)
+
+        guarded(say, "/hotfix promote", promote)

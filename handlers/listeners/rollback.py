@@ -1,0 +1,162 @@
+"""`/rollback` and its dialog: ack at once, then either start the rollback (`to <revision>`) or
+open the dialog of the env's past revisions and start it when one is chosen.
+
+The dialog is opened with the trigger_id before anything slow (Slack allows 3 s), showing a
+loading state, then updated with the choices the core lists. The Rollback button of a failed
+card opens the same dialog (buttons.py calls `open_choices`). Who may roll back, and how, is
+the core's decision (slackbot/incidents.py); its refusals are shown as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from handlers import blocks, ids, messages
+from handlers.background import reference
+from handlers.commands import Help, Invalid
+from handlers.incident_commands import Rollback, parse_rollback
+from handlers.payloads import RollbackMeta
+from handlers.replies import Say, guarded
+from handlers.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, services: Services) -> None:
+    def rollback(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        handle(services, ack, command, respond, client)
+
+    def chosen(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        submitted(services, ack, body, view, client)
+
+    app.command(ids.ROLLBACK_COMMAND)(rollback)
+    app.view(ids.ROLLBACK_VIEW)(chosen)
+
+
+def handle(
+    services: Services, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    user = str(command.get("user_id", ""))
+    channel = str(command.get("channel_id", ""))
+    parsed = parse_rollback(str(command.get("text", "")), services.app_names)
+
+    def say(text: str) -> None:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    if isinstance(parsed, Help):
+        ack(response_type="ephemeral", **blocks.rollback_help_message())
+        return
+    if isinstance(parsed, Invalid):
+        ack(text=parsed.answer, response_type="ephemeral")
+        return
+    if services.incidents is None:
+        ack(text=messages.incidents_unavailable(), response_type="ephemeral")
+        return
+    if parsed.to is None:
+        ack()  # the dialog is the answer
+        open_choices(services, client, str(command.get("trigger_id", "")), channel, parsed, say)
+        return
+    ack(text=messages.working_rollback(parsed.env, parsed.app), response_type="ephemeral")
+    start(services, user, channel, parsed, parsed.to, parsed.reason, say)
+
+
+def start(services: Services, user: str, channel: str | None, parsed: Rollback, to: str,
+          reason: str, say: Say) -> None:
+    """One core call: the rollback recorded (and its hold placed), then driven forward."""
+    incidents = services.incidents
+    assert incidents is not None
+
+    def work() -> None:
+        record = incidents.rollback(parsed.app, parsed.env, user, to=to,
+                                    emergency=parsed.emergency, channel=channel, reason=reason)
+        say(messages.rollback_started(record, services.engine.app(record.app).channels.deploys))
+        services.advance_later(record.id, say)
+
+    guarded(say, f"/rollback {parsed.env}", work)
+
+
+def open_choices(services: Services, client: WebClient, trigger_id: str, channel: str | None,
+                 parsed: Rollback, say: Say) -> None:
+    """Open the dialog at once (loading), then fill it with the env's past revisions."""
+    engine, incidents = services.engine, services.incidents
+    if incidents is None:
+        say(messages.incidents_unavailable())
+        return
+    found: list[RollbackMeta] = []
+
+    def resolve() -> None:  # names only, no I/O: a typo is answered before any dialog
+        app = engine.app(parsed.app, channel)
+        env = engine.env(app, parsed.env)
+        found.append(RollbackMeta(app.name, env.name, channel, parsed.emergency))
+
+    if not guarded(say, "/rollback", resolve):
+        return
+    meta = found[0]
+    opened: list[str] = []
+
+    def open_now() -> None:
+        response = client.views_open(trigger_id=trigger_id, view=blocks.rollback_loading_modal(meta))
+        opened.append(str(response["view"]["id"]))
+
+    if not guarded(say, "/rollback dialog", open_now):
+        return
+    view_id = opened[0]
+    show: Say = lambda text: _update(client, view_id, blocks.rollback_notice_modal(meta, text))
+
+    def fill() -> None:
+        choices = incidents.rollback_choices(meta.app, meta.env, channel)
+        if not choices:
+            show(messages.rollback_no_choices(meta.app, meta.env))
+            return
+        app = engine.app(meta.app)
+        how = messages.rollback_how(meta.env, app.index(meta.env) == 0, meta.emergency)
+        _update(client, view_id, blocks.rollback_modal(meta, choices, how, parsed.reason))
+
+    guarded(show, f"rollback choices of {meta.env}", fill)
+
+
+def _update(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
+    client.views_update(view_id=view_id, view=view)
+
+
+def _selected(view: dict[str, Any]) -> tuple[str, str]:
+    values = (view.get("state") or {}).get("values") or {}
+    choice = (values.get(ids.ROLLBACK_CHOICE_BLOCK) or {}).get(ids.ROLLBACK_CHOICE_INPUT) or {}
+    sha = str((choice.get("selected_option") or {}).get("value") or "")
+    reason = (values.get(ids.ROLLBACK_REASON_BLOCK) or {}).get(ids.ROLLBACK_REASON_INPUT) or {}
+    return sha, str(reason.get("value") or "").strip()
+
+
+def submitted(
+    services: Services, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+) -> None:
+    sha, reason = _selected(view)
+    if not sha:
+        ack(response_action="errors",
+            errors={ids.ROLLBACK_CHOICE_BLOCK: messages.rollback_choose_one()})
+        return
+    ack()
+    user = str((body.get("user") or {}).get("id", ""))
+    meta = RollbackMeta.decode(view.get("private_metadata"))
+    if meta is None:
+        log.warning("rollback dialog without our metadata (reference %s)", reference())
+        return
+    say = _ephemeral(client, meta.channel, user)
+    parsed = Rollback(meta.env, meta.app, sha, meta.emergency, reason)
+    start(services, user, meta.channel, parsed, sha, reason, say)
+
+
+def _ephemeral(client: WebClient, channel: str | None, user: str) -> Callable[[str], None]:
+    def say(text: str) -> None:
+        if not channel:
+            log.warning("rollback answer for %s had nowhere to go", user)
+            return
+        client.chat_postEphemeral(channel=channel, user=user, text=text)
+
+    return say
+
