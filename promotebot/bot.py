@@ -2,14 +2,18 @@
 shared Flux watch, the scheduler, and the HTTP server in front of them.
 
 This is the composition root (DESIGN.md section 2): nothing else builds a client. `Bot.start`
-resumes every live record left by a previous process before it takes new requests.
+resumes every live record left by a previous process before it takes new requests. It also
+wires observability around the core without changing it: counted adapters and a metrics
+notifier (slackbot.metrics), log context for listener, driver and webhook work (slackbot.logs),
+and GitHub webhooks that kick the records they concern (slackbot.webhooks).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -22,11 +26,13 @@ from handlers.web import RunningServer, WebApp, serve_background
 from slackbot.adapters.flux import KubeCluster, api_client
 from slackbot.adapters.flux_watch import KustomizationWatch
 from slackbot.adapters.github import GitHubForge, github_client
+from slackbot import logs, webhooks
 from slackbot.adapters.workspace import GitWorkspace
 from slackbot.clock import SystemClock
 from slackbot.driver import Driver
 from slackbot.engine import Engine
 from slackbot.incidents import Incidents
+from slackbot.metrics import CountingProxy, Metrics, MetricsNotifier, counted
 from slackbot.pipeline import Pipeline
 from slackbot.ports import Clock
 from slackbot.settings import GitHubApp, Settings
@@ -60,6 +66,11 @@ class Bot:
         self.kube = api_client(settings.kube_api_url)
         self.cluster = KubeCluster(self.kube)
         self.slack = make_client(settings.slack_bot_token.reveal(), settings.slack_api_url)
+        self.metrics = Metrics()  # a registry of its own: two bots in one process never collide
+        _count_slack(self.slack, self.metrics)
+        store = cast(RedisStore, CountingProxy(self.store, "redis", self.metrics))
+        forge = cast(GitHubForge, CountingProxy(self.forge, "github", self.metrics))
+        cluster = cast(KubeCluster, CountingProxy(self.cluster, "kubernetes", self.metrics))
         self.background = Background(tuning.background_threads)
         engine_box: list[Engine] = []
         self.home = HomePublisher(
@@ -69,35 +80,53 @@ class Bot:
             defer=self.background,
         )
         self.workspace = GitWorkspace(self.forge.clone_url, self.forge.token)
+        notifier = MetricsNotifier(
+            logs.ContextNotifier(SlackNotifier(self.slack, pipeline, self.store, self.home)),
+            self.metrics)
         self.engine = Engine(
-            pipeline, self.store, self.forge, self.cluster, SlackDirectory(self.slack),
-            SlackNotifier(self.slack, pipeline, self.store, self.home), clock or SystemClock(),
-            workspace=self.workspace,
+            pipeline, store, forge, cluster, SlackDirectory(self.slack), notifier,
+            clock or SystemClock(),
+            workspace=cast(GitWorkspace, CountingProxy(self.workspace, "github", self.metrics)),
         )
         self.incidents = Incidents(self.engine, self.workspace)
         engine_box.append(self.engine)
-        self.driver = Driver(self.engine)
+        self.driver = _LoggedDriver(self.engine)
         self.watch = KustomizationWatch(self.kube, self._on_status,
                                         timeout_seconds=tuning.watch_timeout_seconds)
         self.scheduler = BackgroundScheduler(timezone="UTC")
-        self.scheduler.add_job(self.driver.tick, "interval", seconds=settings.poll_seconds,
+        self.scheduler.add_job(self._tick, "interval", seconds=settings.poll_seconds,
                                id="gates", max_instances=1, coalesce=True)
-        services = Services(self.engine, self.store, pipeline, self.home, defer=self.background,
+        services = Services(self.engine, store, pipeline, self.home, defer=self._defer,
                             incidents=self.incidents)
+        self._listeners = logs.ContextThreadPoolExecutor(tuning.listener_threads,
+                                                         thread_name_prefix="listener")
         self.bolt = build_app(
             bot_token=settings.slack_bot_token.reveal(),
             signing_secret=settings.slack_signing_secret.reveal(),
             client=self.slack,
             services=services,
+            listener_executor=self._listeners,
         )
+        secret = settings.github_webhook_secret
+        self.deliveries = webhooks.Deliveries(
+            store, lambda app: pipeline.app(app).repository, self.driver.kick, self._defer)
         self.web = WebApp(self.bolt, {
-            "redis": self.store.ping,
-            "github": self.forge.ping,
-            "kubernetes": self.cluster.ping,
-        })
+            "redis": store.ping,
+            "github": forge.ping,
+            "kubernetes": cluster.ping,
+        }, webhook_secret=secret.reveal() if secret else None, deliveries=self.deliveries,
+           metrics=self.metrics)
         self._server: RunningServer | None = None
         self._socket: Any = None
         self.url: str | None = None
+
+    def _defer(self, work: Callable[[], object]) -> None:
+        """Background work keeps the request and promotion ids of the work that asked."""
+        self.background(logs.unit_of_work(work))
+
+    def _tick(self) -> None:
+        with logs.scope(request=f"tick-{logs.new_request_id()[:8]}"):
+            self.driver.tick()
 
     def _on_status(self, status: Any) -> None:
         self.driver.on_status(status)
@@ -130,7 +159,32 @@ class Bot:
         self.watch.stop()
         self.driver.stop()
         self.background.close()
+        self._listeners.shutdown(wait=False, cancel_futures=True)
         self.kube.close()
+
+
+class _LoggedDriver(Driver):
+    """The Driver, with each advance logged under its promotion id and the id of the request
+    (a webhook delivery, a Slack action) that kicked it."""
+
+    def __init__(self, engine: Engine, workers: int = 4):
+        super().__init__(engine, workers)
+        self._pool.shutdown(wait=False)
+        self._pool = logs.ContextThreadPoolExecutor(max_workers=workers,
+                                                    thread_name_prefix="driver")
+
+    def _advance(self, promotion_id: int) -> None:
+        with logs.scope(promotion=promotion_id):
+            super()._advance(promotion_id)
+
+
+def _count_slack(client: Any, metrics: Metrics) -> None:
+    """Count every Slack Web API call (slack_sdk funnels each method through api_call)."""
+
+    def method(*args: Any, **kwargs: Any) -> str:
+        return str(kwargs.get("api_method") or (args[0] if args else "unknown"))
+
+    client.api_call = counted(client.api_call, metrics, "slack", method)
 
 
 def _github(settings: Settings, *, fast: bool) -> Any:

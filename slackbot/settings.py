@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from slackbot.errors import SettingsError
 
 __all__ = [
+    "LOG_FORMATS",
     "LOG_LEVELS",
     "GitHubApp",
     "GitHubToken",
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("json", "text")
 MASK = "**********"
 
 
@@ -89,6 +91,7 @@ class Settings:
     host: str = "0.0.0.0"
     port: int = 3000
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"  # PROMOTEBOT_LOG_FORMAT: text for a terminal
     poll_seconds: float = 30.0  # how often gates are re-read when no webhook says so
 
     @property
@@ -247,6 +250,17 @@ def _log_level(read: _Reader) -> str:
     return value.upper()
 
 
+def _log_format(read: _Reader) -> Literal["json", "text"]:
+    value = read.raw("PROMOTEBOT_LOG_FORMAT")
+    if value is None:
+        return "json"
+    if value.lower() == "text":
+        return "text"
+    if value.lower() != "json":
+        read.bad("PROMOTEBOT_LOG_FORMAT", "one of " + ", ".join(LOG_FORMATS), value)
+    return "json"
+
+
 def _poll_seconds(read: _Reader) -> float:
     value = read.raw("PROMOTEBOT_POLL_SECONDS")
     if value is None:
@@ -298,6 +312,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     host = read.raw("PROMOTEBOT_HOST") or "0.0.0.0"
     port = _port(read)
     log_level = _log_level(read)
+    log_format = _log_format(read)
     poll_seconds = _poll_seconds(read)
     if read.problems:
         raise SettingsError(read.problems)
@@ -316,5 +331,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         host=host,
         port=port,
         log_level=log_level,
+        log_format=log_format,
         poll_seconds=poll_seconds,
     )

@@ -2,12 +2,14 @@
 
 `App` ties `RepoState` (records and rules) to `Urls` (the server's own base URL) and turns
 records into GitHub's JSON through `shapes`. It also resolves the names clients send
-(`owner:branch`, refs, pull numbers) and raises GitHub's 404s. No HTTP plumbing here.
+(`owner:branch`, refs, pull numbers), raises GitHub's 404s, and hands webhook payloads to the
+sender (`emit`). No HTTP plumbing here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from sandbox.github import shapes
 from sandbox.github.errors import ApiError, not_found
@@ -16,11 +18,24 @@ from sandbox.github.models import PullRequest
 from sandbox.github.shapes import Urls
 from sandbox.github.state import RepoState
 
+if TYPE_CHECKING:
+    from sandbox.github.webhooks import WebhookSender
+
 
 class App:
-    def __init__(self, state: RepoState, urls: Urls) -> None:
+    def __init__(self, state: RepoState, urls: Urls, hooks: WebhookSender | None = None) -> None:
         self.state = state
         self.urls = urls
+        self.hooks = hooks
+        self.installation_id: int | None = None  # set when a GitHub App is installed
+
+    def emit(self, event: str, build: Callable[[], dict[str, Any] | None]) -> None:
+        """Deliver a webhook built by `build` (called only when webhooks are on)."""
+        if self.hooks is None or not self.hooks.enabled:
+            return
+        payload = build()
+        if payload is not None:
+            self.hooks.send(event, payload)
 
     @property
     def repo(self) -> BareRepository:

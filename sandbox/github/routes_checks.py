@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sandbox.github import shapes
+from sandbox.github import shapes, webhooks
 from sandbox.github.errors import ApiError, custom_error, field_error, not_found, validation_failed
 from sandbox.github.models import CheckRun, CommitStatus
 from sandbox.github.routing import Request, Response, Router, listing, paginate
@@ -50,6 +50,7 @@ def add_status(
         app.state.next_id(), sha, state, context, description, target_url, creator, stamp, stamp
     )
     app.state.statuses.append(status)
+    app.emit("status", lambda: webhooks.status(app, status))
     return status
 
 
@@ -175,6 +176,7 @@ def create_check_run(app: App, req: Request) -> Response:
     )
     _apply_check(run, body, req)
     app.state.check_runs[run.id] = run
+    webhooks.after_check(app, run, created=True, was_completed=False)
     return Response(201, shapes.check_run(app.urls, run))
 
 
@@ -193,7 +195,9 @@ def get_check_run(app: App, req: Request) -> Response:
 @router.route("PATCH", r"/check-runs/(?P<id>\d+)")
 def update_check_run(app: App, req: Request) -> Response:
     run = _run(app, req)
+    was_completed = run.status == "completed"
     _apply_check(run, req.body(), req)
+    webhooks.after_check(app, run, created=False, was_completed=was_completed)
     return Response(200, shapes.check_run(app.urls, run))
 
 

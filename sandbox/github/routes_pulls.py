@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sandbox.github import shapes
+from sandbox.github import shapes, webhooks
 from sandbox.github.errors import (
     custom_error,
     field_error,
@@ -80,6 +80,7 @@ def create_pull(app: App, req: Request) -> Response:
     app.state.pulls[pr.number] = pr
     with app.repo.write_lock:
         app.repo.git("update-ref", f"refs/pull/{pr.number}/head", head_sha)
+    app.emit("pull_request", lambda: webhooks.pull_request(app, pr, "opened", req.user.login))
     return Response(201, app.pull_json(pr, detail=True))
 
 
@@ -153,6 +154,7 @@ def update_pull(app: App, req: Request) -> Response:
         pr.body = req.string(body, "body", "PullRequest")
     if base is not None and not pr.merged:
         pr.base = base
+    changed_state = state is not None and state != pr.state and not pr.merged
     if state is not None and state != pr.state and not pr.merged:
         if state == "closed":
             pr.closed_head_sha, pr.closed_base_sha = app.state.head_sha(pr), app.state.base_sha(pr)
@@ -162,6 +164,9 @@ def update_pull(app: App, req: Request) -> Response:
             pr.closed_at = None
         pr.state = state
     pr.updated_at = now()
+    if changed_state:
+        action = "closed" if pr.state == "closed" else "reopened"
+        app.emit("pull_request", lambda: webhooks.pull_request(app, pr, action, req.user.login))
     return Response(200, app.pull_json(pr, detail=True))
 
 
@@ -200,6 +205,7 @@ def merge_pull(app: App, req: Request) -> Response:
     message = req.string(body, "commit_message", "PullRequest")
     sha = req.string(body, "sha", "PullRequest")
     new = app.state.merge_pull(pr, req.user.login, method, title, message, sha)
+    app.emit("pull_request", lambda: webhooks.pull_request(app, pr, "closed", req.user.login))
     return Response(
         200, {"sha": new, "merged": True, "message": "Pull Request successfully merged"}
     )
@@ -254,6 +260,9 @@ def create_review(app: App, req: Request) -> Response:
     )
     pr.reviews.append(review)
     pr.updated_at = now()
+    if event:
+        app.emit("pull_request_review",
+                 lambda: webhooks.pull_request_review(app, pr, review, login))
     return Response(200, shapes.review(app.urls, pr.number, review, app.state.users))
 
 

@@ -3,6 +3,8 @@
 `GitHubEmulator` serves one repository (`/repos/{owner}/{name}/...`) over a real bare git
 repository, authenticates every API call by token (`Authorization: token|Bearer <t>`),
 sends rate-limit headers, and serves `{base}/{owner}/{name}.git` through `git http-backend`.
+Installed as a GitHub App (`install_app`), it verifies the App's RS256 JWTs and mints
+installation tokens; with a webhook URL set, it delivers signed webhooks (`webhooks.py`).
 Every request is answered, errors included, with GitHub's status and JSON body; nothing a
 client sends can crash it. It never talks to anything but 127.0.0.1.
 """
@@ -19,7 +21,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from sandbox.github import routes_checks, routes_git, routes_pulls
+from sandbox.github import routes_checks, routes_git, routes_pulls, webhooks
+from sandbox.github.apps import AppInstallation
 from sandbox.github.app import App
 from sandbox.github.errors import ApiError, bad_credentials, not_found
 from sandbox.github.githttp import run_http_backend
@@ -121,7 +124,9 @@ class GitHubEmulator:
         self.state = RepoState(BareRepository(self.bare_repo), owner, list(users))
         self.rates = _RateLimiter(rate_limit)
         self._server = BackgroundServer(self._handler_class(), port=port)
-        self.app = App(self.state, Urls(self._server.url, owner, name))
+        self.hooks = webhooks.WebhookSender()
+        self.app = App(self.state, Urls(self._server.url, owner, name), self.hooks)
+        self.installation: AppInstallation | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -131,6 +136,7 @@ class GitHubEmulator:
 
     def stop(self) -> None:
         self._server.stop()
+        self.hooks.stop()
 
     def __enter__(self) -> GitHubEmulator:
         return self.start()
@@ -150,6 +156,53 @@ class GitHubEmulator:
     @property
     def full_name(self) -> str:
         return f"{self.owner}/{self.name}"
+
+    # -- GitHub App and webhooks ----------------------------------------------------------
+
+    def install_app(self, app_id: int, public_key_pem: str, installation_id: int,
+                    slug: str = "promotebot", token_ttl_seconds: int = 3600) -> AppInstallation:
+        """Register a GitHub App (its public key verifies the App's JWTs) installed on this
+        repository; installation tokens act as the user `<slug>[bot]`."""
+        with self.state.lock:
+            installation = AppInstallation(app_id, public_key_pem, installation_id, slug,
+                                           token_ttl_seconds, self.state)
+            self.installation = installation
+            self.app.installation_id = installation_id
+            return installation
+
+    @property
+    def webhook_url(self) -> str | None:
+        return self.hooks.url
+
+    @webhook_url.setter
+    def webhook_url(self, url: str | None) -> None:
+        self.hooks.url = url
+
+    @property
+    def webhook_secret(self) -> str | None:
+        return self.hooks.secret
+
+    @webhook_secret.setter
+    def webhook_secret(self, secret: str | None) -> None:
+        self.hooks.secret = secret
+
+    @property
+    def deliveries(self) -> list[webhooks.Delivery]:
+        """Every webhook delivery so far, oldest first, with the receiver's status."""
+        return list(self.hooks.deliveries)
+
+    def _open_heads(self) -> dict[int, str]:
+        return {pr.number: self.state.head_sha(pr)
+                for pr in self.state.pulls.values() if pr.state == "open"}
+
+    def _synchronized(self, before: dict[int, str], sender: str) -> None:
+        """pull_request synchronize for every open pull request whose head moved."""
+        for number, old in sorted(before.items()):
+            pr = self.state.pulls[number]
+            new = self.state.head_sha(pr)
+            if pr.state == "open" and new and new != old:
+                self.app.emit("pull_request", lambda pr=pr, old=old, new=new: webhooks.pull_request(
+                    self.app, pr, "synchronize", sender, before=old, after=new))
 
     def authenticated_clone_url(self, user: GitHubUser) -> str:
         """clone_url with the user's token as Basic credentials (for `push_requires_auth`)."""
@@ -180,6 +233,7 @@ class GitHubEmulator:
                 "sandbox-ci",
             )
             self.state.check_runs[run.id] = run
+            webhooks.after_check(self.app, run, created=True, was_completed=False)
             return run.id
 
     def set_status(
@@ -243,6 +297,13 @@ class GitHubEmulator:
         body: bytes,
         headers: dict[str, str],
     ) -> Response:
+        if path == "/app" or path.startswith("/app/") or path.endswith("/installation"):
+            if self.installation is not None:
+                try:
+                    with self.state.lock:
+                        return self.installation.handle(method, path, headers, self.app)
+                except ApiError as exc:
+                    return _error(exc)
         user = self._authenticate(headers.get("authorization", ""))
         if user is None:
             return _error(bad_credentials())
@@ -275,13 +336,20 @@ class GitHubEmulator:
         req = Request(method, path, params, query, body, user, self.url)
         try:
             with self.state.lock:
-                return handler(self.app, req)
+                watching = method not in ("GET", "HEAD") and self.hooks.enabled
+                before = self._open_heads() if watching else {}
+                response = handler(self.app, req)
+                if watching:
+                    self._synchronized(before, user.login)
+                return response
         except ApiError as exc:
             return _error(exc)
 
     def _authenticate(self, header: str) -> GitHubUser | None:
         scheme, _, token = header.strip().partition(" ")
         if scheme.lower() not in ("token", "bearer") or not token.strip():
+            return None
+        if self.installation is not None and not self.installation.token_valid(token.strip()):
             return None
         return self.state.tokens.get(token.strip())
 
@@ -384,6 +452,10 @@ class _Handler(QuietHandler):
                 401, message, "text/plain", {"WWW-Authenticate": 'Basic realm="GitHub"'}
             )
             return
+        watching = pushing and sub == "/git-receive-pack" and emulator.hooks.enabled
+        if watching:
+            with emulator.state.lock:
+                before = emulator._open_heads()
         result = run_http_backend(
             emulator.bare_repo,
             self.command,
@@ -393,6 +465,9 @@ class _Handler(QuietHandler):
             headers,
             user.login if user else "anonymous",
         )
+        if watching:
+            with emulator.state.lock:
+                emulator._synchronized(before, user.login if user else emulator.owner)
         content_type = "application/octet-stream"
         extra: dict[str, str] = {}
         for key, value in result.headers:

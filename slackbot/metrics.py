@@ -1,0 +1,172 @@
+"""Prometheus metrics: promotions by result, step durations, gate waits, rollbacks, calls to
+outside services and Slack ack latency, in a registry of their own (one per Bot, never the
+process-global one, so two bots in one process, or two tests, never collide).
+
+The promotion series are fed from the engine's notifications (`MetricsNotifier`, a Notifier
+decorator), the outside calls by `CountingProxy` around the adapters. Nothing here changes
+what it observes, and an error in counting is logged, never raised into the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import generate_latest
+
+from slackbot.errors import DomainError, StoreError
+from slackbot.models import Event, Kind, Promotion, State
+from slackbot.ports import Notifier
+
+log = logging.getLogger(__name__)
+
+# From seconds (a pull request opened) to a day (a prod merge waiting for its window).
+STEP_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600)
+ACK_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)  # Slack allows 3 s
+# Outcomes of calls that are answers, not failures of the service: a business refusal, or a
+# compare-and-set that lost a race.
+NOT_ERRORS: tuple[type[BaseException], ...] = (DomainError, StoreError)
+
+
+class Metrics:
+    """Every series promotebot exports, registered in `registry`."""
+
+    def __init__(self, registry: CollectorRegistry | None = None):
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.promotions = Counter(
+            "promotebot_promotions", "Records that reached a final state, by final state",
+            ["app", "env", "kind", "result"], registry=r)
+        self.step_seconds = Histogram(
+            "promotebot_step_duration_seconds",
+            "Time a record spent in a state before leaving it (requested: until the pull "
+            "request is open; awaiting_gates: until merging; merging; reconciling: until the "
+            "final state)", ["kind", "step"], buckets=STEP_BUCKETS, registry=r)
+        self.gate_wait_seconds = Histogram(
+            "promotebot_gate_wait_seconds",
+            "From awaiting_gates to every gate green (the merge starts)", ["app", "env"],
+            buckets=STEP_BUCKETS, registry=r)
+        self.rollbacks = Counter(
+            "promotebot_rollbacks", "Rollback records created", ["app", "env"], registry=r)
+        self.external_calls = Counter(
+            "promotebot_external_calls", "Calls to outside services (adapter methods; Slack "
+            "Web API methods)", ["service", "operation"], registry=r)
+        self.external_errors = Counter(
+            "promotebot_external_errors", "Calls to outside services that failed",
+            ["service", "operation"], registry=r)
+        self.slack_ack_seconds = Histogram(
+            "promotebot_slack_ack_seconds", "Time to answer POST /slack/events (the ack)",
+            buckets=ACK_BUCKETS, registry=r)
+        self.github_webhooks = Counter(
+            "promotebot_github_webhooks", "GitHub webhook deliveries by event and outcome "
+            "(accepted, repeated, ignored, unauthorized, invalid)", ["event", "outcome"],
+            registry=r)
+
+    def render(self) -> tuple[bytes, str]:
+        """The exposition text and its content type, for GET /metrics."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+    def count_call(self, service: str, operation: str, failed: bool) -> None:
+        self.external_calls.labels(service, operation).inc()
+        if failed:
+            self.external_errors.labels(service, operation).inc()
+
+
+class CountingProxy:
+    """Stands in for an adapter: every public method call is counted for `service`, and
+    counted as an error when it raises anything but a business answer (NOT_ERRORS)."""
+
+    def __init__(self, target: Any, service: str, metrics: Metrics):
+        self._target = target
+        self._service = service
+        self._metrics = metrics
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if name.startswith("_") or not callable(attr):
+            return attr
+        return counted(attr, self._metrics, self._service, name)
+
+
+def counted(fn: Callable[..., Any], metrics: Metrics, service: str, operation: str
+            | Callable[..., str]) -> Callable[..., Any]:
+    """`fn`, counted as a call to `service` (`operation`: a name, or a function of the call's
+    arguments giving one, e.g. the Slack Web API method)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        failed = False
+        try:
+            return fn(*args, **kwargs)
+        except NOT_ERRORS:
+            raise
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            try:
+                name = operation(*args, **kwargs) if callable(operation) else operation
+                metrics.count_call(service, name, failed)
+            except Exception:
+                log.exception("could not count a call to %s", service)
+
+    return call
+
+
+class MetricsNotifier:
+    """A Notifier decorator: observes each record's states from its events, then tells the
+    inner notifier. The inner notifier's own errors reach the engine unchanged (the engine
+    logs them and keeps the record's step); the metrics' never do."""
+
+    def __init__(self, inner: Notifier, metrics: Metrics, remember: int = 10_000):
+        self._inner = inner
+        self._m = metrics
+        self._lock = threading.Lock()
+        self._entered: dict[int, tuple[State, datetime]] = {}  # live records: state, since
+        self._done: OrderedDict[int, None] = OrderedDict()  # counted final, newest last
+        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._remember = remember
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)  # e.g. SlackNotifier.home
+
+    def promotion_changed(self, promotion: Promotion, event: Event, ref: str | None) -> str | None:
+        try:
+            self.observe(promotion, event)
+        except Exception:
+            log.exception("promotion %s: metrics could not observe %s", promotion.id, event.kind)
+        return self._inner.promotion_changed(promotion, event, ref)
+
+    def observe(self, p: Promotion, event: Event) -> None:
+        with self._lock:
+            if p.id in self._done:
+                return
+            if p.id not in self._seen:
+                _remember(self._seen, p.id, self._remember)
+                if p.kind is Kind.ROLLBACK and (event.kind == "requested" or p.version <= 1):
+                    self._m.rollbacks.labels(p.app, p.env).inc()
+            entered = self._entered.get(p.id)
+            if entered is None:
+                since = p.requested_at if p.state is State.REQUESTED else event.at
+                self._entered[p.id] = (p.state, since)
+            elif entered[0] is not p.state:
+                state, since = entered
+                seconds = max((event.at - since).total_seconds(), 0.0)
+                self._m.step_seconds.labels(p.kind.value, state.value).observe(seconds)
+                if state is State.AWAITING_GATES and p.state is State.MERGING:
+                    self._m.gate_wait_seconds.labels(p.app, p.env).observe(seconds)
+                self._entered[p.id] = (p.state, event.at)
+            if not p.live:
+                self._entered.pop(p.id, None)
+                _remember(self._done, p.id, self._remember)
+                self._m.promotions.labels(p.app, p.env, p.kind.value, p.state.value).inc()
+
+
+def _remember(seen: OrderedDict[int, None], key: int, limit: int) -> None:
+    seen[key] = None
+    while len(seen) > limit:
+        seen.popitem(last=False)
