@@ -7,13 +7,13 @@ Reads the settings and the pipeline once; a bad one stops start-up with every pr
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import threading
 from types import FrameType
 from typing import Any
 
+from slackbot import logs
 from slackbot.config import load_pipeline
 from slackbot.errors import ConfigError, SettingsError
 from slackbot.settings import load_settings
@@ -39,8 +39,8 @@ def run_serve(args: argparse.Namespace, streams: Any) -> int:
         for problem in error.problems:
             streams.err.write(f"  {problem}\n")
         return EXIT_CONFIG
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # JSON lines (PROMOTEBOT_LOG_FORMAT=text for a terminal), every secret of the settings masked.
+    logs.configure(settings.log_level, logs.settings_secrets(settings), settings.log_format)
     from promotebot.bot import Bot
 
     stop = threading.Event()

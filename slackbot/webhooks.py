@@ -119,7 +119,7 @@ class Deliveries:
         store: LiveRecords,
         repository_of: Callable[[str], str],
         kick: Callable[[int], object],
-        defer: Callable[[Callable[[], None]], object],
+        defer: Callable[[Callable[[], object]], object],
         ttl_seconds: int = 24 * 3600,
     ):
         self._store = store

@@ -22,8 +22,8 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from sandbox.github import routes_checks, routes_git, routes_pulls, webhooks
-from sandbox.github.apps import AppInstallation
 from sandbox.github.app import App
+from sandbox.github.apps import AppInstallation
 from sandbox.github.errors import ApiError, bad_credentials, not_found
 from sandbox.github.githttp import run_http_backend
 from sandbox.github.gitstore import BareRepository
@@ -297,13 +297,13 @@ class GitHubEmulator:
         body: bytes,
         headers: dict[str, str],
     ) -> Response:
-        if path == "/app" or path.startswith("/app/") or path.endswith("/installation"):
-            if self.installation is not None:
-                try:
-                    with self.state.lock:
-                        return self.installation.handle(method, path, headers, self.app)
-                except ApiError as exc:
-                    return _error(exc)
+        app_path = path == "/app" or path.startswith("/app/") or path.endswith("/installation")
+        if app_path and self.installation is not None:
+            try:
+                with self.state.lock:
+                    return self.installation.handle(method, path, headers, self.app)
+            except ApiError as exc:
+                return _error(exc)
         user = self._authenticate(headers.get("authorization", ""))
         if user is None:
             return _error(bad_credentials())

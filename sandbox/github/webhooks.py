@@ -134,7 +134,7 @@ class WebhookSender:
             headers["X-Hub-Signature"] = f"sha1={legacy}"
         request = urllib.request.Request(url, data=delivery.body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(request, timeout=10) as response:
                 delivery.status, delivery.response = response.status, response.read()
         except urllib.error.HTTPError as error:
             delivery.status, delivery.response = error.code, error.read()
@@ -158,7 +158,8 @@ def _clean(payload: dict[str, Any]) -> dict[str, Any]:
 def pull_request(app: App, pr: PullRequest, action: str, sender: str,
                  before: str | None = None, after: str | None = None) -> dict[str, Any]:
     payload: dict[str, Any] = {"action": action, "number": pr.number,
-                               "pull_request": app.pull_json(pr, detail=True), **_common(app, sender)}
+                               "pull_request": app.pull_json(pr, detail=True),
+                               **_common(app, sender)}
     if action == "synchronize":
         payload["before"], payload["after"] = before, after
     return _clean(payload)
