@@ -219,9 +219,7 @@ def card_buttons(record: Promotion, gates: Gates) -> list[Json]:
     if record.state in RETRYABLE and record.kind is not Kind.ROLLBACK:
         # a rollback is chosen again with the Rollback button (the revision may have changed)
         buttons.append(_button(messages.BUTTON_RETRY, ids.RETRY, plain, "primary"))
-    if record.state is State.FAILED or (
-        record.kind is Kind.ROLLBACK and record.state in RETRYABLE
-    ):
+    if record.state is State.FAILED or (record.kind is Kind.ROLLBACK and record.state in RETRYABLE):
         value = ButtonValue(record.id, app=record.app, env=record.env).encode()
         buttons.append(_button(messages.BUTTON_ROLLBACK, ids.ROLLBACK, value, "danger"))
     return buttons
@@ -323,13 +321,15 @@ def help_message(
 
 
 def rollback_help_message() -> Json:
-    return help_message(messages.ROLLBACK_HELP_TITLE, messages.ROLLBACK_HELP_LINES,
-                        messages.rollback_help_footer())
+    return help_message(
+        messages.ROLLBACK_HELP_TITLE, messages.ROLLBACK_HELP_LINES, messages.rollback_help_footer()
+    )
 
 
 def hotfix_help_message() -> Json:
-    return help_message(messages.HOTFIX_HELP_TITLE, messages.HOTFIX_HELP_LINES,
-                        messages.hotfix_help_footer())
+    return help_message(
+        messages.HOTFIX_HELP_TITLE, messages.HOTFIX_HELP_LINES, messages.hotfix_help_footer()
+    )
 
 
 def reject_modal(record: Promotion, meta: ModalMeta) -> Json:
@@ -418,8 +418,9 @@ def rollback_notice_modal(meta: RollbackMeta, text: str) -> Json:
     return _rollback_shell(meta, [section(text)], False)
 
 
-def rollback_modal(meta: RollbackMeta, choices: Sequence[Revision], how: str,
-                   reason: str = "") -> Json:
+def rollback_modal(
+    meta: RollbackMeta, choices: Sequence[Revision], how: str, reason: str = ""
+) -> Json:
     options = [
         {
             "text": _plain(messages.revision_option(c.sha, c.subject, c.source), 75),

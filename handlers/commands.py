@@ -115,7 +115,7 @@ def _promote(env: str, rest: list[str]) -> Promote | Invalid:
         if at + 1 >= len(rest):
             return Invalid(messages.usage(f"{env} from <env>", "`from` needs an environment"))
         source = rest[at + 1]
-        rest = rest[:at] + rest[at + 2:]
+        rest = rest[:at] + rest[at + 2 :]
     return Promote(env, rest[0] if rest else None, source)
 
 

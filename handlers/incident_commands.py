@@ -68,8 +68,11 @@ def parse_rollback(text: str, apps: Collection[str] = ()) -> RollbackCommand:
         word = rest[0].lower()
         if word == "to":
             if len(rest) < 2:
-                return Invalid(messages.rollback_usage(f"{env} to <revision>",
-                                                       "`to` needs a revision (a commit sha)"))
+                return Invalid(
+                    messages.rollback_usage(
+                        f"{env} to <revision>", "`to` needs a revision (a commit sha)"
+                    )
+                )
             to, rest = rest[1], rest[2:]
         elif word == "emergency":
             emergency, rest = True, rest[1:]
@@ -84,8 +87,8 @@ def parse_hotfix(text: str, apps: Collection[str] = ()) -> HotfixCommand:
         return Help()
     head, rest = words[0].lower(), words[1:]
     if head not in ("start", "promote"):
-        hint = difflib.get_close_matches(head, HOTFIX_SUBCOMMANDS, n=1, cutoff=0.6)
-        return Invalid(messages.hotfix_unknown_subcommand(words[0], hint[0] if hint else None))
+        meant = difflib.get_close_matches(head, HOTFIX_SUBCOMMANDS, n=1, cutoff=0.6)
+        return Invalid(messages.hotfix_unknown_subcommand(words[0], meant[0] if meant else None))
     if not rest:
         return Invalid(messages.hotfix_usage(f"{head} <name>", f"`{head}` needs a hotfix name"))
     app: str | None = None

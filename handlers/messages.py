@@ -115,11 +115,16 @@ def working_hotfix(what: str, name: str) -> str:
     return working(f"{what} hotfix/{name}")
 
 
-def hotfix_branched(app: str, branch: str, sha: str, prod_branch: str, name: str,
-                    user: str) -> str:
+def hotfix_branched(app: str, branch: str, sha: str, prod_branch: str, name: str, user: str) -> str:
     safe = mrkdwn.escape(branch)
-    steps = "\n".join(("git fetch origin", f"git switch {safe}", "# commit the fix, test it",
-                       f"git push origin {safe}"))
+    steps = "\n".join(
+        (
+            "git fetch origin",
+            f"git switch {safe}",
+            "# commit the fix, test it",
+            f"git push origin {safe}",
+        )
+    )
     return (
         f":adhesive_bandage: {mrkdwn.user(user)} started `{safe}` for {app} from "
         f"`{prod_branch}@{mrkdwn.short(sha)}`. Next:\n```{steps}```\n"
@@ -200,8 +205,11 @@ def hotfix_usage(form: str, problem: str) -> str:
 
 
 def hotfix_unknown_subcommand(word: str, suggestion: str | None) -> str:
-    meant = f"did you mean `{HOTFIX_COMMAND} {suggestion}`?" if suggestion else (
-        f"use `{HOTFIX_COMMAND} start <name>` or `{HOTFIX_COMMAND} promote <name>`.")
+    meant = (
+        f"did you mean `{HOTFIX_COMMAND} {suggestion}`?"
+        if suggestion
+        else (f"use `{HOTFIX_COMMAND} start <name>` or `{HOTFIX_COMMAND} promote <name>`.")
+    )
     return (
         f":grey_question: `{HOTFIX_COMMAND} {mrkdwn.escape(word)}` is not a command: {meant} "
         f"`{HOTFIX_COMMAND} help` lists them all."
@@ -243,10 +251,14 @@ ROLLBACK_HELP_TITLE = "promotebot: roll an environment back"
 
 ROLLBACK_HELP_LINES = (
     (f"{ROLLBACK_COMMAND} <env> [app]", "choose, in a dialog, the revision <env> returns to"),
-    (f"{ROLLBACK_COMMAND} <env> [app] to <revision> [reason]",
-     "return <env> to that revision (a sha it ran, 7 characters or more)"),
-    (f"{ROLLBACK_COMMAND} prod emergency [to <revision>] [reason]",
-     "on-call only, in the app's incident channel: revert prod's merge directly"),
+    (
+        f"{ROLLBACK_COMMAND} <env> [app] to <revision> [reason]",
+        "return <env> to that revision (a sha it ran, 7 characters or more)",
+    ),
+    (
+        f"{ROLLBACK_COMMAND} prod emergency [to <revision>] [reason]",
+        "on-call only, in the app's incident channel: revert prod's merge directly",
+    ),
     (f"{ROLLBACK_COMMAND} help", "this help"),
 )
 
@@ -262,10 +274,14 @@ def rollback_help_footer() -> str:
 HOTFIX_HELP_TITLE = "promotebot: hotfixes straight to prod"
 
 HOTFIX_HELP_LINES = (
-    (f"{HOTFIX_COMMAND} start <name> [app]",
-     "create hotfix/<name> from prod's head; push your fix to it"),
-    (f"{HOTFIX_COMMAND} promote <name> [app]",
-     "take hotfix/<name> to prod through prod's gates, then backport it to staging and dev"),
+    (
+        f"{HOTFIX_COMMAND} start <name> [app]",
+        "create hotfix/<name> from prod's head; push your fix to it",
+    ),
+    (
+        f"{HOTFIX_COMMAND} promote <name> [app]",
+        "take hotfix/<name> to prod through prod's gates, then backport it to staging and dev",
+    ),
     (f"{HOTFIX_COMMAND} help", "this help"),
 )
 
@@ -277,8 +293,7 @@ def hotfix_help_footer() -> str:
     )
 
 
-def help_fallback(title: str = HELP_TITLE,
-                  lines: tuple[tuple[str, str], ...] = HELP_LINES) -> str:
+def help_fallback(title: str = HELP_TITLE, lines: tuple[tuple[str, str], ...] = HELP_LINES) -> str:
     return title + "\n" + "\n".join(f"{form}: {what}" for form, what in lines)
 
 
@@ -421,7 +436,7 @@ _PULL_AT_END = re.compile(r"pull request #(?P<number>\d+) (?P<url>https?://\S+)$
 
 
 def _with_pull_link(detail: str) -> str:
-    """"... resolve it in pull request #12 https://..." with the number as a link."""
+    """ "... resolve it in pull request #12 https://..." with the number as a link."""
     found = _PULL_AT_END.search(detail)
     if found is None:
         return mrkdwn.sentence(detail)
@@ -652,8 +667,10 @@ def rollback_loading(app: str, env: str) -> str:
 
 def rollback_how(env: str, first: bool, emergency: bool) -> str:
     if emergency:
-        return (f":rotating_light: *Emergency*: the merge is reverted on {env} directly, "
-                f"without a pull request.")
+        return (
+            f":rotating_light: *Emergency*: the merge is reverted on {env} directly, "
+            f"without a pull request."
+        )
     if first:
         return f"The revert is pushed to {env} directly; Flux applies it."
     return f"A revert pull request goes through {env}'s gates, as a promotion does."

@@ -67,8 +67,12 @@ class RollbackMeta:
 
     def encode(self) -> str:
         return json.dumps(
-            {"app": self.app, "env": self.env, "channel": self.channel,
-             "emergency": self.emergency},
+            {
+                "app": self.app,
+                "env": self.env,
+                "channel": self.channel,
+                "emergency": self.emergency,
+            },
             separators=(",", ":"),
         )
 

@@ -57,8 +57,9 @@ def handle(
             body.get("channel") or {}
         ).get("id")
         wanted = Rollback(value.env or "", value.app)
-        rollback.open_choices(services, client, str(body.get("trigger_id", "")), channel, wanted,
-                              say)
+        rollback.open_choices(
+            services, client, str(body.get("trigger_id", "")), channel, wanted, say
+        )
         return
 
     def act() -> None:

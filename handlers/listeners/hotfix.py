@@ -50,8 +50,9 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
         def start() -> None:
             branch, sha = incidents.hotfix_start(parsed.app, parsed.name, user, channel)
             app = engine.app(parsed.app, channel)
-            text = messages.hotfix_branched(app.name, branch, sha,
-                                            app.environments[-1].branch, parsed.name, user)
+            text = messages.hotfix_branched(
+                app.name, branch, sha, app.environments[-1].branch, parsed.name, user
+            )
             respond(text=text, response_type="in_channel", replace_original=False)
 
         guarded(say, "/hotfix start", start)

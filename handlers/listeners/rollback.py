@@ -65,23 +65,43 @@ def handle(
     start(services, user, channel, parsed, parsed.to, parsed.reason, say)
 
 
-def start(services: Services, user: str, channel: str | None, parsed: Rollback, to: str,
-          reason: str, say: Say) -> None:
+def start(
+    services: Services,
+    user: str,
+    channel: str | None,
+    parsed: Rollback,
+    to: str,
+    reason: str,
+    say: Say,
+) -> None:
     """One core call: the rollback recorded (and its hold placed), then driven forward."""
     incidents = services.incidents
     assert incidents is not None
 
     def work() -> None:
-        record = incidents.rollback(parsed.app, parsed.env, user, to=to,
-                                    emergency=parsed.emergency, channel=channel, reason=reason)
+        record = incidents.rollback(
+            parsed.app,
+            parsed.env,
+            user,
+            to=to,
+            emergency=parsed.emergency,
+            channel=channel,
+            reason=reason,
+        )
         say(messages.rollback_started(record, services.engine.app(record.app).channels.deploys))
         services.advance_later(record.id, say)
 
     guarded(say, f"/rollback {parsed.env}", work)
 
 
-def open_choices(services: Services, client: WebClient, trigger_id: str, channel: str | None,
-                 parsed: Rollback, say: Say) -> None:
+def open_choices(
+    services: Services,
+    client: WebClient,
+    trigger_id: str,
+    channel: str | None,
+    parsed: Rollback,
+    say: Say,
+) -> None:
     """Open the dialog at once (loading), then fill it with the env's past revisions."""
     engine, incidents = services.engine, services.incidents
     if incidents is None:
@@ -100,13 +120,16 @@ def open_choices(services: Services, client: WebClient, trigger_id: str, channel
     opened: list[str] = []
 
     def open_now() -> None:
-        response = client.views_open(trigger_id=trigger_id, view=blocks.rollback_loading_modal(meta))
+        loading = blocks.rollback_loading_modal(meta)
+        response = client.views_open(trigger_id=trigger_id, view=loading)
         opened.append(str(response["view"]["id"]))
 
     if not guarded(say, "/rollback dialog", open_now):
         return
     view_id = opened[0]
-    show: Say = lambda text: _update(client, view_id, blocks.rollback_notice_modal(meta, text))
+
+    def show(text: str) -> None:
+        _update(client, view_id, blocks.rollback_notice_modal(meta, text))
 
     def fill() -> None:
         choices = incidents.rollback_choices(meta.app, meta.env, channel)
@@ -137,8 +160,10 @@ def submitted(
 ) -> None:
     sha, reason = _selected(view)
     if not sha:
-        ack(response_action="errors",
-            errors={ids.ROLLBACK_CHOICE_BLOCK: messages.rollback_choose_one()})
+        ack(
+            response_action="errors",
+            errors={ids.ROLLBACK_CHOICE_BLOCK: messages.rollback_choose_one()},
+        )
         return
     ack()
     user = str((body.get("user") or {}).get("id", ""))
@@ -159,4 +184,3 @@ def _ephemeral(client: WebClient, channel: str | None, user: str) -> Callable[[s
         client.chat_postEphemeral(channel=channel, user=user, text=text)
 
     return say
-

@@ -4,8 +4,6 @@ fakes for GitHub and the cluster (wrapped to record, and optionally hold, every 
 
 from __future__ import annotations
 
-from tests.blockkit import validate_bot_output
-
 import threading
 import time
 import urllib.error
@@ -32,9 +30,10 @@ from handlers.web import WebApp, serve_background
 from sandbox.slack import SlackChannel, SlackEmulator, SlackUser, SlackUserGroup
 from slackbot.config import load_pipeline
 from slackbot.engine import Engine
+from slackbot.incidents import Incidents
 from slackbot.models import Promotion
 from slackbot.store import RedisStore
-from slackbot.incidents import Incidents
+from tests.blockkit import validate_bot_output
 from tests.core.fakes import FakeClock, FakeCluster, FakeForge, FakeWorkspace
 
 SECRET = "edge-test-signing-secret"
