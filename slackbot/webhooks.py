@@ -21,6 +21,15 @@ log = logging.getLogger(__name__)
 
 # The events promotebot subscribes to (docs/deploy.md); every other event is ignored.
 EVENTS = frozenset({"pull_request", "pull_request_review", "check_run", "check_suite", "status"})
+# The actions that can change a gate's verdict (a check created or in progress leaves its gate
+# pending, as it was; a label changes nothing). Status events have no action.
+ACTIONS: dict[str, frozenset[str]] = {
+    "pull_request": frozenset({"opened", "reopened", "synchronize", "closed", "edited",
+                               "ready_for_review", "converted_to_draft"}),
+    "pull_request_review": frozenset({"submitted", "edited", "dismissed"}),
+    "check_run": frozenset({"completed", "rerequested"}),
+    "check_suite": frozenset({"completed", "rerequested"}),
+}
 SIGNATURE_PREFIX = "sha256="
 
 
@@ -65,13 +74,15 @@ class Change:
 
 
 def parse(event: str, payload: Mapping[str, Any]) -> Change | None:
-    """The change a delivery describes; None for events promotebot does not follow.
+    """The change a delivery describes; None for events and actions that cannot move a gate.
     PayloadError when a followed event lacks the fields GitHub always sends."""
     if event not in EVENTS:
         return None
     try:
         repository = str(payload["repository"]["full_name"])
         action = str(payload.get("action") or "")
+        if event in ACTIONS and action not in ACTIONS[event]:
+            return None
         if event in ("pull_request", "pull_request_review"):
             pull = payload["pull_request"]
             return Change(
