@@ -23,10 +23,10 @@ from handlers.directory import SlackDirectory
 from handlers.home import HomePublisher, HomeViewers, read_statuses
 from handlers.notifier import SlackNotifier
 from handlers.web import RunningServer, WebApp, serve_background
+from slackbot import logs, webhooks
 from slackbot.adapters.flux import KubeCluster, api_client
 from slackbot.adapters.flux_watch import KustomizationWatch
 from slackbot.adapters.github import GitHubForge, github_client
-from slackbot import logs, webhooks
 from slackbot.adapters.workspace import GitWorkspace
 from slackbot.clock import SystemClock
 from slackbot.driver import Driver
@@ -67,6 +67,8 @@ class Bot:
         self.cluster = KubeCluster(self.kube)
         self.slack = make_client(settings.slack_bot_token.reveal(), settings.slack_api_url)
         self.metrics = Metrics()  # a registry of its own: two bots in one process never collide
+        self.metrics.prime((a.name, e.name) for a in pipeline.apps.values()
+                           for e in a.environments)
         _count_slack(self.slack, self.metrics)
         store = cast(RedisStore, CountingProxy(self.store, "redis", self.metrics))
         forge = cast(GitHubForge, CountingProxy(self.forge, "github", self.metrics))

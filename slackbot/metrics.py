@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -67,14 +67,21 @@ class Metrics:
             "(accepted, repeated, ignored, unauthorized, invalid)", ["event", "outcome"],
             registry=r)
 
+    def prime(self, envs: Iterable[tuple[str, str]]) -> None:
+        """Export 0 rollbacks for every (app, env) known up front, so an alert or a rate()
+        sees the series before the first rollback."""
+        for app, env in envs:
+            self.rollbacks.labels(app, env)
+
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type, for GET /metrics."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
     def count_call(self, service: str, operation: str, failed: bool) -> None:
         self.external_calls.labels(service, operation).inc()
+        errors = self.external_errors.labels(service, operation)  # exported from 0 on
         if failed:
-            self.external_errors.labels(service, operation).inc()
+            errors.inc()
 
 
 class CountingProxy:

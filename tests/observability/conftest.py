@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -20,10 +21,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from promotebot.bot import Bot, Tuning
+from sandbox.slack.models import VERIFICATION_TOKEN
 from sandbox.world import World
 from slackbot import logs
 from slackbot.config import load_pipeline
@@ -31,7 +34,7 @@ from slackbot.models import Promotion, State
 from slackbot.settings import load_settings
 from tests.e2e.conftest import DEV, Live, OffsetClock
 
-WEBHOOK_SECRET = "whsec-sandbox-5f2b8c1d9e7a4b3c"  # noqa: S105 - a test's own
+WEBHOOK_SECRET = "whsec-sandbox-5f2b8c1d9e7a4b3c"
 POLL_SECONDS = "3600"  # the fallback poll never runs within a test
 
 
@@ -152,6 +155,16 @@ class Promoted:
 @pytest.fixture(scope="module")
 def promoted(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Promoted]:
     with observed_world(tmp_path_factory.mktemp("promoted"), redis_url) as o:
+        # A slash command with a wrong signature: Bolt logs its body (and Slack's legacy
+        # verification token in it) at DEBUG; the bot answers 401 and logs a WARNING.
+        forged = urlencode({"token": VERIFICATION_TOKEN, "team_id": "T0SANDBOX",
+                            "command": "/promote", "text": "staging", "user_id": DEV,
+                            "trigger_id": "forged.1.sandbox"}).encode()
+        status, _ = o.post("/slack/events", forged, {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": str(int(time.time())),
+            "X-Slack-Signature": "v0=" + "0" * 64})
+        assert status == 401
         record, sha = promote_to_awaiting_staging(o)
         o.world.github.set_check(sha, "ci", "success")
         o.approve_pull(record.pr_number)
