@@ -37,8 +37,7 @@ def test_failing_check_fails_the_card_with_a_rollback_button(live: Live) -> None
     live.world.github.set_check(sha, "ci", "failure")
     failed = live.wait_state(record.id, State.FAILED)
     assert failed.failure == f"ci failed on {sha[:7]}: fix it on dev, then /promote staging again"
-    card = live.card_text(record.id)
-    assert "ci failed" in card
+    wait_for(lambda: "ci failed" in live.card_text(record.id), "the card to say so")
     actions = {e["action_id"] for b in live.card(record.id)["blocks"] if b["type"] == "actions"
                for e in b["elements"]}
     assert {ids.ROLLBACK, ids.RETRY} <= actions
@@ -53,7 +52,7 @@ def test_conflict_fails_without_merging(live: Live) -> None:
     failed = live.wait_state(record.id, State.FAILED)
     assert failed.failure.startswith(f"the pull request #{record.pr_number} cannot be merged")
     assert "resolve the conflict between dev and staging" in failed.failure
-    assert "cannot be merged" in live.card_text(record.id)
+    wait_for(lambda: "cannot be merged" in live.card_text(record.id), "the card to say so")
     assert not live.world.github.pull_request(record.pr_number)["merged"]
 
 
@@ -79,7 +78,7 @@ def test_build_failed_after_the_merge_is_reported(live: Live) -> None:
     green(live, record)
     failed = live.wait_state(record.id, State.FAILED)
     assert "BuildFailed" in failed.failure and failed.failure.startswith("Flux could not apply")
-    assert "BuildFailed" in live.card_text(record.id)
+    wait_for(lambda: "BuildFailed" in live.card_text(record.id), "the card to say so")
 
 
 def test_health_check_failed_after_the_merge_is_reported(live: Live) -> None:

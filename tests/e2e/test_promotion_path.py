@@ -32,8 +32,8 @@ def test_dev_to_staging_to_prod(live: Live) -> None:
     merge_commit = world.github.pull_request(staging.pr_number)
     assert merge_commit["merged"] and merge_commit["merge_commit_sha"] == staging.merge_sha
 
-    card = live.card_text(staging.id)
-    assert "deployed" in card.lower()
+    card = wait_for(lambda: (t := live.card_text(staging.id)) and "deployed" in t.lower() and t,
+                    "the card to say deployed")
     assert staging.merge_sha[:7] in card
     versions = [blocks_text(v.get("blocks", [])) for v in live.card_versions(staging.id)]
     assert len(versions) >= 4
@@ -69,7 +69,7 @@ def test_dev_to_staging_to_prod(live: Live) -> None:
     assert live.deployed("prod", prod.merge_sha)
     assert "Revert the merge commit on prod" in world.github.pull_request(prod.pr_number)["body"]
     assert world.cluster.store.get("deployments", "prod", "myapp")["status"]["readyReplicas"] == 3
-    assert "deployed" in live.card_text(prod.id).lower()
+    wait_for(lambda: "deployed" in live.card_text(prod.id).lower(), "the prod card deployed")
 
 
 def _actions(message: dict) -> set[str]:
