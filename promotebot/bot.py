@@ -96,6 +96,8 @@ class Bot:
         self.watch = KustomizationWatch(self.kube, self._on_status,
                                         timeout_seconds=tuning.watch_timeout_seconds)
         self.scheduler = BackgroundScheduler(timezone="UTC")
+        # A tick still running when the next is due is skipped on purpose (max_instances=1).
+        logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
         self.scheduler.add_job(self._tick, "interval", seconds=settings.poll_seconds,
                                id="gates", max_instances=1, coalesce=True)
         services = Services(self.engine, store, pipeline, self.home, defer=self._defer,

@@ -30,7 +30,7 @@ class TourFailed(Exception):
 
 
 EMOJI = {
-    "+1": "👍", "alarm_clock": "⏰", "arrows_counterclockwise": "🔄", "calendar": "📅",
+    "+1": "👍", "adhesive_bandage": "🩹", "alarm_clock": "⏰", "arrows_counterclockwise": "🔄", "calendar": "📅",
     "clipboard": "📋", "grey_question": "❔", "hourglass": "⌛", "hourglass_flowing_sand": "⏳",
     "ice_cube": "🧊", "inbox_tray": "📥", "information_source": "ℹ️", "large_green_circle": "🟢",
     "leftwards_arrow_with_hook": "↩️", "lock": "🔒", "memo": "📝", "no_entry": "⛔",
@@ -208,6 +208,89 @@ class Tour:
             raise TourFailed(f"#{record_id} ended {record.state.value}: {record.failure}")
         return record
 
+    def promote(self, env: str) -> Any:
+        """/promote <env> with every gate passed the way people pass them; the finished record."""
+        self.command("developer", f"/promote {env}")
+        record = self.record_in(env, "awaiting_gates")
+        self.ci_passes(record.head_sha)
+        self.review(record.pr_number)
+        if env == "prod":
+            self.approve_and_plan(record.id)
+        return record
+
+    def approve_and_plan(self, record_id: int) -> None:
+        self.click("stakeholder", record_id, "promotion.approve", "Approve")
+        self.wait("sam's approval", lambda: self.bot.store.get(record_id).approvers())
+        self.click("developer", record_id, "promotion.add_plan", "Add rollback plan")
+        view = self.wait("the rollback plan modal",
+                         lambda: self.world.slack.open_views(person("developer").slack_id))
+        self.transcript.say("> dana writes the rollback plan and submits the modal")
+        self.world.slack.submit(person("developer").slack_id, view[-1]["id"], {
+            "plan.text": {"plan.text_input": "Revert the merge commit on prod; Flux "
+                                              "rolls back within its 5m interval."}})
+
+    def failed(self, record_id: int) -> Any:
+        record = self.wait(f"#{record_id} to finish",
+                           lambda: (r := self.bot.store.get(record_id)) and not r.live and r)
+        if record.state.value != "failed":
+            raise TourFailed(f"#{record_id} was meant to fail, and ended {record.state.value}")
+        return record
+
+    def incident(self, good_prod: str) -> None:
+        """A change that breaks only prod, rolled back in the incident channel by on-call; then a
+        hotfix through prod's gates, backported to staging and dev."""
+        say = self.transcript.say
+        say("== 4. A change that breaks prod: the deploy fails ==")
+        overlay = "apps/myapp/overlays/prod/kustomization.yaml"
+        sha = self.push_edit("developer", "dev", overlay,
+                             lambda t: t.replace("  - ../../base\n",
+                                                 "  - ../../base\nimages:\n  - name: "
+                                                 "ghcr.io/acme/myapp\n    newTag: "
+                                                 "broken-cache\n", 1),
+                             "prod: use the new cache image")
+        self.wait("dev to run it", lambda: self.deployed("dev", sha))
+        self.finished(self.promote("staging").id)
+        bad = self.failed(self.promote("prod").id)
+        say(f"$ Flux: myapp-prod reports {bad.failure}")
+
+        say("== 5. On-call rolls prod back in the incident channel ==")
+        self.command("oncall", f"/rollback prod emergency to {good_prod[:7]} the cache image "
+                               f"crashloops", channel=INCIDENTS)
+        rollback = self.wait("the rollback", lambda: (r := self.bot.store.history("myapp", "prod",
+                             1)[0]) and r.kind.value == "rollback" and r)
+        rollback = self.finished(rollback.id)
+        say(f"$ git: prod is {rollback.merge_sha[:7]}, whose parent is {bad.merge_sha[:7]} and "
+            f"whose content is {good_prod[:7]}'s")
+
+        say("== 6. A hotfix from prod, through prod's gates, backported ==")
+        self.command("oncall", "/hotfix start raise-memory", channel=INCIDENTS)
+        self.wait("hotfix/raise-memory", lambda: self.bot.forge.branch_exists(
+            "acme/myapp", "hotfix/raise-memory"))
+        self.push_edit("oncall", "hotfix/raise-memory", overlay,
+                       lambda t: t.replace("limits:\n                    memory: 256Mi",
+                                           "limits:\n                    memory: 512Mi", 1),
+                       "prod: raise the memory limit to 512Mi")
+        self.command("oncall", "/hotfix promote raise-memory", channel=INCIDENTS)
+        hotfix = self.record_in("prod", "awaiting_gates")
+        self.ci_passes(hotfix.head_sha)
+        self.review(hotfix.pr_number)
+        self.approve_and_plan(hotfix.id)
+        hotfix = self.finished(hotfix.id)
+        self.wait("the backports", lambda: len([e for e in self.bot.store.events(hotfix.id)
+                                                if e.kind.startswith("backport")]) == 2)
+        say(f"$ Flux: myapp-prod applied prod@{hotfix.merge_sha[:7]}; hotfix/raise-memory is in "
+            f"staging and dev")
+
+    def push_edit(self, who: str, branch: str, path: str, edit: Callable[[str], str],
+                  message: str) -> str:
+        work = self.workdir / f"clone-{uuid.uuid4().hex[:8]}"
+        run_git("clone", "--quiet", "--branch", branch, self.world.github.clone_url, str(work))
+        text = (work / path).read_text()
+        changed = edit(text)
+        if changed == text:
+            raise TourFailed(f"the edit of {path} changed nothing")
+        return self.push(who, branch, path, changed, message)
+
     # -- the story -------------------------------------------------------------------------
 
     def run(self) -> None:
@@ -246,10 +329,11 @@ class Tour:
             say(f"$ Flux: myapp-prod applied prod@{prod.merge_sha[:7]} and is Ready")
             self.wait("the branches to be synced", lambda: len(
                 [e for e in self.bot.store.events(prod.id) if e.kind == "synced"]) == 2)
+            self.incident(prod.merge_sha)
             time.sleep(0.5)
         finally:
             self.transcript.stop()
-        say("== Tour finished: the change went dev -> staging -> prod ==")
+        say("== Tour finished: dev -> staging -> prod, a rollback in an incident, a hotfix ==")
 
 
 def run_tour(out: TextIO, time_scale: float = 60.0) -> int:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 
-def test_tour_plays_dev_staging_prod_and_exits_zero() -> None:
+def test_tour_plays_the_workflow_and_an_incident_and_exits_zero() -> None:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "GITHUB_", "REDIS_", "PROMOTEBOT_"))}
     done = subprocess.run([sys.executable, "-m", "promotebot.cli", "sandbox", "--tour"],
@@ -22,6 +22,17 @@ def test_tour_plays_dev_staging_prod_and_exits_zero() -> None:
              "> sam clicks [Approve] on #2's card",
              "> dana writes the rollback plan and submits the modal",
              "Promotion #2: myapp → prod | ✅ Deployed",
+             "prod merged into staging as",
+             "Promotion #4: myapp → prod | ❌ Failed",
+             "HealthCheckFailed",
+             "> omar types: /rollback prod emergency to",
+             "Rollback #5: myapp prod →",
+             "promotions into prod are on hold until /promote unlock prod",
+             "Rollback #5: myapp prod → ",
+             "> omar types: /hotfix promote raise-memory",
+             "Hotfix #6: hotfix/raise-memory → prod | ✅ Deployed",
+             "hotfix/raise-memory merged into staging as",
+             "hotfix/raise-memory merged into dev as",
              "== Tour finished"]
     positions = [out.find(step) for step in steps]
     assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p < 0]
