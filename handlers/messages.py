@@ -569,12 +569,10 @@ BUTTON_ADD_PLAN = "Add rollback plan"
 
 
 def confirm_cancel(record: Promotion) -> tuple[str, str, str, str]:
-    return (
-        "Cancel this promotion?",
-        f"#{record.id} stops here; its pull request stays open.",
-        "Cancel it",
-        "Keep it",
-    )
+    body = f"#{record.id} stops here; its pull request stays open."
+    if record.kind is Kind.ROLLBACK:
+        body += f" The hold on {record.env} stays until `{COMMAND} unlock {record.env}`."
+    return (f"Cancel this {record.kind.value}?", body, "Cancel it", "Keep it")
 
 
 def confirm_approve(record: Promotion) -> tuple[str, str, str, str]:

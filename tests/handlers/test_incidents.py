@@ -365,3 +365,35 @@ def test_rollback_dialog_stays_within_slacks_limits() -> None:
     assert RollbackMeta.decode(view["private_metadata"]) == meta
     assert blocks.rollback_loading_modal(meta)["callback_id"] == ids.ROLLBACK_VIEW
     assert RollbackMeta.decode('{"app":"myapp"}') is None and RollbackMeta.decode("[") is None
+
+
+def test_card_timeline_names_every_incident_event_and_links_conflict_pulls() -> None:
+    from datetime import UTC, datetime
+
+    from slackbot.config import load_pipeline
+    from slackbot.models import Event, Kind, Promotion, State
+
+    at = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    record = Promotion(7, Kind.HOTFIX, "myapp", "prod", "hotfix/login", "prod", DEV, at,
+                       state=State.DEPLOYED, head_sha="f" * 40, merge_sha="e" * 40)
+    events = [
+        Event("deployed", 7, "myapp", "prod", "bot", at, "prod@sha1:eeee applied; myapp 3/3 ready"),
+        Event("backported", 7, "myapp", "prod", "bot", at,
+              "hotfix/login merged into staging as 1a2b3c4"),
+        Event("backport_conflict", 7, "myapp", "prod", "bot", at,
+              "hotfix/login conflicts with dev: resolve it in pull request #12 "
+              "https://github.test/acme/myapp/pull/12"),
+        Event("sync_conflict", 7, "myapp", "prod", "bot", at, "prod conflicts with <dev>"),
+        Event("unlocked", None, "myapp", "prod", DEV, at, "hold on prod lifted"),
+    ]
+    gates = load_pipeline(None).app("myapp").env("prod").gates
+    card = blocks.card(record, events, gates)
+    text = _text_of(card)
+    assert card["blocks"][0]["text"]["text"] == "Hotfix #7: hotfix/login → prod"
+    assert "Backport: hotfix/login merged into staging as 1a2b3c4" in text
+    assert ("Backport conflict: hotfix/login conflicts with dev: resolve it in pull request "
+            "<https://github.test/acme/myapp/pull/12|#12>") in text
+    assert "Sync conflict: prod conflicts with &lt;dev&gt;" in text
+    assert "lifted" not in text
+    assert "*Hotfix deployed to prod*" in text
+    assert _action_ids(card) == []
