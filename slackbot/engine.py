@@ -422,10 +422,7 @@ class Engine:
         failed = gate_rules.terminal_failure(results)
         if failed is not None:
             event = self._event("failed", record, self.options.owner, failed.detail)
-            reason = (
-                f"{failed.detail} on {record.short_sha}: fix it on {record.source_branch}, "
-                f"then /promote {record.env} again"
-            )
+            reason = f"{failed.detail} on {record.short_sha}: {_next_step(record)}"
             return self._finish(record, State.FAILED, event, gates=results, failure=reason)
         if gate_rules.all_passed(results):
             event = self._event("gates_passed", record, self.options.owner, "every gate is green")
@@ -490,14 +487,14 @@ class Engine:
                 except HeadMoved:
                     reason = (
                         f"the pull request head moved after approval (it was {record.short_sha}): "
-                        f"nothing was merged; /promote {env.name} again to review the new head"
+                        f"nothing was merged; {_again(record)} to review the new head"
                     )
                     return self._fail(record, reason, fence)
                 except (MergeConflict, NotMergeable) as exc:
                     reason = (
                         f"the pull request #{record.pr_number} cannot be merged ({exc}): resolve "
                         f"the conflict between {record.source_branch} and {record.target_branch}, "
-                        f"then /promote {env.name} again"
+                        f"then {_again(record)}"
                     )
                     return self._fail(record, reason, fence)
             record = self._merged(record, merge_sha, fence, "merged")
@@ -779,6 +776,22 @@ def _pull_body(record: Promotion, commits: tuple, files: tuple) -> str:
         *(f"- `{f}`" for f in files),
     ]
     return "\n".join(lines)
+
+
+def _again(record: Promotion) -> str:
+    """The command that starts this kind of record over."""
+    if record.kind is Kind.ROLLBACK:
+        return f"/rollback {record.env} again"
+    if record.kind is Kind.HOTFIX:
+        return f"/hotfix promote {record.extra.get('hotfix', record.source_branch)} again"
+    return f"/promote {record.env} again"
+
+
+def _next_step(record: Promotion) -> str:
+    """What to do after a required check failed on the record's head."""
+    if record.kind is Kind.ROLLBACK:
+        return f"re-run it on the revert, or {_again(record)}"
+    return f"fix it on {record.source_branch}, then {_again(record)}"
 
 
 def _pull_title(record: Promotion, app: str, commits: int) -> str:

@@ -72,19 +72,22 @@ class Incidents:
             choices.append(Revision(commit.sha, commit.message, source))
         return choices[:limit]
 
-    def rollback(self, app_name: str | None, env_name: str, user: str, *, to: str,
-                 emergency: bool = False, channel: str | None = None,
-                 reason: str = "") -> Promotion:
-        """Start a rollback of the env to `to` (a sha, or a prefix of at least 7 of one)."""
+    def check_rollback(self, app_name: str | None, env_name: str, user: str, *,
+                       emergency: bool = False,
+                       channel: str | None = None) -> tuple[App, Environment]:
+        """Who may roll back what, where, and whether the env is free: raises the refusal with
+        its sentence, changes nothing (a dialog can ask before listing revisions)."""
         engine = self.engine
         app = engine.app(app_name, channel)
         env = engine.env(app, env_name)
         last = app.next_of(env.name) is None
         if emergency:
             if not last:
+                how = ("pushes its revert directly" if app.index(env.name) == 0
+                       else "opens a revert pull request")
                 raise NotAllowed(
                     f"`emergency` is for {app.environments[-1].name} only: /rollback "
-                    f"{env.name} {'pushes its revert directly' if app.index(env.name) == 0 else 'opens a revert pull request'}"
+                    f"{env.name} {how}"
                 )
             if channel != app.channels.incidents:
                 raise NotAllowed(
@@ -102,6 +105,16 @@ class Incidents:
                 f"{env.name} already has a live {live.kind.value} (#{live.id} by "
                 f"@{live.requested_by}, {live.state.label}): wait for it, or cancel it first"
             )
+        return app, env
+
+    def rollback(self, app_name: str | None, env_name: str, user: str, *, to: str,
+                 emergency: bool = False, channel: str | None = None,
+                 reason: str = "") -> Promotion:
+        """Start a rollback of the env to `to` (a sha, or a prefix of at least 7 of one)."""
+        engine = self.engine
+        app, env = self.check_rollback(app_name, env_name, user, emergency=emergency,
+                                       channel=channel)
+        last = app.next_of(env.name) is None
         history = self.workspace.first_parent_history(app.repository, env.branch, 50)
         head = history[0].sha
         target = _resolve(to, history[1:])

@@ -58,7 +58,7 @@ def handle(
         ).get("id")
         wanted = Rollback(value.env or "", value.app)
         rollback.open_choices(
-            services, client, str(body.get("trigger_id", "")), channel, wanted, say
+            services, client, str(body.get("trigger_id", "")), channel, wanted, say, user
         )
         return
 

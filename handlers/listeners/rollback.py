@@ -59,7 +59,8 @@ def handle(
         return
     if parsed.to is None:
         ack()  # the dialog is the answer
-        open_choices(services, client, str(command.get("trigger_id", "")), channel, parsed, say)
+        open_choices(services, client, str(command.get("trigger_id", "")), channel, parsed, say,
+                     user)
         return
     ack(text=messages.working_rollback(parsed.env, parsed.app), response_type="ephemeral")
     start(services, user, channel, parsed, parsed.to, parsed.reason, say)
@@ -101,8 +102,10 @@ def open_choices(
     channel: str | None,
     parsed: Rollback,
     say: Say,
+    user: str = "",
 ) -> None:
-    """Open the dialog at once (loading), then fill it with the env's past revisions."""
+    """Open the dialog at once (loading), then fill it with the env's past revisions, or
+    with the reason this user may not roll this env back here."""
     engine, incidents = services.engine, services.incidents
     if incidents is None:
         say(messages.incidents_unavailable())
@@ -132,6 +135,8 @@ def open_choices(
         _update(client, view_id, blocks.rollback_notice_modal(meta, text))
 
     def fill() -> None:
+        incidents.check_rollback(meta.app, meta.env, user, emergency=meta.emergency,
+                                 channel=channel)
         choices = incidents.rollback_choices(meta.app, meta.env, channel)
         if not choices:
             show(messages.rollback_no_choices(meta.app, meta.env))

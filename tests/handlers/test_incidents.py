@@ -216,6 +216,17 @@ def test_emergency_by_someone_not_on_call_is_refused_and_nothing_changes(edge: E
     assert unchanged(edge) == before and edge.cards() == []
 
 
+def test_emergency_dialog_refuses_up_front_whoever_may_not(edge: Edge) -> None:
+    with_history(edge, "prod")
+    before = unchanged(edge)
+    edge.command("/rollback prod emergency checkout is down", user=DEV, channel=INCIDENTS)
+    view = dialog(edge, DEV, "only myapp's on-call responders can roll prod back")
+    assert not view.get("submit")  # nothing to choose: the dialog only says why
+    edge.settle()
+    assert unchanged(edge) == before and edge.cards() == []
+    assert edge.order.outside_calls() == []  # refused before any revision was read
+
+
 def test_emergency_through_the_dialog_by_on_call_reverts_prod(edge: Edge) -> None:
     _, previous, _ = with_history(edge, "prod")
     edge.command("/rollback prod emergency checkout is down", user=STAKE, channel=INCIDENTS)
