@@ -41,6 +41,7 @@ POLL_SECONDS = "3600"  # the fallback poll never runs within a test
 @dataclass
 class Observed(Live):
     capture: io.StringIO = field(default_factory=io.StringIO)
+    trigger_id: str | None = None  # Slack's id of the last /promote (the request id)
 
     @property
     def webhook_url(self) -> str:
@@ -134,7 +135,7 @@ def promote_to_awaiting_staging(o: Observed) -> tuple[Promotion, str]:
     its gates (the ci check and one review)."""
     sha = o.push("dev", "apps/myapp/CHANGELOG.md", "- faster checkout\n", "Faster checkout")
     o.wait_deployed("dev", sha)
-    o.command(DEV, "/promote staging")
+    o.trigger_id = o.command(DEV, "/promote staging")["trigger_id"]
     record = o.wait_state(o.live_record("staging").id, State.AWAITING_GATES)
     assert record.head_sha == sha
     return record, sha

@@ -98,5 +98,6 @@ def test_log_capture_of_a_promotion_is_json_without_any_token(promoted: Promoted
     for delivery in accepted:
         assert any(line.get("request_id") == delivery.id for line in lines), delivery.event
     # Work for the Slack command carries Slack's trigger id, and the record it created.
-    command = [line for line in lines if line.get("request_id", "").endswith("sandbox")]
+    trigger = promoted.observed.trigger_id
+    command = [line for line in lines if trigger and line.get("request_id") == trigger]
     assert command and any(line.get("promotion_id") == pid for line in command)
