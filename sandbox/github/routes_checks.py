@@ -2,8 +2,8 @@
 
 Paths are relative to /repos/{owner}/{repo}. The combined state is GitHub's: failure if any
 latest status is error/failure, pending if there are none or any is pending, else success.
-Unlike GitHub, any token may create check runs (there are no GitHub Apps here), which is how
-tests and the sandbox act as CI.
+Unlike GitHub, any token may create check runs (on github.com only a CI App can), which is
+how tests and the sandbox act as CI. Each change is also delivered as a webhook when they are on.
 """
 
 from __future__ import annotations
