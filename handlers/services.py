@@ -6,6 +6,7 @@ no state of its own beyond these references.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from handlers.background import Defer, run_now
@@ -35,6 +36,11 @@ class Services:
     @property
     def app_names(self) -> tuple[str, ...]:
         return self.pipeline.app_names
+
+    def follow_up(self, say: Say, what: str, work: Callable[[], None]) -> None:
+        """Run a listener's slow part (outside calls) on the defer pool, so that Bolt's
+        listener threads only ack: a burst of slow requests never delays another's ack."""
+        self.defer(lambda: guarded(say, what, work))
 
     def advance_later(self, promotion_id: int, say: Say) -> None:
         """Drive a new record forward after the ack; a failure is told to the user."""

@@ -14,7 +14,6 @@ from slack_bolt import Ack, App, Respond
 from handlers import blocks, ids, messages
 from handlers.commands import Help, Invalid
 from handlers.incident_commands import HotfixPromote, HotfixStart, parse_hotfix
-from handlers.replies import guarded
 from handlers.services import Services
 
 
@@ -55,7 +54,7 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
             )
             respond(text=text, response_type="in_channel", replace_original=False)
 
-        guarded(say, "/hotfix start", start)
+        services.follow_up(say, "/hotfix start", start)
     elif isinstance(parsed, HotfixPromote):
         ack(text=messages.working_hotfix("promoting", parsed.name), response_type="ephemeral")
 
@@ -64,4 +63,4 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
             say(messages.hotfix_started(record, engine.app(record.app).channels.deploys))
             services.advance_later(record.id, say)
 
-        guarded(say, "/hotfix promote", promote)
+        services.follow_up(say, "/hotfix promote", promote)

@@ -16,7 +16,6 @@ from slack_sdk import WebClient
 from handlers import ids, messages
 from handlers.background import reference
 from handlers.payloads import ModalMeta
-from handlers.replies import guarded
 from handlers.services import Services
 
 log = logging.getLogger(__name__)
@@ -74,4 +73,4 @@ def submitted(
         else:
             say(messages.plan_saved(engine.set_rollback_plan(meta.promotion_id, user, text)))
 
-    guarded(say, "modal submission", act)
+    services.follow_up(say, "modal submission", act)

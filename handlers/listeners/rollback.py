@@ -92,7 +92,7 @@ def start(
         say(messages.rollback_started(record, services.engine.app(record.app).channels.deploys))
         services.advance_later(record.id, say)
 
-    guarded(say, f"/rollback {parsed.env}", work)
+    services.follow_up(say, f"/rollback {parsed.env}", work)
 
 
 def open_choices(

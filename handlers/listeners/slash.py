@@ -48,7 +48,7 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
                 response_type="ephemeral", replace_original=False, **blocks.status_message(found)
             )
 
-        guarded(say, "/promote status", status)
+        services.follow_up(say, "/promote status", status)
     elif isinstance(parsed, commands.Promote):
         ack(text=messages.working_promote(parsed.env, parsed.app), response_type="ephemeral")
 
@@ -60,7 +60,7 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
             say(messages.promotion_started(record, deploys))
             services.advance_later(record.id, say)
 
-        guarded(say, f"/promote {parsed.env}", request)
+        services.follow_up(say, f"/promote {parsed.env}", request)
     elif isinstance(parsed, commands.Freeze | commands.Unfreeze):
         ack()
         guarded(say, "/promote freeze", lambda: _freeze(services, parsed, user, channel, respond))
