@@ -85,12 +85,12 @@ class Bot:
         notifier = MetricsNotifier(
             logs.ContextNotifier(SlackNotifier(self.slack, pipeline, self.store, self.home)),
             self.metrics)
+        workspace = cast(GitWorkspace, CountingProxy(self.workspace, "github", self.metrics))
         self.engine = Engine(
             pipeline, store, forge, cluster, SlackDirectory(self.slack), notifier,
-            clock or SystemClock(),
-            workspace=cast(GitWorkspace, CountingProxy(self.workspace, "github", self.metrics)),
+            clock or SystemClock(), workspace=workspace,
         )
-        self.incidents = Incidents(self.engine, self.workspace)
+        self.incidents = Incidents(self.engine, workspace)
         engine_box.append(self.engine)
         self.driver = _LoggedDriver(self.engine)
         self.watch = KustomizationWatch(self.kube, self._on_status,
@@ -172,10 +172,8 @@ class _LoggedDriver(Driver):
     (a webhook delivery, a Slack action) that kicked it."""
 
     def __init__(self, engine: Engine, workers: int = 4):
-        super().__init__(engine, workers)
-        self._pool.shutdown(wait=False)
-        self._pool = logs.ContextThreadPoolExecutor(max_workers=workers,
-                                                    thread_name_prefix="driver")
+        super().__init__(engine, executor=logs.ContextThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="driver"))
 
     def _advance(self, promotion_id: int) -> None:
         with logs.scope(promotion=promotion_id):
@@ -201,6 +199,7 @@ def _github(settings: Settings, *, fast: bool) -> Any:
 
 
 SANDBOX_PIPELINE = "pipeline.yaml"  # in the sandbox package: prod's window always open
+SANDBOX_WEBHOOK_SECRET = "sandbox-webhook-secret"  # noqa: S105 - the sandbox's own
 
 
 def start_bot_for(world: World, *, poll_seconds: float = 2.0, redis_url: str | None = None) -> Bot:
@@ -212,10 +211,14 @@ def start_bot_for(world: World, *, poll_seconds: float = 2.0, redis_url: str | N
     from slackbot.settings import load_settings
 
     env = {**world.bot_environment, "PROMOTEBOT_HOST": "127.0.0.1", "PROMOTEBOT_PORT": "0",
-           "PROMOTEBOT_POLL_SECONDS": str(poll_seconds)}
+           "PROMOTEBOT_POLL_SECONDS": str(poll_seconds),
+           "GITHUB_WEBHOOK_SECRET": SANDBOX_WEBHOOK_SECRET}
     if redis_url:
         env["REDIS_URL"] = redis_url
     settings = load_settings(env)
     text = resources.files("sandbox").joinpath(SANDBOX_PIPELINE).read_text()
     tuning = Tuning(github_throttle=False, watch_timeout_seconds=30)
-    return Bot(settings, parse_pipeline(text, "sandbox/pipeline.yaml"), tuning=tuning).start()
+    bot = Bot(settings, parse_pipeline(text, "sandbox/pipeline.yaml"), tuning=tuning).start()
+    # GitHub tells the bot at once about reviews, checks and pushes, as a real install does.
+    world.github.hooks.configure(f"{bot.url}/github/webhook", SANDBOX_WEBHOOK_SECRET)
+    return bot

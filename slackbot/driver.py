@@ -21,9 +21,11 @@ log = logging.getLogger(__name__)
 
 
 class Driver:
-    def __init__(self, engine: Engine, workers: int = 4):
+    def __init__(self, engine: Engine, workers: int = 4,
+                 executor: ThreadPoolExecutor | None = None):
         self.engine = engine
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="driver")
+        self._pool = executor or ThreadPoolExecutor(max_workers=workers,
+                                                    thread_name_prefix="driver")
         self._queued: set[int] = set()
         self._lock = threading.Lock()
         self._watched = self._watch_map()
