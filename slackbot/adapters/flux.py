@@ -8,7 +8,7 @@ into our frozen values.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
@@ -22,6 +22,11 @@ GITREPO = ("source.toolkit.fluxcd.io", "v1", "gitrepositories")
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 
 
+def json_object(obj: object) -> dict[str, Any]:
+    """The kubernetes client types custom objects as `object`; they are decoded JSON objects."""
+    return dict(cast("dict[str, Any]", obj))
+
+
 def api_client(host: str | None) -> k8s.ApiClient:
     """A client for KUBE_API_URL, else in-cluster config, else KUBECONFIG."""
     from kubernetes import config as kube_config
@@ -30,10 +35,11 @@ def api_client(host: str | None) -> k8s.ApiClient:
         configuration = k8s.Configuration()
         configuration.host = host.rstrip("/")
         return k8s.ApiClient(configuration)
+    # kubernetes.config is unannotated although the package ships py.typed.
     try:
-        kube_config.load_incluster_config()
+        kube_config.load_incluster_config()  # type: ignore[no-untyped-call]
     except kube_config.ConfigException:
-        kube_config.load_kube_config()
+        kube_config.load_kube_config()  # type: ignore[no-untyped-call]
     return k8s.ApiClient()
 
 
@@ -77,8 +83,8 @@ def rollout(deployment: dict[str, Any]) -> Rollout:
     replicas = int(status.get("replicas") or 0)
     ready = int(status.get("readyReplicas") or 0)
     available = int(status.get("availableReplicas") or 0)
-    progressing = next((c for c in status.get("conditions") or [] if c.get("type") ==
-                        "Progressing"), {})
+    progressing: dict[str, Any] = next(
+        (c for c in status.get("conditions") or [] if c.get("type") == "Progressing"), {})
     failed = progressing.get("reason") == "ProgressDeadlineExceeded"
     if int(meta.get("generation", 0)) > int(status.get("observedGeneration") or 0):
         message, complete = "Waiting for deployment spec update to be observed...", False
@@ -121,7 +127,7 @@ class KubeCluster:
                                                             ref.name)
         except ApiException as exc:
             raise ClusterError(f"cannot read {plural} {ref}: {exc.status} {exc.reason}") from exc
-        return dict(obj)
+        return json_object(obj)
 
     def kustomization(self, ref: FluxRef) -> KustomizationStatus:
         return kustomization_status(self._get(KS, ref))

@@ -9,16 +9,24 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any, TypedDict
 
 from kubernetes import client as k8s
 from kubernetes import watch as k8s_watch
 from kubernetes.client.exceptions import ApiException
 
-from slackbot.adapters.flux import KS, kustomization_status
+from slackbot.adapters.flux import KS, json_object, kustomization_status
 from slackbot.ports import KustomizationStatus
 
 log = logging.getLogger(__name__)
+
+
+class WatchEvent(TypedDict):
+    """One event of `Watch.stream` over custom objects: the object is decoded JSON."""
+
+    type: str
+    object: dict[str, Any]
 
 
 class KustomizationWatch:
@@ -42,37 +50,42 @@ class KustomizationWatch:
     def stop(self) -> None:
         self._stop.set()
         if self._watch is not None:
-            self._watch.stop()
+            self._watch.stop()  # type: ignore[no-untyped-call]  # kubernetes.watch is unannotated
         if self._thread is not None:
             self._thread.join(timeout=self._timeout + 5)
 
     def _list(self) -> None:
         group, version, plural = KS
-        listing = self._custom.list_cluster_custom_object(group, version, plural)
+        listing = json_object(self._custom.list_cluster_custom_object(group, version, plural))
         self.resource_version = listing["metadata"]["resourceVersion"]
         for item in listing.get("items", []):
             self._deliver(item)
 
-    def _deliver(self, obj: dict) -> None:  # type: ignore[type-arg]
+    def _deliver(self, obj: dict[str, Any]) -> None:
         self.events_seen += 1
         try:
             self._on_status(kustomization_status(obj))
         except Exception:  # one bad handler call must not end the shared watch
             log.exception("kustomization watch: the handler failed")
 
-    def _run(self) -> None:
+    def _events(self, watch: k8s_watch.Watch) -> Iterator[WatchEvent | None]:
+        """The typed boundary over `Watch.stream`, which kubernetes leaves unannotated."""
         group, version, plural = KS
+        events: Iterator[WatchEvent | None] = watch.stream(  # type: ignore[no-untyped-call]
+            self._custom.list_cluster_custom_object, group, version, plural,
+            resource_version=self.resource_version, allow_watch_bookmarks=True,
+            timeout_seconds=self._timeout,
+        )
+        return events
+
+    def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 if self.resource_version is None:
                     self._list()
-                self._watch = k8s_watch.Watch()
+                self._watch = k8s_watch.Watch()  # type: ignore[no-untyped-call]  # unannotated SDK
                 self.connected.set()
-                for event in self._watch.stream(
-                    self._custom.list_cluster_custom_object, group, version, plural,
-                    resource_version=self.resource_version, allow_watch_bookmarks=True,
-                    timeout_seconds=self._timeout,
-                ):
+                for event in self._events(self._watch):
                     if self._stop.is_set():
                         break
                     if event is None:

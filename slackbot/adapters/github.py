@@ -6,13 +6,17 @@ Turns PyGithub objects into our frozen values at once, and GithubException into 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from github import Auth, Github, GithubException
+from github.PullRequest import PullRequest as GitHubPull
 from github.Repository import Repository
 
 from slackbot.errors import ForgeError, HeadMoved, MergeConflict, NotMergeable
 from slackbot.ports import CommitInfo, Comparison, PullRequest, Review
+
+T = TypeVar("T")
 
 CHECK_PASSED = frozenset({"success", "neutral", "skipped"})
 CHECK_FAILED = frozenset(
@@ -50,7 +54,7 @@ class GitHubForge:
         return self._repos[name]
 
     @staticmethod
-    def _call(fn):  # type: ignore[no-untyped-def]
+    def _call(fn: Callable[[], T]) -> T:
         try:
             return fn()
         except GithubException as exc:
@@ -82,7 +86,7 @@ class GitHubForge:
             )
             return Comparison(c.ahead_by, c.behind_by, commits, tuple(f.filename for f in c.files))
 
-        return self._call(read)  # type: ignore[no-any-return]
+        return self._call(read)
 
     def find_open_pull(self, repo: str, base: str, head: str) -> PullRequest | None:
         owner = repo.split("/")[0]
@@ -92,7 +96,7 @@ class GitHubForge:
                 return _pull(pull)
             return None
 
-        return self._call(read)  # type: ignore[no-any-return]
+        return self._call(read)
 
     def open_pull(self, repo: str, base: str, head: str, title: str, body: str) -> PullRequest:
         try:
@@ -105,7 +109,7 @@ class GitHubForge:
             raise ForgeError(f"GitHub refused the pull request: {_message(exc)}") from exc
 
     def get_pull(self, repo: str, number: int) -> PullRequest:
-        return self._call(lambda: _pull(self._repo(repo).get_pull(number)))  # type: ignore[no-any-return]
+        return self._call(lambda: _pull(self._repo(repo).get_pull(number)))
 
     def update_pull_body(self, repo: str, number: int, body: str) -> None:
         self._call(lambda: self._repo(repo).get_pull(number).edit(body=body))
@@ -126,7 +130,7 @@ class GitHubForge:
                     states[run.name] = "failure"
             return states
 
-        return self._call(read)  # type: ignore[no-any-return]
+        return self._call(read)
 
     def reviews(self, repo: str, number: int) -> list[Review]:
         def read() -> list[Review]:
@@ -134,7 +138,7 @@ class GitHubForge:
             return [Review(r.user.login if r.user else "", r.state, r.commit_id)
                     for r in pull.get_reviews()]
 
-        return self._call(read)  # type: ignore[no-any-return]
+        return self._call(read)
 
     def merge_pull(self, repo: str, number: int, sha: str, title: str) -> str:
         pull = self._call(lambda: self._repo(repo).get_pull(number))
@@ -169,14 +173,16 @@ class GitHubForge:
         except GithubException as exc:
             if exc.status == 409:
                 raise MergeConflict(_message(exc)) from exc
-            raise ForgeError(f"GitHub refused to merge {head} into {base}: {_message(exc)}") from exc
+            raise ForgeError(
+                f"GitHub refused to merge {head} into {base}: {_message(exc)}"
+            ) from exc
         return None if commit is None else str(commit.sha)
 
     def clone_url(self, repo: str) -> str:
         return str(self._call(lambda: self._repo(repo).clone_url))
 
 
-def _pull(pull: Any) -> PullRequest:
+def _pull(pull: GitHubPull) -> PullRequest:
     return PullRequest(
         number=pull.number,
         url=pull.html_url,
