@@ -141,7 +141,8 @@ class Promotion:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return _encode(dataclasses.asdict(self))
+        encoded: dict[str, Any] = _encode(dataclasses.asdict(self))
+        return encoded
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Promotion:

@@ -8,7 +8,10 @@ rather than the whole status fail.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 from slackbot.errors import AdapterError
 from slackbot.models import Block, Promotion
@@ -17,6 +20,9 @@ from slackbot.ports import Cluster, CommitInfo, Forge
 from slackbot.store import RedisStore
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+D = TypeVar("D")
 
 
 @dataclass(frozen=True)
@@ -48,18 +54,18 @@ class AppStatus:
 def read_status(app: App, forge: Forge, cluster: Cluster, store: RedisStore) -> AppStatus:
     envs = []
     for env in app.environments:
-        head = _try(lambda: forge.branch_head(app.repository, env.branch), None)
-        ks = _try(lambda: cluster.kustomization(env.kustomization), None)
+        head = _try(partial(forge.branch_head, app.repository, env.branch), None)
+        ks = _try(partial(cluster.kustomization, env.kustomization), None)
         ready = desired = 0
         for name in app.deployment_names:
-            rollout = _try(lambda: cluster.rollout(env.namespace, name), None)
+            rollout = _try(partial(cluster.rollout, env.namespace, name), None)
             if rollout is not None:
                 ready += rollout.ready
                 desired += rollout.desired
         source = app.source_of(env.name)
         waiting: tuple[CommitInfo, ...] = ()
         if source is not None:
-            comparison = _try(lambda: forge.compare(app.repository, env.branch, source.branch),
+            comparison = _try(partial(forge.compare, app.repository, env.branch, source.branch),
                               None)
             waiting = comparison.commits if comparison else ()
         envs.append(EnvStatus(
@@ -79,7 +85,7 @@ def read_status(app: App, forge: Forge, cluster: Cluster, store: RedisStore) -> 
     return AppStatus(app.name, tuple(envs))
 
 
-def _try(read, default):  # type: ignore[no-untyped-def]
+def _try(read: Callable[[], T], default: D) -> T | D:
     try:
         return read()
     except (AdapterError, KeyError):

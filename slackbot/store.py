@@ -9,7 +9,7 @@ Keys, under a prefix (default "promotebot:"):
     promotion:<id>          hash {version, data(JSON)}       the record
     seq                     counter                           promotion ids
     live:<app>:<env>        string <id>                       the live record of an env
-    live                    set of ids                        every live record (resume after restart)
+    live                    set of ids                        every live record (resume on restart)
     history:<app>:<env>     zset id by requested time         newest first on read
     lock:<app>:<env>        string "<owner>:<token>" (PX)     the env lock
     fence:<app>:<env>       counter                           fencing tokens, ever increasing
@@ -23,10 +23,13 @@ Keys, under a prefix (default "promotebot:"):
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import redis
+from redis.client import Pipeline
+from redis.typing import EncodableT, FieldT
 
 from slackbot.errors import ConcurrentUpdate, StaleFence
 from slackbot.models import Block, Event, Promotion, State
@@ -46,6 +49,21 @@ _EXTEND = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
+
+
+# Our clients decode replies (decode_responses=True), so every reply is text; redis types a
+# reply for either setting (bytes | str), so replies are narrowed here, once.
+def _text(reply: bytes | str) -> str:
+    return reply.decode() if isinstance(reply, bytes) else reply
+
+
+def _fields(reply: Mapping[bytes | str, bytes | str] | None) -> dict[str, str]:
+    return {_text(k): _text(v) for k, v in (reply or {}).items()}
+
+
+def _encodable(fields: Mapping[str, str]) -> dict[FieldT, EncodableT]:
+    """Our text fields as redis types a hash or stream entry (its dict is invariant)."""
+    return {k: v for k, v in fields.items()}
 
 
 def open_redis(url: str | None) -> redis.Redis:
@@ -104,7 +122,9 @@ class RedisStore:
 
     def history(self, app: str, env: str, limit: int = 20) -> list[Promotion]:
         ids = self._r.zrevrange(self._k("history", app, env), 0, limit - 1)
-        return [p for p in (self.get(int(i)) for i in ids) if p is not None]
+        # Without withscores the reply is members only; redis types the scored shapes too.
+        members = [i for i in ids if isinstance(i, bytes | str)]
+        return [p for p in (self.get(int(i)) for i in members) if p is not None]
 
     def create(self, promotion: Promotion, event: Event) -> Promotion:
         """Store a new live record; ConcurrentUpdate if its env already has a live one."""
@@ -112,7 +132,7 @@ class RedisStore:
         live_key = self._k("live", record.app, record.env)
         with self._r.pipeline() as pipe:
             try:
-                pipe.watch(live_key)
+                pipe.watch(live_key)  # type: ignore[no-untyped-call]  # unannotated in redis
                 if pipe.exists(live_key):
                     raise ConcurrentUpdate(f"{record.app}/{record.env} already has a live record")
                 pipe.multi()
@@ -148,15 +168,19 @@ class RedisStore:
         lock_key = self._k("lock", current.app, current.env)
         with self._r.pipeline() as pipe:
             try:
-                pipe.watch(key, *( [lock_key] if fence else []))
-                stored = pipe.hget(key, "version")
+                # Pipeline.watch is unannotated in redis.
+                pipe.watch(key, *([lock_key] if fence else []))  # type: ignore[no-untyped-call]
+                reply = pipe.hget(key, "version")
+                stored = None if reply is None else _text(reply)
                 if stored is None or int(stored) != current.version:
                     raise ConcurrentUpdate(
                         f"promotion {current.id} moved on (version {stored}, "
                         f"expected {current.version})"
                     )
                 if fence is not None and pipe.get(lock_key) != fence.value:
-                    raise StaleFence(f"lock on {current.app}/{current.env} is no longer {fence.value}")
+                    raise StaleFence(
+                        f"lock on {current.app}/{current.env} is no longer {fence.value}"
+                    )
                 pipe.multi()
                 self._write(pipe, updated)
                 if not target.live:
@@ -170,7 +194,7 @@ class RedisStore:
             self._release(keys=[self._k("live", current.app, current.env)], args=[str(current.id)])
         return updated
 
-    def _write(self, pipe: Any, record: Promotion) -> None:
+    def _write(self, pipe: Pipeline, record: Promotion) -> None:
         pipe.hset(
             self._k("promotion", record.id),
             mapping={"version": record.version, "data": json.dumps(record.to_dict())},
@@ -216,21 +240,24 @@ class RedisStore:
             self._audit(pipe, event)
             pipe.execute()
 
-    def _audit(self, pipe: Any, event: Event) -> None:
-        fields = event.to_fields()
+    def _audit(self, pipe: Pipeline, event: Event) -> None:
+        fields = _encodable(event.to_fields())
         pipe.xadd(self._k("audit"), fields)
         if event.promotion_id is not None:
             pipe.xadd(self._k("audit", event.promotion_id), fields)
 
     def events(self, promotion_id: int | None = None, count: int = 1000) -> list[Event]:
         key = self._k("audit") if promotion_id is None else self._k("audit", promotion_id)
-        return [Event.from_fields(f) for _, f in self._r.xrange(key, count=count)]
+        return [Event.from_fields(_fields(f)) for _, f in self._r.xrange(key, count=count) or []]
 
     # -- freezes and holds -----------------------------------------------------------------
 
     def set_block(self, block: Block, event: Event) -> None:
         with self._r.pipeline() as pipe:
-            pipe.hset(self._k("block", block.kind, block.app, block.env), mapping=block.to_dict())
+            pipe.hset(
+                self._k("block", block.kind, block.app, block.env),
+                mapping=_encodable(block.to_dict()),
+            )
             self._audit(pipe, event)
             pipe.execute()
 
@@ -246,5 +273,5 @@ class RedisStore:
         for kind in ("freeze", "hold"):
             data = self._r.hgetall(self._k("block", kind, app, env))
             if data:
-                found.append(Block.from_dict(data))
+                found.append(Block.from_dict(_fields(data)))
         return found
