@@ -12,13 +12,16 @@ opaque user ids, written `@<id>` in sentences.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypedDict
 
+from slackbot import aftercare
 from slackbot import gates as gate_rules
 from slackbot.errors import (
     AdapterError,
@@ -39,12 +42,21 @@ from slackbot.errors import (
     UnknownApp,
     UnknownEnv,
 )
-from slackbot import aftercare
-from slackbot.models import Approval, Block, Event, Kind, Promotion, Rejection, State
+from slackbot.models import (
+    Approval,
+    Block,
+    Event,
+    GateResult,
+    Kind,
+    Promotion,
+    Rejection,
+    State,
+)
 from slackbot.pipeline import App, Environment, Pipeline
 from slackbot.ports import (
     Clock,
     Cluster,
+    CommitInfo,
     Directory,
     Forge,
     KustomizationStatus,
@@ -63,6 +75,15 @@ BEFORE_MERGE = frozenset({State.REQUESTED, State.PR_OPEN, State.AWAITING_GATES})
 FLUX_FAILURES = frozenset(
     {"BuildFailed", "HealthCheckFailed", "ReconciliationFailed", "ArtifactFailed", "PruneFailed"}
 )
+
+
+class RecordChanges(TypedDict, total=False):
+    """Record fields a step sets only when they differ, gathered before one transition."""
+
+    pr_number: int
+    pr_url: str
+    head_sha: str
+    merge_not_before: datetime
 
 
 @dataclass(frozen=True)
@@ -325,11 +346,9 @@ class Engine:
             if record.state in BEFORE_MERGE and now - waiting_since > self.options.gate_ttl:
                 event = self._event("expired", record, self.options.owner,
                                     f"waited more than {self.options.gate_ttl} for its gates")
-                try:
+                with contextlib.suppress(ConcurrentUpdate):
                     results.append(self._finish(record, State.EXPIRED, event,
                                                 failure="expired waiting for its gates"))
-                except ConcurrentUpdate:
-                    pass
                 continue
             results.append(self._safe_advance(record.id))
         return results
@@ -376,7 +395,7 @@ class Engine:
             )
         detail = f"{'adopted' if adopted else 'opened'} #{pull.number} {pull.url}"
         event = self._event("pr_opened", record, self.options.owner, detail)
-        changes: dict[str, object] = {"pr_number": pull.number, "pr_url": pull.url}
+        changes: RecordChanges = {"pr_number": pull.number, "pr_url": pull.url}
         if pull.head_sha != record.head_sha:
             changes["head_sha"] = pull.head_sha
         return self._transition(record, event, State.PR_OPEN, **changes)
@@ -430,7 +449,7 @@ class Engine:
                 record = self._transition(record, event, State.AWAITING_GATES, gates=results)
                 event = self._event("merging", record, self.options.owner)
             return self._begin_merge(record, event, results)
-        changes: dict[str, object] = {}
+        changes: RecordChanges = {}
         window_only = gate_rules.all_passed(results, ignore=(gate_rules.WINDOW,))
         if window_only:
             opens = gates.next_window(facts.now)
@@ -449,7 +468,9 @@ class Engine:
             return self._transition(record, event, gates=results, **changes)
         return record
 
-    def _begin_merge(self, record: Promotion, event: Event, results: tuple) -> Promotion:
+    def _begin_merge(
+        self, record: Promotion, event: Event, results: tuple[GateResult, ...]
+    ) -> Promotion:
         fence = self._lock(record)
         if fence is None:
             return record  # another worker holds the env: it will merge
@@ -710,8 +731,12 @@ class Engine:
         self._notify(record, event)
         return record
 
-    def _finish(self, record: Promotion, state: State, event: Event, **changes: object) -> Promotion:
-        return self._transition(record, event, state, finished_at=self.clock.now(), **changes)
+    def _finish(
+        self, record: Promotion, state: State, event: Event, **changes: object
+    ) -> Promotion:
+        return self._transition(
+            record, event, state, fence=None, finished_at=self.clock.now(), **changes
+        )
 
     def _fail(self, record: Promotion, reason: str, fence: Fence | None = None) -> Promotion:
         event = self._event("failed", record, self.options.owner, reason)
@@ -759,11 +784,13 @@ def _duration(delta: timedelta) -> str:
     return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
 
 
-def _summary(results: tuple) -> str:
+def _summary(results: tuple[GateResult, ...]) -> str:
     return "; ".join(f"{r.name}: {r.detail}" for r in results) or "no gates"
 
 
-def _pull_body(record: Promotion, commits: tuple, files: tuple) -> str:
+def _pull_body(
+    record: Promotion, commits: tuple[CommitInfo, ...], files: tuple[str, ...]
+) -> str:
     lines = [
         f"Promotion #{record.id} of `{record.app}` from `{record.source_branch}` to "
         f"`{record.target_branch}`, requested by @{record.requested_by} through promotebot.",
