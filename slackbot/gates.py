@@ -46,9 +46,11 @@ def evaluate(gates: Gates, facts: Facts) -> tuple[GateResult, ...]:
     for name in gates.required_checks:
         state = (facts.checks or {}).get(name)
         if state == "success":
-            results.append(GateResult(CHECK_PREFIX + name, GateStatus.PASSED, f"{name} passed", sha))
+            results.append(
+                GateResult(CHECK_PREFIX + name, GateStatus.PASSED, f"{name} passed", sha))
         elif state == "failure":
-            results.append(GateResult(CHECK_PREFIX + name, GateStatus.FAILED, f"{name} failed", sha))
+            results.append(
+                GateResult(CHECK_PREFIX + name, GateStatus.FAILED, f"{name} failed", sha))
         else:
             detail = f"waiting for {name}" if state is None else f"{name} is running"
             results.append(GateResult(CHECK_PREFIX + name, GateStatus.PENDING, detail, sha))
@@ -63,9 +65,11 @@ def evaluate(gates: Gates, facts: Facts) -> tuple[GateResult, ...]:
         results.append(GateResult(STAKEHOLDERS, status, detail, sha))
     if gates.rollback_plan:
         if facts.rollback_plan and facts.rollback_plan.strip():
-            results.append(GateResult(ROLLBACK_PLAN, GateStatus.PASSED, "rollback plan written", sha))
+            results.append(
+                GateResult(ROLLBACK_PLAN, GateStatus.PASSED, "rollback plan written", sha))
         else:
-            results.append(GateResult(ROLLBACK_PLAN, GateStatus.PENDING, "rollback plan needed", sha))
+            results.append(
+                GateResult(ROLLBACK_PLAN, GateStatus.PENDING, "rollback plan needed", sha))
     if gates.change_windows:
         if gates.window_open(facts.now):
             detail = "change window open"

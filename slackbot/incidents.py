@@ -34,7 +34,9 @@ from slackbot.ports import CommitInfo, Workspace
 HOTFIX_PREFIX = "hotfix/"
 # git check-ref-format, for one path component under hotfix/: no "..", no leading "." or "-",
 # no ASCII control characters, spaces or ~^:?*[\ , not ending in ".lock" or "/".
-_BRANCH_PART = re.compile(r"^(?!.*\.\.)(?!.*//)(?!.*@\{)(?![.\-/])[A-Za-z0-9._\-/]{1,100}(?<![./])$")
+_BRANCH_PART = re.compile(
+    r"^(?!.*\.\.)(?!.*//)(?!.*@\{)(?![.\-/])[A-Za-z0-9._\-/]{1,100}(?<![./])$"
+)
 
 
 class InvalidName(DomainError):
@@ -209,8 +211,9 @@ class Incidents:
             )
         sha = engine.forge.branch_head(app.repository, prod.branch)
         engine.forge.create_branch(app.repository, branch, sha)
-        engine.store.append_event(Event("hotfix_started", None, app.name, prod.name, user,
-                                        engine.clock.now(), f"{branch} from {prod.branch}@{sha[:7]}"))
+        engine.store.append_event(
+            Event("hotfix_started", None, app.name, prod.name, user, engine.clock.now(),
+                  f"{branch} from {prod.branch}@{sha[:7]}"))
         return branch, sha
 
     def hotfix_promote(self, app_name: str | None, name: str, user: str,

@@ -27,7 +27,8 @@ class ChangeWindow:
         if self.end == time(0, 0):
             finish = day.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
         else:
-            finish = day.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+            finish = day.replace(
+                hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
         return begin, finish
 
     def contains(self, moment: datetime) -> bool:
@@ -107,7 +108,8 @@ class Channels:
 
 @dataclass(frozen=True)
 class Groups:
-    """Slack user groups (ids) whose members may approve prod, and who may roll back in an incident."""
+    """Slack user groups (ids) whose members may approve prod, and who may roll back in an
+    incident."""
 
     stakeholders: str
     oncall: str
@@ -120,7 +122,8 @@ class App:
     channels: Channels
     groups: Groups
     environments: tuple[Environment, ...]
-    deployments: tuple[str, ...] = ()  # Deployments whose rollout decides "deployed"; default: the app name
+    # Deployments whose rollout decides "deployed"; default: the app name
+    deployments: tuple[str, ...] = ()
 
     def env(self, name: str) -> Environment:
         for env in self.environments:

@@ -155,7 +155,9 @@ class Notifier(Protocol):
     `ref` is the handle this notifier returned last time for the record (None the first
     time); it returns the handle to keep (its message, say) or None."""
 
-    def promotion_changed(self, promotion: Promotion, event: Event, ref: str | None) -> str | None: ...
+    def promotion_changed(
+        self, promotion: Promotion, event: Event, ref: str | None
+    ) -> str | None: ...
 
 
 class Clock(Protocol):
