@@ -21,7 +21,7 @@ class QuietHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "promotebot-sandbox"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:  # the stdlib's signature
         return
 
     def parse_request(self) -> bool:
@@ -67,7 +67,9 @@ class QuietHandler(BaseHTTPRequestHandler):
 class BackgroundServer:
     """Runs a ThreadingHTTPServer in a daemon thread; use as a context manager or start/stop."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1", port: int = 0
+    ):
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         # Handlers reach their emulator through the server object.
@@ -83,7 +85,9 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        host = self._server.server_address[0]
+        host = self._server.server_address[0]  # typed str | bytes; an AF_INET server's is str
+        if isinstance(host, bytes):
+            host = host.decode()
         return f"http://{host}:{self.port}"
 
     def start(self) -> BackgroundServer:

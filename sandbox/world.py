@@ -25,9 +25,10 @@ OWNER, REPO = "acme", "myapp"
 DEPLOYS, INCIDENTS = "C0DEPLOYS", "C0INCIDENT"
 STAKEHOLDERS, ONCALL = "S0STAKEHOLDERS", "S0ONCALL"
 BOT_SLACK_ID = "U0BOT0001"
-SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105 - the sandbox's own, public by design
-BOT_TOKEN = "xoxb-sandbox-bot-token"  # noqa: S105
-BOT_GITHUB_TOKEN = "ghp_sandbox_promotebot"  # noqa: S105
+# The sandbox's own secrets, public by design.
+SIGNING_SECRET = "sandbox-signing-secret"
+BOT_TOKEN = "xoxb-sandbox-bot-token"
+BOT_GITHUB_TOKEN = "ghp_sandbox_promotebot"
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class World:
         except BaseException:
             self.github.stop()
             raise
-        members = tuple(p.slack_id for p in PEOPLE) + (BOT_SLACK_ID,)
+        members = (*(p.slack_id for p in PEOPLE), BOT_SLACK_ID)
         self.slack = SlackEmulator(
             SIGNING_SECRET, BOT_TOKEN,
             [SlackUser(p.slack_id, p.name, p.name.capitalize()) for p in PEOPLE],

@@ -17,6 +17,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -201,8 +202,9 @@ class GitHubEmulator:
             pr = self.state.pulls[number]
             new = self.state.head_sha(pr)
             if pr.state == "open" and new and new != old:
-                self.app.emit("pull_request", lambda pr=pr, old=old, new=new: webhooks.pull_request(
-                    self.app, pr, "synchronize", sender, before=old, after=new))
+                self.app.emit("pull_request", partial(
+                    webhooks.pull_request, self.app, pr, "synchronize", sender,
+                    before=old, after=new))
 
     def authenticated_clone_url(self, user: GitHubUser) -> str:
         """clone_url with the user's token as Basic credentials (for `push_requires_auth`)."""
