@@ -11,8 +11,8 @@ import redis
 
 from slackbot.config import load_pipeline
 from slackbot.engine import Engine
-from slackbot.store import RedisStore
 from slackbot.incidents import Incidents
+from slackbot.store import RedisStore
 from tests.core.fakes import (
     FakeClock,
     FakeCluster,

@@ -187,7 +187,7 @@ def test_crash_after_the_merge_call_does_not_merge_twice(world: World) -> None:
 
 def test_stale_promotion_expires(world: World) -> None:
     world.push_dev()
-    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
     world.clock.advance(hours=25)
     [expired] = world.engine.tick()
     assert expired.state is State.EXPIRED

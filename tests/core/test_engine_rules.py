@@ -88,7 +88,8 @@ def test_source_that_has_not_applied_the_head_is_refused(world: World, refuse) -
     new = world.forge.push("dev")  # pushed, but Flux still runs the old commit
     text = refuse(SourceNotReady, world.engine.request, "myapp", "staging", DEVELOPER)
     assert text == (f"dev has not applied the head of dev ({new[:7]}) yet; it runs "
-                    f"dev@{old[:7]}: wait for Flux to deploy it to dev, then /promote staging again")
+                    f"dev@{old[:7]}: wait for Flux to deploy it to dev, "
+                    "then /promote staging again")
 
 
 def test_nothing_to_promote_is_refused(world: World, refuse) -> None:

@@ -37,7 +37,7 @@ def with_history(world: World, env: str, count: int = 3) -> list[str]:
 
 
 def test_dev_rollback_pushes_a_revert_and_deploys(world: World) -> None:
-    head, previous, _ = with_history(world, "dev")
+    _head, previous, _ = with_history(world, "dev")
     record = world.incidents.rollback("myapp", "dev", DEVELOPER, to=previous[:7])
     assert (record.kind, record.extra["mode"], record.extra["target_revision"]) == (
         Kind.ROLLBACK, "direct", previous)
@@ -61,8 +61,8 @@ def test_rollback_places_a_hold_until_unlocked(world: World) -> None:
     live = world.store.live("myapp", "staging")
     world.engine.cancel(live.id, DEVELOPER)
     world.push_dev()
-    with pytest.raises(EnvBlocked, match="staging is on hold by @U0DEV since .* fix the cause, "
-                                         "then /promote unlock staging"):
+    with pytest.raises(EnvBlocked, match=r"staging is on hold by @U0DEV since .* fix the cause, "
+                                         r"then /promote unlock staging"):
         world.engine.request("myapp", "staging", DEVELOPER)
     assert world.incidents.unlock("myapp", "staging", STAKEHOLDER)
     assert world.engine.request("myapp", "staging", DEVELOPER).state is State.REQUESTED
@@ -150,7 +150,7 @@ def test_prod_rollback_with_an_upstream_not_ready_says_which_and_why(world: Worl
 
 
 def test_rollback_choices_list_the_envs_past_revisions(world: World) -> None:
-    head, previous, older = with_history(world, "prod")
+    _head, previous, older = with_history(world, "prod")
     choices = world.incidents.rollback_choices("myapp", "prod")
     assert [c.sha for c in choices] == [previous, older]
     assert {c.source for c in choices} == {"branch history"}

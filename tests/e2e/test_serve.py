@@ -53,7 +53,7 @@ def test_serve_answers_probes_and_slack_then_stops_on_sigterm(tmp_path: Path,
             wait_for(lambda: any("Status of myapp" in m.get("text", "")
                                  for m in world.slack.ephemerals(DEV)), "the status answer")
             world.cluster.stop()  # the cluster stops answering: not ready any more
-            status, body = wait_for(lambda: (r := _get(base + "/readyz"))[0] == 503 and r,
+            _status, body = wait_for(lambda: (r := _get(base + "/readyz"))[0] == 503 and r,
                                     "readyz to turn 503")
             assert b"kubernetes" in body and b"redis" not in body
             proc.send_signal(signal.SIGTERM)
