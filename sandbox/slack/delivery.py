@@ -33,6 +33,7 @@ class Delivery:
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     error: str | None = None  # dispatch_failed / operation_timeout, as Slack names them
+    via: str = "http"  # or "socket_mode": the envelope went over the app's websocket
 
     @property
     def ok(self) -> bool:
@@ -44,6 +45,7 @@ class Delivery:
             "body": self.body,
             "headers": self.headers,
             "error": self.error,
+            "via": self.via,
         }
 
 

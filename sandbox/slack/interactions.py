@@ -1,8 +1,9 @@
 """The emulator acting as Slack towards the app: slash commands, clicks, modal submissions.
 
-It builds each payload, delivers it signed, and applies the app's HTTP answer the way Slack
-does (a command's ack becomes an ephemeral or channel message; a view_submission's ack
-closes, updates, pushes, clears or shows errors). It also serves the response_url endpoints.
+It builds each payload, delivers it (signed over HTTP, or in an envelope over the app's
+Socket Mode connection while one is open), and applies the app's ack the way Slack does (a
+command's ack becomes an ephemeral or channel message; a view_submission's ack closes,
+updates, pushes, clears or shows errors). It also serves the response_url endpoints.
 It must not hold state of its own: everything goes through the Workspace.
 """
 
@@ -12,6 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from sandbox.slack import payloads
 from sandbox.slack.blocks import (
@@ -24,6 +26,7 @@ from sandbox.slack.blocks import (
 )
 from sandbox.slack.delivery import Delivery, deliver
 from sandbox.slack.models import SLACKBOT_USER_ID, SlackError
+from sandbox.slack.socketmode import EnvelopeType, SocketModeServer
 from sandbox.slack.workspace import Json, Workspace
 
 
@@ -65,6 +68,7 @@ class Interactions:
         base_url: Callable[[], str],
         ack_timeout: float,
         known_commands: frozenset[str] | None = None,
+        socket_mode: SocketModeServer | None = None,
     ) -> None:
         self.known_commands = known_commands  # None: every command goes to the app
         self._ws = workspace
@@ -72,9 +76,18 @@ class Interactions:
         self._request_url = request_url
         self._base_url = base_url
         self.ack_timeout = ack_timeout
+        self._socket_mode = socket_mode
 
-    def _send(self, body: str) -> Delivery:
-        return deliver(self._request_url(), self._secret, body, self.ack_timeout)
+    def _send(self, kind: EnvelopeType, payload: Json, body: str,
+              content_type: str = "application/x-www-form-urlencoded") -> Delivery:
+        """Over the app's websocket while one is open (as Slack does for a Socket Mode app),
+        else signed over HTTP to the request URL; the answer has the same shape either way."""
+        sockets = self._socket_mode
+        if sockets is not None and sockets.connection_count > 0:
+            accepts = kind == "slash_commands" or payload.get("type") == "view_submission"
+            return sockets.deliver(kind, payload, self.ack_timeout,
+                                   accepts_response_payload=accepts)
+        return deliver(self._request_url(), self._secret, body, self.ack_timeout, content_type)
 
     def _response_url(self, user_id: str, channel_id: str, ts: str | None, ephemeral: bool) -> str:
         url_id = self._ws.issue_response_url(user_id, channel_id, ts, ephemeral)
@@ -107,7 +120,7 @@ class Interactions:
             trigger_id = self._ws.issue_trigger(user.id)
             url_id = self._ws.issue_response_url(user.id, channel.info.id, None, False)
         response_url = f"{self._base_url()}/response/{url_id}"
-        body = payloads.slash_command_body(
+        fields = payloads.slash_command_fields(
             user,
             channel.info.id,
             channel.info.name,
@@ -116,7 +129,7 @@ class Interactions:
             response_url,
             trigger_id,
         )
-        delivery = self._send(body)
+        delivery = self._send("slash_commands", fields, urlencode(fields))
         ack = _parse_ack(delivery)
         posted: Json | None = None
         ack_error: str | None = None
@@ -151,11 +164,10 @@ class Interactions:
         """The user opens the app's Home tab: Slack sends an Events API callback (JSON)."""
         with self._ws.lock:
             user = self._ws.user(user_id)
-        body = json.dumps(payloads.event_callback(
+        callback = payloads.event_callback(
             {"type": "app_home_opened", "user": user.id, "channel": f"D{user.id[1:]}",
-             "tab": "home", "event_ts": f"{time.time():.6f}"}))
-        delivery = deliver(self._request_url(), self._secret, body, self.ack_timeout,
-                           "application/json")
+             "tab": "home", "event_ts": f"{time.time():.6f}"})
+        delivery = self._send("events_api", callback, json.dumps(callback), "application/json")
         return {"ok": True, **delivery.to_json()}
 
     # ------------------------------------------------------------------- clicks
@@ -224,7 +236,7 @@ class Interactions:
                     is_ephemeral=ephemeral,
                     response_url=response_url,
                 )
-        delivery = self._send(payloads.interaction_body(payload))
+        delivery = self._send("interactive", payload, payloads.interaction_body(payload))
         return {
             "ok": True,
             **delivery.to_json(),
@@ -267,7 +279,7 @@ class Interactions:
             view = json.loads(json.dumps(self._ws.find_view(view_id)))
             trigger_id = self._ws.issue_trigger(user.id)
         payload = payloads.view_submission_payload(user, trigger_id, view)
-        delivery = self._send(payloads.interaction_body(payload))
+        delivery = self._send("interactive", payload, payloads.interaction_body(payload))
         outcome = self._apply_submission_ack(user.id, delivery)
         return {
             "ok": True,
@@ -319,7 +331,7 @@ class Interactions:
         if not view.get("notify_on_close"):
             return {"ok": True, "status": None, "notified": False}
         payload = payloads.view_closed_payload(user, view, is_cleared=False)
-        delivery = self._send(payloads.interaction_body(payload))
+        delivery = self._send("interactive", payload, payloads.interaction_body(payload))
         return {"ok": True, **delivery.to_json(), "notified": True}
 
     # ------------------------------------------------------------- response_url

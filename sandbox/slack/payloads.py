@@ -1,6 +1,7 @@
 """The requests Slack sends to an app, built as Slack builds them (api-facts 1.1 and 1.3).
 
-Slash commands are form fields; interactions are one form field `payload` holding JSON.
+Slash commands are form fields; interactions are one form field `payload` holding JSON
+(over Socket Mode the same fields, and the same payload, travel as JSON in an envelope).
 The workspace is not on Enterprise Grid, so `enterprise_id`/`enterprise_name` are left out of
 slash commands (Slack sends them only on Grid) and interactions carry `"enterprise": null`.
 Pure functions: no state, no HTTP.
@@ -26,7 +27,21 @@ def slash_command_body(
     response_url: str,
     trigger_id: str,
 ) -> str:
-    fields = {
+    return urlencode(slash_command_fields(
+        user, channel_id, channel_name, command, text, response_url, trigger_id))
+
+
+def slash_command_fields(
+    user: SlackUser,
+    channel_id: str,
+    channel_name: str,
+    command: str,
+    text: str,
+    response_url: str,
+    trigger_id: str,
+) -> dict[str, str]:
+    """The form fields of a slash command; Socket Mode sends them as one JSON object."""
+    return {
         "token": VERIFICATION_TOKEN,
         "team_id": TEAM_ID,
         "team_domain": TEAM_DOMAIN,
@@ -41,7 +56,6 @@ def slash_command_body(
         "response_url": response_url,
         "trigger_id": trigger_id,
     }
-    return urlencode(fields)
 
 
 def _user(user: SlackUser) -> Json:

@@ -1,8 +1,9 @@
 """SlackEmulator: the emulated Slack on a loopback port, and its in-process API for tests.
 
 Routes: {url}/api/<method> (Web API and the emulator's own sandbox.* methods, JSON or form
-bodies or query string), {url}/response/<id> (response_url). Every failure is answered in
-Slack's shape; no request can crash the server. It must not hold workspace logic itself.
+bodies or query string), {url}/response/<id> (response_url), and apps.connections.open, whose
+websocket (socketmode.py) listens on a port of its own. Every failure is answered in Slack's
+shape; no request can crash the server. It must not hold workspace logic itself.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sandbox.slack.models import (
     SlackUserGroup,
 )
 from sandbox.slack.ratelimit import RateLimiter
+from sandbox.slack.socketmode import SocketModeServer, bearer
 from sandbox.slack.webapi import Params, WebApi
 from sandbox.slack.workspace import Json, Workspace
 
@@ -59,8 +61,11 @@ class SlackEmulator:
     """The emulated Slack workspace (team T0SANDBOX) and its bot user.
 
     `bot_request_url` is where slash commands and interactions go; it may be set after
-    start(), since the bot starts later. `clock` (monotonic seconds) drives trigger expiry,
-    rate-limit windows and response_url lifetimes, so tests can move time without sleeping.
+    start(), since the bot starts later. `app_token` (xapp-..., also settable later) is the
+    app-level token apps.connections.open accepts: while the app holds a Socket Mode
+    connection, commands, interactions and events go over it instead of `bot_request_url`.
+    `clock` (monotonic seconds) drives trigger expiry, rate-limit windows and response_url
+    lifetimes, so tests can move time without sleeping.
     """
 
     def __init__(
@@ -74,6 +79,7 @@ class SlackEmulator:
         bot_user_id: str = "U0BOT0001",
         bot_name: str = "promotebot",
         bot_request_url: str | None = None,
+        app_token: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         ack_timeout: float = 3.0,
         known_commands: frozenset[str] | None = None,
@@ -84,6 +90,7 @@ class SlackEmulator:
         self.limiter = RateLimiter(clock)
         self.webapi = WebApi(self.workspace, bot_token, self.limiter)
         self.bot_request_url = bot_request_url
+        self.socket_mode = SocketModeServer(app_token, host)
         self.interactions = Interactions(
             self.workspace,
             signing_secret,
@@ -91,6 +98,7 @@ class SlackEmulator:
             lambda: self.url,
             ack_timeout,
             known_commands,
+            self.socket_mode,
         )
         self._server = BackgroundServer(_make_handler(self), host, port)
         self._sandbox_methods: dict[str, Callable[[Params], Json]] = {
@@ -134,6 +142,7 @@ class SlackEmulator:
         return self
 
     def stop(self) -> None:
+        self.socket_mode.stop()
         self._server.stop()
 
     def __enter__(self) -> SlackEmulator:
@@ -145,6 +154,19 @@ class SlackEmulator:
     @property
     def url(self) -> str:
         return self._server.url
+
+    @property
+    def app_token(self) -> str | None:
+        return self.socket_mode.app_token
+
+    @app_token.setter
+    def app_token(self, token: str | None) -> None:
+        self.socket_mode.app_token = token
+
+    @property
+    def socket_connections(self) -> int:
+        """How many Socket Mode connections the app holds open now."""
+        return self.socket_mode.connection_count
 
     @property
     def api_url(self) -> str:
@@ -273,6 +295,7 @@ class SlackEmulator:
                 "team_id": "T0SANDBOX",
                 "bot_user_id": ws.bot_user_id,
                 "bot_request_url": self.bot_request_url,
+                "socket_connections": self.socket_mode.connection_count,
                 "users": [u.to_api() for u in ws.users.values()],
                 "usergroups": [
                     {"id": g.id, "handle": g.handle, "name": g.name, "users": list(g.users)}
@@ -290,6 +313,8 @@ class SlackEmulator:
         sandbox_method = self._sandbox_methods.get(method)
         if sandbox_method is not None:
             return sandbox_method(params)
+        if method == "apps.connections.open":  # the one method that takes the app-level token
+            return self.socket_mode.open_url(bearer(authorization, params))
         return self.webapi.call(method, params, authorization)
 
 
