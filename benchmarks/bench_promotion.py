@@ -11,24 +11,18 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from github import Auth, Github
 
 from promotebot.bot import start_bot_for
-from sandbox.gitseed import run_git
+from sandbox.gitseed import commit_and_push
 from sandbox.world import DEPLOYS, World, person
 
 
 def _push(world: World, work: Path, n: int) -> str:
-    clone = work / f"c{uuid.uuid4().hex[:6]}"
-    run_git("clone", "--quiet", "--branch", "dev", world.github.clone_url, str(clone))
-    (clone / "apps/myapp/CHANGELOG.md").write_text(f"- change {n}\n")
-    run_git("add", "--all", cwd=clone)
-    run_git("-c", "commit.gpgsign=false", "commit", "--quiet", "-m", f"change {n}", cwd=clone)
-    run_git("push", "--quiet", "origin", "dev", cwd=clone)
-    return run_git("rev-parse", "HEAD", cwd=clone)
+    return commit_and_push(world.github.clone_url, "dev",
+                           {"apps/myapp/CHANGELOG.md": f"- change {n}\n"}, f"change {n}", work)
 
 
 def _wait(check, timeout: float = 60.0):  # type: ignore[no-untyped-def]

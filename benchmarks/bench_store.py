@@ -43,7 +43,7 @@ def contended(store: RedisStore, threads: int = 20, rounds: int = 50) -> tuple[i
         p = _new(store, f"race{r}")
         barrier = threading.Barrier(threads)
 
-        def go() -> None:
+        def go(p: Promotion = p, barrier: threading.Barrier = barrier) -> None:
             nonlocal wins, losses
             barrier.wait()
             try:

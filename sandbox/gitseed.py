@@ -113,3 +113,22 @@ def branch_head(repo: str | Path, branch: str) -> str | None:
         )
     except subprocess.CalledProcessError:
         return None
+
+
+def commit_and_push(clone_url: str, branch: str, files: dict[str, str], message: str,
+                    workdir: Path, author: tuple[str, str] | None = None) -> str:
+    """What a developer does: clone `branch`, write `files` (path -> content), commit, push
+    with plain git. Returns the new commit's sha."""
+    import uuid
+
+    work = Path(workdir) / f"clone-{uuid.uuid4().hex[:8]}"
+    run_git("clone", "--quiet", "--branch", branch, clone_url, str(work))
+    for path, content in files.items():
+        target = work / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+    identity = ["-c", f"user.name={author[0]}", "-c", f"user.email={author[1]}"] if author else []
+    run_git("add", "--all", cwd=work)
+    run_git(*identity, "-c", "commit.gpgsign=false", "commit", "--quiet", "-m", message, cwd=work)
+    run_git("push", "--quiet", "origin", branch, cwd=work)
+    return run_git("rev-parse", "HEAD", cwd=work)

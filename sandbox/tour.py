@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from github import Auth, Github
 
-from sandbox.gitseed import run_git
+from sandbox.gitseed import commit_and_push, run_git
 from sandbox.world import DEPLOYS, INCIDENTS, PEOPLE, World, person
 
 STEP_TIMEOUT = 60.0
@@ -30,9 +30,11 @@ class TourFailed(Exception):
 
 
 EMOJI = {
-    "+1": "👍", "adhesive_bandage": "🩹", "alarm_clock": "⏰", "arrows_counterclockwise": "🔄", "calendar": "📅",
+    "+1": "👍", "adhesive_bandage": "🩹", "alarm_clock": "⏰", "arrows_counterclockwise": "🔄",
+    "calendar": "📅",
     "clipboard": "📋", "grey_question": "❔", "hourglass": "⌛", "hourglass_flowing_sand": "⏳",
-    "ice_cube": "🧊", "inbox_tray": "📥", "information_source": "ℹ️", "large_green_circle": "🟢",
+    "ice_cube": "🧊", "inbox_tray": "📥", "information_source": "\u2139\ufe0f",
+    "large_green_circle": "🟢",
     "leftwards_arrow_with_hook": "↩️", "lock": "🔒", "memo": "📝", "no_entry": "⛔",
     "no_entry_sign": "🚫", "octagonal_sign": "🛑", "red_circle": "🔴", "repeat": "🔁",
     "rocket": "🚀", "satellite_antenna": "📡", "sunny": "☀️", "twisted_rightwards_arrows": "🔀",
@@ -149,17 +151,9 @@ class Tour:
         raise TourFailed(f"timed out waiting for {what}")
 
     def push(self, who: str, branch: str, path: str, content: str, message: str) -> str:
-        work = self.workdir / f"clone-{uuid.uuid4().hex[:8]}"
-        run_git("clone", "--quiet", "--branch", branch, self.world.github.clone_url, str(work))
-        target = work / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
         name = person(who).name
-        run_git("add", "--all", cwd=work)
-        run_git("-c", f"user.name={name}", "-c", f"user.email={name}@example.com", "-c",
-                "commit.gpgsign=false", "commit", "--quiet", "-m", message, cwd=work)
-        run_git("push", "--quiet", "origin", branch, cwd=work)
-        sha = run_git("rev-parse", "HEAD", cwd=work)
+        sha = commit_and_push(self.world.github.clone_url, branch, {path: content}, message,
+                              self.workdir, author=(name, f"{name}@example.com"))
         self.transcript.say(f"$ {name} pushes \"{message}\" to {branch} ({sha[:7]})")
         return sha
 

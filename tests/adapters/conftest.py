@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from sandbox.gitseed import run_git
+from sandbox.gitseed import commit_and_push
 from sandbox.world import World
+from tests.waiting import wait_for
 
-WAIT = 20.0
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.02)
-    pytest.fail(f"timed out waiting for {what}; last value: {last!r}")
+__all__ = ["push", "wait_for"]
 
 
 @pytest.fixture
@@ -37,12 +24,4 @@ def world(tmp_path: Path) -> Iterator[World]:
 def push(world: World, branch: str, path: str, content: str, message: str,
          workdir: Path) -> str:
     """A developer's push with plain git over the emulated GitHub's smart HTTP."""
-    work = workdir / f"clone-{uuid.uuid4().hex[:8]}"
-    run_git("clone", "--quiet", "--branch", branch, world.github.clone_url, str(work))
-    target = work / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(content)
-    run_git("add", "--all", cwd=work)
-    run_git("-c", "commit.gpgsign=false", "commit", "--quiet", "-m", message, cwd=work)
-    run_git("push", "--quiet", "origin", branch, cwd=work)
-    return run_git("rev-parse", "HEAD", cwd=work)
+    return commit_and_push(world.github.clone_url, branch, {path: content}, message, workdir)

@@ -9,9 +9,8 @@ default prod change window) and can jump forward.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,14 +20,14 @@ import pytest
 from github import Auth, Github
 
 from promotebot.bot import Bot, Tuning
-from sandbox.gitseed import run_git
+from sandbox.gitseed import commit_and_push
 from sandbox.world import DEPLOYS, World, person
 from slackbot.config import load_pipeline
 from slackbot.models import Promotion, State
 from slackbot.settings import load_settings
 from tests.blockkit import validate_bot_output
+from tests.waiting import wait_for
 
-WAIT = 30.0
 DEV, REVIEWER, STAKEHOLDER, ONCALL = (person(r).slack_id for r in
                                       ("developer", "reviewer", "stakeholder", "oncall"))
 
@@ -49,15 +48,6 @@ class OffsetClock:
             self._offset += timedelta(**delta)
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}; last value: {last!r}")
 
 
 @dataclass
@@ -75,22 +65,19 @@ class Live:
         return reply
 
     def click(self, user: str, promotion: Promotion, action_id: str) -> dict[str, Any]:
+        """Click a button of the record's card, once the card shows it (the card follows the
+        record a moment after each step is stored)."""
         channel, ts = self.card_ref(promotion.id)
+        wait_for(lambda: action_id in card_actions(self.card(promotion.id)),
+                 f"{action_id} on #{promotion.id}'s card")
         return self.world.slack.click(user, action_id, channel=channel, ts=ts)
 
     def ephemerals(self, user: str) -> list[str]:
         return [m.get("text", "") for m in self.world.slack.ephemerals(user)]
 
     def push(self, branch: str, path: str, content: str, message: str) -> str:
-        work = self.workdir / f"clone-{uuid.uuid4().hex[:8]}"
-        run_git("clone", "--quiet", "--branch", branch, self.world.github.clone_url, str(work))
-        target = work / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
-        run_git("add", "--all", cwd=work)
-        run_git("-c", "commit.gpgsign=false", "commit", "--quiet", "-m", message, cwd=work)
-        run_git("push", "--quiet", "origin", branch, cwd=work)
-        return run_git("rev-parse", "HEAD", cwd=work)
+        return commit_and_push(self.world.github.clone_url, branch, {path: content}, message,
+                               self.workdir)
 
     def github_as(self, role: str) -> Github:
         return Github(auth=Auth.Token(person(role).github_token), base_url=self.world.github.url,
@@ -141,6 +128,11 @@ class Live:
     def card_versions(self, promotion_id: int) -> list[dict[str, Any]]:
         channel, ts = self.card_ref(promotion_id)
         return self.world.slack.message_versions(channel, ts)
+
+
+def card_actions(message: dict[str, Any]) -> set[str]:
+    return {e.get("action_id", "") for b in message.get("blocks", []) if b.get("type") == "actions"
+            for e in b.get("elements", [])}
 
 
 def blocks_text(blocks: list[dict[str, Any]]) -> str:

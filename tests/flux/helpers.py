@@ -4,7 +4,6 @@ plain-git pushes, content edits and bounded waits."""
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes.client
-import pytest
 
 from sandbox.cluster import Cluster
 from sandbox.gitseed import SeededRepo, run_git
+from tests.waiting import wait_for
+
+__all__ = ["wait_for"]  # the Flux tests import it from here
 
 # 100x: dev reconciles every 0.6 s, the 3m timeout is 1.8 s, a pod starts in 0.05 s.
 TIME_SCALE = 100.0
@@ -31,16 +32,6 @@ EXPECTED = {  # the workflow document's per-env settings
 }
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-    """Polls check() until it returns something truthy; fails naming `what` and the last value."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.02)
-    pytest.fail(f"timed out waiting for {what}; last value: {last!r}")
 
 
 @dataclass
