@@ -18,6 +18,7 @@ import secrets
 import socket
 import threading
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -119,7 +120,8 @@ class SocketModeServer:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._threads_lock = threading.Lock()
-        self.delivered: list[dict[str, Any]] = []  # every envelope sent, oldest first
+        # the envelopes sent, oldest first (the last 1000: a long sandbox session stays small)
+        self.delivered: deque[dict[str, Any]] = deque(maxlen=1000)
 
     # ------------------------------------------------------------ apps.connections.open
 
@@ -201,6 +203,7 @@ class SocketModeServer:
         with self._lock:
             self._connections.append(connection)
             count = len(self._connections)
+        log.debug("socket mode connection %s opened (%d open)", connection.id, count)
         try:
             connection.send_json(
                 {
@@ -290,6 +293,7 @@ class SocketModeServer:
         with self._lock:
             if connection in self._connections:
                 self._connections.remove(connection)
+                log.debug("socket mode connection %s closed", connection.id)
             for envelope_id in connection.envelopes:
                 pending = self._pending.get(envelope_id)
                 if pending is not None and not pending.done.is_set():
@@ -297,6 +301,19 @@ class SocketModeServer:
                     pending.done.set()
 
     # --------------------------------------------------------------------- control
+
+    def request_reconnect(self, reason: str = "refresh_requested") -> int:
+        """Sends Slack's `disconnect` message on every open connection (Slack does so before it
+        refreshes a link); a well-behaved client opens a new connection, then drops the old.
+        Returns how many connections were asked."""
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.send_json(
+                    {"type": "disconnect", "reason": reason, "debug_info": {"host": HOST}}
+                )
+        return len(connections)
 
     def disconnect_all(self, code: int = CLOSE_NORMAL) -> None:
         """Closes every open connection (an app with auto-reconnect opens a new one)."""

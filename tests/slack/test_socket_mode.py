@@ -434,3 +434,24 @@ def test_bolt_view_submission_response_action_applies_over_the_socket(
     accepted = socket_emulator.submit(DEV, opened["id"], {"plan": {"text": "revert"}})
     assert accepted["response_action"] == "close"
     assert socket_emulator.open_views(DEV) == []
+
+
+def test_client_reconnects_when_slack_asks_and_the_new_link_carries_envelopes(
+    socket_emulator: SlackEmulator, connect: Callable[..., SocketModeClient]
+) -> None:
+    hellos: list[dict[str, Any]] = []
+    listener, seen = ack_with({"text": "still here"})
+
+    def on_message(raw: str) -> None:
+        message = json.loads(raw)
+        if message.get("type") == "hello":
+            hellos.append(message)
+
+    connect(listener, on_message_listeners=[on_message])
+    wait_for(lambda: len(hellos) == 1)
+    assert socket_emulator.socket_mode.request_reconnect() == 1
+    wait_for(lambda: len(hellos) == 2)  # a new link, from a new apps.connections.open
+    wait_for(lambda: socket_emulator.socket_connections == 1)  # and the old one dropped
+    reply = socket_emulator.command(DEV, DEPLOYS, "/promote status")
+    assert (reply["via"], reply["ack"]) == ("socket_mode", {"text": "still here"})
+    assert len(seen) == 1
