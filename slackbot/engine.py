@@ -303,16 +303,28 @@ class Engine:
                       self.clock.now())
         self.store.set_block(block, Event("frozen", None, app.name, env.name, user,
                                           block.at, block.reason))
+        self._comment_live(app, env, f"{env.name} is frozen by @{user} ({block.reason}): no "
+                                     f"promotion into it starts until /promote unfreeze "
+                                     f"{env.name}.")
         return block
 
     def unfreeze(self, app_name: str | None, env_name: str, user: str,
                  channel: str | None = None) -> bool:
         app = self.app(app_name, channel)
         env = self.env(app, env_name)
-        return self.store.clear_block(
+        lifted = self.store.clear_block(
             "freeze", app.name, env.name,
             Event("unfrozen", None, app.name, env.name, user, self.clock.now()),
         )
+        if lifted:
+            self._comment_live(app, env, f"{env.name} is no longer frozen (@{user}).")
+        return lifted
+
+    def _comment_live(self, app: App, env: Environment, text: str) -> None:
+        """Tell the pull request of the env's live record, if it has one."""
+        live = self.store.live(app.name, env.name)
+        if live is not None:
+            self._comment(live, text)
 
     # -- driving a record forward ------------------------------------------------------------
 

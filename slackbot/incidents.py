@@ -153,6 +153,14 @@ class Incidents:
         engine.notify(record, event)
         self._hold(app, env, user, f"rollback #{record.id} to {target.sha[:7]}"
                    + (f": {reason.strip()}" if reason.strip() else ""), record)
+        reverted = {c.sha for c in history[: history.index(target)]}
+        for earlier in engine.store.history(app.name, env.name, 50):
+            if earlier.merge_sha in reverted and earlier.id != record.id:
+                engine.comment_on(earlier, (
+                    f"Rolled back by rollback #{record.id} (@{user}): {env.name} returns to "
+                    f"{target.sha[:7]}" + (f" ({reason.strip()})" if reason.strip() else "")
+                    + f". Promotions into {env.name} are on hold until /promote unlock "
+                    f"{env.name}."))
         return record
 
     def unlock(self, app_name: str | None, env_name: str, user: str,

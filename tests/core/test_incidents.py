@@ -209,3 +209,32 @@ def test_prod_promotion_is_synced_back_into_staging_and_dev(world: World) -> Non
     merges = [c for c in world.forge.calls if c.startswith("merge_branch")]
     assert merges == ["merge_branch prod->staging", "merge_branch prod->dev"]
     assert [e.kind for e in world.store.events(record.id)][-2:] == ["synced", "synced"]
+
+
+def test_rollback_and_freeze_are_said_on_the_pull_requests_they_concern(world: World) -> None:
+    # a promotion to staging merges and deploys; then staging is rolled back past it
+    before = world.forge.heads["staging"]
+    world.workspace.history["staging"] = [before]
+    sha = world.push_dev()
+    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    world.forge.set_check(sha, "ci", "success")
+    world.forge.review(promotion.pr_number, REVIEWER)
+    promotion = world.engine.advance(promotion.id)
+    world.workspace.history["staging"] = [promotion.merge_sha, before]
+    world.cluster.deploy("myapp-staging", "staging", promotion.merge_sha)
+    assert world.engine.advance(promotion.id).state is State.DEPLOYED
+    rollback = world.incidents.rollback("myapp", "staging", STAKEHOLDER, to=before,
+                                        reason="checkout errors")
+    said = [body for number, body in world.forge.comments if number == promotion.pr_number]
+    assert said[-1] == (f"Rolled back by rollback #{rollback.id} (@{STAKEHOLDER}): staging "
+                        f"returns to {before[:7]} (checkout errors). Promotions into staging are "
+                        f"on hold until /promote unlock staging.")
+    # a freeze is said on the pull request of the env's live record
+    rollback = world.engine.advance(rollback.id)
+    world.engine.freeze("myapp", "staging", "U0LEAD", "release week")
+    assert world.forge.comments[-1] == (rollback.pr_number, "staging is frozen by @U0LEAD "
+                                        "(release week): no promotion into it starts until "
+                                        "/promote unfreeze staging.")
+    assert world.engine.unfreeze("myapp", "staging", "U0LEAD")
+    assert world.forge.comments[-1] == (rollback.pr_number, "staging is no longer frozen "
+                                        "(@U0LEAD).")
