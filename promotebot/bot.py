@@ -155,6 +155,10 @@ class Bot:
         return self
 
     def stop(self) -> None:
+        """Stop everything this bot started; a second call does nothing."""
+        if getattr(self, "_stopped", False):
+            return
+        self._stopped = True
         if self._socket is not None:
             self._socket.close()
         if self._server is not None:
