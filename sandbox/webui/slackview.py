@@ -56,7 +56,7 @@ def slack_view(world: World, user: str) -> Json:
         )
     return {
         "bot_user_id": state["bot_user_id"],
-        "bot_connected": bool(state.get("bot_request_url")),
+        "bot_connected": bool(state.get("bot_request_url") or state.get("socket_connections")),
         "users": [
             {
                 "id": u["id"],
