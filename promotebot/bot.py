@@ -155,20 +155,26 @@ class Bot:
         return self
 
     def stop(self) -> None:
-        """Stop everything this bot started; a second call does nothing."""
+        """Stop everything this bot started, in order; a step that fails is logged and the
+        others still run (a shutdown must not die halfway). A second call does nothing."""
         if getattr(self, "_stopped", False):
             return
         self._stopped = True
-        if self._socket is not None:
-            self._socket.close()
-        if self._server is not None:
-            self._server.close()
-        self.scheduler.shutdown(wait=False)
-        self.watch.stop()
-        self.driver.stop()
-        self.background.close()
-        self._listeners.shutdown(wait=False, cancel_futures=True)
-        self.kube.close()  # type: ignore[no-untyped-call]  # unannotated in kubernetes
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("socket mode", lambda: self._socket.close() if self._socket is not None else None),
+            ("http server", lambda: self._server.close() if self._server is not None else None),
+            ("scheduler", lambda: self.scheduler.shutdown(wait=False)),
+            ("kustomization watch", self.watch.stop),
+            ("driver", self.driver.stop),
+            ("background work", self.background.close),
+            ("listeners", lambda: self._listeners.shutdown(wait=False, cancel_futures=True)),
+            ("kubernetes client", self.kube.close),
+        ]
+        for name, step in steps:
+            try:
+                step()
+            except Exception:
+                log.exception("stopping the %s failed; stopping the rest", name)
 
 
 class _LoggedDriver(Driver):

@@ -57,8 +57,8 @@ def test_serve_answers_probes_and_slack_then_stops_on_sigterm(tmp_path: Path,
                                     "readyz to turn 503")
             assert b"kubernetes" in body and b"redis" not in body
             proc.send_signal(signal.SIGTERM)
-            assert proc.wait(timeout=20) == 0
-            out, err = proc.communicate()
+            out, err = proc.communicate(timeout=20)
+            assert proc.returncode == 0, err[-3000:]
             assert "promotebot stopped" in out
             for secret in (world.bot_environment["SLACK_BOT_TOKEN"],
                            world.bot_environment["GITHUB_TOKEN"], "sandbox-signing-secret"):
