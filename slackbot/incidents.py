@@ -260,6 +260,24 @@ class Incidents:
         return record
 
 
+    # -- retry -----------------------------------------------------------------------------
+
+    def retry(self, promotion_id: int, user: str) -> Promotion:
+        """Start a finished record over as a new one of its kind, asked for by `user`: a
+        promotion is requested again (keeping its rollback plan), a hotfix promoted again."""
+        engine = self.engine
+        record = engine.get(promotion_id)
+        if record.live:
+            raise NotAllowed(f"#{record.id} is still {record.state.label}: there is nothing to "
+                             f"retry yet")
+        if record.kind is Kind.HOTFIX:
+            return self.hotfix_promote(record.app, record.extra.get("hotfix", ""), user)
+        if record.kind is Kind.ROLLBACK:
+            raise NotAllowed(f"a rollback is not retried as it was: /rollback {record.env} "
+                             f"lists the revisions to choose from")
+        return engine.request(record.app, record.env, user, rollback_plan=record.rollback_plan)
+
+
 def _hotfix_branch(name: str) -> str:
     if not _BRANCH_PART.match(name) or name.endswith(".lock") or "/." in name:
         raise InvalidName(

@@ -20,7 +20,7 @@ from handlers.listeners import rollback
 from handlers.payloads import ButtonValue, ModalMeta
 from handlers.replies import guarded
 from handlers.services import Services
-from slackbot.models import Kind, Promotion
+from slackbot.models import Promotion
 
 
 def register(app: App, services: Services) -> None:
@@ -70,18 +70,12 @@ def handle(
             say(messages.approved(engine.approve(record.id, user, value.sha)))
         elif action_id == ids.CANCEL:
             say(messages.cancelled(engine.cancel(record.id, user)))
-        elif action_id == ids.RETRY and record.kind is Kind.HOTFIX:
-            incidents = services.incidents
-            if incidents is None:
+        elif action_id == ids.RETRY:
+            if services.incidents is None:
                 say(messages.incidents_unavailable())
                 return
-            fresh = incidents.hotfix_promote(record.app, record.extra.get("hotfix", ""), user)
+            fresh = services.incidents.retry(record.id, user)
             say(messages.retry_started(record, fresh, engine.app(fresh.app).channels.deploys))
-            services.advance_later(fresh.id, say)
-        elif action_id == ids.RETRY:
-            fresh = engine.request(record.app, record.env, user, rollback_plan=record.rollback_plan)
-            deploys = engine.app(fresh.app).channels.deploys
-            say(messages.retry_started(record, fresh, deploys))
             services.advance_later(fresh.id, say)
 
     guarded(say, f"button {action_id}", act)

@@ -238,3 +238,22 @@ def test_rollback_and_freeze_are_said_on_the_pull_requests_they_concern(world: W
     assert world.engine.unfreeze("myapp", "staging", "U0LEAD")
     assert world.forge.comments[-1] == (rollback.pr_number, "staging is no longer frozen "
                                         "(@U0LEAD).")
+
+
+def test_retry_starts_a_finished_record_over_as_a_new_one_of_its_kind(world: World) -> None:
+    world.push_dev()
+    first = world.engine.request("myapp", "staging", DEVELOPER, rollback_plan="revert it")
+    with pytest.raises(NotAllowed, match="still requested: there is nothing to retry yet"):
+        world.incidents.retry(first.id, STAKEHOLDER)
+    world.engine.cancel(first.id, DEVELOPER)
+    again = world.incidents.retry(first.id, STAKEHOLDER)
+    assert (again.kind, again.env, again.requested_by, again.rollback_plan) == (
+        Kind.PROMOTION, "staging", STAKEHOLDER, "revert it")
+    assert again.id != first.id
+
+    world.incidents.hotfix_start("myapp", "login", DEVELOPER)
+    world.forge.push("hotfix/login")
+    hotfix = world.incidents.hotfix_promote("myapp", "login", DEVELOPER)
+    world.engine.cancel(hotfix.id, DEVELOPER)
+    redo = world.incidents.retry(hotfix.id, DEVELOPER)
+    assert (redo.kind, redo.source_branch) == (Kind.HOTFIX, "hotfix/login")
