@@ -312,6 +312,7 @@ class Engine:
                  channel: str | None = None) -> bool:
         app = self.app(app_name, channel)
         env = self.env(app, env_name)
+        self.check_may_lift(app, env, "freeze", user)
         lifted = self.store.clear_block(
             "freeze", app.name, env.name,
             Event("unfrozen", None, app.name, env.name, user, self.clock.now()),
@@ -319,6 +320,20 @@ class Engine:
         if lifted:
             self._comment_live(app, env, f"{env.name} is no longer frozen (@{user}).")
         return lifted
+
+    def check_may_lift(self, app: App, env: Environment, kind: str, user: str) -> None:
+        """A freeze or a hold is lifted by whoever placed it, a stakeholder or on-call."""
+        block = next((b for b in self.store.blocks(app.name, env.name) if b.kind == kind), None)
+        if block is None or user == block.by:
+            return
+        groups = (app.groups.stakeholders, app.groups.oncall)
+        if any(group and self.directory.is_member(group, user) for group in groups):
+            return
+        what = "frozen" if kind == "freeze" else "put on hold"
+        raise NotAllowed(
+            f"{env.name} was {what} by @{block.by}: only they, {app.name}'s stakeholders or its "
+            f"on-call responders can lift it; ask one of them"
+        )
 
     def _comment_live(self, app: App, env: Environment, text: str) -> None:
         """Tell the pull request of the env's live record, if it has one."""

@@ -167,6 +167,7 @@ class Incidents:
                channel: str | None = None) -> bool:
         app = self.engine.app(app_name, channel)
         env = self.engine.env(app, env_name)
+        self.engine.check_may_lift(app, env, "hold", user)
         return self.engine.store.clear_block(
             "hold", app.name, env.name,
             Event("unlocked", None, app.name, env.name, user, self.engine.clock.now(),

@@ -257,3 +257,17 @@ def test_retry_starts_a_finished_record_over_as_a_new_one_of_its_kind(world: Wor
     world.engine.cancel(hotfix.id, DEVELOPER)
     redo = world.incidents.retry(hotfix.id, DEVELOPER)
     assert (redo.kind, redo.source_branch) == (Kind.HOTFIX, "hotfix/login")
+
+
+def test_a_freeze_or_a_hold_is_lifted_only_by_its_author_a_stakeholder_or_on_call(
+        world: World, refuse) -> None:  # type: ignore[no-untyped-def]
+    world.engine.freeze("myapp", "prod", "U0LEAD", "release week")
+    text = refuse(NotAllowed, world.engine.unfreeze, "myapp", "prod", REVIEWER)
+    assert text == ("prod was frozen by @U0LEAD: only they, myapp's stakeholders or its on-call "
+                    "responders can lift it; ask one of them")
+    assert world.engine.unfreeze("myapp", "prod", ONCALL)
+    _, previous, _ = with_history(world, "staging")
+    world.incidents.rollback("myapp", "staging", DEVELOPER, to=previous)
+    text = refuse(NotAllowed, world.incidents.unlock, "myapp", "staging", REVIEWER)
+    assert text.startswith("staging was put on hold by @U0DEV: only they")
+    assert world.incidents.unlock("myapp", "staging", DEVELOPER)
