@@ -141,8 +141,8 @@ class Bot:
         return f"{self.url}/slack/events" if self.url else None
 
     def start(self) -> Bot:
-        for record in self.store.live_all():  # a crash mid-promotion resumes here
-            self.driver.kick(record.id)
+        # A crash mid-promotion resumes here: live records, and interrupted branch syncs.
+        self._defer(self.engine.resume)
         self.watch.start()
         self.scheduler.start()
         self._server, self.url = serve_background(self.web, self.settings.host, self.settings.port)

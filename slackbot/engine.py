@@ -360,8 +360,20 @@ class Engine:
         return self.get(promotion_id)
 
     def resume(self) -> list[Promotion]:
-        """After a restart: take up every live record where it was left."""
+        """After a restart: take up every live record where it was left, and finish the branch
+        sync or backport of a deploy that a crash interrupted."""
+        for promotion_id in self.store.aftercare_due():
+            record = self.store.get(promotion_id)
+            if record is not None and record.state is State.DEPLOYED:
+                self._aftercare(record)
+            elif record is None or not record.live:
+                self.store.clear_aftercare(promotion_id)
         return [self._safe_advance(p.id) for p in self.store.live_all()]
+
+    def _aftercare(self, record: Promotion) -> None:
+        """Sync or backport after a deploy (slackbot/aftercare.py); safe to run again."""
+        aftercare.after_deploy(self, record)
+        self.store.clear_aftercare(record.id)
 
     def tick(self) -> list[Promotion]:
         """The scheduled job: expire records waiting too long, re-read gates, check timeouts."""
@@ -635,9 +647,10 @@ class Engine:
                 pods = ", ".join(f"{r.name} {r.ready}/{r.desired}" for r in rollouts)
                 event = self._event("deployed", record, self.options.owner,
                                     f"{expected} applied; {pods} ready")
+                self.store.mark_aftercare(record.id)  # due until done, even across a crash
                 record = self._finish(record, State.DEPLOYED, event,
                                       extra={**record.extra, "progress": f"{pods} ready"})
-                aftercare.after_deploy(self, record)
+                self._aftercare(record)
                 return record
             progress = "rollout: " + ", ".join(f"{r.name} {r.ready}/{r.desired} ready"
                                                for r in rollouts)

@@ -18,6 +18,7 @@ Keys, under a prefix (default "promotebot:"):
     audit:<id>              stream                            the events of one record
     block:<kind>:<app>:<env> hash                             a freeze or a hold
     notice:<id>             string                            the notifier's handle (its message)
+    aftercare               set of ids                        deploys whose sync/backport is due
 """
 
 from __future__ import annotations
@@ -206,6 +207,15 @@ class RedisStore:
 
     def set_notice(self, promotion_id: int, ref: str) -> None:
         self._r.set(self._k("notice", promotion_id), ref)
+
+    def mark_aftercare(self, promotion_id: int) -> None:
+        self._r.sadd(self._k("aftercare"), promotion_id)
+
+    def clear_aftercare(self, promotion_id: int) -> None:
+        self._r.srem(self._k("aftercare"), promotion_id)
+
+    def aftercare_due(self) -> list[int]:
+        return sorted(int(i) for i in self._r.smembers(self._k("aftercare")))
 
     # -- locks -----------------------------------------------------------------------------
 

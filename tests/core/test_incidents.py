@@ -271,3 +271,30 @@ def test_a_freeze_or_a_hold_is_lifted_only_by_its_author_a_stakeholder_or_on_cal
     text = refuse(NotAllowed, world.incidents.unlock, "myapp", "staging", REVIEWER)
     assert text.startswith("staging was put on hold by @U0DEV: only they")
     assert world.incidents.unlock("myapp", "staging", DEVELOPER)
+
+
+def test_a_sync_interrupted_by_a_crash_is_finished_on_resume(world: World) -> None:
+    sha = world.forge.push("staging")
+    world.cluster.deploy("myapp-staging", "staging", sha)
+    record = world.engine.advance(world.engine.request("myapp", "prod", DEVELOPER,
+                                                       rollback_plan="revert").id)
+    world.forge.set_check(sha, "ci", "success")
+    world.forge.review(record.pr_number, REVIEWER)
+    record = world.engine.approve(record.id, STAKEHOLDER, sha)
+    world.cluster.deploy("myapp-prod", "prod", record.merge_sha)
+    original = world.engine._aftercare
+
+    def crash(_record):  # type: ignore[no-untyped-def]
+        raise SystemExit("the process died right after the deploy was recorded")
+
+    world.engine._aftercare = crash  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        world.engine.advance(record.id)
+    assert world.store.get(record.id).state is State.DEPLOYED
+    assert world.store.aftercare_due() == [record.id]
+    assert not [c for c in world.forge.calls if c.startswith("merge_branch")]
+    world.engine._aftercare = original  # type: ignore[method-assign]
+    world.engine.resume()  # the next process
+    merges = [c for c in world.forge.calls if c.startswith("merge_branch")]
+    assert merges == ["merge_branch prod->staging", "merge_branch prod->dev"]
+    assert world.store.aftercare_due() == []
