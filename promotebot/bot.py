@@ -11,6 +11,9 @@ and GitHub webhooks that kick the records they concern (slackbot.webhooks).
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -32,6 +35,7 @@ from slackbot.clock import SystemClock
 from slackbot.driver import Driver
 from slackbot.engine import Engine
 from slackbot.incidents import Incidents
+from slackbot.lease import LeaderLease
 from slackbot.metrics import CountingProxy, Metrics, MetricsNotifier, counted
 from slackbot.pipeline import Pipeline
 from slackbot.ports import Clock
@@ -52,6 +56,7 @@ class Tuning:
     watch_timeout_seconds: int = 60
     listener_threads: int = 8
     background_threads: int = 4
+    lease_seconds: float = 15.0  # the leader lease's time to live (renewed every third of it)
 
 
 class Bot:
@@ -93,8 +98,12 @@ class Bot:
         self.incidents = Incidents(self.engine, workspace)
         engine_box.append(self.engine)
         self.driver = _LoggedDriver(self.engine)
-        self.watch = KustomizationWatch(self.kube, self._on_status,
-                                        timeout_seconds=tuning.watch_timeout_seconds)
+        self._watch_timeout = tuning.watch_timeout_seconds
+        self.watch = self._new_watch()
+        # Of all replicas on this Redis, the leader alone runs the watch and the poll.
+        self.lease = LeaderLease(
+            self.store, f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+            ttl_seconds=tuning.lease_seconds, on_gain=self._lead, on_lose=self._follow)
         self.scheduler = BackgroundScheduler(timezone="UTC")
         # A tick still running when the next is due is skipped on purpose (max_instances=1).
         logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
@@ -124,6 +133,24 @@ class Bot:
         self._socket: Any = None
         self.url: str | None = None
 
+    def _new_watch(self) -> KustomizationWatch:
+        return KustomizationWatch(self.kube, self._on_status,
+                                  timeout_seconds=self._watch_timeout)
+
+    def _lead(self) -> None:
+        if self.watch.started:
+            self.watch = self._new_watch()  # a stopped watch thread cannot start again
+        self.watch.start()
+        self.scheduler.resume()
+
+    def _follow(self) -> None:
+        self.scheduler.pause()
+        self.watch.stop()
+
+    @property
+    def leading(self) -> bool:
+        return self.lease.leading
+
     def _defer(self, work: Callable[[], object]) -> None:
         """Background work keeps the request and promotion ids of the work that asked."""
         self.background(logs.unit_of_work(work))
@@ -143,8 +170,8 @@ class Bot:
     def start(self) -> Bot:
         # A crash mid-promotion resumes here: live records, and interrupted branch syncs.
         self._defer(self.engine.resume)
-        self.watch.start()
-        self.scheduler.start()
+        self.scheduler.start(paused=True)
+        self.lease.start()  # the leader resumes the poll and starts the watch
         self._server, self.url = serve_background(self.web, self.settings.host, self.settings.port)
         if self.settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -163,8 +190,8 @@ class Bot:
         steps: list[tuple[str, Callable[[], object]]] = [
             ("socket mode", lambda: self._socket.close() if self._socket is not None else None),
             ("http server", lambda: self._server.close() if self._server is not None else None),
+            ("leader lease", self.lease.stop),  # stops the watch and pauses the poll
             ("scheduler", lambda: self.scheduler.shutdown(wait=False)),
-            ("kustomization watch", self.watch.stop),
             ("driver", self.driver.stop),
             ("background work", self.background.close),
             ("listeners", lambda: self._listeners.shutdown(wait=False, cancel_futures=True)),

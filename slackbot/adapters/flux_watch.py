@@ -42,6 +42,10 @@ class KustomizationWatch:
         self.events_seen = 0
         self.connected = threading.Event()
 
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
     def start(self) -> KustomizationWatch:
         self._thread = threading.Thread(target=self._run, name="kustomization-watch", daemon=True)
         self._thread.start()
