@@ -706,7 +706,7 @@ class Engine:
         self, src: Environment, status: KustomizationStatus, head: str, env: Environment
     ) -> None:
         want = f"{src.branch}@sha1:{head}"
-        if not status.is_ready:
+        if not status.settled:
             raise SourceNotReady(
                 f"{src.name} is not Ready in Flux ({status.reason or 'no status'}: "
                 f"{status.message}): fix {src.name} first, then /promote {env.name}"

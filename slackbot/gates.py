@@ -86,7 +86,7 @@ def _source(facts: Facts) -> GateResult:
     want = f"{facts.source_branch}@sha1:{sha}"
     if status is None:
         return GateResult(SOURCE, GateStatus.PENDING, f"{env} status unknown", sha)
-    if status.last_applied_revision == want and status.is_ready:
+    if status.last_applied_revision == want and status.settled:
         return GateResult(SOURCE, GateStatus.PASSED, f"{env} runs {sha[:7]} and is Ready", sha)
     if status.last_applied_revision != want:
         detail = f"{env} has not applied {sha[:7]} yet"

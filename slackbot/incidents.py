@@ -193,7 +193,7 @@ class Incidents:
                 continue
             seen.add(ref)
             status = self.engine.cluster.kustomization(ref)
-            if not status.is_ready:
+            if not status.settled:
                 upstream = next((e.name for e in app.environments if e.kustomization == ref),
                                 ref.name)
                 raise SourceNotReady(

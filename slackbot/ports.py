@@ -100,6 +100,19 @@ class KustomizationStatus:
     def is_ready(self) -> bool:
         return self.ready == "True" and self.observed_generation >= self.generation
 
+    @property
+    def settled(self) -> bool:
+        """Ready, or only re-running its periodic reconcile of what it last applied (Flux sets
+        Ready=Unknown, reason Progressing, at the start of every reconcile): healthy either way.
+        Not settled while a spec change, a new revision or a failure is in play."""
+        return self.is_ready or (
+            self.ready == "Unknown"
+            and self.reason == "Progressing"
+            and self.last_applied_revision is not None
+            and self.last_attempted_revision == self.last_applied_revision
+            and self.observed_generation >= self.generation
+        )
+
 
 @dataclass(frozen=True)
 class Rollout:

@@ -216,3 +216,24 @@ def test_status_shows_each_env_with_live_record_waiting_commits_and_freeze(world
     assert len(staging.waiting) == 1 and staging.waiting[0].sha == world.forge.heads["dev"]
     assert [b.reason for b in prod.blocks] == ["release week"]
     assert (prod.pods_ready, prod.pods_desired) == (1, 1)
+
+
+def test_a_periodic_reconcile_of_the_applied_revision_does_not_refuse(world: World) -> None:
+    """Flux sets Ready=Unknown (Progressing) at the start of every reconcile: a source that is
+    only re-reconciling what it applied is healthy; one applying something new is not."""
+    sha = world.push_dev()
+    applied = f"dev@sha1:{sha}"
+    world.cluster.set_status("myapp-dev", ready="Unknown", reason="Progressing",
+                             message="Reconciliation in progress", applied=applied)
+    assert world.engine.request("myapp", "staging", DEVELOPER).head_sha == sha
+
+
+def test_a_source_in_the_middle_of_applying_something_else_is_refused(world: World,
+                                                                     refuse) -> None:  # type: ignore[no-untyped-def]
+    old = world.forge.heads["dev"]
+    sha = world.forge.push("dev")
+    world.cluster.set_status("myapp-dev", ready="Unknown", reason="Progressing",
+                             message="Reconciliation in progress", applied=f"dev@sha1:{old}",
+                             attempted=f"dev@sha1:{sha}")
+    text = refuse(SourceNotReady, world.engine.request, "myapp", "staging", DEVELOPER)
+    assert text.startswith("dev is not Ready in Flux (Progressing: Reconciliation in progress)")

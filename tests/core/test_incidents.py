@@ -298,3 +298,14 @@ def test_a_sync_interrupted_by_a_crash_is_finished_on_resume(world: World) -> No
     merges = [c for c in world.forge.calls if c.startswith("merge_branch")]
     assert merges == ["merge_branch prod->staging", "merge_branch prod->dev"]
     assert world.store.aftercare_due() == []
+
+
+def test_hotfix_is_not_refused_while_staging_only_re_reconciles(world: World) -> None:
+    world.incidents.hotfix_start("myapp", "login", DEVELOPER)
+    world.forge.push("hotfix/login")
+    staging = world.cluster.kustomizations["myapp-staging"]
+    world.cluster.set_status("myapp-staging", ready="Unknown", reason="Progressing",
+                             message="Reconciliation in progress",
+                             applied=staging.last_applied_revision)
+    record = world.incidents.hotfix_promote("myapp", "login", DEVELOPER)
+    assert record.kind is Kind.HOTFIX
