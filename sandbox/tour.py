@@ -9,6 +9,7 @@ would see.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -291,6 +292,10 @@ class Tour:
         say = self.transcript.say
         self.transcript.start()
         try:
+            seed = self.world.repo.sha
+            for env in ("dev", "staging", "prod"):
+                self.wait(f"{env} to be deployed", functools.partial(self.deployed, env, seed))
+            say(f"$ Flux: dev, staging and prod run {seed[:7]} and are Ready")
             say("== 1. A developer pushes a change to dev; Flux deploys it ==")
             sha = self.push("developer", "dev", "apps/myapp/CHANGELOG.md",
                             "- Faster checkout\n", "Faster checkout")

@@ -165,7 +165,11 @@ def live(tmp_path: Path, redis_url: str) -> Iterator[Live]:
                   redis_prefix=f"e2e{uuid.uuid4().hex[:8]}:").start()
         world.slack.bot_request_url = bot.slack_request_url
         try:
-            yield Live(world, bot, clock, tmp_path)
+            running = Live(world, bot, clock, tmp_path)
+            # Tests start from a settled world: every env deployed at the seed, as in life.
+            for env in ("dev", "staging", "prod"):
+                running.wait_deployed(env, world.repo.sha)
+            yield running
         finally:
             bot.stop()
         validate_bot_output(world.slack)  # every block and view the bot sent is valid Block Kit

@@ -51,8 +51,13 @@ def newest(live: Live, env: str, kind: Kind) -> Promotion:
 
 
 def ephemeral(live: Live, user: str, needle: str) -> str:
-    return wait_for(lambda: next((t for t in live.ephemerals(user) if needle in t), None),
-                    f"an ephemeral for {user} with {needle!r}")
+    def found() -> str | None:
+        return next((t for t in live.ephemerals(user) if needle in t), None)
+
+    try:
+        return str(wait_for(found, f"an ephemeral for {user} with {needle!r}"))
+    except BaseException as failure:  # say what the user did see, to explain the miss
+        raise AssertionError(f"{failure}\n{user} saw: {live.ephemerals(user)[-6:]}") from None
 
 
 def said_in(live: Live, channel: str, needle: str) -> str:
