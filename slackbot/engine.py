@@ -531,7 +531,6 @@ class Engine:
             if record.state is not State.MERGING:
                 return record
             app = self.app(record.app)
-            env = self.env(app, record.env)
             if record.extra.get("mode") == DIRECT:
                 return self._push_revert(record, fence)
             assert record.pr_number is not None and record.head_sha is not None
@@ -542,7 +541,7 @@ class Engine:
                 try:
                     merge_sha = self.forge.merge_pull(
                         app.repository, record.pr_number, record.head_sha,
-                        f"Promote {app.name} to {env.name} ({record.short_sha}) #{record.id}",
+                        _merge_title(record, app.name),
                     )
                 except HeadMoved:
                     reason = (
@@ -843,6 +842,16 @@ def _pull_body(
         *(f"- `{f}`" for f in files),
     ]
     return "\n".join(lines)
+
+
+def _merge_title(record: Promotion, app: str) -> str:
+    """The merge commit's title: what the change is, in the branch's history."""
+    if record.kind is Kind.HOTFIX:
+        return f"Hotfix {record.source_branch} into {record.env} ({record.short_sha}) #{record.id}"
+    if record.kind is Kind.ROLLBACK:
+        target = record.extra.get("target_revision", "")[:7]
+        return f"Roll back {app} {record.env} to {target} #{record.id}"
+    return f"Promote {app} to {record.env} ({record.short_sha}) #{record.id}"
 
 
 def _again(record: Promotion) -> str:

@@ -309,3 +309,22 @@ def test_hotfix_is_not_refused_while_staging_only_re_reconciles(world: World) ->
                              applied=staging.last_applied_revision)
     record = world.incidents.hotfix_promote("myapp", "login", DEVELOPER)
     assert record.kind is Kind.HOTFIX
+
+
+def test_merge_commits_say_what_they_merge(world: World) -> None:
+    titles: list[str] = []
+    original = world.forge.merge_pull
+
+    def recording(repo: str, number: int, sha: str, title: str) -> str:
+        titles.append(title)
+        return original(repo, number, sha, title)
+
+    world.forge.merge_pull = recording  # type: ignore[method-assign]
+    world.incidents.hotfix_start("myapp", "login", DEVELOPER)
+    fix = world.forge.push("hotfix/login")
+    record = world.engine.advance(world.incidents.hotfix_promote("myapp", "login", DEVELOPER).id)
+    world.forge.set_check(fix, "ci", "success")
+    world.forge.review(record.pr_number, REVIEWER)
+    world.engine.set_rollback_plan(record.id, DEVELOPER, "revert it")
+    world.engine.approve(record.id, STAKEHOLDER, fix)
+    assert titles == [f"Hotfix hotfix/login into prod ({fix[:7]}) #{record.id}"]
