@@ -478,13 +478,22 @@ class _ApiHandler(QuietHandler):
         if timeout <= 0:  # 0 or absent: the server's own limit, as the apiserver does
             timeout = api.max_watch_seconds
         bookmarks = self._flag("allowWatchBookmarks")
+        # WatchList (kubectl 1.3x's informers): the current objects as ADDED events, then a
+        # BOOKMARK annotated k8s.io/initial-events-end, then the changes from there on.
+        initial: list[dict[str, Any]] = []
+        since = self._param("resourceVersion")
+        if self._flag("sendInitialEvents"):
+            initial, since = api.store.list(
+                rt.plural, target.namespace, self._param("labelSelector"),
+                self._param("fieldSelector"),
+            )
         stream: WatchStream | None = None
         error: ApiError | None = None
         try:
             stream = api.store.watch(
                 rt.plural,
                 target.namespace,
-                self._param("resourceVersion"),
+                since,
                 self._param("labelSelector"),
                 self._param("fieldSelector"),
             )
@@ -506,6 +515,13 @@ class _ApiHandler(QuietHandler):
         assert stream is not None
         api._track(stream, True)
         try:
+            if self._flag("sendInitialEvents"):
+                for item in initial:
+                    self._chunk({"type": "ADDED", "object": item})
+                self._chunk({"type": "BOOKMARK", "object": {
+                    "kind": rt.kind, "apiVersion": rt.api_version,
+                    "metadata": {"resourceVersion": since,
+                                 "annotations": {"k8s.io/initial-events-end": "true"}}}})
             self._pump(stream, rt, time.monotonic() + max(timeout, 0.0), bookmarks)
             self._chunk(None)
         except OSError:

@@ -1,9 +1,8 @@
 """The sandbox kustomize renderer: the example overlays, the transformers small edits use, and
-the errors kustomize would give (checked against `kubectl kustomize` where it is installed)."""
+the errors kustomize would give (checked against `kubectl kustomize`)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,11 @@ import yaml
 from sandbox.flux.kustomize import KustomizeError, build
 from sandbox.gitseed import EXAMPLES_DIR
 from tests.flux.helpers import EXPECTED
+from tests.tools import kubectl
 
 APPS = EXAMPLES_DIR / "apps"
 OVERLAYS = APPS / "myapp" / "overlays"
-KUBECTL = shutil.which("kubectl")
+KUBECTL = kubectl()
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -75,7 +75,6 @@ def test_overlay_renders_workflow_replicas_resources_and_namespace(env: str) -> 
     assert container["image"] == "ghcr.io/acme/myapp:1.0.0"
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed on this machine")
 @pytest.mark.parametrize(
     "path", ["myapp/base", "myapp/overlays/dev", "myapp/overlays/staging", "myapp/overlays/prod"]
 )
@@ -83,7 +82,6 @@ def test_renderer_matches_kubectl_kustomize_on_the_example(path: str) -> None:
     assert build(APPS / path, root=APPS) == kubectl_kustomize(APPS / path)
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed on this machine")
 def test_renderer_matches_kubectl_kustomize_on_typical_edits(tmp_path: Path) -> None:
     write(
         tmp_path,

@@ -3,7 +3,6 @@ kubectl reads what the simulator wrote."""
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import sys
@@ -11,12 +10,12 @@ import threading
 from pathlib import Path
 
 import kubernetes.client
-import pytest
 
 from sandbox.cluster import start_cluster
 from sandbox.gitseed import SeededRepo
 from sandbox.kube.client import api_client
 from tests.flux.helpers import KS, TIME_SCALE, Env, is_ready_at, wait_for
+from tests.tools import kubectl as kubectl_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,15 +85,12 @@ def test_cluster_module_runs_until_sigterm(tmp_path: Path) -> None:
             process.stderr.close()
 
 
-@pytest.mark.skipif(
-    shutil.which("kubectl") is None, reason="kubectl is not installed on this machine"
-)
 def test_kubectl_sees_applied_revision_and_running_pods(env: Env) -> None:
     url = env.cluster.url
 
     def kubectl(*args: str) -> str:
         done = subprocess.run(
-            ["kubectl", "--server", url, *args], capture_output=True, text=True, timeout=30
+            [kubectl_path(), "--server", url, *args], capture_output=True, text=True, timeout=30
         )
         assert done.returncode == 0, done.stderr
         return done.stdout

@@ -4,17 +4,16 @@ the example Flux manifests carry the workflow document's settings."""
 from __future__ import annotations
 
 import copy
-import shutil
 import subprocess
 from typing import Any
 
-import pytest
 import yaml
 
 from sandbox.cluster import EXAMPLE_FLUX_DIR
 from sandbox.gitseed import EXAMPLES_DIR
 from sandbox.kube import crds
 from tests.flux.helpers import FLUX, GITREPO, KS, Env, break_build, condition, wait_for
+from tests.tools import kubectl
 
 PLURALS = {"GitRepository": "gitrepositories", "Kustomization": "kustomizations"}
 
@@ -74,12 +73,9 @@ def test_example_flux_manifests_follow_the_workflow() -> None:
         assert ks["spec"].get("dependsOn") == ([{"name": dependency}] if dependency else None)
 
 
-@pytest.mark.skipif(
-    shutil.which("kubectl") is None, reason="kubectl is not installed on this machine"
-)
 def test_example_flux_manifests_build_with_kubectl_kustomize() -> None:
     out = subprocess.run(
-        ["kubectl", "kustomize", str(EXAMPLE_FLUX_DIR)], capture_output=True, text=True, check=True
+        [kubectl(), "kustomize", str(EXAMPLE_FLUX_DIR)], capture_output=True, text=True, check=True
     ).stdout
     kinds = sorted(doc["kind"] for doc in yaml.safe_load_all(out) if doc)
     assert kinds == ["GitRepository"] * 3 + ["Kustomization"] * 3 + ["Namespace"] * 3

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,11 +18,9 @@ from tests.kube.objects import (
     kustomization,
     pod,
 )
+from tests.tools import kubectl
 
-KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
-pytestmark = pytest.mark.skipif(
-    not os.access(KUBECTL, os.X_OK), reason="kubectl is not installed on this machine"
-)
+KUBECTL = kubectl()
 REVISION = "dev@sha1:" + "4f" * 20
 
 
