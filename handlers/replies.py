@@ -19,6 +19,16 @@ log = logging.getLogger(__name__)
 Say = Callable[[str], None]
 
 
+def privately(respond: Callable[..., object]) -> Say:
+    """A Say that answers the acting user only, as a new ephemeral (never replacing the ack:
+    Slack may apply the ack after our answer arrives)."""
+
+    def say(text: str) -> None:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    return say
+
+
 def guarded(say: Say, what: str, work: Callable[[], None]) -> bool:
     """Run `work`; tell the user through `say` if it fails. True when it succeeded."""
     try:

@@ -18,7 +18,7 @@ from handlers import blocks, ids, messages
 from handlers.incident_commands import Rollback
 from handlers.listeners import rollback
 from handlers.payloads import ButtonValue, ModalMeta
-from handlers.replies import guarded
+from handlers.replies import guarded, privately
 from handlers.services import Services
 from slackbot.models import Promotion
 
@@ -46,8 +46,7 @@ def handle(
     value = ButtonValue.decode(action.get("value"))
     engine = services.engine
 
-    def say(text: str) -> None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
+    say = privately(respond)
 
     if value is None:
         say(messages.stale_button())

@@ -14,6 +14,7 @@ from slack_bolt import Ack, App, Respond
 from handlers import blocks, ids, messages
 from handlers.commands import Help, Invalid
 from handlers.incident_commands import HotfixPromote, HotfixStart, parse_hotfix
+from handlers.replies import privately
 from handlers.services import Services
 
 
@@ -29,8 +30,7 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
     channel = str(command.get("channel_id", ""))
     parsed = parse_hotfix(str(command.get("text", "")), services.app_names)
 
-    def say(text: str) -> None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
+    say = privately(respond)
 
     if isinstance(parsed, Help):
         ack(response_type="ephemeral", **blocks.hotfix_help_message())

@@ -21,7 +21,7 @@ from handlers.background import reference
 from handlers.commands import Help, Invalid
 from handlers.incident_commands import Rollback, parse_rollback
 from handlers.payloads import RollbackMeta
-from handlers.replies import Say, guarded
+from handlers.replies import Say, guarded, privately
 from handlers.services import Services
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,7 @@ def handle(
     channel = str(command.get("channel_id", ""))
     parsed = parse_rollback(str(command.get("text", "")), services.app_names)
 
-    def say(text: str) -> None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
+    say = privately(respond)
 
     if isinstance(parsed, Help):
         ack(response_type="ephemeral", **blocks.rollback_help_message())

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from handlers import blocks, commands, ids, messages
-from handlers.replies import guarded
+from handlers.replies import guarded, privately
 from handlers.services import Services
 
 
@@ -29,8 +29,7 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
     channel = str(command.get("channel_id", ""))
     parsed = commands.parse(str(command.get("text", "")), services.env_names, services.app_names)
 
-    def say(text: str) -> None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
+    say = privately(respond)
 
     if isinstance(parsed, commands.Help):
         ack(response_type="ephemeral", **blocks.help_message())
