@@ -11,18 +11,22 @@ import threading
 import time
 from datetime import UTC, datetime
 
+from slackbot.adapters.redis_store import RedisStore, open_redis
 from slackbot.errors import ConcurrentUpdate
-from slackbot.models import Event, Kind, Promotion, State
-from slackbot.store import RedisStore, open_redis
+from slackbot.events import Event, PullOpened, Requested
+from slackbot.models import Kind, Promotion, State
 from tests.redis_server import redis_server
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
+OPENED = PullOpened(1, "https://github.test/bench/pull/1")
+
+
 def _new(store: RedisStore, env: str) -> Promotion:
     p = Promotion(id=store.next_id(), kind=Kind.PROMOTION, app="bench", env=env,
                   source_branch="dev", target_branch=env, requested_by="U1", requested_at=NOW)
-    return store.create(p, Event("requested", p.id, "bench", env, "U1", NOW))
+    return store.create(p, Event(p.id, "bench", env, "U1", NOW, Requested()))
 
 
 def latency(store: RedisStore, rounds: int = 500) -> list[float]:
@@ -30,7 +34,7 @@ def latency(store: RedisStore, rounds: int = 500) -> list[float]:
     for i in range(rounds):
         p = _new(store, f"env{i}")
         start = time.perf_counter()
-        store.transition(p, Event("pr_opened", p.id, "bench", p.env, "U1", NOW), State.PR_OPEN)
+        store.transition(p, Event(p.id, "bench", p.env, "U1", NOW, OPENED), State.PR_OPEN)
         samples.append((time.perf_counter() - start) * 1000)
     return samples
 
@@ -47,7 +51,7 @@ def contended(store: RedisStore, threads: int = 20, rounds: int = 50) -> tuple[i
             nonlocal wins, losses
             barrier.wait()
             try:
-                store.transition(p, Event("pr_opened", p.id, "bench", p.env, "U", NOW),
+                store.transition(p, Event(p.id, "bench", p.env, "U", NOW, OPENED),
                                  State.PR_OPEN)
                 with lock:
                     wins += 1

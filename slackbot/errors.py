@@ -3,8 +3,8 @@
     PromotebotError
     ├── ConfigError            the pipeline file is wrong (every problem listed)
     ├── SettingsError          the environment is wrong (every problem listed)
-    ├── DomainError            a business rule said no; str(e) is a sentence a user can act on
-    │   ├── UnknownApp, UnknownEnv
+    ├── DomainError            a business rule said no; `e.reason` is its code and facts
+    │   ├── UnknownApp, UnknownEnv, InvalidName
     │   ├── OrderViolation     a skipped env, or a promotion into the first env
     │   ├── SourceNotReady     the source env is not Ready at the head being promoted
     │   ├── NothingToPromote
@@ -17,17 +17,27 @@
     ├── InvalidTransition      a state change the state machine forbids (a bug, or a lost race)
     ├── StoreError
     │   ├── ConcurrentUpdate   a compare-and-set lost: someone else moved the record first
-    │   └── StaleFence         a lock's fencing token is no longer the current one
+    │   ├── StaleFence         a lock's fencing token is no longer the current one
+    │   └── StoreUnavailable   Redis did not answer (connection refused, timeout)
     └── AdapterError           an outside service failed; chained `from` the SDK's error
         ├── ForgeError
         │   ├── MergeConflict, HeadMoved, NotMergeable
-        └── ClusterError
+        │   └── ForgeUnavailable   GitHub could not be reached (connection, timeout, TLS)
+        ├── ClusterError
+        │   └── ClusterUnavailable the Kubernetes API could not be reached
+        └── WorkspaceError     a git operation failed
 
-Only DomainError text is shown to users as is; anything else is shown as a short generic
-message with a reference id, and logged with its traceback (STYLE.md, "Errors").
+A DomainError carries a `Reason` (slackbot/reasons.py): the front end renders it as a
+sentence with the next step. Anything else is shown as a short generic message with a
+reference id, and logged with its traceback; its text never reaches a person.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from slackbot.reasons import Reason
 
 
 class PromotebotError(Exception):
@@ -47,11 +57,15 @@ class SettingsError(PromotebotError):
 
 
 class DomainError(PromotebotError):
-    """A business rule refused; the message says why and what to do next."""
+    """A business rule refused; `reason` says which, with the facts and the next step."""
+
+    def __init__(self, reason: Reason):
+        self.reason = reason
+        super().__init__(reason.code.value)
 
     @property
-    def reason(self) -> str:
-        return str(self)
+    def code(self) -> str:
+        return self.reason.code.value
 
 
 class UnknownApp(DomainError):
@@ -59,6 +73,10 @@ class UnknownApp(DomainError):
 
 
 class UnknownEnv(DomainError):
+    pass
+
+
+class InvalidName(DomainError):
     pass
 
 
@@ -114,6 +132,10 @@ class StaleFence(StoreError):
     pass
 
 
+class StoreUnavailable(StoreError):
+    pass
+
+
 class AdapterError(PromotebotError):
     pass
 
@@ -134,5 +156,17 @@ class NotMergeable(ForgeError):
     pass
 
 
+class ForgeUnavailable(ForgeError):
+    pass
+
+
 class ClusterError(AdapterError):
+    pass
+
+
+class ClusterUnavailable(ClusterError):
+    pass
+
+
+class WorkspaceError(AdapterError):
     pass

@@ -1,5 +1,5 @@
 """The gates of an env, as pure functions: from what GitHub, Flux and the approvers say about one
-commit, to a list of named results bound to that commit.
+commit, to a list of named results bound to that commit (facts, no prose).
 
 No I/O: the engine gathers the facts and calls `evaluate`. Which failures end a promotion (a
 required check that failed) and which only wait (changes requested, a closed window) is
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from slackbot.models import GateResult, GateStatus
+from slackbot.models import GateNote, GateResult, GateStatus
 from slackbot.pipeline import Gates
 from slackbot.ports import KustomizationStatus, Review
 
@@ -45,39 +45,32 @@ def evaluate(gates: Gates, facts: Facts) -> tuple[GateResult, ...]:
         results.append(_source(facts))
     for name in gates.required_checks:
         state = (facts.checks or {}).get(name)
-        if state == "success":
-            results.append(
-                GateResult(CHECK_PREFIX + name, GateStatus.PASSED, f"{name} passed", sha))
-        elif state == "failure":
-            results.append(
-                GateResult(CHECK_PREFIX + name, GateStatus.FAILED, f"{name} failed", sha))
-        else:
-            detail = f"waiting for {name}" if state is None else f"{name} is running"
-            results.append(GateResult(CHECK_PREFIX + name, GateStatus.PENDING, detail, sha))
+        status, note = {
+            "success": (GateStatus.PASSED, GateNote.CHECK_PASSED),
+            "failure": (GateStatus.FAILED, GateNote.CHECK_FAILED),
+            None: (GateStatus.PENDING, GateNote.CHECK_MISSING),
+        }.get(state, (GateStatus.PENDING, GateNote.CHECK_RUNNING))
+        results.append(GateResult(CHECK_PREFIX + name, status, sha, note, check=name))
     if gates.required_reviews > 0:
         results.append(_reviews(gates.required_reviews, facts))
     if gates.stakeholder_approvals > 0:
-        have = len(facts.approvers)
-        need = gates.stakeholder_approvals
-        who = ", ".join(f"@{u}" for u in facts.approvers)
-        detail = f"{have} of {need} stakeholder approvals" + (f" ({who})" if who else "")
+        have, need = len(facts.approvers), gates.stakeholder_approvals
         status = GateStatus.PASSED if have >= need else GateStatus.PENDING
-        results.append(GateResult(STAKEHOLDERS, status, detail, sha))
+        results.append(GateResult(STAKEHOLDERS, status, sha, GateNote.APPROVALS_COUNTED,
+                                  have=have, need=need, who=facts.approvers))
     if gates.rollback_plan:
         if facts.rollback_plan and facts.rollback_plan.strip():
-            results.append(
-                GateResult(ROLLBACK_PLAN, GateStatus.PASSED, "rollback plan written", sha))
+            results.append(GateResult(ROLLBACK_PLAN, GateStatus.PASSED, sha,
+                                      GateNote.PLAN_WRITTEN))
         else:
-            results.append(
-                GateResult(ROLLBACK_PLAN, GateStatus.PENDING, "rollback plan needed", sha))
+            results.append(GateResult(ROLLBACK_PLAN, GateStatus.PENDING, sha,
+                                      GateNote.PLAN_NEEDED))
     if gates.change_windows:
         if gates.window_open(facts.now):
-            detail = "change window open"
-            results.append(GateResult(WINDOW, GateStatus.PASSED, detail, sha))
+            results.append(GateResult(WINDOW, GateStatus.PASSED, sha, GateNote.WINDOW_OPEN))
         else:
-            opens = gates.next_window(facts.now)
-            detail = f"change window closed; opens {opens:%a %Y-%m-%d %H:%M} UTC"
-            results.append(GateResult(WINDOW, GateStatus.PENDING, detail, sha))
+            results.append(GateResult(WINDOW, GateStatus.PENDING, sha, GateNote.WINDOW_CLOSED,
+                                      opens=gates.next_window(facts.now)))
     return tuple(results)
 
 
@@ -85,14 +78,13 @@ def _source(facts: Facts) -> GateResult:
     env, status, sha = facts.source_env, facts.source_status, facts.sha
     want = f"{facts.source_branch}@sha1:{sha}"
     if status is None:
-        return GateResult(SOURCE, GateStatus.PENDING, f"{env} status unknown", sha)
+        return GateResult(SOURCE, GateStatus.PENDING, sha, GateNote.SOURCE_UNKNOWN, env=env)
     if status.last_applied_revision == want and status.settled:
-        return GateResult(SOURCE, GateStatus.PASSED, f"{env} runs {sha[:7]} and is Ready", sha)
+        return GateResult(SOURCE, GateStatus.PASSED, sha, GateNote.SOURCE_RUNS_HEAD, env=env)
     if status.last_applied_revision != want:
-        detail = f"{env} has not applied {sha[:7]} yet"
-    else:
-        detail = f"{env} is not Ready: {status.message}"
-    return GateResult(SOURCE, GateStatus.PENDING, detail, sha)
+        return GateResult(SOURCE, GateStatus.PENDING, sha, GateNote.SOURCE_BEHIND, env=env)
+    return GateResult(SOURCE, GateStatus.PENDING, sha, GateNote.SOURCE_NOT_READY, env=env,
+                      message=status.message)
 
 
 def _reviews(required: int, facts: Facts) -> GateResult:
@@ -100,14 +92,15 @@ def _reviews(required: int, facts: Facts) -> GateResult:
     for review in facts.reviews:
         if review.state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
             latest[review.user] = review
-    blocking = [u for u, r in latest.items() if r.state == "CHANGES_REQUESTED"]
-    approved = [u for u, r in latest.items() if r.state == "APPROVED" and r.commit_sha == facts.sha]
+    blocking = tuple(u for u, r in latest.items() if r.state == "CHANGES_REQUESTED")
+    approved = tuple(u for u, r in latest.items()
+                     if r.state == "APPROVED" and r.commit_sha == facts.sha)
     if blocking:
-        detail = "changes requested by " + ", ".join(blocking)
-        return GateResult(REVIEWS, GateStatus.FAILED, detail, facts.sha)
+        return GateResult(REVIEWS, GateStatus.FAILED, facts.sha, GateNote.CHANGES_REQUESTED,
+                          who=blocking)
     status = GateStatus.PASSED if len(approved) >= required else GateStatus.PENDING
-    detail = f"{len(approved)} of {required} approving reviews"
-    return GateResult(REVIEWS, status, detail, facts.sha)
+    return GateResult(REVIEWS, status, facts.sha, GateNote.REVIEWS_COUNTED, have=len(approved),
+                      need=required, who=approved)
 
 
 def terminal_failure(results: tuple[GateResult, ...]) -> GateResult | None:

@@ -1,5 +1,5 @@
 """The leader lease: of all replicas sharing one Redis, exactly one runs the shared Flux watch
-and the scheduled gate polling (DESIGN.md section 3).
+and the scheduled gate polling .
 
 Built on the store's fenced lock: the leader renews its lease well within the lease's time to
 live; a leader that dies stops renewing and another replica takes over when the lease expires.
@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from slackbot.store import Fence, RedisStore
+from slackbot.ports import Fence, Store
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ LEASE = ("_promotebot", "leader")  # the lock's (app, env) key, outside any real
 
 
 class LeaderLease:
-    def __init__(self, store: RedisStore, owner: str, *, ttl_seconds: float = 15.0,
+    def __init__(self, store: Store, owner: str, *, ttl_seconds: float = 15.0,
                  on_gain: Callable[[], None], on_lose: Callable[[], None]):
         self._store = store
         self.owner = owner

@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any, Literal, ParamSpec, TypeVar
 
-from slackbot.models import Event, Promotion
+from slackbot.events import Event
+from slackbot.models import Promotion
 from slackbot.ports import Notifier
 from slackbot.settings import MASK, GitHubApp, GitHubToken, Secret, Settings
 
@@ -83,10 +84,28 @@ def unit_of_work(fn: Callable[P, T]) -> Callable[P, T]:
 
 class ContextThreadPoolExecutor(ThreadPoolExecutor):
     """A thread pool whose tasks run in a copy of the submitter's context (the request and
-    promotion ids follow work into Bolt's listener pool and the deferred-work pool)."""
+    promotion ids follow work into Bolt's listener pool), and that knows how many of its tasks
+    are not finished yet (a drain, and the tests, wait on it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._unfinished = 0
+        self._count = threading.Lock()
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        return super().submit(unit_of_work(fn), *args, **kwargs)
+        with self._count:
+            self._unfinished += 1
+        future = super().submit(unit_of_work(fn), *args, **kwargs)
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _: Future[Any]) -> None:
+        with self._count:
+            self._unfinished -= 1
+
+    def idle(self) -> bool:
+        with self._count:
+            return self._unfinished == 0
 
 
 class ContextNotifier:
@@ -99,10 +118,10 @@ class ContextNotifier:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def promotion_changed(self, promotion: Promotion, event: Event, ref: str | None) -> str | None:
+    def promotion_changed(self, promotion: Promotion, event: Event) -> None:
         adopt_promotion(promotion.id)
         with scope(promotion=promotion.id):
-            return self._inner.promotion_changed(promotion, event, ref)
+            self._inner.promotion_changed(promotion, event)
 
 
 # -- redaction -------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.exposition import generate_latest
 
 from slackbot.errors import DomainError, StoreError
-from slackbot.models import Event, Kind, Promotion, State
+from slackbot.events import Event, EventKind
+from slackbot.models import Kind, Promotion, State
 from slackbot.ports import Notifier
 
 log = logging.getLogger(__name__)
@@ -141,12 +142,12 @@ class MetricsNotifier:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)  # e.g. SlackNotifier.home
 
-    def promotion_changed(self, promotion: Promotion, event: Event, ref: str | None) -> str | None:
+    def promotion_changed(self, promotion: Promotion, event: Event) -> None:
         try:
             self.observe(promotion, event)
         except Exception:
             log.exception("promotion %s: metrics could not observe %s", promotion.id, event.kind)
-        return self._inner.promotion_changed(promotion, event, ref)
+        self._inner.promotion_changed(promotion, event)
 
     def observe(self, p: Promotion, event: Event) -> None:
         with self._lock:
@@ -154,7 +155,8 @@ class MetricsNotifier:
                 return
             if p.id not in self._seen:
                 _remember(self._seen, p.id, self._remember)
-                if p.kind is Kind.ROLLBACK and (event.kind == "requested" or p.version <= 1):
+                first = event.kind is EventKind.REQUESTED or p.version <= 1
+                if p.kind is Kind.ROLLBACK and first:
                     self._m.rollbacks.labels(p.app, p.env).inc()
             entered = self._entered.get(p.id)
             if entered is None:

@@ -1,50 +1,41 @@
-"""The domain values the engine works with: promotions (and rollbacks and hotfixes), gates,
-approvals and audit events.
+"""The domain values the engine works with: records (promotions, rollbacks, hotfixes), gate
+results, approvals, freezes and holds.
 
-Frozen dataclasses, converted to and from plain dicts for the store. No I/O here, and no
-Slack, GitHub or Kubernetes words beyond the domain's own (a pull request, a revision).
+Frozen dataclasses; the store turns them into JSON and back through slackbot/codec.py. No I/O
+here, no prose, and no Slack, GitHub or Kubernetes words beyond the domain's own (a pull
+request, a revision).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from slackbot.progress import Progress
+from slackbot.reasons import Reason
+from slackbot.states import BEFORE_MERGE, FINAL_STATES, LIVE_STATES, Kind, State
 
-class Kind(StrEnum):
-    PROMOTION = "promotion"
-    ROLLBACK = "rollback"
-    HOTFIX = "hotfix"
-
-
-class State(StrEnum):
-    REQUESTED = "requested"
-    PR_OPEN = "pr_open"
-    AWAITING_GATES = "awaiting_gates"
-    MERGING = "merging"
-    RECONCILING = "reconciling"
-    DEPLOYED = "deployed"
-    FAILED = "failed"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-
-    @property
-    def live(self) -> bool:
-        return self in LIVE_STATES
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
-
-
-LIVE_STATES = frozenset(
-    {State.REQUESTED, State.PR_OPEN, State.AWAITING_GATES, State.MERGING, State.RECONCILING}
-)
-FINAL_STATES = frozenset(State) - LIVE_STATES
+__all__ = [
+    "BEFORE_MERGE",
+    "FINAL_STATES",
+    "LIVE_STATES",
+    "Approval",
+    "Block",
+    "BlockKind",
+    "GateNote",
+    "GateResult",
+    "GateStatus",
+    "HotfixSpec",
+    "Kind",
+    "Promotion",
+    "Rejection",
+    "RevertMode",
+    "RollbackSpec",
+    "State",
+]
 
 
 class GateStatus(StrEnum):
@@ -53,14 +44,41 @@ class GateStatus(StrEnum):
     FAILED = "failed"
 
 
+class GateNote(StrEnum):
+    """Why a gate stands where it does (with the facts on the result)."""
+
+    SOURCE_RUNS_HEAD = "source_runs_head"
+    SOURCE_BEHIND = "source_behind"
+    SOURCE_NOT_READY = "source_not_ready"
+    SOURCE_UNKNOWN = "source_unknown"
+    CHECK_PASSED = "check_passed"
+    CHECK_FAILED = "check_failed"
+    CHECK_RUNNING = "check_running"
+    CHECK_MISSING = "check_missing"
+    REVIEWS_COUNTED = "reviews_counted"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVALS_COUNTED = "approvals_counted"
+    PLAN_WRITTEN = "plan_written"
+    PLAN_NEEDED = "plan_needed"
+    WINDOW_OPEN = "window_open"
+    WINDOW_CLOSED = "window_closed"
+
+
 @dataclass(frozen=True)
 class GateResult:
     """One named gate's verdict, valid only for the commit it was computed on."""
 
     name: str
     status: GateStatus
-    detail: str
     sha: str
+    note: GateNote
+    have: int = 0  # reviews or approvals counted
+    need: int = 0
+    who: tuple[str, ...] = ()  # who approved, or who requested changes
+    env: str | None = None  # the source env (source gate)
+    check: str | None = None  # the check's name (check gates)
+    message: str = ""  # Flux's words (source gate)
+    opens: datetime | None = None  # the next change window (window gate)
 
     @property
     def passed(self) -> bool:
@@ -79,6 +97,28 @@ class Rejection:
     user: str
     reason: str
     at: datetime
+
+
+class RevertMode(StrEnum):
+    DIRECT = "direct"  # revert commits pushed to the branch itself (dev, emergencies on prod)
+    PULL = "pull"  # a revert pull request through the env's gates
+
+
+@dataclass(frozen=True)
+class RollbackSpec:
+    """What a rollback returns its env to, and how."""
+
+    mode: RevertMode
+    target: str  # the sha whose content the env returns to
+    target_subject: str  # its commit subject, as the branch history shows it
+    from_head: str  # the branch head when the rollback was asked for
+    emergency: bool = False
+    reason: str = ""  # the person's words
+
+
+@dataclass(frozen=True)
+class HotfixSpec:
+    name: str  # the branch is hotfix/<name>
 
 
 @dataclass(frozen=True)
@@ -103,14 +143,17 @@ class Promotion:
     merged_at: datetime | None = None
     reconcile_token: str | None = None
     approvals: tuple[Approval, ...] = ()
+    voided: tuple[str, ...] = ()  # approvers of an earlier head, shown while it is live
     rejection: Rejection | None = None
     rollback_plan: str | None = None
     gates: tuple[GateResult, ...] = ()
     merge_not_before: datetime | None = None  # set while the change window is closed
-    failure: str | None = None
+    progress: Progress | None = None  # what Flux shows while the merge is applied
+    failure: Reason | None = None
     finished_at: datetime | None = None
     updated_at: datetime | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    rollback: RollbackSpec | None = None
+    hotfix: HotfixSpec | None = None
 
     @property
     def live(self) -> bool:
@@ -119,6 +162,11 @@ class Promotion:
     @property
     def short_sha(self) -> str:
         return (self.head_sha or "")[:7]
+
+    @property
+    def direct(self) -> bool:
+        """A rollback that pushes its revert to the branch itself (no pull request)."""
+        return self.rollback is not None and self.rollback.mode is RevertMode.DIRECT
 
     @property
     def expected_revision(self) -> str | None:
@@ -140,124 +188,21 @@ class Promotion:
     def replace(self, **changes: Any) -> Promotion:
         return dataclasses.replace(self, **changes)
 
-    def to_dict(self) -> dict[str, Any]:
-        encoded: dict[str, Any] = _encode(dataclasses.asdict(self))
-        return encoded
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Promotion:
-        return cls(
-            id=int(data["id"]),
-            kind=Kind(data["kind"]),
-            app=data["app"],
-            env=data["env"],
-            source_branch=data["source_branch"],
-            target_branch=data["target_branch"],
-            requested_by=data["requested_by"],
-            requested_at=_dt(data["requested_at"]),
-            state=State(data["state"]),
-            version=int(data["version"]),
-            source_env=data.get("source_env"),
-            head_sha=data.get("head_sha"),
-            pr_number=data.get("pr_number"),
-            pr_url=data.get("pr_url"),
-            merge_sha=data.get("merge_sha"),
-            merged_at=_opt_dt(data.get("merged_at")),
-            reconcile_token=data.get("reconcile_token"),
-            approvals=tuple(
-                Approval(a["user"], a["sha"], _dt(a["at"])) for a in data.get("approvals", ())
-            ),
-            rejection=(
-                Rejection(r["user"], r["reason"], _dt(r["at"]))
-                if (r := data.get("rejection"))
-                else None
-            ),
-            rollback_plan=data.get("rollback_plan"),
-            gates=tuple(
-                GateResult(g["name"], GateStatus(g["status"]), g["detail"], g["sha"])
-                for g in data.get("gates", ())
-            ),
-            merge_not_before=_opt_dt(data.get("merge_not_before")),
-            failure=data.get("failure"),
-            finished_at=_opt_dt(data.get("finished_at")),
-            updated_at=_opt_dt(data.get("updated_at")),
-            extra=dict(data.get("extra", {})),
-        )
-
-
-@dataclass(frozen=True)
-class Event:
-    """One line of the audit trail: what happened to which record, who did it, when."""
-
-    kind: str  # e.g. "requested", "approved", "merged", "gates", "failed"
-    promotion_id: int | None
-    app: str
-    env: str
-    actor: str
-    at: datetime
-    detail: str = ""
-
-    def to_fields(self) -> dict[str, str]:
-        return {
-            "kind": self.kind,
-            "promotion_id": "" if self.promotion_id is None else str(self.promotion_id),
-            "app": self.app,
-            "env": self.env,
-            "actor": self.actor,
-            "at": self.at.isoformat(),
-            "detail": self.detail,
-        }
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, str]) -> Event:
-        pid = fields.get("promotion_id", "")
-        return cls(
-            kind=fields["kind"],
-            promotion_id=int(pid) if pid else None,
-            app=fields["app"],
-            env=fields["env"],
-            actor=fields["actor"],
-            at=_dt(fields["at"]),
-            detail=fields.get("detail", ""),
-        )
+class BlockKind(StrEnum):
+    FREEZE = "freeze"
+    HOLD = "hold"
 
 
 @dataclass(frozen=True)
 class Block:
     """A freeze or a hold on an env: promotions into it are refused until it is lifted."""
 
-    kind: str  # "freeze" or "hold"
+    kind: BlockKind
     app: str
     env: str
     by: str
     reason: str
     at: datetime
-
-    def to_dict(self) -> dict[str, str]:
-        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in
-                dataclasses.asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, str]) -> Block:
-        return cls(data["kind"], data["app"], data["env"], data["by"], data["reason"],
-                   _dt(data["at"]))
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
-    return value
-
-
-def _dt(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-def _opt_dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+    record: int | None = None  # the rollback that placed a hold
+    target: str | None = None  # the revision that rollback returns the env to

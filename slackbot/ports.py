@@ -1,7 +1,7 @@
-"""The small interfaces the engine talks through, and the values that cross them.
+"""The small interfaces the core talks through, and the values that cross them.
 
-Adapters (GitHub via PyGithub, git via GitPython, Flux via the kubernetes client, Slack in
-handlers/) implement these; the engine's tests use fakes of our own. Nothing here imports an
+Adapters (Redis, GitHub via PyGithub, git via GitPython, Flux via the kubernetes client, Slack
+in handlers/) implement these; the core's tests use fakes of our own. Nothing here imports an
 SDK: the values are plain frozen dataclasses.
 """
 
@@ -9,10 +9,61 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from slackbot.models import Event, Promotion
+from slackbot.events import Event
+from slackbot.models import Block, BlockKind, Promotion, State
 from slackbot.pipeline import FluxRef
+
+# -- store (Redis) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fence:
+    """Proof of holding an env's lock. A newer token makes every older one stale."""
+
+    app: str
+    env: str
+    owner: str
+    token: int
+
+    @property
+    def value(self) -> str:
+        return f"{self.owner}:{self.token}"
+
+
+class Store(Protocol):
+    """The single source of truth: records, locks, idempotency keys, the audit trail, freezes
+    and holds. Every write of a record is a compare-and-set (ConcurrentUpdate when it loses);
+    a fenced write also fails once the fence's lock was taken over (StaleFence)."""
+
+    def ping(self) -> bool: ...
+    def next_id(self) -> int: ...
+    def get(self, promotion_id: int) -> Promotion | None: ...
+    def live(self, app: str, env: str) -> Promotion | None: ...
+    def live_all(self) -> list[Promotion]: ...
+    def history(self, app: str, env: str, limit: int = 20) -> list[Promotion]: ...
+    def create(self, promotion: Promotion, event: Event) -> Promotion: ...
+    def transition(self, current: Promotion, event: Event, state: State | None = None,
+                   fence: Fence | None = None, **changes: Any) -> Promotion: ...
+    def notice(self, promotion_id: int) -> str | None: ...
+    def set_notice(self, promotion_id: int, ref: str) -> None: ...
+    def mark_aftercare(self, promotion_id: int) -> None: ...
+    def clear_aftercare(self, promotion_id: int) -> None: ...
+    def aftercare_due(self) -> list[int]: ...
+    def acquire(self, app: str, env: str, owner: str, ttl_ms: int) -> Fence | None: ...
+    def release(self, fence: Fence) -> bool: ...
+    def extend(self, fence: Fence, ttl_ms: int) -> bool: ...
+    def claim_once(self, key: str, ttl_seconds: int = 3600) -> bool: ...
+    def append_event(self, event: Event) -> None: ...
+    def events(self, promotion_id: int | None = None, count: int = 1000) -> list[Event]: ...
+    def set_block(self, block: Block, event: Event) -> None: ...
+    def clear_block(self, kind: BlockKind, app: str, env: str, event: Event) -> bool: ...
+    def blocks(self, app: str, env: str) -> list[Block]: ...
+    def add_viewer(self, user: str, at: datetime) -> None: ...
+    def viewers(self, since: datetime | None = None) -> list[str]: ...
+    def forget_viewers(self, before: datetime) -> int: ...
+
 
 # -- forge (GitHub) --------------------------------------------------------------------------
 
@@ -163,14 +214,11 @@ class Directory(Protocol):
 
 
 class Notifier(Protocol):
-    """Tells people what happened to a record.
+    """Tells people what happened to a record: called after every recorded step, on the thread
+    that took it. It must return at once (a slow surface queues its own work) and never
+    raise into the core: a notice that failed must not undo a recorded step."""
 
-    `ref` is the handle this notifier returned last time for the record (None the first
-    time); it returns the handle to keep (its message, say) or None."""
-
-    def promotion_changed(
-        self, promotion: Promotion, event: Event, ref: str | None
-    ) -> str | None: ...
+    def promotion_changed(self, promotion: Promotion, event: Event) -> None: ...
 
 
 class Clock(Protocol):

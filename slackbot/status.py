@@ -11,13 +11,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from slackbot.errors import AdapterError
 from slackbot.models import Block, Promotion
 from slackbot.pipeline import App
-from slackbot.ports import Cluster, CommitInfo, Forge
-from slackbot.store import RedisStore
+from slackbot.ports import Cluster, CommitInfo, Forge, Store
+
+if TYPE_CHECKING:
+    from slackbot.engine.lookup import Lookup
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,25 @@ class AppStatus:
     envs: tuple[EnvStatus, ...]
 
 
-def read_status(app: App, forge: Forge, cluster: Cluster, store: RedisStore) -> AppStatus:
+class StatusReader:
+    """`/promote status` and App Home: the status of the app a command names or implies."""
+
+    def __init__(self, lookup: Lookup, store: Store, forge: Forge, cluster: Cluster):
+        self._lookup = lookup
+        self._store = store
+        self._forge = forge
+        self._cluster = cluster
+
+    @property
+    def app_names(self) -> tuple[str, ...]:
+        return self._lookup.pipeline.app_names
+
+    def read(self, app_name: str | None, channel: str | None = None) -> AppStatus:
+        app = self._lookup.app(app_name, channel)
+        return read_status(app, self._forge, self._cluster, self._store)
+
+
+def read_status(app: App, forge: Forge, cluster: Cluster, store: Store) -> AppStatus:
     envs = []
     for env in app.environments:
         head = _try(partial(forge.branch_head, app.repository, env.branch), None)

@@ -1,4 +1,6 @@
-"""The core never imports the Slack edge or the Slack libraries (DESIGN.md, section 2)."""
+"""The import rules of docs/architecture.md, enforced: the core never imports the Slack edge,
+the Slack libraries, the emulators or the composition root; only adapter modules import an
+SDK; and nothing but the composition root (promotebot/) imports a concrete adapter."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "slackbot"
 # Only adapter modules talk to the outside world through an SDK (STYLE.md).
 SDKS = ("redis", "fakeredis", "github", "git", "kubernetes")
-SDK_HOMES = ("slackbot/adapters/", "slackbot/store.py")
+SDK_HOMES = ("slackbot/adapters/",)
+# The concrete adapters are built in one place: the composition root.
+ADAPTERS = "slackbot.adapters"
 
 
 def _imports(path: Path) -> list[str]:
@@ -55,3 +59,41 @@ def test_only_adapters_import_sdks() -> None:
     found = [line for line in forbidden_imports(CORE, SDKS)
              if not line.startswith(SDK_HOMES)]
     assert found == []
+
+
+def adapter_imports(root: Path) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root.parent)
+        if str(relative).startswith("slackbot/adapters/"):
+            continue  # an adapter may use its siblings (the watch reads the cluster's shapes)
+        for name in _imports(path):
+            if name == ADAPTERS or name.startswith(ADAPTERS + "."):
+                found.append(f"{relative} imports {name}")
+    return found
+
+
+def test_only_the_composition_root_imports_concrete_adapters() -> None:
+    found = [line for package in ("slackbot", "handlers", "sandbox")
+             for line in adapter_imports(ROOT / package)]
+    assert found == []
+
+
+def test_adapter_check_catches_a_concrete_adapter_outside_the_root(tmp_path: Path) -> None:
+    pkg = tmp_path / "handlers"
+    pkg.mkdir()
+    (pkg / "sneaky.py").write_text("from slackbot.adapters.redis_store import RedisStore\n")
+    assert adapter_imports(pkg) == [
+        "handlers/sneaky.py imports slackbot.adapters.redis_store"]
+
+
+def test_the_composition_root_loads_the_sandbox_only_for_its_subcommand() -> None:
+    lazy = ROOT / "promotebot" / "cli.py"
+    top_level = [node for node in ast.parse(lazy.read_text()).body
+                 if isinstance(node, ast.Import | ast.ImportFrom)]
+    names = [n.module if isinstance(n, ast.ImportFrom) else n.names[0].name for n in top_level]
+    assert not [n for n in names if n and n.split(".")[0] == "sandbox"]
+    for path in sorted((ROOT / "promotebot").rglob("*.py")):
+        if path == lazy:
+            continue
+        assert [n for n in _imports(path) if n.split(".")[0] == "sandbox"] == [], path

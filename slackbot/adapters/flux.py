@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import urllib3
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from slackbot.errors import ClusterError
+from slackbot.adapters.transport import unreachable
+from slackbot.errors import ClusterError, ClusterUnavailable
 from slackbot.pipeline import FluxRef
 from slackbot.ports import KustomizationStatus, Rollout
 
@@ -107,6 +109,7 @@ def rollout(deployment: dict[str, Any]) -> Rollout:
     return Rollout(name, namespace, desired, updated, ready, available, complete, failed, message)
 
 
+@unreachable((urllib3.exceptions.HTTPError, OSError), ClusterUnavailable, "the Kubernetes API")
 class KubeCluster:
     def __init__(self, api: k8s.ApiClient):
         self._custom = k8s.CustomObjectsApi(api)

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import requests
 from github import Auth, Github, GithubException
 from github.PullRequest import PullRequest as GitHubPull
 from github.Repository import Repository
 
-from slackbot.errors import ForgeError, HeadMoved, MergeConflict, NotMergeable
+from slackbot.adapters.transport import unreachable
+from slackbot.errors import ForgeError, ForgeUnavailable, HeadMoved, MergeConflict, NotMergeable
 from slackbot.ports import CommitInfo, Comparison, PullRequest, Review
 
 T = TypeVar("T")
@@ -43,6 +45,7 @@ def github_client(base_url: str, token: str | None = None, *, app_id: int | None
     return Github(auth=auth, base_url=base_url.rstrip("/"), **options)
 
 
+@unreachable((requests.RequestException, OSError), ForgeUnavailable, "GitHub")
 class GitHubForge:
     def __init__(self, client: Github):
         self._gh = client

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import git
 
-from slackbot.errors import AdapterError, HeadMoved
+from slackbot.errors import HeadMoved, WorkspaceError
 from slackbot.ports import CommitInfo
 
 BOT_IDENTITY = ("promotebot", "promotebot@users.noreply.github.com")
@@ -56,7 +56,7 @@ class GitWorkspace:
                     repo = git.Repo.init(path, bare=True)
                     repo.create_remote("origin", url)
             except git.GitCommandError as exc:
-                raise AdapterError(f"cannot prepare a clone of {name}") from _scrub(exc)
+                raise WorkspaceError(f"cannot prepare a clone of {name}") from _scrub(exc)
             self._repos[name] = repo
         return self._repos[name]
 
@@ -65,7 +65,7 @@ class GitWorkspace:
             with repo.git.custom_environment(**self._env()):
                 repo.git.fetch("origin", f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
         except git.GitCommandError as exc:
-            raise AdapterError(f"cannot fetch {branch}") from _scrub(exc)
+            raise WorkspaceError(f"cannot fetch {branch}") from _scrub(exc)
         return str(repo.git.rev_parse(f"refs/remotes/origin/{branch}"))
 
     def first_parent_history(self, repo: str, branch: str, limit: int) -> list[CommitInfo]:
@@ -94,7 +94,7 @@ class GitWorkspace:
                 text = str(_scrub(exc))
                 if "rejected" in text or "non-fast-forward" in text or "fetch first" in text:
                     raise HeadMoved(f"{branch} moved while the revert was being pushed") from None
-                raise AdapterError(f"cannot push the revert to {new_branch or branch}") from None
+                raise WorkspaceError(f"cannot push the revert to {new_branch or branch}") from None
             return sha
 
 
@@ -106,4 +106,4 @@ def _scrub(exc: git.GitCommandError) -> Exception:
         start = text.index("x-access-token:")
         end = text.find("@", start)
         text = text[:start] + "x-access-token:***" + (text[end:] if end > 0 else "")
-    return AdapterError(f"git failed: {text[:300]}")
+    return WorkspaceError(f"git failed: {text[:300]}")

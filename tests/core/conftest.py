@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import redis
 
+from slackbot import engine
+from slackbot.adapters.redis_store import RedisStore
 from slackbot.config import load_pipeline
-from slackbot.engine import Engine
-from slackbot.incidents import Incidents
-from slackbot.store import RedisStore
+from slackbot.engine import Core
+from slackbot.models import Promotion
+from slackbot.workers import InlineWorkers
 from tests.core.fakes import (
     FakeClock,
     FakeCluster,
@@ -65,7 +68,7 @@ def snapshot(client: redis.Redis, prefix: str) -> dict[str, object]:
 
 @dataclass
 class World:
-    engine: Engine
+    core: Core
     store: RedisStore
     forge: FakeForge
     cluster: FakeCluster
@@ -73,17 +76,34 @@ class World:
     notifier: RecordingNotifier
     clock: FakeClock
     workspace: FakeWorkspace
-    incidents: Incidents
 
     def deploy_all(self) -> None:
         """Every env runs the head of its own branch, Ready."""
         for env in ("dev", "staging", "prod"):
             self.cluster.deploy(f"myapp-{env}", env, self.forge.heads[env])
 
+    def requested(self, env: str, user: str = DEVELOPER, **kwargs: Any) -> Promotion:
+        """A promotion into `env` requested, and advanced as far as the world allows."""
+        return self.core.steps.advance(self.core.commands.request("myapp", env, user,
+                                                                  **kwargs).id)
+
+    def hotfix_promoted(self, name: str, user: str = DEVELOPER) -> Promotion:
+        return self.core.steps.advance(self.core.incidents.hotfix_promote("myapp", name,
+                                                                          user).id)
+
     def push_dev(self) -> str:
         sha = self.forge.push("dev")
         self.cluster.deploy("myapp-dev", "dev", sha)
         return sha
+
+
+def build_core(pipeline: object, store: RedisStore, forge: FakeForge, cluster: FakeCluster,
+               directory: FakeDirectory, notifier: RecordingNotifier, clock: FakeClock,
+               workspace: FakeWorkspace, owner: str = "promotebot") -> Core:
+    """The engine over the fakes, its work run inline (a wake advances the record at once)."""
+    ports = engine.Ports(store, forge, cluster, directory, notifier, clock, workspace)
+    return engine.build(pipeline, ports, InlineWorkers().submit,  # type: ignore[arg-type]
+                        engine.Options(owner=owner))
 
 
 @pytest.fixture
@@ -98,10 +118,8 @@ def world(store: RedisStore) -> World:
     notifier = RecordingNotifier()
     clock = FakeClock()
     workspace = FakeWorkspace(forge)
-    engine = Engine(pipeline, store, forge, cluster, directory, notifier, clock,
-                    workspace=workspace)
-    w = World(engine, store, forge, cluster, directory, notifier, clock, workspace,
-              Incidents(engine, workspace))
+    w = World(build_core(pipeline, store, forge, cluster, directory, notifier, clock, workspace),
+              store, forge, cluster, directory, notifier, clock, workspace)
     w.deploy_all()
     cluster.set_status("myapp-staging", applied=cluster.kustomizations["myapp-staging"]
                        .last_applied_revision, depends_on=("myapp-dev",))

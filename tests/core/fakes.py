@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from slackbot.errors import HeadMoved, MergeConflict
-from slackbot.models import Event, Promotion
+from slackbot.events import Event
+from slackbot.models import Promotion
 from slackbot.pipeline import FluxRef
 from slackbot.ports import (
     CommitInfo,
@@ -193,11 +194,9 @@ class FakeDirectory:
 @dataclass
 class RecordingNotifier:
     seen: list[tuple[str, str]] = field(default_factory=list)  # (state, event kind)
-    refs: dict[int, str] = field(default_factory=dict)
 
-    def promotion_changed(self, promotion: Promotion, event: Event, ref: str | None) -> str | None:
-        self.seen.append((promotion.state.value, event.kind))
-        return ref or f"notice-{promotion.id}"
+    def promotion_changed(self, promotion: Promotion, event: Event) -> None:
+        self.seen.append((promotion.state.value, event.kind.value))
 
 
 @dataclass

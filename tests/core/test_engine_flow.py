@@ -3,21 +3,28 @@ failures after the merge, each with its reason."""
 
 from __future__ import annotations
 
-from slackbot.engine import Engine
+from handlers.messages.refusals import progress, sentence
+from slackbot.events import Event, Merging
 from slackbot.models import State
 from slackbot.ports import Rollout
-from tests.core.conftest import DEVELOPER, REVIEWER, STAKEHOLDER, World
+from tests.core.conftest import DEVELOPER, REVIEWER, STAKEHOLDER, World, build_core
+
+
+def restarted(world: World):  # type: ignore[no-untyped-def]
+    """A new engine over the same store and world, as after a restart."""
+    return build_core(world.core.lookup.pipeline, world.store, world.forge, world.cluster,
+                      world.directory, world.notifier, world.clock, world.workspace)
 
 
 def green_staging(world: World):
     sha = world.push_dev()
-    promotion = world.engine.request("myapp", "staging", DEVELOPER)
-    promotion = world.engine.advance(promotion.id)
+    promotion = world.core.commands.request("myapp", "staging", DEVELOPER)
+    promotion = world.core.steps.advance(promotion.id)
     assert promotion.state is State.AWAITING_GATES
     assert promotion.head_sha == sha
     world.forge.set_check(sha, "ci", "success")
     world.forge.review(promotion.pr_number, REVIEWER)
-    return world.engine.advance(promotion.id)
+    return world.core.steps.advance(promotion.id)
 
 
 def test_staging_promotion_merges_and_deploys(world: World) -> None:
@@ -27,10 +34,10 @@ def test_staging_promotion_merges_and_deploys(world: World) -> None:
     kustomization, source, token = world.cluster.reconciles[-1]
     assert (kustomization, source, token) == ("myapp-staging", "myapp-staging",
                                               promotion.reconcile_token)
-    assert world.engine.advance(promotion.id).extra["progress"] == (
+    assert progress(world.core.steps.advance(promotion.id).progress) == (
         "waiting for Flux to fetch the merge")
     world.cluster.deploy("myapp-staging", "staging", promotion.merge_sha)
-    done = world.engine.advance(promotion.id)
+    done = world.core.steps.advance(promotion.id)
     assert done.state is State.DEPLOYED
     assert done.finished_at is not None
     kinds = [e.kind for e in world.store.events(promotion.id)]
@@ -47,31 +54,33 @@ def test_staging_promotion_merges_and_deploys(world: World) -> None:
 def test_prod_promotion_needs_review_stakeholder_plan_and_window(world: World) -> None:
     sha = world.forge.push("staging")
     world.cluster.deploy("myapp-staging", "staging", sha)
-    promotion = world.engine.advance(world.engine.request("myapp", "prod", DEVELOPER).id)
+    promotion = world.requested("prod")
     world.forge.set_check(sha, "ci", "success")
     world.forge.review(promotion.pr_number, REVIEWER)
-    promotion = world.engine.advance(promotion.id)
+    promotion = world.core.steps.advance(promotion.id)
     assert promotion.state is State.AWAITING_GATES
     pending = {g.name for g in promotion.gates if not g.passed}
     assert pending == {"stakeholders", "rollback-plan"}
-    promotion = world.engine.approve(promotion.id, STAKEHOLDER, sha)
+    promotion = world.core.commands.approve(promotion.id, STAKEHOLDER, sha)
     assert promotion.state is State.AWAITING_GATES
-    promotion = world.engine.set_rollback_plan(promotion.id, DEVELOPER,
-                                               "Revert the merge commit on prod.")
+    world.core.commands.set_rollback_plan(promotion.id, DEVELOPER,
+                                          "Revert the merge commit on prod.")
+    promotion = world.store.get(promotion.id)  # the plan's wake took it through the merge
     assert promotion.state is State.RECONCILING
     assert "### Rollback plan\n\nRevert the merge commit on prod." in (
         world.forge.pulls[promotion.pr_number].body)
     world.cluster.deploy("myapp-prod", "prod", promotion.merge_sha)
-    assert world.engine.advance(promotion.id).state is State.DEPLOYED
+    assert world.core.steps.advance(promotion.id).state is State.DEPLOYED
 
 
 def test_failing_check_fails_the_promotion_with_its_reason(world: World) -> None:
     sha = world.push_dev()
-    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    promotion = world.requested("staging")
     world.forge.set_check(sha, "ci", "failure")
-    failed = world.engine.advance(promotion.id)
+    failed = world.core.steps.advance(promotion.id)
     assert failed.state is State.FAILED
-    assert failed.failure == f"ci failed on {sha[:7]}: fix it on dev, then /promote staging again"
+    assert sentence(failed.failure) == (
+        f"ci failed on {sha[:7]}: fix it on dev, then /promote staging again")
     assert "merge 1" not in world.forge.calls
 
 
@@ -79,14 +88,15 @@ def test_conflict_fails_the_promotion_and_leaves_the_reason(world: World) -> Non
     world.forge.conflict = True
     failed = green_staging(world)
     assert failed.state is State.FAILED
-    assert failed.failure.startswith(f"the pull request #{failed.pr_number} cannot be merged")
-    assert "resolve the conflict between dev and staging" in failed.failure
+    assert sentence(failed.failure).startswith(
+        f"the pull request #{failed.pr_number} cannot be merged")
+    assert "resolve the conflict between dev and staging" in sentence(failed.failure)
     assert world.store.get(failed.id).failure == failed.failure
 
 
 def test_head_moving_at_merge_time_fails_without_merging(world: World) -> None:
     sha = world.push_dev()
-    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    promotion = world.requested("staging")
     world.forge.set_check(sha, "ci", "success")
     world.forge.review(promotion.pr_number, REVIEWER)
     # the head moves between the gate evaluation and the merge call
@@ -97,9 +107,9 @@ def test_head_moving_at_merge_time_fails_without_merging(world: World) -> None:
         return original(repo, number, sha, title)
 
     world.forge.merge_pull = push_then_merge  # type: ignore[method-assign]
-    failed = world.engine.advance(promotion.id)
+    failed = world.core.steps.advance(promotion.id)
     assert failed.state is State.FAILED
-    assert failed.failure.startswith("the pull request head moved after approval")
+    assert sentence(failed.failure).startswith("the pull request head moved after approval")
     assert not world.forge.pulls[promotion.pr_number].merged
 
 
@@ -109,10 +119,11 @@ def test_build_failure_after_merge_is_reported(world: World) -> None:
     world.cluster.set_status("myapp-staging", ready="False", reason="BuildFailed",
                              message="kustomize build failed: missing resource",
                              applied=None, attempted=revision)
-    failed = world.engine.advance(promotion.id)
+    failed = world.core.steps.advance(promotion.id)
     assert failed.state is State.FAILED
-    assert failed.failure == (f"Flux could not apply staging@{promotion.merge_sha[:7]} to staging: "
-                              "BuildFailed: kustomize build failed: missing resource")
+    assert sentence(failed.failure) == (
+        f"Flux could not apply staging@{promotion.merge_sha[:7]} to staging: "
+        "BuildFailed: kustomize build failed: missing resource")
 
 
 def test_health_check_failure_after_merge_is_reported(world: World) -> None:
@@ -121,24 +132,25 @@ def test_health_check_failure_after_merge_is_reported(world: World) -> None:
     world.cluster.set_status("myapp-staging", ready="False", reason="HealthCheckFailed",
                              message="timeout waiting for: [Deployment/staging/myapp status: "
                                      "'InProgress']", applied=None, attempted=revision)
-    failed = world.engine.advance(promotion.id)
+    failed = world.core.steps.advance(promotion.id)
     assert failed.state is State.FAILED
-    assert "HealthCheckFailed: timeout waiting for" in failed.failure
+    assert "HealthCheckFailed: timeout waiting for" in sentence(failed.failure)
 
 
 def test_dependency_wait_is_shown_then_timeout_fails(world: World) -> None:
     promotion = green_staging(world)
     world.cluster.set_status("myapp-staging", ready="False", reason="DependencyNotReady",
                              message="dependency 'flux-system/myapp-dev' is not ready")
-    waiting = world.engine.advance(promotion.id)
+    waiting = world.core.steps.advance(promotion.id)
     assert waiting.state is State.RECONCILING
-    assert waiting.extra["progress"] == (
+    assert progress(waiting.progress) == (
         "waiting for a dependency: dependency 'flux-system/myapp-dev' is not ready")
     world.clock.advance(minutes=3, seconds=1)
-    failed = world.engine.advance(promotion.id)
+    failed = world.core.steps.advance(promotion.id)
     assert failed.state is State.FAILED
-    assert failed.failure.startswith(f"staging did not apply staging@{promotion.merge_sha[:7]} "
-                                     "within 3m (waiting for a dependency")
+    assert sentence(failed.failure).startswith(
+        f"staging did not apply staging@{promotion.merge_sha[:7]} within 3m (waiting for a "
+        "dependency")
 
 
 def test_rollout_in_progress_then_deployed(world: World) -> None:
@@ -146,74 +158,71 @@ def test_rollout_in_progress_then_deployed(world: World) -> None:
     world.cluster.deploy("myapp-staging", "staging", promotion.merge_sha)
     world.cluster.rollouts[("staging", "myapp")] = Rollout(
         "myapp", "staging", 2, 2, 1, 1, False, False, "1 of 2 updated replicas are available")
-    rolling = world.engine.advance(promotion.id)
+    rolling = world.core.steps.advance(promotion.id)
     assert rolling.state is State.RECONCILING
-    assert rolling.extra["progress"] == "rollout: myapp 1/2 ready"
+    assert progress(rolling.progress) == "rollout: myapp 1/2 ready"
     del world.cluster.rollouts[("staging", "myapp")]
-    assert world.engine.advance(promotion.id).state is State.DEPLOYED
+    assert world.core.steps.advance(promotion.id).state is State.DEPLOYED
 
 
 def test_crash_mid_promotion_resumes_after_restart(world: World) -> None:
     sha = world.push_dev()
-    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    promotion = world.requested("staging")
     world.forge.set_check(sha, "ci", "success")
     world.forge.review(promotion.pr_number, REVIEWER)
     # The process died right after recording "merging", before calling GitHub.
-    from slackbot.models import Event
-    world.store.transition(promotion, Event("merging", promotion.id, "myapp", "staging",
-                                            "promotebot", world.clock.now()), State.MERGING)
-    restarted = Engine(world.engine.pipeline, world.store, world.forge, world.cluster,
-                       world.directory, world.notifier, world.clock)
-    [resumed] = restarted.resume()
+    world.store.transition(promotion, Event(promotion.id, "myapp", "staging", "promotebot",
+                                            world.clock.now(), Merging(sha)), State.MERGING)
+    [resumed_id] = restarted(world).runner.resume()
+    resumed = world.store.get(resumed_id)
     assert resumed.state is State.RECONCILING
     assert world.forge.calls.count(f"merge {promotion.pr_number}") == 1
 
 
 def test_crash_after_the_merge_call_does_not_merge_twice(world: World) -> None:
     sha = world.push_dev()
-    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    promotion = world.requested("staging")
     world.forge.set_check(sha, "ci", "success")
     world.forge.review(promotion.pr_number, REVIEWER)
-    from slackbot.models import Event
-    merging = world.store.transition(promotion, Event("merging", promotion.id, "myapp", "staging",
-                                                      "promotebot", world.clock.now()),
-                                     State.MERGING)
+    merging = world.store.transition(promotion, Event(promotion.id, "myapp", "staging",
+                                                      "promotebot", world.clock.now(),
+                                                      Merging(sha)), State.MERGING)
     merge_sha = world.forge.merge_pull("acme/myapp", merging.pr_number, sha, "t")  # then it died
-    [resumed] = Engine(world.engine.pipeline, world.store, world.forge, world.cluster,
-                       world.directory, world.notifier, world.clock).resume()
+    [resumed_id] = restarted(world).runner.resume()
+    resumed = world.store.get(resumed_id)
     assert resumed.state is State.RECONCILING and resumed.merge_sha == merge_sha
     assert world.forge.calls.count(f"merge {promotion.pr_number}") == 1
 
 
 def test_stale_promotion_expires(world: World) -> None:
     world.push_dev()
-    world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    world.requested("staging")
     world.clock.advance(hours=25)
-    [expired] = world.engine.tick()
-    assert expired.state is State.EXPIRED
+    [expired_id] = world.core.runner.tick()
+    assert world.store.get(expired_id).state is State.EXPIRED
     assert world.store.live("myapp", "staging") is None
 
 
 def test_existing_pull_request_is_adopted(world: World) -> None:
     world.push_dev()
     existing = world.forge.open_pull("acme/myapp", "staging", "dev", "by hand", "opened by hand")
-    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    promotion = world.requested("staging")
     assert promotion.pr_number == existing.number
     assert len(world.forge.pulls) == 1
-    assert "adopted" in world.store.events(promotion.id)[1].detail
+    assert world.store.events(promotion.id)[1].facts.adopted
 
 
 def test_concurrent_advances_merge_once(world: World) -> None:
     import threading
     sha = world.push_dev()
-    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    promotion = world.requested("staging")
     world.forge.set_check(sha, "ci", "success")
     world.forge.review(promotion.pr_number, REVIEWER)
     barrier = threading.Barrier(8)
 
     def go() -> None:
         barrier.wait()
-        world.engine.advance(promotion.id)
+        world.core.steps.advance(promotion.id)
 
     threads = [threading.Thread(target=go) for _ in range(8)]
     for t in threads:
@@ -228,12 +237,13 @@ def test_merge_scheduled_for_a_window_does_not_expire_while_it_waits(world: Worl
     world.clock.moment = world.clock.moment.replace(day=27, hour=18)  # Friday evening
     sha = world.forge.push("staging")
     world.cluster.deploy("myapp-staging", "staging", sha)
-    promotion = world.engine.advance(world.engine.request("myapp", "prod", DEVELOPER,
+    promotion = world.core.steps.advance(world.core.commands.request("myapp", "prod", DEVELOPER,
                                                           rollback_plan="revert it").id)
     world.forge.set_check(sha, "ci", "success")
     world.forge.review(promotion.pr_number, REVIEWER)
-    waiting = world.engine.approve(promotion.id, STAKEHOLDER, sha)
+    world.core.commands.approve(promotion.id, STAKEHOLDER, sha)
+    waiting = world.store.get(promotion.id)
     assert waiting.merge_not_before is not None
     world.clock.moment = waiting.merge_not_before.replace(hour=12)  # Monday noon, 66 h later
-    [merged] = world.engine.tick()
-    assert merged.state is State.RECONCILING
+    [merged_id] = world.core.runner.tick()
+    assert world.store.get(merged_id).state is State.RECONCILING

@@ -6,9 +6,18 @@ from __future__ import annotations
 import pytest
 import redis
 
-from slackbot.errors import AlreadyLive, EnvBlocked, NotAllowed, NotFound, SourceNotReady
-from slackbot.incidents import InvalidName
-from slackbot.models import Kind, State
+from handlers.messages import timeline
+from handlers.messages.refusals import sentence
+from slackbot.errors import (
+    AlreadyLive,
+    EnvBlocked,
+    InvalidName,
+    NotAllowed,
+    NotFound,
+    SourceNotReady,
+)
+from slackbot.events import SyncConflict, Synced
+from slackbot.models import Kind, RevertMode, State
 from tests.core.conftest import DEVELOPER, REVIEWER, STAKEHOLDER, World, snapshot
 
 ONCALL = "U0ONCALL"
@@ -19,12 +28,13 @@ def refuse(world: World, redis_client: redis.Redis, prefix: str):  # type: ignor
     def run(error, call, *args, **kwargs):  # type: ignore[no-untyped-def]
         before = snapshot(redis_client, prefix)
         calls = list(world.forge.calls)
+        reverts = list(world.workspace.reverts)
         with pytest.raises(error) as caught:
             call(*args, **kwargs)
         assert snapshot(redis_client, prefix) == before
         assert world.forge.calls == calls
-        assert world.workspace.reverts == []
-        return str(caught.value)
+        assert world.workspace.reverts == reverts
+        return sentence(caught.value.reason)
     return run
 
 
@@ -38,40 +48,43 @@ def with_history(world: World, env: str, count: int = 3) -> list[str]:
 
 def test_dev_rollback_pushes_a_revert_and_deploys(world: World) -> None:
     _head, previous, _ = with_history(world, "dev")
-    record = world.incidents.rollback("myapp", "dev", DEVELOPER, to=previous[:7])
-    assert (record.kind, record.extra["mode"], record.extra["target_revision"]) == (
-        Kind.ROLLBACK, "direct", previous)
-    record = world.engine.advance(record.id)
+    record = world.core.incidents.rollback("myapp", "dev", DEVELOPER, to=previous[:7])
+    assert (record.kind, record.rollback.mode, record.rollback.target) == (
+        Kind.ROLLBACK, RevertMode.DIRECT, previous)
+    record = world.core.steps.advance(record.id)
     assert record.state is State.RECONCILING
     [(branch, target, new_branch, sha)] = world.workspace.reverts
     assert (branch, target, new_branch, sha) == ("dev", previous, None, record.merge_sha)
     assert world.cluster.reconciles[-1][0] == "myapp-dev"
     world.cluster.deploy("myapp-dev", "dev", record.merge_sha)
-    assert world.engine.advance(record.id).state is State.DEPLOYED
+    assert world.core.steps.advance(record.id).state is State.DEPLOYED
     kinds = [e.kind for e in world.store.events(record.id)]
     assert kinds == ["requested", "hold", "reverting", "reverted", "progress", "deployed"]
 
 
 def test_rollback_places_a_hold_until_unlocked(world: World) -> None:
     _, previous, _ = with_history(world, "staging")
-    world.incidents.rollback("myapp", "staging", DEVELOPER, to=previous, reason="bad config")
+    world.core.incidents.rollback("myapp", "staging", DEVELOPER, to=previous, reason="bad config")
     [hold] = world.store.blocks("myapp", "staging")
     assert (hold.kind, hold.by) == ("hold", DEVELOPER)
-    assert hold.reason.endswith(f"to {previous[:7]}: bad config")
+    assert (hold.target, hold.reason) == (previous, "bad config")
     live = world.store.live("myapp", "staging")
-    world.engine.cancel(live.id, DEVELOPER)
+    world.core.commands.cancel(live.id, DEVELOPER)
     world.push_dev()
-    with pytest.raises(EnvBlocked, match=r"staging is on hold by @U0DEV since .* fix the cause, "
-                                         r"then /promote unlock staging"):
-        world.engine.request("myapp", "staging", DEVELOPER)
-    assert world.incidents.unlock("myapp", "staging", STAKEHOLDER)
-    assert world.engine.request("myapp", "staging", DEVELOPER).state is State.REQUESTED
+    with pytest.raises(EnvBlocked) as refused:
+        world.core.commands.request("myapp", "staging", DEVELOPER)
+    assert sentence(refused.value.reason).startswith("staging is on hold by <@U0DEV> since ")
+    assert sentence(refused.value.reason).endswith(
+        f"(rollback #{live.id} to {previous[:7]}: bad config): fix the cause, then "
+        f"/promote unlock staging")
+    assert world.core.holds.unlock("myapp", "staging", STAKEHOLDER)
+    assert world.core.commands.request("myapp", "staging", DEVELOPER).state is State.REQUESTED
 
 
 def test_staging_rollback_is_a_revert_pull_request_through_its_gates(world: World) -> None:
     _, previous, _ = with_history(world, "staging")
-    record = world.incidents.rollback("myapp", "staging", DEVELOPER, to=previous)
-    record = world.engine.advance(record.id)
+    record = world.core.incidents.rollback("myapp", "staging", DEVELOPER, to=previous)
+    record = world.core.steps.advance(record.id)
     assert record.state is State.AWAITING_GATES
     [(branch, target, new_branch, revert_sha)] = world.workspace.reverts
     assert (branch, target, new_branch) == ("staging", previous, f"rollback/staging-{record.id}")
@@ -81,23 +94,23 @@ def test_staging_rollback_is_a_revert_pull_request_through_its_gates(world: Worl
     assert {g.name for g in record.gates} == {"check:ci", "reviews"}
     world.forge.set_check(revert_sha, "ci", "success")
     world.forge.review(record.pr_number, REVIEWER)
-    record = world.engine.advance(record.id)
+    record = world.core.steps.advance(record.id)
     assert record.state is State.RECONCILING
 
 
 def test_planned_prod_rollback_needs_prods_gates_but_no_rollback_plan(world: World) -> None:
     _, previous, _ = with_history(world, "prod")
-    record = world.engine.advance(
-        world.incidents.rollback("myapp", "prod", DEVELOPER, to=previous).id)
-    assert record.extra["mode"] == "pull"
+    record = world.core.steps.advance(
+        world.core.incidents.rollback("myapp", "prod", DEVELOPER, to=previous).id)
+    assert record.rollback.mode is RevertMode.PULL
     assert {g.name for g in record.gates} == {"check:ci", "reviews", "stakeholders", "window"}
 
 
 def test_emergency_prod_rollback_reverts_prod_directly(world: World) -> None:
     _, previous, _ = with_history(world, "prod")
-    record = world.incidents.rollback("myapp", "prod", ONCALL, to=previous, emergency=True,
+    record = world.core.incidents.rollback("myapp", "prod", ONCALL, to=previous, emergency=True,
                                       channel="C0INCIDENT")
-    record = world.engine.advance(record.id)
+    record = world.core.steps.advance(record.id)
     assert record.state is State.RECONCILING
     assert world.workspace.reverts[0][:3] == ("prod", previous, None)
     assert world.forge.heads["prod"] == record.merge_sha
@@ -105,7 +118,7 @@ def test_emergency_prod_rollback_reverts_prod_directly(world: World) -> None:
 
 def test_emergency_outside_the_incident_channel_is_refused(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
     _, previous, _ = with_history(world, "prod")
-    text = refuse(NotAllowed, world.incidents.rollback, "myapp", "prod", ONCALL, to=previous,
+    text = refuse(NotAllowed, world.core.incidents.rollback, "myapp", "prod", ONCALL, to=previous,
                   emergency=True, channel="C0DEPLOYS")
     assert text == ("an emergency rollback of prod runs only in myapp's incident channel: run "
                     "it there, or drop `emergency` for a planned revert pull request")
@@ -113,15 +126,15 @@ def test_emergency_outside_the_incident_channel_is_refused(world: World, refuse)
 
 def test_emergency_by_someone_not_on_call_is_refused(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
     _, previous, _ = with_history(world, "prod")
-    text = refuse(NotAllowed, world.incidents.rollback, "myapp", "prod", DEVELOPER, to=previous,
-                  emergency=True, channel="C0INCIDENT")
+    text = refuse(NotAllowed, world.core.incidents.rollback, "myapp", "prod", DEVELOPER,
+                  to=previous, emergency=True, channel="C0INCIDENT")
     assert text.startswith("only myapp's on-call responders can roll prod back in an emergency")
 
 
 def test_rollback_to_a_revision_the_env_never_ran_is_refused(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
     with_history(world, "staging")
     stranger = world.forge.heads["dev"]
-    text = refuse(NotFound, world.incidents.rollback, "myapp", "staging", DEVELOPER,
+    text = refuse(NotFound, world.core.incidents.rollback, "myapp", "staging", DEVELOPER,
                   to=stranger[:9])
     assert text == (f"staging never ran {stranger[:9]}: /rollback staging without a revision "
                     f"lists the ones it ran")
@@ -129,11 +142,11 @@ def test_rollback_to_a_revision_the_env_never_ran_is_refused(world: World, refus
 
 def test_rollback_while_another_rollback_is_live_is_refused(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
     _, previous, older = with_history(world, "staging")
-    first = world.incidents.rollback("myapp", "staging", DEVELOPER, to=previous)
-    text = refuse(AlreadyLive, world.incidents.rollback, "myapp", "staging", STAKEHOLDER,
+    first = world.core.incidents.rollback("myapp", "staging", DEVELOPER, to=previous)
+    text = refuse(AlreadyLive, world.core.incidents.rollback, "myapp", "staging", STAKEHOLDER,
                   to=older)
-    assert text == (f"staging already has a live rollback (#{first.id} by @{DEVELOPER}, "
-                    f"requested): wait for it, or cancel it first")
+    assert text == (f"staging already has a live rollback (#{first.id} by <@{DEVELOPER}>, "
+                    f"awaiting gates): wait for it, or cancel it first")
 
 
 def test_prod_rollback_with_an_upstream_not_ready_says_which_and_why(world: World,
@@ -141,7 +154,7 @@ def test_prod_rollback_with_an_upstream_not_ready_says_which_and_why(world: Worl
     _, previous, _ = with_history(world, "prod")
     world.cluster.set_status("myapp-staging", ready="False", reason="HealthCheckFailed",
                              message="timeout waiting for: [Deployment/staging/myapp]")
-    text = refuse(SourceNotReady, world.incidents.rollback, "myapp", "prod", ONCALL,
+    text = refuse(SourceNotReady, world.core.incidents.rollback, "myapp", "prod", ONCALL,
                   to=previous, emergency=True, channel="C0INCIDENT")
     assert text == ("prod depends on myapp-staging, which is not Ready (HealthCheckFailed: "
                     "timeout waiting for: [Deployment/staging/myapp]): after the rollback prod "
@@ -151,46 +164,50 @@ def test_prod_rollback_with_an_upstream_not_ready_says_which_and_why(world: Worl
 
 def test_rollback_choices_list_the_envs_past_revisions(world: World) -> None:
     _head, previous, older = with_history(world, "prod")
-    choices = world.incidents.rollback_choices("myapp", "prod")
+    choices = world.core.incidents.rollback_choices("myapp", "prod")
     assert [c.sha for c in choices] == [previous, older]
-    assert {c.source for c in choices} == {"branch history"}
+    assert {c.record for c in choices} == {None}  # known from the branch history only
 
 
 def test_hotfix_name_must_be_a_branch_name(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
     for bad in ("fix login", "..", "-x", "a..b", "x.lock", "fix~1"):
-        text = refuse(InvalidName, world.incidents.hotfix_start, "myapp", bad, DEVELOPER)
+        text = refuse(InvalidName, world.core.incidents.hotfix_start, "myapp", bad, DEVELOPER)
         assert text.startswith(f"`{bad}` is not a valid branch name")
 
 
 def test_hotfix_that_exists_is_refused(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
-    world.incidents.hotfix_start("myapp", "login", DEVELOPER)
-    text = refuse(NotAllowed, world.incidents.hotfix_start, "myapp", "login", DEVELOPER)
+    world.core.incidents.hotfix_start("myapp", "login", DEVELOPER)
+    text = refuse(NotAllowed, world.core.incidents.hotfix_start, "myapp", "login", DEVELOPER)
     assert text == ("hotfix/login already exists: push your fix to it and /hotfix promote "
                     "login, or pick another name")
 
 
 def test_hotfix_goes_to_prod_through_its_gates_and_is_backported(world: World) -> None:
-    branch, base = world.incidents.hotfix_start("myapp", "login", DEVELOPER)
+    branch, base = world.core.incidents.hotfix_start("myapp", "login", DEVELOPER)
     assert (branch, base) == ("hotfix/login", world.forge.heads["prod"])
-    world.engine.freeze("myapp", "prod", "U0LEAD", "sale")  # a freeze does not stop a hotfix
+    world.core.holds.freeze("myapp", "prod", "U0LEAD", "sale")  # a freeze does not stop a hotfix
     fix = world.forge.push("hotfix/login")
-    record = world.engine.advance(world.incidents.hotfix_promote("myapp", "login", DEVELOPER).id)
+    record = world.hotfix_promoted("login")
     assert (record.kind, record.state, record.head_sha) == (Kind.HOTFIX, State.AWAITING_GATES, fix)
     assert {g.name for g in record.gates} == {"check:ci", "reviews", "stakeholders",
                                               "rollback-plan", "window"}
     world.forge.set_check(fix, "ci", "success")
     world.forge.review(record.pr_number, REVIEWER)
-    world.engine.set_rollback_plan(record.id, DEVELOPER, "revert the hotfix merge")
+    world.core.commands.set_rollback_plan(record.id, DEVELOPER, "revert the hotfix merge")
     world.forge.conflicting_bases = {"dev"}
-    record = world.engine.approve(record.id, STAKEHOLDER, fix)
+    world.core.commands.approve(record.id, STAKEHOLDER, fix)
+    record = world.store.get(record.id)  # the approval's wake merged it
     assert record.state is State.RECONCILING
     world.cluster.deploy("myapp-prod", "prod", record.merge_sha)
-    assert world.engine.advance(record.id).state is State.DEPLOYED
+    assert world.core.steps.advance(record.id).state is State.DEPLOYED
     assert "merge_branch hotfix/login->staging" in world.forge.calls
-    events = {e.kind: e.detail for e in world.store.events(record.id)}
-    assert events["backported"].startswith("hotfix/login merged into staging as ")
-    assert events["backport_conflict"].startswith("hotfix/login conflicts with dev: resolve it "
-                                                  "in pull request #")
+    facts = [e.facts for e in world.store.events(record.id)]
+    [backported] = [f for f in facts if isinstance(f, Synced)]
+    [conflict] = [f for f in facts if isinstance(f, SyncConflict)]
+    assert backported.backport and conflict.backport
+    assert timeline.synced(backported).startswith("hotfix/login merged into staging as ")
+    assert timeline.sync_conflict(conflict).startswith(
+        "hotfix/login conflicts with dev: resolve it in pull request <https://")
     conflict_pr = [p for p in world.forge.pulls.values() if p.base == "dev"]
     assert conflict_pr and conflict_pr[0].head == "hotfix/login"
     assert any("conflicts with dev" in body for _, body in world.forge.comments)
@@ -199,13 +216,14 @@ def test_hotfix_goes_to_prod_through_its_gates_and_is_backported(world: World) -
 def test_prod_promotion_is_synced_back_into_staging_and_dev(world: World) -> None:
     sha = world.forge.push("staging")
     world.cluster.deploy("myapp-staging", "staging", sha)
-    record = world.engine.advance(world.engine.request("myapp", "prod", DEVELOPER,
+    record = world.core.steps.advance(world.core.commands.request("myapp", "prod", DEVELOPER,
                                                        rollback_plan="revert").id)
     world.forge.set_check(sha, "ci", "success")
     world.forge.review(record.pr_number, REVIEWER)
-    record = world.engine.approve(record.id, STAKEHOLDER, sha)
+    world.core.commands.approve(record.id, STAKEHOLDER, sha)
+    record = world.store.get(record.id)
     world.cluster.deploy("myapp-prod", "prod", record.merge_sha)
-    assert world.engine.advance(record.id).state is State.DEPLOYED
+    assert world.core.steps.advance(record.id).state is State.DEPLOYED
     merges = [c for c in world.forge.calls if c.startswith("merge_branch")]
     assert merges == ["merge_branch prod->staging", "merge_branch prod->dev"]
     assert [e.kind for e in world.store.events(record.id)][-2:] == ["synced", "synced"]
@@ -216,98 +234,101 @@ def test_rollback_and_freeze_are_said_on_the_pull_requests_they_concern(world: W
     before = world.forge.heads["staging"]
     world.workspace.history["staging"] = [before]
     sha = world.push_dev()
-    promotion = world.engine.advance(world.engine.request("myapp", "staging", DEVELOPER).id)
+    promotion = world.requested("staging")
     world.forge.set_check(sha, "ci", "success")
     world.forge.review(promotion.pr_number, REVIEWER)
-    promotion = world.engine.advance(promotion.id)
+    promotion = world.core.steps.advance(promotion.id)
     world.workspace.history["staging"] = [promotion.merge_sha, before]
     world.cluster.deploy("myapp-staging", "staging", promotion.merge_sha)
-    assert world.engine.advance(promotion.id).state is State.DEPLOYED
-    rollback = world.incidents.rollback("myapp", "staging", STAKEHOLDER, to=before,
+    assert world.core.steps.advance(promotion.id).state is State.DEPLOYED
+    rollback = world.core.incidents.rollback("myapp", "staging", STAKEHOLDER, to=before,
                                         reason="checkout errors")
     said = [body for number, body in world.forge.comments if number == promotion.pr_number]
     assert said[-1] == (f"Rolled back by rollback #{rollback.id} (@{STAKEHOLDER}): staging "
                         f"returns to {before[:7]} (checkout errors). Promotions into staging are "
                         f"on hold until /promote unlock staging.")
     # a freeze is said on the pull request of the env's live record
-    rollback = world.engine.advance(rollback.id)
-    world.engine.freeze("myapp", "staging", "U0LEAD", "release week")
+    rollback = world.core.steps.advance(rollback.id)
+    world.core.holds.freeze("myapp", "staging", "U0LEAD", "release week")
     assert world.forge.comments[-1] == (rollback.pr_number, "staging is frozen by @U0LEAD "
                                         "(release week): no promotion into it starts until "
                                         "/promote unfreeze staging.")
-    assert world.engine.unfreeze("myapp", "staging", "U0LEAD")
+    assert world.core.holds.unfreeze("myapp", "staging", "U0LEAD")
     assert world.forge.comments[-1] == (rollback.pr_number, "staging is no longer frozen "
                                         "(@U0LEAD).")
 
 
 def test_retry_starts_a_finished_record_over_as_a_new_one_of_its_kind(world: World) -> None:
     world.push_dev()
-    first = world.engine.request("myapp", "staging", DEVELOPER, rollback_plan="revert it")
-    with pytest.raises(NotAllowed, match="still requested: there is nothing to retry yet"):
-        world.incidents.retry(first.id, STAKEHOLDER)
-    world.engine.cancel(first.id, DEVELOPER)
-    again = world.incidents.retry(first.id, STAKEHOLDER)
+    first = world.core.commands.request("myapp", "staging", DEVELOPER, rollback_plan="revert it")
+    with pytest.raises(NotAllowed) as still:
+        world.core.incidents.retry(first.id, STAKEHOLDER)
+    assert sentence(still.value.reason) == (
+        f"#{first.id} is still awaiting gates: there is nothing to retry yet")
+    world.core.commands.cancel(first.id, DEVELOPER)
+    again = world.core.incidents.retry(first.id, STAKEHOLDER)
     assert (again.kind, again.env, again.requested_by, again.rollback_plan) == (
         Kind.PROMOTION, "staging", STAKEHOLDER, "revert it")
     assert again.id != first.id
 
-    world.incidents.hotfix_start("myapp", "login", DEVELOPER)
+    world.core.incidents.hotfix_start("myapp", "login", DEVELOPER)
     world.forge.push("hotfix/login")
-    hotfix = world.incidents.hotfix_promote("myapp", "login", DEVELOPER)
-    world.engine.cancel(hotfix.id, DEVELOPER)
-    redo = world.incidents.retry(hotfix.id, DEVELOPER)
+    hotfix = world.core.incidents.hotfix_promote("myapp", "login", DEVELOPER)
+    world.core.commands.cancel(hotfix.id, DEVELOPER)
+    redo = world.core.incidents.retry(hotfix.id, DEVELOPER)
     assert (redo.kind, redo.source_branch) == (Kind.HOTFIX, "hotfix/login")
 
 
 def test_a_freeze_or_a_hold_is_lifted_only_by_its_author_a_stakeholder_or_on_call(
         world: World, refuse) -> None:  # type: ignore[no-untyped-def]
-    world.engine.freeze("myapp", "prod", "U0LEAD", "release week")
-    text = refuse(NotAllowed, world.engine.unfreeze, "myapp", "prod", REVIEWER)
-    assert text == ("prod was frozen by @U0LEAD: only they, myapp's stakeholders or its on-call "
+    world.core.holds.freeze("myapp", "prod", "U0LEAD", "release week")
+    text = refuse(NotAllowed, world.core.holds.unfreeze, "myapp", "prod", REVIEWER)
+    assert text == ("prod was frozen by <@U0LEAD>: only they, myapp's stakeholders or its on-call "
                     "responders can lift it; ask one of them")
-    assert world.engine.unfreeze("myapp", "prod", ONCALL)
+    assert world.core.holds.unfreeze("myapp", "prod", ONCALL)
     _, previous, _ = with_history(world, "staging")
-    world.incidents.rollback("myapp", "staging", DEVELOPER, to=previous)
-    text = refuse(NotAllowed, world.incidents.unlock, "myapp", "staging", REVIEWER)
-    assert text.startswith("staging was put on hold by @U0DEV: only they")
-    assert world.incidents.unlock("myapp", "staging", DEVELOPER)
+    world.core.incidents.rollback("myapp", "staging", DEVELOPER, to=previous)
+    text = refuse(NotAllowed, world.core.holds.unlock, "myapp", "staging", REVIEWER)
+    assert text.startswith("staging was put on hold by <@U0DEV>: only they")
+    assert world.core.holds.unlock("myapp", "staging", DEVELOPER)
 
 
 def test_a_sync_interrupted_by_a_crash_is_finished_on_resume(world: World) -> None:
     sha = world.forge.push("staging")
     world.cluster.deploy("myapp-staging", "staging", sha)
-    record = world.engine.advance(world.engine.request("myapp", "prod", DEVELOPER,
+    record = world.core.steps.advance(world.core.commands.request("myapp", "prod", DEVELOPER,
                                                        rollback_plan="revert").id)
     world.forge.set_check(sha, "ci", "success")
     world.forge.review(record.pr_number, REVIEWER)
-    record = world.engine.approve(record.id, STAKEHOLDER, sha)
+    world.core.commands.approve(record.id, STAKEHOLDER, sha)
+    record = world.store.get(record.id)
     world.cluster.deploy("myapp-prod", "prod", record.merge_sha)
-    original = world.engine._aftercare
+    original = world.core.aftercare.run
 
     def crash(_record):  # type: ignore[no-untyped-def]
         raise SystemExit("the process died right after the deploy was recorded")
 
-    world.engine._aftercare = crash  # type: ignore[method-assign]
+    world.core.aftercare.run = crash  # type: ignore[method-assign]
     with pytest.raises(SystemExit):
-        world.engine.advance(record.id)
+        world.core.steps.advance(record.id)
     assert world.store.get(record.id).state is State.DEPLOYED
     assert world.store.aftercare_due() == [record.id]
     assert not [c for c in world.forge.calls if c.startswith("merge_branch")]
-    world.engine._aftercare = original  # type: ignore[method-assign]
-    world.engine.resume()  # the next process
+    world.core.aftercare.run = original  # type: ignore[method-assign]
+    world.core.runner.resume()  # the next process
     merges = [c for c in world.forge.calls if c.startswith("merge_branch")]
     assert merges == ["merge_branch prod->staging", "merge_branch prod->dev"]
     assert world.store.aftercare_due() == []
 
 
 def test_hotfix_is_not_refused_while_staging_only_re_reconciles(world: World) -> None:
-    world.incidents.hotfix_start("myapp", "login", DEVELOPER)
+    world.core.incidents.hotfix_start("myapp", "login", DEVELOPER)
     world.forge.push("hotfix/login")
     staging = world.cluster.kustomizations["myapp-staging"]
     world.cluster.set_status("myapp-staging", ready="Unknown", reason="Progressing",
                              message="Reconciliation in progress",
                              applied=staging.last_applied_revision)
-    record = world.incidents.hotfix_promote("myapp", "login", DEVELOPER)
+    record = world.core.incidents.hotfix_promote("myapp", "login", DEVELOPER)
     assert record.kind is Kind.HOTFIX
 
 
@@ -320,11 +341,11 @@ def test_merge_commits_say_what_they_merge(world: World) -> None:
         return original(repo, number, sha, title)
 
     world.forge.merge_pull = recording  # type: ignore[method-assign]
-    world.incidents.hotfix_start("myapp", "login", DEVELOPER)
+    world.core.incidents.hotfix_start("myapp", "login", DEVELOPER)
     fix = world.forge.push("hotfix/login")
-    record = world.engine.advance(world.incidents.hotfix_promote("myapp", "login", DEVELOPER).id)
+    record = world.hotfix_promoted("login")
     world.forge.set_check(fix, "ci", "success")
     world.forge.review(record.pr_number, REVIEWER)
-    world.engine.set_rollback_plan(record.id, DEVELOPER, "revert it")
-    world.engine.approve(record.id, STAKEHOLDER, fix)
+    world.core.commands.set_rollback_plan(record.id, DEVELOPER, "revert it")
+    world.core.commands.approve(record.id, STAKEHOLDER, fix)
     assert titles == [f"Hotfix hotfix/login into prod ({fix[:7]}) #{record.id}"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
+from slackbot.adapters.redis_store import RedisStore
 from slackbot.lease import LeaderLease
-from slackbot.store import RedisStore
 
 
 def lease(store: RedisStore, owner: str, log: list[str], ttl: float = 0.3) -> LeaderLease:

@@ -10,9 +10,19 @@ from datetime import UTC, datetime
 import pytest
 import redis
 
+from slackbot.adapters.redis_store import RedisStore, open_redis
 from slackbot.errors import ConcurrentUpdate, InvalidTransition, StaleFence
-from slackbot.models import Block, Event, Kind, Promotion, State
-from slackbot.store import RedisStore, open_redis
+from slackbot.events import (
+    Cancelled,
+    Event,
+    Facts,
+    Frozen,
+    HoldPlaced,
+    PullOpened,
+    Requested,
+    Unfrozen,
+)
+from slackbot.models import Block, BlockKind, Kind, Promotion, State
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -31,8 +41,15 @@ def record(store: RedisStore, env: str = "staging") -> Promotion:
     )
 
 
+FACTS: dict[str, Facts] = {
+    "requested": Requested("a" * 40),
+    "pr_opened": PullOpened(1, "https://github.test/acme/myapp/pull/1"),
+    "cancelled": Cancelled(),
+}
+
+
 def event(kind: str, p: Promotion) -> Event:
-    return Event(kind, p.id, p.app, p.env, "U1", NOW, "")
+    return Event(p.id, p.app, p.env, "U1", NOW, FACTS.get(kind, HoldPlaced(kind)))
 
 
 def created(store: RedisStore, env: str = "staging") -> Promotion:
@@ -108,7 +125,7 @@ def test_stale_version_loses(any_store: RedisStore) -> None:
 def test_twenty_writers_racing_on_one_transition_exactly_one_wins(any_store: RedisStore) -> None:
     p = created(any_store)
     wins, losses = race(20, lambda i: any_store.transition(
-        p, Event("pr_opened", p.id, "myapp", "staging", f"U{i}", NOW), State.PR_OPEN,
+        p, Event(p.id, "myapp", "staging", f"U{i}", NOW, FACTS["pr_opened"]), State.PR_OPEN,
         pr_number=i))
     assert len(wins) == 1 and len(losses) == 19
     stored = any_store.get(p.id)
@@ -183,8 +200,8 @@ def test_idempotency_key_is_claimed_once(any_store: RedisStore) -> None:
 
 def test_audit_stream_is_append_only_and_ordered(any_store: RedisStore) -> None:
     for i in range(5):
-        any_store.append_event(Event(f"e{i}", None, "myapp", "prod", "U1", NOW, str(i)))
-    assert [e.kind for e in any_store.events()] == ["e0", "e1", "e2", "e3", "e4"]
+        any_store.append_event(Event(None, "myapp", "prod", "U1", NOW, HoldPlaced(f"e{i}")))
+    assert [e.facts for e in any_store.events()] == [HoldPlaced(f"e{i}") for i in range(5)]
 
 
 def test_history_lists_newest_first(any_store: RedisStore) -> None:
@@ -198,11 +215,11 @@ def test_history_lists_newest_first(any_store: RedisStore) -> None:
 
 
 def test_blocks_are_set_listed_and_cleared(any_store: RedisStore) -> None:
-    block = Block("freeze", "myapp", "prod", "U1", "release week", NOW)
-    any_store.set_block(block, Event("frozen", None, "myapp", "prod", "U1", NOW))
+    block = Block(BlockKind.FREEZE, "myapp", "prod", "U1", "release week", NOW)
+    any_store.set_block(block, Event(None, "myapp", "prod", "U1", NOW, Frozen("release week")))
     assert any_store.blocks("myapp", "prod") == [block]
-    assert any_store.clear_block("freeze", "myapp", "prod",
-                                 Event("unfrozen", None, "myapp", "prod", "U1", NOW))
+    assert any_store.clear_block(BlockKind.FREEZE, "myapp", "prod",
+                                 Event(None, "myapp", "prod", "U1", NOW, Unfrozen()))
     assert any_store.blocks("myapp", "prod") == []
     assert [e.kind for e in any_store.events()] == ["frozen", "unfrozen"]
 

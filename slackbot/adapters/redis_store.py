@@ -1,9 +1,10 @@
-"""Promotion state in Redis: records, compare-and-set transitions, locks with fencing tokens,
-idempotency keys, the audit stream, history, freezes and holds.
+"""The Store port on Redis: records, compare-and-set transitions, locks with fencing tokens,
+idempotency keys, the audit stream, history, freezes and holds, App Home viewers.
 
-Redis is the single source of truth (DESIGN.md, section 3): nothing here caches in process
-memory. With no REDIS_URL, `open_redis(None)` gives an embedded in-process Redis (fakeredis)
-for the sandbox. This module decides nothing: the engine owns every rule.
+Redis is the single source of truth: nothing here caches in process memory. With no
+REDIS_URL, `open_redis(None)` gives an embedded in-process Redis (fakeredis) for the sandbox.
+This module decides nothing: the core owns every rule. A Redis that does not answer becomes
+StoreUnavailable, chained from redis-py's error.
 
 Keys, under a prefix (default "promotebot:"):
     promotion:<id>          hash {version, data(JSON)}       the record
@@ -16,24 +17,29 @@ Keys, under a prefix (default "promotebot:"):
     once:<key>              string (EX)                       idempotency keys
     audit                   stream                            every event
     audit:<id>              stream                            the events of one record
-    block:<kind>:<app>:<env> hash                             a freeze or a hold
+    block:<kind>:<app>:<env> string (JSON)                    a freeze or a hold
     notice:<id>             string                            the notifier's handle (its message)
     aftercare               set of ids                        deploys whose sync/backport is due
+    home:viewers            zset user by last open time       App Home viewers
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import redis
 from redis.client import Pipeline
 from redis.typing import EncodableT, FieldT
 
-from slackbot.errors import ConcurrentUpdate, StaleFence
-from slackbot.models import Block, Event, Promotion, State
+from slackbot import codec
+from slackbot.adapters.transport import unreachable
+from slackbot.errors import ConcurrentUpdate, StaleFence, StoreUnavailable
+from slackbot.events import Event
+from slackbot.models import Block, BlockKind, Promotion, State
+from slackbot.ports import Fence
 from slackbot.states import check_transition
 
 _ACQUIRE = """
@@ -76,21 +82,10 @@ def open_redis(url: str | None) -> redis.Redis:
     return fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
 
 
-@dataclass(frozen=True)
-class Fence:
-    """Proof of holding an env's lock. A newer token makes every older one stale."""
-
-    app: str
-    env: str
-    owner: str
-    token: int
-
-    @property
-    def value(self) -> str:
-        return f"{self.owner}:{self.token}"
-
-
+@unreachable((redis.ConnectionError, redis.TimeoutError), StoreUnavailable, "Redis")
 class RedisStore:
+    VIEWERS_MAX = 500  # App Home viewers kept; the least recent are dropped beyond it
+
     def __init__(self, client: redis.Redis, prefix: str = "promotebot:"):
         self._r = client
         self._p = prefix
@@ -111,7 +106,7 @@ class RedisStore:
 
     def get(self, promotion_id: int) -> Promotion | None:
         data = self._r.hget(self._k("promotion", promotion_id), "data")
-        return Promotion.from_dict(json.loads(data)) if data else None
+        return codec.load(Promotion, json.loads(data)) if data else None
 
     def live(self, app: str, env: str) -> Promotion | None:
         pid = self._r.get(self._k("live", app, env))
@@ -198,7 +193,7 @@ class RedisStore:
     def _write(self, pipe: Pipeline, record: Promotion) -> None:
         pipe.hset(
             self._k("promotion", record.id),
-            mapping={"version": record.version, "data": json.dumps(record.to_dict())},
+            mapping={"version": record.version, "data": json.dumps(codec.dump(record))},
         )
 
     def notice(self, promotion_id: int) -> str | None:
@@ -251,27 +246,26 @@ class RedisStore:
             pipe.execute()
 
     def _audit(self, pipe: Pipeline, event: Event) -> None:
-        fields = _encodable(event.to_fields())
+        fields = _encodable(codec.dump_event(event))
         pipe.xadd(self._k("audit"), fields)
         if event.promotion_id is not None:
             pipe.xadd(self._k("audit", event.promotion_id), fields)
 
     def events(self, promotion_id: int | None = None, count: int = 1000) -> list[Event]:
         key = self._k("audit") if promotion_id is None else self._k("audit", promotion_id)
-        return [Event.from_fields(_fields(f)) for _, f in self._r.xrange(key, count=count) or []]
+        entries = self._r.xrange(key, count=count) or []
+        return [codec.load_event(_fields(f)) for _, f in entries]
 
     # -- freezes and holds -----------------------------------------------------------------
 
     def set_block(self, block: Block, event: Event) -> None:
         with self._r.pipeline() as pipe:
-            pipe.hset(
-                self._k("block", block.kind, block.app, block.env),
-                mapping=_encodable(block.to_dict()),
-            )
+            pipe.set(self._k("block", block.kind, block.app, block.env),
+                     json.dumps(codec.dump(block)))
             self._audit(pipe, event)
             pipe.execute()
 
-    def clear_block(self, kind: str, app: str, env: str, event: Event) -> bool:
+    def clear_block(self, kind: BlockKind, app: str, env: str, event: Event) -> bool:
         with self._r.pipeline() as pipe:
             pipe.delete(self._k("block", kind, app, env))
             self._audit(pipe, event)
@@ -280,8 +274,30 @@ class RedisStore:
 
     def blocks(self, app: str, env: str) -> list[Block]:
         found = []
-        for kind in ("freeze", "hold"):
-            data = self._r.hgetall(self._k("block", kind, app, env))
+        for kind in BlockKind:
+            data = self._r.get(self._k("block", kind, app, env))
             if data:
-                found.append(Block.from_dict(_fields(data)))
+                found.append(codec.load(Block, json.loads(data)))
         return found
+
+    # -- App Home viewers ------------------------------------------------------------------
+
+    def add_viewer(self, user: str, at: datetime) -> None:
+        """Remember that `user` looked at App Home at `at` (bounded: the oldest are dropped)."""
+        key = self._k("home", "viewers")
+        with self._r.pipeline() as pipe:
+            pipe.zadd(key, {user: at.timestamp()})
+            pipe.zremrangebyrank(key, 0, -self.VIEWERS_MAX - 1)
+            pipe.execute()
+
+    def viewers(self, since: datetime | None = None) -> list[str]:
+        """Viewers who opened App Home since `since` (None: every one kept)."""
+        key = self._k("home", "viewers")
+        low: float | str = "-inf" if since is None else since.timestamp()
+        members = self._r.zrangebyscore(key, low, "+inf")
+        return sorted(str(m) for m in members)
+
+    def forget_viewers(self, before: datetime) -> int:
+        """Drop the viewers who have not opened App Home since `before`; how many."""
+        key = self._k("home", "viewers")
+        return int(self._r.zremrangebyscore(key, "-inf", f"({before.timestamp()}"))

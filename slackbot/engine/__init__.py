@@ -1,0 +1,86 @@
+"""The promotion engine: every rule of the workflow, as small modules over the ports.
+
+    commands    request, approve, reject, cancel, rollback plan      (people, on a record)
+    holds       freeze, unfreeze, unlock, a rollback's hold           (people, on an env)
+    incidents   rollbacks, hotfixes, retry                           (people, in an incident)
+    steps       advance one record: pull request, gates ...
+    merging       ... the merge or the revert push, the reconcile request
+    verdict       ... Flux and the rollout judged
+    aftercare   sync and backports after a deploy to the last env
+    runner      when records advance: wake, watch, webhook, tick, resume (on the workers)
+    records     the one way a record changes: compare-and-set, event, notice, comment
+    lookup      names to pipeline values; rules: the refusals as pure functions
+    writing     what the bot writes into git and GitHub
+
+None of them takes the engine as a whole: each is built with the ports it needs. `build`
+wires them for the composition root, which hands the parts to the Slack edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slackbot.engine.aftercare import Aftercare
+from slackbot.engine.commands import Commands, Wake
+from slackbot.engine.holds import Holds
+from slackbot.engine.incidents import Incidents
+from slackbot.engine.lookup import Lookup
+from slackbot.engine.merging import Merger
+from slackbot.engine.records import Options, Records
+from slackbot.engine.runner import Runner, Submit
+from slackbot.engine.steps import Steps
+from slackbot.engine.verdict import Verdict
+from slackbot.pipeline import Pipeline
+from slackbot.ports import Clock, Cluster, Directory, Forge, Notifier, Store, Workspace
+from slackbot.status import StatusReader
+
+__all__ = ["Core", "Options", "Ports", "build"]
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The outside world the core talks to, one adapter (or fake) per port."""
+
+    store: Store
+    forge: Forge
+    cluster: Cluster
+    directory: Directory
+    notifier: Notifier
+    clock: Clock
+    workspace: Workspace
+
+
+@dataclass(frozen=True)
+class Core:
+    """The engine's parts, wired: what the composition root hands to the edges."""
+
+    lookup: Lookup
+    records: Records
+    commands: Commands
+    holds: Holds
+    incidents: Incidents
+    steps: Steps
+    aftercare: Aftercare
+    runner: Runner
+    status: StatusReader
+
+
+def build(pipeline: Pipeline, ports: Ports, submit: Submit,
+          options: Options | None = None) -> Core:
+    """The engine over `ports`, its work handed to `submit` (the bot's workers)."""
+    options = options or Options()
+    lookup = Lookup(pipeline)
+    records = Records(pipeline, ports.store, ports.forge, ports.notifier, ports.clock, options)
+    aftercare = Aftercare(lookup, records, ports.store, ports.forge)
+    verdict = Verdict(lookup, records, ports.store, ports.cluster, aftercare)
+    merger = Merger(lookup, records, ports.forge, ports.cluster, ports.workspace)
+    steps = Steps(lookup, records, ports.forge, ports.cluster, merger, verdict)
+    runner = Runner(pipeline, ports.store, records, steps, aftercare, submit)
+    wake: Wake = runner.kick
+    commands = Commands(lookup, records, ports.store, ports.forge, ports.cluster,
+                        ports.directory, wake)
+    holds = Holds(lookup, records, ports.store, ports.directory)
+    incidents = Incidents(lookup, records, ports.store, ports.forge, ports.cluster,
+                          ports.directory, ports.workspace, holds, commands, wake)
+    status = StatusReader(lookup, ports.store, ports.forge, ports.cluster)
+    return Core(lookup, records, commands, holds, incidents, steps, aftercare, runner, status)

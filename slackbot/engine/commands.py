@@ -1,0 +1,167 @@
+"""What people ask of a promotion: request it, approve it, reject it, cancel it, write its
+rollback plan. Each command validates against the workflow's rules, records the change as one
+compare-and-set, and wakes the record so the runner takes its next steps.
+
+A command never takes a step itself (no merge happens inside an Approve): the runner does,
+on the bot's workers. Nothing here knows Slack; people are opaque user ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from slackbot.engine import rules, writing
+from slackbot.engine.lookup import Lookup
+from slackbot.engine.records import Records
+from slackbot.errors import (
+    ConcurrentUpdate,
+    NotAllowed,
+    NothingToPromote,
+    OrderViolation,
+    StaleApproval,
+)
+from slackbot.events import Approved, Cancelled, PlanWritten, Rejected, Requested
+from slackbot.models import Approval, Kind, Promotion, Rejection, State
+from slackbot.ports import Cluster, Directory, Forge, Store
+from slackbot.reasons import Action, Code, Next, Reason
+
+Wake = Callable[[int], object]  # "this record may move now": the runner advances it soon
+CAS_ATTEMPTS = 8  # a command that loses a compare-and-set re-reads and tries again
+
+
+class Commands:
+    def __init__(self, lookup: Lookup, records: Records, store: Store, forge: Forge,
+                 cluster: Cluster, directory: Directory, wake: Wake):
+        self._lookup = lookup
+        self._records = records
+        self._store = store
+        self._forge = forge
+        self._cluster = cluster
+        self._directory = directory
+        self._wake = wake
+
+    def request(self, app_name: str | None, env_name: str, user: str, *,
+                source: str | None = None, channel: str | None = None,
+                rollback_plan: str | None = None) -> Promotion:
+        """Validate a promotion into `env_name` and record it; the runner does the rest."""
+        app, env = self._lookup.app_env(app_name, env_name, channel)
+        src = app.source_of(env.name)
+        if src is None:
+            raise OrderViolation(Reason(Code.FIRST_ENV, app=app.name, env=env.name,
+                                        branch=env.branch))
+        if source is not None and source != src.name:
+            self._lookup.env(app, source)
+            raise OrderViolation(Reason(Code.WRONG_SOURCE, Next.PROMOTE_SOURCE, app=app.name,
+                                        env=env.name, source=src.name, name=source,
+                                        choices=app.env_names))
+        rules.check_not_blocked(self._store.blocks(app.name, env.name), env)
+        rules.check_no_live(self._store.live(app.name, env.name), env)
+        head = self._forge.branch_head(app.repository, src.branch)
+        rules.check_source_ready(src, self._cluster.kustomization(src.kustomization), head, env)
+        if self._forge.compare(app.repository, env.branch, src.branch).ahead_by == 0:
+            raise NothingToPromote(Reason(Code.NOTHING_TO_PROMOTE, env=env.name,
+                                          branch=src.branch, target=env.branch))
+        now = self._records.clock.now()
+        record = Promotion(
+            id=self._store.next_id(), kind=Kind.PROMOTION, app=app.name, env=env.name,
+            source_env=src.name, source_branch=src.branch, target_branch=env.branch,
+            requested_by=user, requested_at=now, head_sha=head, rollback_plan=rollback_plan,
+            updated_at=now,
+        )
+        try:
+            record = self._records.create(record, Requested(head))
+        except ConcurrentUpdate:
+            rules.check_no_live(self._store.live(app.name, env.name), env)  # the winner's facts
+            raise
+        return self._woken(record)
+
+    def approve(self, promotion_id: int, user: str, sha: str | None = None) -> Promotion:
+        """A stakeholder's approval of the pinned head (`sha`: the head the approver saw)."""
+        for _ in range(CAS_ATTEMPTS):
+            record = self._records.live(promotion_id, Action.APPROVE)
+            _, env = self._lookup.app_env(record.app, record.env)
+            if env.gates.stakeholder_approvals == 0:
+                raise NotAllowed(Reason(Code.NO_APPROVAL_NEEDED, env=env.name))
+            self._check_stakeholder(record, user, Action.APPROVE)
+            rules.check_before_merge(record, Action.APPROVE)
+            if sha is not None and sha != record.head_sha:
+                raise StaleApproval(Reason(Code.STALE_APPROVAL, Next.REVIEW_NEW_HEAD,
+                                           record=record.id, sha=sha, name=record.head_sha))
+            if user in record.approvers():
+                return record
+            approval = Approval(user, record.head_sha or "", self._records.clock.now())
+            try:
+                record = self._records.transition(record, Approved(record.head_sha or ""),
+                                                  actor=user,
+                                                  approvals=(*record.approvals, approval))
+            except ConcurrentUpdate:
+                continue  # the record moved (another approval, a gate): look again
+            return self._woken(record)
+        raise ConcurrentUpdate(f"promotion {promotion_id} kept changing")
+
+    def reject(self, promotion_id: int, user: str, reason: str) -> Promotion:
+        for _ in range(CAS_ATTEMPTS):
+            record = self._records.live(promotion_id, Action.REJECT)
+            self._check_stakeholder(record, user, Action.REJECT)
+            if not reason.strip():
+                raise NotAllowed(Reason(Code.EMPTY_REASON))
+            rules.check_before_merge(record, Action.REJECT)
+            rejection = Rejection(user, reason.strip(), self._records.clock.now())
+            try:
+                record = self._records.finish(record, State.REJECTED, Rejected(reason.strip()),
+                                              actor=user, rejection=rejection)
+            except ConcurrentUpdate:
+                continue
+            self._records.comment(record, writing.rejected_comment(user, reason.strip()))
+            return record
+        raise ConcurrentUpdate(f"promotion {promotion_id} kept changing")
+
+    def cancel(self, promotion_id: int, user: str) -> Promotion:
+        for _ in range(CAS_ATTEMPTS):
+            record = self._records.live(promotion_id, Action.CANCEL)
+            app = self._lookup.app(record.app)
+            if user != record.requested_by and not self._directory.is_member(
+                    app.groups.stakeholders, user):
+                raise NotAllowed(Reason(Code.NOT_REQUESTER, record=record.id,
+                                        who=record.requested_by, action=Action.CANCEL))
+            rules.check_before_merge(record, Action.CANCEL)
+            try:
+                record = self._records.finish(record, State.CANCELLED, Cancelled(), actor=user)
+            except ConcurrentUpdate:
+                continue
+            self._records.comment(record, writing.cancelled_comment(user))
+            return record
+        raise ConcurrentUpdate(f"promotion {promotion_id} kept changing")
+
+    def set_rollback_plan(self, promotion_id: int, user: str, plan: str) -> Promotion:
+        plan = plan.strip()
+        for _ in range(CAS_ATTEMPTS):
+            record = self._records.live(promotion_id, Action.PLAN)
+            if not plan:
+                raise NotAllowed(Reason(Code.EMPTY_PLAN))
+            rules.check_before_merge(record, Action.PLAN)
+            try:
+                record = self._records.transition(record, PlanWritten(plan), actor=user,
+                                                  rollback_plan=plan)
+            except ConcurrentUpdate:
+                continue
+            if record.pr_number is not None:
+                repository = self._lookup.app(record.app).repository
+                pull = self._forge.get_pull(repository, record.pr_number)
+                self._forge.update_pull_body(repository, record.pr_number,
+                                             writing.with_plan(pull.body, plan, user))
+            return self._woken(record)
+        raise ConcurrentUpdate(f"promotion {promotion_id} kept changing")
+
+    def _woken(self, record: Promotion) -> Promotion:
+        """Wake the record (the runner takes its next steps); the record as this command
+        recorded it."""
+        self._wake(record.id)
+        return record
+
+    def _check_stakeholder(self, record: Promotion, user: str, action: Action) -> None:
+        app = self._lookup.app(record.app)
+        is_stakeholder = (user != record.requested_by
+                          and self._directory.is_member(app.groups.stakeholders, user))
+        rules.check_stakeholder(record, user, is_stakeholder, action)
+

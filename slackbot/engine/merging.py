@@ -1,0 +1,154 @@
+"""The point of no return: merging exactly the approved head, or pushing a rollback's revert,
+under the env's lock, then asking Flux to reconcile at once.
+
+The merge carries GitHub's sha guard, so only the pinned head can land. A merge interrupted
+by a crash is taken up from GitHub's answer (the pull request already merged), never done
+twice. Every write is fenced: a worker whose lock was taken over cannot record anything.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slackbot.engine import writing
+from slackbot.engine.lookup import Lookup
+from slackbot.engine.records import Records
+from slackbot.errors import (
+    AdapterError,
+    HeadMoved,
+    MergeConflict,
+    NotMergeable,
+    StaleFence,
+)
+from slackbot.events import Facts, Merged, Reverted, Reverting
+from slackbot.models import GateResult, Promotion, State
+from slackbot.ports import Cluster, Fence, Forge, Workspace
+from slackbot.reasons import Code, Next, Reason
+
+log = logging.getLogger(__name__)
+
+
+class Merger:
+    def __init__(self, lookup: Lookup, records: Records, forge: Forge, cluster: Cluster,
+                 workspace: Workspace):
+        self._lookup = lookup
+        self._records = records
+        self._forge = forge
+        self._cluster = cluster
+        self._workspace = workspace
+
+    def begin_merge(self, record: Promotion, facts: Facts,
+                    results: tuple[GateResult, ...]) -> Promotion:
+        fence = self._records.lock(record)
+        if fence is None:
+            return record  # another worker holds the env: it will merge
+        try:
+            record = self._records.transition(record, facts, State.MERGING, fence=fence,
+                                              gates=results)
+            return self._merge(record, fence)
+        finally:
+            self._records.unlock(fence)
+
+    def merge(self, record: Promotion) -> Promotion:
+        """Resume a record found in `merging` (a crash, or a lost race for the lock)."""
+        fence = self._records.lock(record)
+        if fence is None:
+            return record
+        try:
+            return self._merge(record, fence)
+        finally:
+            self._records.unlock(fence)
+
+    def _merge(self, record: Promotion, fence: Fence) -> Promotion:
+        try:
+            record = self._records.get(record.id)
+            if record.state is not State.MERGING:
+                return record
+            if record.direct:
+                return self._push_revert(record, fence)
+            return self._merge_pull(record, fence)
+        except StaleFence:
+            return self._records.get(record.id)
+
+    def _merge_pull(self, record: Promotion, fence: Fence) -> Promotion:
+        repository = self._lookup.app(record.app).repository
+        assert record.pr_number is not None and record.head_sha is not None
+        pull = self._forge.get_pull(repository, record.pr_number)
+        if pull.merged and pull.merge_sha:
+            merge_sha = pull.merge_sha  # merged before a crash: take up from there
+        else:
+            try:
+                merge_sha = self._forge.merge_pull(repository, record.pr_number,
+                                                   record.head_sha, writing.merge_title(record))
+            except HeadMoved:
+                return self._records.fail(record, Reason(
+                    Code.HEAD_MOVED, Next.REVIEW_NEW_HEAD, env=record.env, kind=record.kind,
+                    sha=record.head_sha, name=record.hotfix.name if record.hotfix else None,
+                ), fence)
+            except (MergeConflict, NotMergeable) as exc:
+                return self._records.fail(record, Reason(
+                    Code.NOT_MERGEABLE, Next.RESOLVE_CONFLICT, env=record.env, kind=record.kind,
+                    pull=record.pr_number, branch=record.source_branch,
+                    target=record.target_branch, message=str(exc),
+                    name=record.hotfix.name if record.hotfix else None,
+                ), fence)
+        record = self._merged(record, merge_sha, fence, Merged(merge_sha))
+        self._records.comment(record, writing.merged_comment(record, merge_sha))
+        return record
+
+    # -- rollbacks that revert the branch itself (dev, and emergencies on prod) ----------------
+
+    def begin_direct_revert(self, record: Promotion) -> Promotion:
+        fence = self._records.lock(record)
+        if fence is None:
+            return record
+        try:
+            assert record.rollback is not None
+            record = self._records.transition(record, Reverting(record.rollback.target),
+                                              State.MERGING, fence=fence)
+            return self._merge(record, fence)
+        finally:
+            self._records.unlock(fence)
+
+    def _push_revert(self, record: Promotion, fence: Fence) -> Promotion:
+        assert record.rollback is not None
+        repository = self._lookup.app(record.app).repository
+        head = self._forge.branch_head(repository, record.target_branch)
+        if head != record.rollback.from_head:
+            # A crash after the push: the revert is the branch head now (its parent is the old
+            # head); anything else means someone pushed meanwhile.
+            return self._merged(record, head, fence, Reverted(head))
+        try:
+            sha = self._workspace.revert_to(repository, record.target_branch,
+                                            record.rollback.target,
+                                            writing.revert_message(record), None)
+        except HeadMoved:
+            return self._records.fail(record, Reason(Code.REVERT_RACED, Next.ROLLBACK_AGAIN,
+                                                     env=record.env,
+                                                     branch=record.target_branch), fence)
+        return self._merged(record, sha, fence, Reverted(sha))
+
+    def prepare_revert_branch(self, record: Promotion) -> None:
+        """A rollback through a pull request: its branch holds one revert commit."""
+        assert record.rollback is not None
+        repository = self._lookup.app(record.app).repository
+        if self._forge.branch_exists(repository, record.source_branch):
+            return
+        self._workspace.revert_to(repository, record.target_branch, record.rollback.target,
+                                  writing.revert_message(record), record.source_branch)
+
+    def _merged(self, record: Promotion, merge_sha: str, fence: Fence,
+                facts: Facts) -> Promotion:
+        """Record the commit now on the target branch and ask Flux to reconcile at once."""
+        env = self._lookup.env(self._lookup.app(record.app), record.env)
+        now = self._records.clock.now()
+        token = f"promotebot-{record.id}-{now.isoformat()}"
+        record = self._records.transition(record, facts, State.RECONCILING, fence=fence,
+                                          merge_sha=merge_sha, merged_at=now,
+                                          reconcile_token=token)
+        try:
+            self._cluster.request_reconcile(env.kustomization, env.git_repository, token)
+        except AdapterError:
+            log.exception("promotion %s: reconcile request failed; Flux will poll", record.id)
+        return record
+

@@ -1,0 +1,100 @@
+"""Drives live records forward on the bot's workers: when woken by a command, on every Flux
+status the shared watch delivers, on GitHub webhooks, on the scheduler's tick, after a restart.
+
+Each advance runs under its record's key (slackbot/workers.py), so two steps of one record
+never run at once while records move in parallel; a kick already waiting covers the next one
+(it has not read anything yet). An advance that fails is logged with its record id and
+retried at the next kick or tick; it never stops another record. Every step is the engine's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Hashable
+from functools import partial
+
+from slackbot import logs
+from slackbot.engine.aftercare import Aftercare
+from slackbot.engine.records import Records
+from slackbot.engine.steps import Steps
+from slackbot.errors import ConcurrentUpdate
+from slackbot.events import Expired
+from slackbot.models import BEFORE_MERGE, State
+from slackbot.pipeline import FluxRef, Pipeline
+from slackbot.ports import KustomizationStatus, Store
+from slackbot.reasons import Code, Next, Reason
+
+log = logging.getLogger(__name__)
+
+Submit = Callable[[Hashable, Callable[[], object], str | None], bool]
+ADVANCE = "advance"
+
+
+class Runner:
+    def __init__(self, pipeline: Pipeline, store: Store, records: Records, steps: Steps,
+                 aftercare: Aftercare, submit: Submit):
+        self._store = store
+        self._records = records
+        self._steps = steps
+        self._aftercare = aftercare
+        self._submit = submit
+        self._watched = _watch_map(pipeline)
+
+    def kick(self, promotion_id: int) -> bool:
+        """Advance the record soon, reading the world afresh; False when a kick was waiting."""
+        return self._submit(promotion_id, lambda: self._advance(promotion_id), ADVANCE)
+
+    def _advance(self, promotion_id: int) -> None:
+        with logs.scope(promotion=promotion_id):
+            self._expire_or_advance(promotion_id)
+
+    def on_status(self, status: KustomizationStatus) -> None:
+        """A Kustomization changed: kick the live records it can move."""
+        for app, env in self._watched.get(status.ref, ()):
+            live = self._store.live(app, env)
+            if live is not None:
+                self.kick(live.id)
+
+    def tick(self) -> list[int]:
+        """The scheduled job: every live record re-read (gates, timeouts, expiry)."""
+        return [record.id for record in self._store.live_all() if self.kick(record.id)]
+
+    def resume(self) -> list[int]:
+        """After a restart: finish the branch sync or backport a crash interrupted, and take
+        up every live record where it was left."""
+        for promotion_id in self._store.aftercare_due():
+            record = self._store.get(promotion_id)
+            if record is not None and record.state is State.DEPLOYED:
+                self._submit(promotion_id, partial(self._aftercare.run, record), "aftercare")
+            elif record is None or not record.live:
+                self._store.clear_aftercare(promotion_id)
+        return self.tick()
+
+    def _expire_or_advance(self, promotion_id: int) -> None:
+        record = self._records.get(promotion_id)
+        if not record.live:
+            return
+        ttl = self._records.options.gate_ttl
+        # A merge scheduled for a change window waits for it without expiring.
+        waiting_since = max(record.requested_at, record.merge_not_before or record.requested_at)
+        if record.state in BEFORE_MERGE and self._records.clock.now() - waiting_since > ttl:
+            with contextlib.suppress(ConcurrentUpdate):
+                self._records.finish(record, State.EXPIRED, Expired(ttl),
+                                     failure=Reason(Code.EXPIRED, Next.PROMOTE_AGAIN,
+                                                    env=record.env, timeout=ttl))
+            return
+        self._steps.advance(promotion_id)
+
+
+def _watch_map(pipeline: Pipeline) -> dict[FluxRef, list[tuple[str, str]]]:
+    """Kustomization -> the (app, env) pairs whose live records it can move: the env's own
+    (a merge being applied) and the env above it (a source that must run the head)."""
+    mapping: dict[FluxRef, list[tuple[str, str]]] = {}
+    for app in pipeline.apps.values():
+        for env in app.environments:
+            mapping.setdefault(env.kustomization, []).append((app.name, env.name))
+            upper = app.next_of(env.name)
+            if upper is not None:
+                mapping[env.kustomization].append((app.name, upper.name))
+    return mapping
