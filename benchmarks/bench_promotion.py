@@ -15,7 +15,7 @@ from pathlib import Path
 
 from github import Auth, Github
 
-from promotebot.bot import start_bot_for
+from sandbox.bot import start_bot_for
 from sandbox.gitseed import commit_and_push
 from sandbox.world import DEPLOYS, World, person
 

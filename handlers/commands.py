@@ -12,7 +12,7 @@ import difflib
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from handlers import messages
+from handlers.messages import views
 
 SUBCOMMANDS = ("help", "status", "freeze", "unfreeze", "unlock", "cancel")
 
@@ -84,7 +84,7 @@ def parse(text: str, envs: Collection[str] = (), apps: Collection[str] = ()) -> 
         return Status(rest[0] if rest else None)
     if head in ("freeze", "unfreeze", "unlock"):
         if not rest:
-            return Invalid(messages.usage(f"{head} <env>", f"`{head}` needs an environment"))
+            return Invalid(views.usage(f"{head} <env>", f"`{head}` needs an environment"))
         env = rest[0]
         if head == "freeze":
             app, reason_words = _app_prefix(rest[1:], apps)
@@ -95,7 +95,7 @@ def parse(text: str, envs: Collection[str] = (), apps: Collection[str] = ()) -> 
     if head == "cancel":
         number = rest[0].lstrip("#") if rest else ""
         if not number.isdigit():
-            return Invalid(messages.usage("cancel <id>", "`cancel` needs a promotion number"))
+            return Invalid(views.usage("cancel <id>", "`cancel` needs a promotion number"))
         return Cancel(int(number))
     if head in envs:
         return _promote(words[0], rest)
@@ -103,7 +103,7 @@ def parse(text: str, envs: Collection[str] = (), apps: Collection[str] = ()) -> 
     if command:
         env_score = max((_ratio(head, env) for env in envs), default=0.0)
         if _ratio(head, command[0]) > env_score:
-            return Invalid(messages.unknown_subcommand(words[0], command[0]))
+            return Invalid(views.unknown_subcommand(words[0], command[0]))
     return _promote(words[0], rest)
 
 
@@ -113,7 +113,7 @@ def _promote(env: str, rest: list[str]) -> Promote | Invalid:
     if "from" in rest:
         at = rest.index("from")
         if at + 1 >= len(rest):
-            return Invalid(messages.usage(f"{env} from <env>", "`from` needs an environment"))
+            return Invalid(views.usage(f"{env} from <env>", "`from` needs an environment"))
         source = rest[at + 1]
         rest = rest[:at] + rest[at + 2 :]
     return Promote(env, rest[0] if rest else None, source)

@@ -1,50 +1,33 @@
-"""App Home: who opened it, and re-publishing the one dashboard to them when a record changes.
+"""App Home: who looked at it, and re-publishing the one dashboard to them when a record changes.
 
-The viewers are a Redis set (the store's client; DESIGN.md section 3: no process-local state a
-restart cannot rebuild), so any replica refreshes every viewer. A refresh is coalesced: many
-changes in a burst cost one status read and one views.publish per viewer.
+The viewers live in the store (any replica refreshes every viewer; a restart forgets none),
+bounded there, and a viewer who has not opened the tab for `viewer_ttl` is dropped. A refresh
+is coalesced on the bot's workers: many changes in a burst cost one status read and one
+views.publish per viewer.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from datetime import timedelta
 
 from slack_sdk import WebClient
 
 from handlers import blocks
-from handlers.background import Defer, reference, run_now
+from handlers.background import reference
+from slackbot.engine.runner import Submit
+from slackbot.ports import Clock, Store
 from slackbot.status import AppStatus
 
 log = logging.getLogger(__name__)
 
 Statuses = Callable[[], Sequence[AppStatus | str]]
+HOME = "home"  # the workers' key of App Home work
 
 
-class SetClient(Protocol):
-    """The two Redis commands the viewer list needs (a redis.Redis satisfies it)."""
-
-    def sadd(self, name: str, *values: Any) -> Any: ...
-    def smembers(self, name: str) -> Any: ...
-
-
-class HomeViewers:
-    def __init__(self, client: SetClient, key: str = "promotebot:home:viewers"):
-        self._client = client
-        self._key = key
-
-    def add(self, user: str) -> None:
-        self._client.sadd(self._key, user)
-
-    def all(self) -> list[str]:
-        return sorted(str(u) for u in self._client.smembers(self._key))
-
-
-def read_statuses(
-    status_of: Callable[[str], AppStatus], apps: Sequence[str]
-) -> list[AppStatus | str]:
+def read_statuses(status_of: Callable[[str], AppStatus],
+                  apps: Sequence[str]) -> list[AppStatus | str]:
     """Every app's status; an app whose read failed is named instead (the view says so)."""
     found: list[AppStatus | str] = []
     for name in apps:
@@ -57,33 +40,31 @@ def read_statuses(
 
 
 class HomePublisher:
-    def __init__(
-        self, client: WebClient, viewers: HomeViewers, statuses: Statuses, defer: Defer = run_now
-    ):
+    def __init__(self, client: WebClient, store: Store, statuses: Statuses, submit: Submit,
+                 clock: Clock, viewer_ttl: timedelta = timedelta(days=1)):
         self._client = client
-        self._viewers = viewers
+        self._store = store
         self._statuses = statuses
-        self._defer = defer
-        self._lock = threading.Lock()
-        self._queued = False
+        self._submit = submit
+        self._clock = clock
+        self._ttl = viewer_ttl
 
     def opened(self, user: str) -> None:
-        """The user opened the Home tab: remember them and show them the dashboard now."""
-        self._viewers.add(user)
-        self._client.views_publish(user_id=user, view=blocks.home_view(self._statuses()))
+        """The user opened the Home tab: remember them, and show them the dashboard soon."""
+        self._store.add_viewer(user, self._clock.now())
+        self._submit((HOME, user), lambda: self._publish(user), "publish")
 
     def refresh(self) -> None:
-        """A record changed: re-publish for every viewer (coalesced, via `defer`)."""
-        with self._lock:
-            if self._queued:
-                return
-            self._queued = True
-        self._defer(self._publish_all)
+        """A record changed: re-publish for every recent viewer (coalesced)."""
+        self._submit(HOME, self._publish_all, "refresh")
+
+    def _publish(self, user: str) -> None:
+        self._client.views_publish(user_id=user, view=blocks.home_view(self._statuses()))
 
     def _publish_all(self) -> None:
-        with self._lock:
-            self._queued = False
-        viewers = self._viewers.all()
+        since = self._clock.now() - self._ttl
+        self._store.forget_viewers(since)
+        viewers = self._store.viewers(since)
         if not viewers:
             return
         view = blocks.home_view(self._statuses())

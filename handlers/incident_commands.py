@@ -14,8 +14,8 @@ import difflib
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from handlers import messages
 from handlers.commands import Help, Invalid
+from handlers.messages import views
 
 HOTFIX_SUBCOMMANDS = ("start", "promote", "help")
 HELP_WORDS = ("help", "-h", "--help", "?")
@@ -61,7 +61,7 @@ def parse_rollback(text: str, apps: Collection[str] = ()) -> RollbackCommand:
     if rest and rest[0] in apps:
         app, rest = rest[0], rest[1:]
     elif rest and (hint := _close_app(rest[0], apps)):
-        return Invalid(messages.rollback_unknown_app(rest[0], hint))
+        return Invalid(views.rollback_unknown_app(rest[0], hint))
     to: str | None = None
     emergency = False
     while rest:
@@ -69,7 +69,7 @@ def parse_rollback(text: str, apps: Collection[str] = ()) -> RollbackCommand:
         if word == "to":
             if len(rest) < 2:
                 return Invalid(
-                    messages.rollback_usage(
+                    views.rollback_usage(
                         f"{env} to <revision>", "`to` needs a revision (a commit sha)"
                     )
                 )
@@ -88,13 +88,13 @@ def parse_hotfix(text: str, apps: Collection[str] = ()) -> HotfixCommand:
     head, rest = words[0].lower(), words[1:]
     if head not in ("start", "promote"):
         meant = difflib.get_close_matches(head, HOTFIX_SUBCOMMANDS, n=1, cutoff=0.6)
-        return Invalid(messages.hotfix_unknown_subcommand(words[0], meant[0] if meant else None))
+        return Invalid(views.hotfix_unknown_subcommand(words[0], meant[0] if meant else None))
     if not rest:
-        return Invalid(messages.hotfix_usage(f"{head} <name>", f"`{head}` needs a hotfix name"))
+        return Invalid(views.hotfix_usage(f"{head} <name>", f"`{head}` needs a hotfix name"))
     app: str | None = None
     if len(rest) > 1 and rest[-1] in apps:
         app, rest = rest[-1], rest[:-1]
     elif len(rest) > 1 and (hint := _close_app(rest[-1], apps)):
-        return Invalid(messages.hotfix_unknown_app(rest[-1], hint))
+        return Invalid(views.hotfix_unknown_app(rest[-1], hint))
     name = " ".join(rest)  # a name with spaces is the core's to refuse, with its reason
     return HotfixStart(name, app) if head == "start" else HotfixPromote(name, app)

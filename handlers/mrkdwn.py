@@ -1,8 +1,8 @@
-"""Turning the engine's plain sentences into Slack mrkdwn: escaping, mentions, dates, lengths.
+"""Slack mrkdwn's small pieces: escaping, mentions, links, dates, lengths.
 
-The engine names people `@<user id>`; Slack needs `<@U123>`. Text that came from people or
-from outside services is escaped first (`&`, `<`, `>`), so it can never forge a mention, a
-link or a broadcast. Pure functions: no Slack calls here.
+Text that came from people or from outside services is escaped (`&`, `<`, `>`), so it can
+never forge a mention, a link or a broadcast; a mention is only ever made from a user id the
+bot chose to name. Pure functions: no Slack calls here.
 """
 
 from __future__ import annotations
@@ -10,29 +10,21 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-_MENTION = re.compile(r"(?<![\w<])@([UW][A-Z0-9]{2,})\b")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def mentions(text: str) -> str:
-    """`@U123` -> `<@U123>`; everything else untouched (call `escape` first on raw text)."""
-    return _MENTION.sub(r"<@\1>", text)
-
-
-def sentence(text: str) -> str:
-    """An engine sentence, safe for mrkdwn, with its people as Slack mentions."""
-    return mentions(escape(text))
-
-
 def user(user_id: str) -> str:
-    return f"<@{user_id}>"
+    """A mention of a Slack user id; anything that is not one is shown escaped, inert."""
+    return f"<@{user_id}>" if _USER_ID.match(user_id) else escape(user_id)
 
 
 def link(url: str, label: str) -> str:
-    return f"<{url}|{escape(label)}>"
+    safe = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
+    return f"<{safe}|{escape(label)}>"
 
 
 def when(moment: datetime, fmt: str = "{date_short_pretty} {time}") -> str:

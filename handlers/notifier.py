@@ -1,79 +1,108 @@
-"""SlackNotifier: the engine's Notifier port, as one card per record in the app's deploys channel.
+"""SlackNotifier: the core's Notifier port, as one card per record in the app's deploys channel.
 
-The first notice posts the card and returns its ref "<channel>:<ts>"; every later one renders
-the card afresh from the stored record and its events and chat.update's it in place. Details
-(gate changes, Flux progress, failure reasons) go to the card's thread. It never decides
-anything: it only shows what the engine recorded.
+A change only queues a render of the record's card on the bot's workers (key: the card), so
+the core never waits on Slack and a burst of changes costs one update: the render reads the
+newest record and its events, posts the card the first time (or updates it in place), then
+posts in its thread the details of every event not threaded yet. Where the card is and how far
+its thread got are kept in the store, so a render that failed, or a restart, picks up where
+the last one stopped. It never decides anything: it only shows what the core recorded.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import blocks, messages
-from handlers.background import reference
+from handlers import blocks
 from handlers.home import HomePublisher
-from slackbot.models import Event, Promotion
+from handlers.messages import timeline
+from slackbot.engine.runner import Submit
+from slackbot.events import Event
+from slackbot.models import Promotion
 from slackbot.pipeline import Pipeline
-from slackbot.store import RedisStore
+from slackbot.ports import Store
 
 log = logging.getLogger(__name__)
 
 GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+CARD = "card"  # the workers' key prefix of card renders
 
 
-def parse_ref(ref: str) -> tuple[str, str]:
-    channel, _, ts = ref.partition(":")
-    return channel, ts
+@dataclass(frozen=True)
+class CardRef:
+    """Where a record's card is, and how many of its events the thread has shown."""
+
+    channel: str
+    ts: str
+    threaded: int = 0
+
+    def encode(self) -> str:
+        return json.dumps({"channel": self.channel, "ts": self.ts, "threaded": self.threaded})
+
+    @classmethod
+    def decode(cls, raw: str | None) -> CardRef | None:
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+            return cls(str(data["channel"]), str(data["ts"]), int(data.get("threaded", 0)))
+        except (ValueError, KeyError, TypeError):
+            return None
 
 
 class SlackNotifier:
-    def __init__(
-        self,
-        client: WebClient,
-        pipeline: Pipeline,
-        store: RedisStore,
-        home: HomePublisher | None = None,
-    ):
+    def __init__(self, client: WebClient, pipeline: Pipeline, store: Store, submit: Submit,
+                 home: HomePublisher | None = None):
         self._client = client
         self._pipeline = pipeline
         self._store = store
+        self._submit = submit
         self.home = home
 
-    def promotion_changed(self, promotion: Promotion, event: Event, ref: str | None) -> str | None:
-        app = self._pipeline.app(promotion.app)
-        gates = app.env(promotion.env).gates
-        body = blocks.card(promotion, self._store.events(promotion.id), gates)
+    def promotion_changed(self, promotion: Promotion, event: Event) -> None:
+        self._submit((CARD, promotion.id), lambda: self.render(promotion.id), CARD)
+
+    def render(self, promotion_id: int) -> None:
+        """Bring the record's card and thread up to date with the store (idempotent)."""
+        record = self._store.get(promotion_id)
+        if record is None:
+            return
+        app = self._pipeline.app(record.app)
+        events = self._store.events(record.id)
+        body = blocks.card(record, events, app.env(record.env).gates)
+        ref = CardRef.decode(self._store.notice(record.id))
         if ref is None:
-            ref = self._post(app.channels.deploys, body)
+            ref = self._post(record, app.channels.deploys, body, threaded=0)
         else:
-            channel, ts = parse_ref(ref)
             try:
-                self._client.chat_update(channel=channel, ts=ts, **body)
+                self._client.chat_update(channel=ref.channel, ts=ref.ts, **body)
             except SlackApiError as exc:
                 if exc.response.get("error") not in GONE:
                     raise
-                log.warning(
-                    "promotion %s: its card %s is gone; posting a new one", promotion.id, ref
-                )
-                ref = self._post(channel, body)
-        detail = messages.thread_detail(event, promotion)
-        if detail:
-            channel, ts = parse_ref(ref)
-            try:
-                self._client.chat_postMessage(channel=channel, thread_ts=ts, text=detail)
-            except SlackApiError:
-                log.exception(
-                    "promotion %s: thread reply failed (reference %s)", promotion.id, reference()
-                )
+                log.warning("promotion %s: its card is gone; posting a new one", record.id)
+                ref = self._post(record, ref.channel, body, threaded=ref.threaded)
+        self._thread(record, events, ref)
         if self.home is not None:
             self.home.refresh()
+
+    def _post(self, record: Promotion, channel: str, body: dict[str, Any],
+              threaded: int) -> CardRef:
+        """Post the card and keep where it is at once (a retry must not post it twice)."""
+        response = self._client.chat_postMessage(channel=channel, **body)
+        ref = CardRef(str(response["channel"]), str(response["ts"]), threaded)
+        self._store.set_notice(record.id, ref.encode())
         return ref
 
-    def _post(self, channel: str, body: dict[str, Any]) -> str:
-        response = self._client.chat_postMessage(channel=channel, **body)
-        return f"{response['channel']}:{response['ts']}"
+    def _thread(self, record: Promotion, events: list[Event], ref: CardRef) -> None:
+        """Post the details of the events the thread has not shown yet, in order."""
+        for index in range(ref.threaded, len(events)):
+            detail = timeline.thread_detail(events[index], record)
+            if detail:
+                self._client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=detail)
+            ref = CardRef(ref.channel, ref.ts, index + 1)
+            self._store.set_notice(record.id, ref.encode())

@@ -1,8 +1,9 @@
-"""The two kinds of failure a user can see (STYLE.md, "Errors"), applied around one engine call.
+"""The kinds of failure a user can see, applied around one core call after the ack.
 
-A DomainError is a business refusal: its sentence is shown as is. Anything else is a bug or
-an outage: the user gets a generic sentence with a reference id and the log gets the
-traceback under that id. Exception text of non-domain errors never reaches Slack.
+A DomainError is a business refusal: its Reason is shown in words, with the next step. A
+database that does not answer is said plainly (nothing was changed). Anything else is a bug or
+an outage: the user gets a generic sentence with a reference id and the log gets the traceback
+under that id. Exception text never reaches Slack.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from handlers import messages
 from handlers.background import reference
-from slackbot.errors import DomainError
+from handlers.messages import answers
+from slackbot.errors import DomainError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,14 @@ def guarded(say: Say, what: str, work: Callable[[], None]) -> bool:
         work()
         return True
     except DomainError as exc:
-        _say(say, messages.refused(str(exc)), what)
+        _say(say, answers.refused(exc.reason), what)
+    except StoreUnavailable:
+        log.warning("%s: Redis did not answer", what, exc_info=True)
+        _say(say, answers.database_unavailable(), what)
     except Exception:
         ref = reference()
         log.exception("%s failed (reference %s)", what, ref)
-        _say(say, messages.generic_error(ref), what)
+        _say(say, answers.generic_error(ref), what)
     return False
 
 

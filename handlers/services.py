@@ -1,4 +1,5 @@
-"""What the listeners are given: the engine, the store, the pipeline, App Home, a defer hook.
+"""What the listeners are given: the engine's parts, the store, the pipeline, App Home, and
+`run`, which hands a listener's work to the bot's workers after its ack.
 
 Built once by the composition root and handed to every `register(app, services)`. It holds
 no state of its own beyond these references.
@@ -6,26 +7,24 @@ no state of its own beyond these references.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from handlers.background import Defer, run_now
 from handlers.home import HomePublisher
 from handlers.replies import Say, guarded
-from slackbot.engine import Engine
-from slackbot.incidents import Incidents
+from slackbot.engine import Core
+from slackbot.engine.runner import Submit
 from slackbot.pipeline import Pipeline
-from slackbot.store import RedisStore
+from slackbot.ports import Store
 
 
 @dataclass
 class Services:
-    engine: Engine
-    store: RedisStore
+    core: Core
+    store: Store
     pipeline: Pipeline
+    submit: Submit  # the bot's workers: serialised per key, parallel across keys
     home: HomePublisher | None = None
-    defer: Defer = run_now  # where follow-up work runs (advance after a request)
-    incidents: Incidents | None = None  # rollbacks, holds and hotfixes (needs a git workspace)
     click_window_seconds: int = 5  # two clicks of one button within this act once
     delivery_ttl_seconds: int = 3600  # how long a delivery's idempotency key is kept
 
@@ -37,24 +36,14 @@ class Services:
     def app_names(self) -> tuple[str, ...]:
         return self.pipeline.app_names
 
-    def follow_up(self, say: Say, what: str, work: Callable[[], None]) -> None:
-        """Run a listener's slow part (outside calls) on the defer pool, so that Bolt's
-        listener threads only ack: a burst of slow requests never delays another's ack."""
-        self.defer(lambda: guarded(say, what, work))
+    def run(self, key: Hashable, say: Say, what: str, work: Callable[[], None]) -> None:
+        """After the ack: `work` on the bot's workers under `key` (a record's id for work on
+        a record), its refusal or failure told through `say`."""
+        self.submit(key, lambda: guarded(say, what, work), None)
 
-    def advance_later(self, promotion_id: int, say: Say) -> None:
-        """Drive a new record forward after the ack; a failure is told to the user."""
-        engine = self.engine
-        self.defer(
-            lambda: guarded(
-                say, f"advancing #{promotion_id}", lambda: _discard(engine.advance(promotion_id))
-            )
-        )
+    def deploys_channel(self, app: str) -> str:
+        return self.pipeline.app(app).channels.deploys
 
     def refresh_home(self) -> None:
         if self.home is not None:
             self.home.refresh()
-
-
-def _discard(_: object) -> None:
-    return None

@@ -41,7 +41,7 @@ def run_serve(args: argparse.Namespace, streams: Any) -> int:
         return EXIT_CONFIG
     # JSON lines (PROMOTEBOT_LOG_FORMAT=text for a terminal), every secret of the settings masked.
     logs.configure(settings.log_level, logs.settings_secrets(settings), settings.log_format)
-    from promotebot.bot import Bot
+    from promotebot.wiring import build
 
     stop = threading.Event()
 
@@ -50,7 +50,7 @@ def run_serve(args: argparse.Namespace, streams: Any) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
-    bot = Bot(settings, pipeline).start()
+    bot = build(settings, pipeline).start()
     streams.out.write(f"promotebot serving on {bot.url} ({settings.slack_mode} mode)\n")
     streams.out.flush()
     try:

@@ -8,6 +8,7 @@ started and exits 0.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -18,9 +19,10 @@ from typing import Any
 from sandbox.world import World
 
 
-def register_sandbox(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "sandbox", help="run promotebot against local emulators of Slack, GitHub and Flux")
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="promotebot sandbox",
+        description="run promotebot against local emulators of Slack, GitHub and Flux")
     parser.add_argument("--headless", action="store_true",
                         help="no web UI; write --state-file and wait for a signal")
     parser.add_argument("--state-file", type=Path,
@@ -33,7 +35,16 @@ def register_sandbox(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
                         help="play the workflow end to end, print it as a conversation, exit")
     parser.add_argument("--port", type=int, default=8080,
                         help="the web UI's port on 127.0.0.1 (0: any free port)")
-    parser.set_defaults(handler=run_sandbox)
+    return parser
+
+
+def main(argv: list[str], streams: Any) -> int:
+    """`promotebot sandbox ARGS...` (the console script loads this module only for it)."""
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as stop:  # --help, and usage errors
+        return stop.code if isinstance(stop.code, int) else 2
+    return run_sandbox(args, streams)
 
 
 def run_sandbox(args: argparse.Namespace, streams: Any) -> int:
@@ -77,9 +88,7 @@ def run_sandbox(args: argparse.Namespace, streams: Any) -> int:
 
 
 def _start_bot(world: World) -> Any:
-    import os
-
-    from promotebot.bot import start_bot_for
+    from sandbox.bot import start_bot_for
 
     return start_bot_for(world, redis_url=os.environ.get("REDIS_URL") or None)
 
@@ -99,6 +108,6 @@ def _banner(world: World, bot_url: str | None, ui_url: str | None) -> str:
 
 
 if __name__ == "__main__":
-    from promotebot.cli import main
+    from promotebot.cli import main as cli_main
 
-    sys.exit(main(["sandbox", *sys.argv[1:]]))
+    sys.exit(cli_main(["sandbox", *sys.argv[1:]]))

@@ -22,6 +22,7 @@ from github import Auth, Github
 
 from sandbox.gitseed import commit_and_push, run_git
 from sandbox.world import DEPLOYS, INCIDENTS, PEOPLE, World, person
+from slackbot.events import Synced
 
 STEP_TIMEOUT = 60.0
 
@@ -165,8 +166,8 @@ class Tour:
             raise TourFailed(f"the bot did not take {text!r}: {reply.get('error')}")
 
     def click(self, who: str, record_id: int, action_id: str, label: str) -> None:
-        ref = self.wait(f"the card of #{record_id}", lambda: self.bot.store.notice(record_id))
-        channel, _, ts = ref.partition(":")
+        ref = self.wait(f"the card of #{record_id}", lambda: self.bot.card_of(record_id))
+        channel, ts = ref.channel, ref.ts
         self.transcript.say(f"> {person(who).name} clicks [{label}] on #{record_id}'s card")
         reply = self.world.slack.click(person(who).slack_id, action_id, channel=channel, ts=ts)
         if reply.get("status") != 200:
@@ -272,7 +273,8 @@ class Tour:
         self.approve_and_plan(hotfix.id)
         hotfix = self.finished(hotfix.id)
         self.wait("the backports", lambda: len([e for e in self.bot.store.events(hotfix.id)
-                                                if e.kind.startswith("backport")]) == 2)
+                                                if isinstance(e.facts, Synced)
+                                                and e.facts.backport]) == 2)
         say(f"$ Flux: myapp-prod applied prod@{hotfix.merge_sha[:7]}; hotfix/raise-memory is in "
             f"staging and dev")
 
@@ -327,7 +329,7 @@ class Tour:
             prod = self.finished(prod.id)
             say(f"$ Flux: myapp-prod applied prod@{prod.merge_sha[:7]} and is Ready")
             self.wait("the branches to be synced", lambda: len(
-                [e for e in self.bot.store.events(prod.id) if e.kind == "synced"]) == 2)
+                [e for e in self.bot.store.events(prod.id) if isinstance(e.facts, Synced)]) == 2)
             self.incident(prod.merge_sha)
             time.sleep(0.5)
         finally:
@@ -339,7 +341,7 @@ def run_tour(out: TextIO, time_scale: float = 60.0) -> int:
     """Start the sandbox with the bot, play the tour, stop everything; the exit code."""
     import tempfile
 
-    from promotebot.bot import start_bot_for
+    from sandbox.bot import start_bot_for
 
     with tempfile.TemporaryDirectory(prefix="promotebot-tour-") as tmp, \
             World(time_scale=time_scale, pod_start_delay=3.0) as world:

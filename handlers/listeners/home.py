@@ -1,5 +1,5 @@
-"""The App Home tab: publish the dashboard when a user opens it, and remember them as a viewer
-so that every change to a record re-publishes it (handlers/home.py)."""
+"""The App Home tab: remember who opens it (so every change re-publishes it for them) and
+publish the dashboard for them on the bot's workers (handlers/home.py)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """`/hotfix start|promote <name> [app]` and `/hotfix help`: ack at once, parse, one core call.
 
 `start` answers in the channel with what to do next (push the fix, then promote); `promote`
-records the hotfix, whose card the notifier posts in the deploys channel, and drives it like a
-promotion. Names, existing branches and gates are the core's to judge (slackbot/incidents.py).
+records the hotfix, whose card the notifier posts in the deploys channel; the runner drives it
+like a promotion. Names, existing branches and gates are the core's to judge
+(slackbot/engine/incidents.py).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from handlers import blocks, ids, messages
+from handlers import blocks, ids
 from handlers.commands import Help, Invalid
 from handlers.incident_commands import HotfixPromote, HotfixStart, parse_hotfix
+from handlers.messages import answers
 from handlers.replies import privately
 from handlers.services import Services
 
@@ -38,29 +40,23 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
     if isinstance(parsed, Invalid):
         ack(text=parsed.answer, response_type="ephemeral")
         return
-    incidents = services.incidents
-    if incidents is None:
-        ack(text=messages.incidents_unavailable(), response_type="ephemeral")
-        return
-    engine = services.engine
+    core = services.core
     if isinstance(parsed, HotfixStart):
-        ack(text=messages.working_hotfix("starting", parsed.name), response_type="ephemeral")
+        ack(text=answers.working_hotfix("starting", parsed.name), response_type="ephemeral")
 
         def start() -> None:
-            branch, sha = incidents.hotfix_start(parsed.app, parsed.name, user, channel)
-            app = engine.app(parsed.app, channel)
-            text = messages.hotfix_branched(
-                app.name, branch, sha, app.environments[-1].branch, parsed.name, user
-            )
+            branch, sha = core.incidents.hotfix_start(parsed.app, parsed.name, user, channel)
+            app = core.lookup.app(parsed.app, channel)
+            text = answers.hotfix_branched(app.name, branch, sha, app.environments[-1].branch,
+                                           parsed.name, user)
             respond(text=text, response_type="in_channel", replace_original=False)
 
-        services.follow_up(say, "/hotfix start", start)
+        services.run(("hotfix", parsed.name), say, "/hotfix start", start)
     elif isinstance(parsed, HotfixPromote):
-        ack(text=messages.working_hotfix("promoting", parsed.name), response_type="ephemeral")
+        ack(text=answers.working_hotfix("promoting", parsed.name), response_type="ephemeral")
 
         def promote() -> None:
-            record = incidents.hotfix_promote(parsed.app, parsed.name, user, channel)
-            say(messages.hotfix_started(record, engine.app(record.app).channels.deploys))
-            services.advance_later(record.id, say)
+            record = core.incidents.hotfix_promote(parsed.app, parsed.name, user, channel)
+            say(answers.hotfix_started(record, services.deploys_channel(record.app)))
 
-        services.follow_up(say, "/hotfix promote", promote)
+        services.run(("hotfix", parsed.name), say, "/hotfix promote", promote)

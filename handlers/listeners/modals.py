@@ -1,8 +1,9 @@
 """Modal submissions: the rejection reason and the rollback plan.
 
 An empty field is refused in the ack itself (response_action "errors", the modal stays open);
-otherwise the ack closes the modal and the engine is called as the submitting user. There is
-no response_url on a submission, so answers go as an ephemeral in the card's channel.
+otherwise the ack closes the modal and the core is called as the submitting user, on the
+bot's workers under the record's key. There is no response_url on a submission, so answers go
+as an ephemeral in the card's channel.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from handlers import ids, messages
+from handlers import ids
 from handlers.background import reference
+from handlers.messages import answers
 from handlers.payloads import ModalMeta
 from handlers.services import Services
 
@@ -49,7 +51,7 @@ def submitted(
     text = _value(view, block_id, action_id)
     rejecting = block_id == ids.REASON_BLOCK
     if not text:
-        problem = messages.empty_reason() if rejecting else messages.empty_plan()
+        problem = answers.empty_reason() if rejecting else answers.empty_plan()
         ack(response_action="errors", errors={block_id: problem})
         return
     ack()
@@ -67,10 +69,10 @@ def submitted(
         return
 
     def act() -> None:
-        engine = services.engine
+        commands = services.core.commands
         if rejecting:
-            say(messages.rejected(engine.reject(meta.promotion_id, user, text)))
+            say(answers.rejected(commands.reject(meta.promotion_id, user, text)))
         else:
-            say(messages.plan_saved(engine.set_rollback_plan(meta.promotion_id, user, text)))
+            say(answers.plan_saved(commands.set_rollback_plan(meta.promotion_id, user, text)))
 
-    services.follow_up(say, "modal submission", act)
+    services.run(meta.promotion_id, say, "modal submission", act)

@@ -4,7 +4,9 @@ open the dialog of the env's past revisions and start it when one is chosen.
 The dialog is opened with the trigger_id before anything slow (Slack allows 3 s), showing a
 loading state, then updated with the choices the core lists. The Rollback button of a failed
 card opens the same dialog (buttons.py calls `open_choices`). Who may roll back, and how, is
-the core's decision (slackbot/incidents.py); its refusals are shown as they are.
+the core's decision (slackbot/engine/incidents.py); its refusals are shown in words. The
+dialog's first view opens on Bolt's thread (the trigger lives 3 s); everything after runs on
+the bot's workers.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from handlers import blocks, ids, messages
+from handlers import blocks, ids
 from handlers.background import reference
 from handlers.commands import Help, Invalid
 from handlers.incident_commands import Rollback, parse_rollback
+from handlers.messages import answers, views
 from handlers.payloads import RollbackMeta
 from handlers.replies import Say, guarded, privately
 from handlers.services import Services
@@ -53,15 +56,12 @@ def handle(
     if isinstance(parsed, Invalid):
         ack(text=parsed.answer, response_type="ephemeral")
         return
-    if services.incidents is None:
-        ack(text=messages.incidents_unavailable(), response_type="ephemeral")
-        return
     if parsed.to is None:
         ack()  # the dialog is the answer
         open_choices(services, client, str(command.get("trigger_id", "")), channel, parsed, say,
                      user)
         return
-    ack(text=messages.working_rollback(parsed.env, parsed.app), response_type="ephemeral")
+    ack(text=answers.working_rollback(parsed.env, parsed.app), response_type="ephemeral")
     start(services, user, channel, parsed, parsed.to, parsed.reason, say)
 
 
@@ -75,8 +75,7 @@ def start(
     say: Say,
 ) -> None:
     """One core call: the rollback recorded (and its hold placed), then driven forward."""
-    incidents = services.incidents
-    assert incidents is not None
+    incidents = services.core.incidents
 
     def work() -> None:
         record = incidents.rollback(
@@ -88,10 +87,10 @@ def start(
             channel=channel,
             reason=reason,
         )
-        say(messages.rollback_started(record, services.engine.app(record.app).channels.deploys))
-        services.advance_later(record.id, say)
+        say(answers.rollback_started(record, services.deploys_channel(record.app)))
 
-    services.follow_up(say, f"/rollback {parsed.env}", work)
+    services.run(("env", parsed.app or channel, parsed.env), say, f"/rollback {parsed.env}",
+                 work)
 
 
 def open_choices(
@@ -105,15 +104,11 @@ def open_choices(
 ) -> None:
     """Open the dialog at once (loading), then fill it with the env's past revisions, or
     with the reason this user may not roll this env back here."""
-    engine, incidents = services.engine, services.incidents
-    if incidents is None:
-        say(messages.incidents_unavailable())
-        return
+    core = services.core
     found: list[RollbackMeta] = []
 
     def resolve() -> None:  # names only, no I/O: a typo is answered before any dialog
-        app = engine.app(parsed.app, channel)
-        env = engine.env(app, parsed.env)
+        app, env = core.lookup.app_env(parsed.app, parsed.env, channel)
         found.append(RollbackMeta(app.name, env.name, channel, parsed.emergency))
 
     if not guarded(say, "/rollback", resolve):
@@ -134,17 +129,17 @@ def open_choices(
         _update(client, view_id, blocks.rollback_notice_modal(meta, text))
 
     def fill() -> None:
-        incidents.check_rollback(meta.app, meta.env, user, emergency=meta.emergency,
-                                 channel=channel)
-        choices = incidents.rollback_choices(meta.app, meta.env, channel)
+        core.incidents.check_rollback(meta.app, meta.env, user, emergency=meta.emergency,
+                                      channel=channel)
+        choices = core.incidents.rollback_choices(meta.app, meta.env, channel)
         if not choices:
-            show(messages.rollback_no_choices(meta.app, meta.env))
+            show(views.rollback_no_choices(meta.app, meta.env))
             return
-        app = engine.app(meta.app)
-        how = messages.rollback_how(meta.env, app.index(meta.env) == 0, meta.emergency)
+        app = core.lookup.app(meta.app)
+        how = views.rollback_how(meta.env, app.index(meta.env) == 0, meta.emergency)
         _update(client, view_id, blocks.rollback_modal(meta, choices, how, parsed.reason))
 
-    guarded(show, f"rollback choices of {meta.env}", fill)
+    services.run(("env", meta.app, meta.env), show, f"rollback choices of {meta.env}", fill)
 
 
 def _update(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
@@ -166,7 +161,7 @@ def submitted(
     if not sha:
         ack(
             response_action="errors",
-            errors={ids.ROLLBACK_CHOICE_BLOCK: messages.rollback_choose_one()},
+            errors={ids.ROLLBACK_CHOICE_BLOCK: views.rollback_choose_one()},
         )
         return
     ack()

@@ -1,9 +1,9 @@
-"""`/promote`: ack at once, parse the text, make one engine call, answer through respond().
+"""`/promote`: ack at once, parse the text, then one core call on the bot's workers, answered
+through respond().
 
-Help and typos are answered in the ack itself; everything that needs the engine is answered
+Help and typos are answered in the ack itself; everything that needs the core is answered
 after it, as new ephemerals (never `replace_original` of the ack: Slack may apply the ack after
-our response_url post, so replacing it would race). A recorded promotion is then driven forward
-with engine.advance through `services.defer`.
+our response_url post, so replacing it would race).
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from handlers import blocks, commands, ids, messages
-from handlers.replies import guarded, privately
+from handlers import blocks, commands, ids
+from handlers.messages import answers
+from handlers.replies import privately
 from handlers.services import Services
 
 
@@ -28,87 +29,72 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
     user = str(command.get("user_id", ""))
     channel = str(command.get("channel_id", ""))
     parsed = commands.parse(str(command.get("text", "")), services.env_names, services.app_names)
-
+    core = services.core
     say = privately(respond)
 
     if isinstance(parsed, commands.Help):
         ack(response_type="ephemeral", **blocks.help_message())
     elif isinstance(parsed, commands.Invalid):
         ack(text=parsed.answer, response_type="ephemeral")
-    elif isinstance(parsed, commands.Unlock):
-        ack()
-        guarded(say, "/promote unlock", lambda: _unlock(services, parsed, user, channel, respond))
     elif isinstance(parsed, commands.Status):
-        ack(text=messages.working_status(parsed.app), response_type="ephemeral")
+        ack(text=answers.working_status(parsed.app), response_type="ephemeral")
 
         def status() -> None:
-            found = services.engine.status(parsed.app, channel)
-            respond(
-                response_type="ephemeral", replace_original=False, **blocks.status_message(found)
-            )
+            found = core.status.read(parsed.app, channel)
+            respond(response_type="ephemeral", replace_original=False,
+                    **blocks.status_message(found))
 
-        services.follow_up(say, "/promote status", status)
+        services.run(("status", user), say, "/promote status", status)
     elif isinstance(parsed, commands.Promote):
-        ack(text=messages.working_promote(parsed.env, parsed.app), response_type="ephemeral")
+        ack(text=answers.working_promote(parsed.env, parsed.app), response_type="ephemeral")
 
         def request() -> None:
-            record = services.engine.request(
-                parsed.app, parsed.env, user, source=parsed.source, channel=channel
-            )
-            deploys = services.engine.app(record.app).channels.deploys
-            say(messages.promotion_started(record, deploys))
-            services.advance_later(record.id, say)
+            record = core.commands.request(parsed.app, parsed.env, user, source=parsed.source,
+                                           channel=channel)
+            say(answers.promotion_started(record, services.deploys_channel(record.app)))
 
-        services.follow_up(say, f"/promote {parsed.env}", request)
+        services.run(("env", parsed.app or channel, parsed.env), say, f"/promote {parsed.env}",
+                     request)
     elif isinstance(parsed, commands.Freeze | commands.Unfreeze):
         ack()
-        guarded(say, "/promote freeze", lambda: _freeze(services, parsed, user, channel, respond))
+        services.run(("env", parsed.app or channel, parsed.env), say, "/promote freeze",
+                     lambda: _freeze(services, parsed, user, channel, respond))
+    elif isinstance(parsed, commands.Unlock):
+        ack()
+        services.run(("env", parsed.app or channel, parsed.env), say, "/promote unlock",
+                     lambda: _unlock(services, parsed, user, channel, respond))
     elif isinstance(parsed, commands.Cancel):
         ack()
 
         def cancel() -> None:
-            record = services.engine.cancel(parsed.promotion_id, user)
-            say(messages.cancelled(record))
+            say(answers.cancelled(core.commands.cancel(parsed.promotion_id, user)))
 
-        guarded(say, "/promote cancel", cancel)
+        services.run(parsed.promotion_id, say, "/promote cancel", cancel)
 
 
-def _freeze(
-    services: Services,
-    parsed: commands.Freeze | commands.Unfreeze,
-    user: str,
-    channel: str,
-    respond: Respond,
-) -> None:
-    engine = services.engine
+def _freeze(services: Services, parsed: commands.Freeze | commands.Unfreeze, user: str,
+            channel: str, respond: Respond) -> None:
+    holds, lookup = services.core.holds, services.core.lookup
     if isinstance(parsed, commands.Freeze):
-        block = engine.freeze(parsed.app, parsed.env, user, parsed.reason, channel)
-        text = messages.frozen(block.app, block.env, user, block.reason)
+        block = holds.freeze(parsed.app, parsed.env, user, parsed.reason, channel)
+        text = answers.frozen(block.app, block.env, user, block.reason)
     else:
-        lifted = engine.unfreeze(parsed.app, parsed.env, user, channel)
-        app = engine.app(parsed.app, channel)
-        env = engine.env(app, parsed.env).name
-        text = (
-            messages.unfrozen(app.name, env, user) if lifted else messages.not_frozen(app.name, env)
-        )
+        lifted = holds.unfreeze(parsed.app, parsed.env, user, channel)
+        app, env = lookup.app_env(parsed.app, parsed.env, channel)
         if not lifted:
-            respond(text=text, response_type="ephemeral")
+            respond(text=answers.not_frozen(app.name, env.name), response_type="ephemeral")
             return
+        text = answers.unfrozen(app.name, env.name, user)
     respond(text=text, response_type="in_channel")
     services.refresh_home()
 
 
-def _unlock(
-    services: Services, parsed: commands.Unlock, user: str, channel: str, respond: Respond
-) -> None:
-    if services.incidents is None:
-        respond(text=messages.incidents_unavailable(), response_type="ephemeral")
-        return
-    lifted = services.incidents.unlock(parsed.app, parsed.env, user, channel)
-    app = services.engine.app(parsed.app, channel)
-    env = services.engine.env(app, parsed.env).name
+def _unlock(services: Services, parsed: commands.Unlock, user: str, channel: str,
+            respond: Respond) -> None:
+    lifted = services.core.holds.unlock(parsed.app, parsed.env, user, channel)
+    app, env = services.core.lookup.app_env(parsed.app, parsed.env, channel)
     if not lifted:
-        respond(text=messages.not_held(app.name, env), response_type="ephemeral")
+        respond(text=answers.not_held(app.name, env.name), response_type="ephemeral")
         return
-    respond(text=messages.unlocked(app.name, env, user), response_type="in_channel")
+    respond(text=answers.unlocked(app.name, env.name, user), response_type="in_channel")
     services.refresh_home()

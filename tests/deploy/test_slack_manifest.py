@@ -16,12 +16,20 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from handlers.app import register_listeners
-from handlers.home import HomePublisher, HomeViewers
+from handlers.home import HomePublisher
 from handlers.services import Services
+from slackbot.adapters.redis_store import RedisStore
 from slackbot.config import load_pipeline
-from slackbot.engine import Engine
-from slackbot.store import RedisStore
-from tests.core.fakes import FakeClock, FakeCluster, FakeDirectory, FakeForge, RecordingNotifier
+from slackbot.workers import InlineWorkers
+from tests.core.conftest import build_core
+from tests.core.fakes import (
+    FakeClock,
+    FakeCluster,
+    FakeDirectory,
+    FakeForge,
+    FakeWorkspace,
+    RecordingNotifier,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "slack-app-manifest.yaml"
@@ -117,23 +125,18 @@ def registered() -> dict[str, list[Any]]:
     store = RedisStore(redis, prefix="manifest-test:")
     pipeline = load_pipeline(None)
     client = WebClient(token="xoxb-manifest-test", base_url="http://127.0.0.1:9/api/")
-    engine = Engine(
-        pipeline,
-        store,
-        FakeForge(),
-        FakeCluster(),
-        FakeDirectory(),
-        RecordingNotifier(),
-        FakeClock(),
-    )
-    home = HomePublisher(client, HomeViewers(redis, key="manifest-test:home"), lambda: [])
+    forge = FakeForge()
+    core = build_core(pipeline, store, forge, FakeCluster(), FakeDirectory(),
+                      RecordingNotifier(), FakeClock(), FakeWorkspace(forge))
+    submit = InlineWorkers().submit
+    home = HomePublisher(client, store, lambda: [], submit, FakeClock())
     app = RecordingApp(
         client=client,
         signing_secret="manifest-test-secret",
         token_verification_enabled=False,
         raise_error_for_unhandled_request=False,
     )
-    register_listeners(app, Services(engine, store, pipeline, home))
+    register_listeners(app, Services(core, store, pipeline, submit, home))
     return app.registered
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from github import Auth, Github
 
-from promotebot.bot import Bot, Tuning
+from promotebot.wiring import Bot, Tuning, build
 from sandbox.gitseed import commit_and_push
 from sandbox.world import DEPLOYS, World, person
 from slackbot.config import load_pipeline
@@ -113,9 +113,8 @@ class Live:
                         f"#{promotion_id} to reach {[s.value for s in states]}")
 
     def card_ref(self, promotion_id: int) -> tuple[str, str]:
-        ref = wait_for(lambda: self.bot.store.notice(promotion_id), f"#{promotion_id}'s card")
-        channel, _, ts = ref.partition(":")
-        return channel, ts
+        ref = wait_for(lambda: self.bot.card_of(promotion_id), f"#{promotion_id}'s card")
+        return ref.channel, ref.ts
 
     def card(self, promotion_id: int) -> dict[str, Any]:
         channel, ts = self.card_ref(promotion_id)
@@ -160,9 +159,9 @@ def live(tmp_path: Path, redis_url: str) -> Iterator[Live]:
     with World(time_scale=60, pod_start_delay=3.0, workdir=tmp_path / "world") as world:
         env = {**world.bot_environment, "REDIS_URL": redis_url, "PROMOTEBOT_HOST": "127.0.0.1",
                "PROMOTEBOT_PORT": "0", "PROMOTEBOT_POLL_SECONDS": "1"}
-        bot = Bot(load_settings(env), load_pipeline(None), clock=clock,
-                  tuning=Tuning(github_throttle=False, watch_timeout_seconds=10),
-                  redis_prefix=f"e2e{uuid.uuid4().hex[:8]}:").start()
+        tuning = Tuning(github_throttle=False, watch_timeout_seconds=10,
+                        redis_prefix=f"e2e{uuid.uuid4().hex[:8]}:")
+        bot = build(load_settings(env), load_pipeline(None), clock=clock, tuning=tuning).start()
         world.slack.bot_request_url = bot.slack_request_url
         try:
             running = Live(world, bot, clock, tmp_path)

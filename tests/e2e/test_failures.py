@@ -5,6 +5,7 @@ and HealthCheckFailed, and the pipeline's timeout."""
 from __future__ import annotations
 
 from handlers import ids
+from handlers.messages.refusals import progress, sentence
 from slackbot.models import State
 from tests.e2e.conftest import DEV, STAKEHOLDER, Live, wait_for
 
@@ -18,6 +19,11 @@ images:
   - name: ghcr.io/acme/myapp
     newTag: {tag}
 """
+
+
+def said(record) -> str:  # type: ignore[no-untyped-def]
+    """The record's failure as people read it."""
+    return sentence(record.failure)
 
 
 def promote_staging(live: Live, sha: str):  # type: ignore[no-untyped-def]
@@ -36,7 +42,7 @@ def test_failing_check_fails_the_card_with_a_rollback_button(live: Live) -> None
     record = promote_staging(live, sha)
     live.world.github.set_check(sha, "ci", "failure")
     failed = live.wait_state(record.id, State.FAILED)
-    assert failed.failure == f"ci failed on {sha[:7]}: fix it on dev, then /promote staging again"
+    assert said(failed) == f"ci failed on {sha[:7]}: fix it on dev, then /promote staging again"
     wait_for(lambda: "ci failed" in live.card_text(record.id), "the card to say so")
     actions = {e["action_id"] for b in live.card(record.id)["blocks"] if b["type"] == "actions"
                for e in b["elements"]}
@@ -50,8 +56,8 @@ def test_conflict_fails_without_merging(live: Live) -> None:
     record = promote_staging(live, sha)
     green(live, record)
     failed = live.wait_state(record.id, State.FAILED)
-    assert failed.failure.startswith(f"the pull request #{record.pr_number} cannot be merged")
-    assert "resolve the conflict between dev and staging" in failed.failure
+    assert said(failed).startswith(f"the pull request #{record.pr_number} cannot be merged")
+    assert "resolve the conflict between dev and staging" in said(failed)
     wait_for(lambda: "cannot be merged" in live.card_text(record.id), "the card to say so")
     assert not live.world.github.pull_request(record.pr_number)["merged"]
 
@@ -77,7 +83,7 @@ def test_build_failed_after_the_merge_is_reported(live: Live) -> None:
     record = promote_staging(live, sha)
     green(live, record)
     failed = live.wait_state(record.id, State.FAILED)
-    assert "BuildFailed" in failed.failure and failed.failure.startswith("Flux could not apply")
+    assert "BuildFailed" in said(failed) and said(failed).startswith("Flux could not apply")
     wait_for(lambda: "BuildFailed" in live.card_text(record.id), "the card to say so")
 
 
@@ -87,8 +93,8 @@ def test_health_check_failed_after_the_merge_is_reported(live: Live) -> None:
     record = promote_staging(live, sha)
     green(live, record)
     failed = live.wait_state(record.id, State.FAILED)
-    assert "HealthCheckFailed" in failed.failure
-    assert "timeout waiting for" in failed.failure
+    assert "HealthCheckFailed" in said(failed)
+    assert "timeout waiting for" in said(failed)
 
 
 def test_timeout_of_the_pipeline_fails_a_stuck_deploy(live: Live) -> None:
@@ -99,10 +105,11 @@ def test_timeout_of_the_pipeline_fails_a_stuck_deploy(live: Live) -> None:
                                           "kustomizations", "myapp-staging",
                                           {"spec": {"suspend": True}})
     green(live, record)
-    waiting = wait_for(lambda: (r := live.record(record.id)).extra.get("progress", "")
-                       .endswith("is suspended: resume it to deploy") and r, "the suspended note")
+    waiting = wait_for(lambda: (r := live.record(record.id)).progress is not None
+                       and progress(r.progress).endswith("is suspended: resume it to deploy")
+                       and r, "the suspended note")
     assert waiting.state is State.RECONCILING
     live.clock.jump(minutes=4)
     failed = live.wait_state(record.id, State.FAILED)
-    assert failed.failure.startswith(f"staging did not apply staging@{failed.merge_sha[:7]} "
+    assert said(failed).startswith(f"staging did not apply staging@{failed.merge_sha[:7]} "
                                      "within 3m")

@@ -15,6 +15,7 @@ from typing import Any
 from handlers import ids
 from sandbox.gitseed import git_env, run_git
 from sandbox.world import INCIDENTS
+from slackbot.events import Synced
 from slackbot.models import Kind, Promotion, State
 from tests.e2e.conftest import DEV, ONCALL, STAKEHOLDER, Live, blocks_text, wait_for
 
@@ -72,7 +73,9 @@ def records(live: Live) -> list[tuple[int, str, str]]:
 
 
 def event_kinds(live: Live, record: Promotion) -> list[str]:
-    return [e.kind for e in live.bot.store.events(record.id)]
+    """The record's events by kind; a sync after a hotfix is a backport."""
+    return ["backported" if isinstance(e.facts, Synced) and e.facts.backport else e.kind
+            for e in live.bot.store.events(record.id)]
 
 
 def card_with(live: Live, record: Promotion, needle: str) -> str:
@@ -231,7 +234,7 @@ def test_prod_promotion_is_synced_down_then_rolled_back_in_an_emergency(live: Li
     rollback = live.wait_state(newest(live, "prod", Kind.ROLLBACK).id, State.DEPLOYED,
                                State.FAILED)
     assert rollback.state is State.DEPLOYED, rollback.failure
-    assert rollback.extra["emergency"] == "yes" and rollback.pr_number is None
+    assert rollback.rollback.emergency and rollback.pr_number is None
     revert = rollback.merge_sha
     assert git(live, "rev-parse", f"{revert}^") == merge  # on top of the merge commit
     assert tree(live, revert) == tree(live, f"{merge}^1")  # its mainline parent's content

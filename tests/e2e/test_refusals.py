@@ -104,7 +104,7 @@ def test_closed_window_schedules_the_merge_for_its_opening(live: Live) -> None:
     live.world.github.set_check(record.head_sha, "ci", "success")
     live.approve_pull(record.pr_number)
     live.click(STAKEHOLDER, record, ids.APPROVE)
-    live.bot.engine.set_rollback_plan(record.id, DEV, "revert the merge commit")
+    live.bot.core.commands.set_rollback_plan(record.id, DEV, "revert the merge commit")
     waiting = wait_for(lambda: (r := live.record(record.id)).merge_not_before and r,
                        "the merge to be scheduled")
     assert waiting.state is State.AWAITING_GATES

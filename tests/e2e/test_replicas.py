@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 
-from promotebot.bot import Bot, Tuning
+from promotebot.wiring import Tuning, build
 from slackbot.config import load_pipeline
 from slackbot.models import State
 from tests.e2e.conftest import DEV, Live
@@ -14,9 +14,9 @@ from tests.waiting import wait_for
 
 def test_one_replica_leads_and_the_other_takes_over(live: Live) -> None:
     first = live.bot
-    second = Bot(first.settings, load_pipeline(None), clock=live.clock,
-                 tuning=Tuning(github_throttle=False, watch_timeout_seconds=5, lease_seconds=1.0),
-                 redis_prefix=first.store._p).start()
+    tuning = Tuning(github_throttle=False, watch_timeout_seconds=5, lease_seconds=1.0,
+                    redis_prefix=first.tuning.redis_prefix)
+    second = build(first.settings, load_pipeline(None), clock=live.clock, tuning=tuning).start()
     try:
         assert first.leading and not second.leading
         assert first.scheduler.state == STATE_RUNNING and second.scheduler.state == STATE_PAUSED

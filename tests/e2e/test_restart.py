@@ -3,7 +3,7 @@ process on the same Redis picks it up where it was and finishes it, with the sam
 
 from __future__ import annotations
 
-from promotebot.bot import Bot, Tuning
+from promotebot.wiring import Tuning, build
 from slackbot.config import load_pipeline
 from slackbot.models import State
 from tests.e2e.conftest import DEV, Live
@@ -22,9 +22,9 @@ def test_a_new_process_resumes_a_waiting_promotion_and_finishes_it(live: Live,
     live.world.github.set_check(sha, "ci", "success")  # the gates turn green meanwhile
     live.approve_pull(record.pr_number)
 
-    new = Bot(old.settings, load_pipeline(None), clock=live.clock,
-              tuning=Tuning(github_throttle=False, watch_timeout_seconds=10),
-              redis_prefix=old.store._p).start()
+    tuning = Tuning(github_throttle=False, watch_timeout_seconds=10,
+                    redis_prefix=old.tuning.redis_prefix)
+    new = build(old.settings, load_pipeline(None), clock=live.clock, tuning=tuning).start()
     live.bot = new
     live.world.slack.bot_request_url = new.slack_request_url
     try:

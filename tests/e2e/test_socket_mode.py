@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from handlers import ids
-from promotebot.bot import Bot, Tuning
+from promotebot.wiring import Tuning, build
 from sandbox.world import World
 from slackbot.config import load_pipeline
 from slackbot.models import State
@@ -34,9 +34,9 @@ def socket_live(tmp_path: Path, redis_url: str) -> Iterator[Live]:
                "SLACK_APP_TOKEN": APP_TOKEN}
         settings = load_settings(env)
         assert settings.slack_mode == "socket"
-        bot = Bot(settings, load_pipeline(None), clock=clock,
-                  tuning=Tuning(github_throttle=False, watch_timeout_seconds=10),
-                  redis_prefix=f"e2esock{uuid.uuid4().hex[:8]}:").start()
+        tuning = Tuning(github_throttle=False, watch_timeout_seconds=10,
+                        redis_prefix=f"e2esock{uuid.uuid4().hex[:8]}:")
+        bot = build(settings, load_pipeline(None), clock=clock, tuning=tuning).start()
         try:
             wait_for(lambda: world.slack.socket_connections == 1, "the bot's websocket")
             yield Live(world, bot, clock, tmp_path)

@@ -10,9 +10,8 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import pytest
@@ -21,18 +20,15 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from handlers import ids
-from handlers.app import Services, build_app
-from handlers.background import run_now
-from handlers.directory import SlackDirectory
-from handlers.home import HomePublisher, HomeViewers, read_statuses
-from handlers.notifier import SlackNotifier
-from handlers.web import WebApp, serve_background
+from handlers.web import WebApp
+from promotebot.wiring import Adapters, Bot, Tuning, build
 from sandbox.slack import SlackChannel, SlackEmulator, SlackUser, SlackUserGroup
+from slackbot.adapters.redis_store import RedisStore
 from slackbot.config import load_pipeline
-from slackbot.engine import Engine
-from slackbot.incidents import Incidents
+from slackbot.engine import Core
 from slackbot.models import Promotion
-from slackbot.store import RedisStore
+from slackbot.ports import Cluster, Forge, Workspace
+from slackbot.settings import load_settings
 from tests.blockkit import validate_bot_output
 from tests.core.fakes import FakeClock, FakeCluster, FakeForge, FakeWorkspace
 
@@ -110,58 +106,10 @@ class Recording:
         return call
 
 
-class TrackedExecutor(ThreadPoolExecutor):
-    """Bolt's listener pool, counting listeners still running after their ack."""
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=5, thread_name_prefix="bolt-listener")
-        self._lock = threading.Lock()
-        self.running = 0
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        with self._lock:
-            self.running += 1
-
-        def tracked() -> Any:
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                with self._lock:
-                    self.running -= 1
-
-        return super().submit(tracked)
-
-    def idle(self) -> bool:
-        with self._lock:
-            return self.running == 0
-
-
-class TrackedDefer:
-    """Runs deferred work inline, as production's run_now does, counting what is in flight so
-    a test can wait until a listener's follow-up work (engine.advance) has finished."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.running = 0
-
-    def __call__(self, work: Callable[[], object]) -> None:
-        with self._lock:
-            self.running += 1
-        try:
-            run_now(work)
-        finally:
-            with self._lock:
-                self.running -= 1
-
-    def idle(self) -> bool:
-        with self._lock:
-            return self.running == 0
-
-
 @dataclass
 class Edge:
     emulator: SlackEmulator
-    engine: Engine
+    bot: Bot
     store: RedisStore
     forge: FakeForge
     cluster: FakeCluster
@@ -171,10 +119,15 @@ class Edge:
     url: str
     redis: redis.Redis
     prefix: str
-    web: WebApp
-    defer: TrackedDefer
-    listeners: TrackedExecutor
     probes: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def core(self) -> Core:
+        return self.bot.core
+
+    @property
+    def web(self) -> WebApp:
+        return self.bot.web
 
     @property
     def events_url(self) -> str:
@@ -206,11 +159,8 @@ class Edge:
         )
 
     def settle(self) -> None:
-        """Wait until every listener, and its follow-up work (engine.advance), has finished."""
-        wait_for(
-            lambda: self.listeners.idle() and self.defer.idle(),
-            what="listeners and follow-up work finished",
-        )
+        """Wait until every listener, and the work it handed the bot's workers, has finished."""
+        wait_for(self.bot.idle, what="listeners and the workers finished")
 
     def wait_card(
         self, record_id: int, predicate: Callable[[dict[str, Any]], bool], what: str
@@ -331,71 +281,37 @@ def edge(redis_url: str) -> Iterator[Edge]:
     for branch in ("dev", "staging", "prod"):
         forge.push(branch)
         cluster.deploy(f"myapp-{branch}", branch, forge.heads[branch])
-    pipeline = load_pipeline(None)
-    client = WebClient(token=TOKEN, base_url=emulator.api_url)
-    engine_ref: list[Engine] = []
-    home = HomePublisher(
-        client,
-        HomeViewers(client_redis, key=f"{prefix}home:viewers"),
-        lambda: read_statuses(engine_ref[0].status, pipeline.app_names),
-    )
-    notifier = SlackNotifier(client, pipeline, store, home)
     workspace = FakeWorkspace(forge)
-    recorded_workspace: Any = Recording(workspace, "workspace", order)
-    engine = Engine(
-        pipeline,
-        store,
-        Recording(forge, "forge", order),
-        Recording(cluster, "cluster", order),
-        SlackDirectory(client),
-        notifier,
-        clock,
-        workspace=recorded_workspace,
-    )
-    engine_ref.append(engine)
-    defer = TrackedDefer()
-    services = Services(engine, store, pipeline, home, defer=defer,
-                        incidents=Incidents(engine, recorded_workspace))
-    listeners = TrackedExecutor()
-    bolt = build_app(
-        bot_token=TOKEN,
-        signing_secret=SECRET,
-        client=client,
-        services=services,
-        listener_executor=listeners,
-    )
     probes: dict[str, bool] = {"redis": True, "github": True}
-    web = WebApp(
-        bolt,
-        {"redis": lambda: store.ping() and probes["redis"], "github": lambda: probes["github"]},
+    adapters = Adapters(
+        store=store,
+        forge=cast(Forge, Recording(forge, "forge", order)),
+        cluster=cast(Cluster, Recording(cluster, "cluster", order)),
+        workspace=cast(Workspace, Recording(workspace, "workspace", order)),
+        slack=WebClient(token=TOKEN, base_url=emulator.api_url),
+        clock=clock,
+        probes={"redis": lambda: store.ping() and probes["redis"],
+                "github": lambda: probes["github"]},
     )
-    server, url = serve_background(web)
-    emulator.bot_request_url = f"{url}/slack/events"
-    running = Edge(
-        emulator,
-        engine,
-        store,
-        forge,
-        cluster,
-        clock,
-        order,
-        workspace,
-        url,
-        client_redis,
-        prefix,
-        web,
-        defer,
-        listeners,
-        probes,
-    )
+    settings = load_settings({
+        "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": emulator.api_url, "GITHUB_TOKEN": "ghp_unused_by_the_fakes",
+        "PROMOTEBOT_HOST": "127.0.0.1", "PROMOTEBOT_PORT": "0",
+        "PROMOTEBOT_POLL_SECONDS": "3600",  # the tests tick the runner themselves
+    })
+    bot = build(settings, load_pipeline(None), adapters,
+                tuning=Tuning(redis_prefix=prefix, listener_threads=5)).start()
+    emulator.bot_request_url = bot.slack_request_url
+    assert bot.url is not None
+    running = Edge(emulator, bot, store, forge, cluster, clock, order, workspace, bot.url,
+                   client_redis, prefix, probes)
     try:
         yield running
         running.settle()
         validate_everything(running)
     finally:
         order.release()
-        listeners.shutdown(wait=True)
-        server.close()
+        bot.stop()
         emulator.stop()
         for key in client_redis.scan_iter(f"{prefix}*"):
             client_redis.delete(key)

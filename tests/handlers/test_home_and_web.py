@@ -59,7 +59,7 @@ def test_app_home_is_published_on_open_and_refreshed_on_change(edge: Edge) -> No
         lambda: "#1 promotion by <@U0DEV0001>: awaiting gates" in _text_of(_home(edge, STAKE)),
         what="the home view showing #1 awaiting its gates",
     )
-    assert edge.redis.smembers(f"{edge.prefix}home:viewers") == {STAKE}
+    assert edge.store.viewers() == [STAKE]
 
 
 def test_healthz_is_always_ok_and_readyz_names_a_failing_probe(edge: Edge) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from handlers import blocks, ids, messages
+from handlers import blocks, ids
 from handlers.commands import Help, Invalid
 from handlers.incident_commands import (
     HotfixPromote,
@@ -17,8 +17,10 @@ from handlers.incident_commands import (
     parse_hotfix,
     parse_rollback,
 )
+from handlers.messages import views
 from handlers.payloads import RollbackMeta
-from slackbot.incidents import Revision
+from slackbot.engine.incidents import Revision
+from slackbot.models import Kind
 from tests.handlers.conftest import DEPLOYS, DEV, INCIDENTS, STAKE, Edge, wait_for
 from tests.handlers.test_promotion_card import _action_ids, _text_of
 
@@ -160,7 +162,7 @@ def test_choosing_a_revision_starts_the_rollback_with_its_card_and_hold(edge: Ed
     choose(edge, DEV, dialog(edge, DEV, "Choose the revision"), older, "bad config")
     edge.wait_ephemeral(DEV, f"Rollback #1 of myapp staging to `{older[:7]}` has started")
     record = edge.wait_state(1, "awaiting_gates")
-    assert (record.extra["target_revision"], record.extra["reason"]) == (older, "bad config")
+    assert (record.rollback.target, record.rollback.reason) == (older, "bad config")
     card = edge.card_of(1)
     text = _text_of(card)
     assert card["blocks"][0]["text"]["text"] == f"Rollback #1: myapp staging → {older[:7]}"
@@ -169,7 +171,7 @@ def test_choosing_a_revision_starts_the_rollback_with_its_card_and_hold(edge: Ed
     assert ids.ADD_PLAN not in _action_ids(card)
     assert edge.forge.pulls[record.pr_number or 0].head == "rollback/staging-1"
     [hold] = edge.store.blocks("myapp", "staging")
-    assert hold.by == DEV and hold.reason.endswith(f"to {older[:7]}: bad config")
+    assert (hold.by, hold.record, hold.target, hold.reason) == (DEV, 1, older, "bad config")
 
 
 def test_dev_rollback_to_a_revision_reverts_in_place_and_the_card_shows_each_step(
@@ -179,9 +181,9 @@ def test_dev_rollback_to_a_revision_reverts_in_place_and_the_card_shows_each_ste
     reply = edge.command(f"/rollback dev to {previous[:9]}")
     assert "checking that dev can be rolled back" in reply["ack"]["text"]
     record = edge.wait_state(1, "reconciling")
-    assert record.extra["mode"] == "direct" and edge.forge.heads["dev"] == record.merge_sha
+    assert record.direct and edge.forge.heads["dev"] == record.merge_sha
     edge.cluster.deploy("myapp-dev", "dev", record.merge_sha or "")
-    edge.engine.advance(1)
+    edge.core.steps.advance(1)
     card = edge.wait_state(1, "deployed") and edge.card_of(1)
     text = _text_of(card)
     assert card["blocks"][0]["text"]["text"] == f"Rollback #1: myapp dev → {previous[:7]}"
@@ -234,7 +236,7 @@ def test_emergency_through_the_dialog_by_on_call_reverts_prod(edge: Edge) -> Non
     assert "*Emergency*" in _text_of(view)
     choose(edge, STAKE, view, previous, "checkout is down")
     record = edge.wait_state(1, "reconciling")
-    assert (record.extra["mode"], record.extra["emergency"]) == ("direct", "yes")
+    assert record.direct and record.rollback.emergency
     assert edge.workspace.reverts[0][:3] == ("prod", previous, None)
     assert "none: the emergency revert is pushed to `prod`" in _text_of(edge.card_of(1))
     edge.wait_ephemeral(STAKE, "emergency: the revert is pushed to prod directly")
@@ -368,9 +370,9 @@ def test_hotfix_promote_posts_its_card_and_goes_through_prods_gates(edge: Edge) 
 
 def test_rollback_dialog_stays_within_slacks_limits() -> None:
     meta = RollbackMeta("myapp", "prod", "C0INCIDENT", True)
-    many = [Revision(f"{n:040x}", "a very long subject " * 20, f"promotion #{n}")
+    many = [Revision(f"{n:040x}", "a very long subject " * 20, n, Kind.PROMOTION)
             for n in range(150)]
-    view = blocks.rollback_modal(meta, many, messages.rollback_how("prod", False, True), "x" * 5000)
+    view = blocks.rollback_modal(meta, many, views.rollback_how("prod", False, True), "x" * 5000)
     listed = options(view)
     assert len(listed) == 100 and all(len(o["text"]["text"]) <= 75 for o in listed)
     assert RollbackMeta.decode(view["private_metadata"]) == meta
@@ -382,20 +384,23 @@ def test_card_timeline_names_every_incident_event_and_links_conflict_pulls() -> 
     from datetime import UTC, datetime
 
     from slackbot.config import load_pipeline
-    from slackbot.models import Event, Kind, Promotion, State
+    from slackbot.events import Deployed, Event, SyncConflict, Synced, Unlocked
+    from slackbot.models import HotfixSpec, Promotion, State
+    from slackbot.progress import Pods
 
     at = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     record = Promotion(7, Kind.HOTFIX, "myapp", "prod", "hotfix/login", "prod", DEV, at,
-                       state=State.DEPLOYED, head_sha="f" * 40, merge_sha="e" * 40)
+                       state=State.DEPLOYED, head_sha="f" * 40, merge_sha="e" * 40,
+                       hotfix=HotfixSpec("login"))
     events = [
-        Event("deployed", 7, "myapp", "prod", "bot", at, "prod@sha1:eeee applied; myapp 3/3 ready"),
-        Event("backported", 7, "myapp", "prod", "bot", at,
-              "hotfix/login merged into staging as 1a2b3c4"),
-        Event("backport_conflict", 7, "myapp", "prod", "bot", at,
-              "hotfix/login conflicts with dev: resolve it in pull request #12 "
-              "https://github.test/acme/myapp/pull/12"),
-        Event("sync_conflict", 7, "myapp", "prod", "bot", at, "prod conflicts with <dev>"),
-        Event("unlocked", None, "myapp", "prod", DEV, at, "hold on prod lifted"),
+        Event(7, "myapp", "prod", "bot", at, Deployed("prod@sha1:eeee", (Pods("myapp", 3, 3),))),
+        Event(7, "myapp", "prod", "bot", at,
+              Synced("staging", "hotfix/login", "1a2b3c4" + "0" * 33, backport=True)),
+        Event(7, "myapp", "prod", "bot", at,
+              SyncConflict("dev", "hotfix/login", 12, "https://github.test/acme/myapp/pull/12",
+                           backport=True)),
+        Event(7, "myapp", "prod", "bot", at, SyncConflict("dev", "<prod>", None, None)),
+        Event(None, "myapp", "prod", DEV, at, Unlocked()),
     ]
     gates = load_pipeline(None).app("myapp").env("prod").gates
     card = blocks.card(record, events, gates)
@@ -404,7 +409,7 @@ def test_card_timeline_names_every_incident_event_and_links_conflict_pulls() -> 
     assert "Backport: hotfix/login merged into staging as 1a2b3c4" in text
     assert ("Backport conflict: hotfix/login conflicts with dev: resolve it in pull request "
             "<https://github.test/acme/myapp/pull/12|#12>") in text
-    assert "Sync conflict: prod conflicts with &lt;dev&gt;" in text
+    assert "Sync conflict: &lt;prod&gt; conflicts with dev, and the pull request could not" in text
     assert "lifted" not in text
     assert "*Hotfix deployed to prod*" in text
     assert _action_ids(card) == []

@@ -51,23 +51,21 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
 
     edge.forge.set_check(record.head_sha or "", "ci", "success")
     edge.forge.review(record.pr_number or 0, REVIEWER)
-    edge.engine.tick()  # the scheduled job re-reads the gates
+    edge.core.runner.tick()  # the scheduled job re-reads the gates
     merged = edge.wait_state(1, "reconciling")
     edge.cluster.deploy("myapp-staging", "staging", merged.merge_sha or "")
-    edge.engine.tick()
+    edge.core.runner.tick()
     edge.wait_state(1, "deployed")
 
     cards = edge.cards()
     assert len(cards) == 1, "one card per promotion, updated in place"
     versions = edge.emulator.message_versions(DEPLOYS, cards[0]["ts"])
-    assert _states(versions) == [
-        "requested",
-        "pr open",
-        "awaiting gates",
-        "merging",
-        "reconciling",
-        "deployed",
-    ]
+    # Updates are coalesced (the newest state wins): the card may skip a state that lasted
+    # less than one update, never go back, and always ends on the final one.
+    order = ["requested", "pr open", "awaiting gates", "merging", "reconciling", "deployed"]
+    shown = _states(versions)
+    assert shown[0] == "requested" and shown[-1] == "deployed"
+    assert shown == sorted(set(shown), key=order.index)
     final = versions[-1]
     text = _text_of(final)
     assert final["blocks"][0]["type"] == "header"
@@ -108,7 +106,7 @@ def test_failed_check_shows_reason_with_retry_and_rollback_buttons(edge: Edge) -
     record = edge.wait_state(1, "awaiting_gates")
     edge.settle()
     edge.forge.set_check(record.head_sha or "", "ci", "failure")
-    edge.engine.tick()
+    edge.core.runner.tick()
     edge.wait_state(1, "failed")
     card = edge.card_of(1)
     assert _action_ids(card) == [ids.RETRY, ids.ROLLBACK]

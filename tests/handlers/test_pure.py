@@ -12,12 +12,16 @@ from slack_sdk.models.views import View
 
 from handlers import blocks, commands, ids, mrkdwn
 from handlers.directory import SlackDirectory
+from handlers.messages import refusals
 from handlers.payloads import ButtonValue, ModalMeta
 from sandbox.slack import SlackEmulator, SlackUser, SlackUserGroup
 from slackbot.config import load_pipeline
 from slackbot.errors import AdapterError
-from slackbot.models import Event, GateResult, GateStatus, Kind, Promotion, State
+from slackbot.events import Event, Progressed
+from slackbot.models import GateNote, GateResult, GateStatus, Kind, Promotion, State
 from slackbot.ports import CommitInfo
+from slackbot.progress import Progress, Stage
+from slackbot.reasons import Code, Reason
 from slackbot.status import AppStatus, EnvStatus
 
 ENVS = ("dev", "staging", "prod")
@@ -70,11 +74,19 @@ def test_parse_prefers_an_env_when_the_typo_is_closer_to_it() -> None:
     assert commands.parse("prd", ENVS) == commands.Promote("prd")
 
 
-def test_mentions_render_engine_ids_and_escaping_stops_forged_markup() -> None:
-    assert mrkdwn.sentence("frozen by @U0DEV0001 (<!channel> & more)") == (
-        "frozen by <@U0DEV0001> (&lt;!channel&gt; &amp; more)"
-    )
-    assert mrkdwn.mentions("mail a@U0DEV0001 and <@U0X0>") == "mail a@U0DEV0001 and <@U0X0>"
+def test_mentions_render_user_ids_and_escaping_stops_forged_markup() -> None:
+    reason = Reason(Code.FROZEN, env="prod", who="U0DEV0001", since=AT,
+                    text="<!channel> & more")
+    assert refusals.sentence(reason).startswith(
+        "prod is frozen by <@U0DEV0001> since 2026-11-25 12:00 UTC (&lt;!channel&gt; &amp; more)")
+    assert mrkdwn.user("U0DEV0001") == "<@U0DEV0001>"
+    assert mrkdwn.user("<!channel>") == "&lt;!channel&gt;"  # never a mention of anything else
+
+
+def test_every_reason_code_has_words_of_its_own() -> None:
+    missing = [code for code in Code if refusals.sentence(Reason(code)).startswith(
+        "promotebot refused (")]
+    assert missing == []
 
 
 def test_button_values_round_trip_and_garbage_is_none() -> None:
@@ -116,23 +128,17 @@ def _valid(message: dict) -> None:
 def test_card_with_a_very_long_history_stays_within_block_kit_limits() -> None:
     gates = load_pipeline(None).app("myapp").env("prod").gates
     events = [
-        Event(
-            "progress",
-            7,
-            "myapp",
-            "prod",
-            "promotebot",
-            AT + timedelta(seconds=i),
-            "rollout: myapp " + "x" * 200,
-        )
+        Event(7, "myapp", "prod", "promotebot", AT + timedelta(seconds=i),
+              Progressed(Progress(Stage.DEPENDENCY, message="x" * 200)))
         for i in range(200)
     ]
     record = _record(
         rollback_plan="p" * 5000,
-        failure="f" * 5000,
+        failure=Reason(Code.FLUX_FAILED, env="prod", message="f" * 5000),
         state=State.FAILED,
         gates=tuple(
-            GateResult(f"check:c{i}", GateStatus.FAILED, "d" * 300, "b") for i in range(30)
+            GateResult(f"check:c{i}", GateStatus.FAILED, "b", GateNote.CHECK_FAILED,
+                       check="d" * 300) for i in range(30)
         ),
     )
     message = blocks.card(record, events, gates)

@@ -24,8 +24,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import redis
 
-from promotebot.bot import Bot, Tuning
+from promotebot.wiring import Tuning, build
 from sandbox.slack.models import VERIFICATION_TOKEN
 from sandbox.world import World
 from slackbot import logs
@@ -68,8 +69,9 @@ class Observed(Live):
 
     def redis_snapshot(self) -> dict[str, Any]:
         """Every key of this bot (its prefix) with its type and value."""
-        r = self.bot.redis
-        prefix = self.bot.store._p  # the test's own prefix
+        assert self.bot.settings.redis_url is not None
+        r = redis.Redis.from_url(self.bot.settings.redis_url.reveal(), decode_responses=True)
+        prefix = self.bot.tuning.redis_prefix  # the test's own prefix
         snapshot: dict[str, Any] = {}
         for key in sorted(r.scan_iter(match=f"{prefix}*")):
             kind = r.type(key)
@@ -109,9 +111,9 @@ def observed_world(workdir: Path, redis_url: str) -> Iterator[Observed]:
         root.addHandler(handler)
         root.setLevel(logging.DEBUG)
         try:
-            bot = Bot(settings, load_pipeline(None), clock=clock,
-                      tuning=Tuning(github_throttle=False, watch_timeout_seconds=2),
-                      redis_prefix=f"obs{uuid.uuid4().hex[:8]}:").start()
+            tuning = Tuning(github_throttle=False, watch_timeout_seconds=2,
+                            redis_prefix=f"obs{uuid.uuid4().hex[:8]}:")
+            bot = build(settings, load_pipeline(None), clock=clock, tuning=tuning).start()
             world.slack.bot_request_url = bot.slack_request_url
             world.github.hooks.configure(f"{bot.url}/github/webhook", WEBHOOK_SECRET)
             try:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth
 
-from promotebot.bot import Bot, Tuning
+from promotebot.wiring import Tuning, build
 from sandbox.github import GitHubEmulator, GitHubUser
 from sandbox.gitseed import run_git, seed_repository
 from sandbox.world import World
@@ -138,9 +138,9 @@ def test_bot_runs_as_a_github_app_from_its_settings(tmp_path: Path, redis_url: s
                     "GITHUB_APP_PRIVATE_KEY_FILE": str(key_file),
                     "GITHUB_APP_INSTALLATION_ID": str(INSTALLATION)})
         settings = load_settings(env)
-        bot = Bot(settings, load_pipeline(None), tuning=Tuning(github_throttle=False,
-                                                             watch_timeout_seconds=2),
-                  redis_prefix=f"app{uuid.uuid4().hex[:8]}:").start()
+        tuning = Tuning(github_throttle=False, watch_timeout_seconds=2,
+                        redis_prefix=f"app{uuid.uuid4().hex[:8]}:")
+        bot = build(settings, load_pipeline(None), tuning=tuning).start()
         try:
             deadline = time.monotonic() + 20
             while bot.web.failing() and time.monotonic() < deadline:

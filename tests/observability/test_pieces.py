@@ -19,8 +19,10 @@ from slack_bolt import App
 from handlers.web import WebApp
 from slackbot import logs, webhooks
 from slackbot.errors import ForgeError, NotAllowed
+from slackbot.events import FACTS, Event, EventKind
 from slackbot.metrics import CountingProxy, Metrics, MetricsNotifier
-from slackbot.models import Event, Kind, Promotion, State
+from slackbot.models import Kind, Promotion, State
+from slackbot.reasons import Code, Reason
 from slackbot.settings import MASK, load_settings
 
 SECRET = "It's a Secret to Everybody"
@@ -341,15 +343,24 @@ class Inner:
         self.fail = fail
         self.seen: list[str] = []
 
-    def promotion_changed(self, promotion: Promotion, event: Event, ref: str | None) -> str | None:
+    def promotion_changed(self, promotion: Promotion, event: Event) -> None:
         self.seen.append(event.kind)
         if self.fail:
             raise RuntimeError("slack is down")
-        return "C1:1"
 
 
 def _event(kind: str, record: Promotion, seconds: float) -> Event:
-    return Event(kind, record.id, record.app, record.env, "bot", T0 + timedelta(seconds=seconds))
+    facts = FACTS[EventKind(kind)]
+    return Event(record.id, record.app, record.env, "bot", T0 + timedelta(seconds=seconds),
+                 facts(**_SAMPLE.get(kind, {})))
+
+
+_SAMPLE: dict[str, dict[str, object]] = {
+    "pr_opened": {"number": 1, "url": "https://github.test/acme/myapp/pull/1"},
+    "merged": {"sha": "a" * 40},
+    "deployed": {"revision": "staging@sha1:" + "a" * 40},
+    "failed": {"reason": Reason(Code.FLUX_FAILED)},
+}
 
 
 def _value(metrics: Metrics, name: str, **labels: str) -> float:
@@ -369,8 +380,7 @@ def test_metrics_notifier_times_each_step_from_event_timestamps() -> None:
              ("gates_passed", State.MERGING, 123), ("merged", State.RECONCILING, 125),
              ("deployed", State.DEPLOYED, 185), ("deployed", State.DEPLOYED, 186)]
     for kind, state, at in steps:
-        assert notifier.promotion_changed(record.replace(state=state), _event(kind, record, at),
-                                          None) == "C1:1"
+        notifier.promotion_changed(record.replace(state=state), _event(kind, record, at))
     sums = {step: _value(metrics, "promotebot_step_duration_seconds_sum", kind="promotion",
                          step=step)
             for step in ("requested", "pr_open", "awaiting_gates", "merging", "reconciling")}
@@ -386,20 +396,22 @@ def test_metrics_notifier_counts_rollbacks_once_and_never_raises_its_own_errors(
     metrics = Metrics()
     notifier = MetricsNotifier(Inner(), metrics)
     rollback = _record(id=3, kind=Kind.ROLLBACK, env="prod", version=1)
-    notifier.promotion_changed(rollback, _event("requested", rollback, 0), None)
+    notifier.promotion_changed(rollback, _event("requested", rollback, 0))
     notifier.promotion_changed(rollback.replace(state=State.MERGING, version=2),
-                               _event("merging", rollback, 1), None)
+                               _event("merging", rollback, 1))
     failed = rollback.replace(state=State.FAILED, version=3)
-    notifier.promotion_changed(failed, _event("failed", rollback, 2), None)
+    notifier.promotion_changed(failed, _event("failed", rollback, 2))
     assert _value(metrics, "promotebot_rollbacks_total", app="myapp", env="prod") == 1
     assert _value(metrics, "promotebot_promotions_total", app="myapp", env="prod",
                   kind="rollback", result="failed") == 1
     broken = _record(id=4).replace(requested_at="not a time")  # metrics cannot compute
-    assert notifier.promotion_changed(broken, _event("requested", broken, 0), None) == "C1:1"
+    inner = Inner()
+    MetricsNotifier(inner, metrics).promotion_changed(broken, _event("requested", broken, 0))
+    assert inner.seen == ["requested"]  # told although the metrics could not count it
     # The inner notifier's own failure still reaches the engine, which logs it.
     with pytest.raises(RuntimeError, match="slack is down"):
         MetricsNotifier(Inner(fail=True), metrics).promotion_changed(
-            _record(id=5), _event("requested", _record(id=5), 0), None)
+            _record(id=5), _event("requested", _record(id=5), 0))
 
 
 class Adapter:
@@ -407,7 +419,7 @@ class Adapter:
         return 1
 
     def refused(self) -> None:
-        raise NotAllowed("a business answer")
+        raise NotAllowed(Reason(Code.EMPTY_REASON))  # a business answer
 
     def broken(self) -> None:
         raise ForgeError("GitHub answered 502")

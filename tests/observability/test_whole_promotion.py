@@ -70,7 +70,8 @@ def test_log_capture_of_a_promotion_is_json_without_any_token(promoted: Promoted
     for secret in secrets:
         assert secret not in promoted.raw_log, secret
     lines = promoted.lines
-    assert len(lines) == len(promoted.raw_log.splitlines()) > 100
+    # a whole promotion's lines (card updates are coalesced, so fewer than one per step)
+    assert len(lines) == len(promoted.raw_log.splitlines()) > 50
     for line in lines:
         assert {"time", "level", "logger", "message"} <= set(line)
     levels = {line["level"] for line in lines}

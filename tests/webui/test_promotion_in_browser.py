@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from promotebot.bot import Bot, start_bot_for
+from promotebot.wiring import Bot
+from sandbox.bot import start_bot_for
 from sandbox.webui import WebUI, start_webui
 from sandbox.world import World
 from tests.webui.conftest import ARTIFACTS

@@ -1,0 +1,209 @@
+"""The words of the promotion card: its header, fields, gate lines, outcome, buttons, footer.
+
+handlers/blocks.py lays these out in Block Kit; the record's facts (typed in the core) are
+turned into words only here.
+"""
+
+from __future__ import annotations
+
+from handlers import mrkdwn
+from handlers.ids import COMMAND
+from handlers.messages import refusals
+from handlers.messages.words import text, weekday_utc, who
+from slackbot.models import GateNote, GateResult, Kind, Promotion, State
+
+STATE_EMOJI = {
+    State.REQUESTED: ":inbox_tray:",
+    State.PR_OPEN: ":arrows_counterclockwise:",
+    State.AWAITING_GATES: ":hourglass_flowing_sand:",
+    State.MERGING: ":twisted_rightwards_arrows:",
+    State.RECONCILING: ":satellite_antenna:",
+    State.DEPLOYED: ":white_check_mark:",
+    State.FAILED: ":x:",
+    State.REJECTED: ":octagonal_sign:",
+    State.CANCELLED: ":no_entry_sign:",
+    State.EXPIRED: ":alarm_clock:",
+}
+
+BUTTON_APPROVE = "Approve"
+BUTTON_REJECT = "Reject"
+BUTTON_CANCEL = "Cancel"
+BUTTON_RETRY = "Retry"
+BUTTON_ROLLBACK = "Rollback"
+BUTTON_ADD_PLAN = "Add rollback plan"
+
+
+def header(record: Promotion) -> str:
+    kind = record.kind.value.capitalize()
+    if record.rollback is not None:
+        target = mrkdwn.short(record.rollback.target) or "?"
+        return mrkdwn.clip(f"{kind} #{record.id}: {record.app} {record.env} → {target}", 150)
+    if record.kind is Kind.HOTFIX:
+        return mrkdwn.clip(f"{kind} #{record.id}: {record.source_branch} → {record.env}", 150)
+    return mrkdwn.clip(f"{kind} #{record.id}: {record.app} → {record.env}", 150)
+
+
+def fallback(record: Promotion) -> str:
+    return (f"{record.kind.value.capitalize()} #{record.id} of {record.app}: "
+            f"{text(record.source_branch)} -> {record.target_branch}, {record.state.label}")
+
+
+def state_line(record: Promotion) -> str:
+    return f"{STATE_EMOJI[record.state]} *{record.state.label.capitalize()}*"
+
+
+def gate_detail(gate: GateResult) -> str:
+    """What one gate says about the pinned head."""
+    sha = gate.sha[:7]
+    match gate.note:
+        case GateNote.SOURCE_RUNS_HEAD:
+            return f"{gate.env} runs {sha} and is Ready"
+        case GateNote.SOURCE_BEHIND:
+            return f"{gate.env} has not applied {sha} yet"
+        case GateNote.SOURCE_NOT_READY:
+            return f"{gate.env} is not Ready: {text(gate.message)}"
+        case GateNote.SOURCE_UNKNOWN:
+            return f"{gate.env} status unknown"
+        case GateNote.CHECK_PASSED:
+            return f"{text(gate.check or '')} passed"
+        case GateNote.CHECK_FAILED:
+            return f"{text(gate.check or '')} failed"
+        case GateNote.CHECK_RUNNING:
+            return f"{text(gate.check or '')} is running"
+        case GateNote.CHECK_MISSING:
+            return f"waiting for {text(gate.check or '')}"
+        case GateNote.CHANGES_REQUESTED:
+            return "changes requested by " + ", ".join(text(u) for u in gate.who)
+        case GateNote.REVIEWS_COUNTED:
+            return f"{gate.have} of {gate.need} approving reviews"
+        case GateNote.APPROVALS_COUNTED:
+            names = ", ".join(who(u) for u in gate.who)
+            return (f"{gate.have} of {gate.need} stakeholder approvals"
+                    + (f" ({names})" if names else ""))
+        case GateNote.PLAN_WRITTEN:
+            return "rollback plan written"
+        case GateNote.PLAN_NEEDED:
+            return "rollback plan needed"
+        case GateNote.WINDOW_OPEN:
+            return "change window open"
+        case GateNote.WINDOW_CLOSED:
+            opens = weekday_utc(gate.opens) if gate.opens else "later"
+            return f"change window closed; opens {opens}"
+    return gate.name
+
+
+def gates_summary(results: tuple[GateResult, ...]) -> str:
+    return "; ".join(f"{g.name}: {gate_detail(g)}" for g in results) or "no gates"
+
+
+def gate_line(gate: GateResult, missing: int = 0) -> str:
+    emoji = {"passed": ":white_check_mark:", "failed": ":x:"}.get(gate.status.value,
+                                                                  ":hourglass:")
+    more = f"; {missing} more needed" if missing > 0 else ""
+    return f"{emoji} {gate_detail(gate)}{more}"
+
+
+def gates_title() -> str:
+    return "*Gates*"
+
+
+def timeline_title() -> str:
+    return "*Timeline*"
+
+
+def earlier_steps(count: int) -> str:
+    return f"_… {count} earlier steps in the thread and the audit trail_"
+
+
+def merge_scheduled_for(record: Promotion) -> str | None:
+    if record.merge_not_before is None or not record.live:
+        return None
+    return (f":calendar: The change window is closed: the merge is scheduled for "
+            f"{mrkdwn.when(record.merge_not_before)}.")
+
+
+def outcome(record: Promotion) -> str | None:
+    """The one sentence that ends a finished card (or None while it is live)."""
+    if record.state is State.FAILED:
+        why = refusals.sentence(record.failure) if record.failure else "no reason recorded"
+        return f":x: *Failed:* {why}"
+    if record.state is State.REJECTED and record.rejection is not None:
+        return (f":octagonal_sign: *Rejected by {who(record.rejection.user)}:* "
+                f"{text(record.rejection.reason)}")
+    if record.state is State.EXPIRED:
+        why = refusals.sentence(record.failure) if record.failure else "waited too long"
+        return f":alarm_clock: *Expired:* {why}"
+    if record.state is State.DEPLOYED:
+        if record.rollback is not None:
+            return (f":white_check_mark: *{record.env} is back to "
+                    f"`{mrkdwn.short(record.rollback.target)}`.* Promotions into {record.env} "
+                    f"stay on hold until `{COMMAND} unlock {record.env}`.")
+        if record.kind is Kind.HOTFIX:
+            return (f":white_check_mark: *Hotfix deployed to {record.env}*; the backports to the "
+                    f"branches below are in the timeline.")
+        return f":white_check_mark: *Deployed to {record.env}.*"
+    return None
+
+
+def field_requested_by(record: Promotion) -> str:
+    return f"*Requested by*\n{who(record.requested_by)}"
+
+
+def field_route(record: Promotion) -> str:
+    if record.direct:
+        return f"*Branch*\n`{record.target_branch}` (reverted in place)"
+    return f"*Source → target*\n`{text(record.source_branch)}` → `{record.target_branch}`"
+
+
+def field_head(record: Promotion) -> str:
+    if record.rollback is not None:
+        target = mrkdwn.short(record.rollback.target)
+        was = mrkdwn.short(record.rollback.from_head)
+        return f"*Back to*\n`{target}` (from `{was}`)"
+    return f"*Head*\n`{record.short_sha or 'not pinned yet'}`"
+
+
+def field_pull(record: Promotion) -> str:
+    if record.pr_url and record.pr_number is not None:
+        return f"*Pull request*\n{mrkdwn.link(record.pr_url, f'#{record.pr_number}')}"
+    if record.rollback is not None and record.direct:
+        how = "emergency revert" if record.rollback.emergency else "revert"
+        return f"*Pull request*\nnone: the {how} is pushed to `{record.target_branch}`"
+    return "*Pull request*\nnot opened yet"
+
+
+def field_reason(record: Promotion) -> str | None:
+    if record.rollback is None or not record.rollback.reason:
+        return None
+    return f"*Reason*\n{mrkdwn.clip(text(record.rollback.reason), 1900)}"
+
+
+def field_merge(record: Promotion) -> str:
+    return f"*Merged as*\n`{mrkdwn.short(record.merge_sha)}`"
+
+
+def field_plan(record: Promotion) -> str:
+    return f"*Rollback plan*\n{mrkdwn.clip(text(record.rollback_plan or ''), 1900)}"
+
+
+def voided_approvals(users: tuple[str, ...]) -> str:
+    names = ", ".join(who(u) for u in users)
+    return (f":warning: The head moved: the approvals of {names} were for the old head and no "
+            f"longer count.")
+
+
+def footer(record: Promotion) -> str:
+    at = record.updated_at or record.requested_at
+    return f"Updated {mrkdwn.when(at)} · state `{record.state.value}` · #{record.id}"
+
+
+def confirm_cancel(record: Promotion) -> tuple[str, str, str, str]:
+    body = f"#{record.id} stops here; its pull request stays open."
+    if record.kind is Kind.ROLLBACK:
+        body += f" The hold on {record.env} stays until `{COMMAND} unlock {record.env}`."
+    return (f"Cancel this {record.kind.value}?", body, "Cancel it", "Keep it")
+
+
+def confirm_approve(record: Promotion) -> tuple[str, str, str, str]:
+    return ("Approve this head?",
+            f"You approve exactly `{record.short_sha}` going to {record.env}.", "Approve", "Back")
