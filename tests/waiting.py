@@ -45,14 +45,22 @@ def busy_frames() -> list[str]:
     return found
 
 
-def wait_for(check: Callable[[], Any], what: str = "condition", timeout: float = WAIT) -> Any:
-    """Polls check() until it returns something truthy; fails naming `what` and the last value."""
+def wait_for(check: Callable[[], Any], what: str = "condition", timeout: float = WAIT, *,
+             ignoring: tuple[type[BaseException], ...] = ()) -> Any:
+    """Polls check() until it returns something truthy; fails naming `what` and the last value.
+
+    `ignoring`: exceptions that only mean "not yet" (a server still starting). The bound is
+    generous on purpose: no machine load comes near it, and a wait that passes returns at once."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
+        try:
+            last = check()
+        except ignoring as exc:
+            last = exc
+        else:
+            if last:
+                return last
         time.sleep(0.02)
     STALLS.mkdir(parents=True, exist_ok=True)
     dump = STALLS / f"stall-{int(time.time() * 1000)}.txt"

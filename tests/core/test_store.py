@@ -23,6 +23,7 @@ from slackbot.events import (
     Unfrozen,
 )
 from slackbot.models import Block, BlockKind, Kind, Promotion, State
+from tests.waiting import wait_for
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -158,12 +159,8 @@ def test_lock_whose_owner_died_expires(any_store: RedisStore) -> None:
     dead = any_store.acquire("myapp", "prod", "crashed-replica", 200)
     assert dead is not None
     assert any_store.acquire("myapp", "prod", "replica-b", 10_000) is None
-    deadline = time.monotonic() + 5
-    fresh = None
-    while fresh is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-        fresh = any_store.acquire("myapp", "prod", "replica-b", 10_000)
-    assert fresh is not None
+    fresh = wait_for(lambda: any_store.acquire("myapp", "prod", "replica-b", 10_000),
+                     "the dead owner's lock to expire")
     assert fresh.token > dead.token
 
 

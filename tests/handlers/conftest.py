@@ -29,6 +29,7 @@ from slackbot.engine import Core
 from slackbot.models import Promotion
 from slackbot.ports import Cluster, Forge, Workspace
 from slackbot.settings import load_settings
+from tests import waiting
 from tests.blockkit import validate_bot_output
 from tests.core.fakes import FakeClock, FakeCluster, FakeForge, FakeWorkspace
 
@@ -45,16 +46,9 @@ DEPLOYS, INCIDENTS = "C0DEPLOYS", "C0INCIDENT"
 STAKEHOLDERS, ONCALL = "S0STAKEHOLDERS", "S0ONCALL"
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 8.0, what: str = "condition") -> Any:
-    """Polls until predicate() is truthy (bounded); returns its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {timeout}s")
-        time.sleep(0.02)
+def wait_for(predicate: Callable[[], Any], what: str = "condition") -> Any:
+    """The suite's one bounded wait (tests/waiting.py)."""
+    return waiting.wait_for(predicate, what)
 
 
 class Order:

@@ -5,7 +5,6 @@ running bot works the same way from GITHUB_APP_* settings."""
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -26,6 +25,7 @@ from slackbot.adapters.github import GitHubForge, github_client
 from slackbot.config import load_pipeline
 from slackbot.errors import ForgeError
 from slackbot.settings import load_settings
+from tests.waiting import wait_for
 
 APP_ID, INSTALLATION = 90210, 4242001
 
@@ -142,10 +142,8 @@ def test_bot_runs_as_a_github_app_from_its_settings(tmp_path: Path, redis_url: s
                         redis_prefix=f"app{uuid.uuid4().hex[:8]}:")
         bot = build(settings, load_pipeline(None), tuning=tuning).start()
         try:
-            deadline = time.monotonic() + 20
-            while bot.web.failing() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            assert bot.web.failing() == []  # GitHub answered the App's installation token
+            # GitHub answered the App's installation token
+            wait_for(lambda: bot.web.failing() == [], "every readiness probe to pass")
             assert bot.forge.branch_head("acme/myapp", "dev") == world.repo.branches["dev"]
             assert world.github.installation is not None
             assert world.github.installation.minted >= 1

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 from slackbot.models import State
@@ -20,19 +19,9 @@ def _gate_passed(o: Observed, promotion_id: int, name: str) -> bool:
     return gate is not None and gate.passed
 
 
-def _settle(o: Observed, promotion_id: int, quiet: float = 1.0, timeout: float = 20.0) -> None:
-    """Until no work for the record has logged anything for `quiet` seconds (every advance
-    already queued or running has finished), within `timeout`."""
-    deadline = time.monotonic() + timeout
-    seen, since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        count = sum(1 for line in o.log_lines() if line.get("promotion_id") == promotion_id)
-        if count != seen:
-            seen, since = count, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"work on #{promotion_id} never settled")
+def _settle(o: Observed, promotion_id: int) -> None:
+    """Until every listener and every piece of work the bot's workers hold has finished."""
+    wait_for(o.bot.idle, f"work on #{promotion_id} to finish")
 
 
 def test_review_webhook_merges_waiting_staging_promotion_without_the_poll(

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,23 +18,12 @@ import pytest
 from github import Auth, Github
 
 from sandbox.gitseed import run_git
+from tests import waiting
 
-WAIT = 30.0
 
-
-def wait_for(check: Any, what: str, timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except Exception as exc:  # the service may not answer yet
-            last = exc
-        else:
-            if last:
-                return last
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}; last: {last!r}")
+def wait_for(check: Any, what: str) -> Any:
+    """The suite's one bounded wait; the sandbox may not answer yet while it starts."""
+    return waiting.wait_for(check, what, ignoring=(Exception,))
 
 
 def start_sandbox(state_file: Path, *extra: str) -> subprocess.Popen[str]:

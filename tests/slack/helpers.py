@@ -18,6 +18,7 @@ from sandbox.slack import (
     SlackUser,
     SlackUserGroup,
 )
+from tests import waiting
 
 SECRET = "sandbox-signing-secret"
 TOKEN = "xoxb-sandbox-bot-token"
@@ -61,16 +62,9 @@ class FakeClock:
         self.now += seconds
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Polls until predicate() is truthy, with a deadline; returns its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(0.02)
+def wait_for(predicate: Callable[[], Any]) -> Any:
+    """The suite's one bounded wait (tests/waiting.py)."""
+    return waiting.wait_for(predicate, "the emulator or the app")
 
 
 def make_emulator(clock: Callable[[], float] = time.monotonic, **kwargs: Any) -> SlackEmulator:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from sandbox.httpserver import BackgroundServer, QuietHandler
 from sandbox.webui import WebUI, start_webui
 from sandbox.world import World
+from tests import waiting
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -72,16 +72,9 @@ class Receiver:
         self._server.stop()
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
-    """Polls `check` until it returns something truthy, within `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+def wait_for(check: Callable[[], Any], what: str = "condition") -> Any:
+    """The suite's one bounded wait (tests/waiting.py)."""
+    return waiting.wait_for(check, what)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from promotebot.wiring import Bot
 from sandbox.bot import start_bot_for
 from sandbox.webui import WebUI, start_webui
 from sandbox.world import World
+from tests import waiting
 from tests.webui.conftest import ARTIFACTS
 
 
@@ -115,11 +116,9 @@ def test_stale_buttons_unknown_commands_and_a_closed_tab_are_harmless(
                       base_url=world.github.url, seconds_between_requests=None,
                       seconds_between_writes=None)
     reviewer.get_repo("acme/myapp").get_pull(record.pr_number).create_review(event="APPROVE")
-    import time
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and bot.store.get(record.id).live:
-        time.sleep(0.2)
-    assert bot.store.get(record.id).state.value == "deployed"
+    done = waiting.wait_for(lambda: (r := bot.store.get(record.id)) and not r.live and r,
+                            "the promotion to finish", timeout=60)
+    assert done.state.value == "deployed"
 
     # a new tab shows the finished card, without the buttons of a live one
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
