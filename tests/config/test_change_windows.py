@@ -6,7 +6,8 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from slackbot.config import parse_days, parse_pipeline
+from slackbot.config import parse_pipeline
+from slackbot.config.meaning import parse_days
 from slackbot.pipeline import ChangeWindow, Gates
 from tests.config.samples import as_yaml, valid
 

@@ -1,0 +1,109 @@
+"""The effective pipeline back as YAML (`promotebot config show`): every default written out, in
+the file's own key order and style.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+import yaml
+
+from slackbot.config.meaning import format_days, format_duration
+from slackbot.pipeline import (
+    Environment,
+    Pipeline,
+)
+
+
+def _time_text(value: time, end: bool) -> str:
+    return "24:00" if end and value == time(0, 0) else value.strftime("%H:%M")
+
+
+def _pipeline_data(pipeline: Pipeline) -> dict[str, Any]:
+    apps: dict[str, Any] = {}
+    for app in pipeline.apps.values():
+        groups = {
+            k: v
+            for k, v in (("stakeholders", app.groups.stakeholders), ("oncall", app.groups.oncall))
+            if v
+        }
+        spec: dict[str, Any] = {
+            "repository": app.repository,
+            "channels": {"deploys": app.channels.deploys, "incidents": app.channels.incidents},
+        }
+        if groups:
+            spec["groups"] = groups
+        spec["deployments"] = list(app.deployment_names)
+        spec["environments"] = [_environment_data(env) for env in app.environments]
+        apps[app.name] = spec
+    return {"apps": apps}
+
+
+def _environment_data(env: Environment) -> dict[str, Any]:
+    gates = env.gates
+    return {
+        "name": env.name,
+        "branch": env.branch,
+        "namespace": env.namespace,
+        "kustomization": {"name": env.kustomization.name, "namespace": env.kustomization.namespace},
+        "gitRepository": {
+            "name": env.git_repository.name,
+            "namespace": env.git_repository.namespace,
+        },
+        "interval": format_duration(env.interval),
+        "timeout": format_duration(env.timeout),
+        "gates": {
+            "requiredChecks": list(gates.required_checks),
+            "requiredReviews": gates.required_reviews,
+            "stakeholderApprovals": gates.stakeholder_approvals,
+            "rollbackPlan": gates.rollback_plan,
+            "changeWindows": [
+                {
+                    "days": format_days(window.days),
+                    "start": _Quoted(_time_text(window.start, end=False)),
+                    "end": _Quoted(_time_text(window.end, end=True)),
+                    "timezone": window.timezone,
+                }
+                for window in gates.change_windows
+            ],
+        },
+    }
+
+
+class _Quoted(str):
+    """Text always written in double quotes (times: 17:00 unquoted is a base-60 int in YAML 1.1)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, but short lists of scalars and small flat mappings on one line."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.Node:
+    flat = all(isinstance(item, str | int) for item in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flat)
+
+
+def _represent_dict(dumper: yaml.SafeDumper, value: dict[str, Any]) -> yaml.Node:
+    flat = len(value) <= 4 and all(isinstance(v, str) for v in value.values())
+    return dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=flat)
+
+
+def _represent_quoted(dumper: yaml.SafeDumper, value: _Quoted) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
+
+
+_Dumper.add_representer(_Quoted, _represent_quoted)
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(dict, _represent_dict)
+
+
+def dump_pipeline(pipeline: Pipeline) -> str:
+    """The effective pipeline as YAML, every default written out; parse_pipeline inverts it."""
+    return yaml.dump(
+        _pipeline_data(pipeline),
+        Dumper=_Dumper,
+        sort_keys=False,
+        width=100,
+        allow_unicode=True,
+    )

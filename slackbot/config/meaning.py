@@ -1,0 +1,213 @@
+"""What the schema cannot say: durations, day ranges, times and time zones parsed; the rules that
+tie keys together (a window's start before its end, stakeholders named when approvals are
+required, env names unique). Each problem carries its key path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Sequence
+from datetime import time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from slackbot.config.reading import Report, describe, key_path
+from slackbot.config.schema import (
+    DAY_PATTERN,
+    DEFAULT_FLUX_NAMESPACE,
+    DURATION_PART,
+    DURATION_PATTERN,
+    TIME_PATTERN,
+    UNIT_MICROSECONDS,
+    KeyPath,
+)
+from slackbot.pipeline import (
+    WEEKDAYS,
+)
+
+# --------------------------------------------------------------------------- meaning
+
+
+def parse_duration(text: str) -> timedelta:
+    """A Flux duration (`1m`, `1h30m`, `500ms`, `1.5s`) as a timedelta; ValueError if not one."""
+    if not re.fullmatch(DURATION_PATTERN, text):
+        raise ValueError(f"not a duration: {text!r}")
+    micro = sum(
+        Decimal(number) * UNIT_MICROSECONDS[unit] for number, unit in DURATION_PART.findall(text)
+    )
+    return timedelta(microseconds=int(micro))
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest Flux duration for `value` (`90s` -> `1m30s`); parse_duration inverts it."""
+    micro = value // timedelta(microseconds=1)
+    if micro < 0:
+        raise ValueError("negative duration")
+    hours, micro = divmod(micro, UNIT_MICROSECONDS["h"])
+    minutes, micro = divmod(micro, UNIT_MICROSECONDS["m"])
+    seconds, micro = divmod(micro, UNIT_MICROSECONDS["s"])
+    parts = [f"{n}{unit}" for n, unit in ((hours, "h"), (minutes, "m"), (seconds, "s")) if n]
+    if micro:
+        millis, rest = divmod(micro, 1000)
+        parts.append(f"{millis}.{rest:03d}".rstrip("0").rstrip(".") + "ms")
+    return "".join(parts) or "0s"
+
+
+def parse_days(spec: str | Sequence[str]) -> tuple[str, ...]:
+    """`[mon-fri, sun]` or `"mon-fri"` as days in week order; a range may wrap (fri-mon)."""
+    items = [spec] if isinstance(spec, str) else list(spec)
+    chosen: set[str] = set()
+    for item in items:
+        if not re.fullmatch(DAY_PATTERN, item):
+            raise ValueError(f"not a day: {item!r}")
+        first, _, last = item.partition("-")
+        start, stop = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
+        for step in range((stop - start) % 7 + 1):
+            chosen.add(WEEKDAYS[(start + step) % 7])
+    return tuple(day for day in WEEKDAYS if day in chosen)
+
+
+def format_days(days: Sequence[str]) -> list[str]:
+    """Days back as a short list: runs of three or more become ranges (mon-fri)."""
+    indexes = sorted(WEEKDAYS.index(day) for day in days)
+    runs: list[list[int]] = []
+    for index in indexes:
+        if runs and runs[-1][-1] == index - 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    out: list[str] = []
+    for run in runs:
+        if len(run) >= 3:
+            out.append(f"{WEEKDAYS[run[0]]}-{WEEKDAYS[run[-1]]}")
+        else:
+            out.extend(WEEKDAYS[i] for i in run)
+    return out
+
+
+def parse_time(text: str) -> time:
+    if text == "24:00":
+        return time(0, 0)  # midnight: the end of the day, as ChangeWindow documents
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _zone_problem(name: str) -> str | None:
+    try:
+        ZoneInfo(name)
+        return None
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    close = difflib.get_close_matches(name, sorted(available_timezones()), n=1, cutoff=0.6)
+    hint = f'; did you mean "{close[0]}"?' if close else ""
+    return f"expected an IANA time zone like Europe/London, got {describe(name)}{hint}"
+
+
+def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    if not isinstance(value, list):
+        return []
+    return [(index, item) for index, item in enumerate(value) if isinstance(item, dict)]
+
+
+def check_meaning(data: Any, report: Report) -> None:
+    """The checks a schema cannot say; each looks only at values of the right type."""
+    apps = data.get("apps") if isinstance(data, dict) else None
+    if not isinstance(apps, dict):
+        return
+    for app_name, app in apps.items():
+        if isinstance(app, dict):
+            _check_app(app_name, app, report)
+
+
+def _check_app(app_name: str, app: dict[str, Any], report: Report) -> None:
+    groups = app.get("groups")
+    has_stakeholders = isinstance(groups, dict) and bool(groups.get("stakeholders"))
+    seen: dict[str, dict[str, int]] = {"name": {}, "branch": {}, "kustomization": {}}
+    for index, env in _items(app.get("environments")):
+        path: KeyPath = ("apps", app_name, "environments", index)
+        name = env.get("name")
+        if not isinstance(name, str):
+            continue
+        kustomization = env.get("kustomization")
+        kustomization = kustomization if isinstance(kustomization, dict) else {}
+        effective = {
+            "name": name,
+            "branch": env.get("branch", name),
+            "kustomization": "{}/{}".format(
+                kustomization.get("namespace", DEFAULT_FLUX_NAMESPACE),
+                kustomization.get("name", f"{app_name}-{name}"),
+            ),
+        }
+        name_taken = seen["name"].get(name, index) != index
+        for key, value in effective.items():
+            if not isinstance(value, str) or (key != "name" and name_taken):
+                continue  # a duplicate name is one mistake, not three
+            if value in seen[key]:
+                report.add(
+                    (*path, key),
+                    f"{key} {json.dumps(value)} is already used by "
+                    f"environments[{seen[key][value]}]; each environment needs its own",
+                )
+            else:
+                seen[key][value] = index
+        for key in ("interval", "timeout"):
+            value = env.get(key)
+            if (
+                isinstance(value, str)
+                and re.fullmatch(DURATION_PATTERN, value)
+                and parse_duration(value) <= timedelta(0)
+            ):
+                report.add(
+                    (*path, key), f"expected a positive duration like 5m, got {describe(value)}"
+                )
+        gates = env.get("gates")
+        if isinstance(gates, dict):
+            _check_gates(gates, (*path, "gates"), has_stakeholders, report)
+
+
+def _check_gates(
+    gates: dict[str, Any], path: KeyPath, has_stakeholders: bool, report: Report
+) -> None:
+    approvals = gates.get("stakeholderApprovals")
+    if (
+        isinstance(approvals, int)
+        and not isinstance(approvals, bool)
+        and approvals > 0
+        and not has_stakeholders
+    ):
+        report.add(
+            (*path, "stakeholderApprovals"),
+            f"needs {key_path((*path[:2], 'groups', 'stakeholders'))} "
+            "(the Slack user group whose members approve), but the app has none",
+        )
+    for number, window in _items(gates.get("changeWindows")):
+        _check_window(window, (*path, "changeWindows", number), report)
+
+
+def _check_window(window: dict[str, Any], path: KeyPath, report: Report) -> None:
+    zone = window.get("timezone")
+    if isinstance(zone, str):
+        problem = _zone_problem(zone)
+        if problem:
+            report.add((*path, "timezone"), problem)
+    start, end = window.get("start"), window.get("end")
+    if (
+        isinstance(start, str)
+        and re.fullmatch(TIME_PATTERN, start)
+        and isinstance(end, str)
+        and re.fullmatch(rf"{TIME_PATTERN}|24:00", end)
+        and _minutes(start) >= _minutes(end)
+    ):
+        report.add(
+            path,
+            f"start {start} must be before end {end} (a window cannot cross "
+            "midnight: use two windows, and 24:00 for the end of a day)",
+        )

@@ -1,0 +1,174 @@
+"""The pipeline file's structure as a JSON schema: every key, its type and pattern, and the words
+an error uses for what was expected (`x-expected`). The defaults of keys left out live here too.
+No reading, no checking: slackbot/config/structure.py applies it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+# Defaults for keys left out (documented in examples/pipeline.yaml). The interval has a default
+# rather than being required: 1m is the seed's fastest sync and only informs the bot's waits.
+DEFAULT_INTERVAL = timedelta(minutes=1)
+DEFAULT_TIMEOUT = timedelta(minutes=3)
+DEFAULT_FLUX_NAMESPACE = "flux-system"
+DEFAULT_TIMEZONE = "UTC"
+
+DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"  # Flux's duration syntax (metav1.Duration)
+DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
+UNIT_MICROSECONDS = {"h": 3_600_000_000, "m": 60_000_000, "s": 1_000_000, "ms": 1_000}
+_DAY = "(?:mon|tue|wed|thu|fri|sat|sun)"
+DAY_PATTERN = rf"^{_DAY}(?:-{_DAY})?$"
+TIME_PATTERN = r"(?:[01]?[0-9]|2[0-3]):[0-5][0-9]"
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+BRANCH = r"^(?!-)(?!.*\.\.)(?!.*//)(?!.*@\{)[A-Za-z0-9._/+-]+(?<![/.])(?<!\.lock)$"
+
+KeyPath = tuple[str | int, ...]
+
+
+# --------------------------------------------------------------------------- the schema
+
+
+def _string(pattern: str, expected: str, max_length: int | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "pattern": pattern, "x-expected": expected}
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return schema
+
+
+_DURATION = _string(DURATION_PATTERN, "a duration like 5m")
+_LABEL = _string(DNS_LABEL, "a lowercase name like my-app (a-z, 0-9, '-'; at most 63)", 63)
+_OBJECT_NAME = _string(DNS_SUBDOMAIN, "a Kubernetes object name like myapp-dev", 253)
+_COUNT = {"type": "integer", "minimum": 0, "x-expected": "a whole number >= 0"}
+_FLUX_REF = {
+    "type": "object",
+    "x-expected": "a mapping like {name: myapp-dev, namespace: flux-system}",
+    "additionalProperties": False,
+    "properties": {"name": _OBJECT_NAME, "namespace": _LABEL},
+}
+_WINDOW = {
+    "type": "object",
+    "x-expected": 'a mapping like {days: [mon-fri], start: "09:00", end: "17:00"}',
+    "additionalProperties": False,
+    "required": ["start", "end"],
+    "properties": {
+        "days": {
+            "type": ["array", "string"],
+            "pattern": DAY_PATTERN,
+            "minItems": 1,
+            "items": _string(DAY_PATTERN, "a day (mon..sun) or a range like mon-fri"),
+            "x-expected": "a list of days (mon..sun) or ranges like [mon-fri]",
+        },
+        "start": _string(rf"^{TIME_PATTERN}$", 'a time like "09:00"'),
+        "end": _string(rf"^(?:{TIME_PATTERN}|24:00)$", 'a time like "17:00" (or "24:00")'),
+        "timezone": {"type": "string", "x-expected": "an IANA time zone like Europe/London"},
+    },
+}
+_GATES = {
+    "type": "object",
+    "x-expected": "a mapping of gates (requiredChecks, requiredReviews, ...)",
+    "additionalProperties": False,
+    "properties": {
+        "requiredChecks": {
+            "type": "array",
+            "uniqueItems": True,
+            "items": _string(r"\S", "a check name like ci"),
+            "x-expected": "a list of check names like [ci]",
+        },
+        "requiredReviews": _COUNT,
+        "stakeholderApprovals": _COUNT,
+        "rollbackPlan": {"type": "boolean", "x-expected": "true or false"},
+        "changeWindows": {
+            "type": "array",
+            "items": _WINDOW,
+            "x-expected": "a list of change windows",
+        },
+    },
+}
+_ENVIRONMENT = {
+    "type": "object",
+    "x-expected": "a mapping with at least a name",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": {
+        "name": _LABEL,
+        "branch": _string(BRANCH, "a git branch name like staging"),
+        "namespace": _LABEL,
+        "kustomization": _FLUX_REF,
+        "gitRepository": _FLUX_REF,
+        "interval": _DURATION,
+        "timeout": _DURATION,
+        "gates": _GATES,
+    },
+}
+_APP = {
+    "type": "object",
+    "x-expected": "a mapping with repository, channels and environments",
+    "additionalProperties": False,
+    "required": ["repository", "channels", "environments"],
+    "properties": {
+        "repository": _string(
+            r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$", "a GitHub repository as owner/name"
+        ),
+        "channels": {
+            "type": "object",
+            "x-expected": "a mapping like {deploys: C0123, incidents: C0456}",
+            "additionalProperties": False,
+            "required": ["deploys", "incidents"],
+            "properties": {
+                name: _string(
+                    r"^#?[A-Za-z0-9][A-Za-z0-9_.-]*$", "a Slack channel id like C0123ABCD"
+                )
+                for name in ("deploys", "incidents")
+            },
+        },
+        "groups": {
+            "type": "object",
+            "x-expected": "a mapping like {stakeholders: S0123, oncall: S0456}",
+            "additionalProperties": False,
+            "properties": {
+                name: _string(r"^S[A-Z0-9]+$", "a Slack user group id like S0123ABCD")
+                for name in ("stakeholders", "oncall")
+            },
+        },
+        "deployments": {
+            "type": "array",
+            "uniqueItems": True,
+            "items": _OBJECT_NAME,
+            "x-expected": "a list of Deployment names like [myapp]",
+        },
+        "environments": {
+            "type": "array",
+            "minItems": 1,
+            "items": _ENVIRONMENT,
+            "x-expected": "a list of environments, in promotion order",
+        },
+    },
+}
+PIPELINE_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "promotebot pipeline",
+    "type": "object",
+    "x-expected": "a mapping with an apps key",
+    "additionalProperties": False,
+    "required": ["apps"],
+    "properties": {
+        "apps": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": _LABEL,
+            "additionalProperties": _APP,
+            "x-expected": "a mapping of app names to apps",
+        }
+    },
+}
+
+
+def pipeline_schema() -> dict[str, Any]:
+    """The JSON schema of the pipeline file (structure only; config.py checks the meaning too)."""
+    schema: dict[str, Any] = json.loads(json.dumps(PIPELINE_SCHEMA))
+    return schema
