@@ -1,4 +1,4 @@
-"""What our buttons and modals carry, typed at the boundary (STYLE.md: raw payloads typed once).
+"""What our buttons and modals carry, typed at the boundary (raw payloads are typed once, here).
 
 A button's `value` and a modal's `private_metadata` are strings we wrote ourselves, but they
 come back from the outside: parsing is strict and a bad one is None, never an exception.

@@ -10,7 +10,7 @@ from pathlib import Path
 FORBIDDEN = ("slack_bolt", "slack_sdk", "handlers", "sandbox", "promotebot")
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "slackbot"
-# Only adapter modules talk to the outside world through an SDK (STYLE.md).
+# Only adapter modules talk to the outside world through an SDK.
 SDKS = ("redis", "fakeredis", "github", "git", "kubernetes")
 SDK_HOMES = ("slackbot/adapters/",)
 # The concrete adapters are built in one place: the composition root.

@@ -1,6 +1,6 @@
 """Lint as a test: ruff on the code and its tests, mypy --strict on the shipped packages.
 
-STYLE.md asks for both; running them in the suite keeps them clean on every run, CI included.
+The house style asks for both; running them in the suite keeps them clean on every run, CI included.
 The tools are the venv's own (the `test` extras). Lint only: never `--fix` nor `ruff format`,
 so a run changes no file.
 """

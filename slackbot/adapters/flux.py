@@ -1,7 +1,7 @@
 """The Cluster port on Kubernetes and Flux, through the kubernetes client.
 
 Reads Kustomizations, GitRepositories and Deployments, and requests reconciles the way
-`flux reconcile kustomization --with-source` does (api-facts 3.5): a merge-patch of the
+`flux reconcile kustomization --with-source` does: a merge-patch of the
 `reconcile.fluxcd.io/requestedAt` annotation, source first. Raw objects are typed here, once,
 into our frozen values.
 """
@@ -76,7 +76,7 @@ def kustomization_status(obj: dict[str, Any]) -> KustomizationStatus:
 
 
 def rollout(deployment: dict[str, Any]) -> Rollout:
-    """`kubectl rollout status`'s verdict (api-facts 4.5) on a Deployment dict."""
+    """`kubectl rollout status`'s verdict on a Deployment dict (kubectl's rollout status rules)."""
     meta, spec, status = deployment["metadata"], deployment.get("spec", {}), deployment.get(
         "status", {}) or {}
     name, namespace = meta["name"], meta.get("namespace", "")

@@ -1,4 +1,4 @@
-"""Fakes of our own for the engine's ports (STYLE.md: plain functions or tiny classes).
+"""Fakes of our own for the engine's ports (plain functions or tiny classes).
 
 They hold just enough state to answer the engine as GitHub and Flux would; the emulator tests
 prove the real adapters against the real clients.

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "slack-app-manifest.yaml"
 EVENTS_URL = "https://promotebot.example.com/slack/events"
 
-# Declared in the manifest ahead of their listeners (DESIGN.md section 4; they arrive with a
+# Declared in the manifest ahead of their listeners (they arrive with a
 # later issue). Only their absence from the app is excused: once the app registers them the
 # ordinary check covers them, and a command that is neither registered nor listed here fails.
 ANNOUNCED_COMMANDS: set[str] = set()  # declared before their listeners existed; none now
