@@ -74,7 +74,8 @@ def _declared_names(args: str) -> list[str]:
 
 
 def problems(text: str) -> list[str]:
-    """Every broken rule of the image (multi-stage, slim, numeric non-root user, git, exec form), in words; [] when all hold."""
+    """Every broken rule of the image (multi-stage, slim, numeric non-root user, git, exec
+    form), in words; [] when all hold."""
     found: list[str] = []
     steps = parse(text)
     froms = [s for s in steps if s.keyword == "FROM"]
