@@ -1,16 +1,18 @@
 """The simulated kustomize-controller: Kustomizations build their path and apply it.
 
 Follows kustomize-controller v1.9's Reconcile: suspend, source lookup, artifact, dependsOn,
-then fetch, build, apply, prune and health checks, with its condition types, reasons and
-messages, lastAppliedRevision, inventory and history. It reconciles on its interval, on a
-generation change, on a new `reconcile.fluxcd.io/requestedAt`, and when its source's artifact
-revision changes. It owns Kustomization status and the objects it applies, nothing else.
+then fetch, build (with the real kustomize, see kustomize.py), apply, prune and health checks,
+with its condition types, reasons and messages, lastAppliedRevision, inventory and history. It
+reconciles on its interval, on a generation change, on a new `reconcile.fluxcd.io/requestedAt`,
+and when its source's artifact revision changes. It owns Kustomization status and the objects
+it applies, nothing else.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import logging
 import tempfile
 import threading
@@ -20,10 +22,10 @@ from pathlib import Path
 from typing import Any, cast
 
 from sandbox.flux import conditions as cond
+from sandbox.flux import kustomize
 from sandbox.flux.artifacts import ArtifactStorage
 from sandbox.flux.durations import format_duration, now_rfc3339, parse_duration
 from sandbox.flux.health import object_status
-from sandbox.flux.kustomize import KustomizeError, build, split_api_version, to_yaml
 from sandbox.flux.runtime import (
     Key,
     Obj,
@@ -34,6 +36,7 @@ from sandbox.flux.runtime import (
     get_or_none,
     key_of,
     requested_at,
+    split_api_version,
 )
 from sandbox.flux.workqueue import WorkQueue
 from sandbox.kube.resources import RESOURCES
@@ -98,10 +101,13 @@ class KustomizeController:
         self._gone: dict[Key, Obj] = {}  # deleted Kustomizations waiting for garbage collection
         self._active: set[Key] = set()
         self._interrupts: dict[Key, str] = {}
+        # per Kustomization: (what it was built from, kustomize's YAML or Flux's error message)
+        self._builds: dict[Key, tuple[str, str | None, str | None]] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
+        kustomize.kubectl()  # no kubectl: the simulator does not start, and says why
         self._queue.start()
         sources, _ = self._store.list("gitrepositories")
         for source in sources:
@@ -124,6 +130,7 @@ class KustomizeController:
             if event_type == "DELETED":
                 self._seen.pop(key, None)
                 self._sources.pop(key, None)
+                self._builds.pop(key, None)
                 self._gone[key] = obj
                 changed = True
             else:
@@ -326,14 +333,10 @@ class KustomizeController:
                 gen,
             )
             patch()
-            try:
-                objects = build(
-                    directory, root=root, overrides=_overrides(spec), generate_missing=True
-                )
-            except KustomizeError as exc:
-                raise _Failure("BuildFailed", f"kustomize build failed: {exc}") from exc
+            text = self._build((namespace, name), spec, artifact, directory)
 
-        digest = "sha256:" + hashlib.sha256(to_yaml(objects).encode()).hexdigest()
+        objects = kustomize.objects(text)
+        digest = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
         def history(reason: str) -> None:
             _upsert_history(
@@ -393,6 +396,27 @@ class KustomizeController:
         return interval
 
     # ------------------------------------------------------------------ steps
+
+    def _build(self, key: Key, spec: Obj, artifact: Obj, directory: Path) -> str:
+        """kustomize's YAML for the unpacked path, as Flux's generator and build make it.
+
+        A build depends only on the artifact and the spec, so the same pair reuses the last
+        outcome (kustomize's output or its error) instead of running kubectl again.
+        """
+        inputs = json.dumps([artifact.get("digest"), artifact["revision"], spec], sort_keys=True)
+        last = self._builds.get(key)
+        if last is None or last[0] != inputs:
+            try:
+                kustomize.generate(spec, directory)
+                last = (inputs, kustomize.build(directory), None)
+            except ValueError as exc:  # refused by the generator, before kustomize runs
+                last = (inputs, None, str(exc))
+            except kustomize.KustomizeError as exc:
+                last = (inputs, None, f"kustomize build failed: {exc}")
+            self._builds[key] = last
+        if last[1] is None:
+            raise _Failure("BuildFailed", str(last[2]))
+        return last[1]
 
     def _check_dependencies(self, obj: Obj, spec: Obj, revision: str) -> None:
         namespace = key_of(obj)[0]
@@ -610,21 +634,6 @@ class KustomizeController:
 def _describe(check: Obj, state: str) -> str:
     ns = f"{check['namespace']}/" if check.get("namespace") else ""
     return f"{check.get('kind')}/{ns}{check.get('name')} status: '{state}'"
-
-
-def _overrides(spec: Obj) -> Obj:
-    """The Kustomization spec fields kustomize-controller lays over the root kustomization.yaml."""
-    overrides: Obj = {}
-    if spec.get("targetNamespace"):
-        overrides["namespace"] = spec["targetNamespace"]
-    for field in ("namePrefix", "nameSuffix"):
-        if spec.get(field):
-            overrides[field] = spec[field]
-    if spec.get("patches"):
-        overrides["patches"] = copy.deepcopy(spec["patches"])
-    if spec.get("images"):
-        overrides["images"] = copy.deepcopy(spec["images"])
-    return overrides
 
 
 def _upsert_history(status: Obj, digest: str, duration: float, reason: str, revision: str) -> None:
