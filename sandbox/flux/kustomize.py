@@ -70,7 +70,7 @@ def build(directory: Path, *, root: Path | None = None, spec: Obj | None = None)
     give the kept outcome without running kubectl. Raises KustomizeError when Flux would
     report BuildFailed.
     """
-    key = _key(root or directory, directory, spec)
+    key = _key((root or directory).resolve(), directory.resolve(), spec)
     with _outcomes_lock:
         outcome = _outcomes.get(key)
         if outcome is not None:
