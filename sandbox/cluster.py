@@ -22,7 +22,7 @@ from typing import Any
 
 import kubernetes.client
 
-from sandbox.flux.kustomize import build
+from sandbox.flux import kustomize
 from sandbox.flux.simulator import FluxSimulator
 from sandbox.gitseed import EXAMPLES_DIR, seed_repository
 from sandbox.kube.client import api_client
@@ -62,7 +62,7 @@ def flux_manifests(
     repo_url: str, flux_dir: str | Path = EXAMPLE_FLUX_DIR, customize: Customizer | None = None
 ) -> list[dict[str, Any]]:
     """The example Flux objects (and namespaces) with every GitRepository URL set to repo_url."""
-    objects = build(flux_dir)
+    objects = kustomize.objects(kustomize.build(Path(flux_dir)))
     for obj in objects:
         if obj.get("kind") == "GitRepository":
             obj.setdefault("spec", {})["url"] = repo_url
@@ -157,7 +157,6 @@ def start_cluster(
             store.create(plural, None, copy.deepcopy(obj))
         else:
             store.create(plural, obj["metadata"].get("namespace", FLUX_NAMESPACE), obj)
-    server = KubeApiServer(store, host=host, port=port).start()
     simulator = FluxSimulator(
         store,
         resolver,
@@ -165,6 +164,7 @@ def start_cluster(
         pod_start_delay=pod_start_delay,
         requeue_dependency=requeue_dependency,
     )
+    server = KubeApiServer(store, host=host, port=port).start()
     try:
         simulator.start()
     except BaseException:

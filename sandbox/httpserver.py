@@ -2,8 +2,8 @@
 
 Every emulator is a real HTTP/1.1 server on a loopback port (port 0 unless told otherwise),
 run in a daemon thread, started and stopped by its owner. This module owns only the
-plumbing: binding, the thread, shutdown, reading bodies and writing JSON; each emulator owns
-its routes and its semantics.
+plumbing: binding, the thread, shutdown, the emulator's start/stop/`with`/url, reading bodies
+and writing JSON; each emulator owns its routes and its semantics.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -72,7 +72,6 @@ class BackgroundServer:
     ):
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
-        # Handlers reach their emulator through the server object.
         self._thread: threading.Thread | None = None
 
     @property
@@ -109,3 +108,33 @@ class BackgroundServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class HttpEmulator:
+    """An emulator served by one BackgroundServer: start/stop (or `with`), its url and port.
+
+    A subclass sets `_server` and extends start/stop with its own parts, calling super().
+    """
+
+    _server: BackgroundServer
+
+    def start(self) -> Self:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def port(self) -> int:
+        return self._server.port

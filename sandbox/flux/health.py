@@ -8,8 +8,7 @@ at their generation. Read-only: it must never write to the store.
 from __future__ import annotations
 
 from sandbox.flux import conditions as cond
-from sandbox.flux.kustomize import split_api_version
-from sandbox.flux.runtime import Obj, StoreLike, generation, get_or_none
+from sandbox.flux.runtime import Obj, StoreLike, generation, get_or_none, split_api_version
 from sandbox.kube.resources import RESOURCES
 
 _BY_GROUP_KIND = {(rt.group, rt.kind): (rt.plural, rt.namespaced) for rt in RESOURCES}

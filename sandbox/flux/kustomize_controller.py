@@ -1,10 +1,11 @@
 """The simulated kustomize-controller: Kustomizations build their path and apply it.
 
 Follows kustomize-controller v1.9's Reconcile: suspend, source lookup, artifact, dependsOn,
-then fetch, build, apply, prune and health checks, with its condition types, reasons and
-messages, lastAppliedRevision, inventory and history. It reconciles on its interval, on a
-generation change, on a new `reconcile.fluxcd.io/requestedAt`, and when its source's artifact
-revision changes. It owns Kustomization status and the objects it applies, nothing else.
+then fetch, build (with the real kustomize, see kustomize.py), apply, prune and health checks,
+with its condition types, reasons and messages, lastAppliedRevision, inventory and history. It
+reconciles on its interval, on a generation change, on a new `reconcile.fluxcd.io/requestedAt`,
+and when its source's artifact revision changes. It owns Kustomization status and the objects
+it applies, nothing else.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from pathlib import Path
 from typing import Any, cast
 
 from sandbox.flux import conditions as cond
+from sandbox.flux import kustomize
 from sandbox.flux.artifacts import ArtifactStorage
 from sandbox.flux.durations import format_duration, now_rfc3339, parse_duration
 from sandbox.flux.health import object_status
-from sandbox.flux.kustomize import KustomizeError, build, split_api_version, to_yaml
 from sandbox.flux.runtime import (
     Key,
     Obj,
@@ -34,6 +35,7 @@ from sandbox.flux.runtime import (
     get_or_none,
     key_of,
     requested_at,
+    split_api_version,
 )
 from sandbox.flux.workqueue import WorkQueue
 from sandbox.kube.resources import RESOURCES
@@ -84,6 +86,7 @@ class KustomizeController:
         health_poll: float = 2.0,
         workers: int = 4,
     ) -> None:
+        kustomize.kubectl()  # without kubectl there is no simulator, and the error says why
         self._store = store
         self._storage = storage
         self._scale = time_scale
@@ -327,13 +330,12 @@ class KustomizeController:
             )
             patch()
             try:
-                objects = build(
-                    directory, root=root, overrides=_overrides(spec), generate_missing=True
-                )
-            except KustomizeError as exc:
-                raise _Failure("BuildFailed", f"kustomize build failed: {exc}") from exc
+                text = kustomize.build(directory, root=root, spec=spec)
+            except kustomize.KustomizeError as exc:
+                raise _Failure("BuildFailed", str(exc)) from exc
 
-        digest = "sha256:" + hashlib.sha256(to_yaml(objects).encode()).hexdigest()
+        objects = kustomize.objects(text)
+        digest = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
         def history(reason: str) -> None:
             _upsert_history(
@@ -610,21 +612,6 @@ class KustomizeController:
 def _describe(check: Obj, state: str) -> str:
     ns = f"{check['namespace']}/" if check.get("namespace") else ""
     return f"{check.get('kind')}/{ns}{check.get('name')} status: '{state}'"
-
-
-def _overrides(spec: Obj) -> Obj:
-    """The Kustomization spec fields kustomize-controller lays over the root kustomization.yaml."""
-    overrides: Obj = {}
-    if spec.get("targetNamespace"):
-        overrides["namespace"] = spec["targetNamespace"]
-    for field in ("namePrefix", "nameSuffix"):
-        if spec.get(field):
-            overrides[field] = spec[field]
-    if spec.get("patches"):
-        overrides["patches"] = copy.deepcopy(spec["patches"])
-    if spec.get("images"):
-        overrides["images"] = copy.deepcopy(spec["images"])
-    return overrides
 
 
 def _upsert_history(status: Obj, digest: str, duration: float, reason: str, revision: str) -> None:

@@ -73,3 +73,11 @@ def get_or_none(store: StoreLike, plural: str, namespace: str | None, name: str)
         if api_code(exc) == 404:
             return None
         raise
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """("apps", "v1") for "apps/v1"; ("", "v1") for the core group."""
+    if "/" in api_version:
+        group, version = api_version.split("/", 1)
+        return group, version
+    return "", api_version

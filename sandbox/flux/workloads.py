@@ -30,7 +30,6 @@ from typing import Any, cast
 from sandbox.flux import conditions as cond
 from sandbox.flux.durations import now_rfc3339
 from sandbox.flux.health import rollout_status
-from sandbox.flux.kustomize import split_image
 from sandbox.flux.runtime import (
     Key,
     Obj,
@@ -50,6 +49,18 @@ HASH_LABEL = "pod-template-hash"
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet of Kubernetes' SafeEncodeString
 CRASH_BACKOFF_START = 10.0
 CRASH_BACKOFF_MAX = 300.0
+
+
+def split_image(image: str) -> tuple[str, str | None, str | None]:
+    """(name, tag, digest) of an image reference; the tag follows the last ':' of the last part."""
+    digest = None
+    if "@" in image:
+        image, digest = image.split("@", 1)
+    tag = None
+    last = image.rsplit("/", 1)[-1]
+    if ":" in last:
+        image, tag = image.rsplit(":", 1)
+    return image, tag, digest
 
 
 def image_fault(image: str) -> str | None:

@@ -32,7 +32,7 @@ from sandbox.github.models import CheckRun, GitHubUser, Protection
 from sandbox.github.routing import Request, Response, Router
 from sandbox.github.shapes import Urls
 from sandbox.github.state import RepoState, now
-from sandbox.httpserver import BackgroundServer, QuietHandler
+from sandbox.httpserver import BackgroundServer, HttpEmulator, QuietHandler
 
 log = logging.getLogger(__name__)
 RATE_WINDOW = 3600
@@ -99,12 +99,13 @@ for _module in (routes_git, routes_pulls, routes_checks):
     _repo_router.extend(_module.router)
 
 
-class GitHubEmulator:
+class GitHubEmulator(HttpEmulator):
     """GitHub REST + git smart HTTP over `bare_repo`, as repository `owner/name`.
 
     `users` each authenticate with their own token. `push_requires_auth` makes git pushes
     need HTTP Basic credentials whose password is a user's token (as github.com does); by
-    default anyone on loopback may push. `rate_limit` is the per-user hourly budget.
+    default anyone on loopback may push. `rate_limit` is the per-user hourly budget. `url` is
+    the API base URL (PyGithub's base_url).
     """
 
     def __init__(
@@ -131,24 +132,9 @@ class GitHubEmulator:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def start(self) -> GitHubEmulator:
-        self._server.start()
-        return self
-
     def stop(self) -> None:
-        self._server.stop()
+        super().stop()
         self.hooks.stop()
-
-    def __enter__(self) -> GitHubEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """The API base URL (pass it as PyGithub's base_url)."""
-        return self._server.url
 
     @property
     def clone_url(self) -> str:

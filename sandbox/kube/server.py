@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 import yaml
 
-from sandbox.httpserver import BackgroundServer, QuietHandler
+from sandbox.httpserver import BackgroundServer, HttpEmulator, QuietHandler
 from sandbox.kube import discovery, tables
 from sandbox.kube.errors import ApiError, bad_request, method_not_allowed, unsupported_media_type
 from sandbox.kube.patching import APPLY_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH
@@ -84,7 +84,7 @@ def parse_target(path: str) -> Target | None:
     return Target(rt, namespace, name, subresource)
 
 
-class KubeApiServer:
+class KubeApiServer(HttpEmulator):
     """An apiserver on 127.0.0.1 (port 0 by default) serving a Store.
 
     bookmark_interval: seconds between BOOKMARK events on watches that ask for them.
@@ -112,31 +112,13 @@ class KubeApiServer:
 
         self._server = BackgroundServer(Handler, host=host, port=port)
 
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    @property
-    def port(self) -> int:
-        return self._server.port
-
-    def start(self) -> KubeApiServer:
-        self._server.start()
-        return self
-
     def stop(self) -> None:
         self._stopping.set()
         with self._watches_lock:
             watches = list(self._watches)
         for stream in watches:
             stream.close()
-        self._server.stop()
-
-    def __enter__(self) -> KubeApiServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().stop()
 
     def _track(self, stream: WatchStream, add: bool) -> None:
         with self._watches_lock:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from sandbox.httpserver import BackgroundServer, QuietHandler
+from sandbox.httpserver import BackgroundServer, HttpEmulator, QuietHandler
 from sandbox.slack.interactions import Interactions
 from sandbox.slack.models import (
     RateLimit,
@@ -57,7 +57,7 @@ def parse_params(query: dict[str, list[str]], content_type: str, raw: bytes) -> 
     return params
 
 
-class SlackEmulator:
+class SlackEmulator(HttpEmulator):
     """The emulated Slack workspace (team T0SANDBOX) and its bot user.
 
     `bot_request_url` is where slash commands and interactions go; it may be set after
@@ -137,23 +137,9 @@ class SlackEmulator:
 
     # ---------------------------------------------------------------- lifecycle
 
-    def start(self) -> SlackEmulator:
-        self._server.start()
-        return self
-
     def stop(self) -> None:
         self.socket_mode.stop()
-        self._server.stop()
-
-    def __enter__(self) -> SlackEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return self._server.url
+        super().stop()
 
     @property
     def app_token(self) -> str | None:

@@ -13,9 +13,9 @@ import logging
 import uuid
 from collections.abc import Callable
 from importlib import resources
-from typing import Any
+from typing import Any, Self
 
-from sandbox.httpserver import BackgroundServer, QuietHandler
+from sandbox.httpserver import BackgroundServer, HttpEmulator, QuietHandler
 from sandbox.slack.models import SlackError
 from sandbox.webui.autoci import AutoCI
 from sandbox.webui.slackview import slack_view
@@ -84,7 +84,7 @@ def _values(body: Json) -> Json | None:
     return values
 
 
-class WebUI:
+class WebUI(HttpEmulator):
     """The sandbox's Slack-like web client and world panels; start() serves, stop() ends."""
 
     def __init__(
@@ -109,8 +109,8 @@ class WebUI:
         }
         self._server = BackgroundServer(_make_handler(self), host, port)
 
-    def start(self) -> WebUI:
-        self._server.start()
+    def start(self) -> Self:
+        super().start()
         if self.auto_ci is not None:
             self.auto_ci.start()
         return self
@@ -118,18 +118,8 @@ class WebUI:
     def stop(self) -> None:
         if self.auto_ci is not None:
             self.auto_ci.stop()
-        self._server.stop()
+        super().stop()
         self.actions.stop()
-
-    def __enter__(self) -> WebUI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return self._server.url
 
     # ---------------------------------------------------------------- reads
 
