@@ -15,7 +15,6 @@ import hashlib
 import logging
 import tempfile
 import threading
-import time
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, cast
@@ -23,13 +22,13 @@ from typing import Any, cast
 from sandbox.flux import conditions as cond
 from sandbox.flux import kustomize
 from sandbox.flux.artifacts import ArtifactStorage
+from sandbox.flux.clock import SimClock
 from sandbox.flux.durations import format_duration, now_rfc3339, parse_duration
 from sandbox.flux.health import object_status
 from sandbox.flux.runtime import (
     Key,
     Obj,
     StoreLike,
-    TimeScale,
     api_code,
     generation,
     get_or_none,
@@ -81,7 +80,7 @@ class KustomizeController:
         self,
         store: StoreLike,
         storage: ArtifactStorage,
-        time_scale: TimeScale,
+        clock: SimClock,
         requeue_dependency: float = 30.0,
         health_poll: float = 2.0,
         workers: int = 4,
@@ -89,10 +88,10 @@ class KustomizeController:
         kustomize.kubectl()  # without kubectl there is no simulator, and the error says why
         self._store = store
         self._storage = storage
-        self._scale = time_scale
+        self._clock = clock
         self._requeue_dependency = requeue_dependency
         self._health_poll = health_poll
-        self._queue = WorkQueue("kustomize-controller", self._handle, workers=workers)
+        self._queue = WorkQueue("kustomize-controller", self._handle, clock, workers=workers)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._seen: dict[Key, tuple[int, str | None]] = {}
@@ -115,6 +114,7 @@ class KustomizeController:
 
     def stop(self) -> None:
         self._stop.set()
+        self._clock.wake()  # a health check sleeping on the clock sees the stop
         self._queue.stop()
 
     # ------------------------------------------------------------------ triggers
@@ -184,7 +184,7 @@ class KustomizeController:
         finally:
             with self._lock:
                 self._active.discard((namespace, name))
-        return None if delay is None else self._scale.real(delay)
+        return delay
 
     def _reconcile(self, obj: Obj) -> float | None:
         namespace, name = key_of(obj)
@@ -287,7 +287,7 @@ class KustomizeController:
 
         timeout = get_timeout(spec)
         timeout_text = format_duration(timeout)
-        started = time.monotonic()
+        started = self._clock.now()
         cond.mark(status, cond.READY, "Unknown", "Progressing", "Reconciliation in progress", gen)
         cond.mark(
             status,
@@ -339,7 +339,7 @@ class KustomizeController:
 
         def history(reason: str) -> None:
             _upsert_history(
-                status, digest, self._scale.sim(time.monotonic() - started), reason, revision
+                status, digest, self._clock.now() - started, reason, revision
             )
 
         cond.mark(
@@ -369,13 +369,13 @@ class KustomizeController:
             cond.mark(status, cond.RECONCILING, "True", "Progressing", message, gen)
             cond.mark(status, cond.HEALTHY, "Unknown", "Progressing", message, gen)
             patch()
-            check_start = time.monotonic()
+            check_start = self._clock.now()
             error = self._wait_healthy((namespace, name), checks, timeout)
             if error is not None:
                 cond.mark(status, cond.HEALTHY, "False", "HealthCheckFailed", error, gen)
                 history("HealthCheckFailed")
                 raise _Failure("HealthCheckFailed", error)
-            elapsed = format_duration(self._scale.sim(time.monotonic() - check_start))
+            elapsed = format_duration(self._clock.now() - check_start)
             cond.mark(
                 status, cond.HEALTHY, "True", "Succeeded", f"Health check passed in {elapsed}", gen
             )
@@ -583,8 +583,8 @@ class KustomizeController:
 
     def _wait_healthy(self, key: Key, checks: list[Obj], timeout: float) -> str | None:
         """None when every target is Current within the timeout, else Flux's error message."""
-        deadline = time.monotonic() + self._scale.real(timeout)
-        poll = max(0.005, min(self._scale.real(self._health_poll), 0.5))
+        deadline = self._clock.now() + timeout
+        poll = self._health_poll
         while True:
             with self._lock:
                 trigger = self._interrupts.pop(key, None)
@@ -601,11 +601,12 @@ class KustomizeController:
                     + ", ".join(_describe(c, s) for c, s in failed)
                     + "]"
                 )
-            if time.monotonic() >= deadline:
+            if self._clock.now() >= deadline:
                 return (
                     "timeout waiting for: [" + ", ".join(_describe(c, s) for c, s in pending) + "]"
                 )
-            if self._stop.wait(min(poll, max(0.0, deadline - time.monotonic()))):
+            wait = min(poll, max(0.0, deadline - self._clock.now()))
+            if self._clock.sleep(wait, self._stop.is_set):
                 return "health check canceled: the controller is stopping"
 
 

@@ -1,37 +1,20 @@
 """What the simulated controllers share: the time scale, the store they act on, and small helpers.
 
 The simulator runs in-process against sandbox.kube.store.Store; StoreLike names only the
-calls it makes, so a controller can be read without the store's code. Simulated seconds
-(intervals, timeouts, delays) become real seconds through TimeScale, and nowhere else.
+calls it makes, so a controller can be read without the store's code. Intervals, timeouts and
+delays are simulated seconds on the simulator's clock (sandbox/flux/clock.py), and nowhere
+real ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 Obj = dict[str, Any]
 Key = tuple[str, str]  # (namespace, name)
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
-
-
-@dataclass(frozen=True)
-class TimeScale:
-    """factor 60 means one simulated minute passes in one real second."""
-
-    factor: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.factor <= 0:
-            raise ValueError("time_scale must be positive")
-
-    def real(self, sim_seconds: float) -> float:
-        return sim_seconds / self.factor
-
-    def sim(self, real_seconds: float) -> float:
-        return real_seconds * self.factor
 
 
 class StoreLike(Protocol):

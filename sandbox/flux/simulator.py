@@ -2,9 +2,10 @@
 
 Wires the three simulated controllers to one in-process Store: its write notifications feed
 their queues, and their worker threads write back through the same Store, so every change
-shows on the HTTP API and its watches. One time scale speeds every interval, retry, timeout
-and simulated delay. It must not serve HTTP or know about git hosting: repository URLs reach
-local paths only through the resolver it is given.
+shows on the HTTP API and its watches. One simulated clock (sandbox/flux/clock.py) runs every
+interval, retry, timeout and simulated delay, in the order of their simulated times. It must
+not serve HTTP or know about git hosting: repository URLs reach local paths only through the
+resolver it is given.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from pathlib import Path
 from types import TracebackType
 
 from sandbox.flux.artifacts import ArtifactStorage
+from sandbox.flux.clock import SimClock
 from sandbox.flux.kustomize_controller import KustomizeController
-from sandbox.flux.runtime import Obj, StoreLike, TimeScale
+from sandbox.flux.runtime import Obj, StoreLike
 from sandbox.flux.source_controller import RepoResolver, SourceController
 from sandbox.flux.workloads import DeploymentController
 
@@ -34,13 +36,13 @@ class FluxSimulator:
         artifact_dir: str | Path | None = None,
     ) -> None:
         self.store = store
-        self.time_scale = TimeScale(time_scale)
+        self.clock = SimClock(time_scale)
         self.storage = ArtifactStorage(artifact_dir)
-        self.source = SourceController(store, repo_resolver, self.storage, self.time_scale)
+        self.source = SourceController(store, repo_resolver, self.storage, self.clock)
         self.kustomize = KustomizeController(
-            store, self.storage, self.time_scale, requeue_dependency=requeue_dependency
+            store, self.storage, self.clock, requeue_dependency=requeue_dependency
         )
-        self.deployments = DeploymentController(store, self.time_scale, pod_start_delay)
+        self.deployments = DeploymentController(store, self.clock, pod_start_delay)
         self._unsubscribe: Callable[[], None] | None = None
 
     def start(self) -> FluxSimulator:
@@ -56,6 +58,7 @@ class FluxSimulator:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        self.clock.release()  # a held clock must not keep a stopping controller waiting
         self.kustomize.stop()
         self.source.stop()
         self.deployments.stop()

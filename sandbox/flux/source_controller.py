@@ -17,12 +17,12 @@ from typing import cast
 
 from sandbox.flux import conditions as cond
 from sandbox.flux.artifacts import ArtifactStorage, GitFetchError, resolve_ref
+from sandbox.flux.clock import SimClock
 from sandbox.flux.durations import now_rfc3339, parse_duration
 from sandbox.flux.runtime import (
     Key,
     Obj,
     StoreLike,
-    TimeScale,
     api_code,
     generation,
     get_or_none,
@@ -43,13 +43,12 @@ class SourceController:
         store: StoreLike,
         resolver: RepoResolver,
         storage: ArtifactStorage,
-        time_scale: TimeScale,
+        clock: SimClock,
     ) -> None:
         self._store = store
         self._resolver = resolver
         self._storage = storage
-        self._scale = time_scale
-        self._queue = WorkQueue("source-controller", self._handle, workers=2)
+        self._queue = WorkQueue("source-controller", self._handle, clock, workers=2)
         self._seen: dict[Key, tuple[int, str | None]] = {}
         self._lock = threading.Lock()
 
@@ -121,7 +120,7 @@ class SourceController:
             )
             status.setdefault("observedGeneration", -1)
             self._write(namespace, name, old_status, status)
-            return self._scale.real(interval)
+            return interval
         message = f"stored artifact for revision '{artifact['revision']}'"
         status["artifact"] = artifact
         for stale in (cond.FETCH_FAILED, cond.RECONCILING, "ArtifactOutdated", cond.STALLED):
@@ -130,7 +129,7 @@ class SourceController:
         cond.mark(status, cond.READY, "True", "Succeeded", message, gen)
         status["observedGeneration"] = gen
         self._write(namespace, name, old_status, status)
-        return self._scale.real(interval)
+        return interval
 
     def _resolve(self, url: str) -> str:
         try:

@@ -22,19 +22,18 @@ import json
 import logging
 import secrets
 import threading
-import time
 import uuid
 from collections.abc import Hashable
 from typing import Any, cast
 
 from sandbox.flux import conditions as cond
+from sandbox.flux.clock import SimClock
 from sandbox.flux.durations import now_rfc3339
 from sandbox.flux.health import rollout_status
 from sandbox.flux.runtime import (
     Key,
     Obj,
     StoreLike,
-    TimeScale,
     api_code,
     generation,
     get_or_none,
@@ -97,12 +96,12 @@ def _max_unavailable(spec: Obj, desired: int) -> int:
 
 class DeploymentController:
     def __init__(
-        self, store: StoreLike, time_scale: TimeScale, pod_start_delay: float = 5.0
+        self, store: StoreLike, clock: SimClock, pod_start_delay: float = 5.0
     ) -> None:
         self._store = store
-        self._scale = time_scale
+        self._clock = clock
         self._start_delay = pod_start_delay
-        self._queue = WorkQueue("deployment-controller", self._handle, workers=2)
+        self._queue = WorkQueue("deployment-controller", self._handle, clock, workers=2)
         self._lock = threading.Lock()
         self._seen: dict[Key, int] = {}
         self._due: dict[str, float] = {}  # pod uid -> monotonic time of its next kubelet step
@@ -188,7 +187,7 @@ class DeploymentController:
             next_due.append(deadline_due)
         if not next_due:
             return None
-        return max(0.0, min(next_due) - time.monotonic())
+        return max(0.0, min(next_due) - self._clock.now())
 
     def _owned_pods(self, namespace: str, name: str, deployment: Obj | None) -> list[Obj]:
         pods, _ = self._store.list("pods", namespace)
@@ -243,7 +242,7 @@ class DeploymentController:
         ):
             delay *= 20
         with self._lock:
-            self._due[created["metadata"]["uid"]] = time.monotonic() + self._scale.real(delay)
+            self._due[created["metadata"]["uid"]] = self._clock.now() + delay
         return self._write_pod_status(created, _pending_status(created))
 
     def _delete_pod(self, pod: Obj) -> None:
@@ -258,7 +257,7 @@ class DeploymentController:
     def _kubelet_step(self, pod: Obj) -> tuple[Obj, float | None]:
         """Advances the pod when its start (or next crash) is due; returns it and its next due."""
         uid = pod["metadata"].get("uid", "")
-        now = time.monotonic()
+        now = self._clock.now()
         with self._lock:
             due = self._due.get(uid)
         status = pod.get("status") or {}
@@ -277,7 +276,7 @@ class DeploymentController:
         new_status, crashing = _started_status(pod, restarts + (1 if started else 0))
         next_due = None
         if crashing:
-            next_due = now + self._scale.real(_backoff(restarts))
+            next_due = now + _backoff(restarts)
         with self._lock:
             if next_due is None:
                 self._due.pop(uid, None)
@@ -335,7 +334,7 @@ class DeploymentController:
         )
         probe = {**deployment, "status": status}
         state, _ = rollout_status(probe)
-        now = time.monotonic()
+        now = self._clock.now()
         ready_new = sum(1 for p in current if _pod_ready(p))
         with self._lock:
             tracked = self._progress.get(key)
@@ -353,7 +352,7 @@ class DeploymentController:
                 f'ReplicaSet "{rs_name}" has successfully progressed.',
                 gen,
             )
-        elif now - tracked[2] >= self._scale.real(deadline):
+        elif now - tracked[2] >= deadline:
             _mark_deployment(
                 status,
                 "Progressing",
@@ -371,7 +370,7 @@ class DeploymentController:
                 f'ReplicaSet "{rs_name}" is progressing.',
                 gen,
             )
-            deadline_due = tracked[2] + self._scale.real(deadline)
+            deadline_due = tracked[2] + deadline
         if status != old_status:
             try:
                 self._store.replace_status("deployments", key[0], key[1], status)

@@ -42,10 +42,15 @@ def rolled_out(env: Env, namespace: str, replicas: int, image: str | None = None
 
 
 def test_environments_start_deployed_with_workflow_replicas_and_resources(env: Env) -> None:
-    for namespace, (replicas, memory, cpu) in EXPECTED.items():
+    for namespace, (replicas, _memory, _cpu) in EXPECTED.items():
         assert wait_for(
             lambda ns=namespace, r=replicas: rolled_out(env, ns, r), f"{namespace} rollout"
         )
+    # Stop simulated time, so that no periodic reconcile starts while the test looks; one
+    # already under way finishes (its targets are healthy: it needs no time to pass).
+    env.cluster.simulator.clock.hold()
+    wait_for(lambda: condition(env.ks("dev"), "Reconciling") is None, "dev settled")
+    for namespace, (_replicas, memory, cpu) in EXPECTED.items():
         container = env.apps.read_namespaced_deployment(
             "myapp", namespace
         ).spec.template.spec.containers[0]
