@@ -25,6 +25,8 @@ from handlers.background import Background
 from handlers.directory import SlackDirectory
 from handlers.home import HomePublisher, HomeViewers, read_statuses
 from handlers.notifier import SlackNotifier
+from handlers.response_urls import ResponseUrls
+from handlers.response_urls import middleware as response_urls_middleware
 from handlers.web import RunningServer, WebApp, serve_background
 from slackbot import logs, webhooks
 from slackbot.adapters.flux import KubeCluster, api_client
@@ -123,11 +125,15 @@ class Bot:
         secret = settings.github_webhook_secret
         self.deliveries = webhooks.Deliveries(
             store, lambda app: pipeline.app(app).repository, self.driver.kick, self._defer)
+        response_urls = ResponseUrls(settings.response_url_hosts)
+        if settings.slack_app_token is not None:  # over HTTP, the WebApp guards each request
+            self.bolt.use(response_urls_middleware(response_urls))
         self.web = WebApp(self.bolt, {
             "redis": store.ping,
             "github": forge.ping,
             "kubernetes": cluster.ping,
-        }, webhook_secret=secret.reveal() if secret else None, deliveries=self.deliveries,
+        }, signing_secret=settings.slack_signing_secret.reveal(), response_urls=response_urls,
+           webhook_secret=secret.reveal() if secret else None, deliveries=self.deliveries,
            metrics=self.metrics)
         self._server: RunningServer | None = None
         self._socket: Any = None

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import redis
@@ -26,6 +26,7 @@ from handlers.background import run_now
 from handlers.directory import SlackDirectory
 from handlers.home import HomePublisher, HomeViewers, read_statuses
 from handlers.notifier import SlackNotifier
+from handlers.response_urls import ResponseUrls
 from handlers.web import WebApp, serve_background
 from sandbox.slack import SlackChannel, SlackEmulator, SlackUser, SlackUserGroup
 from slackbot.config import load_pipeline
@@ -368,6 +369,8 @@ def edge(redis_url: str) -> Iterator[Edge]:
     web = WebApp(
         bolt,
         {"redis": lambda: store.ping() and probes["redis"], "github": lambda: probes["github"]},
+        signing_secret=SECRET,
+        response_urls=ResponseUrls([urlsplit(emulator.url).netloc]),
     )
     server, url = serve_background(web)
     emulator.bot_request_url = f"{url}/slack/events"

@@ -10,7 +10,7 @@ import urllib.request
 import uuid
 
 from handlers.web import WebApp, serve_background
-from tests.handlers.conftest import STAKE, Edge, wait_for
+from tests.handlers.conftest import SECRET, STAKE, Edge, wait_for
 from tests.handlers.test_promotion_card import _text_of
 
 
@@ -76,7 +76,7 @@ def test_a_probe_that_raises_counts_as_failing(edge: Edge) -> None:
     def broken() -> bool:
         raise ConnectionError("redis down")
 
-    web = WebApp(edge.web._slack.app, {"redis": broken, "ok": lambda: True})
+    web = WebApp(edge.web.bolt, {"redis": broken, "ok": lambda: True}, signing_secret=SECRET)
     server, url = serve_background(web)
     try:
         assert _get(f"{url}/readyz") == (503, {"status": "not ready", "failing": ["redis"]})
@@ -88,3 +88,15 @@ def test_a_probe_that_raises_counts_as_failing(edge: Edge) -> None:
             assert exc.code == 404
     finally:
         server.close()
+
+
+def test_an_app_home_event_whose_user_is_not_an_id_is_refused_and_stores_nothing(
+        edge: Edge) -> None:
+    event = {"token": "x", "team_id": "T0SANDBOX", "type": "event_callback",
+             "event_id": f"Ev{uuid.uuid4().hex[:10]}", "event_time": int(time.time()),
+             "event": {"type": "app_home_opened", "user": {"id": STAKE}, "tab": "home"}}
+    before = edge.snapshot()
+    status, _ = edge.signed_post(json.dumps(event), content_type="application/json")
+    assert status == 400
+    assert edge.snapshot() == before
+    assert edge.emulator.state()["home"] == {}

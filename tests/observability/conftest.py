@@ -93,9 +93,11 @@ class Observed(Live):
 
 
 @contextmanager
-def observed_world(workdir: Path, redis_url: str) -> Iterator[Observed]:
+def observed_world(workdir: Path, redis_url: str,
+                   extra_env: dict[str, str] | None = None) -> Iterator[Observed]:
     """The bot between the emulators with webhooks on, and a DEBUG capture of every logger
-    through the bot's own JSON handler (with the settings' secrets to redact)."""
+    through the bot's own JSON handler (with the settings' secrets to redact). `extra_env`
+    adds to (or replaces) the bot's settings."""
     clock = OffsetClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # a Wednesday noon
     capture = io.StringIO()
     root = logging.getLogger()
@@ -103,7 +105,7 @@ def observed_world(workdir: Path, redis_url: str) -> Iterator[Observed]:
     with World(time_scale=60, pod_start_delay=2.0, workdir=workdir / "world") as world:
         env = {**world.bot_environment, "REDIS_URL": redis_url, "PROMOTEBOT_HOST": "127.0.0.1",
                "PROMOTEBOT_PORT": "0", "PROMOTEBOT_POLL_SECONDS": POLL_SECONDS,
-               "GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET}
+               "GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET, **(extra_env or {})}
         settings = load_settings(env)
         handler = logs.handler(capture, logs.settings_secrets(settings), "json")
         root.addHandler(handler)

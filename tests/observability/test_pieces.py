@@ -144,8 +144,11 @@ def test_deliveries_act_once_per_delivery_id_and_kick_only_concerned_records() -
 # -- the webhook route ------------------------------------------------------------------------
 
 
+BOLT_SECRET = "s" * 32
+
+
 def _bolt() -> App:
-    return App(token="xoxb-test", signing_secret="s" * 32, token_verification_enabled=False)
+    return App(token="xoxb-test", signing_secret=BOLT_SECRET, token_verification_enabled=False)
 
 
 def _call(web: WebApp, method: str, path: str, body: bytes = b"",
@@ -172,7 +175,7 @@ REVIEW = json.dumps({"action": "submitted", "repository": REPO,
 
 
 def test_webhook_without_a_secret_is_404_saying_why() -> None:
-    web = WebApp(_bolt(), deliveries=_deliveries(Records([]), [], []))
+    web = WebApp(_bolt(), signing_secret=BOLT_SECRET, deliveries=_deliveries(Records([]), [], []))
     status, body = _call(web, "POST", "/github/webhook", REVIEW, _headers(REVIEW))
     assert status.startswith("404")
     assert "GITHUB_WEBHOOK_SECRET is not set" in json.loads(body)["error"]
@@ -181,7 +184,8 @@ def test_webhook_without_a_secret_is_404_saying_why() -> None:
 def test_missigned_webhook_is_401_before_any_store_call(caplog: pytest.LogCaptureFixture) -> None:
     records, kicked, deferred = Records([_record()]), [], []  # type: ignore[var-annotated]
     metrics = Metrics()
-    web = WebApp(_bolt(), webhook_secret=SECRET, deliveries=_deliveries(records, kicked, deferred),
+    web = WebApp(_bolt(), signing_secret=BOLT_SECRET, webhook_secret=SECRET,
+                 deliveries=_deliveries(records, kicked, deferred),
                  metrics=metrics)
     with caplog.at_level(logging.WARNING, logger="handlers.web"):
         status, _ = _call(web, "POST", "/github/webhook", REVIEW,
@@ -195,7 +199,8 @@ def test_missigned_webhook_is_401_before_any_store_call(caplog: pytest.LogCaptur
 
 def test_webhook_answers_202_then_200_for_a_repeat_204_for_others_400_for_garbage() -> None:
     records, kicked, deferred = Records([_record()]), [], []  # type: ignore[var-annotated]
-    web = WebApp(_bolt(), webhook_secret=SECRET, deliveries=_deliveries(records, kicked, deferred))
+    web = WebApp(_bolt(), signing_secret=BOLT_SECRET, webhook_secret=SECRET,
+                 deliveries=_deliveries(records, kicked, deferred))
     assert _call(web, "POST", "/github/webhook", REVIEW, _headers(REVIEW))[0].startswith("202")
     assert _call(web, "POST", "/github/webhook", REVIEW, _headers(REVIEW))[0].startswith("200")
     ping = b'{"zen": "Keep it logically awesome."}'
@@ -213,11 +218,13 @@ def test_webhook_answers_202_then_200_for_a_repeat_204_for_others_400_for_garbag
 def test_metrics_route_serves_the_bots_own_registry() -> None:
     one, two = Metrics(), Metrics()
     one.rollbacks.labels("myapp", "prod").inc()
-    status, body = _call(WebApp(_bolt(), metrics=one), "GET", "/metrics")
+    web = WebApp(_bolt(), signing_secret=BOLT_SECRET, metrics=one)
+    status, body = _call(web, "GET", "/metrics")
     assert status.startswith("200")
     assert b'promotebot_rollbacks_total{app="myapp",env="prod"} 1.0' in body
     assert b"promotebot_rollbacks_total{" not in two.render()[0]  # registries never shared
-    assert _call(WebApp(_bolt()), "GET", "/metrics")[0].startswith("404")
+    without = WebApp(_bolt(), signing_secret=BOLT_SECRET)
+    assert _call(without, "GET", "/metrics")[0].startswith("404")
 
 
 # -- redaction and JSON lines ---------------------------------------------------------------
