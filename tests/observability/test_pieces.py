@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -441,3 +443,57 @@ def test_counting_proxy_counts_calls_and_failures_but_not_business_answers() -> 
 def test_json_handler_writes_one_parseable_line_per_record_even_with_newlines() -> None:
     line = _json_line(lambda logger: logger.info("two\nlines and a tab\t"))
     assert line["message"] == "two\nlines and a tab\t"
+
+
+# -- one record, one line (the text format), and JSON lines that splitlines() keeps whole -----
+
+RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR) ")
+FORGERY = "x\n2026-11-25 12:00:00,000 ERROR promotebot [forged #1] FORGED\r\x1b[31mred\u2028y"
+
+
+def _text_lines(emit: Any) -> list[str]:
+    stream = io.StringIO()
+    handler = logs.handler(stream, fmt="text")
+    logger = logging.getLogger(f"edge-test-{uuid.uuid4().hex[:6]}")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        emit(logger)
+    finally:
+        logger.removeHandler(handler)
+    return stream.getvalue().split("\n")[:-1]
+
+
+def test_a_text_line_escapes_every_control_character_a_message_carries() -> None:
+    lines = _text_lines(lambda log: log.warning("request from %s", FORGERY))
+    [line] = lines
+    assert RECORD_START.match(line)
+    assert "\\n2026-11-25 12:00:00,000 ERROR" in line and "\\x1b[31m" in line
+    assert "\\r" in line and "\\u2028" in line
+    assert not any(c in line for c in "\r\x1b\u2028")
+
+
+def test_a_traceback_follows_its_record_indented_so_it_can_start_no_record() -> None:
+    def emit(log: logging.Logger) -> None:
+        try:
+            raise ValueError(FORGERY)
+        except ValueError:
+            log.exception("failed for %s", "\x1b[2Jme")
+
+    lines = _text_lines(emit)
+    assert RECORD_START.match(lines[0]) and "\\x1b[2Jme" in lines[0]
+    assert len(lines) > 2
+    assert all(line.startswith(logs.TRACEBACK_INDENT) for line in lines[1:])
+    assert [RECORD_START.match(line) for line in lines].count(None) == len(lines) - 1
+    assert "\x1b" not in "".join(lines)
+
+
+def test_a_json_line_stays_one_line_for_every_line_breaking_character() -> None:
+    stream = io.StringIO()
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "a\u2028b\u2029c\x85d\ne\x1ef",
+                               None, None)
+    stream.write(logs.JsonFormatter().format(record))
+    text = stream.getvalue()
+    assert len(text.splitlines()) == 1
+    assert json.loads(text)["message"] == "a\u2028b\u2029c\x85d\ne\x1ef"
