@@ -1,14 +1,18 @@
 """App Home: who opened it, and re-publishing the one dashboard to them when a record changes.
 
-The viewers are a Redis set (the store's client; DESIGN.md section 3: no process-local state a
-restart cannot rebuild), so any replica refreshes every viewer. A refresh is coalesced: many
-changes in a burst cost one status read and one views.publish per viewer.
+The viewers are a Redis sorted set scored by when each last opened the tab (the store's client;
+DESIGN.md section 3: no process-local state a restart cannot rebuild), so any replica refreshes
+every viewer. It is bounded and pruned: the most recent `limit` viewers of the last
+`ttl_seconds` only, so no stream of app_home_opened events can grow it or the views.publish
+calls of a refresh. A refresh is coalesced: many changes in a burst cost one status read and
+one views.publish per viewer.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -23,23 +27,59 @@ log = logging.getLogger(__name__)
 Statuses = Callable[[], Sequence[AppStatus | str]]
 
 
-class SetClient(Protocol):
-    """The two Redis commands the viewer list needs (a redis.Redis satisfies it)."""
+VIEWERS_LIMIT = 100  # views.publish is Tier 4 (100+ per minute): one refresh stays in it
+VIEWERS_TTL_SECONDS = 7 * 24 * 3600  # who has not opened the tab for a week sees it on opening
 
-    def sadd(self, name: str, *values: Any) -> Any: ...
+
+class SortedSetClient(Protocol):
+    """The Redis commands the viewer list needs (a redis.Redis satisfies it)."""
+
+    def zadd(self, name: str, mapping: Any) -> Any: ...
+    def zremrangebyscore(self, name: str, min: Any, max: Any) -> Any: ...
+    def zremrangebyrank(self, name: str, min: int, max: int) -> Any: ...
+    def zrangebyscore(self, name: str, min: Any, max: Any) -> Any: ...
+    def type(self, name: str) -> Any: ...
     def smembers(self, name: str) -> Any: ...
+    def delete(self, *names: str) -> Any: ...
 
 
 class HomeViewers:
-    def __init__(self, client: SetClient, key: str = "promotebot:home:viewers"):
+    def __init__(self, client: SortedSetClient, key: str = "promotebot:home:viewers", *,
+                 limit: int = VIEWERS_LIMIT, ttl_seconds: float = VIEWERS_TTL_SECONDS,
+                 clock: Callable[[], float] = time.time):
         self._client = client
         self._key = key
+        self._limit = limit
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._checked = False
 
     def add(self, user: str) -> None:
-        self._client.sadd(self._key, user)
+        """Remember that `user` opened the tab now; drop the stale and the surplus."""
+        self._upgrade()
+        now = self._clock()
+        self._client.zadd(self._key, {user: now})
+        self._client.zremrangebyscore(self._key, "-inf", now - self._ttl)
+        self._client.zremrangebyrank(self._key, 0, -(self._limit + 1))  # keep the newest
 
     def all(self) -> list[str]:
-        return sorted(str(u) for u in self._client.smembers(self._key))
+        self._upgrade()
+        fresh = self._client.zrangebyscore(self._key, self._clock() - self._ttl, "+inf")
+        return sorted(str(u) for u in fresh)
+
+    def _upgrade(self) -> None:
+        """A list written by an older version as a plain set becomes the sorted set (its
+        viewers count as seen now). Checked once per process."""
+        if self._checked:
+            return
+        kind = self._client.type(self._key)
+        if kind in ("set", b"set"):
+            members = [str(m) for m in self._client.smembers(self._key)]
+            self._client.delete(self._key)
+            if members:
+                now = self._clock()
+                self._client.zadd(self._key, dict.fromkeys(members[: self._limit], now))
+        self._checked = True
 
 
 def read_statuses(

@@ -1,5 +1,5 @@
-"""App Home (published on open, re-published when a record changes) and the HTTP surface:
-/healthz, /readyz with its probes, and unknown paths."""
+"""App Home (published on open, re-published when a record changes, its viewers bounded and
+pruned) and the HTTP surface: /healthz, /readyz with its probes, and unknown paths."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
 
+import pytest
+import redis
+
+from handlers.home import VIEWERS_LIMIT, HomeViewers
 from handlers.web import WebApp, serve_background
 from tests.handlers.conftest import SECRET, STAKE, Edge, wait_for
 from tests.handlers.test_promotion_card import _text_of
@@ -59,7 +64,7 @@ def test_app_home_is_published_on_open_and_refreshed_on_change(edge: Edge) -> No
         lambda: "#1 promotion by <@U0DEV0001>: awaiting gates" in _text_of(_home(edge, STAKE)),
         what="the home view showing #1 awaiting its gates",
     )
-    assert edge.redis.smembers(f"{edge.prefix}home:viewers") == {STAKE}
+    assert edge.redis.zrange(f"{edge.prefix}home:viewers", 0, -1) == [STAKE]
 
 
 def test_healthz_is_always_ok_and_readyz_names_a_failing_probe(edge: Edge) -> None:
@@ -90,6 +95,17 @@ def test_a_probe_that_raises_counts_as_failing(edge: Edge) -> None:
         server.close()
 
 
+def test_app_home_viewers_stay_bounded_however_many_open_it(edge: Edge) -> None:
+    users = [f"U0VIEW{n:04d}" for n in range(VIEWERS_LIMIT + 15)]
+    for user in users:
+        assert _open_home(edge, user) == 200
+    edge.settle()
+    key = f"{edge.prefix}home:viewers"
+    kept = edge.redis.zrange(key, 0, -1)
+    assert len(kept) == VIEWERS_LIMIT
+    assert set(kept) <= set(users)
+
+
 def test_an_app_home_event_whose_user_is_not_an_id_is_refused_and_stores_nothing(
         edge: Edge) -> None:
     event = {"token": "x", "team_id": "T0SANDBOX", "type": "event_callback",
@@ -100,3 +116,66 @@ def test_an_app_home_event_whose_user_is_not_an_id_is_refused_and_stores_nothing
     assert status == 400
     assert edge.snapshot() == before
     assert edge.emulator.state()["home"] == {}
+
+
+# -- the viewer list on its own, on the real redis-server, with a stepped clock -------------
+
+
+class SteppedClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def client(redis_url: str) -> Iterator[redis.Redis]:
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        yield r
+    finally:
+        r.delete(KEY)
+        r.close()
+
+
+KEY = f"viewers{uuid.uuid4().hex[:8]}:home:viewers"
+
+
+def test_viewers_keep_only_the_most_recent_within_the_bound(client: redis.Redis) -> None:
+    clock, key = SteppedClock(), KEY
+    viewers = HomeViewers(client, key, limit=3, ttl_seconds=3600, clock=clock)
+    for n in range(1, 7):
+        clock.now += 1
+        viewers.add(f"U{n}")
+    assert viewers.all() == ["U4", "U5", "U6"]
+    clock.now += 1
+    viewers.add("U4")  # opened again: the newest now, so U5 is the oldest kept
+    viewers.add("U7")
+    assert viewers.all() == ["U4", "U6", "U7"]
+    assert client.zcard(key) == 3
+
+
+def test_viewers_who_have_not_opened_the_tab_within_the_ttl_are_pruned(
+        client: redis.Redis) -> None:
+    clock, key = SteppedClock(), KEY
+    viewers = HomeViewers(client, key, limit=10, ttl_seconds=600, clock=clock)
+    viewers.add("U1")
+    clock.now += 300
+    viewers.add("U2")
+    clock.now += 301  # U1 is 601 s old: not refreshed, and gone from Redis at the next open
+    assert viewers.all() == ["U2"]
+    assert client.zcard(key) == 2
+    viewers.add("U3")
+    assert client.zrange(key, 0, -1) == ["U2", "U3"]
+
+
+def test_a_viewer_set_left_by_an_older_version_becomes_the_bounded_list(
+        client: redis.Redis) -> None:
+    clock, key = SteppedClock(), KEY
+    client.sadd(key, "U1", "U2")
+    viewers = HomeViewers(client, key, limit=5, ttl_seconds=60, clock=clock)
+    assert viewers.all() == ["U1", "U2"]
+    assert client.type(key) == "zset"
+    clock.now += 61
+    assert viewers.all() == []
