@@ -12,7 +12,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -147,7 +147,7 @@ class Input:
     headers: Headers
     content_length: bool = True
     replies: bool = False  # a command: its ack and response_url answers are checked for echoes
-    response_url_id: str | None = None
+    text: str = ""  # a command's text
 
 
 @dataclass
@@ -161,7 +161,6 @@ class Slack:
     users: tuple[str, ...]
     channels: tuple[str, ...]
     now: Callable[[], float] = time.time
-    stats: dict[str, int] = field(default_factory=dict)
 
 
 def signed_headers(slack: Slack, body: bytes, content_type: str = "application/x-www-form-"
@@ -186,10 +185,11 @@ def commands(slack: Slack, rng: random.Random, count: int) -> Iterator[Input]:
     """Signed slash commands whose texts are junk: control characters, mrkdwn, long words."""
     for n in range(count):
         command = ids.COMMAND if n % 5 else rng.choice((ids.ROLLBACK_COMMAND, ids.HOTFIX_COMMAND))
-        fields, url_id = command_fields(slack, rng, command, command_text(rng, command))
+        typed = command_text(rng, command)
+        fields, _ = command_fields(slack, rng, command, typed)
         body = urlencode(fields).encode()
         yield Input(f"command {command}", "POST", "/slack/events", body,
-                    signed_headers(slack, body), replies=True, response_url_id=url_id)
+                    signed_headers(slack, body), replies=True, text=typed)
 
 
 def _base_command(slack: Slack, rng: random.Random) -> bytes:

@@ -93,11 +93,11 @@ class Observed(Live):
 
 
 @contextmanager
-def observed_world(workdir: Path, redis_url: str,
-                   extra_env: dict[str, str] | None = None) -> Iterator[Observed]:
+def observed_world(workdir: Path, redis_url: str, extra_env: dict[str, str] | None = None,
+                   capture_level: int = logging.DEBUG) -> Iterator[Observed]:
     """The bot between the emulators with webhooks on, and a DEBUG capture of every logger
     through the bot's own JSON handler (with the settings' secrets to redact). `extra_env`
-    adds to (or replaces) the bot's settings."""
+    adds to (or replaces) the bot's settings; `capture_level` raises the capture's level."""
     clock = OffsetClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # a Wednesday noon
     capture = io.StringIO()
     root = logging.getLogger()
@@ -109,7 +109,7 @@ def observed_world(workdir: Path, redis_url: str,
         settings = load_settings(env)
         handler = logs.handler(capture, logs.settings_secrets(settings), "json")
         root.addHandler(handler)
-        root.setLevel(logging.DEBUG)
+        root.setLevel(capture_level)
         try:
             bot = Bot(settings, load_pipeline(None), clock=clock,
                       tuning=Tuning(github_throttle=False, watch_timeout_seconds=2),
