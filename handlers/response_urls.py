@@ -96,7 +96,6 @@ class DirectRespond(Respond):
     def __init__(self, *, response_url: str | None, rule: ResponseUrls):
         super().__init__(response_url=response_url)
         self._rule = rule
-        self._opener = urllib.request.build_opener(_NoRedirects)
 
     def __call__(
         self,
@@ -116,11 +115,16 @@ class DirectRespond(Respond):
             raise ValueError("respond is unsupported here as there is no response_url")
         if not self._rule.allows(url):
             raise ValueError(f"response_url host not allowed: {_shown(url)}")
-        if isinstance(text, dict):
-            message = _message(**text)
+        if isinstance(text, dict):  # respond({...}): the whole message
+            fields = dict(text)
+            body = str(fields.pop("text", ""))
         else:
-            message = _message(text, blocks, attachments, response_type, replace_original,
-                               delete_original, unfurl_links, unfurl_media, thread_ts, metadata)
+            body, fields = text, {
+                "blocks": blocks, "attachments": attachments, "response_type": response_type,
+                "replace_original": replace_original, "delete_original": delete_original,
+                "unfurl_links": unfurl_links, "unfurl_media": unfurl_media,
+                "thread_ts": thread_ts, "metadata": metadata}
+        message = _message(body, fields)
         return self._post(url, message)
 
     def _post(self, url: str, message: dict[str, Any]) -> WebhookResponse:
@@ -128,7 +132,8 @@ class DirectRespond(Respond):
             url, data=json.dumps(message).encode(), method="POST",
             headers={"Content-Type": "application/json;charset=utf-8"})
         try:
-            with self._opener.open(request, timeout=TIMEOUT_SECONDS) as answer:
+            opener = urllib.request.build_opener(_NoRedirects)  # per call: the object stays
+            with opener.open(request, timeout=TIMEOUT_SECONDS) as answer:  # deep-copyable
                 return _response(url, answer.status, answer.read(), answer.headers)
         except urllib.error.HTTPError as error:
             if 300 <= error.code < 400:
@@ -143,31 +148,16 @@ def _response(url: str, status: int, raw: bytes, headers: Message) -> WebhookRes
                            body=raw.decode(charset, errors="replace"), headers=dict(headers))
 
 
-def _message(
-    text: str = "",
-    blocks: Sequence[dict[str, Any] | Block] | None = None,
-    attachments: Sequence[dict[str, Any] | Attachment] | None = None,
-    response_type: str | None = None,
-    replace_original: bool | None = None,
-    delete_original: bool | None = None,
-    unfurl_links: bool | None = None,
-    unfurl_media: bool | None = None,
-    thread_ts: str | None = None,
-    metadata: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The JSON Bolt's respond() sends: text, and each other field only when given."""
+def _message(text: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Bolt's respond() sends: text, and each other field only when given (blocks
+    and attachments only when not empty)."""
     message: dict[str, Any] = {"text": text}
-    if blocks:
-        message["blocks"] = [b.to_dict() if isinstance(b, Block) else b for b in blocks]
-    if attachments:
-        message["attachments"] = [a.to_dict() if isinstance(a, Attachment) else a
-                                  for a in attachments]
-    for key, value in (("response_type", response_type), ("replace_original", replace_original),
-                       ("delete_original", delete_original), ("unfurl_links", unfurl_links),
-                       ("unfurl_media", unfurl_media), ("thread_ts", thread_ts),
-                       ("metadata", metadata)):
-        if value is not None:
-            message[key] = value
+    for key, value in fields.items():
+        if value is None or (key in ("blocks", "attachments") and not value):
+            continue
+        if key in ("blocks", "attachments"):
+            value = [v.to_dict() if isinstance(v, Block | Attachment) else v for v in value]
+        message[key] = value
     return message
 
 

@@ -158,8 +158,8 @@ class Promoted:
 @pytest.fixture(scope="module")
 def promoted(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Promoted]:
     with observed_world(tmp_path_factory.mktemp("promoted"), redis_url) as o:
-        # A slash command with a wrong signature: Bolt logs its body (and Slack's legacy
-        # verification token in it) at DEBUG; the bot answers 401 and logs a WARNING.
+        # A slash command with a wrong signature (and Slack's legacy verification token in
+        # its body): the bot answers 401 and logs a WARNING, without reading the body.
         forged = urlencode({"token": VERIFICATION_TOKEN, "team_id": "T0SANDBOX",
                             "command": "/promote", "text": "staging", "user_id": DEV,
                             "trigger_id": "forged.1.sandbox"}).encode()
