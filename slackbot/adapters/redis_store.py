@@ -20,7 +20,7 @@ Keys, under a prefix (default "promotebot:"):
     block:<kind>:<app>:<env> string (JSON)                    a freeze or a hold
     notice:<id>             string                            the notifier's handle (its message)
     aftercare               set of ids                        deploys whose sync/backport is due
-    home:viewers            zset user by last open time       App Home viewers
+    home:seen               zset user by last open time       App Home viewers (at most 100)
 """
 
 from __future__ import annotations
@@ -84,7 +84,9 @@ def open_redis(url: str | None) -> redis.Redis:
 
 @unreachable((redis.ConnectionError, redis.TimeoutError), StoreUnavailable, "Redis")
 class RedisStore:
-    VIEWERS_MAX = 500  # App Home viewers kept; the least recent are dropped beyond it
+    # App Home viewers kept; the least recent are dropped beyond it (views.publish is Slack's
+    # Tier 4, 100+ a minute: one refresh of every viewer stays within it)
+    VIEWERS_MAX = 100
 
     def __init__(self, client: redis.Redis, prefix: str = "promotebot:"):
         self._r = client
@@ -284,7 +286,7 @@ class RedisStore:
 
     def add_viewer(self, user: str, at: datetime) -> None:
         """Remember that `user` looked at App Home at `at` (bounded: the oldest are dropped)."""
-        key = self._k("home", "viewers")
+        key = self._k("home", "seen")
         with self._r.pipeline() as pipe:
             pipe.zadd(key, {user: at.timestamp()})
             pipe.zremrangebyrank(key, 0, -self.VIEWERS_MAX - 1)
@@ -292,12 +294,12 @@ class RedisStore:
 
     def viewers(self, since: datetime | None = None) -> list[str]:
         """Viewers who opened App Home since `since` (None: every one kept)."""
-        key = self._k("home", "viewers")
+        key = self._k("home", "seen")
         low: float | str = "-inf" if since is None else since.timestamp()
         members = self._r.zrangebyscore(key, low, "+inf")
         return sorted(str(m) for m in members)
 
     def forget_viewers(self, before: datetime) -> int:
         """Drop the viewers who have not opened App Home since `before`; how many."""
-        key = self._k("home", "viewers")
+        key = self._k("home", "seen")
         return int(self._r.zremrangebyscore(key, "-inf", f"({before.timestamp()}"))

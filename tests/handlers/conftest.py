@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import redis
@@ -292,6 +292,7 @@ def edge(redis_url: str) -> Iterator[Edge]:
         "SLACK_API_URL": emulator.api_url, "GITHUB_TOKEN": "ghp_unused_by_the_fakes",
         "PROMOTEBOT_HOST": "127.0.0.1", "PROMOTEBOT_PORT": "0",
         "PROMOTEBOT_POLL_SECONDS": "3600",  # the tests tick the runner themselves
+        "SLACK_RESPONSE_URL_HOSTS": urlsplit(emulator.url).netloc,
     })
     bot = build(settings, load_pipeline(None), adapters,
                 tuning=Tuning(redis_prefix=prefix, listener_threads=5)).start()
