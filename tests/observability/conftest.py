@@ -34,6 +34,7 @@ from slackbot.config import load_pipeline
 from slackbot.models import Promotion, State
 from slackbot.settings import load_settings
 from tests.e2e.conftest import DEV, Live, OffsetClock
+from tests.waiting import wait_for
 
 WEBHOOK_SECRET = "whsec-sandbox-5f2b8c1d9e7a4b3c"
 POLL_SECONDS = "3600"  # the fallback poll never runs within a test
@@ -176,6 +177,7 @@ def promoted(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterat
         done = o.wait_state(record.id, State.DEPLOYED, State.FAILED)
         assert done.state is State.DEPLOYED, done.failure
         o.world.github.hooks.wait_idle()
+        wait_for(o.bot.idle, "the bot's listeners and workers to finish")
         status, body = o.get("/metrics")
         assert status == 200
         yield Promoted(o, done, body.decode(), o.log_lines(), o.capture.getvalue(),
