@@ -1,5 +1,6 @@
-"""Webhook deliveries from the emulated GitHub: octokit-shaped payloads for pull_request,
-pull_request_review, check_run, check_suite and status, signed and POSTed as github.com does.
+"""Webhook deliveries from the emulated GitHub: octokit-shaped payloads for pull_request
+(opened, edited, synchronize, closed, reopened), pull_request_review (submitted, dismissed),
+check_run, check_suite and status, signed and POSTed as github.com does.
 
 Off until `WebhookSender.configure(url, secret)` names a URL. Payloads are built by the caller
 under the repository lock (they read the records); a single delivery thread sends them in
@@ -20,6 +21,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sandbox.github import shapes
@@ -28,6 +30,7 @@ from sandbox.github.state import CHECK_SUCCESS
 
 if TYPE_CHECKING:
     from sandbox.github.app import App
+    from sandbox.github.state import Observed
 
 log = logging.getLogger(__name__)
 HOOK_ID = 424242
@@ -156,12 +159,16 @@ def _clean(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def pull_request(app: App, pr: PullRequest, action: str, sender: str,
-                 before: str | None = None, after: str | None = None) -> dict[str, Any]:
+                 before: str | None = None, after: str | None = None,
+                 changes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`changes` (for edited) holds the old values: {"title": {"from": "..."}, ...}."""
     payload: dict[str, Any] = {"action": action, "number": pr.number,
                                "pull_request": app.pull_json(pr, detail=True),
                                **_common(app, sender)}
     if action == "synchronize":
         payload["before"], payload["after"] = before, after
+    if action == "edited":
+        payload["changes"] = changes or {}
     return _clean(payload)
 
 
@@ -251,6 +258,16 @@ def after_check(app: App, run: CheckRun, created: bool, was_completed: bool) -> 
     if run.status == "completed" and not was_completed:
         app.emit("check_run", lambda: check_run(app, run, "completed"))
         app.emit("check_suite", lambda: check_suite(app, run.head_sha, run.creator))
+
+
+def after_observe(app: App, observed: Observed, sender: str) -> None:
+    """synchronize for every moved head, dismissed for every approval that went stale."""
+    for pr, old, new in observed.moves:
+        app.emit("pull_request", partial(pull_request, app, pr, "synchronize", sender,
+                                         before=old, after=new))
+    for pr, review in observed.dismissed:
+        app.emit("pull_request_review", partial(pull_request_review, app, pr, review, sender,
+                                                action="dismissed"))
 
 
 Build = Callable[[], dict[str, Any] | None]
