@@ -97,6 +97,27 @@ def get_required_checks(app: App, req: Request) -> Response:
     return Response(200, shapes.required_status_checks(url, prot))
 
 
+def _restrictions(app: App, req: Request) -> dict[str, Any]:
+    name = req.params["branch"]
+    prot = _protected(app, name)
+    if prot.restrictions is None:
+        raise not_found("Push restrictions not enabled")
+    url = f"{app.urls.repo}/branches/{name}/protection"
+    return shapes.restrictions(app.urls, url, prot.restrictions, app.state.teams,
+                               app.integrations)
+
+
+@router.route("GET", BRANCH + "/protection/restrictions", needs="administration:read")
+def get_restrictions(app: App, req: Request) -> Response:
+    return Response(200, _restrictions(app, req))
+
+
+@router.route("GET", BRANCH + "/protection/restrictions/(?P<kind>users|teams|apps)",
+              needs="administration:read")
+def get_restricted_actors(app: App, req: Request) -> Response:
+    return listing(req, _restrictions(app, req)[req.params["kind"]])
+
+
 @router.route("PUT", BRANCH + "/protection", needs="administration:write")
 def put_protection(app: App, req: Request) -> Response:
     name = req.params["branch"]

@@ -111,18 +111,23 @@ def work(tmp_path: Path, bare_repo: Path) -> WorkTree:
     return WorkTree(tmp_path / "work", bare_repo)
 
 
+def client_for(emulator: GitHubEmulator, token: str) -> Github:
+    """The real PyGithub against the emulator, failing fast (no retries, no throttling)."""
+    return Github(
+        auth=Auth.Token(token),
+        base_url=emulator.url,
+        retry=None,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+    )
+
+
 @pytest.fixture
 def client(emulator: GitHubEmulator) -> Iterator[Callable[[GitHubUser], Github]]:
     made: list[Github] = []
 
     def make(user: GitHubUser) -> Github:
-        g = Github(
-            auth=Auth.Token(user.token),
-            base_url=emulator.url,
-            retry=None,
-            seconds_between_requests=0,
-            seconds_between_writes=0,
-        )
+        g = client_for(emulator, user.token)
         made.append(g)
         return g
 
