@@ -146,14 +146,9 @@ class AppInstallation:
         raise not_found()
 
     def app_json(self, app: App) -> dict[str, Any]:
-        stamp = shapes.iso(self._state.created_at)
-        return {
-            "id": self.app_id, "slug": self.slug, "node_id": f"A_{self.app_id}",
-            "owner": shapes.owner(app.urls), "name": self.slug, "description": "",
-            "external_url": app.urls.base, "html_url": f"{app.urls.base}/apps/{self.slug}",
-            "created_at": stamp, "updated_at": stamp, "permissions": dict(self.permissions),
-            "events": list(EVENTS), "installations_count": 1,
-        }
+        shaped = shapes.integration(app.urls, self.slug, self.app_id, self.permissions,
+                                    self._state.created_at)
+        return {**shaped, "events": list(EVENTS), "installations_count": 1}
 
     def installation_json(self, app: App) -> dict[str, Any]:
         url = f"{app.urls.base}/app/installations/{self.installation_id}"
@@ -166,4 +161,5 @@ class AppInstallation:
             "target_type": "Organization", "permissions": dict(self.permissions),
             "events": list(EVENTS), "created_at": shapes.iso(self._state.created_at),
             "updated_at": shapes.iso(self._state.created_at), "single_file_name": None,
+            "suspended_by": None, "suspended_at": None,
         }

@@ -110,7 +110,7 @@ def team(urls: Urls, item: Team) -> dict[str, Any]:
 
 
 def integration(urls: Urls, slug: str, app_id: int, granted: dict[str, str],
-                created: datetime) -> dict[str, Any]:
+                created: datetime | None) -> dict[str, Any]:
     """A GitHub App as GitHub shows it (in /app, protection lists, check runs)."""
     return {
         "id": app_id, "slug": slug, "node_id": f"A_{app_id}", "client_id": f"Iv1.{app_id}",
@@ -267,6 +267,7 @@ def git_commit(urls: Urls, info: CommitInfo) -> dict[str, Any]:
             "reason": "unsigned",
             "signature": None,
             "payload": None,
+            "verified_at": None,
         },
     }
 
@@ -509,6 +510,7 @@ def pull_request(
             "issue": {"href": i},
             "comments": {"href": f"{i}/comments"},
             "review_comments": {"href": f"{p}/comments"},
+            "review_comment": {"href": f"{urls.repo}/pulls/comments{{/number}}"},
             "commits": {"href": f"{p}/commits"},
             "statuses": {"href": f"{urls.repo}/statuses/{head_sha}"},
         },
@@ -576,7 +578,10 @@ def status(urls: Urls, s: CommitStatus, users: dict[str, GitHubUser]) -> dict[st
     }
 
 
-def check_run(urls: Urls, run: CheckRun) -> dict[str, Any]:
+CI_APP_ID = 1
+
+
+def check_run(urls: Urls, run: CheckRun, created: datetime | None = None) -> dict[str, Any]:
     output = run.output
     return {
         "id": run.id,
@@ -599,12 +604,8 @@ def check_run(urls: Urls, run: CheckRun) -> dict[str, Any]:
         },
         "name": run.name,
         "check_suite": {"id": run.id},
-        "app": {
-            "id": 1,
-            "slug": "sandbox-ci",
-            "name": "Sandbox CI",
-            "owner": owner(urls),
-            "html_url": f"{urls.base}/apps/sandbox-ci",
-        },
+        "app": {**integration(urls, "sandbox-ci", CI_APP_ID, {"checks": "write"},
+                              created or run.started_at or run.completed_at),
+                "name": "Sandbox CI"},
         "pull_requests": [],
     }
