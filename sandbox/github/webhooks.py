@@ -44,6 +44,7 @@ class Delivery:
     body: bytes
     status: int | None = None  # the receiver's HTTP status; None until sent, 0 if unreachable
     response: bytes = b""
+    target_id: int | None = None  # the repository's id (X-GitHub-Hook-Installation-Target-ID)
 
 
 class WebhookSender:
@@ -71,7 +72,9 @@ class WebhookSender:
         if not self.enabled:
             return None
         body = json.dumps(payload).encode()
-        delivery = Delivery(str(uuid.uuid4()), event, str(payload.get("action") or ""), body)
+        repository = payload.get("repository") or {}
+        delivery = Delivery(str(uuid.uuid4()), event, str(payload.get("action") or ""), body,
+                            target_id=repository.get("id"))
         self._enqueue(delivery)
         return delivery
 
@@ -79,7 +82,7 @@ class WebhookSender:
         """Send a past delivery again with its own GUID, as GitHub's "Redeliver" does."""
         with self._lock:
             old = next(d for d in self.deliveries if d.id == delivery_id)
-        again = Delivery(old.id, old.event, old.action, old.body)
+        again = Delivery(old.id, old.event, old.action, old.body, target_id=old.target_id)
         self._enqueue(again)
         return again
 
@@ -130,6 +133,8 @@ class WebhookSender:
             "X-GitHub-Hook-ID": str(HOOK_ID),
             "X-GitHub-Hook-Installation-Target-Type": "repository",
         }
+        if delivery.target_id is not None:
+            headers["X-GitHub-Hook-Installation-Target-ID"] = str(delivery.target_id)
         if secret:
             digest = hmac.new(secret.encode(), delivery.body, hashlib.sha256).hexdigest()
             headers["X-Hub-Signature-256"] = f"sha256={digest}"

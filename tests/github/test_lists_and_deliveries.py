@@ -23,6 +23,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, dict[str, Any]]] = []
+        self.targets: set[str] = set()
         self.lock = threading.Lock()
         receiver = self
 
@@ -33,6 +34,7 @@ class Receiver:
                 body = json.loads(self.read_body())
                 with self.owner.lock:
                     self.owner.events.append((self.headers["X-GitHub-Event"], body))
+                    self.owner.targets.add(self.headers["X-GitHub-Hook-Installation-Target-ID"])
                 self.send_json(202, {})
 
         self.server = BackgroundServer(Handler)
@@ -91,6 +93,7 @@ def test_editing_title_or_body_delivers_edited_with_the_old_values(
     ]
     assert edited[1]["pull_request"]["body"] == "why\n\nrollback plan: revert"
     assert edited[0]["sender"]["login"] == "alice"
+    assert receiver.targets == {str(edited[0]["repository"]["id"])}
 
 
 def test_a_stale_approval_is_dismissed_and_delivered(
