@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sandbox.github import shapes
+from sandbox.github import shapes, shapes_rules
 from sandbox.github.errors import ApiError, not_found
 from sandbox.github.faults import Faults
 from sandbox.github.gitstore import BareRepository
@@ -56,7 +56,7 @@ class App:
                                  private=self.private, role=role)
 
     def protection_json(self, branch: str, prot: Protection) -> dict[str, Any]:
-        return shapes.protection(self.urls, branch, prot, self.state.teams, self.integrations)
+        return shapes_rules.protection(self.urls, branch, prot, self.state.teams, self.integrations)
 
     def user_json(self, login: str) -> dict[str, Any]:
         return shapes.user(self.urls, login, self.state.users)

@@ -79,10 +79,6 @@ class AppInstallation:
             return None
         return held.grant
 
-    def is_ours(self, token: str) -> bool:
-        """Whether `token` looks like one of ours, valid or not (`ghs_` installation tokens)."""
-        return token.startswith("ghs_")
-
     def _mint(self, permissions: dict[str, str]) -> tuple[str, float]:
         token = "ghs_" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "B")[:36]
         expiry = self._state.clock.now() + self.token_ttl

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sandbox.github import permissions, shapes
+from sandbox.github import permissions, shapes, shapes_rules
 from sandbox.github.errors import custom_error, field_error, not_found, validation_failed
 from sandbox.github.models import BypassActor, Ruleset
 from sandbox.github.protection import rulesets_for
@@ -80,7 +80,7 @@ def _ruleset(app: App, req: Request) -> Ruleset:
 
 @router.route("GET", r"/rulesets", needs="metadata:read")
 def list_rulesets(app: App, req: Request) -> Response:
-    items = [shapes.ruleset(app.urls, r, summary=True)
+    items = [shapes_rules.ruleset(app.urls, r, summary=True)
              for r in sorted(app.state.rulesets.values(), key=lambda r: r.id)]
     return listing(req, items)
 
@@ -89,22 +89,22 @@ def list_rulesets(app: App, req: Request) -> Response:
 def create_ruleset(app: App, req: Request) -> Response:
     ruleset = ruleset_from_body(app, req.body(), app.state.next_id())
     app.state.rulesets[ruleset.id] = ruleset
-    return Response(201, shapes.ruleset(app.urls, ruleset))
+    return Response(201, shapes_rules.ruleset(app.urls, ruleset))
 
 
 @router.route("GET", r"/rulesets/(?P<id>\d+)", needs="metadata:read")
 def get_ruleset(app: App, req: Request) -> Response:
-    return Response(200, shapes.ruleset(app.urls, _ruleset(app, req)))
+    return Response(200, shapes_rules.ruleset(app.urls, _ruleset(app, req)))
 
 
 @router.route("PUT", r"/rulesets/(?P<id>\d+)", needs="administration:write")
 def update_ruleset(app: App, req: Request) -> Response:
     old = _ruleset(app, req)
-    body = {**shapes.ruleset(app.urls, old), **req.body()}
+    body = {**shapes_rules.ruleset(app.urls, old), **req.body()}
     new = ruleset_from_body(app, body, old.id)
     new.created_at = old.created_at
     app.state.rulesets[old.id] = new
-    return Response(200, shapes.ruleset(app.urls, new))
+    return Response(200, shapes_rules.ruleset(app.urls, new))
 
 
 @router.route("DELETE", r"/rulesets/(?P<id>\d+)", needs="administration:write")

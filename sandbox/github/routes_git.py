@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sandbox.github import shapes
+from sandbox.github import shapes, shapes_rules
 from sandbox.github.errors import ApiError, custom_error, field_error, not_found, validation_failed
 from sandbox.github.gitstore import ZERO_SHA
 from sandbox.github.models import Actors, Protection
@@ -82,7 +82,7 @@ def get_required_reviews(app: App, req: Request) -> Response:
     if prot.required_approving_review_count is None:
         raise not_found("Required pull request reviews not enabled")
     url = f"{app.urls.repo}/branches/{name}/protection"
-    return Response(200, shapes.required_reviews(app.urls, url, prot, app.state.teams,
+    return Response(200, shapes_rules.required_reviews(app.urls, url, prot, app.state.teams,
                                                  app.integrations))
 
 
@@ -94,7 +94,7 @@ def get_required_checks(app: App, req: Request) -> Response:
     if prot.required_status_checks is None:
         raise not_found("Required status checks not enabled")
     url = f"{app.urls.repo}/branches/{name}/protection"
-    return Response(200, shapes.required_status_checks(url, prot))
+    return Response(200, shapes_rules.required_status_checks(url, prot))
 
 
 def _restrictions(app: App, req: Request) -> dict[str, Any]:
@@ -103,7 +103,7 @@ def _restrictions(app: App, req: Request) -> dict[str, Any]:
     if prot.restrictions is None:
         raise not_found("Push restrictions not enabled")
     url = f"{app.urls.repo}/branches/{name}/protection"
-    return shapes.restrictions(app.urls, url, prot.restrictions, app.state.teams,
+    return shapes_rules.restrictions(app.urls, url, prot.restrictions, app.state.teams,
                                app.integrations)
 
 

@@ -11,38 +11,22 @@ from pathlib import Path
 
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth, BadCredentialsException, Github, GithubException
 
 from sandbox.github import GitHubEmulator
 from sandbox.github.clock import ManualClock
+from tests.github.appkeys import key_pair, mint
 from tests.github.conftest import ALICE, BOB, CAROL, GIT_ENV, WorkTree, client_for, git
 
 APP_ID, INSTALLATION = 31337, 77
 
 
-def _keys() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
-    return private, public.decode()
-
-
-PRIVATE, PUBLIC = _keys()
+PRIVATE, PUBLIC = key_pair()
 
 
 def _mint(emulator: GitHubEmulator, permissions: dict[str, str] | None = None
           ) -> dict[str, object]:
-    jwt = Auth.AppAuth(APP_ID, PRIVATE).create_jwt()
-    body = {"permissions": permissions} if permissions else {}
-    response = requests.post(
-        f"{emulator.url}/app/installations/{INSTALLATION}/access_tokens", json=body,
-        headers={"Authorization": f"Bearer {jwt}"}, timeout=5)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
+    return mint(emulator, APP_ID, INSTALLATION, permissions)
 
 
 @pytest.fixture

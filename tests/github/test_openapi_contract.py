@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth, Github
 
 from sandbox.github import GitHubEmulator
@@ -28,6 +26,7 @@ from sandbox.github.gateway import Exchange
 from sandbox.github.models import Actors
 from slackbot.adapters.github import GitHubForge, github_client
 from slackbot.errors import ForgeError, HeadMoved, MergeConflict
+from tests.github.appkeys import key_pair
 from tests.github.conftest import ALICE, BOB, WorkTree, settle
 from tests.github.openapi import description
 
@@ -186,13 +185,9 @@ def test_merge_refusals_and_protection_reads_conform(
 def test_the_apps_installation_token_and_installation_conform(
     bare_repo: Path, clock: ManualClock, tmp_path: Path
 ) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    private, public = key_pair()
     with GitHubEmulator(bare_repo, "acme", "myapp", [ALICE, BOB], clock=clock) as emulator:
-        emulator.install_app(APP_ID, public.decode(), INSTALLATION)
+        emulator.install_app(APP_ID, public, INSTALLATION)
         emulator.recording = True
         forge = GitHubForge(github_client(emulator.url, app_id=APP_ID, private_key=private,
                                           installation_id=INSTALLATION, fast=True))

@@ -14,14 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from github import Auth, Github, GithubException
+from github import Github, GithubException
 
 from sandbox.github import GitHubEmulator, GitHubUser
 from sandbox.github.clock import ManualClock
 from sandbox.github.models import Actors
+from tests.github.appkeys import key_pair, mint
 from tests.github.conftest import ALICE, BOB, BOT, CAROL, GIT_ENV, git
 
 APP_ID, INSTALLATION = 4711, 99
@@ -173,16 +171,8 @@ def test_ref_updates_through_the_api_obey_protection(
 
 
 def _app_token(emulator: GitHubEmulator) -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
-    emulator.install_app(APP_ID, public.decode(), INSTALLATION)
-    jwt = Auth.AppAuth(APP_ID, private).create_jwt()
-    minted = requests.post(f"{emulator.url}/app/installations/{INSTALLATION}/access_tokens",
-                           headers={"Authorization": f"Bearer {jwt}"}, timeout=5)
-    return str(minted.json()["token"])
+    emulator.install_app(APP_ID, key_pair()[1], INSTALLATION)
+    return str(mint(emulator, APP_ID, INSTALLATION)["token"])
 
 
 def test_a_ruleset_refuses_with_gh013_and_lets_its_bypass_actor_through(
