@@ -121,12 +121,16 @@ class Gateway:
         req = Request(method, path, found.params, query, body, principal.user,
                       urls.base, principal)
         state = self.app.state
+        writing = method not in READS
         try:
             with state.lock:
                 check_app_access(principal, found.needs)
-                webhooks.after_observe(self.app, state.observe(), principal.login)
+                if writing or "/pulls" in path:
+                    # Catch up on branch moves made behind the API's back (a push straight
+                    # into the bare repository) before anything about pull requests is read.
+                    webhooks.after_observe(self.app, state.observe(), principal.login)
                 response = found.handler(self.app, req)
-                if method not in READS:
+                if writing:
                     webhooks.after_observe(self.app, state.observe(), principal.login)
                 return response
         except ApiError as exc:

@@ -130,6 +130,8 @@ class RepoState:
         or commits written straight into the bare repository): restarts the mergeability
         computation and, where protection says so, dismisses approvals made stale."""
         observed = Observed()
+        if not any(pr.state == "open" for pr in self.pulls.values()):
+            return observed
         branches = self.repo.branches()
         for pr in sorted(self.pulls.values(), key=lambda p: p.number):
             if pr.state != "open":

@@ -104,9 +104,12 @@ def test_restrictions_name_who_may_push_and_admins_are_exempt_unless_enforced(
     assert "remote: - You're not authorized to push to this branch. Visit " in refused.stderr
     strict.set_permission("alice", "admin")
     assert alice.push("staging").returncode == 0
-    strict.protect_branch("staging", restrictions=Actors(users=("bob",)),
-                            required_approving_review_count=1, enforce_admins=True)
+    strict.protect_branch("staging", restrictions=Actors(users=("bob",)), enforce_admins=True)
     alice.commit("staging", "b.txt", "b\n")
+    assert alice.push("staging").returncode == 0  # admins always pass push restrictions
+    strict.protect_branch("staging", restrictions=Actors(users=("bob",)),
+                          required_approving_review_count=1, enforce_admins=True)
+    alice.commit("staging", "c.txt", "c\n")
     assert "Changes must be made through a pull request." in alice.push("staging").stderr
 
 
