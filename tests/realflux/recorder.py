@@ -22,6 +22,7 @@ from kubernetes import watch as k8s_watch
 
 KS = ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations")
 SHA = re.compile(r"\b[0-9a-f]{40}\b")
+REVISION = re.compile(r"[\w./-]+@sha1:<[\w-]+>")
 DURATION = re.compile(r"\b\d+(\.\d+)?(ns|us|µs|ms|s|m|h)(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))*\b")
 
 
@@ -38,12 +39,18 @@ class Observation:
 
 
 def message_prefix(message: str, labels: dict[str, str]) -> str:
-    """The stable head of a Ready message: what precedes the first ': ' (so
-    'kustomize build failed: <kustomize's error>' gives 'kustomize build failed'), with
-    durations as <duration> and known shas by their label."""
-    head = message.split(": ", 1)[0]
-    head = DURATION.sub("<duration>", head)
-    return SHA.sub(lambda m: f"<{labels.get(m.group(0), 'sha')}>", head)
+    """The stable head of a Ready message: what precedes the first ': ' that is not followed
+    by a revision (so 'kustomize build failed: <kustomize's error>' gives 'kustomize build
+    failed', 'Applied revision: dev@sha1:<fix>' stays whole), durations as <duration> and
+    known shas by their label."""
+    text = SHA.sub(lambda m: f"<{labels.get(m.group(0), 'sha')}>", message)
+    parts = DURATION.sub("<duration>", text).split(": ")
+    head = parts[0]
+    for part in parts[1:]:
+        if not REVISION.fullmatch(part):
+            break
+        head += f": {part}"
+    return head
 
 
 def labelled(revision: str | None, labels: dict[str, str]) -> str | None:

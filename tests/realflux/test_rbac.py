@@ -63,6 +63,11 @@ def watch_statuses(api: kubernetes.client.ApiClient) -> Iterator[list[Kustomizat
         watch.stop()
 
 
+def test_the_bot_is_the_charts_service_account(bot: Bot) -> None:
+    review = kubernetes.client.AuthenticationV1Api(bot.api).create_self_subject_review({})
+    assert review.status.user_info.username == "system:serviceaccount:promotebot:promotebot"
+
+
 def test_the_adapter_does_everything_it_needs_with_the_chart_rbac(realflux: Harness,
                                                                   bot: Bot) -> None:
     assert bot.cluster.ping()

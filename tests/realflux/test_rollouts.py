@@ -120,7 +120,9 @@ def test_message_prefixes_mask_durations_and_name_commits() -> None:
     assert message_prefix("health check failed after 30.012345s: timeout waiting for: [x]",
                           {}) == "health check failed after <duration>"
     assert message_prefix(f"Applied revision: dev@sha1:{sha}", {sha: "fix"}) == (
-        "Applied revision")
+        "Applied revision: dev@sha1:<fix>")
+    assert message_prefix("kustomize build failed: accumulating resources: x", {}) == (
+        "kustomize build failed")
     assert message_prefix(f"Fetching manifests for revision dev@sha1:{sha} with a timeout of "
                           "3m0s", {sha: "fix"}) == (
         "Fetching manifests for revision dev@sha1:<fix> with a timeout of <duration>")

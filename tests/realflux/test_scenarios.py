@@ -57,7 +57,8 @@ def test_push_is_applied_at_its_revision(realflux: Harness, recorder: Recorder) 
     assert ready(obj)["reason"] == "ReconciliationSucceeded"
     assert ready(obj)["message"] == f"Applied revision: dev@sha1:{sha}"
     sequence = recorder.sequence()
-    assert sequence[-1] == Observation("True", "ReconciliationSucceeded", "Applied revision",
+    assert sequence[-1] == Observation("True", "ReconciliationSucceeded",
+                                       f"Applied revision: {applied(ENV, 'push')}",
                                        applied(ENV, "push"), applied(ENV, "push"),
                                        obj["metadata"]["generation"])
     assert all(o.ready != "False" for o in sequence), readiness(sequence)
