@@ -4,8 +4,8 @@ etcd, kube-apiserver, source-controller and kustomize-controller are built with 
 in a tiny generated module per component (its go.mod requires the component and carries the
 component's own replace directives), with GOMODCACHE, GOCACHE and the binaries in a cache
 directory outside git, so only the first run on a machine pays. Stdlib only: ./scripts/test
-runs it before the suite, and the harness runs it when a binary is missing. It never commits
-or vendors any fetched code.
+runs it (`python3 tests/realflux/build.py`) before a run that includes tests/realflux. It
+never commits or vendors any fetched code.
 """
 
 from __future__ import annotations
@@ -78,6 +78,11 @@ def module_dir(name: str) -> Path:
     info = json.loads(go(["mod", "download", "-json", f"{component.module}@{component.version}"],
                          cache_dir()))
     return Path(info["Dir"])
+
+
+def missing() -> list[str]:
+    """The components whose binary is not built yet."""
+    return [c.name for c in COMPONENTS if not binary(c.name).exists()]
 
 
 def go_env() -> dict[str, str]:

@@ -2,12 +2,13 @@
 it, stopped after the last one, even when a test or the start-up fails.
 
 Its processes log to artifacts/realflux/run/logs/ (kept after the run, for CI's diagnosis),
-and each scenario's recorded sequence goes to artifacts/realflux/sequences/.
+its start-up figures go to artifacts/realflux/startup.json and each scenario's recorded
+sequence to artifacts/realflux/sequences/.
 """
 
 from __future__ import annotations
 
-import sys
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,8 +22,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "realflux"
 @pytest.fixture(scope="session")
 def realflux() -> Iterator[Harness]:
     harness = start_harness(ARTIFACTS / "run")
-    figures = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in harness.timings.items())
-    sys.stderr.write(f"\nrealflux harness started: {figures}\n")
+    (ARTIFACTS / "startup.json").write_text(json.dumps(harness.timings, indent=2) + "\n")
     try:
         yield harness
     finally:

@@ -7,6 +7,7 @@ come from here too. It knows nothing about what the processes are.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -15,6 +16,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tests.waiting import wait_for
+
+PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before any fork
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the test process dies, even by SIGKILL, so
+    no component outlives a killed run (stop() is the normal way out)."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -36,7 +46,8 @@ class Process:
         with log.open("ab") as out:
             self._proc = subprocess.Popen(
                 self.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, **(env or {})}, start_new_session=True)
+                env={**os.environ, **(env or {})}, start_new_session=True,
+                preexec_fn=_die_with_parent)
 
     @property
     def pid(self) -> int:

@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import kubernetes.client
 from kubernetes import watch as k8s_watch
+
+from tests.waiting import wait_for
 
 KS = ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations")
 SHA = re.compile(r"\b[0-9a-f]{40}\b")
@@ -105,6 +108,16 @@ class Recorder:
     def sequence(self) -> list[Observation]:
         with self._lock:
             return list(self.observations)
+
+    def until(self, check: Callable[[list[Observation]], bool], what: str,
+              timeout: float = 60.0) -> list[Observation]:
+        """The sequence once it passes `check`: the watch can trail a GET by an event, so a
+        test reads the sequence only after this."""
+        def seen() -> list[Observation] | None:
+            sequence = self.sequence()
+            return sequence if sequence and check(sequence) else None
+        found: list[Observation] = wait_for(seen, f"the recorder to see {what}", timeout=timeout)
+        return found
 
     def latest(self) -> dict[str, Any]:
         with self._lock:

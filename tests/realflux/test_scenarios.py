@@ -17,6 +17,7 @@ from tests.realflux.content import overlay_as_seeded, overlay_not_building, with
 from tests.realflux.fluxobjects import GITREPO, KS, ready
 from tests.realflux.harness import Harness
 from tests.realflux.recorder import Observation, Recorder
+from tests.waiting import wait_for
 
 ENV = "dev"
 HEALTH_TIMEOUT = "30s"  # the scenario's spec.timeout: the example's 3m, shortened
@@ -56,7 +57,8 @@ def test_push_is_applied_at_its_revision(realflux: Harness, recorder: Recorder) 
     assert obj["status"]["lastAttemptedRevision"] == f"dev@sha1:{sha}"
     assert ready(obj)["reason"] == "ReconciliationSucceeded"
     assert ready(obj)["message"] == f"Applied revision: dev@sha1:{sha}"
-    sequence = recorder.sequence()
+    sequence = recorder.until(lambda s: s[-1].last_applied == applied(ENV, "push"),
+                              "the push applied")
     assert sequence[-1] == Observation("True", "ReconciliationSucceeded",
                                        f"Applied revision: {applied(ENV, 'push')}",
                                        applied(ENV, "push"), applied(ENV, "push"),
@@ -81,6 +83,8 @@ def test_requested_at_reconciles_without_a_new_revision(realflux: Harness,
 
     obj = realflux.wait_until(handled, f"{ENV} to handle requestedAt {token}")
     assert obj["status"]["lastAppliedRevision"] == before["lastAppliedRevision"]
+    wait_for(lambda: (recorder.latest().get("status") or {}).get(
+        "lastHandledReconcileAt") == token, "the recorder to see the request handled")
     sequence = recorder.sequence()
     # Real kustomize-controller never shows Ready=False for a reconcile of a healthy env
     # (the simulator's transient HealthCheckCanceled is one of the divergences to correct).
@@ -112,11 +116,11 @@ def test_a_build_failure_keeps_the_last_applied_revision(realflux: Harness,
     recorder.label(fix, "fix")
     realflux.annotate(GITREPO, ENV)
     realflux.wait_applied(ENV, fix)
-    sequence = recorder.sequence()
+    sequence = recorder.until(lambda s: s[-1].last_applied == applied(ENV, "fix"),
+                              "the fix applied")
     failures = [o for o in sequence if o.reason == "BuildFailed"]
     assert failures and failures[0].message == "kustomize build failed"
     assert failures[0].last_attempted == applied(ENV, "bad")
-    assert sequence[-1].last_applied == applied(ENV, "fix")
 
 
 def test_a_health_check_failure_says_after_how_long(realflux: Harness,
@@ -141,7 +145,9 @@ def test_a_health_check_failure_says_after_how_long(realflux: Harness,
     assert condition["message"].startswith("health check failed after "), condition["message"]
     assert "Deployment/dev/myapp" in condition["message"]
     assert obj["status"]["lastAttemptedRevision"] == f"dev@sha1:{sha}"
-    failing = next(o for o in recorder.sequence() if o.reason == "HealthCheckFailed")
+    sequence = recorder.until(lambda s: any(o.reason == "HealthCheckFailed" for o in s),
+                              "HealthCheckFailed")
+    failing = next(o for o in sequence if o.reason == "HealthCheckFailed")
     assert failing.message == "health check failed after <duration>"
     assert failing.last_attempted == applied(ENV, "broken")
     assert good  # what lastAppliedRevision says meanwhile is recorded in the sequence
