@@ -141,7 +141,7 @@ def build(component: Component) -> float:
         go(["mod", "edit", *edits], workdir)
     go(["get", f"{component.package}@{component.version}"], workdir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
+    partial = target.with_name(target.name + ".partial")
     go(["build", "-trimpath", f"-ldflags=-s -w {component.ldflags}".strip(), "-o", str(partial),
         component.package], workdir)
     partial.rename(target)
