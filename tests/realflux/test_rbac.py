@@ -27,6 +27,10 @@ KS_REF = FluxRef("myapp-dev", "flux-system")
 SOURCE_REF = FluxRef("myapp-dev", "flux-system")
 
 
+# The first test to use the harness also waits for its start-up (about 40 s idle, minutes on a
+# loaded machine): a wider bound than the suite's 300 s, never an assertion on time.
+pytestmark = pytest.mark.timeout(900)
+
 @dataclass
 class Bot:
     """The adapter as the bot builds it, authenticated with the bot's own token."""
