@@ -145,6 +145,11 @@ def stale_button() -> str:
             f"Use `{COMMAND} status` to see what is running.")
 
 
+def not_this_card(record_id: int) -> str:
+    return (f":warning: This button is not on the card of #{record_id}, so it does nothing: "
+            f"use the buttons of the card itself, or `{COMMAND} status` to see what runs.")
+
+
 def finished(record: Promotion) -> str:
     return (f":information_source: #{record.id} is already {record.state.label}: its buttons do "
             f"nothing now. `{COMMAND} status` shows what runs.")
