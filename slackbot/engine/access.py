@@ -29,6 +29,15 @@ from slackbot.ports import Directory
 from slackbot.reasons import Action, Code, Next, Reason
 
 MAX_NAMED = 5  # a refusal names the people to ask when the rule's roles hold this many or fewer
+# What makes something one's own: a record one asked for, a freeze or a hold one placed. Help
+# lists "your own" only where the person may make one.
+_MADE_BY = {
+    Action.CANCEL: (Action.REQUEST, Action.ROLLBACK, Action.EMERGENCY_ROLLBACK,
+                    Action.HOTFIX_PROMOTE),
+    Action.PLAN: (Action.REQUEST, Action.HOTFIX_PROMOTE),
+    Action.UNFREEZE: (Action.FREEZE,),
+    Action.UNLOCK: (Action.ROLLBACK, Action.EMERGENCY_ROLLBACK),
+}
 
 
 @dataclass(frozen=True)
@@ -82,15 +91,18 @@ class Access:
         the env, each with its channels, and whether only on what is the user's own."""
         found: list[tuple[str, tuple[Grant, ...]]] = []
         for env in app.environments:
+            member = {action: self._member(env.access.rule(action), app, user)
+                      for action in ACCESS_KEYS}
             grants: list[Grant] = []
             for action in ACCESS_KEYS:
                 if not _applies(action, app, env):
                     continue
                 rule = env.access.rule(action)
                 channels = channel_ids(rule, app.channels.deploys, app.channels.incidents)
-                if self._member(rule, app, user):
+                if member[action]:
                     grants.append(Grant(action, channels))
-                elif REQUESTER in rule.roles or OWNER in rule.roles:
+                elif ((REQUESTER in rule.roles or OWNER in rule.roles)
+                      and any(member[made] for made in _MADE_BY.get(action, ()))):
                     grants.append(Grant(action, channels, own=True))
             found.append((env.name, tuple(grants)))
         return found

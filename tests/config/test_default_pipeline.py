@@ -57,3 +57,12 @@ def test_example_file_is_valid_and_matches_the_default_but_its_time_zone() -> No
     window = example.app("myapp").env("prod").gates.change_windows[0]
     assert window.timezone == "Europe/London"
     assert window.describe() == "mon,tue,wed,thu,fri 09:00-17:00 Europe/London"
+
+
+def test_the_example_writes_out_the_default_access_policy() -> None:
+    # examples/pipeline.yaml documents the defaults by writing them: they must be the defaults
+    from slackbot.policy import DEFAULT_POLICY
+
+    app = load_pipeline(EXAMPLE).app("myapp")
+    assert all(env.access == DEFAULT_POLICY for env in app.environments)
+    assert app.roles == load_pipeline(None).app("myapp").roles

@@ -193,7 +193,8 @@ def test_hotfix_that_exists_is_refused(world: World, refuse) -> None:  # type: i
 def test_hotfix_goes_to_prod_through_its_gates_and_is_backported(world: World) -> None:
     branch, base = world.core.incidents.hotfix_start("myapp", "login", DEVELOPER)
     assert (branch, base) == ("hotfix/login", world.forge.heads["prod"])
-    world.core.holds.freeze("myapp", "prod", STAKEHOLDER2, "sale")  # a freeze does not stop a hotfix
+    # a freeze does not stop a hotfix
+    world.core.holds.freeze("myapp", "prod", STAKEHOLDER2, "sale")
     fix = world.forge.push("hotfix/login")
     record = world.hotfix_promoted("login")
     assert (record.kind, record.state, record.head_sha) == (Kind.HOTFIX, State.AWAITING_GATES, fix)

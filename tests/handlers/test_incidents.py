@@ -213,7 +213,8 @@ def test_emergency_by_someone_not_on_call_is_refused_and_nothing_changes(edge: E
     _, previous, _ = with_history(edge, "prod")
     before = unchanged(edge)
     edge.command(f"/rollback prod emergency to {previous}", user=DEV, channel=INCIDENTS)
-    edge.wait_ephemeral(DEV, f"an emergency rollback of prod needs the on-call role: ask <@{STAKE}>")
+    edge.wait_ephemeral(DEV, f"an emergency rollback of prod needs the on-call role: ask "
+                             f"<@{STAKE}>")
     edge.settle()
     assert unchanged(edge) == before and edge.cards() == []
 
