@@ -14,15 +14,14 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from handlers import ids, mrkdwn
-from handlers.messages import access, timeline, views
 from handlers.messages import card as words
+from handlers.messages import timeline, views
 from handlers.payloads import ButtonValue, ModalMeta, RollbackMeta
 from slackbot import gates as gate_names
-from slackbot.engine.access import Grant
 from slackbot.engine.incidents import Revision
 from slackbot.events import Event
 from slackbot.models import Kind, Promotion, State
-from slackbot.pipeline import App, Gates
+from slackbot.pipeline import Gates
 from slackbot.status import AppStatus, EnvStatus
 
 Json = dict[str, Any]
@@ -264,24 +263,6 @@ def help_message(
     text = "\n".join(f"`{mrkdwn.escape(form)}`  {mrkdwn.escape(what)}" for form, what in lines)
     blocks = [_header(title), section(text), _context(footer or views.help_footer())]
     return message(views.help_fallback(title, lines), blocks)
-
-
-def access_message(user: str,
-                   sections: Sequence[tuple[App, list[tuple[str, tuple[Grant, ...]]]]]) -> Json:
-    """What one person may do, per app and env (the follow-up of `/promote help`)."""
-    blocks: list[Json] = []
-    lines_of_all: list[str] = []
-    for app, per_env in sections:
-        if not any(grants for _, grants in per_env):
-            lines = [access.no_grants(app.name)]
-        else:
-            lines = [access.grants_title(app.name, user)] + [
-                access.grants_line(env, grants, app.channels.deploys, app.channels.incidents)
-                for env, grants in per_env]
-        blocks.append(section("\n".join(lines)))
-        lines_of_all.extend(lines)
-    blocks.append(_context(access.grants_footer()))
-    return message("\n".join(lines_of_all), blocks[:MESSAGE_BLOCKS_MAX])
 
 
 def rollback_help_message() -> Json:

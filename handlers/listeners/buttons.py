@@ -51,13 +51,9 @@ def handle(services: Services, body: dict[str, Any], action: dict[str, Any], res
         say(answers.stale_button())
         return
     origin = of_click(body)
-    found: list[Promotion] = []
-    if not guarded(say, f"button {action_id}",
-                   lambda: found.extend(_of_its_card(services, value, origin, say))):
-        return
-    if not found:
-        return  # refused: the button is not on its record's card
-    record = found[0]
+    record = _record_of_its_card(services, value, origin, say, action_id)
+    if record is None:
+        return  # refused (the button is not on its record's card), or the store failed: said
     if action_id == ids.ROLLBACK:
         if value.env not in (None, record.env) or value.app not in (None, record.app):
             say(answers.not_this_card(record.id))
@@ -85,13 +81,19 @@ def handle(services: Services, body: dict[str, Any], action: dict[str, Any], res
     services.run(record.id, say, f"button {action_id}", act)
 
 
-def _of_its_card(services: Services, value: ButtonValue, origin: Origin,
-                 say: Say) -> list[Promotion]:
-    """The record the value names, if the click was on its card; else say why, and nothing."""
-    if not is_card_of(services.store, value.promotion_id, origin):
-        say(answers.not_this_card(value.promotion_id))
-        return []
-    return [services.core.records.get(value.promotion_id)]
+def _record_of_its_card(services: Services, value: ButtonValue, origin: Origin, say: Say,
+                        action_id: str) -> Promotion | None:
+    """The record the value names, if the click was on its card; else None, said why."""
+    found: list[Promotion] = []
+
+    def look() -> None:
+        if not is_card_of(services.store, value.promotion_id, origin):
+            say(answers.not_this_card(value.promotion_id))
+            return
+        found.append(services.core.records.get(value.promotion_id))
+
+    guarded(say, f"button {action_id}", look)
+    return found[0] if found else None
 
 
 def _open_modal(services: Services, client: WebClient, body: dict[str, Any],

@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from handlers import blocks, commands, ids
-from handlers.messages import answers
+from handlers.messages import access, answers
 from handlers.replies import privately
 from handlers.services import Services
 
@@ -36,13 +36,13 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
     if isinstance(parsed, commands.Help):
         ack(response_type="ephemeral", **blocks.help_message())
 
-        def access() -> None:  # who may do what reads user groups: after the ack
+        def may_do() -> None:  # who may do what reads user groups: after the ack
             sections = [(app, core.access.grants(app, user))
                         for app in services.pipeline.apps.values()]
-            respond(response_type="ephemeral", replace_original=False,
-                    **blocks.access_message(user, sections))
+            respond(text=access.grants_message(user, sections), response_type="ephemeral",
+                    replace_original=False)
 
-        services.run(("help", user), say, "/promote help", access)
+        services.run(("help", user), say, "/promote help", may_do)
     elif isinstance(parsed, commands.Invalid):
         ack(text=parsed.answer, response_type="ephemeral")
     elif isinstance(parsed, commands.Status):

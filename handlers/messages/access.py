@@ -8,10 +8,12 @@ Roles and channels come from the pipeline file; people are mentions of ids the b
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from handlers.messages.words import text, who
 from slackbot.engine.access import Grant
 from slackbot.models import Kind
+from slackbot.pipeline import App
 from slackbot.policy import ONCALL, OWNER, REQUESTER
 from slackbot.reasons import Action, Reason
 
@@ -149,5 +151,20 @@ def no_grants(app: str) -> str:
 
 
 def grants_footer() -> str:
-    return ("A retry is allowed as the action it repeats. The requester never approves their "
-            "own promotion.")
+    return ("_A retry is allowed as the action it repeats. The requester never approves their "
+            "own promotion._")
+
+
+def grants_message(user: str,
+                   sections: Sequence[tuple[App, list[tuple[str, tuple[Grant, ...]]]]]) -> str:
+    """What one person may do, per app and env (the follow-up of `/promote help`)."""
+    parts = []
+    for app, per_env in sections:
+        if not any(grants for _, grants in per_env):
+            parts.append(no_grants(app.name))
+            continue
+        lines = [grants_title(app.name, user)] + [
+            grants_line(env, grants, app.channels.deploys, app.channels.incidents)
+            for env, grants in per_env]
+        parts.append("\n".join(lines))
+    return "\n\n".join([*parts, grants_footer()])

@@ -56,7 +56,8 @@ def refused(reason: Reason) -> str:
 def promotion_started(record: Promotion, channel: str) -> str:
     return (
         f":rocket: Promotion #{record.id} of {record.app} to {record.env} "
-        f"({record.source_branch}@{record.short_sha}) has started: follow it in <#{channel}>."
+        f"({text(record.source_branch)}@{record.short_sha}) has started: follow it in "
+        f"<#{channel}>."
     )
 
 
