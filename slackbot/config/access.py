@@ -36,6 +36,8 @@ from slackbot.policy import (
 from slackbot.reasons import Action
 
 LEGACY_GROUPS = {"stakeholders": STAKEHOLDER, "oncall": ONCALL}  # groups.<key> -> role
+# Actions taken only with a card's buttons: the cards are in the deploys channel.
+ON_CARDS = (Action.APPROVE, Action.REJECT, Action.PLAN)
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -78,13 +80,14 @@ def check_access(app_name: str, app: dict[str, Any], report: Report) -> None:
             report.add((*base, "groups", key),
                        f"the {role} role is also defined in "
                        f"{key_path((*base, 'roles', role))}: keep one of them")
-    _check_rules(_mapping(app.get("access")), (*base, "access"), defined, report)
+    deploys = _mapping(app.get("channels")).get("deploys")
+    _check_rules(_mapping(app.get("access")), (*base, "access"), defined, report, deploys)
     environments = app.get("environments")
     for index, env in enumerate(environments if isinstance(environments, list) else []):
         if not isinstance(env, dict):
             continue
         path: KeyPath = (*base, "environments", index)
-        _check_rules(_mapping(env.get("access")), (*path, "access"), defined, report)
+        _check_rules(_mapping(env.get("access")), (*path, "access"), defined, report, deploys)
         approvals = _mapping(env.get("gates")).get("stakeholderApprovals")
         if isinstance(approvals, int) and not isinstance(approvals, bool) and approvals > 0:
             approvers = _effective_roles(app, env, Action.APPROVE)
@@ -98,12 +101,17 @@ def check_access(app_name: str, app: dict[str, Any], report: Report) -> None:
                 )
 
 
-def _check_rules(access: dict[str, Any], path: KeyPath, defined: set[str],
-                 report: Report) -> None:
+def _check_rules(access: dict[str, Any], path: KeyPath, defined: set[str], report: Report,
+                 deploys: Any) -> None:
     for key, rule in access.items():
         action = ACTIONS_BY_KEY.get(key)
         if action is None or not isinstance(rule, dict):
             continue  # the schema has said so
+        channels = _listed(rule.get("channels"))
+        if action in ON_CARDS and channels and not {"deploys", deploys} & set(channels):
+            report.add((*path, key, "channels"),
+                       f"{key} is done with the buttons of a card, and the cards are in the "
+                       f"deploys channel: include deploys")
         for index, role in enumerate(_listed(rule.get("roles"))):
             where = (*path, key, "roles", index)
             if role in PSEUDO_ROLES:

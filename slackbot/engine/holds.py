@@ -33,7 +33,10 @@ class Holds:
     def freeze(self, app_name: str | None, env_name: str, user: str, reason: str,
                channel: str | None = None) -> Block:
         """Freeze the env, or change the reason of one's own freeze. A freeze has one owner:
-        another person's freeze is refused (ALREADY_FROZEN), not taken over."""
+        a freeze over another person's is refused (ALREADY_FROZEN), not taken over nor
+        recorded as a co-freeze: the env is frozen either way, and with one owner and one
+        reason it stays clear who lifts it; whoever may unfreeze it can, then freeze it with
+        their own reason, both steps in the audit trail."""
         app, env = self._lookup.app_env(app_name, env_name, channel)
         self._access.check(Action.FREEZE, app, env, user, channel)
         for _ in range(CAS_ATTEMPTS):

@@ -75,6 +75,11 @@ def _app(data: dict[str, Any]) -> dict[str, Any]:
              f'id like C0123ABCD, got "#random"'],
         ),
         (
+            lambda d: _app(d).update(access={"approve": {"channels": ["incidents"]}}),
+            [f"{APP}.access.approve.channels: approve is done with the buttons of a card, and "
+             f"the cards are in the deploys channel: include deploys"],
+        ),
+        (
             lambda d: _app(d).update(roles={"developer": {"users": ["dana"]}}),
             [f'{APP}.roles.developer.users[0]: expected a Slack user id like U0123ABCD, got '
              f'"dana"'],
