@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from slackbot.events import Event
-from slackbot.models import Block, BlockKind, Promotion, State
+from slackbot.models import Block, BlockKind, Promotion, QueueEntry, State
 from slackbot.pipeline import FluxRef
 
 # -- store (Redis) ----------------------------------------------------------------------------
@@ -63,6 +63,27 @@ class Store(Protocol):
     def add_viewer(self, user: str, at: datetime) -> None: ...
     def viewers(self, since: datetime | None = None) -> list[str]: ...
     def forget_viewers(self, before: datetime) -> int: ...
+    # -- the queue of an env (slackbot/engine/queueing.py); each operation is atomic --------
+    def enqueue(self, entry: QueueEntry) -> tuple[QueueEntry, int, bool]:
+        """Put the entry at the end of its env's line: (the entry as stored, its position from
+        1, True); a person already in that line keeps their place: (theirs, it, False)."""
+        ...
+    def leave_queue(self, app: str, env: str, user: str) -> QueueEntry | None: ...
+    def queue(self, app: str, env: str) -> list[QueueEntry]: ...
+    def claim_queued(self, app: str, env: str, at: datetime) -> QueueEntry | None:
+        """Take the head of the line to start it: None when the line is empty or another
+        start of the env is under way (its claim stands until `release_claim`)."""
+        ...
+    def release_claim(self, app: str, env: str, requeue: bool) -> None:
+        """End the env's start: the claimed entry back at the head (`requeue`) or gone."""
+        ...
+    def claim(self, app: str, env: str) -> tuple[QueueEntry, datetime] | None: ...
+    # -- due times of timers (slackbot/engine/timers.py) -----------------------------------
+    def set_due(self, promotion_id: int, at: datetime) -> None: ...
+    def clear_due(self, promotion_id: int) -> None: ...
+    def take_due(self, now: datetime, limit: int = 100) -> list[int]:
+        """The records due by `now`, each taken off the index by exactly one caller."""
+        ...
 
 
 # -- forge (GitHub) --------------------------------------------------------------------------
@@ -211,6 +232,9 @@ class Directory(Protocol):
     """Who belongs to which group (Slack user groups, behind the edge)."""
 
     def is_member(self, group: str, user: str) -> bool: ...
+    def members(self, group: str) -> frozenset[str]:
+        """Everyone in the group (reminders and escalations tell them)."""
+        ...
 
 
 class Notifier(Protocol):

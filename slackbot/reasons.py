@@ -61,6 +61,8 @@ class Next(StrEnum):
     DROP_EMERGENCY = "drop_emergency"
     NAME_APP = "name_app"
     RESUME_FLUX = "resume_flux"
+    WAIT_FOR_FREEZE = "wait_for_freeze"  # a calendar freeze ends by itself (or edit the file)
+    LEAVE_QUEUE = "leave_queue"  # /promote leave <env>
 
 
 class Code(StrEnum):
@@ -77,8 +79,11 @@ class Code(StrEnum):
     SOURCE_BEHIND = "source_behind"  # env, source, branch, sha, revision (what it runs)
     NOTHING_TO_PROMOTE = "nothing_to_promote"  # env, branch (source), target
     ALREADY_LIVE = "already_live"  # env, record, kind, who, state
-    FROZEN = "frozen"  # env, who, since, text
+    FROZEN = "frozen"  # env, who, since, text; app and name: the freeze's ("*": every one)
     ON_HOLD = "on_hold"  # env, who, since, text
+    FROZEN_BY_CALENDAR = "frozen_by_calendar"  # env, since, until, text (the file's reason)
+    ALREADY_QUEUED = "already_queued"  # app, env, position
+    NOT_QUEUED = "not_queued"  # app, env
     # -- people and records ---------------------------------------------------------------
     NO_APPROVAL_NEEDED = "no_approval_needed"  # env
     OWN_RECORD = "own_record"  # record, action
@@ -145,3 +150,5 @@ class Reason:
     flux_reason: str | None = None
     message: str | None = None  # text from an outside service (Flux, GitHub): shown escaped
     text: str | None = None  # a person's words (a freeze's reason): shown escaped
+    until: datetime | None = None  # when a calendar freeze ends
+    position: int | None = None  # a place in an env's queue, 1 the next to start

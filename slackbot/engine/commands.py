@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from slackbot.engine import rules, writing
+from slackbot.engine.approving import Approving
 from slackbot.engine.lookup import Lookup
 from slackbot.engine.records import Records
 from slackbot.errors import (
@@ -22,6 +23,7 @@ from slackbot.errors import (
 )
 from slackbot.events import Approved, Cancelled, PlanWritten, Rejected, Requested
 from slackbot.models import Approval, Kind, Promotion, Rejection, State
+from slackbot.pipeline import App, Environment
 from slackbot.ports import Cluster, Directory, Forge, Store
 from slackbot.reasons import Action, Code, Next, Reason
 
@@ -31,7 +33,8 @@ CAS_ATTEMPTS = 8  # a command that loses a compare-and-set re-reads and tries ag
 
 class Commands:
     def __init__(self, lookup: Lookup, records: Records, store: Store, forge: Forge,
-                 cluster: Cluster, directory: Directory, wake: Wake):
+                 cluster: Cluster, directory: Directory, wake: Wake,
+                 approving: Approving | None = None):
         self._lookup = lookup
         self._records = records
         self._store = store
@@ -39,22 +42,13 @@ class Commands:
         self._cluster = cluster
         self._directory = directory
         self._wake = wake
+        self._approving = approving or Approving(lookup, directory)
 
     def request(self, app_name: str | None, env_name: str, user: str, *,
                 source: str | None = None, channel: str | None = None,
                 rollback_plan: str | None = None) -> Promotion:
         """Validate a promotion into `env_name` and record it; the runner does the rest."""
-        app, env = self._lookup.app_env(app_name, env_name, channel)
-        src = app.source_of(env.name)
-        if src is None:
-            raise OrderViolation(Reason(Code.FIRST_ENV, app=app.name, env=env.name,
-                                        branch=env.branch))
-        if source is not None and source != src.name:
-            self._lookup.env(app, source)
-            raise OrderViolation(Reason(Code.WRONG_SOURCE, Next.PROMOTE_SOURCE, app=app.name,
-                                        env=env.name, source=src.name, name=source,
-                                        choices=app.env_names))
-        rules.check_not_blocked(self._store.blocks(app.name, env.name), env)
+        app, env, src = self.admissible(app_name, env_name, source=source, channel=channel)
         rules.check_no_live(self._store.live(app.name, env.name), env)
         head = self._forge.branch_head(app.repository, src.branch)
         rules.check_source_ready(src, self._cluster.kustomization(src.kustomization), head, env)
@@ -75,6 +69,25 @@ class Commands:
             raise
         return self._woken(record)
 
+    def admissible(self, app_name: str | None, env_name: str, *, source: str | None = None,
+                   channel: str | None = None) -> tuple[App, Environment, Environment]:
+        """The rules a request meets whatever the env runs now: names, order, freezes and
+        holds (the queue checks a request with these before it waits in line). The app, the
+        env and the env it is promoted from."""
+        app, env = self._lookup.app_env(app_name, env_name, channel)
+        src = app.source_of(env.name)
+        if src is None:
+            raise OrderViolation(Reason(Code.FIRST_ENV, app=app.name, env=env.name,
+                                        branch=env.branch))
+        if source is not None and source != src.name:
+            self._lookup.env(app, source)
+            raise OrderViolation(Reason(Code.WRONG_SOURCE, Next.PROMOTE_SOURCE, app=app.name,
+                                        env=env.name, source=src.name, name=source,
+                                        choices=app.env_names))
+        rules.check_not_blocked(self._store.blocks(app.name, env.name), env)
+        rules.check_no_calendar_freeze(env.freezes_at(self._records.clock.now()), env)
+        return app, env, src
+
     def approve(self, promotion_id: int, user: str, sha: str | None = None) -> Promotion:
         """A stakeholder's approval of the pinned head (`sha`: the head the approver saw)."""
         for _ in range(CAS_ATTEMPTS):
@@ -89,7 +102,8 @@ class Commands:
                                            record=record.id, sha=sha, name=record.head_sha))
             if user in record.approvers():
                 return record
-            approval = Approval(user, record.head_sha or "", self._records.clock.now())
+            approval = Approval(user, record.head_sha or "", self._records.clock.now(),
+                                self._approving.groups_of(record, user))
             try:
                 record = self._records.transition(record, Approved(record.head_sha or ""),
                                                   actor=user,
@@ -160,8 +174,7 @@ class Commands:
         return record
 
     def _check_stakeholder(self, record: Promotion, user: str, action: Action) -> None:
-        app = self._lookup.app(record.app)
         is_stakeholder = (user != record.requested_by
-                          and self._directory.is_member(app.groups.stakeholders, user))
+                          and self._approving.may_approve(record, user))
         rules.check_stakeholder(record, user, is_stakeholder, action)
 

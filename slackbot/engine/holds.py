@@ -14,7 +14,7 @@ from slackbot.engine.records import Records
 from slackbot.errors import NotAllowed
 from slackbot.events import Frozen, HoldPlaced, Unfrozen, Unlocked
 from slackbot.models import Block, BlockKind, Promotion
-from slackbot.pipeline import App, Environment
+from slackbot.pipeline import ALL, App, Environment
 from slackbot.ports import Directory, Store
 from slackbot.reasons import Action, Code, Next, Reason
 
@@ -64,16 +64,24 @@ class Holds:
         self._store.set_block(block, event)
         self._records.told(record, event)
 
-    def check_may_lift(self, app: App, env: Environment, kind: BlockKind, user: str) -> None:
-        """A freeze or a hold is lifted by whoever placed it, a stakeholder or on-call."""
-        block = next((b for b in self._store.blocks(app.name, env.name) if b.kind is kind), None)
+    def check_may_lift(self, app: App | None, env: Environment | None, kind: BlockKind,
+                       user: str) -> None:
+        """A freeze or a hold is lifted by whoever placed it, a stakeholder or on-call (of
+        every app it covers). `env` None: the freeze of every env of `app`; `app` None too:
+        the freeze of every app (slackbot/engine/freezes.py)."""
+        app_name = app.name if app is not None else ALL
+        env_name = env.name if env is not None and app is not None else ALL
+        block = next((b for b in self._store.blocks(app_name, env_name)
+                      if b.kind is kind and (b.app, b.env) == (app_name, env_name)), None)
         if block is None or user == block.by:
             return
-        groups = (app.groups.stakeholders, app.groups.oncall)
-        if any(group and self._directory.is_member(group, user) for group in groups):
+        covered = [app] if app is not None else list(self._lookup.pipeline.apps.values())
+        if all(any(group and self._directory.is_member(group, user)
+                   for group in (each.groups.stakeholders, each.groups.oncall))
+               for each in covered):
             return
         action = Action.UNFREEZE if kind is BlockKind.FREEZE else Action.UNLOCK
-        raise NotAllowed(Reason(Code.MAY_NOT_LIFT, Next.ASK_OWNER, app=app.name, env=env.name,
+        raise NotAllowed(Reason(Code.MAY_NOT_LIFT, Next.ASK_OWNER, app=app_name, env=env_name,
                                 who=block.by, action=action))
 
     def _comment_live(self, app: App, env: Environment, text: str) -> None:

@@ -190,6 +190,9 @@ class FakeDirectory:
     def is_member(self, group: str, user: str) -> bool:
         return user in self.groups.get(group, set())
 
+    def members(self, group: str) -> frozenset[str]:
+        return frozenset(self.groups.get(group, set()))
+
 
 @dataclass
 class RecordingNotifier:
