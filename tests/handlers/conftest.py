@@ -4,6 +4,7 @@ fakes for GitHub and the cluster (wrapped to record, and optionally hold, every 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import urllib.error
@@ -27,6 +28,7 @@ from slackbot.adapters.redis_store import RedisStore
 from slackbot.config import load_pipeline
 from slackbot.engine import Core
 from slackbot.models import Promotion
+from slackbot.pipeline import Pipeline
 from slackbot.ports import Cluster, Forge, Workspace
 from slackbot.settings import load_settings
 from tests import waiting
@@ -44,6 +46,7 @@ DEV, REVIEWER, STAKE, STAKE2, OUTSIDER = (
 )
 DEPLOYS, INCIDENTS = "C0DEPLOYS", "C0INCIDENT"
 STAKEHOLDERS, ONCALL = "S0STAKEHOLDERS", "S0ONCALL"
+SRE, PRODUCT = "S0SRE", "S0PRODUCT"  # approvers by group share (gates.approvers.atLeast)
 
 
 def wait_for(predicate: Callable[[], Any], what: str = "condition") -> Any:
@@ -248,6 +251,19 @@ def validate_everything(edge: Edge) -> int:
 
 @pytest.fixture
 def edge(redis_url: str) -> Iterator[Edge]:
+    with running_edge(redis_url, load_pipeline(None)) as running:
+        yield running
+
+
+@pytest.fixture
+def edge_with(redis_url: str) -> Iterator[Callable[[Pipeline], Edge]]:
+    """The edge over a pipeline of the test's own (same people, channels and groups)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda pipeline: stack.enter_context(running_edge(redis_url, pipeline))
+
+
+@contextlib.contextmanager
+def running_edge(redis_url: str, pipeline: Pipeline) -> Iterator[Edge]:
     prefix = f"e{uuid.uuid4().hex[:10]}:"
     client_redis = redis.Redis.from_url(redis_url, decode_responses=True)
     store = RedisStore(client_redis, prefix=prefix)
@@ -268,6 +284,8 @@ def edge(redis_url: str) -> Iterator[Edge]:
         usergroups=[
             SlackUserGroup(STAKEHOLDERS, "stakeholders", [DEV, STAKE, STAKE2]),
             SlackUserGroup(ONCALL, "oncall", [STAKE]),
+            SlackUserGroup(SRE, "sre", [STAKE, REVIEWER]),
+            SlackUserGroup(PRODUCT, "product", [STAKE2]),
         ],
     ).start()
     order = Order()
@@ -293,7 +311,7 @@ def edge(redis_url: str) -> Iterator[Edge]:
         "PROMOTEBOT_HOST": "127.0.0.1", "PROMOTEBOT_PORT": "0",
         "PROMOTEBOT_POLL_SECONDS": "3600",  # the tests tick the runner themselves
     })
-    bot = build(settings, load_pipeline(None), adapters,
+    bot = build(settings, pipeline, adapters,
                 tuning=Tuning(redis_prefix=prefix, listener_threads=5)).start()
     emulator.bot_request_url = bot.slack_request_url
     assert bot.url is not None
