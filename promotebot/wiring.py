@@ -141,7 +141,7 @@ class Bot:
         # Due reminders, escalations and expiries: their times are in Redis (the due index),
         # read by the leader alone; the job only kicks the records that are due.
         self.scheduler.add_job(self._due, "interval", seconds=tuning.due_seconds, id="due",
-                               max_instances=1, coalesce=True)
+                               max_instances=1, coalesce=True, misfire_grace_time=None)
         self.services = Services(self.core, self.store, pipeline, submit, self.home)
         self._listeners = logs.ContextThreadPoolExecutor(tuning.listener_threads,
                                                          thread_name_prefix="listener")

@@ -32,6 +32,13 @@ class Tally:
     def filled(self) -> int:
         return sum(g.have for g in self.groups)
 
+    @property
+    def progress(self) -> int:
+        """How far toward passing: shares filled, plus approvals beyond them the quorum still
+        counts (passing is max(quorum, shares))."""
+        shares = sum(g.need for g in self.groups)
+        return self.filled + min(self.have - self.filled, max(0, self.need - shares))
+
 
 def tally(rule: Approvers, approvers: Sequence[str],
           groups_of: Mapping[str, Sequence[str]]) -> Tally:
@@ -52,10 +59,8 @@ def helps(rule: Approvers, approvers: Sequence[str], groups_of: Mapping[str, Seq
     now = tally(rule, approvers, groups_of)
     if now.passed or user in approvers:
         return False
-    if now.have < now.need:
-        return True
     after = tally(rule, (*approvers, user), {**groups_of, user: groups})
-    return after.filled > now.filled
+    return after.progress > now.progress
 
 
 def _match(places: list[str], users: Sequence[str],

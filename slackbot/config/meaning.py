@@ -200,8 +200,7 @@ def _check_gates(
     approvers = gates.get("approvers")
     if isinstance(approvers, dict):
         _check_approvers(approvers, approvals, (*path, "approvers"), has_stakeholders, report)
-    names_approvers = isinstance(approvers, dict) and any(
-        approvers.get(key) for key in ("groups", "users", "atLeast"))
+    names_approvers = isinstance(approvers, dict)  # checked there, with the app's groups
     if (
         isinstance(approvals, int)
         and not isinstance(approvals, bool)
@@ -250,6 +249,8 @@ def _check_approvers(approvers: dict[str, Any], approvals: Any, path: KeyPath,
     at_least = approvers.get("atLeast")
     counts = ([n for n in at_least.values() if _whole(n) is not None]
               if isinstance(at_least, dict) else [])
+    if quorum is not None and quorum < 1:
+        quorum = None  # the schema says so already
     if quorum is not None and short is not None and short != quorum:
         report.add((*path, "quorum"),
                    f"quorum {quorum} and stakeholderApprovals {short} disagree: say the number "

@@ -131,7 +131,9 @@ class Timers:
         waiting = self._lookup.env(self._lookup.app(record.app), record.env).waiting
         marks = upcoming(record, waiting)
         assert marks is not None
-        due = [marks.expire]
-        if waits_on_people(record):
-            due += [t for t in (marks.remind, marks.escalate) if t is not None]
+        now = self._records.clock.now()
+        # A reminder already due while nobody is waited on (a merge scheduled for its window)
+        # is not scheduled again: the record would be kicked at every look.
+        due = [marks.expire, *(t for t in (marks.remind, marks.escalate)
+                               if t is not None and (t > now or waits_on_people(record)))]
         self._store.set_due(record.id, min(due))
