@@ -13,23 +13,13 @@ from typing import Any
 
 import pytest
 
-from slackbot.config import check_pipeline, dump_pipeline, load_pipeline, parse_pipeline
+from slackbot.config import dump_pipeline, load_pipeline, parse_pipeline
 from slackbot.pipeline import ALL, Approvers, Waiting
 from tests.config.samples import as_yaml, valid
+from tests.config.test_pipeline_file import _env, _problems_after
 
 PROD = "apps.myapp.environments[2]"
 STAGING = "apps.myapp.environments[1]"
-
-
-def _problems_after(change: Callable[[dict[str, Any]], None]) -> list[str]:
-    data = valid()
-    change(data)
-    return check_pipeline(as_yaml(data))
-
-
-def _env(data: dict[str, Any], index: int) -> dict[str, Any]:
-    env: dict[str, Any] = data["apps"]["myapp"]["environments"][index]
-    return env
 
 
 def _gates(data: dict[str, Any]) -> dict[str, Any]:

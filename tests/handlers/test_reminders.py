@@ -106,3 +106,22 @@ def test_expiry_after_the_envs_own_time_ends_the_card(
     assert ":alarm_clock: *Expired:* expired waiting for its gates" in _text_of(card)
     assert ids.RETRY in [e["action_id"] for b in card["blocks"] if b["type"] == "actions"
                          for e in b["elements"]]
+
+
+def test_a_direct_message_slack_refuses_holds_nothing_back(
+        edge_with: Callable[[Pipeline], Edge]) -> None:
+    """An approver named in the file whom Slack does not know (left the workspace): their
+    reminder is refused by Slack, logged and skipped; the others' and the thread go on."""
+    edge = edge_with(pipeline_with({"waiting": WAITING},
+                                   {"approvers": {"users": ["U0GONE001"]}}))
+    card = _waiting_prod(edge)
+    edge.clock.advance(hours=2)
+    edge.bot.runner.due()
+    wait_for(lambda: edge.emulator.direct_messages(STAKE2), what="sue's reminder")
+    edge.settle()
+    assert edge.emulator.direct_messages(STAKE)
+    [reminder] = [r for r in _replies(edge, card) if r.startswith(":bell:")]
+    assert "<@U0GONE001>" in reminder
+    edge.clock.advance(hours=4)  # the escalation still follows in the thread
+    edge.bot.runner.due()
+    edge.wait_card(1, lambda c: "escalated to" in _text_of(c), "the escalation")
