@@ -110,7 +110,10 @@ class RedisStore(Lines):
 
     def live(self, app: str, env: str) -> Promotion | None:
         pid = self._r.get(self._k("live", app, env))
-        return self.get(int(pid)) if pid else None
+        record = self.get(int(pid)) if pid else None
+        # the slot is freed just after a record's last transition: a finished record in it
+        # is already not live
+        return record if record is not None and record.live else None
 
     def live_all(self) -> list[Promotion]:
         ids = sorted(int(i) for i in self._r.smembers(self._k("live")))

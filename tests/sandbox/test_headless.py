@@ -20,10 +20,14 @@ from github import Auth, Github
 from sandbox.gitseed import run_git
 from tests import waiting
 
+# A start-up (emulators, Flux's first reconciles, the bot) is a process of its own: it gets a
+# bound that no load exhausts, the other waits the suite's.
+STARTUP = 180.0
 
-def wait_for(check: Any, what: str) -> Any:
+
+def wait_for(check: Any, what: str, timeout: float = waiting.WAIT) -> Any:
     """The suite's one bounded wait; the sandbox may not answer yet while it starts."""
-    return waiting.wait_for(check, what, ignoring=(Exception,))
+    return waiting.wait_for(check, what, timeout, ignoring=(Exception,))
 
 
 def start_sandbox(state_file: Path, *extra: str) -> subprocess.Popen[str]:
@@ -41,7 +45,7 @@ def sandbox(request: pytest.FixtureRequest,
     state_file = tmp_path / "state.json"
     proc = start_sandbox(state_file, *(["--no-bot"] if request.param == "emulators only" else []))
     try:
-        wait_for(state_file.exists, "the state file")
+        wait_for(state_file.exists, "the state file", timeout=STARTUP)
         yield proc, json.loads(state_file.read_text())
     finally:
         if proc.poll() is None:
@@ -115,7 +119,7 @@ def test_the_bot_answers_slash_commands_in_the_sandbox(tmp_path: Path) -> None:
     state_file = tmp_path / "state.json"
     proc = start_sandbox(state_file)
     try:
-        wait_for(state_file.exists, "the state file")
+        wait_for(state_file.exists, "the state file", timeout=STARTUP)
         state = json.loads(state_file.read_text())
         api = state["slack"]["api_url"]
         dana = user(state, "developer")["slack_id"]
