@@ -118,6 +118,7 @@ def start_cluster(
     customize: Customizer | None = None,
     pod_start_delay: float = 5.0,
     requeue_dependency: float = 30.0,
+    feature_gates: dict[str, bool] | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
 ) -> Cluster:
@@ -126,6 +127,7 @@ def start_cluster(
     `repo` is a bare repository path (served for `repo_url`) or a resolver from any
     GitRepository URL to a local path. `repo_url` is written into every GitRepository.
     `customize` may change each seeded object before it is created (intervals, suspend...).
+    `feature_gates` are kustomize-controller's (CancelHealthCheckOnNewRevision, default off).
     """
     resolver = repo if callable(repo) else single_repo_resolver(repo, repo_url)
     store = Store()
@@ -163,6 +165,7 @@ def start_cluster(
         time_scale=time_scale,
         pod_start_delay=pod_start_delay,
         requeue_dependency=requeue_dependency,
+        feature_gates=feature_gates,
     )
     server = KubeApiServer(store, host=host, port=port).start()
     try:

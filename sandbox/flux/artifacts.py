@@ -68,6 +68,24 @@ def resolve_ref(repo: str, url: str, ref: dict[str, str] | None) -> tuple[str, s
     return f"{branch}@sha1:{sha}", sha
 
 
+# What Go's url.Parse accepts in a host name besides letters and digits (shouldEscape in
+# encodeHost mode, and '%' escapes); anything else ASCII is "invalid character".
+_HOST_CHARS = frozenset("-._~!$&'()*+,;=:[]<>\"%")
+
+
+def url_error(url: str) -> str | None:
+    """Why Go's url.Parse refuses `url` (its error text), or None: the cases a GitRepository
+    URL can reach past the CRD's pattern (^(http|https|ssh)://.*$)."""
+    if "://" not in url:
+        return None
+    authority = url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    host = authority.rsplit("@", 1)[-1]
+    for char in host:
+        if char.isascii() and not char.isalnum() and char not in _HOST_CHARS:
+            return f'parse "{url}": invalid character "{char}" in host name'
+    return None
+
+
 def _missing(url: str, ref: str) -> GitFetchError:
     return GitFetchError(
         f"failed to checkout and determine revision: unable to clone '{url}': "
@@ -133,6 +151,13 @@ class ArtifactStorage:
         for stale in others[max(0, self.keep - 1) :]:
             stale.unlink(missing_ok=True)
         keep_file.touch()
+
+    def exists(self, rel_path: str) -> bool:
+        return bool(rel_path) and (self.root / rel_path).is_file()
+
+    def remove_all(self, namespace: str, name: str) -> None:
+        """Garbage collection of a deleted GitRepository: every artifact it stored."""
+        shutil.rmtree(self.root / "gitrepository" / namespace / name, ignore_errors=True)
 
     def unpack(self, rel_path: str, digest: str | None, dest: Path) -> None:
         """Extracts an artifact into `dest`, checking its digest.

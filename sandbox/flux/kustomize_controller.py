@@ -1,11 +1,14 @@
 """The simulated kustomize-controller: Kustomizations build their path and apply it.
 
-Follows kustomize-controller v1.9's Reconcile: suspend, source lookup, artifact, dependsOn,
-then fetch, build (with the real kustomize, see kustomize.py), apply, prune and health checks,
-with its condition types, reasons and messages, lastAppliedRevision, inventory and history. It
-reconciles on its interval, on a generation change, on a new `reconcile.fluxcd.io/requestedAt`,
-and when its source's artifact revision changes. It owns Kustomization status and the objects
-it applies, nothing else.
+Follows kustomize-controller v1.9's Reconcile: deletion (prune and drop the finalizer),
+the finalizer, suspend, source lookup, artifact, dependsOn, then fetch, build (with the real
+kustomize, see kustomize.py), apply, prune and health checks, with its condition types,
+reasons and messages, lastAppliedRevision, inventory and history, each step's status written
+as Flux's patch helper writes it (patcher.py). It reconciles on a generation change, a new
+`reconcile.fluxcd.io/requestedAt` and its source's new artifact, then at its jittered
+interval. A running health check is waited out, as by default in Flux; only with the
+CancelHealthCheckOnNewRevision feature gate does a new trigger cancel it. It owns
+Kustomization status and the objects it applies, nothing else.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
+import random
 import tempfile
 import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from sandbox.flux import conditions as cond
 from sandbox.flux import kustomize
@@ -25,18 +29,21 @@ from sandbox.flux.artifacts import ArtifactStorage
 from sandbox.flux.clock import SimClock
 from sandbox.flux.durations import format_duration, now_rfc3339, parse_duration
 from sandbox.flux.health import object_status
+from sandbox.flux.patcher import Patcher
 from sandbox.flux.runtime import (
+    FINALIZER,
     Key,
     Obj,
     StoreLike,
     api_code,
     generation,
     get_or_none,
+    jittered,
     key_of,
     requested_at,
     split_api_version,
 )
-from sandbox.flux.workqueue import WorkQueue
+from sandbox.flux.workqueue import RATE_LIMITED, Result, WorkQueue
 from sandbox.kube.resources import RESOURCES
 
 log = logging.getLogger(__name__)
@@ -46,6 +53,7 @@ GROUP = "kustomize.toolkit.fluxcd.io"
 OWNER_NAME = f"{GROUP}/name"
 OWNER_NAMESPACE = f"{GROUP}/namespace"
 HISTORY_LIMIT = 5
+MIN_TIMEOUT = 30.0  # GetTimeout never returns less
 
 # (apiVersion, kind) -> (plural, namespaced) for every kind the emulated API serves
 _SERVED = {(rt.api_version, rt.kind): (rt.plural, rt.namespaced) for rt in RESOURCES}
@@ -69,10 +77,23 @@ class _Canceled(Exception):
 
 
 def get_timeout(spec: Obj) -> float:
-    """spec.timeout, else interval - 30s, never below 30s (GetTimeout)."""
+    """GetTimeout: spec.timeout, else interval - 30s; never below 30s."""
     if spec.get("timeout"):
-        return parse_duration(str(spec["timeout"]))
-    return max(parse_duration(str(spec.get("interval", "10m"))) - 30.0, 30.0)
+        timeout = parse_duration(str(spec["timeout"]))
+    else:
+        timeout = parse_duration(str(spec.get("interval", "10m"))) - 30.0
+    return max(timeout, MIN_TIMEOUT)
+
+
+def should_prune_on_delete(obj: Obj) -> bool:
+    """finalizerShouldDeleteResources: not suspended, an inventory, and the deletion policy."""
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    if spec.get("suspend") or not (status.get("inventory") or {}).get("entries"):
+        return False
+    policy = spec.get("deletionPolicy") or "MirrorPrune"
+    if policy == "MirrorPrune":
+        return bool(spec.get("prune"))
+    return policy in ("Delete", "WaitForTermination")
 
 
 class KustomizeController:
@@ -82,22 +103,25 @@ class KustomizeController:
         storage: ArtifactStorage,
         clock: SimClock,
         requeue_dependency: float = 30.0,
-        health_poll: float = 2.0,
+        health_poll: float = 5.0,
         workers: int = 4,
+        cancel_health_check_on_new_revision: bool = False,
+        rng: random.Random | None = None,
     ) -> None:
         kustomize.kubectl()  # without kubectl there is no simulator, and the error says why
         self._store = store
         self._storage = storage
         self._clock = clock
         self._requeue_dependency = requeue_dependency
-        self._health_poll = health_poll
+        self._health_poll = health_poll  # ssa.WaitOptions.Interval
+        self._cancel_on_new = cancel_health_check_on_new_revision
+        self._rng = rng or random.Random()
         self._queue = WorkQueue("kustomize-controller", self._handle, clock, workers=workers)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._seen: dict[Key, tuple[int, str | None]] = {}
         self._sources: dict[Key, tuple[str, str, str]] = {}  # ks -> (kind, ns, name)
         self._revisions: dict[tuple[str, str, str], str | None] = {}
-        self._gone: dict[Key, Obj] = {}  # deleted Kustomizations waiting for garbage collection
         self._active: set[Key] = set()
         self._interrupts: dict[Key, str] = {}
 
@@ -117,9 +141,15 @@ class KustomizeController:
         self._clock.wake()  # a health check sleeping on the clock sees the stop
         self._queue.stop()
 
+    def pending(self) -> dict[Hashable, float]:
+        """Kustomizations waiting in the queue, with simulated seconds until due."""
+        return self._queue.pending()
+
     # ------------------------------------------------------------------ triggers
 
     def on_event(self, event_type: str, obj: Obj) -> None:
+        """For(Kustomization) with GenerationChanged or ReconcileRequested (a deletion moves
+        the generation on too)."""
         key = key_of(obj)
         marker = (generation(obj), requested_at(obj))
         ref = (obj.get("spec") or {}).get("sourceRef") or {}
@@ -127,107 +157,121 @@ class KustomizeController:
             if event_type == "DELETED":
                 self._seen.pop(key, None)
                 self._sources.pop(key, None)
-                self._gone[key] = obj
-                changed = True
-            else:
-                self._gone.pop(key, None)
-                self._sources[key] = (
-                    str(ref.get("kind", "GitRepository")),
-                    str(ref.get("namespace") or key[0]),
-                    str(ref.get("name", "")),
-                )
-                changed = self._seen.get(key) != marker
-                self._seen[key] = marker
-            if changed and key in self._active:
+                return
+            self._sources[key] = (
+                str(ref.get("kind", "GitRepository")),
+                str(ref.get("namespace") or key[0]),
+                str(ref.get("name", "")),
+            )
+            changed = self._seen.get(key) != marker
+            self._seen[key] = marker
+            if changed and key in self._active and self._cancel_on_new:
                 self._interrupts[key] = f"Kustomization/{key[0]}/{key[1]}"
         if changed:
             self._queue.add(key)
 
     def on_source_event(self, event_type: str, obj: Obj) -> None:
+        """Watches(GitRepository) with SourceRevisionChangePredicate, then
+        requestsForRevisionChangeOf: a new artifact revision (or the source's deletion)
+        enqueues the Kustomizations on it, except those Ready or Reconciling that already
+        attempted that revision."""
         namespace, name = key_of(obj)
         source = (str(obj.get("kind", "GitRepository")), namespace, name)
         revision = ((obj.get("status") or {}).get("artifact") or {}).get("revision")
         with self._lock:
             if event_type == "DELETED":
                 self._revisions.pop(source, None)
+            elif self._revisions.get(source) == revision:
                 return
-            if self._revisions.get(source) == revision:
-                return
-            self._revisions[source] = revision
+            else:
+                self._revisions[source] = revision
             if revision is None:
                 return
             dependents = [k for k, s in self._sources.items() if s == source]
-            for key in dependents:
-                if key in self._active:
-                    self._interrupts[key] = "/".join(source)
         for key in dependents:
+            ks = get_or_none(self._store, PLURAL, *key)
+            status = (ks or {}).get("status") or {}
+            busy = cond.is_true(status, cond.READY) or cond.is_true(status, cond.RECONCILING)
+            if ks is None or (busy and status.get("lastAttemptedRevision") == revision):
+                continue
+            with self._lock:
+                if key in self._active and self._cancel_on_new:
+                    self._interrupts[key] = "/".join(source)
             self._queue.add(key)
 
     # ------------------------------------------------------------------ reconcile
 
-    def _handle(self, key: Hashable) -> float | None:
+    def _handle(self, key: Hashable) -> Result:
         namespace, name = cast(Key, key)
         obj = get_or_none(self._store, PLURAL, namespace, name)
         if obj is None:
-            with self._lock:
-                gone = self._gone.pop((namespace, name), None)
-            if gone is not None and (gone.get("spec") or {}).get("prune"):
-                self._prune(
-                    ((gone.get("status") or {}).get("inventory") or {}).get("entries") or [], set()
-                )
             return None
         with self._lock:
             self._active.add((namespace, name))
             self._interrupts.pop((namespace, name), None)
         try:
-            delay = self._reconcile(obj)
+            return self._reconcile(obj)
         finally:
             with self._lock:
                 self._active.discard((namespace, name))
-        return delay
 
-    def _reconcile(self, obj: Obj) -> float | None:
-        namespace, name = key_of(obj)
-        spec: Obj = obj.get("spec") or {}
-        written: Obj = copy.deepcopy(obj.get("status") or {})
-        status: Obj = copy.deepcopy(written)
+    def _reconcile(self, obj: Obj) -> Result:
+        status: Obj = copy.deepcopy(obj.get("status") or {})
+        finalizers: list[str] = list((obj.get("metadata") or {}).get("finalizers") or [])
+        patcher = Patcher(self._store, PLURAL, obj)
+
+        def patch() -> None:
+            patcher.patch(status, finalizers)
+
+        try:
+            return self._steps(obj, status, finalizers, patch)
+        finally:  # finalizeStatus, deferred in Reconcile
+            self._finalize_status(obj, status)
+            patch()
+
+    def _finalize_status(self, obj: Obj, status: Obj) -> None:
         gen = generation(obj)
+        token = requested_at(obj)
+        if token is not None:
+            status["lastHandledReconcileAt"] = token
+        if cond.is_true(status, cond.READY):
+            cond.delete(status, cond.RECONCILING)
+            status["observedGeneration"] = gen
+        reconciling = cond.get(status, cond.RECONCILING)
+        if cond.is_false(status, cond.READY) and reconciling is not None:
+            cond.mark(
+                status,
+                cond.RECONCILING,
+                str(reconciling.get("status", "True")),
+                "ProgressingWithRetry",
+                str(reconciling.get("message", "")),
+                gen,
+            )
+
+    def _steps(
+        self, obj: Obj, status: Obj, finalizers: list[str], patch: Callable[[], None]
+    ) -> Result:
+        spec: Obj = obj.get("spec") or {}
+        meta: Obj = obj.get("metadata") or {}
+        gen = generation(obj)
+        if meta.get("deletionTimestamp"):
+            if should_prune_on_delete(obj):
+                self._prune(((obj.get("status") or {}).get("inventory") or {}).get("entries")
+                            or [], set())
+            if FINALIZER in finalizers:
+                finalizers.remove(FINALIZER)
+            return None
+        if FINALIZER not in finalizers:
+            finalizers.append(FINALIZER)  # first, so that a deletion always finds it
+            return RATE_LIMITED  # Requeue: true
+        if spec.get("suspend"):
+            return None
         interval = parse_duration(str(spec.get("interval", "10m")))
         retry = (
             parse_duration(str(spec["retryInterval"])) if spec.get("retryInterval") else interval
         )
-
-        def finalize() -> None:
-            token = requested_at(obj)
-            if token is not None:
-                status["lastHandledReconcileAt"] = token
-            if cond.is_true(status, cond.READY):
-                cond.delete(status, cond.RECONCILING)
-                status["observedGeneration"] = gen
-            reconciling = cond.get(status, cond.RECONCILING)
-            if cond.is_false(status, cond.READY) and reconciling is not None:
-                cond.mark(
-                    status,
-                    cond.RECONCILING,
-                    "True",
-                    "ProgressingWithRetry",
-                    str(reconciling.get("message", "")),
-                    gen,
-                )
-            status.setdefault("observedGeneration", -1)
-
-        def patch() -> None:
-            nonlocal written
-            if status != written:
-                self._store.replace_status(PLURAL, namespace, name, status)
-                written = copy.deepcopy(status)
-
-        if spec.get("suspend"):
-            finalize()
-            patch()
-            return None
         try:
-            requeue = self._run(obj, spec, status, gen, interval, retry, patch)
+            self._run(obj, spec, status, gen, retry, patch)
         except _Canceled as canceled:
             cond.mark(
                 status,
@@ -237,18 +281,13 @@ class KustomizeController:
                 f"New reconciliation triggered by {canceled.trigger}",
                 gen,
             )
-            requeue = 0.0
+            return RATE_LIMITED  # Requeue: true
         except _Failure as failure:
             cond.mark(status, cond.READY, "False", failure.reason, failure.message, gen)
-            requeue = failure.requeue if failure.requeue is not None else retry
-        finalize()
-        try:
-            patch()
-        except Exception as exc:
-            if api_code(exc) != 404:
-                raise
-            return None
-        return requeue
+            if failure.requeue is None:
+                return RATE_LIMITED  # an error: retried with backoff
+            return failure.requeue
+        return jittered(interval, self._rng)
 
     def _run(
         self,
@@ -256,10 +295,9 @@ class KustomizeController:
         spec: Obj,
         status: Obj,
         gen: int,
-        interval: float,
         retry: float,
-        patch: Any,
-    ) -> float:
+        patch: Callable[[], None],
+    ) -> None:
         namespace, name = key_of(obj)
         ref = spec.get("sourceRef") or {}
         src_kind = str(ref.get("kind", ""))
@@ -275,8 +313,8 @@ class KustomizeController:
                 retry,
             )
         artifact = (source.get("status") or {}).get("artifact")
+        wait = format_duration(self._requeue_dependency)
         if not artifact:
-            wait = format_duration(self._requeue_dependency)
             raise _Failure(
                 "ArtifactFailed",
                 f"Source artifact not found, retrying in {wait}",
@@ -289,10 +327,8 @@ class KustomizeController:
         timeout_text = format_duration(timeout)
         started = self._clock.now()
         cond.mark(status, cond.READY, "Unknown", "Progressing", "Reconciliation in progress", gen)
-        cond.mark(
+        cond.mark_reconciling(
             status,
-            cond.RECONCILING,
-            "True",
             "Progressing",
             f"Fetching manifests for revision {revision} with a timeout of {timeout_text}",
             gen,
@@ -306,24 +342,23 @@ class KustomizeController:
             except FileNotFoundError as exc:
                 raise _Failure(
                     "ArtifactFailed",
-                    "Source is not ready, artifact not found, retrying in "
-                    f"{format_duration(self._requeue_dependency)}",
+                    f"Source is not ready, artifact not found, retrying in {wait}",
                     self._requeue_dependency,
                 ) from exc
             except (OSError, ValueError) as exc:
-                raise _Failure("ArtifactFailed", f"failed to extract artifact: {exc}") from exc
+                message = f"failed to extract artifact: {exc}"
+                raise _Failure("ArtifactFailed", message, retry) from exc
             rel = str(spec.get("path") or "./").lstrip("/")
             directory = (root / rel).resolve()
             if root.resolve() not in (directory, *directory.parents) or not directory.exists():
                 raise _Failure(
                     "ArtifactFailed",
                     f"kustomization path not found: stat {directory}: no such file or directory",
+                    retry,
                 )
             status["lastAttemptedRevision"] = revision
-            cond.mark(
+            cond.mark_reconciling(
                 status,
-                cond.RECONCILING,
-                "True",
                 "Progressing",
                 f"Building manifests for revision {revision} with a timeout of {timeout_text}",
                 gen,
@@ -332,20 +367,16 @@ class KustomizeController:
             try:
                 text = kustomize.build(directory, root=root, spec=spec)
             except kustomize.KustomizeError as exc:
-                raise _Failure("BuildFailed", str(exc)) from exc
+                raise _Failure("BuildFailed", str(exc), retry) from exc
 
         objects = kustomize.objects(text)
         digest = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
         def history(reason: str) -> None:
-            _upsert_history(
-                status, digest, self._clock.now() - started, reason, revision
-            )
+            _upsert_history(status, digest, self._clock.now() - started, reason, revision)
 
-        cond.mark(
+        cond.mark_reconciling(
             status,
-            cond.RECONCILING,
-            "True",
             "Progressing",
             f"Detecting drift for revision {revision} with a timeout of {timeout_text}",
             gen,
@@ -354,8 +385,9 @@ class KustomizeController:
         old_entries = ((status.get("inventory") or {}).get("entries")) or []
         try:
             entries = self._apply(objects, name, namespace, spec.get("commonMetadata") or {})
-        except _Failure:
+        except _Failure as failure:
             history("ReconciliationFailed")
+            failure.requeue = retry
             raise
         status["inventory"] = {"entries": entries}
         if spec.get("prune"):
@@ -366,19 +398,22 @@ class KustomizeController:
             message = (
                 f"Running health checks for revision {revision} with a timeout of {timeout_text}"
             )
-            cond.mark(status, cond.RECONCILING, "True", "Progressing", message, gen)
+            cond.mark_reconciling(status, "Progressing", message, gen)
             cond.mark(status, cond.HEALTHY, "Unknown", "Progressing", message, gen)
             patch()
             check_start = self._clock.now()
             error = self._wait_healthy((namespace, name), checks, timeout)
+            elapsed = format_duration(self._clock.now() - check_start)
             if error is not None:
                 cond.mark(status, cond.HEALTHY, "False", "HealthCheckFailed", error, gen)
                 history("HealthCheckFailed")
-                raise _Failure("HealthCheckFailed", error)
-            elapsed = format_duration(self._clock.now() - check_start)
+                raise _Failure(
+                    "HealthCheckFailed", f"health check failed after {elapsed}: {error}", retry
+                )
             cond.mark(
                 status, cond.HEALTHY, "True", "Succeeded", f"Health check passed in {elapsed}", gen
             )
+            patch()
         else:
             cond.delete(status, cond.HEALTHY)
 
@@ -392,7 +427,6 @@ class KustomizeController:
             gen,
         )
         history("ReconciliationSucceeded")
-        return interval
 
     # ------------------------------------------------------------------ steps
 
@@ -408,7 +442,7 @@ class KustomizeController:
                 raise _Failure(
                     "DependencyNotReady",
                     f"dependency '{label}' not found: "
-                    f'Kustomization.kustomize.toolkit.fluxcd.io "{dep_name}" not found',
+                    f'kustomizations.kustomize.toolkit.fluxcd.io "{dep_name}" not found',
                     self._requeue_dependency,
                 )
             dep_status = dep.get("status") or {}

@@ -8,6 +8,7 @@ real ones.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -15,6 +16,13 @@ Obj = dict[str, Any]
 Key = tuple[str, str]  # (namespace, name)
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
+FINALIZER = "finalizers.fluxcd.io"  # what both controllers add before anything else
+INTERVAL_JITTER = 0.05  # --interval-jitter-percentage=5, the controllers' default
+
+
+def jittered(seconds: float, rng: random.Random) -> float:
+    """jitter.JitteredIntervalDuration: a success's requeue, +/- 5 % at random."""
+    return seconds * (1.0 + INTERVAL_JITTER * (2.0 * rng.random() - 1.0))
 
 
 class StoreLike(Protocol):

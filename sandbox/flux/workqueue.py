@@ -4,8 +4,11 @@ A key is never handled by two workers at once; adding a key that is being handle
 again afterwards; a key waiting with a later due time is brought forward, never pushed back.
 Due times are simulated seconds on the simulator's clock (sandbox/flux/clock.py), which the
 queue tells of its earliest one, and a handler runs as the clock's busy work. The handler
-returns the delay (simulated seconds) before the key should run again, or None. The queue owns
-its threads and ends them on stop(); it must not know what a key means.
+returns what controller-runtime does with a reconcile's result: a delay (simulated seconds,
+RequeueAfter: the key's failures are forgotten), None (done, forgotten too) or RATE_LIMITED
+(an error or Requeue: again after 750 ms doubling per failure up to 15 min, as Flux's
+ItemExponentialFailureRateLimiter). The queue owns its threads and ends them on stop(); it
+must not know what a key means.
 """
 
 from __future__ import annotations
@@ -16,12 +19,28 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
+from enum import Enum
 
 from sandbox.flux.clock import SimClock
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Hashable], "float | None"]
+MIN_RETRY_DELAY = 0.75  # --min-retry-delay, Flux's default
+MAX_RETRY_DELAY = 900.0  # --max-retry-delay: 15 minutes
+
+
+class Requeue(Enum):
+    RATE_LIMITED = "rate-limited"
+
+
+RATE_LIMITED = Requeue.RATE_LIMITED
+Result = float | None | Requeue
+Handler = Callable[[Hashable], Result]
+
+
+def retry_delay(failures: int) -> float:
+    """The rate limiter's delay after `failures` earlier failures of one key."""
+    return min(MIN_RETRY_DELAY * 2.0**failures, MAX_RETRY_DELAY)
 
 
 class WorkQueue:
@@ -36,6 +55,7 @@ class WorkQueue:
         self._active: set[Hashable] = set()
         self._again: dict[Hashable, float] = {}
         self._seq = itertools.count()
+        self._failures: dict[Hashable, int] = {}
         self._threads: list[threading.Thread] = []
         self._stopped = False
 
@@ -114,23 +134,35 @@ class WorkQueue:
                     self._clock.wait_until(None)
             return None
 
+    def failures(self, key: Hashable) -> int:
+        """How many rate-limited requeues of `key` in a row (0 once it was forgotten)."""
+        with self._cond:
+            return self._failures.get(key, 0)
+
     def _run(self) -> None:
         while True:
             key = self._next()
             if key is None:
                 return
-            requeue: float | None = None
+            result: Result = None
             try:
                 with self._clock.busy():
-                    requeue = self._handler(key)
-            except Exception:  # a controller bug must not kill the worker
+                    result = self._handler(key)
+            except Exception:  # a controller bug must not kill the worker: an error, retried
                 log.exception("%s: handling %r failed", self.name, key)
-                requeue = 1.0
+                result = RATE_LIMITED
             with self._cond:
                 self._active.discard(key)
                 self._tell_clock()  # a worker is free again: its due keys hold time again
                 again = self._again.pop(key, None)
                 now = self._clock.now()
+                if result is RATE_LIMITED:
+                    failures = self._failures.get(key, 0)
+                    self._failures[key] = failures + 1
+                    requeue: float | None = retry_delay(failures)
+                else:
+                    self._failures.pop(key, None)  # Forget
+                    requeue = result if isinstance(result, float | int) else None
             if again is not None:
                 self.add_after(key, again - now)
             if requeue is not None:

@@ -332,18 +332,34 @@ class Store:
         )
 
     def delete(self, plural: str, namespace: str | None, name: str) -> dict[str, Any]:
-        """Deletes at once (no finalizers); a namespace takes its objects with it."""
+        """Deletes at once, unless the object has finalizers: then, as the apiserver's
+        markAsDeleting, it only gets a deletionTimestamp (and its generation moves on), and
+        goes when an update leaves it no finalizer. A namespace takes its objects with it."""
         rt = self._type(plural)
         with self._lock:
             current = self._current(rt, namespace, name)
-            if rt.plural == "namespaces":
-                for other in BY_PLURAL.values():
-                    if other.namespaced:
-                        for key in sorted(k for k in self._objects[other.plural] if k[0] == name):
-                            self._remove(other, key)
-            self._remove(rt, (namespace or "" if rt.namespaced else "", name))
-            deleted = copy.deepcopy(current)
-            deleted["metadata"]["resourceVersion"] = str(self._rv)
+            key = (namespace or "" if rt.namespaced else "", name)
+            if current["metadata"].get("finalizers"):
+                if current["metadata"].get("deletionTimestamp"):
+                    return copy.deepcopy(current)
+                marked = copy.deepcopy(current)
+                meta = marked["metadata"]
+                if rt.has_generation and int(meta.get("generation") or 0) > 0:
+                    meta["generation"] = int(meta["generation"]) + 1
+                meta["deletionTimestamp"] = now_rfc3339()
+                meta["deletionGracePeriodSeconds"] = 0
+                self._commit(rt, key, "MODIFIED", marked, current)
+                deleted = copy.deepcopy(marked)
+            else:
+                if rt.plural == "namespaces":
+                    for other in BY_PLURAL.values():
+                        if other.namespaced:
+                            for item in sorted(k for k in self._objects[other.plural]
+                                               if k[0] == name):
+                                self._remove(other, item)
+                self._remove(rt, key)
+                deleted = copy.deepcopy(current)
+                deleted["metadata"]["resourceVersion"] = str(self._rv)
         self._drain()
         return deleted
 
@@ -512,11 +528,30 @@ class Store:
                     "namespace",
                     "name",
                     "deletionTimestamp",
+                    "deletionGracePeriodSeconds",
                 ):
                     if key in current["metadata"]:
                         meta[key] = current["metadata"][key]
                     else:
                         meta.pop(key, None)
+                if current["metadata"].get("deletionTimestamp"):
+                    added = set(meta.get("finalizers") or []) - set(
+                        current["metadata"].get("finalizers") or []
+                    )
+                    if added:
+                        raise invalid(
+                            rt,
+                            name,
+                            [
+                                (
+                                    "FieldValueForbidden",
+                                    "metadata.finalizers",
+                                    "Forbidden: no new finalizers can be added if the object "
+                                    "is being deleted, found new finalizers "
+                                    f"{sorted(added)!r}",
+                                )
+                            ],
+                        )
             new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
             new["metadata"].pop("managedFields", None)
             admission.apply_defaults(rt.plural, new, creating=False)
@@ -526,7 +561,11 @@ class Store:
                 return copy.deepcopy(current)  # a no-op write changes nothing, as in etcd
             self._validator(rt.plural, new)
             obj_key = (str(current["metadata"].get("namespace", "")), name)
-            self._commit(rt, obj_key, "MODIFIED", new, current)
+            if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+                self._objects[rt.plural][obj_key] = new  # the last finalizer went: it is deleted
+                self._remove(rt, obj_key)
+            else:
+                self._commit(rt, obj_key, "MODIFIED", new, current)
         self._drain()
         return copy.deepcopy(new)
 

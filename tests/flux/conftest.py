@@ -22,8 +22,17 @@ def start_env(tmp_path: Path, seeded_repo: SeededRepo) -> Iterator[Callable[...,
     """Starts a cluster over the seeded repository (optionally customized); stops it afterwards."""
     started: list[Env] = []
 
-    def start(customize: Customizer | None = None, time_scale: float = TIME_SCALE) -> Env:
-        cluster = start_cluster(seeded_repo.path, time_scale=time_scale, customize=customize)
+    def start(
+        customize: Customizer | None = None,
+        time_scale: float = TIME_SCALE,
+        feature_gates: dict[str, bool] | None = None,
+    ) -> Env:
+        cluster = start_cluster(
+            seeded_repo.path,
+            time_scale=time_scale,
+            customize=customize,
+            feature_gates=feature_gates,
+        )
         env = Env(cluster, seeded_repo, tmp_path)
         started.append(env)
         return env

@@ -95,6 +95,11 @@ def test_kubectl_sees_applied_revision_and_running_pods(env: Env) -> None:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
+    # dev's 1m interval is a fraction of a second here, and every reconcile shows
+    # Ready=Unknown "Reconciliation in progress" meanwhile, as kustomize-controller's does:
+    # time stands still, so the reconcile in flight ends and no new one starts.
+    env.cluster.simulator.clock.hold()
+    wait_for(lambda: is_ready_at(env.ks("dev"), f"dev@sha1:{env.repo.sha}"), "dev Ready")
     kustomizations = kubectl("get", "kustomizations", "-A")
     assert f"Applied revision: dev@sha1:{env.repo.sha}" in kustomizations
     pods = kubectl("get", "pods", "-n", "prod")

@@ -3,6 +3,7 @@ observed through the real kubernetes client over HTTP."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -186,11 +187,18 @@ def test_image_that_never_becomes_ready_reports_health_check_failed(env: Env) ->
         ),
         "HealthCheckFailed",
     )
+    # As kustomize-controller words it: Ready says after how long (the card shows this text),
+    # Healthy keeps the bare error.
     message = condition(ks, "Ready")["message"]  # type: ignore[index]
-    assert message == "timeout waiting for: [Deployment/dev/myapp status: 'InProgress']"
+    assert re.fullmatch(
+        r"health check failed after 3m0(\.\d+)?s: "
+        r"timeout waiting for: \[Deployment/dev/myapp status: 'InProgress'\]",
+        message,
+    ), message
     healthy = condition(ks, "Healthy")
     assert healthy is not None and healthy["status"] == "False"
     assert healthy["reason"] == "HealthCheckFailed"
+    assert healthy["message"] == "timeout waiting for: [Deployment/dev/myapp status: 'InProgress']"
     assert ks["status"]["lastAttemptedRevision"] == f"dev@sha1:{sha}"
     assert ks["status"]["lastAppliedRevision"] == f"dev@sha1:{env.repo.sha}"
 
@@ -296,8 +304,13 @@ def test_missing_branch_reports_git_operation_failed(start_env: Any) -> None:
             obj["spec"]["ref"] = {"branch": "no-such-branch"}
 
     env: Env = start_env(customize=wrong_branch)
+    # Ready=Unknown "building artifact" comes first, as on source-controller; then the failure
     source = wait_for(
-        lambda: (g := env.gitrepo("dev")) and condition(g, "Ready") and g, "dev source status"
+        lambda: (g := env.gitrepo("dev"))
+        and (c := condition(g, "Ready"))
+        and c["status"] != "Unknown"
+        and g,
+        "dev source status",
     )
     ready = condition(source, "Ready")
     assert (
@@ -310,30 +323,79 @@ def test_missing_branch_reports_git_operation_failed(start_env: Any) -> None:
     assert ready["message"] == "Source artifact not found, retrying in 30s"
 
 
-def test_new_revision_cancels_a_running_health_check(start_env: Any) -> None:
+def crash_without_deadline(work: Path) -> None:
+    """A crashing image, and no progress deadline to fail fast on: only the health check's
+    timeout (or a cancellation) can end its wait."""
+    set_image("ghcr.io/acme/myapp:broken-3.0.0")(work)
+    path = work / "apps/myapp/base/deployment.yaml"
+    path.write_text(
+        path.read_text().replace("spec:\n", "spec:\n  progressDeadlineSeconds: 360000\n", 1)
+    )
+
+
+def health_check_running(env: Env, sha: str) -> bool:
+    ks = env.ks("dev")
+    healthy = condition(ks, "Healthy")
+    return bool(
+        ks["status"].get("lastAttemptedRevision") == f"dev@sha1:{sha}"
+        and healthy
+        and healthy["status"] == "Unknown"
+    )
+
+
+def test_a_new_revision_waits_out_the_running_health_check(start_env: Any) -> None:
+    """kustomize-controller's default: a fix fetched during a failing health check is applied
+    only once that check has timed out (there is no HealthCheckCanceled)."""
+
+    def patient_dev(obj: dict[str, Any]) -> None:
+        if obj["kind"] == "Kustomization" and obj["metadata"]["name"] == "myapp-dev":
+            obj["spec"]["timeout"] = "10m"
+
+    env: Env = start_env(customize=patient_dev)
+    wait_for(lambda: is_ready_at(env.ks("dev"), f"dev@sha1:{env.repo.sha}"), "dev Ready")
+    broken = env.push("dev", crash_without_deadline, "Ship a crashing build")
+    wait_for(lambda: health_check_running(env, broken), "the broken revision's health check")
+    clock = env.cluster.simulator.clock
+    clock.hold()
+    fixed = env.push("dev", set_image("ghcr.io/acme/myapp:3.0.1"), "Fix the crash")
+    env.annotate(GITREPO, "myapp-dev", "fetch-the-fix")
+    wait_for(
+        lambda: env.gitrepo("dev")["status"]["artifact"]["revision"] == f"dev@sha1:{fixed}",
+        "the source to have the fix",
+    )
+    clock.advance(300)  # half the timeout: the broken revision's check still runs
+    ks = env.ks("dev")
+    assert health_check_running(env, broken)
+    assert condition(ks, "Ready")["reason"] == "Progressing"  # type: ignore[index]
+    assert condition(ks, "Reconciling")["message"] == (  # type: ignore[index]
+        f"Running health checks for revision dev@sha1:{broken} with a timeout of 10m0s"
+    )
+    clock.advance(301)  # past the timeout: it fails, then the fix is reconciled
+    clock.release()
+    ks = wait_for(
+        lambda: (k := env.ks("dev")) and is_ready_at(k, f"dev@sha1:{fixed}") and k,
+        "the fix to be applied after the timeout",
+    )
+    outcomes = [
+        (h["metadata"]["revision"], h["lastReconciledStatus"]) for h in ks["status"]["history"]
+    ]
+    assert outcomes[:2] == [
+        (f"dev@sha1:{fixed}", "ReconciliationSucceeded"),
+        (f"dev@sha1:{broken}", "HealthCheckFailed"),
+    ]
+
+
+def test_with_the_feature_gate_a_new_revision_cancels_the_health_check(start_env: Any) -> None:
     def patient_dev(obj: dict[str, Any]) -> None:
         if obj["kind"] == "Kustomization" and obj["metadata"]["name"] == "myapp-dev":
             obj["spec"]["timeout"] = "10h"  # only a cancellation can end the broken health check
 
-    env: Env = start_env(customize=patient_dev)
-    wait_for(lambda: is_ready_at(env.ks("dev"), f"dev@sha1:{env.repo.sha}"), "dev Ready")
-
-    def crash_without_deadline(work: Path) -> None:
-        set_image("ghcr.io/acme/myapp:broken-3.0.0")(work)
-        path = work / "apps/myapp/base/deployment.yaml"  # and no progress deadline to fail fast on
-        path.write_text(
-            path.read_text().replace("spec:\n", "spec:\n  progressDeadlineSeconds: 360000\n", 1)
-        )
-
-    broken = env.push("dev", crash_without_deadline, "Ship a crashing build")
-    wait_for(
-        lambda: (
-            (k := env.ks("dev"))["status"].get("lastAttemptedRevision") == f"dev@sha1:{broken}"
-            and (c := condition(k, "Healthy"))
-            and c["status"] == "Unknown"
-        ),
-        "the health check of the broken revision to run",
+    env: Env = start_env(
+        customize=patient_dev, feature_gates={"CancelHealthCheckOnNewRevision": True}
     )
+    wait_for(lambda: is_ready_at(env.ks("dev"), f"dev@sha1:{env.repo.sha}"), "dev Ready")
+    broken = env.push("dev", crash_without_deadline, "Ship a crashing build")
+    wait_for(lambda: health_check_running(env, broken), "the broken revision's health check")
     fixed = env.push("dev", set_image("ghcr.io/acme/myapp:3.0.1"), "Fix the crash")
     ks = wait_for(
         lambda: (k := env.ks("dev")) and is_ready_at(k, f"dev@sha1:{fixed}") and k,

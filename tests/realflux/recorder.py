@@ -1,8 +1,10 @@
-"""Records what the bot reads of one Kustomization, as a sequence, from any Kubernetes API.
+"""Records what the bot reads of one Flux object, as a sequence, from any Kubernetes API.
 
 Each status the API server sends (through a watch with the real kubernetes client) becomes
-an Observation: (Ready status, reason, message prefix, lastAppliedRevision,
-lastAttemptedRevision, observedGeneration), with consecutive repeats collapsed. Revisions are
+an observation, consecutive repeats collapsed: for a Kustomization an Observation (Ready
+status, reason, message prefix, lastAppliedRevision, lastAttemptedRevision,
+observedGeneration), for a GitRepository a SourceObservation (Ready status, reason, message
+prefix, artifact revision, observedGeneration, the condition types in order). Revisions are
 written with labels ("dev@sha1:<fix>") so the same scenario run against real Flux and against
 the simulator (sandbox/kube + sandbox/flux, any URL) gives comparable sequences. It asserts
 nothing: tests decide what a sequence must be.
@@ -24,6 +26,7 @@ from kubernetes import watch as k8s_watch
 from tests.waiting import wait_for
 
 KS = ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations")
+GITREPO = ("source.toolkit.fluxcd.io", "v1", "gitrepositories")
 SHA = re.compile(r"\b[0-9a-f]{40}\b")
 REVISION = re.compile(r"[\w./-]+@sha1:<[\w-]+>")
 DURATION = re.compile(r"\b\d+(\.\d+)?(ns|us|µs|ms|s|m|h)(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))*\b")
@@ -39,6 +42,18 @@ class Observation:
     last_applied: str | None
     last_attempted: str | None
     observed_generation: int
+
+
+@dataclass(frozen=True)
+class SourceObservation:
+    """One distinct state of a GitRepository as the bot and the Kustomization see it."""
+
+    ready: str
+    reason: str
+    message: str  # as Observation.message
+    artifact: str | None  # status.artifact.revision, labelled
+    observed_generation: int
+    conditions: tuple[str, ...]  # the condition types, in the order the status lists them
 
 
 def message_prefix(message: str, labels: dict[str, str]) -> str:
@@ -62,9 +77,24 @@ def labelled(revision: str | None, labels: dict[str, str]) -> str | None:
     return SHA.sub(lambda m: f"<{labels.get(m.group(0), 'sha')}>", revision)
 
 
+def _ready(status: dict[str, Any]) -> dict[str, Any]:
+    return next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+
+
+def observe_source(obj: dict[str, Any], labels: dict[str, str]) -> SourceObservation:
+    status = obj.get("status") or {}
+    ready = _ready(status)
+    return SourceObservation(
+        ready=str(ready.get("status", "")), reason=str(ready.get("reason", "")),
+        message=message_prefix(str(ready.get("message", "")), labels),
+        artifact=labelled((status.get("artifact") or {}).get("revision"), labels),
+        observed_generation=int(status.get("observedGeneration", -1)),
+        conditions=tuple(str(c.get("type")) for c in status.get("conditions") or []))
+
+
 def observe(obj: dict[str, Any], labels: dict[str, str]) -> Observation:
     status = obj.get("status") or {}
-    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+    ready = _ready(status)
     return Observation(
         ready=str(ready.get("status", "")), reason=str(ready.get("reason", "")),
         message=message_prefix(str(ready.get("message", "")), labels),
@@ -74,14 +104,23 @@ def observe(obj: dict[str, Any], labels: dict[str, str]) -> Observation:
 
 
 class Recorder:
-    """Watches one Kustomization from start() to stop(); `observations` is the sequence."""
+    """Watches one Flux object from start() to stop(); `observations` is the sequence.
+
+    `kind` is KS (Observations) or GITREPO (SourceObservations); `since`, an object as a
+    write returned it (a create), starts the sequence there and watches from its
+    resourceVersion, so not even the first status a controller writes can be missed."""
 
     def __init__(self, api: kubernetes.client.ApiClient, namespace: str, name: str,
-                 labels: dict[str, str] | None = None) -> None:
+                 labels: dict[str, str] | None = None, kind: tuple[str, str, str] = KS,
+                 since: dict[str, Any] | None = None) -> None:
         self._custom = kubernetes.client.CustomObjectsApi(api)
         self.namespace, self.name = namespace, name
+        self.kind = kind
         self.labels = dict(labels or {})
-        self.observations: list[Observation] = []
+        self._observe: Callable[[dict[str, Any], dict[str, str]], Any] = (
+            observe_source if kind == GITREPO else observe)
+        self._since = since
+        self.observations: list[Any] = []
         self.raw: list[dict[str, Any]] = []  # every status seen, for a failure's diagnosis
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -98,25 +137,25 @@ class Recorder:
         self._started.wait(30)
         return self
 
-    def stop(self) -> list[Observation]:
+    def stop(self) -> list[Any]:
         self._stop.set()
         if self._watch is not None:
             self._watch.stop()  # type: ignore[no-untyped-call]
         self._thread.join(timeout=40)
         return self.sequence()
 
-    def sequence(self) -> list[Observation]:
+    def sequence(self) -> list[Any]:
         with self._lock:
             return list(self.observations)
 
-    def until(self, check: Callable[[list[Observation]], bool], what: str,
-              timeout: float = 60.0) -> list[Observation]:
+    def until(self, check: Callable[[list[Any]], bool], what: str,
+              timeout: float = 60.0) -> list[Any]:
         """The sequence once it passes `check`: the watch can trail a GET by an event, so a
         test reads the sequence only after this."""
-        def seen() -> list[Observation] | None:
+        def seen() -> list[Any] | None:
             sequence = self.sequence()
             return sequence if sequence and check(sequence) else None
-        found: list[Observation] = wait_for(seen, f"the recorder to see {what}", timeout=timeout)
+        found: list[Any] = wait_for(seen, f"the recorder to see {what}", timeout=timeout)
         return found
 
     def latest(self) -> dict[str, Any]:
@@ -124,15 +163,19 @@ class Recorder:
             return self.raw[-1] if self.raw else {}
 
     def _record(self, obj: dict[str, Any]) -> None:
-        seen = observe(obj, self.labels)
+        seen = self._observe(obj, self.labels)
         with self._lock:
             self.raw.append(obj)
             if not self.observations or self.observations[-1] != seen:
                 self.observations.append(seen)
 
     def _run(self) -> None:
-        group, version, plural = KS
+        group, version, plural = self.kind
         version_seen: str | None = None
+        if self._since is not None:
+            version_seen = self._since["metadata"]["resourceVersion"]
+            self._record(self._since)
+            self._started.set()
         while not self._stop.is_set():
             try:
                 if version_seen is None:
@@ -160,5 +203,5 @@ class Recorder:
         """The sequence as JSON (one object per observation), for comparing runs."""
         path.parent.mkdir(parents=True, exist_ok=True)
         rows = [asdict(o) for o in self.sequence()]
-        path.write_text(json.dumps({"kustomization": f"{self.namespace}/{self.name}",
+        path.write_text(json.dumps({self.kind[2]: f"{self.namespace}/{self.name}",
                                     "observations": rows}, indent=2) + "\n")

@@ -90,8 +90,8 @@ def test_requested_at_reconciles_without_a_new_revision(realflux: Harness,
     wait_for(lambda: (recorder.latest().get("status") or {}).get(
         "lastHandledReconcileAt") == token, "the recorder to see the request handled")
     sequence = recorder.sequence()
-    # Real kustomize-controller never shows Ready=False for a reconcile of a healthy env
-    # (the simulator's transient HealthCheckCanceled is one of the divergences to correct).
+    # Real kustomize-controller never shows Ready=False for a reconcile of a healthy env (no
+    # HealthCheckCanceled: test_conformance.py holds the simulator to the same sequence).
     assert all(o.ready != "False" for o in sequence), readiness(sequence)
     assert sequence[-1].ready == "True"
     assert sequence[-1].reason == "ReconciliationSucceeded"
