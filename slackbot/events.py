@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from slackbot.models import GateResult
+from slackbot.outside import Outside
 from slackbot.progress import Pods, Progress
 from slackbot.reasons import Reason
 
@@ -46,6 +47,8 @@ class EventKind(StrEnum):
     UNFROZEN = "unfrozen"
     UNLOCKED = "unlocked"
     HOTFIX_STARTED = "hotfix_started"
+    OUTSIDE_TROUBLE = "outside_trouble"
+    OUTSIDE_RECOVERED = "outside_recovered"
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,7 @@ class SyncConflict(Facts):
     pull: int | None = None  # the pull request opened to resolve it (None: could not open)
     url: str | None = None
     backport: bool = False
+    protected: str | None = None  # not a conflict: the rule of the base's protection
 
 
 @dataclass(frozen=True)
@@ -232,13 +236,28 @@ class HotfixStarted(Facts):
     base: str  # the branch it was cut from
 
 
+@dataclass(frozen=True)
+class OutsideTrouble(Facts):
+    """An outside service holds the record up (GitHub's rate limit, GitHub's errors)."""
+
+    KIND = EventKind.OUTSIDE_TROUBLE
+    outside: Outside
+
+
+@dataclass(frozen=True)
+class OutsideRecovered(Facts):
+    KIND = EventKind.OUTSIDE_RECOVERED
+    service: str
+    since: datetime  # when the trouble began
+
+
 FACTS: dict[EventKind, type[Facts]] = {
     cls.KIND: cls
     for cls in (
         Requested, PullOpened, AwaitingGates, GatesChanged, Approved, PlanWritten, HeadMoved,
         MergeScheduled, GatesPassed, Merging, Merged, Reverting, Reverted, Progressed, Deployed,
         Failed, Rejected, Cancelled, Expired, HoldPlaced, Synced, SyncConflict, SyncFailed,
-        Frozen, Unfrozen, Unlocked, HotfixStarted,
+        Frozen, Unfrozen, Unlocked, HotfixStarted, OutsideTrouble, OutsideRecovered,
     )
 }
 

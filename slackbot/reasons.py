@@ -61,6 +61,7 @@ class Next(StrEnum):
     DROP_EMERGENCY = "drop_emergency"
     NAME_APP = "name_app"
     RESUME_FLUX = "resume_flux"
+    GRANT_BYPASS = "grant_bypass"  # let the bot past the branch's protection (docs/deploy.md)
 
 
 class Code(StrEnum):
@@ -112,6 +113,8 @@ class Code(StrEnum):
     ROLLOUT_FAILED = "rollout_failed"  # deployment, message
     TIMED_OUT = "timed_out"  # env, revision, timeout, progress, flux_reason, message
     REVERT_RACED = "revert_raced"  # branch, env
+    PROTECTED = "protected"  # env, branch, message (the rule GitHub named), pull (None: a push)
+    MERGE_REFUSED = "merge_refused"  # env, pull, message (GitHub's words)
     EXPIRED = "expired"  # timeout (how long it waited)
 
 

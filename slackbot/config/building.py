@@ -78,4 +78,5 @@ def build(data: Mapping[str, Any]) -> Pipeline:
             environments=tuple(_environment(name, env) for env in spec["environments"]),
             deployments=tuple(spec.get("deployments", (name,))),
         )
-    return Pipeline(apps=apps)
+    logins = {str(user): str(login) for user, login in (data.get("githubLogins") or {}).items()}
+    return Pipeline(apps=apps, github_logins=logins)

@@ -37,7 +37,10 @@ def _pipeline_data(pipeline: Pipeline) -> dict[str, Any]:
         spec["deployments"] = list(app.deployment_names)
         spec["environments"] = [_environment_data(env) for env in app.environments]
         apps[app.name] = spec
-    return {"apps": apps}
+    data: dict[str, Any] = {"apps": apps}
+    if pipeline.github_logins:
+        data["githubLogins"] = dict(pipeline.github_logins)
+    return data
 
 
 def _environment_data(env: Environment) -> dict[str, Any]:
