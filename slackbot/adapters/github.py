@@ -6,7 +6,7 @@ guard's 409 is HeadMoved; a merge 405 is read for what it is (the "Base branch w
 race and a mergeability still being computed are retried, then MergeLater; a protection rule
 is Protected, naming it; only a real conflict is MergeConflict). Lists are read to their last
 page. A review counts only from a user with write access: each reviewer's permission is
-asked once and trusted for an hour.
+asked, trusted for hours while a promotion waits, and asked again before every merge.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ CHECK_FAILED = frozenset(
     {"failure", "timed_out", "cancelled", "action_required", "startup_failure", "stale"}
 )
 WRITERS = frozenset({"admin", "maintain", "write"})
-PERMISSION_TRUST = 3600.0  # a reviewer's role is asked again after an hour
+# A reviewer's role is asked again after six hours while waiting, and always before a merge
+# (the engine makes every answer stale then).
+PERMISSION_TRUST = 6 * 3600.0
 REPOSITORY_TRUST = 24 * 3600.0
 MERGE_TRIES = 4  # a merge that races its base is tried this often, with growing pauses
 PER_PAGE = 100
@@ -79,7 +81,7 @@ class GitHubForge:
                  trust_seconds: float = 0.0, sleep: Callable[[float], None] = time.sleep,
                  budget: RateBudget | None = None,
                  observe: Callable[[str], None] | None = None):
-        self._gh = client
+        self.client = client
         self._sleep = sleep
         self.api = GitHubApi(client.requester, clock or SystemClock(),
                              trust_seconds=trust_seconds, sleep=sleep, budget=budget,
@@ -89,12 +91,12 @@ class GitHubForge:
 
     def token(self) -> str:
         """A current token for git over HTTPS (an App's is minted when needed). Never log it."""
-        auth = self._gh.requester.auth
+        auth = self.client.requester.auth
         return str(getattr(auth, "token", ""))
 
     def renew_token(self, refused: str) -> bool:
         """git was refused `refused`: the next token() is a new one. False for a fixed token."""
-        auth = self._gh.requester.auth
+        auth = self.client.requester.auth
         if isinstance(auth, RenewableInstallationAuth):
             auth.renew(refused)
             return True

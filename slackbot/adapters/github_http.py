@@ -90,7 +90,7 @@ class GitHubApi:
         self._attempts = max(attempts, 1)
         self._backoff = backoff_seconds
         self._max_pause = max_pause_seconds
-        self._observe = observe or (lambda outcome: None)
+        self.observe: Callable[[str], None] = observe or (lambda outcome: None)
         self._lock = threading.Lock()
         self._trouble: _Trouble | None = None
         self._prefix = urlsplit(requester.base_url).path.rstrip("/")
@@ -121,13 +121,13 @@ class GitHubApi:
         held = self.cache.get(url)
         window = (self.trust_seconds if trust is None else trust) * self.budget.pace()
         if held is not None and not fresh and now - held.confirmed < window:
-            self._observe("trusted")
+            self.observe("trusted")
             return held
         reply = self._send("GET", url, held.validators() if held else {}, None, retry=True)
         if reply.status == 304 and held is not None:
-            self._observe("not_modified")
+            self.observe("not_modified")
             return self.cache.confirm(url, self._seconds()) or held
-        self._observe("sent")
+        self.observe("sent")
         answer = Answer(reply.body, reply.headers.get("etag"), reply.headers.get("last-modified"),
                         reply.headers.get("link"), self._seconds())
         self.cache.put(url, answer)
@@ -145,7 +145,7 @@ class GitHubApi:
 
     def send(self, verb: str, path: str, body: Any = None) -> Reply:
         """One write: never repeated on a 5xx or a lost answer (it may have been done)."""
-        self._observe("sent")
+        self.observe("sent")
         return self._send(verb, path, {}, body, retry=False)
 
     # -- one request -------------------------------------------------------------------------

@@ -82,5 +82,5 @@ def build(pipeline: Pipeline, ports: Ports, submit: Submit,
     holds = Holds(lookup, records, ports.store, ports.directory)
     incidents = Incidents(lookup, records, ports.store, ports.forge, ports.cluster,
                           ports.directory, ports.workspace, holds, commands, wake)
-    status = StatusReader(lookup, ports.store, ports.forge, ports.cluster)
+    status = StatusReader(lookup, ports.store, ports.forge, ports.cluster, ports.clock)
     return Core(lookup, records, commands, holds, incidents, steps, aftercare, runner, status)
