@@ -1,0 +1,92 @@
+"""GitHub as it really is, through the real bot, PyGithub and git against the strict emulator:
+the requester's own review does not count, a secondary rate limit holds the card with the time
+it ends, the "Base branch was modified" race is retried, and a merge whose answer was lost is
+recorded as the merge it was."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from sandbox.world import person
+from slackbot.config import load_pipeline
+from slackbot.models import State
+from slackbot.pipeline import Pipeline
+from tests.e2e.conftest import Live, wait_for
+from tests.e2e.test_failures import promote_staging, said
+
+WAITING = "nothing is sent to GitHub until then"  # the card's line while the wait lasts
+
+
+@pytest.fixture
+def live_pipeline() -> Pipeline:
+    """The default pipeline, mapping the developer's Slack user to their GitHub login."""
+    developer = person("developer")
+    return dataclasses.replace(load_pipeline(None),
+                               github_logins={developer.slack_id: developer.github_login})
+
+
+def _push(live: Live, name: str) -> str:
+    return live.push("dev", f"apps/myapp/{name}.md", f"{name}\n", name)
+
+
+def test_the_requesters_own_github_review_does_not_count(live: Live) -> None:
+    record = promote_staging(live, _push(live, "own-review"))
+    live.github_as("developer").get_repo("acme/myapp").get_pull(record.pr_number).create_review(
+        event="APPROVE")
+    live.world.github.set_check(record.head_sha, "ci", "success")
+    waiting = wait_for(lambda: (r := live.record(record.id)).gate("check:ci") is not None
+                       and r.gate("check:ci").passed and r, "the ci gate to pass")
+    reviews = waiting.gate("reviews")
+    assert reviews is not None and not reviews.passed and reviews.have == 0
+    assert live.record(record.id).state is State.AWAITING_GATES
+    assert not live.world.github.pull_request(record.pr_number)["merged"]
+    live.approve_pull(record.pr_number)  # riley, a writer who is not the requester
+    done = live.wait_state(record.id, State.DEPLOYED, State.FAILED)
+    assert done.state is State.DEPLOYED, said(done)
+    assert done.gate("reviews") is not None and done.gate("reviews").who == ("riley",)
+
+
+def test_a_secondary_rate_limit_is_shown_on_the_card_until_it_ends(live: Live) -> None:
+    record = promote_staging(live, _push(live, "rate-limit"))
+    live.world.github.faults.secondary_rate_limit(3600, retry_after=600)
+    text = wait_for(lambda: (t := live.card_text(record.id)) and WAITING in t and t,
+                    "the card to show the rate-limit wait")
+    assert "Waiting for GitHub's secondary rate limit until" in text
+    assert live.record(record.id).state is State.AWAITING_GATES
+    live.world.github.faults.clear()
+    live.world.github.set_check(record.head_sha, "ci", "success")
+    live.approve_pull(record.pr_number)
+    live.clock.jump(seconds=601)  # past GitHub's Retry-After on the bot's clock
+    done = live.wait_state(record.id, State.DEPLOYED, State.FAILED)
+    assert done.state is State.DEPLOYED, said(done)
+    wait_for(lambda: WAITING not in live.card_text(record.id), "the card to drop the wait")
+
+
+def test_the_base_branch_race_is_retried_and_the_merge_happens(live: Live) -> None:
+    record = promote_staging(live, _push(live, "race"))
+    live.world.github.recording = True
+    live.world.github.faults.merge_race(2)
+    live.world.github.set_check(record.head_sha, "ci", "success")
+    live.approve_pull(record.pr_number)
+    done = live.wait_state(record.id, State.DEPLOYED, State.FAILED)
+    assert done.state is State.DEPLOYED, said(done)
+    pull = live.world.github.pull_request(record.pr_number)
+    assert pull["merged"] and pull["merge_commit_sha"] == done.merge_sha
+    merges = [e for e in live.world.github.exchanges
+              if e.method == "PUT" and e.path.endswith(f"/pulls/{record.pr_number}/merge")]
+    assert [e.status for e in merges] == [405, 405, 200]
+
+
+@pytest.mark.parametrize("how", ["drop", "502"])
+def test_a_merge_whose_answer_was_lost_is_recorded_as_merged(live: Live, how: str) -> None:
+    record = promote_staging(live, _push(live, f"lost-{how}"))
+    live.world.github.faults.lose_response(how=how)
+    live.world.github.set_check(record.head_sha, "ci", "success")
+    live.approve_pull(record.pr_number)
+    done = live.wait_state(record.id, State.DEPLOYED, State.FAILED)
+    assert done.state is State.DEPLOYED, said(done)
+    pull = live.world.github.pull_request(record.pr_number)
+    assert pull["merged"] and pull["merge_commit_sha"] == done.merge_sha
+    assert live.deployed("staging", done.merge_sha)
