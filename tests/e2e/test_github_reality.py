@@ -6,6 +6,7 @@ recorded as the merge it was."""
 from __future__ import annotations
 
 import dataclasses
+import urllib.request
 
 import pytest
 
@@ -17,6 +18,7 @@ from tests.e2e.conftest import Live, wait_for
 from tests.e2e.test_failures import promote_staging, said
 
 WAITING = "nothing is sent to GitHub until then"  # the card's line while the wait lasts
+ERRORS = "GitHub is answering 502 since"  # the card's line while GitHub answers 502
 
 
 @pytest.fixture
@@ -90,3 +92,29 @@ def test_a_merge_whose_answer_was_lost_is_recorded_as_merged(live: Live, how: st
     pull = live.world.github.pull_request(record.pr_number)
     assert pull["merged"] and pull["merge_commit_sha"] == done.merge_sha
     assert live.deployed("staging", done.merge_sha)
+
+
+def test_a_github_outage_is_retried_and_shown_on_the_card_while_it_lasts(live: Live) -> None:
+    record = promote_staging(live, _push(live, "outage"))
+    live.world.github.faults.outage(3600, status=502)
+    wait_for(lambda: (t := live.card_text(record.id)) and ERRORS in t and t,
+             "the card to show GitHub's errors")
+    assert live.record(record.id).state is State.AWAITING_GATES
+    live.world.github.faults.clear()
+    live.world.github.set_check(record.head_sha, "ci", "success")
+    live.approve_pull(record.pr_number)
+    done = live.wait_state(record.id, State.DEPLOYED, State.FAILED)
+    assert done.state is State.DEPLOYED, said(done)
+    wait_for(lambda: ERRORS not in live.card_text(record.id), "the card to drop the errors")
+
+
+def test_metrics_show_githubs_remaining_budget(live: Live) -> None:
+    assert live.bot.forge.branch_head("acme/myapp", "dev")
+    with urllib.request.urlopen(f"{live.bot.url}/metrics", timeout=5) as response:
+        body = response.read().decode()
+    [line] = [x for x in body.splitlines()
+              if x.startswith("promotebot_github_rate_limit_remaining ")]
+    remaining = float(line.split()[1])
+    assert 0 <= remaining < 5000  # as GitHub's last answer said (-1 until one)
+    limit = next(x for x in body.splitlines() if x.startswith("promotebot_github_rate_limit "))
+    assert float(limit.split()[1]) == 5000
