@@ -10,11 +10,12 @@ import urllib.request
 
 import pytest
 
+from sandbox.slack.models import SlackUser
 from sandbox.world import person
 from slackbot.config import load_pipeline
 from slackbot.models import State
 from slackbot.pipeline import Pipeline
-from tests.e2e.conftest import Live, wait_for
+from tests.e2e.conftest import Live, blocks_text, wait_for
 from tests.e2e.test_failures import promote_staging, said
 
 WAITING = "nothing is sent to GitHub until then"  # the card's line while the wait lasts
@@ -118,3 +119,31 @@ def test_metrics_show_githubs_remaining_budget(live: Live) -> None:
     assert 0 <= remaining < 5000  # as GitHub's last answer said (-1 until one)
     limit = next(x for x in body.splitlines() if x.startswith("promotebot_github_rate_limit "))
     assert float(limit.split()[1]) == 5000
+
+
+def test_ten_app_home_viewers_share_one_read_of_github(live: Live) -> None:
+    world = live.world
+    world.cluster.simulator.clock.hold()  # Flux stands still: nothing changes meanwhile
+    try:
+        world.slack.open_home(person("developer").slack_id)
+        wait_for(lambda: world.slack.state()["home"].get(person("developer").slack_id),
+                 "the first home view")
+        wait_for(live.bot.idle, "the bot to be idle")
+        reads = live.bot.core.status.reads
+        world.github.recording = True
+        viewers = [f"U0VIEW{i}" for i in range(10)]
+        with world.slack.workspace.lock:
+            for user in viewers:
+                world.slack.workspace.users[user] = SlackUser(user, user.lower(), user)
+        for user in viewers:
+            world.slack.open_home(user)
+        homes = wait_for(lambda: (h := world.slack.state()["home"]) and all(u in h for u in viewers)
+                         and h, "ten home views")
+        assert all("staging" in blocks_text(homes[u]["blocks"]) for u in viewers)
+        # at most one more read of the outside world (one more only if a minute went by)
+        assert live.bot.core.status.reads - reads <= 1
+        status_reads = [e for e in world.github.exchanges if e.method == "GET"
+                        and "/branches/" in e.path]
+        assert len(status_reads) <= 3  # one per env's branch at most, not one per viewer
+    finally:
+        world.cluster.simulator.clock.release()
