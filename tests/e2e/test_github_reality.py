@@ -147,3 +147,17 @@ def test_ten_app_home_viewers_share_one_read_of_github(live: Live) -> None:
         assert len(status_reads) <= 3  # one per env's branch at most, not one per viewer
     finally:
         world.cluster.simulator.clock.release()
+
+
+def test_a_merge_refused_by_branch_protection_names_the_rule(live: Live) -> None:
+    live.world.github.protect_branch("staging", required_approving_review_count=2)
+    record = promote_staging(live, _push(live, "protected"))
+    live.world.github.set_check(record.head_sha, "ci", "success")
+    live.approve_pull(record.pr_number)  # the pipeline's one review; GitHub wants two
+    failed = live.wait_state(record.id, State.FAILED, State.DEPLOYED)
+    assert failed.state is State.FAILED
+    assert said(failed).startswith(
+        f"staging's branch protection refused the merge of #{record.pr_number}, saying: "
+        "\"At least 2 approving reviews are required"), said(failed)
+    assert "docs/deploy.md" in said(failed)
+    assert not live.world.github.pull_request(record.pr_number)["merged"]
