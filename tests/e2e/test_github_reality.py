@@ -10,13 +10,15 @@ import urllib.request
 
 import pytest
 
+from sandbox.github.models import Actors
 from sandbox.slack.models import SlackUser
 from sandbox.world import person
 from slackbot.config import load_pipeline
-from slackbot.models import State
+from slackbot.models import Kind, State
 from slackbot.pipeline import Pipeline
-from tests.e2e.conftest import Live, blocks_text, wait_for
+from tests.e2e.conftest import DEV, Live, blocks_text, wait_for
 from tests.e2e.test_failures import promote_staging, said
+from tests.e2e.test_incidents import newest
 
 WAITING = "nothing is sent to GitHub until then"  # the card's line while the wait lasts
 ERRORS = "GitHub is answering 502 since"  # the card's line while GitHub answers 502
@@ -161,3 +163,18 @@ def test_a_merge_refused_by_branch_protection_names_the_rule(live: Live) -> None
         "\"At least 2 approving reviews are required"), said(failed)
     assert "docs/deploy.md" in said(failed)
     assert not live.world.github.pull_request(record.pr_number)["merged"]
+
+
+def test_a_revert_push_refused_by_branch_protection_names_it(live: Live) -> None:
+    good = live.push("dev", "apps/myapp/NOTES.md", "good\n", "A good change")
+    bad = live.push("dev", "apps/myapp/NOTES.md", "bad\n", "A bad change")
+    live.wait_deployed("dev", bad)
+    live.world.github.protect_branch("dev", restrictions=Actors(users=("dana",)))
+    live.command(DEV, f"/rollback dev to {good[:7]} the bad change broke checkout")
+    rollback = newest(live, "dev", Kind.ROLLBACK)
+    failed = live.wait_state(rollback.id, State.FAILED, State.DEPLOYED)
+    assert failed.state is State.FAILED
+    assert said(failed).startswith("dev's branch protection refused the push, saying: "), \
+        said(failed)
+    assert "bypass for its GitHub App or user" in said(failed)
+    assert live.world.github.state.repo.branch_sha("dev") == bad  # nothing pushed
