@@ -21,8 +21,8 @@ from handlers.payloads import ButtonValue, ModalMeta, RollbackMeta
 from slackbot import gates as gate_names
 from slackbot.engine.incidents import Revision
 from slackbot.events import Event
-from slackbot.models import Kind, Promotion, State
-from slackbot.pipeline import Gates
+from slackbot.models import Kind, Promotion, QueueEntry, State
+from slackbot.pipeline import Gates, Waiting
 from slackbot.status import AppStatus, EnvStatus
 
 Json = dict[str, Any]
@@ -126,8 +126,10 @@ def view(body: Json) -> Json:
 # -- the promotion card ---------------------------------------------------------------------
 
 
-def card(record: Promotion, events: Sequence[Event], gates: Gates) -> Json:
-    """The one message of a record: what it is, where it stands, how it got there, what next."""
+def card(record: Promotion, events: Sequence[Event], gates: Gates, *,
+         queue: Sequence[QueueEntry] = (), waiting: Waiting | None = None) -> Json:
+    """The one message of a record: what it is, where it stands, how it got there, what next
+    (`queue`: the requests waiting for its env; `waiting`: its env's timers)."""
     fields = [
         words.field_requested_by(record),
         words.field_route(record),
@@ -149,6 +151,10 @@ def card(record: Promotion, events: Sequence[Event], gates: Gates) -> Json:
         status_lines.append(words.voided_approvals(record.voided))
     if record.outside is not None and record.live:
         status_lines.append(outside_words.card_line(record.outside))
+    for line in (words.timers_line(record, waiting),
+                 words.queue_line(queue) if record.live else None):
+        if line:
+            status_lines.append(line)
     blocks: list[Json] = [
         _header(words.header(record), ids.CARD_HEADER),
         _fields(fields, ids.CARD_FIELDS, text="\n".join(status_lines)),
@@ -263,7 +269,7 @@ def help_message(
     lines: tuple[tuple[str, str], ...] = views.HELP_LINES,
     footer: str | None = None,
 ) -> Json:
-    text = "\n".join(f"`{form}`  {mrkdwn.escape(what)}" for form, what in lines)
+    text = "\n".join(f"`{mrkdwn.escape(form)}`  {mrkdwn.escape(what)}" for form, what in lines)
     blocks = [_header(title), section(text), _context(footer or views.help_footer())]
     return message(views.help_fallback(title, lines), blocks)
 

@@ -60,6 +60,7 @@ class Tuning:
     listener_threads: int = 8  # Bolt's listeners only ack and hand work to the workers
     worker_threads: int = 16  # the bot's workers: every outside call after an ack
     lease_seconds: float = 15.0  # the leader lease's time to live (renewed every third of it)
+    due_seconds: float = 5.0  # how often the leader looks for due reminders and expiries
     redis_prefix: str = "promotebot:"
 
 
@@ -171,6 +172,10 @@ class Bot:
         logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
         self.scheduler.add_job(self._tick, "interval", seconds=settings.poll_seconds,
                                id="gates", max_instances=1, coalesce=True)
+        # Due reminders, escalations and expiries: their times are in Redis (the due index),
+        # read by the leader alone; the job only kicks the records that are due.
+        self.scheduler.add_job(self._due, "interval", seconds=tuning.due_seconds, id="due",
+                               max_instances=1, coalesce=True, misfire_grace_time=None)
         self.services = Services(self.core, self.store, pipeline, submit, self.home)
         self._listeners = logs.ContextThreadPoolExecutor(tuning.listener_threads,
                                                          thread_name_prefix="listener")
@@ -225,6 +230,11 @@ class Bot:
     def _tick(self) -> None:
         with logs.scope(request=f"tick-{logs.new_request_id()[:8]}"):
             self.runner.tick()
+            self.core.queue.tick()
+
+    def _due(self) -> None:
+        with logs.scope(request=f"due-{logs.new_request_id()[:8]}"):
+            self.runner.due()
 
     def _github_changed(self, change: Change) -> None:
         """A delivery says what changed on GitHub: what the bot knew of it is stale."""
@@ -280,6 +290,7 @@ class Bot:
                  f"{polling.seconds:g}", polling.requests_per_hour)
         # A crash mid-promotion resumes here: live records, and interrupted branch syncs.
         self.workers.submit("resume", self.runner.resume, None)
+        self.workers.submit("resume-queues", self.core.queue.tick, None)
         self.scheduler.start(paused=True)
         self.lease.start()  # the leader resumes the poll and starts the watch
         self._server, self.url = serve_background(self.web, self.settings.host,

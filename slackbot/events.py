@@ -40,6 +40,7 @@ class EventKind(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     HOLD = "hold"
+    HOLD_KEPT = "hold_kept"
     SYNCED = "synced"
     SYNC_CONFLICT = "sync_conflict"
     SYNC_FAILED = "sync_failed"
@@ -49,6 +50,12 @@ class EventKind(StrEnum):
     HOTFIX_STARTED = "hotfix_started"
     OUTSIDE_TROUBLE = "outside_trouble"
     OUTSIDE_RECOVERED = "outside_recovered"
+    REMINDED = "reminded"
+    ESCALATED = "escalated"
+    QUEUED = "queued"
+    LEFT_QUEUE = "left_queue"
+    FROM_QUEUE = "from_queue"
+    QUEUE_REFUSED = "queue_refused"
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,16 @@ class HoldPlaced(Facts):
 
 
 @dataclass(frozen=True)
+class HoldKept(Facts):
+    """A rollback started while its env was already on hold by someone else: that hold stays
+    theirs (a hold is only replaced by its owner)."""
+
+    KIND = EventKind.HOLD_KEPT
+    by: str
+    record: int | None = None  # the rollback that placed it
+
+
+@dataclass(frozen=True)
 class Synced(Facts):
     """A branch below got the deployed change (a sync after a promotion, a backport after a
     hotfix): merged as `sha`, or nothing to merge."""
@@ -251,13 +268,68 @@ class OutsideRecovered(Facts):
     since: datetime  # when the trouble began
 
 
+@dataclass(frozen=True)
+class Reminded(Facts):
+    """The record waited `after` for its gates: the approvers in `users`, who have not
+    answered, are asked (in the card's thread, and each directly)."""
+
+    KIND = EventKind.REMINDED
+    after: timedelta
+    users: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Escalated(Facts):
+    """The record waited `after`: the escalation group is told, and each of `users` in it."""
+
+    KIND = EventKind.ESCALATED
+    after: timedelta
+    group: str
+    users: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Queued(Facts):
+    """On the live record of an env: `user`'s request waits behind it, at `position`."""
+
+    KIND = EventKind.QUEUED
+    user: str
+    position: int
+
+
+@dataclass(frozen=True)
+class LeftQueue(Facts):
+    KIND = EventKind.LEFT_QUEUE
+    user: str
+
+
+@dataclass(frozen=True)
+class FromQueue(Facts):
+    """On a record started from the queue: asked for at `queued_at`, behind `behind`."""
+
+    KIND = EventKind.FROM_QUEUE
+    queued_at: datetime
+    behind: int | None = None  # the record it waited for
+
+
+@dataclass(frozen=True)
+class QueueRefused(Facts):
+    """On the record that freed the env: `user`'s queued request could not start, `reason`."""
+
+    KIND = EventKind.QUEUE_REFUSED
+    user: str
+    reason: Reason
+
+
 FACTS: dict[EventKind, type[Facts]] = {
     cls.KIND: cls
     for cls in (
         Requested, PullOpened, AwaitingGates, GatesChanged, Approved, PlanWritten, HeadMoved,
         MergeScheduled, GatesPassed, Merging, Merged, Reverting, Reverted, Progressed, Deployed,
-        Failed, Rejected, Cancelled, Expired, HoldPlaced, Synced, SyncConflict, SyncFailed,
+        Failed, Rejected, Cancelled, Expired, HoldPlaced, HoldKept, Synced, SyncConflict,
+        SyncFailed,
         Frozen, Unfrozen, Unlocked, HotfixStarted, OutsideTrouble, OutsideRecovered,
+        Reminded, Escalated, Queued, LeftQueue, FromQueue, QueueRefused,
     )
 }
 

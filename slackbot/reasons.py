@@ -55,6 +55,8 @@ class Next(StrEnum):
     RESOLVE_CONFLICT = "resolve_conflict"
     REVIEW_NEW_HEAD = "review_new_head"
     ASK_OWNER = "ask_owner"  # ask whoever placed it (or a role that may lift it)
+    ASK_ROLE = "ask_role"  # ask someone the access policy allows (the reason names them)
+    RUN_IN_CHANNEL = "run_in_channel"  # the same command in a channel the policy allows
     ASK_STAKEHOLDER = "ask_stakeholder"
     ASK_ONCALL = "ask_oncall"
     RUN_IN_INCIDENTS = "run_in_incidents"
@@ -62,6 +64,8 @@ class Next(StrEnum):
     NAME_APP = "name_app"
     RESUME_FLUX = "resume_flux"
     GRANT_BYPASS = "grant_bypass"  # let the bot past the branch's protection (docs/deploy.md)
+    WAIT_FOR_FREEZE = "wait_for_freeze"  # a calendar freeze ends by itself (or edit the file)
+    LEAVE_QUEUE = "leave_queue"  # /promote leave <env>
 
 
 class Code(StrEnum):
@@ -78,14 +82,20 @@ class Code(StrEnum):
     SOURCE_BEHIND = "source_behind"  # env, source, branch, sha, revision (what it runs)
     NOTHING_TO_PROMOTE = "nothing_to_promote"  # env, branch (source), target
     ALREADY_LIVE = "already_live"  # env, record, kind, who, state
-    FROZEN = "frozen"  # env, who, since, text
+    FROZEN = "frozen"  # env, who, since, text; app and name: the freeze's ("*": every one)
     ON_HOLD = "on_hold"  # env, who, since, text
+    FROZEN_BY_CALENDAR = "frozen_by_calendar"  # env, since, until, text (the file's reason)
+    ALREADY_QUEUED = "already_queued"  # app, env, position
+    NOT_QUEUED = "not_queued"  # app, env
     # -- people and records ---------------------------------------------------------------
     NO_APPROVAL_NEEDED = "no_approval_needed"  # env
     OWN_RECORD = "own_record"  # record, action
-    NOT_STAKEHOLDER = "not_stakeholder"  # app, env, action
-    NOT_REQUESTER = "not_requester"  # record, who (the requester)
-    MAY_NOT_LIFT = "may_not_lift"  # app, env, who (the owner), action (unfreeze or unlock)
+    # the access policy (slackbot/engine/access.py): action, app, env, record, kind (a retry's),
+    # roles (the rule's), people (whom to ask, when few), who (the requester or the owner)
+    NOT_PERMITTED = "not_permitted"
+    NOT_APPROVER = "not_approver"  # env, record, action, people (named approvers to ask)
+    WRONG_CHANNEL = "wrong_channel"  # action, app, env, record, channels (the ids allowed)
+    ALREADY_FROZEN = "already_frozen"  # app, env, who (the owner), since, text
     TOO_EARLY = "too_early"  # record (no pull request yet)
     TOO_LATE = "too_late"  # record, env, state, action (merged: undo with a rollback)
     FINISHED = "finished"  # record, state, action
@@ -96,8 +106,6 @@ class Code(StrEnum):
     NOT_RETRIED = "not_retried"  # env (a rollback is chosen anew)
     # -- incidents -------------------------------------------------------------------------
     EMERGENCY_NOT_LAST = "emergency_not_last"  # env, name (the last env), mode
-    EMERGENCY_CHANNEL = "emergency_channel"  # app, env
-    EMERGENCY_ONCALL = "emergency_oncall"  # app, env
     REVISION_UNKNOWN = "revision_unknown"  # env, name (what was asked)
     CHAIN_NOT_READY = "chain_not_ready"  # env, name (Kustomization), source (its env), reason...
     HOTFIX_EXISTS = "hotfix_exists"  # branch, name
@@ -148,3 +156,8 @@ class Reason:
     flux_reason: str | None = None
     message: str | None = None  # text from an outside service (Flux, GitHub): shown escaped
     text: str | None = None  # a person's words (a freeze's reason): shown escaped
+    roles: tuple[str, ...] = ()  # the access policy's roles that may (pseudo-roles too)
+    people: tuple[str, ...] = ()  # user ids to ask (when the roles name few people)
+    channels: tuple[str, ...] = ()  # channel ids the access policy allows
+    until: datetime | None = None  # when a calendar freeze ends
+    position: int | None = None  # a place in an env's queue, 1 the next to start

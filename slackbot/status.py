@@ -1,11 +1,12 @@
 """What each env of an app runs right now, as `/promote status` and the App Home show it.
 
 Read-only: branch heads from the forge, Flux and rollout state from the cluster, live records,
-freezes and holds from the store. A service that does not answer makes its fields unknown
-rather than the whole status fail. What GitHub and the cluster said is one shared view per
-app, read again when something changed (`changed`) but at most every `min_interval`, and at
-least every `max_age`: a hundred viewers cost what one does. Records and holds come from the
-store at every read, so a status never misses a promotion.
+freezes, holds and waiting requests from the store, the calendar freezes still to come from
+the pipeline. A service that does not answer makes its fields unknown rather than the whole
+status fail. What GitHub and the cluster said is one shared view per app, read again when
+something changed (`changed`) but at most every `min_interval`, and at least every `max_age`:
+a hundred viewers cost what one does. Records, holds and queues come from the store at every
+read, so a status never misses a promotion.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from slackbot.clock import SystemClock
 from slackbot.errors import AdapterError
-from slackbot.models import Block, Promotion
-from slackbot.pipeline import App
+from slackbot.models import Block, Promotion, QueueEntry
+from slackbot.pipeline import App, CalendarFreeze
 from slackbot.ports import Clock, Cluster, CommitInfo, Forge, KustomizationStatus, Store
 
 if TYPE_CHECKING:
@@ -47,6 +48,9 @@ class EnvStatus:
     live: Promotion | None
     waiting: tuple[CommitInfo, ...]  # commits in the env below, not yet promoted here
     blocks: tuple[Block, ...]
+    calendar: tuple[CalendarFreeze, ...] = ()  # the file's freezes in force or to come
+    queue: tuple[QueueEntry, ...] = ()  # requests waiting for the env, in order
+    now: datetime | None = None  # when it was read
 
     @property
     def runs_head(self) -> bool:
@@ -109,6 +113,7 @@ class StatusReader:
     def read(self, app_name: str | None, channel: str | None = None) -> AppStatus:
         app = self._lookup.app(app_name, channel)
         seen = self._view(app)
+        now = self._clock.now()
         envs = tuple(
             EnvStatus(
                 env=env.name,
@@ -123,6 +128,10 @@ class StatusReader:
                 live=self._store.live(app.name, env.name),
                 waiting=part.waiting,
                 blocks=tuple(self._store.blocks(app.name, env.name)),
+                calendar=tuple(sorted((f for f in env.freezes if not f.over(now)),
+                                      key=lambda f: f.start)),
+                queue=tuple(self._store.queue(app.name, env.name)),
+                now=now,
             )
             for env, part in zip(app.environments, seen, strict=True))
         return AppStatus(app.name, envs)

@@ -1,8 +1,9 @@
 """`/promote`: ack at once, parse the text, then one core call on the bot's workers, answered
 through respond().
 
-Help and typos are answered in the ack itself; everything that needs the core is answered
-after it, as new ephemerals (never `replace_original` of the ack: Slack may apply the ack after
+Help and typos are answered in the ack itself (help is followed by what this person may do,
+per env, from the access policy); everything that needs the core is answered after it, as
+new ephemerals (never `replace_original` of the ack: Slack may apply the ack after
 our response_url post, so replacing it would race).
 """
 
@@ -13,9 +14,10 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from handlers import blocks, commands, ids
-from handlers.messages import answers
+from handlers.messages import access, answers
 from handlers.replies import privately
 from handlers.services import Services
+from slackbot.engine.queueing import InLine
 
 
 def register(app: App, services: Services) -> None:
@@ -34,6 +36,14 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
 
     if isinstance(parsed, commands.Help):
         ack(response_type="ephemeral", **blocks.help_message())
+
+        def may_do() -> None:  # who may do what reads user groups: after the ack
+            sections = [(app, core.access.grants(app, user))
+                        for app in services.pipeline.apps.values()]
+            respond(text=access.grants_message(user, sections), response_type="ephemeral",
+                    replace_original=False)
+
+        services.run(("help", user), say, "/promote help", may_do)
     elif isinstance(parsed, commands.Invalid):
         ack(text=parsed.answer, response_type="ephemeral")
     elif isinstance(parsed, commands.Status):
@@ -49,9 +59,12 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
         ack(text=answers.working_promote(parsed.env, parsed.app), response_type="ephemeral")
 
         def request() -> None:
-            record = core.commands.request(parsed.app, parsed.env, user, source=parsed.source,
-                                           channel=channel)
-            say(answers.promotion_started(record, services.deploys_channel(record.app)))
+            started = core.queue.request(parsed.app, parsed.env, user, source=parsed.source,
+                                         channel=channel)
+            if isinstance(started, InLine):  # the env is busy: the request waits in line
+                say(answers.queued(started, services.deploys_channel(started.entry.app)))
+                return
+            say(answers.promotion_started(started, services.deploys_channel(started.app)))
 
         services.run(("env", parsed.app or channel, parsed.env), say, f"/promote {parsed.env}",
                      request)
@@ -63,11 +76,22 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
         ack()
         services.run(("env", parsed.app or channel, parsed.env), say, "/promote unlock",
                      lambda: _unlock(services, parsed, user, channel, respond))
+    elif isinstance(parsed, commands.Leave):
+        ack()
+
+        def leave() -> None:
+            say(answers.left_queue(core.queue.leave(parsed.app, parsed.env, user, channel)))
+
+        services.run(("env", parsed.app or channel, parsed.env), say, "/promote leave", leave)
+    elif isinstance(parsed, commands.FreezeWide | commands.UnfreezeWide):
+        ack()
+        services.run(("freeze", parsed.app or commands.EVERY_APP), say, "/promote freeze",
+                     lambda: _freeze_wide(services, parsed, user, channel, respond))
     elif isinstance(parsed, commands.Cancel):
         ack()
 
         def cancel() -> None:
-            say(answers.cancelled(core.commands.cancel(parsed.promotion_id, user)))
+            say(answers.cancelled(core.commands.cancel(parsed.promotion_id, user, channel)))
 
         services.run(parsed.promotion_id, say, "/promote cancel", cancel)
 
@@ -82,9 +106,26 @@ def _freeze(services: Services, parsed: commands.Freeze | commands.Unfreeze, use
         lifted = holds.unfreeze(parsed.app, parsed.env, user, channel)
         app, env = lookup.app_env(parsed.app, parsed.env, channel)
         if not lifted:
-            respond(text=answers.not_frozen(app.name, env.name), response_type="ephemeral")
+            wider = services.core.freezes.wider(app.name, env.name)
+            respond(text=answers.frozen_wider(app.name, env.name, wider) if wider
+                    else answers.not_frozen(app.name, env.name), response_type="ephemeral")
             return
         text = answers.unfrozen(app.name, env.name, user)
+    respond(text=text, response_type="in_channel")
+    services.refresh_home()
+
+
+def _freeze_wide(services: Services, parsed: commands.FreezeWide | commands.UnfreezeWide,
+                 user: str, channel: str, respond: Respond) -> None:
+    freezes = services.core.freezes
+    if isinstance(parsed, commands.FreezeWide):
+        block = freezes.freeze(parsed.app, user, parsed.reason, channel)
+        text = answers.frozen_wide(block, user)
+    elif freezes.unfreeze(parsed.app, user, channel):
+        text = answers.unfrozen_wide(parsed.app, user)
+    else:
+        respond(text=answers.not_frozen_wide(parsed.app), response_type="ephemeral")
+        return
     respond(text=text, response_type="in_channel")
     services.refresh_home()
 

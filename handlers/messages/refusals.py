@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers.ids import COMMAND, HOTFIX_COMMAND, ROLLBACK_COMMAND
+from handlers.messages import access
 from handlers.messages.words import again, duration, short_rev, text, utc, who
+from handlers.mrkdwn import when
 from slackbot.models import Kind
+from slackbot.pipeline import ALL
 from slackbot.progress import Progress, Stage
 from slackbot.reasons import Action, Code, Next, Reason
 
@@ -115,8 +118,34 @@ def _blocked_by(r: Reason) -> str:
 
 def _frozen(r: Reason) -> str:
     since = utc(r.since) if r.since else "?"
-    return (f"{r.env} is frozen by {who(r.who or '')} since {since} ({_blocked_by(r)}): ask "
-            f"them, or {COMMAND} unfreeze {r.env} when it is over")
+    if r.app == ALL:
+        what, lift = f"{r.env} is frozen with every app", "all"
+    elif _wide(r):
+        what, lift = f"{r.env} is frozen with every environment of {r.app}", r.app or ""
+    else:
+        what, lift = f"{r.env} is frozen", r.env or ""
+    return (f"{what} by {who(r.who or '')} since {since} ({_blocked_by(r)}): ask "
+            f"them, or {COMMAND} unfreeze {lift} when it is over")
+
+
+def _wide(r: Reason) -> bool:
+    """A freeze of the whole app: the rule names the block's env, ALL, in `name`."""
+    return r.name == ALL
+
+
+def _frozen_by_calendar(r: Reason) -> str:
+    until = when(r.until) if r.until else "?"
+    return (f"{r.env} is in a calendar freeze ({text(r.text or '')}) until {until}: promotions "
+            f"go again then (the pipeline file sets it; a hotfix still goes)")
+
+
+def _already_queued(r: Reason) -> str:
+    return (f"you are already in the queue for {r.env} of {r.app}, at position {r.position}: "
+            f"it starts by itself in turn; {COMMAND} leave {r.env} takes you out")
+
+
+def _not_queued(r: Reason) -> str:
+    return f"you are not in the queue for {r.env} of {r.app}: nothing to leave"
 
 
 def _on_hold(r: Reason) -> str:
@@ -137,20 +166,20 @@ def _own_record(r: Reason) -> str:
             f"of the stakeholder group")
 
 
-def _not_stakeholder(r: Reason) -> str:
-    return (f"only members of {r.app}'s stakeholder group can {_verb(r.action)} promotions to "
-            f"{r.env}: ask one of them")
+def _not_permitted(r: Reason) -> str:
+    return access.not_permitted(r)
 
 
-def _not_requester(r: Reason) -> str:
-    return (f"only {who(r.who or '')}, who asked for #{r.record}, or a stakeholder can cancel "
-            f"it")
+def _not_approver(r: Reason) -> str:
+    return access.not_approver(r)
 
 
-def _may_not_lift(r: Reason) -> str:
-    what = "frozen" if r.action is Action.UNFREEZE else "put on hold"
-    return (f"{r.env} was {what} by {who(r.who or '')}: only they, {r.app}'s stakeholders or its "
-            f"on-call responders can lift it; ask one of them")
+def _wrong_channel(r: Reason) -> str:
+    return access.wrong_channel(r)
+
+
+def _already_frozen(r: Reason) -> str:
+    return access.already_frozen(r, utc(r.since) if r.since else "?")
 
 
 def _too_early(r: Reason) -> str:
@@ -197,16 +226,6 @@ def _not_retried(r: Reason) -> str:
 def _emergency_not_last(r: Reason) -> str:
     how = "pushes its revert directly" if r.text == "direct" else "opens a revert pull request"
     return f"`emergency` is for {r.name} only: {ROLLBACK_COMMAND} {r.env} {how}"
-
-
-def _emergency_channel(r: Reason) -> str:
-    return (f"an emergency rollback of {r.env} runs only in {r.app}'s incident channel: run it "
-            f"there, or drop `emergency` for a planned revert pull request")
-
-
-def _emergency_oncall(r: Reason) -> str:
-    return (f"only {r.app}'s on-call responders can roll {r.env} back in an emergency: page "
-            f"them, or drop `emergency` for a planned revert pull request")
 
 
 def _revision_unknown(r: Reason) -> str:
@@ -334,11 +353,15 @@ _RENDER: dict[Code, Callable[[Reason], str]] = {
     Code.ALREADY_LIVE: _already_live,
     Code.FROZEN: _frozen,
     Code.ON_HOLD: _on_hold,
+    Code.FROZEN_BY_CALENDAR: _frozen_by_calendar,
+    Code.ALREADY_QUEUED: _already_queued,
+    Code.NOT_QUEUED: _not_queued,
     Code.NO_APPROVAL_NEEDED: _no_approval_needed,
     Code.OWN_RECORD: _own_record,
-    Code.NOT_STAKEHOLDER: _not_stakeholder,
-    Code.NOT_REQUESTER: _not_requester,
-    Code.MAY_NOT_LIFT: _may_not_lift,
+    Code.NOT_PERMITTED: _not_permitted,
+    Code.NOT_APPROVER: _not_approver,
+    Code.WRONG_CHANNEL: _wrong_channel,
+    Code.ALREADY_FROZEN: _already_frozen,
     Code.TOO_EARLY: _too_early,
     Code.TOO_LATE: _too_late,
     Code.FINISHED: _finished,
@@ -348,8 +371,6 @@ _RENDER: dict[Code, Callable[[Reason], str]] = {
     Code.STILL_LIVE: _still_live,
     Code.NOT_RETRIED: _not_retried,
     Code.EMERGENCY_NOT_LAST: _emergency_not_last,
-    Code.EMERGENCY_CHANNEL: _emergency_channel,
-    Code.EMERGENCY_ONCALL: _emergency_oncall,
     Code.REVISION_UNKNOWN: _revision_unknown,
     Code.CHAIN_NOT_READY: _chain_not_ready,
     Code.HOTFIX_EXISTS: _hotfix_exists,

@@ -6,11 +6,13 @@ handlers/blocks.py lays these out; anything a person typed is escaped before it 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from handlers import mrkdwn
 from handlers.ids import COMMAND, HOTFIX_COMMAND, ROLLBACK_COMMAND
 from slackbot.engine.incidents import Revision
 from slackbot.models import Block, BlockKind, Promotion
-from slackbot.pipeline import App
+from slackbot.pipeline import ALL, App, CalendarFreeze
 from slackbot.status import EnvStatus
 
 # -- parsing -----------------------------------------------------------------------------
@@ -24,11 +26,12 @@ def unknown_subcommand(word: str, suggestion: str) -> str:
 
 
 def usage(form: str, problem: str) -> str:
-    return f":grey_question: {problem}: use `{COMMAND} {form}`."
+    """`form` may hold what the person typed: it is escaped (and so are its <placeholders>)."""
+    return f":grey_question: {problem}: use `{COMMAND} {mrkdwn.escape(form)}`."
 
 
 def rollback_usage(form: str, problem: str) -> str:
-    return f":grey_question: {problem}: use `{ROLLBACK_COMMAND} {form}`."
+    return f":grey_question: {problem}: use `{ROLLBACK_COMMAND} {mrkdwn.escape(form)}`."
 
 
 def rollback_unknown_app(word: str, suggestion: str) -> str:
@@ -39,14 +42,15 @@ def rollback_unknown_app(word: str, suggestion: str) -> str:
 
 
 def hotfix_usage(form: str, problem: str) -> str:
-    return f":grey_question: {problem}: use `{HOTFIX_COMMAND} {form}`."
+    return f":grey_question: {problem}: use `{HOTFIX_COMMAND} {mrkdwn.escape(form)}`."
 
 
 def hotfix_unknown_subcommand(word: str, suggestion: str | None) -> str:
     meant = (
         f"did you mean `{HOTFIX_COMMAND} {suggestion}`?"
         if suggestion
-        else (f"use `{HOTFIX_COMMAND} start <name>` or `{HOTFIX_COMMAND} promote <name>`.")
+        else (f"use `{HOTFIX_COMMAND} start &lt;name&gt;` or "
+              f"`{HOTFIX_COMMAND} promote &lt;name&gt;`.")
     )
     return (
         f":grey_question: `{HOTFIX_COMMAND} {mrkdwn.escape(word)}` is not a command: {meant} "
@@ -76,8 +80,15 @@ HELP_LINES = (
         "per env: branch head, applied revision, Ready, pods, live promotion, commits "
         "waiting, freezes and holds",
     ),
-    (f"{COMMAND} freeze <env> [reason]", "refuse promotions into <env> until unfrozen"),
-    (f"{COMMAND} unfreeze <env>", "lift a freeze"),
+    (
+        f"{COMMAND} freeze <env>|<app>|all [reason]",
+        "refuse promotions into <env>, every env of <app>, or every app, until unfrozen",
+    ),
+    (f"{COMMAND} unfreeze <env>|<app>|all", "lift a freeze"),
+    (
+        f"{COMMAND} leave <env> [app]",
+        "leave the queue of <env> (a request made while it is busy waits in line)",
+    ),
     (f"{COMMAND} unlock <env> [app]", "lift the hold a rollback put on <env>"),
     (f"{COMMAND} cancel <id>", "cancel a promotion that has not merged yet"),
     (f"{ROLLBACK_COMMAND} <env>", "roll <env> back to a revision it ran (see /rollback help)"),
@@ -105,7 +116,7 @@ def rollback_help_footer() -> str:
     return (
         "dev: the revert is pushed to dev. staging: a revert pull request through staging's "
         "gates. prod: a planned revert pull request through prod's gates, or `emergency`. "
-        f"A rollback puts its env on hold until `{COMMAND} unlock <env>`."
+        f"A rollback puts its env on hold until `{COMMAND} unlock &lt;env&gt;`."
     )
 
 
@@ -132,7 +143,7 @@ def hotfix_help_footer() -> str:
 
 
 def help_fallback(title: str = HELP_TITLE, lines: tuple[tuple[str, str], ...] = HELP_LINES) -> str:
-    return title + "\n" + "\n".join(f"{form}: {what}" for form, what in lines)
+    return mrkdwn.escape(title + "\n" + "\n".join(f"{form}: {what}" for form, what in lines))
 
 
 def help_footer() -> str:
@@ -206,8 +217,9 @@ def env_fields(env: EnvStatus) -> list[str]:
     live = env.live
     live_text = (f"#{live.id} {live.kind.value} by {mrkdwn.user(live.requested_by)}: "
                  f"{live.state.label}") if live else "none"
-    blocks_text = "; ".join(block_line(b) for b in env.blocks) or "none"
-    return [
+    blocks_text = "; ".join([*(block_line(b) for b in env.blocks),
+                             *(calendar_line(f, env.now) for f in env.calendar)]) or "none"
+    fields = [
         f"*Branch head*\n`{env.branch}@{mrkdwn.short(env.head_sha) or 'unknown'}`",
         f"*Applied revision*\n{applied_text}",
         f"*Pods ready*\n{env.pods_ready} of {env.pods_desired}",
@@ -215,6 +227,21 @@ def env_fields(env: EnvStatus) -> list[str]:
         f"*Waiting to be promoted here*\n{len(env.waiting)} commits",
         f"*Freeze / hold*\n{blocks_text}",
     ]
+    if env.queue:
+        fields.append(f"*Queue*\n{queue_text(env)}")
+    return fields
+
+
+def queue_text(env: EnvStatus) -> str:
+    names = ", ".join(mrkdwn.user(e.user) for e in env.queue[:5])
+    more = f" and {len(env.queue) - 5} more" if len(env.queue) > 5 else ""
+    return f"{len(env.queue)} waiting: {names}{more}"
+
+
+def calendar_line(freeze: CalendarFreeze, now: datetime | None) -> str:
+    state = "in force" if now is not None and freeze.active(now) else "planned"
+    return (f":calendar: calendar freeze ({state}) from {mrkdwn.when(freeze.start)} until "
+            f"{mrkdwn.when(freeze.end)}: {mrkdwn.escape(freeze.reason)}")
 
 
 def block_line(block: Block) -> str:
@@ -223,7 +250,9 @@ def block_line(block: Block) -> str:
     if block.record is not None:
         target = f" to {mrkdwn.short(block.target)}" if block.target else ""
         why = f"rollback #{block.record}{target}" + (f": {why}" if why else "")
-    return (f"{emoji} {block.kind.value} by {mrkdwn.user(block.by)} since "
+    scope = ("" if block.env != ALL else " of every app" if block.app == ALL
+             else f" of every env of {block.app}")
+    return (f"{emoji} {block.kind.value}{scope} by {mrkdwn.user(block.by)} since "
             f"{mrkdwn.when(block.at)}: {why}")
 
 
@@ -286,8 +315,10 @@ def rollback_intro(app: str, env: str, how: str) -> str:
 
 
 def revision_option(revision: Revision) -> str:
-    """A plain-text option (no mrkdwn), clipped to Block Kit's 75 characters."""
-    first_line = (revision.subject.splitlines() or [""])[0]
+    """A plain-text option, clipped to Block Kit's 75 characters. Plain text renders no
+    mention, but Slack decodes &amp; &lt; &gt; in every text object: the commit subject is
+    escaped all the same, so it shows as written."""
+    first_line = mrkdwn.escape((revision.subject.splitlines() or [""])[0])
     source = (f"{revision.kind.value} #{revision.record}" if revision.record is not None
               and revision.kind is not None else "branch history")
     suffix = f" ({source})"

@@ -10,12 +10,15 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from slackbot.policy import ACCESS_KEYS, DEPLOYS, INCIDENTS
+
 # Defaults for keys left out (documented in examples/pipeline.yaml). The interval has a default
 # rather than being required: 1m is the seed's fastest sync and only informs the bot's waits.
 DEFAULT_INTERVAL = timedelta(minutes=1)
 DEFAULT_TIMEOUT = timedelta(minutes=3)
 DEFAULT_FLUX_NAMESPACE = "flux-system"
 DEFAULT_TIMEZONE = "UTC"
+DEFAULT_EXPIRE_AFTER = timedelta(hours=24)  # a promotion waiting longer for its gates expires
 
 DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"  # Flux's duration syntax (metav1.Duration)
 DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
@@ -25,6 +28,9 @@ DAY_PATTERN = rf"^{_DAY}(?:-{_DAY})?$"
 TIME_PATTERN = r"(?:[01]?[0-9]|2[0-3]):[0-5][0-9]"
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
+USER_GROUP = r"^S[A-Z0-9]+$"
+SLACK_USER = r"^[UW][A-Z0-9]+$"
 BRANCH = r"^(?!-)(?!.*\.\.)(?!.*//)(?!.*@\{)[A-Za-z0-9._/+-]+(?<![/.])(?<!\.lock)$"
 
 KeyPath = tuple[str | int, ...]
@@ -68,6 +74,64 @@ _WINDOW = {
         "timezone": {"type": "string", "x-expected": "an IANA time zone like Europe/London"},
     },
 }
+_GROUP = _string(USER_GROUP, "a Slack user group id like S0123ABCD")
+_APPROVERS = {
+    "type": "object",
+    "x-expected": "a mapping like {groups: [S0SRE], users: [U0ALICE], quorum: 2, "
+    "atLeast: {S0SRE: 1}}",
+    "additionalProperties": False,
+    "properties": {
+        "groups": {
+            "type": "array",
+            "uniqueItems": True,
+            "items": _GROUP,
+            "x-expected": "a list of Slack user group ids like [S0123ABCD]",
+        },
+        "users": {
+            "type": "array",
+            "uniqueItems": True,
+            "items": _string(SLACK_USER, "a Slack user id like U0123ABCD"),
+            "x-expected": "a list of Slack user ids like [U0123ABCD]",
+        },
+        "quorum": {"type": "integer", "minimum": 1, "x-expected": "a whole number >= 1"},
+        "atLeast": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": _GROUP,
+            "additionalProperties": {
+                "type": "integer",
+                "minimum": 1,
+                "x-expected": "a whole number >= 1",
+            },
+            "x-expected": "a mapping of Slack user group ids to counts, like {S0SRE: 1}",
+        },
+    },
+}
+_WAITING = {
+    "type": "object",
+    "x-expected": "a mapping like {remindAfter: 2h, escalateAfter: 8h, escalateTo: S0123, "
+    "expireAfter: 24h}",
+    "additionalProperties": False,
+    "properties": {
+        "remindAfter": _DURATION,
+        "escalateAfter": _DURATION,
+        "escalateTo": _GROUP,
+        "expireAfter": _DURATION,
+    },
+}
+_FREEZE = {
+    "type": "object",
+    "x-expected": 'a mapping like {from: "2026-12-20", until: "2027-01-04", reason: holidays}',
+    "additionalProperties": False,
+    "required": ["from", "until", "reason"],
+    "properties": {
+        "from": _string(DATE_PATTERN, 'a date like "2026-12-20" or "2026-12-20 18:00"'),
+        "until": _string(DATE_PATTERN, 'a date like "2027-01-04" or "2027-01-04 09:00"'),
+        "reason": _string(r"\S", "a reason people read, like holiday freeze"),
+        "timezone": {"type": "string", "x-expected": "an IANA time zone like Europe/London"},
+    },
+}
+_FREEZES = {"type": "array", "items": _FREEZE, "x-expected": "a list of dated freezes"}
 _GATES = {
     "type": "object",
     "x-expected": "a mapping of gates (requiredChecks, requiredReviews, ...)",
@@ -87,6 +151,64 @@ _GATES = {
             "items": _WINDOW,
             "x-expected": "a list of change windows",
         },
+        "approvers": _APPROVERS,
+    },
+}
+USER_ID = r"^[UW][A-Z0-9]+$"
+GROUP_ID = r"^S[A-Z0-9]+$"
+CHANNEL_ID = r"^[CG][A-Z0-9]+$"
+_GROUP = _string(GROUP_ID, "a Slack user group id like S0123ABCD")
+_ROLE = {
+    "type": "object",
+    "x-expected": "a mapping like {group: S0123ABCD} or {users: [U0123ABCD, U0456EFGH]}",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        "group": _GROUP,
+        "users": {
+            "type": "array",
+            "uniqueItems": True,
+            "items": _string(USER_ID, "a Slack user id like U0123ABCD"),
+            "x-expected": "a list of Slack user ids like [U0123ABCD]",
+        },
+    },
+}
+_RULE = {
+    "type": "object",
+    "x-expected": "a mapping like {roles: [stakeholder, oncall], channels: [deploys]}",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        "roles": {
+            "type": "array",
+            "uniqueItems": True,
+            "items": _string(DNS_LABEL, "a role name like stakeholder", 63),
+            "x-expected": "a list of role names like [stakeholder, oncall] ([] for nobody)",
+        },
+        "channels": {
+            "type": "array",
+            "minItems": 1,
+            "uniqueItems": True,
+            "items": _string(
+                rf"^(?:{DEPLOYS}|{INCIDENTS}|{CHANNEL_ID[1:-1]})$",
+                f"{DEPLOYS}, {INCIDENTS} or a Slack channel id like C0123ABCD",
+            ),
+            "x-expected": f"a list of channels like [{DEPLOYS}, {INCIDENTS}]",
+        },
+    },
+}
+_ACCESS = {
+    "type": "object",
+    "x-expected": "a mapping of actions (request, approve, freeze, ...) to rules",
+    "additionalProperties": False,
+    "properties": {
+        **{key: _RULE for key in ACCESS_KEYS.values()},
+        # A retry is authorized as the action it repeats: say so instead of "did you mean".
+        "retry": {
+            "not": {},
+            "x-expected": "no rule of its own: a retry is authorized as the action it "
+            "repeats (request, or hotfixPromote for a hotfix)",
+        },
     },
 }
 _ENVIRONMENT = {
@@ -103,6 +225,9 @@ _ENVIRONMENT = {
         "interval": _DURATION,
         "timeout": _DURATION,
         "gates": _GATES,
+        "access": _ACCESS,
+        "waiting": _WAITING,
+        "freezes": _FREEZES,
     },
 }
 _APP = {
@@ -126,15 +251,21 @@ _APP = {
                 for name in ("deploys", "incidents")
             },
         },
+        "roles": {
+            "type": "object",
+            "propertyNames": _string(DNS_LABEL, "a role name like stakeholder (a-z, 0-9, '-')", 63),
+            "additionalProperties": _ROLE,
+            "x-expected": "a mapping of role names to people, like {stakeholder: {group: S0123}}",
+        },
+        # The older form of two roles: groups.stakeholders is roles.stakeholder.group,
+        # groups.oncall is roles.oncall.group.
         "groups": {
             "type": "object",
             "x-expected": "a mapping like {stakeholders: S0123, oncall: S0456}",
             "additionalProperties": False,
-            "properties": {
-                name: _string(r"^S[A-Z0-9]+$", "a Slack user group id like S0123ABCD")
-                for name in ("stakeholders", "oncall")
-            },
+            "properties": {name: _GROUP for name in ("stakeholders", "oncall")},
         },
+        "access": _ACCESS,
         "deployments": {
             "type": "array",
             "uniqueItems": True,
@@ -147,6 +278,7 @@ _APP = {
             "items": _ENVIRONMENT,
             "x-expected": "a list of environments, in promotion order",
         },
+        "freezes": _FREEZES,
     },
 }
 PIPELINE_SCHEMA = {
@@ -173,6 +305,7 @@ PIPELINE_SCHEMA = {
                 r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$",
                 "a GitHub login like dana", 39),
         },
+        "freezes": _FREEZES,
     },
 }
 

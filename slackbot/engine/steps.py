@@ -158,6 +158,8 @@ class Steps:
             requester=self._lookup.pipeline.github_login(record.requested_by),
             approvers=record.approvers(),
             rollback_plan=record.rollback_plan,
+            approver_groups={a.user: a.groups for a in record.approvals
+                             if a.sha == pull.head_sha},
         )
         gates = env.gates
         if record.kind is Kind.ROLLBACK:  # a rollback's own rollback plan is the original change

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import time, timedelta
 from pathlib import Path
 
 from slackbot.config import check_pipeline, load_pipeline
-from slackbot.pipeline import ChangeWindow, FluxRef, Gates
+from slackbot.pipeline import ChangeWindow, Environment, FluxRef, Gates, Waiting
+from slackbot.policy import DEFAULT_POLICY
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pipeline.yaml"
 
@@ -17,7 +19,13 @@ def test_default_pipeline_matches_the_workflow_document() -> None:
     app = pipeline.app("myapp")
     assert app.repository == "acme/myapp"
     assert (app.channels.deploys, app.channels.incidents) == ("C0DEPLOYS", "C0INCIDENT")
-    assert (app.groups.stakeholders, app.groups.oncall) == ("S0STAKEHOLDERS", "S0ONCALL")
+    assert {name: (r.group, r.users) for name, r in app.roles.items()} == {
+        "developer": (None, ("U0DEV",)),
+        "reviewer": (None, ("U0REVIEW",)),
+        "stakeholder": ("S0STAKEHOLDERS", ()),
+        "oncall": ("S0ONCALL", ()),
+    }
+    assert all(env.access == DEFAULT_POLICY for env in app.environments)
     assert app.deployment_names == ("myapp",)
     assert app.env_names == ("dev", "staging", "prod")
     intervals = {"dev": 1, "staging": 2, "prod": 5}
@@ -43,10 +51,28 @@ def test_default_pipeline_matches_the_workflow_document() -> None:
     assert app.source_of("dev") is None
 
 
+def _without_optional_keys(env: Environment) -> Environment:
+    """An env without the optional keys the example shows off (waiting, freezes, approvers)."""
+    return dataclasses.replace(env, waiting=Waiting(), freezes=(),
+                               gates=dataclasses.replace(env.gates, approvers=None))
+
+
 def test_example_file_is_valid_and_matches_the_default_but_its_time_zone() -> None:
     assert check_pipeline(EXAMPLE.read_text()) == []
     example, default = load_pipeline(EXAMPLE), load_pipeline(None)
-    assert example.app("myapp").environments[:2] == default.app("myapp").environments[:2]
+    assert [_without_optional_keys(e) for e in example.app("myapp").environments[:2]] == list(
+        default.app("myapp").environments[:2])
+    prod = example.app("myapp").env("prod")  # the optional keys are documented, with values
+    assert prod.waiting.escalate_to and prod.freezes and prod.gates.approvers is not None
     window = example.app("myapp").env("prod").gates.change_windows[0]
     assert window.timezone == "Europe/London"
     assert window.describe() == "mon,tue,wed,thu,fri 09:00-17:00 Europe/London"
+
+
+def test_the_example_writes_out_the_default_access_policy() -> None:
+    # examples/pipeline.yaml documents the defaults by writing them: they must be the defaults
+    from slackbot.policy import DEFAULT_POLICY
+
+    app = load_pipeline(EXAMPLE).app("myapp")
+    assert all(env.access == DEFAULT_POLICY for env in app.environments)
+    assert app.roles == load_pipeline(None).app("myapp").roles

@@ -62,7 +62,7 @@ def test_status_shows_every_env_with_head_revision_pods_and_waiting(edge: Edge) 
         head = edge.forge.heads[env][:7]
         assert f"*{env}* · :large_green_circle: Ready" in text
         assert f"`{env}@{head}`" in text
-    assert "#1 promotion by <@U0DEV0001>: awaiting gates" in text
+    assert "#1 promotion by <@U0DEV>: awaiting gates" in text
     assert "1 of 1" in text  # pods ready of desired
     assert "Waiting to be promoted here*\n1 commits" in text
     assert any("reading the status" in t for t in edge.ephemeral_texts(DEV))  # the ack
@@ -89,12 +89,24 @@ def test_freeze_refuses_promotions_until_unfreeze(edge: Edge) -> None:
     edge.wait_state(1, "awaiting_gates")
 
 
+def test_a_slash_command_whose_text_says_payload_is_read_as_a_command(edge: Edge) -> None:
+    # Bolt alone reads any form body with "payload" in it as an interactive payload ({}): the
+    # command would get no listener and a 404
+    result = edge.command("/promote freeze staging payload migration")
+    assert result["status"] == 200
+    announced = wait_for(
+        lambda: [m for m in edge.emulator.history(DEPLOYS) if "froze staging" in m["text"]],
+        what="freeze announced",
+    )
+    assert "payload migration" in announced[0]["text"]
+
+
 def test_unfreeze_of_an_open_env_says_so(edge: Edge) -> None:
     edge.command("/promote unfreeze prod")
     edge.wait_ephemeral(DEV, "prod of myapp was not frozen")
 
 
 def test_usage_mistakes_are_answered_at_once(edge: Edge) -> None:
-    assert "`/promote cancel <id>`" in edge.command("/promote cancel abc")["ack"]["text"]
-    assert "`/promote freeze <env>`" in edge.command("/promote freeze")["ack"]["text"]
+    assert "`/promote cancel &lt;id&gt;`" in edge.command("/promote cancel abc")["ack"]["text"]
+    assert "`/promote freeze &lt;env&gt;`" in edge.command("/promote freeze")["ack"]["text"]
     assert edge.order.outside_calls() == []
