@@ -15,6 +15,7 @@ from slack_sdk.models.views import View
 
 from handlers import ids, mrkdwn
 from handlers.messages import card as words
+from handlers.messages import outside as outside_words
 from handlers.messages import timeline, views
 from handlers.payloads import ButtonValue, ModalMeta, RollbackMeta
 from slackbot import gates as gate_names
@@ -148,6 +149,8 @@ def card(record: Promotion, events: Sequence[Event], gates: Gates, *,
         status_lines.append(scheduled)
     if record.voided and record.live:
         status_lines.append(words.voided_approvals(record.voided))
+    if record.outside is not None and record.live:
+        status_lines.append(outside_words.card_line(record.outside))
     for line in (words.timers_line(record, waiting),
                  words.queue_line(queue) if record.live else None):
         if line:

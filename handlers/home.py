@@ -3,7 +3,8 @@
 The viewers live in the store (any replica refreshes every viewer; a restart forgets none),
 bounded there, and a viewer who has not opened the tab for `viewer_ttl` is dropped. A refresh
 is coalesced on the bot's workers: many changes in a burst cost one status read and one
-views.publish per viewer.
+views.publish per viewer; the status itself is one shared view per app (slackbot/status.py),
+told by `changed` that something moved, so ten viewers opening the tab read GitHub once.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ def read_statuses(status_of: Callable[[str], AppStatus],
 
 class HomePublisher:
     def __init__(self, client: WebClient, store: Store, statuses: Statuses, submit: Submit,
-                 clock: Clock, viewer_ttl: timedelta = timedelta(days=1)):
+                 clock: Clock, viewer_ttl: timedelta = timedelta(days=1),
+                 changed: Callable[[], None] | None = None):
+        self._changed = changed or (lambda: None)
         self._client = client
         self._store = store
         self._statuses = statuses
@@ -55,7 +58,8 @@ class HomePublisher:
         self._submit((HOME, user), lambda: self._publish(user), "publish")
 
     def refresh(self) -> None:
-        """A record changed: re-publish for every recent viewer (coalesced)."""
+        """A record, Flux or GitHub changed: re-publish for every recent viewer (coalesced)."""
+        self._changed()
         self._submit(HOME, self._publish_all, "refresh")
 
     def _publish(self, user: str) -> None:

@@ -1,7 +1,8 @@
 """The kinds of failure a user can see, applied around one core call after the ack.
 
 A DomainError is a business refusal: its Reason is shown in words, with the next step. A
-database that does not answer is said plainly (nothing was changed). Anything else is a bug or
+database that does not answer, GitHub limiting or failing, or GitHub's branch protection
+refusing, are said plainly (nothing was changed). Anything else is a bug or
 an outage: the user gets a generic sentence with a reference id and the log gets the traceback
 under that id. Exception text never reaches Slack.
 """
@@ -13,7 +14,13 @@ from collections.abc import Callable
 
 from handlers.background import reference
 from handlers.messages import answers
-from slackbot.errors import DomainError, StoreUnavailable
+from slackbot.errors import (
+    DomainError,
+    ForgeUnavailable,
+    Protected,
+    RateLimited,
+    StoreUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +47,13 @@ def guarded(say: Say, what: str, work: Callable[[], None]) -> bool:
     except StoreUnavailable:
         log.warning("%s: Redis did not answer", what, exc_info=True)
         _say(say, answers.database_unavailable(), what)
+    except ForgeUnavailable as exc:  # GitHub limiting or failing: said plainly, nothing done
+        log.warning("%s: %s", what, exc)
+        until = exc.until if isinstance(exc, RateLimited) else None
+        _say(say, answers.github_unavailable(until, exc.since, exc.status), what)
+    except Protected as exc:
+        log.warning("%s: %s", what, exc)
+        _say(say, answers.protected(exc.branch, exc.rule), what)
     except Exception:
         ref = reference()
         log.exception("%s failed (reference %s)", what, ref)

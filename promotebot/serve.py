@@ -11,14 +11,30 @@ import os
 import signal
 import threading
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slackbot import logs
 from slackbot.config import load_pipeline
 from slackbot.errors import ConfigError, SettingsError
 from slackbot.settings import load_settings
 
+if TYPE_CHECKING:
+    from promotebot.wiring import GitHubPolling
+
 EXIT_OK, EXIT_CONFIG = 0, 2
+
+
+def github_budget(polling: GitHubPolling) -> str:
+    """The start-up line saying what a waiting promotion costs in GitHub requests."""
+    every = f"{polling.seconds:g}s"
+    if polling.webhooks:
+        how = (f"webhooks configured: GitHub says what changed; as a safety net a waiting "
+               f"promotion re-reads its gates every {every} (PROMOTEBOT_SAFETY_POLL_SECONDS)")
+    else:
+        how = (f"no webhooks (GITHUB_WEBHOOK_SECRET unset): a waiting promotion polls its gates "
+               f"every {every} (PROMOTEBOT_POLL_SECONDS)")
+    return (f"github: {how}: up to {polling.requests_per_hour} requests an hour each, "
+            f"conditional (GitHub does not count the ones answered 304: nothing changed)")
 
 
 def register_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,8 +66,15 @@ def run_serve(args: argparse.Namespace, streams: Any) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
-    bot = build(settings, pipeline).start()
+    bot = build(settings, pipeline)
+    try:
+        bot.start()
+    except SettingsError as error:  # the GitHub credentials lack a permission
+        bot.stop()
+        streams.err.write(f"promotebot serve: {error}\n")
+        return EXIT_CONFIG
     streams.out.write(f"promotebot serving on {bot.url} ({settings.slack_mode} mode)\n")
+    streams.out.write(github_budget(bot.github_polling) + "\n")
     streams.out.flush()
     try:
         while not stop.wait(0.5):

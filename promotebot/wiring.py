@@ -11,6 +11,7 @@ previous process left before it takes new requests; `Bot.stop` drains everything
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import uuid
@@ -34,16 +35,17 @@ from slackbot import engine, logs, webhooks
 from slackbot.adapters.flux import KubeCluster, api_client
 from slackbot.adapters.flux_watch import KustomizationWatch
 from slackbot.adapters.github import GitHubForge, github_client
+from slackbot.adapters.github_access import access_problems
 from slackbot.adapters.redis_store import RedisStore, open_redis
 from slackbot.adapters.workspace import GitWorkspace
 from slackbot.clock import SystemClock
-from slackbot.engine.lookup import Lookup
+from slackbot.errors import SettingsError
 from slackbot.lease import LeaderLease
 from slackbot.metrics import CountingProxy, Metrics, MetricsNotifier, counted
 from slackbot.pipeline import Pipeline
 from slackbot.ports import Clock, Cluster, Directory, Forge, KustomizationStatus, Store, Workspace
 from slackbot.settings import GitHubApp, Settings
-from slackbot.status import StatusReader
+from slackbot.webhooks import Change
 from slackbot.workers import Workers
 
 log = logging.getLogger(__name__)
@@ -80,18 +82,49 @@ class Adapters:
     @classmethod
     def from_settings(cls, settings: Settings, tuning: Tuning,
                       clock: Clock | None = None) -> Adapters:
+        clock = clock or SystemClock()
         store = RedisStore(open_redis(settings.redis_url.reveal() if settings.redis_url else None),
                            prefix=tuning.redis_prefix)
-        forge = GitHubForge(_github(settings, fast=not tuning.github_throttle))
+        forge = GitHubForge(_github(settings, fast=not tuning.github_throttle), clock=clock,
+                            trust_seconds=GitHubPolling.of(settings).trust_seconds)
         kube = api_client(settings.kube_api_url)
         cluster = KubeCluster(kube)
         return cls(
             store=store, forge=forge, cluster=cluster,
-            workspace=GitWorkspace(forge.clone_url, forge.token),
+            workspace=GitWorkspace(forge.clone_url, forge.token, renew=forge.renew_token),
             slack=make_client(settings.slack_bot_token.reveal(), settings.slack_api_url),
-            clock=clock or SystemClock(), kube=kube,
+            clock=clock, kube=kube,
             probes={"redis": store.ping, "github": forge.ping, "kubernetes": cluster.ping},
         )
+
+
+@dataclass(frozen=True)
+class GitHubPolling:
+    """How often a promotion waiting at its gates asks GitHub, and what that costs: with
+    webhooks GitHub says what changed and the poll is only a safety net; without, the poll is
+    how the bot learns anything (PROMOTEBOT_POLL_SECONDS)."""
+
+    webhooks: bool
+    seconds: float
+    reads: int = 4  # the pull request, its statuses, its check runs, its reviews
+
+    @classmethod
+    def of(cls, settings: Settings) -> GitHubPolling:
+        if settings.github_webhook_secret is not None:
+            return cls(True, settings.safety_poll_seconds)
+        return cls(False, settings.poll_seconds)
+
+    @property
+    def trust_seconds(self) -> float:
+        """How long an answer is used without asking again: the safety poll, or a little
+        under the poll interval (the scheduler's tick), so that every tick asks."""
+        return self.seconds if self.webhooks else self.seconds * 0.9
+
+    @property
+    def requests_per_hour(self) -> int:
+        """Requests an hour for each waiting promotion (conditional: those answered 304,
+        everything that did not change, GitHub does not count)."""
+        return math.ceil(3600 / self.seconds) * self.reads
 
 
 class Bot:
@@ -118,12 +151,11 @@ class Bot:
         self.workers = Workers(tuning.worker_threads, name="worker")
         submit = self.workers.submit
         directory = adapters.directory or SlackDirectory(self.slack)
-        # App Home reads the status through its own reader (no engine needed), so nothing
-        # here is built before what it needs.
-        status = StatusReader(Lookup(pipeline), self.store, forge, cluster, self.clock)
+        # App Home and /promote status share the core's one view per app (built below: the
+        # notifier needs App Home before the core exists).
         self.home = HomePublisher(self.slack, self.store,
-                                  lambda: read_statuses(status.read, pipeline.app_names),
-                                  submit, self.clock)
+                                  lambda: read_statuses(self.core.status.read, pipeline.app_names),
+                                  submit, self.clock, changed=lambda: self.core.status.changed())
         self.notifier = SlackNotifier(self.slack, pipeline, self.store, submit, self.home)
         notifier = MetricsNotifier(logs.ContextNotifier(self.notifier), self.metrics)
         ports = engine.Ports(self.store, forge, cluster, directory, notifier, self.clock,
@@ -154,7 +186,10 @@ class Bot:
         secret = settings.github_webhook_secret
         self.deliveries = webhooks.Deliveries(
             self.store, lambda app: pipeline.app(app).repository, self.runner.kick,
-            lambda work: submit("webhook", logs.unit_of_work(work), None))
+            lambda work: submit("webhook", logs.unit_of_work(work), None),
+            changed=self._github_changed)
+        self.github_polling = GitHubPolling.of(settings)
+        self._watch_github(adapters.forge)
         response_urls = ResponseUrls(settings.response_url_hosts)
         if settings.slack_app_token is not None:  # over HTTP, the WebApp guards each request
             self.bolt.use(response_urls_middleware(response_urls))
@@ -201,6 +236,31 @@ class Bot:
         with logs.scope(request=f"due-{logs.new_request_id()[:8]}"):
             self.runner.due()
 
+    def _github_changed(self, change: Change) -> None:
+        """A delivery says what changed on GitHub: what the bot knew of it is stale."""
+        self.forge.refresh(change.repository, change)
+        self.home.refresh()
+
+    def _watch_github(self, forge: Forge) -> None:
+        if not isinstance(forge, GitHubForge):
+            return
+
+        def standing() -> tuple[int | None, int | None, Any]:
+            rate = forge.rate()
+            return rate.remaining, rate.limit, rate.reset
+
+        self.metrics.watch_github(standing)
+        forge.api.observe = lambda outcome: self.metrics.github_requests.labels(outcome).inc()
+
+    def check_github(self) -> None:
+        """SettingsError naming every permission the GitHub credentials lack."""
+        forge = self.adapters.forge
+        if isinstance(forge, GitHubForge):
+            repositories = sorted({app.repository for app in self.pipeline.apps.values()})
+            problems = access_problems(forge, repositories)
+            if problems:
+                raise SettingsError(problems)
+
     def _on_status(self, status: KustomizationStatus) -> None:
         self.runner.on_status(status)
         self.home.refresh()  # App Home shows Flux as it is, promotions or not (coalesced)
@@ -220,6 +280,14 @@ class Bot:
         return f"{self.url}/slack/events" if self.url else None
 
     def start(self) -> Bot:
+        """Start serving (SettingsError, before anything starts, when the GitHub credentials
+        lack a permission the bot needs)."""
+        self.check_github()
+        polling = self.github_polling
+        log.info("github: %s; a waiting promotion asks GitHub every %ss (up to %s requests an "
+                 "hour, answered 304 and not counted by GitHub when nothing changed)",
+                 "webhooks configured" if polling.webhooks else "no webhooks",
+                 f"{polling.seconds:g}", polling.requests_per_hour)
         # A crash mid-promotion resumes here: live records, and interrupted branch syncs.
         self.workers.submit("resume", self.runner.resume, None)
         self.workers.submit("resume-queues", self.core.queue.tick, None)

@@ -22,7 +22,11 @@
     └── AdapterError           an outside service failed; chained `from` the SDK's error
         ├── ForgeError
         │   ├── MergeConflict, HeadMoved, NotMergeable
-        │   └── ForgeUnavailable   GitHub could not be reached (connection, timeout, TLS)
+        │   ├── MergeLater         GitHub asked to try the merge again (a race, or mergeability
+        │   │                      still being computed): nothing was merged
+        │   └── ForgeUnavailable   GitHub could not be reached, or answered 5xx (since when)
+        │       └── RateLimited    GitHub's rate limit: nothing is sent before `until`
+        ├── Protected          branch protection or a ruleset refused a write (GitHub's rule)
         ├── ClusterError
         │   └── ClusterUnavailable the Kubernetes API could not be reached
         └── WorkspaceError     a git operation failed
@@ -34,6 +38,7 @@ reference id, and logged with its traceback; its text never reaches a person.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -156,8 +161,40 @@ class NotMergeable(ForgeError):
     pass
 
 
+class MergeLater(ForgeError):
+    """GitHub did not merge, and said to try again: the base branch moved under the merge
+    ("Base branch was modified"), or it is still computing whether the pull request merges."""
+
+
 class ForgeUnavailable(ForgeError):
-    pass
+    """GitHub could not be reached or answered 5xx, after retries with backoff. `since`: when
+    this spell of failures began; `status`: the last 5xx (None: no answer at all)."""
+
+    def __init__(self, message: str, *, since: datetime | None = None,
+                 status: int | None = None):
+        super().__init__(message)
+        self.since = since
+        self.status = status
+
+
+class RateLimited(ForgeUnavailable):
+    """GitHub's primary or secondary rate limit: no request is sent before `until`."""
+
+    def __init__(self, message: str, *, until: datetime, secondary: bool = False,
+                 since: datetime | None = None):
+        super().__init__(message, since=since)
+        self.until = until
+        self.secondary = secondary
+
+
+class Protected(AdapterError):
+    """GitHub's branch protection or a repository ruleset refused a merge or a push: `rule` is
+    what GitHub named (its own words), `branch` the branch it protects."""
+
+    def __init__(self, rule: str, branch: str):
+        super().__init__(f"{branch} is protected: {rule}")
+        self.rule = rule
+        self.branch = branch
 
 
 class ClusterError(AdapterError):

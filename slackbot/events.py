@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from slackbot.models import GateResult
+from slackbot.outside import Outside
 from slackbot.progress import Pods, Progress
 from slackbot.reasons import Reason
 
@@ -47,6 +48,8 @@ class EventKind(StrEnum):
     UNFROZEN = "unfrozen"
     UNLOCKED = "unlocked"
     HOTFIX_STARTED = "hotfix_started"
+    OUTSIDE_TROUBLE = "outside_trouble"
+    OUTSIDE_RECOVERED = "outside_recovered"
     REMINDED = "reminded"
     ESCALATED = "escalated"
     QUEUED = "queued"
@@ -215,6 +218,7 @@ class SyncConflict(Facts):
     pull: int | None = None  # the pull request opened to resolve it (None: could not open)
     url: str | None = None
     backport: bool = False
+    protected: str | None = None  # not a conflict: the rule of the base's protection
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,21 @@ class HotfixStarted(Facts):
     branch: str
     sha: str
     base: str  # the branch it was cut from
+
+
+@dataclass(frozen=True)
+class OutsideTrouble(Facts):
+    """An outside service holds the record up (GitHub's rate limit, GitHub's errors)."""
+
+    KIND = EventKind.OUTSIDE_TROUBLE
+    outside: Outside
+
+
+@dataclass(frozen=True)
+class OutsideRecovered(Facts):
+    KIND = EventKind.OUTSIDE_RECOVERED
+    service: str
+    since: datetime  # when the trouble began
 
 
 @dataclass(frozen=True)
@@ -309,7 +328,7 @@ FACTS: dict[EventKind, type[Facts]] = {
         MergeScheduled, GatesPassed, Merging, Merged, Reverting, Reverted, Progressed, Deployed,
         Failed, Rejected, Cancelled, Expired, HoldPlaced, HoldKept, Synced, SyncConflict,
         SyncFailed,
-        Frozen, Unfrozen, Unlocked, HotfixStarted,
+        Frozen, Unfrozen, Unlocked, HotfixStarted, OutsideTrouble, OutsideRecovered,
         Reminded, Escalated, Queued, LeftQueue, FromQueue, QueueRefused,
     )
 }

@@ -36,6 +36,7 @@ class Facts:
     source_status: KustomizationStatus | None = None
     checks: dict[str, str] | None = None  # name -> success | failure | pending
     reviews: tuple[Review, ...] = ()
+    requester: str | None = None  # the requester's GitHub login (None: not known)
     approvers: tuple[str, ...] = ()
     rollback_plan: str | None = None
     # each approver's groups among those the env counts a share from (gates.approvers.atLeast)
@@ -94,19 +95,24 @@ def _source(facts: Facts) -> GateResult:
 
 
 def _reviews(required: int, facts: Facts) -> GateResult:
+    """As branch protection counts them, and stricter: each reviewer's latest verdict, only
+    from users with write access, never the requester's own, a dismissed one not at all, and
+    an approval only of the pinned head itself."""
     latest: dict[str, Review] = {}
     for review in facts.reviews:
         if review.state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
             latest[review.user] = review
-    blocking = tuple(u for u, r in latest.items() if r.state == "CHANGES_REQUESTED")
-    approved = tuple(u for u, r in latest.items()
+    counted = {u: r for u, r in latest.items() if r.writer and u != facts.requester}
+    blocking = tuple(u for u, r in counted.items() if r.state == "CHANGES_REQUESTED")
+    approved = tuple(u for u, r in counted.items()
                      if r.state == "APPROVED" and r.commit_sha == facts.sha)
     if blocking:
         return GateResult(REVIEWS, GateStatus.FAILED, facts.sha, GateNote.CHANGES_REQUESTED,
                           who=blocking)
     status = GateStatus.PASSED if len(approved) >= required else GateStatus.PENDING
-    return GateResult(REVIEWS, status, facts.sha, GateNote.REVIEWS_COUNTED, have=len(approved),
-                      need=required, who=approved)
+    note = GateNote.REVIEWS_COUNTED if facts.requester else GateNote.REVIEWS_REQUESTER_UNKNOWN
+    return GateResult(REVIEWS, status, facts.sha, note, have=len(approved), need=required,
+                      who=approved)
 
 
 def terminal_failure(results: tuple[GateResult, ...]) -> GateResult | None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 
 from slackbot.errors import DomainError, StoreError
@@ -67,6 +67,40 @@ class Metrics:
             "promotebot_github_webhooks", "GitHub webhook deliveries by event and outcome "
             "(accepted, repeated, ignored, unauthorized, invalid)", ["event", "outcome"],
             registry=r)
+        self.github_requests = Counter(
+            "promotebot_github_requests", "GitHub REST reads and writes by outcome: sent (GitHub "
+            "counts it), not_modified (a conditional read answered 304: free), trusted (a "
+            "recent answer used without asking)", ["outcome"], registry=r)
+        self.github_rate_remaining = Gauge(
+            "promotebot_github_rate_limit_remaining", "Requests left in GitHub's hourly budget, "
+            "as its last answer said (-1: not known yet)", registry=r)
+        self.github_rate_limit = Gauge(
+            "promotebot_github_rate_limit", "GitHub's hourly budget (-1: not known yet)",
+            registry=r)
+        self.github_rate_reset = Gauge(
+            "promotebot_github_rate_limit_reset_timestamp_seconds", "When GitHub refills the "
+            "budget (Unix time; 0: not known yet)", registry=r)
+        for outcome in ("sent", "not_modified", "trusted"):
+            self.github_requests.labels(outcome)
+
+    def watch_github(self, standing: Callable[[], tuple[int | None, int | None,
+                                                       datetime | None]]) -> None:
+        """Read GitHub's budget at every scrape from `standing` (remaining, limit, reset)."""
+        def part(index: int, unknown: float) -> Callable[[], float]:
+            def read() -> float:
+                try:
+                    value = standing()[index]
+                except Exception:
+                    log.exception("could not read GitHub's rate budget")
+                    return unknown
+                if value is None:
+                    return unknown
+                return value.timestamp() if isinstance(value, datetime) else float(value)
+            return read
+
+        self.github_rate_remaining.set_function(part(0, -1.0))
+        self.github_rate_limit.set_function(part(1, -1.0))
+        self.github_rate_reset.set_function(part(2, 0.0))
 
     def prime(self, envs: Iterable[tuple[str, str]]) -> None:
         """Export 0 rollbacks for every (app, env) known up front, so an alert or a rate()

@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from slackbot.outside import Outside
 from slackbot.progress import Progress
 from slackbot.reasons import Reason
 from slackbot.states import BEFORE_MERGE, FINAL_STATES, LIVE_STATES, Kind, State
@@ -58,6 +59,7 @@ class GateNote(StrEnum):
     CHECK_RUNNING = "check_running"
     CHECK_MISSING = "check_missing"
     REVIEWS_COUNTED = "reviews_counted"
+    REVIEWS_REQUESTER_UNKNOWN = "reviews_requester_unknown"  # counted, but whose own is unknown
     CHANGES_REQUESTED = "changes_requested"
     APPROVALS_COUNTED = "approvals_counted"
     PLAN_WRITTEN = "plan_written"
@@ -167,6 +169,7 @@ class Promotion:
     updated_at: datetime | None = None
     rollback: RollbackSpec | None = None
     hotfix: HotfixSpec | None = None
+    outside: Outside | None = None  # an outside service holding it up right now (the card says)
     reminded_at: datetime | None = None  # the approvers were reminded (slackbot/engine/timers.py)
     escalated_at: datetime | None = None  # the waiting was escalated
 

@@ -220,9 +220,15 @@ class App:
 @dataclass(frozen=True)
 class Pipeline:
     apps: dict[str, App]
+    # Slack user id -> GitHub login, so that a requester's own review never counts
+    github_logins: dict[str, str] = field(default_factory=dict)
 
     def app(self, name: str) -> App:
         return self.apps[name]
+
+    def github_login(self, user: str) -> str | None:
+        """The GitHub login of a Slack user, when the pipeline file names it."""
+        return self.github_logins.get(user)
 
     @property
     def app_names(self) -> tuple[str, ...]:

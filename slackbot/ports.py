@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from slackbot.events import Event
 from slackbot.models import Block, BlockKind, Promotion, QueueEntry, State
 from slackbot.pipeline import FluxRef
+from slackbot.webhooks import Change
 
 # -- store (Redis) ----------------------------------------------------------------------------
 
@@ -132,9 +133,16 @@ class Review:
     user: str
     state: str  # APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED
     commit_sha: str
+    writer: bool = True  # has write access to the repository (the adapter asks GitHub)
 
 
 class Forge(Protocol):
+    """GitHub. Reads may answer from what GitHub said a moment ago (webhooks and the bot's
+    own writes make that stale); `refresh` makes the next reads ask GitHub again."""
+
+    def refresh(self, repo: str, change: Change | None = None) -> None:
+        """What `change` names (None: everything about `repo`) may have changed on GitHub."""
+        ...
     def branch_head(self, repo: str, branch: str) -> str: ...
     def compare(self, repo: str, base: str, head: str) -> Comparison: ...
     def find_open_pull(self, repo: str, base: str, head: str) -> PullRequest | None: ...

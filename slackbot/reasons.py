@@ -63,6 +63,7 @@ class Next(StrEnum):
     DROP_EMERGENCY = "drop_emergency"
     NAME_APP = "name_app"
     RESUME_FLUX = "resume_flux"
+    GRANT_BYPASS = "grant_bypass"  # let the bot past the branch's protection (docs/deploy.md)
     WAIT_FOR_FREEZE = "wait_for_freeze"  # a calendar freeze ends by itself (or edit the file)
     LEAVE_QUEUE = "leave_queue"  # /promote leave <env>
 
@@ -120,6 +121,8 @@ class Code(StrEnum):
     ROLLOUT_FAILED = "rollout_failed"  # deployment, message
     TIMED_OUT = "timed_out"  # env, revision, timeout, progress, flux_reason, message
     REVERT_RACED = "revert_raced"  # branch, env
+    PROTECTED = "protected"  # env, branch, message (the rule GitHub named), pull (None: a push)
+    MERGE_REFUSED = "merge_refused"  # env, pull, message (GitHub's words)
     EXPIRED = "expired"  # timeout (how long it waited)
 
 

@@ -94,6 +94,9 @@ class Settings:
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"  # PROMOTEBOT_LOG_FORMAT: text for a terminal
     poll_seconds: float = 30.0  # how often gates are re-read when no webhook says so
+    # PROMOTEBOT_SAFETY_POLL_SECONDS: with a webhook secret set, GitHub tells the bot what
+    # changed; its answers are then trusted this long before they are asked for again
+    safety_poll_seconds: float = 1200.0
     # SLACK_RESPONSE_URL_HOSTS: hosts ("host" or "host:port") besides hooks.slack.com that a
     # payload's response_url may name (the sandbox's Slack emulator); empty in production
     response_url_hosts: tuple[str, ...] = ()
@@ -265,17 +268,18 @@ def _log_format(read: _Reader) -> Literal["json", "text"]:
     return "json"
 
 
-def _poll_seconds(read: _Reader) -> float:
-    value = read.raw("PROMOTEBOT_POLL_SECONDS")
+def _poll_seconds(read: _Reader, name: str = "PROMOTEBOT_POLL_SECONDS",
+                  default: float = 30.0) -> float:
+    value = read.raw(name)
     if value is None:
-        return 30.0
+        return default
     try:
         seconds = float(value)
     except ValueError:
         seconds = math.nan
     if not (math.isfinite(seconds) and seconds > 0):
-        read.bad("PROMOTEBOT_POLL_SECONDS", "a positive number of seconds like 30", value)
-        return 30.0
+        read.bad(name, f"a positive number of seconds like {default:g}", value)
+        return default
     return seconds
 
 
@@ -346,6 +350,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     log_level = _log_level(read)
     log_format = _log_format(read)
     poll_seconds = _poll_seconds(read)
+    safety_poll_seconds = _poll_seconds(read, "PROMOTEBOT_SAFETY_POLL_SECONDS", 1200.0)
     if read.problems:
         raise SettingsError(read.problems)
     assert bot_token and signing_secret and github_auth and slack_api_url and github_api_url
@@ -365,5 +370,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         log_level=log_level,
         log_format=log_format,
         poll_seconds=poll_seconds,
+        safety_poll_seconds=safety_poll_seconds,
         response_url_hosts=response_url_hosts,
     )

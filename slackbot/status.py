@@ -3,22 +3,27 @@
 Read-only: branch heads from the forge, Flux and rollout state from the cluster, live records,
 freezes, holds and waiting requests from the store, the calendar freezes still to come from
 the pipeline. A service that does not answer makes its fields unknown rather than the whole
-status fail.
+status fail. What GitHub and the cluster said is one shared view per app, read again when
+something changed (`changed`) but at most every `min_interval`, and at least every `max_age`:
+a hundred viewers cost what one does. Records, holds and queues come from the store at every
+read, so a status never misses a promotion.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
+from slackbot.clock import SystemClock
 from slackbot.errors import AdapterError
 from slackbot.models import Block, Promotion, QueueEntry
 from slackbot.pipeline import App, CalendarFreeze
-from slackbot.ports import Clock, Cluster, CommitInfo, Forge, Store
+from slackbot.ports import Clock, Cluster, CommitInfo, Forge, KustomizationStatus, Store
 
 if TYPE_CHECKING:
     from slackbot.engine.lookup import Lookup
@@ -58,30 +63,99 @@ class AppStatus:
     envs: tuple[EnvStatus, ...]
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """What GitHub and the cluster said about one env."""
+
+    head_sha: str | None
+    flux: KustomizationStatus | None
+    pods_ready: int
+    pods_desired: int
+    waiting: tuple[CommitInfo, ...]
+
+
+@dataclass
+class _View:
+    envs: tuple[_Seen, ...]
+    at: datetime
+    dirty: bool = False
+
+
 class StatusReader:
     """`/promote status` and App Home: the status of the app a command names or implies."""
 
     def __init__(self, lookup: Lookup, store: Store, forge: Forge, cluster: Cluster,
-                 clock: Clock | None = None):
+                 clock: Clock | None = None, min_interval: timedelta = timedelta(seconds=5),
+                 max_age: timedelta = timedelta(seconds=60)):
         self._lookup = lookup
         self._store = store
         self._forge = forge
         self._cluster = cluster
-        self._clock = clock
+        self._clock = clock or SystemClock()
+        self._min_interval = min_interval
+        self._max_age = max_age
+        self._lock = threading.Lock()
+        self._reading: dict[str, threading.Lock] = {}
+        self._views: dict[str, _View] = {}
+        self.reads = 0  # how many times the outside world was read (for tests and benchmarks)
 
     @property
     def app_names(self) -> tuple[str, ...]:
         return self._lookup.pipeline.app_names
 
+    def changed(self) -> None:
+        """Something changed (a record, Flux, GitHub): the next read after `min_interval`
+        asks the outside world again."""
+        with self._lock:
+            for view in self._views.values():
+                view.dirty = True
+
     def read(self, app_name: str | None, channel: str | None = None) -> AppStatus:
         app = self._lookup.app(app_name, channel)
-        now = self._clock.now() if self._clock is not None else None
-        return read_status(app, self._forge, self._cluster, self._store, now)
+        seen = self._view(app)
+        now = self._clock.now()
+        envs = tuple(
+            EnvStatus(
+                env=env.name,
+                branch=env.branch,
+                head_sha=part.head_sha,
+                applied_revision=part.flux.last_applied_revision if part.flux else None,
+                ready=part.flux.ready if part.flux else "Unknown",
+                message=part.flux.message if part.flux else "the cluster did not answer",
+                suspended=part.flux.suspended if part.flux else False,
+                pods_ready=part.pods_ready,
+                pods_desired=part.pods_desired,
+                live=self._store.live(app.name, env.name),
+                waiting=part.waiting,
+                blocks=tuple(self._store.blocks(app.name, env.name)),
+                calendar=tuple(sorted((f for f in env.freezes if not f.over(now)),
+                                      key=lambda f: f.start)),
+                queue=tuple(self._store.queue(app.name, env.name)),
+                now=now,
+            )
+            for env, part in zip(app.environments, seen, strict=True))
+        return AppStatus(app.name, envs)
+
+    def _view(self, app: App) -> tuple[_Seen, ...]:
+        with self._lock:
+            reading = self._reading.setdefault(app.name, threading.Lock())
+        with reading:  # viewers arriving together wait for one read
+            now = self._clock.now()
+            with self._lock:
+                view = self._views.get(app.name)
+            if view is not None:
+                age = now - view.at
+                if age < self._min_interval or (not view.dirty and age < self._max_age):
+                    return view.envs
+            envs = read_outside(app, self._forge, self._cluster)
+            self.reads += 1
+            with self._lock:
+                self._views[app.name] = _View(envs, now)
+            return envs
 
 
-def read_status(app: App, forge: Forge, cluster: Cluster, store: Store,
-                now: datetime | None = None) -> AppStatus:
-    envs = []
+def read_outside(app: App, forge: Forge, cluster: Cluster) -> tuple[_Seen, ...]:
+    found = []
     for env in app.environments:
         head = _try(partial(forge.branch_head, app.repository, env.branch), None)
         ks = _try(partial(cluster.kustomization, env.kustomization), None)
@@ -97,25 +171,8 @@ def read_status(app: App, forge: Forge, cluster: Cluster, store: Store,
             comparison = _try(partial(forge.compare, app.repository, env.branch, source.branch),
                               None)
             waiting = comparison.commits if comparison else ()
-        envs.append(EnvStatus(
-            env=env.name,
-            branch=env.branch,
-            head_sha=head,
-            applied_revision=ks.last_applied_revision if ks else None,
-            ready=ks.ready if ks else "Unknown",
-            message=ks.message if ks else "the cluster did not answer",
-            suspended=ks.suspended if ks else False,
-            pods_ready=ready,
-            pods_desired=desired,
-            live=store.live(app.name, env.name),
-            waiting=waiting,
-            blocks=tuple(store.blocks(app.name, env.name)),
-            calendar=tuple(sorted((f for f in env.freezes if now is None or not f.over(now)),
-                                  key=lambda f: f.start)),
-            queue=tuple(store.queue(app.name, env.name)),
-            now=now,
-        ))
-    return AppStatus(app.name, tuple(envs))
+        found.append(_Seen(head, ks, ready, desired, waiting))
+    return tuple(found)
 
 
 def _try(read: Callable[[], T], default: D) -> T | D:

@@ -3,7 +3,8 @@ and branches a delivery says changed, so that the records waiting on them are re
 
 Verification and parsing are pure functions of the bytes and headers. `Deliveries` decides
 nothing about gates either: it only finds the live records a change concerns and hands their
-ids to a kick callable (the Driver re-reads the world). The scheduled poll stays the fallback.
+ids to a kick callable (the runner re-reads the world), after telling `changed` (the GitHub
+adapter's answers about it are stale). The scheduled poll stays the fallback.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from slackbot.models import Promotion
 
 log = logging.getLogger(__name__)
 
-# The events promotebot subscribes to (docs/deploy.md); every other event is ignored.
-EVENTS = frozenset({"pull_request", "pull_request_review", "check_run", "check_suite", "status"})
+# The events promotebot subscribes to (docs/deploy.md); every other event is ignored. A push
+# tells the bot a branch moved (what it knew of that branch is out of date).
+EVENTS = frozenset({"pull_request", "pull_request_review", "check_run", "check_suite", "status",
+                    "push"})
 # The actions that can change a gate's verdict (a check created or in progress leaves its gate
 # pending, as it was; a label changes nothing). Status events have no action.
 ACTIONS: dict[str, frozenset[str]] = {
@@ -100,6 +103,11 @@ def parse(event: str, payload: Mapping[str, Any]) -> Change | None:
                 shas=_strings([item.get("head_sha")]),
                 branches=_strings([suite.get("head_branch")]),
             )
+        if event == "push":
+            ref = str(payload["ref"])
+            branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+            return Change(event, action, repository, shas=_strings([payload.get("after")]),
+                          branches=_strings([branch]))
         # status: the commit's sha, and the branches whose head it is
         return Change(
             event, action, repository,
@@ -132,12 +140,14 @@ class Deliveries:
         kick: Callable[[int], object],
         defer: Callable[[Callable[[], object]], object],
         ttl_seconds: int = 24 * 3600,
+        changed: Callable[[Change], object] | None = None,
     ):
         self._store = store
         self._repository_of = repository_of
         self._kick = kick
         self._defer = defer
         self._ttl = ttl_seconds
+        self._changed = changed
 
     def accept(self, delivery: str, change: Change) -> bool:
         """False when this delivery id was already accepted (GitHub redelivers on request)."""
@@ -147,7 +157,10 @@ class Deliveries:
         return True
 
     def dispatch(self, change: Change) -> list[int]:
-        """Kick every live record the change concerns; their ids."""
+        """Tell `changed` (what the bot knew of the repository is out of date), then kick every
+        live record the change concerns; their ids."""
+        if self._changed is not None:
+            self._changed(change)
         kicked = []
         for record in self._store.live_all():
             try:

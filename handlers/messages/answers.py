@@ -7,6 +7,7 @@ is `generic_error` with a reference id, never the exception's text.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from handlers import mrkdwn
 from handlers.ids import COMMAND, HOTFIX_COMMAND
@@ -51,6 +52,24 @@ def generic_error(reference: str) -> str:
 def database_unavailable() -> str:
     return (":warning: promotebot cannot reach its database just now; nothing was changed. "
             "Try again in a minute.")
+
+
+def github_unavailable(until: datetime | None, since: datetime | None,
+                       status: int | None) -> str:
+    """A command that needed GitHub, which is limiting or failing: nothing was done."""
+    if until is not None:
+        return (f":hourglass: GitHub's rate limit makes promotebot wait until "
+                f"{mrkdwn.when(until, '{time}')}; nothing was changed. Try again then.")
+    what = f"answering {status}" if status else "not answering"
+    since_text = f" since {mrkdwn.when(since, '{time}')}" if since else ""
+    return (f":warning: GitHub is {what}{since_text}; nothing was changed. Try again in a few "
+            f"minutes.")
+
+
+def protected(branch: str, rule: str) -> str:
+    return (f":no_entry: {text(branch)} is protected on GitHub, which refused: "
+            f"\"{text(rule.rstrip('.'))}\". Nothing was changed. Let promotebot past the rule "
+            f"(docs/deploy.md, \"Protected branches\") or do it on GitHub yourself.")
 
 
 def refused(reason: Reason) -> str:

@@ -80,6 +80,10 @@ def gate_detail(gate: GateResult) -> str:
             return "changes requested by " + ", ".join(text(u) for u in gate.who)
         case GateNote.REVIEWS_COUNTED:
             return f"{gate.have} of {gate.need} approving reviews"
+        case GateNote.REVIEWS_REQUESTER_UNKNOWN:
+            return (f"{gate.have} of {gate.need} approving reviews (the requester's GitHub "
+                    f"login is unknown, so their own review cannot be told apart: add them to "
+                    f"`githubLogins` in the pipeline file)")
         case GateNote.APPROVALS_COUNTED:
             names = ", ".join(who(u) for u in gate.who)
             if gate.groups:

@@ -307,6 +307,20 @@ def _revert_raced(r: Reason) -> str:
             f"{ROLLBACK_COMMAND} {r.env} again")
 
 
+def _protected(r: Reason) -> str:
+    what = f"the merge of #{r.pull}" if r.pull is not None else "the push"
+    rule = text((r.message or "protected").rstrip("."))
+    return (f"{r.branch}'s branch protection refused {what}, saying: \"{rule}\". Nothing was "
+            f"changed. Let promotebot past the rule (a bypass for its GitHub App or user, or a "
+            f"ruleset exception: docs/deploy.md, \"Protected branches\"), or do it on GitHub "
+            f"yourself")
+
+
+def _merge_refused(r: Reason) -> str:
+    return (f"GitHub refused to merge #{r.pull} ({text(r.message or '')}): nothing was merged; "
+            f"{_again(r)} once it is fixed")
+
+
 def _expired(r: Reason) -> str:
     return "expired waiting for its gates"
 
@@ -371,5 +385,7 @@ _RENDER: dict[Code, Callable[[Reason], str]] = {
     Code.ROLLOUT_FAILED: _rollout_failed,
     Code.TIMED_OUT: _timed_out,
     Code.REVERT_RACED: _revert_raced,
+    Code.PROTECTED: _protected,
+    Code.MERGE_REFUSED: _merge_refused,
     Code.EXPIRED: _expired,
 }

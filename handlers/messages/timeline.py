@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from handlers import mrkdwn
 from handlers.ids import COMMAND
+from handlers.messages import outside as outside_words
 from handlers.messages import refusals
 from handlers.messages.card import gate_detail, gates_summary
 from handlers.messages.words import duration, text, weekday_utc, who
@@ -82,6 +83,10 @@ def _line(event: Event, record: Promotion) -> str | None:
         case ev.SyncFailed(backport=backport):
             what = "Backport" if backport else "Sync"
             return f":warning: {what} failed: {sync_failed(event.facts)}"
+        case ev.OutsideTrouble(outside=outside):
+            return outside_words.trouble_line(outside)
+        case ev.OutsideRecovered(service=service):
+            return outside_words.recovered_line(service)
         case ev.Reminded(after=after, users=users):
             asked = f": {', '.join(who(u) for u in users)} asked directly" if users else ""
             return f":bell: Reminder after {duration(after)}{asked}"
@@ -234,6 +239,11 @@ def synced(facts: ev.Synced) -> str:
 
 def sync_conflict(facts: ev.SyncConflict) -> str:
     head = text(facts.head)
+    if facts.protected is not None:
+        where = (f"pull request {mrkdwn.link(facts.url, f'#{facts.pull}')}"
+                 if facts.pull is not None and facts.url is not None else "a pull request")
+        return (f"{facts.base} is protected ({text(facts.protected)}): merge {head} into it "
+                f"through {where}")
     if facts.pull is None or facts.url is None:
         return (f"{head} conflicts with {facts.base}, and the pull request could not be opened: "
                 f"merge it by hand")

@@ -61,12 +61,14 @@ class GitReply:
     body: bytes
     content_type: str = "text/plain"
     headers: dict[str, str] = field(default_factory=dict)
+    updates: tuple[RefUpdate, ...] = ()  # the ref updates a push got accepted
 
 
 @dataclass
 class _Push:
     principal: Principal
     declined: str = ""
+    accepted: list[RefUpdate] = field(default_factory=list)
 
 
 def _unauthorized() -> GitReply:
@@ -124,8 +126,11 @@ class GitService:
             with self._lock:
                 push = self._pushes.pop(push_id, None)
         payload = result.body
+        updates: tuple[RefUpdate, ...] = ()
         if push is not None and push.declined:
             payload = reword_declined(payload, push.declined)
+        elif push is not None:
+            updates = tuple(push.accepted)
         content_type = "application/octet-stream"
         extra: dict[str, str] = {}
         for key, value in result.headers:
@@ -133,7 +138,7 @@ class GitService:
                 content_type = value
             elif key.lower() not in ("content-length", "transfer-encoding"):
                 extra[key] = value
-        return GitReply(result.status, payload, content_type, extra)
+        return GitReply(result.status, payload, content_type, extra, updates)
 
     def _denied(self, who: Principal, pushing: bool) -> GitReply | None:
         if who.user is None:
@@ -170,5 +175,8 @@ class GitService:
                     push.declined = verdict.declined
                     return {"accepted": False, "lines": list(verdict.lines)}
                 lines += verdict.lines
+            push.accepted = [RefUpdate(str(i["ref"]), str(i["old"]), str(i["new"]),
+                                       bool(i["fast_forward"]))
+                             for i in request.get("updates") or []]
         return {"accepted": True, "lines": lines}
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sandbox.github import shapes, shapes_rules
+from sandbox.github import shapes, shapes_rules, webhooks
 from sandbox.github.errors import ApiError, custom_error, field_error, not_found, validation_failed
 from sandbox.github.gitstore import ZERO_SHA
 from sandbox.github.models import Actors, Protection
-from sandbox.github.protection import rulesets_for
+from sandbox.github.protection import RefUpdate, rulesets_for
 from sandbox.github.routing import Request, Response, Router, listing, paginate
 
 if TYPE_CHECKING:
@@ -368,7 +368,9 @@ def merge_branches(app: App, req: Request) -> Response:
     base = req.string(body, "base", "Merge", required=True) or ""
     head = req.string(body, "head", "Merge", required=True) or ""
     message = req.string(body, "commit_message", "Merge")
+    old = app.repo.branch_sha(base) or ""
     sha = app.state.merge_branches(base, head, message, req.principal, app.urls.html)
     if sha is None:
         return Response(204)
+    webhooks.after_push(app, RefUpdate(f"refs/heads/{base}", old, sha, True), req.user.login)
     return Response(201, app.commit_json(sha, with_files=True))

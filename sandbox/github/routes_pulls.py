@@ -21,6 +21,7 @@ from sandbox.github.errors import (
     validation_failed,
 )
 from sandbox.github.models import IssueComment, Label, PullRequest, Review
+from sandbox.github.protection import RefUpdate
 from sandbox.github.routing import Request, Response, Router, listing, paginate
 from sandbox.github.state import BASE_MODIFIED
 
@@ -224,6 +225,8 @@ def merge_pull(app: App, req: Request) -> Response:
         raise ApiError(405, BASE_MODIFIED)
     new = app.state.merge_pull(pr, req.principal, method, title, message, sha)
     app.emit("pull_request", lambda: webhooks.pull_request(app, pr, "closed", req.user.login))
+    webhooks.after_push(app, RefUpdate(f"refs/heads/{pr.base}", pr.closed_base_sha or "", new,
+                                       True), req.user.login)
     return Response(
         200, {"sha": new, "merged": True, "message": "Pull Request successfully merged"}
     )

@@ -236,5 +236,7 @@ class GitHubEmulator(AdminActions, HttpEmulator):
         if method == "POST" and sub == "/git-receive-pack" and reply.status == 200:
             with self.state.lock:
                 sender = who.login if who is not None else self.owner
+                for update in reply.updates:  # GitHub sends push first, then synchronize
+                    webhooks.after_push(self.app, update, sender)
                 webhooks.after_observe(self.app, self.state.observe(), sender)
         return reply

@@ -1,6 +1,7 @@
 """Webhook deliveries from the emulated GitHub: octokit-shaped payloads for pull_request
 (opened, edited, synchronize, closed, reopened), pull_request_review (submitted, dismissed),
-check_run, check_suite and status, signed and POSTed as github.com does.
+check_run, check_suite, status and push (a branch moved by git or by a merge through the API),
+signed and POSTed as github.com does.
 
 Off until `WebhookSender.configure(url, secret)` names a URL. Payloads are built by the caller
 under the repository lock (they read the records); a single delivery thread sends them in
@@ -25,7 +26,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sandbox.github import shapes
+from sandbox.github.gitstore import ZERO_SHA
 from sandbox.github.models import CheckRun, CommitStatus, PullRequest, Review
+from sandbox.github.protection import RefUpdate
 from sandbox.github.state import CHECK_SUCCESS
 
 if TYPE_CHECKING:
@@ -276,3 +279,31 @@ def after_observe(app: App, observed: Observed, sender: str) -> None:
 
 
 Build = Callable[[], dict[str, Any] | None]
+
+
+def push(app: App, update: RefUpdate, sender: str) -> dict[str, Any]:
+    """A push of one ref, as GitHub delivers it (octokit's push payload, without the commit
+    list's details the bot never reads)."""
+    created, deleted = update.old == ZERO_SHA, update.new == ZERO_SHA
+    head = None if deleted else app.commit_json(update.new)
+    user = app.user_json(sender)
+    return {
+        "ref": update.ref, "before": update.old, "after": update.new,
+        "created": created, "deleted": deleted, "forced": not update.fast_forward,
+        "base_ref": None,
+        "compare": f"{app.urls.html}/compare/{update.old[:12]}...{update.new[:12]}",
+        "commits": [], "head_commit": head,
+        "pusher": {"name": user.get("login", sender), "email": None},
+        **_common(app, sender),
+    }
+
+
+def after_push(app: App, update: RefUpdate, sender: str) -> None:
+    """push for a branch a git push (or the API) moved, once the move is in the repository."""
+    branch = update.branch
+    if branch is None:
+        return
+    now = app.repo.branch_sha(branch)
+    if now != (None if update.new == ZERO_SHA else update.new):
+        return  # the update did not land
+    app.emit("push", partial(push, app, update, sender))

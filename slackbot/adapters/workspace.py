@@ -1,60 +1,85 @@
 """The Workspace port on real git (GitPython): first-parent history and revert commits, in a
 local clone per repository, pushed back over HTTPS with the bot's token.
 
-The token lives only in the remote URL of the private clone (never logged, never in a
-message). Each operation fetches first and pushes without force, so a branch that moved
-meanwhile is refused (HeadMoved), never overwritten.
+Every git command that talks to GitHub authenticates with the token current at that moment,
+passed to that one command as an `http.extraHeader` through git's GIT_CONFIG_* environment:
+never in a remote URL, never in a file (an App's installation token expires after an hour;
+the clone outlives many). A command GitHub refuses for its credentials is run once more with
+a token minted then. Each operation fetches first and pushes without force, so a branch that
+moved meanwhile is refused (HeadMoved), never overwritten; a push that branch protection or
+a ruleset refuses is Protected, naming the rule.
 """
 
 from __future__ import annotations
 
-import os
+import base64
 import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from typing import Any
 
 import git
 
-from slackbot.errors import HeadMoved, WorkspaceError
+from slackbot.adapters.github_rules import push_rule
+from slackbot.errors import HeadMoved, Protected, WorkspaceError
 from slackbot.ports import CommitInfo
 
 BOT_IDENTITY = ("promotebot", "promotebot@users.noreply.github.com")
+AUTH_REFUSED = ("authentication failed", "invalid username or token", "http 401",
+                "could not read username", "terminal prompts disabled")
 
 
-def with_token(url: str, token: str) -> str:
-    parts = urlsplit(url)
-    netloc = f"x-access-token:{quote(token, safe='')}@{parts.hostname}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+def auth_header(token: str) -> str:
+    """The Authorization header git sends to GitHub for `token` (as GitHub documents for App
+    installation tokens: Basic x-access-token:<token>)."""
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return f"Authorization: Basic {basic}"
 
 
 class GitWorkspace:
     def __init__(self, clone_url_of: Callable[[str], str], token: Callable[[], str],
-                 root: Path | None = None):
+                 root: Path | None = None, renew: Callable[[str], bool] | None = None):
         self._clone_url_of = clone_url_of
         self._token = token
+        self._renew = renew or (lambda refused: False)
         self._root = Path(root or tempfile.mkdtemp(prefix="promotebot-git-"))
         self._repos: dict[str, git.Repo] = {}
         self._lock = threading.Lock()
 
-    def _env(self) -> dict[str, str]:
-        return {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1",
-                "GIT_AUTHOR_NAME": BOT_IDENTITY[0], "GIT_AUTHOR_EMAIL": BOT_IDENTITY[1],
-                "GIT_COMMITTER_NAME": BOT_IDENTITY[0], "GIT_COMMITTER_EMAIL": BOT_IDENTITY[1]}
+    def _env(self, token: str | None = None) -> dict[str, str]:
+        env = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1",
+               "GIT_AUTHOR_NAME": BOT_IDENTITY[0], "GIT_AUTHOR_EMAIL": BOT_IDENTITY[1],
+               "GIT_COMMITTER_NAME": BOT_IDENTITY[0], "GIT_COMMITTER_EMAIL": BOT_IDENTITY[1]}
+        if token:
+            # One config entry for this command only: the header carries the token.
+            env.update(GIT_CONFIG_COUNT="2", GIT_CONFIG_KEY_0="http.extraHeader",
+                       GIT_CONFIG_VALUE_0=auth_header(token),
+                       GIT_CONFIG_KEY_1="credential.helper", GIT_CONFIG_VALUE_1="")
+        return env
+
+    def _remote(self, repo: git.Repo, *args: str) -> Any:
+        """A git command that talks to GitHub, with a fresh token (once more after a 401)."""
+        token = self._token()
+        try:
+            with repo.git.custom_environment(**self._env(token)):
+                return repo.git.execute(["git", *args])
+        except git.GitCommandError as exc:
+            if not _refused_credentials(exc) or not self._renew(token):
+                raise
+        with repo.git.custom_environment(**self._env(self._token())):
+            return repo.git.execute(["git", *args])
 
     def _repo(self, name: str) -> git.Repo:
         if name not in self._repos:
             path = self._root / name.replace("/", "__")
-            url = with_token(self._clone_url_of(name), self._token())
             try:
                 if path.exists():
                     repo = git.Repo(path)
+                    repo.remote("origin").set_url(self._clone_url_of(name))  # no token in it
                 else:
                     repo = git.Repo.init(path, bare=True)
-                    repo.create_remote("origin", url)
+                    repo.create_remote("origin", self._clone_url_of(name))
             except git.GitCommandError as exc:
                 raise WorkspaceError(f"cannot prepare a clone of {name}") from _scrub(exc)
             self._repos[name] = repo
@@ -62,8 +87,8 @@ class GitWorkspace:
 
     def _fetch(self, repo: git.Repo, branch: str) -> str:
         try:
-            with repo.git.custom_environment(**self._env()):
-                repo.git.fetch("origin", f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
+            self._remote(repo, "fetch", "origin",
+                         f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
         except git.GitCommandError as exc:
             raise WorkspaceError(f"cannot fetch {branch}") from _scrub(exc)
         return str(repo.git.rev_parse(f"refs/remotes/origin/{branch}"))
@@ -84,26 +109,32 @@ class GitWorkspace:
         with self._lock:
             local = self._repo(repo)
             head = self._fetch(local, branch)
+            destination = new_branch or branch
             try:
                 tree = local.git.rev_parse(f"{target}^{{tree}}")
                 with local.git.custom_environment(**self._env()):
                     sha = str(local.git.commit_tree(tree, "-p", head, "-m", message))
-                    destination = new_branch or branch
-                    local.git.push("origin", f"{sha}:refs/heads/{destination}")
+                self._remote(local, "push", "origin",
+                             f"{sha}:refs/heads/{destination}")
             except git.GitCommandError as exc:
                 text = str(_scrub(exc))
+                rule = push_rule(f"{exc.stderr or ''}\n{exc.stdout or ''}")
+                if rule is not None:
+                    raise Protected(rule, destination) from None
                 if "rejected" in text or "non-fast-forward" in text or "fetch first" in text:
                     raise HeadMoved(f"{branch} moved while the revert was being pushed") from None
-                raise WorkspaceError(f"cannot push the revert to {new_branch or branch}") from None
+                raise WorkspaceError(f"cannot push the revert to {destination}") from None
             return sha
 
 
+def _refused_credentials(exc: git.GitCommandError) -> bool:
+    text = f"{exc.stderr or ''} {exc.stdout or ''}".lower()
+    return any(words in text for words in AUTH_REFUSED)
+
+
 def _scrub(exc: git.GitCommandError) -> Exception:
-    """The git error without the command line or output that may carry the token URL."""
-    text = " ".join(str(exc.stderr or "").split())
-    text = text.replace(os.environ.get("GIT_ASKPASS", "") or "\x00", "")
-    while "x-access-token:" in text:
-        start = text.index("x-access-token:")
-        end = text.find("@", start)
-        text = text[:start] + "x-access-token:***" + (text[end:] if end > 0 else "")
-    return WorkspaceError(f"git failed: {text[:300]}")
+    """The git error's output only (not the command line, whose environment held the token);
+    a header line git might echo is cut out."""
+    lines = [line for line in str(exc.stderr or "").splitlines()
+             if "authorization" not in line.lower()]
+    return WorkspaceError(f"git failed: {' '.join(' '.join(lines).split())[:300]}")

@@ -132,4 +132,5 @@ def build(data: Mapping[str, Any]) -> Pipeline:
             deployments=tuple(spec.get("deployments", (name,))),
             roles=build_roles(spec),
         )
-    return Pipeline(apps=apps)
+    logins = {str(user): str(login) for user, login in (data.get("githubLogins") or {}).items()}
+    return Pipeline(apps=apps, github_logins=logins)

@@ -69,6 +69,8 @@ def _pipeline_data(pipeline: Pipeline) -> dict[str, Any]:
             spec["freezes"] = _freezes_data(own)
         apps[app.name] = spec
     data: dict[str, Any] = {"apps": apps}
+    if pipeline.github_logins:
+        data["githubLogins"] = dict(pipeline.github_logins)
     if everywhere := _declared(pipeline, ALL, ALL):
         data["freezes"] = _freezes_data(everywhere)
     return data

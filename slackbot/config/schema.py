@@ -296,6 +296,15 @@ PIPELINE_SCHEMA = {
             "additionalProperties": _APP,
             "x-expected": "a mapping of app names to apps",
         },
+        "githubLogins": {
+            "type": "object",
+            "x-expected": "a mapping of Slack user ids to GitHub logins, like {U0123ABCD: dana}",
+            "propertyNames": {"pattern": r"^[UW][A-Z0-9]+$",
+                              "x-expected": "a Slack user id like U0123ABCD"},
+            "additionalProperties": _string(
+                r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$",
+                "a GitHub login like dana", 39),
+        },
         "freezes": _FREEZES,
     },
 }

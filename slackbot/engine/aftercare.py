@@ -13,7 +13,7 @@ import logging
 from slackbot.engine import writing
 from slackbot.engine.lookup import Lookup
 from slackbot.engine.records import Records
-from slackbot.errors import AdapterError, MergeConflict
+from slackbot.errors import AdapterError, MergeConflict, Protected
 from slackbot.events import SyncConflict, Synced, SyncFailed
 from slackbot.models import Kind, Promotion
 from slackbot.ports import Forge, Store
@@ -49,6 +49,9 @@ class Aftercare:
             except MergeConflict:
                 self._conflict(record, head, base, backport)
                 continue
+            except Protected as exc:  # the branch takes changes through pull requests only
+                self._conflict(record, head, base, backport, exc.rule)
+                continue
             except AdapterError:
                 log.exception("%s #%s: merging %s into %s failed", record.kind.value, record.id,
                               head, base)
@@ -58,7 +61,8 @@ class Aftercare:
             self._tell(record, Synced(base, head, sha, backport),
                        writing.synced_comment(head, base, sha))
 
-    def _conflict(self, record: Promotion, head: str, base: str, backport: bool) -> None:
+    def _conflict(self, record: Promotion, head: str, base: str, backport: bool,
+                  rule: str | None = None) -> None:
         repository = self._lookup.app(record.app).repository
         try:
             pull = self._forge.find_open_pull(repository, base, head) or self._forge.open_pull(
@@ -67,10 +71,10 @@ class Aftercare:
         except AdapterError:
             log.exception("%s #%s: opening the pull request of %s into %s failed",
                           record.kind.value, record.id, head, base)
-            self._tell(record, SyncConflict(base, head, None, None, backport),
+            self._tell(record, SyncConflict(base, head, None, None, backport, rule),
                        writing.sync_conflict_comment(head, base, None, None))
             return
-        self._tell(record, SyncConflict(base, head, pull.number, pull.url, backport),
+        self._tell(record, SyncConflict(base, head, pull.number, pull.url, backport, rule),
                    writing.sync_conflict_comment(head, base, pull.number, pull.url))
 
     def _tell(self, record: Promotion, facts: Synced | SyncConflict | SyncFailed,

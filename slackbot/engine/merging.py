@@ -2,8 +2,12 @@
 under the env's lock, then asking Flux to reconcile at once.
 
 The merge carries GitHub's sha guard, so only the pinned head can land. A merge interrupted
-by a crash is taken up from GitHub's answer (the pull request already merged), never done
-twice. Every write is fenced: a worker whose lock was taken over cannot record anything.
+by a crash, or whose answer was lost, is taken up from GitHub's answer (the pull request
+already merged at the pinned head), never done twice: every refusal is checked against a
+fresh read of the pull request before it is recorded. A merge GitHub asks to try again (its
+base-branch race) stays in `merging` for the next tick; one that GitHub's branch protection
+refuses fails naming the rule. Every write is fenced: a worker whose lock was taken over
+cannot record anything.
 """
 
 from __future__ import annotations
@@ -15,14 +19,18 @@ from slackbot.engine.lookup import Lookup
 from slackbot.engine.records import Records
 from slackbot.errors import (
     AdapterError,
+    ForgeError,
+    ForgeUnavailable,
     HeadMoved,
     MergeConflict,
+    MergeLater,
     NotMergeable,
+    Protected,
     StaleFence,
 )
 from slackbot.events import Facts, Merged, Reverted, Reverting
-from slackbot.models import GateResult, Promotion, State
-from slackbot.ports import Cluster, Fence, Forge, Workspace
+from slackbot.models import GateResult, Kind, Promotion, State
+from slackbot.ports import Cluster, Fence, Forge, PullRequest, Workspace
 from slackbot.reasons import Code, Next, Reason
 
 log = logging.getLogger(__name__)
@@ -75,26 +83,51 @@ class Merger:
         assert record.pr_number is not None and record.head_sha is not None
         pull = self._forge.get_pull(repository, record.pr_number)
         if pull.merged and pull.merge_sha:
-            merge_sha = pull.merge_sha  # merged before a crash: take up from there
-        else:
-            try:
-                merge_sha = self._forge.merge_pull(repository, record.pr_number,
-                                                   record.head_sha, writing.merge_title(record))
-            except HeadMoved:
-                return self._records.fail(record, Reason(
-                    Code.HEAD_MOVED, Next.REVIEW_NEW_HEAD, env=record.env, kind=record.kind,
-                    sha=record.head_sha, name=record.hotfix.name if record.hotfix else None,
-                ), fence)
-            except (MergeConflict, NotMergeable) as exc:
-                return self._records.fail(record, Reason(
-                    Code.NOT_MERGEABLE, Next.RESOLVE_CONFLICT, env=record.env, kind=record.kind,
-                    pull=record.pr_number, branch=record.source_branch,
-                    target=record.target_branch, message=str(exc),
-                    name=record.hotfix.name if record.hotfix else None,
-                ), fence)
+            return self._taken_up(record, pull, fence)  # merged before a crash
+        try:
+            merge_sha = self._forge.merge_pull(repository, record.pr_number,
+                                               record.head_sha, writing.merge_title(record))
+        except MergeLater:
+            return record  # GitHub asked to try again (its base-branch race): the next tick
+        except (ForgeError, Protected) as exc:
+            self._forge.refresh(repository)  # did it merge after all (a lost answer)?
+            pull = self._forge.get_pull(repository, record.pr_number)
+            if pull.merged and pull.merge_sha:
+                return self._taken_up(record, pull, fence)
+            if isinstance(exc, ForgeUnavailable):
+                raise  # GitHub is down or limiting: the record waits in merging, saying so
+            return self._records.fail(record, self._refusal(record, exc), fence)
         record = self._merged(record, merge_sha, fence, Merged(merge_sha))
         self._records.comment(record, writing.merged_comment(record, merge_sha))
         return record
+
+    def _taken_up(self, record: Promotion, pull: PullRequest, fence: Fence) -> Promotion:
+        """The pull request is merged already: by this merge (an answer lost, a crash) when
+        at the pinned head, else by someone outside promotebot."""
+        assert pull.merge_sha is not None
+        if pull.head_sha != record.head_sha:
+            return self._records.fail(record, Reason(
+                Code.PULL_MERGED_OUTSIDE, Next.PROMOTE_AGAIN, env=record.env, kind=record.kind,
+                pull=pull.number), fence)
+        record = self._merged(record, pull.merge_sha, fence, Merged(pull.merge_sha))
+        self._records.comment(record, writing.merged_comment(record, pull.merge_sha))
+        return record
+
+    @staticmethod
+    def _refusal(record: Promotion, exc: Exception) -> Reason:
+        name = record.hotfix.name if record.hotfix else None
+        if isinstance(exc, HeadMoved):
+            return Reason(Code.HEAD_MOVED, Next.REVIEW_NEW_HEAD, env=record.env,
+                          kind=record.kind, sha=record.head_sha, name=name)
+        if isinstance(exc, Protected):
+            return Reason(Code.PROTECTED, Next.GRANT_BYPASS, env=record.env, kind=record.kind,
+                          branch=exc.branch, pull=record.pr_number, message=exc.rule, name=name)
+        if isinstance(exc, MergeConflict | NotMergeable):
+            return Reason(Code.NOT_MERGEABLE, Next.RESOLVE_CONFLICT, env=record.env,
+                          kind=record.kind, pull=record.pr_number, branch=record.source_branch,
+                          target=record.target_branch, message=str(exc), name=name)
+        return Reason(Code.MERGE_REFUSED, _again(record), env=record.env, kind=record.kind,
+                      pull=record.pr_number, message=str(exc), name=name)
 
     # -- rollbacks that revert the branch itself (dev, and emergencies on prod) ----------------
 
@@ -126,16 +159,27 @@ class Merger:
             return self._records.fail(record, Reason(Code.REVERT_RACED, Next.ROLLBACK_AGAIN,
                                                      env=record.env,
                                                      branch=record.target_branch), fence)
+        except Protected as exc:
+            return self._records.fail(record, Reason(
+                Code.PROTECTED, Next.GRANT_BYPASS, env=record.env, kind=record.kind,
+                branch=exc.branch, message=exc.rule), fence)
         return self._merged(record, sha, fence, Reverted(sha))
 
-    def prepare_revert_branch(self, record: Promotion) -> None:
-        """A rollback through a pull request: its branch holds one revert commit."""
+    def prepare_revert_branch(self, record: Promotion) -> Promotion | None:
+        """A rollback through a pull request: its branch holds one revert commit. The failed
+        record when GitHub's protection refused the branch (None: the branch is there)."""
         assert record.rollback is not None
         repository = self._lookup.app(record.app).repository
         if self._forge.branch_exists(repository, record.source_branch):
-            return
-        self._workspace.revert_to(repository, record.target_branch, record.rollback.target,
-                                  writing.revert_message(record), record.source_branch)
+            return None
+        try:
+            self._workspace.revert_to(repository, record.target_branch, record.rollback.target,
+                                      writing.revert_message(record), record.source_branch)
+        except Protected as exc:
+            return self._records.fail(record, Reason(
+                Code.PROTECTED, Next.GRANT_BYPASS, env=record.env, kind=record.kind,
+                branch=exc.branch, message=exc.rule))
+        return None
 
     def _merged(self, record: Promotion, merge_sha: str, fence: Fence,
                 facts: Facts) -> Promotion:
@@ -152,3 +196,11 @@ class Merger:
             log.exception("promotion %s: reconcile request failed; Flux will poll", record.id)
         return record
 
+
+
+def _again(record: Promotion) -> Next:
+    if record.kind is Kind.ROLLBACK:
+        return Next.ROLLBACK_AGAIN
+    if record.kind is Kind.HOTFIX:
+        return Next.HOTFIX_PROMOTE_AGAIN
+    return Next.PROMOTE_AGAIN

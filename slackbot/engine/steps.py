@@ -8,7 +8,10 @@
 
 `advance` is safe to call from anywhere at any time (a command's wake, a webhook, the shared
 watch, the scheduler, a restart): every step is a compare-and-set, so a step another caller
-already took is simply not taken again. The runner calls it on the bot's workers.
+already took is simply not taken again. The runner calls it on the bot's workers. GitHub's
+answers may be a moment old (the adapter trusts recent ones): before a merge every gate is read
+again from GitHub itself. While GitHub holds a record up (its rate limit, its errors) the record
+says so (`Outside`), until a step gets through.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from slackbot.engine.lookup import Lookup
 from slackbot.engine.merging import Merger
 from slackbot.engine.records import Records
 from slackbot.engine.verdict import Verdict
-from slackbot.errors import ConcurrentUpdate
+from slackbot.errors import ConcurrentUpdate, ForgeUnavailable, RateLimited
 from slackbot.events import (
     AwaitingGates,
     GatesChanged,
@@ -29,9 +32,12 @@ from slackbot.events import (
     HeadMoved,
     MergeScheduled,
     Merging,
+    OutsideRecovered,
+    OutsideTrouble,
     PullOpened,
 )
 from slackbot.models import Kind, Promotion, State
+from slackbot.outside import Outside, Trouble
 from slackbot.ports import Cluster, Forge, KustomizationStatus
 from slackbot.reasons import Code, Next, Reason
 
@@ -55,18 +61,45 @@ class Steps:
             before = (record.state, record.version)
             try:
                 record = self._step(record, status)
+                if record.outside is not None and record.live:
+                    record = self._records.transition(
+                        record, OutsideRecovered(record.outside.service, record.outside.since),
+                        outside=None)
             except ConcurrentUpdate:
                 continue  # someone else moved it: look again
+            except ForgeUnavailable as exc:
+                return self._held_up(promotion_id, exc)
             if (record.state, record.version) == before or not record.live:
                 return record
         return self._records.get(promotion_id)
+
+    def _held_up(self, promotion_id: int, exc: ForgeUnavailable) -> Promotion:
+        """GitHub did not let the step through: the record says why, until one gets through
+        (the next kick or tick tries again; nothing is sent during a rate-limit wait)."""
+        record = self._records.get(promotion_id)
+        now = self._records.clock.now()
+        earlier = record.outside
+        if isinstance(exc, RateLimited):
+            since = earlier.since if earlier and earlier.trouble is Trouble.RATE_LIMIT else now
+            outside = Outside("github", Trouble.RATE_LIMIT, since, until=exc.until,
+                              secondary=exc.secondary)
+        else:
+            outside = Outside("github", Trouble.ERRORS, exc.since or now, status=exc.status)
+        if not record.live or outside.same_spell(earlier):
+            return record
+        try:
+            return self._records.transition(record, OutsideTrouble(outside), outside=outside)
+        except ConcurrentUpdate:
+            return self._records.get(promotion_id)
 
     def _step(self, record: Promotion, status: KustomizationStatus | None) -> Promotion:
         if record.state is State.REQUESTED:
             if record.direct:
                 return self._merger.begin_direct_revert(record)
             if record.rollback is not None:
-                self._merger.prepare_revert_branch(record)
+                failed = self._merger.prepare_revert_branch(record)
+                if failed is not None:
+                    return failed
             return self._open_pull(record)
         if record.state in (State.PR_OPEN, State.AWAITING_GATES):
             return self._evaluate(record)
@@ -95,9 +128,11 @@ class Steps:
                                         State.PR_OPEN, pr_number=pull.number, pr_url=pull.url,
                                         head_sha=pull.head_sha)
 
-    def _evaluate(self, record: Promotion) -> Promotion:
+    def _evaluate(self, record: Promotion, fresh: bool = False) -> Promotion:
         app, env = self._lookup.app_env(record.app, record.env)
         assert record.pr_number is not None
+        if fresh:
+            self._forge.refresh(app.repository)
         pull = self._forge.get_pull(app.repository, record.pr_number)
         if pull.merged or pull.state != "open":
             code = Code.PULL_MERGED_OUTSIDE if pull.merged else Code.PULL_CLOSED
@@ -120,6 +155,7 @@ class Steps:
             if env.gates.required_checks else {},
             reviews=tuple(self._forge.reviews(app.repository, pull.number))
             if env.gates.required_reviews else (),
+            requester=self._lookup.pipeline.github_login(record.requested_by),
             approvers=record.approvers(),
             rollback_plan=record.rollback_plan,
             approver_groups={a.user: a.groups for a in record.approvals
@@ -137,6 +173,8 @@ class Steps:
                             branch=record.source_branch, name=_hotfix_name(record))
             return self._records.fail(record, reason, gates=results)
         if gate_rules.all_passed(results):
+            if not fresh:  # what GitHub said may be a moment old: ask it again first
+                return self._evaluate(record, fresh=True)
             if record.state is State.AWAITING_GATES:
                 return self._merger.begin_merge(record, GatesPassed(), results)
             record = self._records.transition(record, GatesPassed(), State.AWAITING_GATES,

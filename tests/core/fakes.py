@@ -56,6 +56,11 @@ class FakeForge:
     calls: list[str] = field(default_factory=list)
     _numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
 
+    refreshed: int = 0
+
+    def refresh(self, repo: str, change: object = None) -> None:
+        self.refreshed += 1
+
     def branch_head(self, repo: str, branch: str) -> str:
         self.calls.append(f"branch_head {branch}")
         return self.heads[branch]

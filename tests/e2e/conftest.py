@@ -24,6 +24,7 @@ from sandbox.gitseed import commit_and_push
 from sandbox.world import DEPLOYS, World, person
 from slackbot.config import load_pipeline
 from slackbot.models import Promotion, State
+from slackbot.pipeline import Pipeline
 from slackbot.settings import load_settings
 from tests.blockkit import validate_bot_output
 from tests.waiting import wait_for
@@ -154,14 +155,20 @@ def blocks_text(blocks: list[dict[str, Any]]) -> str:
 
 
 @pytest.fixture
-def live(tmp_path: Path, redis_url: str) -> Iterator[Live]:
+def live_pipeline() -> Pipeline:
+    """The pipeline file the live bot runs with (a test module may override this fixture)."""
+    return load_pipeline(None)
+
+
+@pytest.fixture
+def live(tmp_path: Path, redis_url: str, live_pipeline: Pipeline) -> Iterator[Live]:
     clock = OffsetClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # a Wednesday noon
     with World(time_scale=60, pod_start_delay=3.0, workdir=tmp_path / "world") as world:
         env = {**world.bot_environment, "REDIS_URL": redis_url, "PROMOTEBOT_HOST": "127.0.0.1",
                "PROMOTEBOT_PORT": "0", "PROMOTEBOT_POLL_SECONDS": "1"}
         tuning = Tuning(github_throttle=False, watch_timeout_seconds=10,
                         redis_prefix=f"e2e{uuid.uuid4().hex[:8]}:")
-        bot = build(load_settings(env), load_pipeline(None), clock=clock, tuning=tuning).start()
+        bot = build(load_settings(env), live_pipeline, clock=clock, tuning=tuning).start()
         world.slack.bot_request_url = bot.slack_request_url
         try:
             running = Live(world, bot, clock, tmp_path)

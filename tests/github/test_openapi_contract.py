@@ -1,10 +1,11 @@
 """The emulator's answers against GitHub's published REST description (@octokit/openapi).
 
-Every REST call the bot makes goes through the real adapter here (slackbot/adapters/github.py:
-get_repo, get_rate_limit, get_branch, compare, get_pulls, create_pull and its 422, get_pull,
-edit, get_commit with get_combined_status and get_check_runs, get_reviews, merge and its 409,
-create_issue_comment, a 404 branch, create_git_ref, repo.merge with 201, 204 and 409, and the
-App's installation token), plus what the lead's branch-protection work reads (protection,
+Every REST call the bot makes goes through the real adapter here (slackbot/adapters/github.py
+over PyGithub's Requester: the repository, the rate limit, a branch (200, 304, 404), compare,
+the pull request list, create (201, 422), read and edit a pull request, every page of the
+combined status and of the check runs (and their 304s), reviews and each reviewer's
+permission, merge (200, 405, 409), a comment, a ref, server-side merges (201, 204, 409), and
+the App's installation token), plus what the lead's branch-protection work reads (protection,
 required reviews, collaborator permission, rulesets, rules of a branch, statuses) and the
 errors GitHub sends everywhere; each recorded answer must validate against the description's
 schema for its operation and status. The git side of the bot (smart HTTP) has no OpenAPI
@@ -25,8 +26,9 @@ from sandbox.github.clock import ManualClock
 from sandbox.github.gateway import Exchange
 from sandbox.github.models import Actors
 from slackbot.adapters.github import GitHubForge, github_client
-from slackbot.errors import ForgeError, HeadMoved, MergeConflict
+from slackbot.errors import HeadMoved, MergeConflict, Protected
 from tests.github.appkeys import key_pair
+from tests.github.clocks import EmulatorClock
 from tests.github.conftest import ALICE, BOB, WorkTree, settle
 from tests.github.openapi import description
 
@@ -73,10 +75,12 @@ def test_the_description_matches_paths_and_rejects_a_missing_required_field(
 def test_every_answer_to_the_bots_forge_calls_conforms(
     recorded: GitHubEmulator, as_bob: Github, work: WorkTree
 ) -> None:
-    forge = GitHubForge(github_client(recorded.url, ALICE.token, fast=True))
+    forge = GitHubForge(github_client(recorded.url, ALICE.token, fast=True),
+                        clock=EmulatorClock(recorded), sleep=lambda s: None)
     first = work.commit("dev", {"app.txt": "v2\n"}, "Bump app")
     assert forge.ping()
     assert forge.branch_head(REPO, "dev") == first
+    assert forge.branch_head(REPO, "dev") == first  # asked again: 304
     assert forge.compare(REPO, "staging", "dev").ahead_by == 1
     assert forge.find_open_pull(REPO, "staging", "dev") is None
     pull = forge.open_pull(REPO, "staging", "dev", "Promote", "body")
@@ -85,15 +89,20 @@ def test_every_answer_to_the_bots_forge_calls_conforms(
     recorded.set_status(first, "lint", "success")
     recorded.set_check(first, "ci", "success")
     assert forge.check_states(REPO, first) == {"lint": "success", "ci": "success"}
+    assert forge.check_states(REPO, first) == {"lint": "success", "ci": "success"}  # 304s
     as_bob.get_repo(REPO).get_pull(pull.number).create_review(event="APPROVE")
-    assert [r.state for r in forge.reviews(REPO, pull.number)] == ["APPROVED"]
+    assert [(r.state, r.writer) for r in forge.reviews(REPO, pull.number)] == [
+        ("APPROVED", True)]
     forge.comment(REPO, pull.number, "deployed to staging")
     assert forge.branch_exists(REPO, "dev") and not forge.branch_exists(REPO, "nope")
     forge.create_branch(REPO, "hotfix/one", first)
+    assert forge.repository(REPO)["permissions"]["push"] is True
     head = work.commit("dev", {"app.txt": "v3\n"}, "Second change")
+    forge.refresh(REPO)
     with pytest.raises(HeadMoved):
         forge.merge_pull(REPO, pull.number, first, "Promote")
     settle(recorded)
+    forge.refresh(REPO)
     assert forge.get_pull(REPO, pull.number).mergeable is True
     merged = forge.merge_pull(REPO, pull.number, head, "Promote dev to staging")
     assert forge.get_pull(REPO, pull.number).merge_sha == merged
@@ -107,15 +116,18 @@ def test_every_answer_to_the_bots_forge_calls_conforms(
     for operation in (
         "GET /rate_limit 200", "GET /repos/{owner}/{repo} 200",
         "GET /repos/{owner}/{repo}/branches/{branch} 200",
+        "GET /repos/{owner}/{repo}/branches/{branch} 304",
         "GET /repos/{owner}/{repo}/branches/{branch} 404",
         "GET /repos/{owner}/{repo}/compare/{basehead} 200",
         "GET /repos/{owner}/{repo}/pulls 200", "POST /repos/{owner}/{repo}/pulls 201",
         "POST /repos/{owner}/{repo}/pulls 422", "GET /repos/{owner}/{repo}/pulls/{pull_number} 200",
         "PATCH /repos/{owner}/{repo}/pulls/{pull_number} 200",
-        "GET /repos/{owner}/{repo}/commits/{ref} 200",
         "GET /repos/{owner}/{repo}/commits/{ref}/status 200",
+        "GET /repos/{owner}/{repo}/commits/{ref}/status 304",
         "GET /repos/{owner}/{repo}/commits/{ref}/check-runs 200",
+        "GET /repos/{owner}/{repo}/commits/{ref}/check-runs 304",
         "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews 200",
+        "GET /repos/{owner}/{repo}/collaborators/{username}/permission 200",
         "POST /repos/{owner}/{repo}/issues/{issue_number}/comments 201",
         "POST /repos/{owner}/{repo}/git/refs 201",
         "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge 409",
@@ -124,6 +136,26 @@ def test_every_answer_to_the_bots_forge_calls_conforms(
         "POST /repos/{owner}/{repo}/merges 409",
     ):
         assert operation in covered, operation
+
+
+def test_every_page_of_statuses_and_check_runs_conforms(
+    recorded: GitHubEmulator, work: WorkTree
+) -> None:
+    forge = GitHubForge(github_client(recorded.url, ALICE.token, fast=True),
+                        clock=EmulatorClock(recorded))
+    head = work.commit("dev", {"app.txt": "v2\n"}, "Bump app")
+    for n in range(105):  # GitHub pages by 100 at most
+        recorded.set_status(head, f"lint-{n:03d}", "success")
+        recorded.set_check(head, f"test-{n:03d}", "success")
+    recorded.set_status(head, "zz-last", "failure")
+    recorded.set_check(head, "zz-ci", None, status="in_progress")
+    states = forge.check_states(REPO, head)
+    assert len(states) == 212
+    assert states["zz-last"] == "failure" and states["zz-ci"] == "pending"
+    pages = [e for e in recorded.exchanges if e.path.endswith(("/status", "/check-runs"))]
+    assert sorted((e.path.rsplit("/", 1)[1], e.query.get("page", ["1"])[0]) for e in pages) == [
+        ("check-runs", "1"), ("check-runs", "2"), ("status", "1"), ("status", "2")]
+    _conforms(recorded, at_least=4)
 
 
 def test_merge_refusals_and_protection_reads_conform(
@@ -135,13 +167,14 @@ def test_merge_refusals_and_protection_reads_conform(
                             required_status_checks=["ci"],
                             restrictions=Actors(users=("alice",), teams=("deployers",)),
                             bypass_pull_request_allowances=Actors(users=("bob",)))
-    forge = GitHubForge(github_client(recorded.url, ALICE.token, fast=True))
+    forge = GitHubForge(github_client(recorded.url, ALICE.token, fast=True),
+                        clock=EmulatorClock(recorded), sleep=lambda s: None)
     pull = forge.open_pull(REPO, "staging", "dev", "Promote", "")
-    with pytest.raises(ForgeError):
+    with pytest.raises(Protected, match="approving review"):
         forge.merge_pull(REPO, pull.number, head, "Promote")  # 405 by protection
     recorded.faults.merge_race()
-    with pytest.raises(ForgeError):
-        forge.merge_pull(REPO, pull.number, head, "Promote")  # 405 base modified
+    with pytest.raises(Protected):  # 405 base modified, retried: then the protection again
+        forge.merge_pull(REPO, pull.number, head, "Promote")
     repo = as_alice.get_repo(REPO)
     branch = repo.get_branch("staging")
     protection = branch.get_protection()

@@ -1,6 +1,6 @@
 """The GitHub emulator's webhook deliveries, seen by a plain receiver: off until a URL is set,
 signed with the secret, octokit-shaped payloads for pull_request (opened, synchronize, closed),
-pull_request_review (lower-case state), check_run, check_suite and status."""
+pull_request_review (lower-case state), check_run, check_suite, status and push."""
 
 from __future__ import annotations
 
@@ -104,7 +104,9 @@ def test_emulator_delivers_signed_octokit_shaped_events_in_order(
         assert headers["x-github-delivery"] and headers["content-type"] == "application/json"
     events = receiver.events()
     assert [(e, p.get("action")) for e, p in events] == [
+        ("push", None),
         ("pull_request", "opened"),
+        ("push", None),
         ("pull_request", "synchronize"),
         ("check_run", "created"),
         ("check_run", "completed"),
@@ -112,7 +114,13 @@ def test_emulator_delivers_signed_octokit_shaped_events_in_order(
         ("status", None),
         ("pull_request_review", "submitted"),
         ("pull_request", "closed"),
+        ("push", None),
     ]
+    pushes = [p for e, p in events if e == "push"]
+    assert [(p["ref"], p["after"]) for p in pushes[:2]] == [("refs/heads/dev", first),
+                                                            ("refs/heads/dev", second)]
+    assert pushes[1]["before"] == first and pushes[2]["ref"] == "refs/heads/staging"
+    events = [(e, p) for e, p in events if e != "push"]
     by = dict(enumerate(p for _, p in events))
     assert by[0]["pull_request"]["head"]["sha"] == first
     assert (by[1]["before"], by[1]["after"]) == (first, second)
@@ -125,7 +133,7 @@ def test_emulator_delivers_signed_octokit_shaped_events_in_order(
     assert by[7]["pull_request"]["merged"] is True
     for _, payload in events:
         assert payload["repository"]["full_name"] == "acme/myapp"
-    assert [d.status for d in github.deliveries] == [202] * len(events)
+    assert [d.status for d in github.deliveries] == [202] * (len(events) + len(pushes))
     # Every one of them is something the bot's parser understands.
     changes = [webhooks.parse(e, p) for e, p in events]
     assert all(c is not None for i, c in enumerate(changes) if i != 2)  # "created" is ignored
@@ -137,8 +145,9 @@ def test_redelivery_keeps_the_delivery_id(world: tuple[GitHubEmulator, Receiver,
     _push(github, workdir, "one")
     github.set_status(github.state.repo.branch_sha("dev") or "", "ci", "pending")
     assert github.hooks.wait_idle()
-    [first] = github.deliveries
+    [pushed, first] = github.deliveries
+    assert pushed.event == "push"
     github.hooks.redeliver(first.id)
     assert github.hooks.wait_idle()
     ids = [h["x-github-delivery"] for h, _ in receiver.received]
-    assert ids == [first.id, first.id]
+    assert ids == [pushed.id, first.id, first.id]

@@ -23,7 +23,7 @@ from sandbox.world import World
 from slackbot import logs
 from slackbot.adapters.github import GitHubForge, github_client
 from slackbot.config import load_pipeline
-from slackbot.errors import ForgeError
+from slackbot.errors import ForgeError, SettingsError
 from slackbot.settings import load_settings
 from tests.waiting import wait_for
 
@@ -154,3 +154,30 @@ def test_bot_runs_as_a_github_app_from_its_settings(tmp_path: Path, redis_url: s
             assert body[:40] not in redact(KEY)
         finally:
             bot.stop()
+
+
+def test_an_installation_without_a_permission_the_bot_needs_is_named_at_start_up(
+        tmp_path: Path, redis_url: str) -> None:
+    with World(time_scale=60, workdir=tmp_path / "world") as world:
+        world.github.install_app(APP_ID, PUBLIC, INSTALLATION, permissions={
+            "contents": "read", "pull_requests": "write", "checks": "read",
+            "statuses": "read", "metadata": "read"})
+        env = {k: v for k, v in world.bot_environment.items() if k != "GITHUB_TOKEN"}
+        key_file = tmp_path / "app.pem"
+        key_file.write_text(KEY)
+        env.update({"REDIS_URL": redis_url, "PROMOTEBOT_HOST": "127.0.0.1",
+                    "PROMOTEBOT_PORT": "0", "GITHUB_APP_ID": str(APP_ID),
+                    "GITHUB_APP_PRIVATE_KEY_FILE": str(key_file),
+                    "GITHUB_APP_INSTALLATION_ID": str(INSTALLATION)})
+        tuning = Tuning(github_throttle=False, watch_timeout_seconds=2,
+                        redis_prefix=f"app{uuid.uuid4().hex[:8]}:")
+        bot = build(load_settings(env), load_pipeline(None), tuning=tuning)
+        try:
+            with pytest.raises(SettingsError) as refused:
+                bot.start()
+        finally:
+            bot.stop()
+        said = str(refused.value)
+        assert "GITHUB_APP_INSTALLATION_ID" in said and "contents: write" in said
+        assert "pull_requests" not in said  # only what is missing is named
+        assert "Traceback" not in said and KEY.splitlines()[1] not in said

@@ -75,9 +75,20 @@ def test_parse_reads_pull_numbers_shas_and_branches_of_each_event() -> None:
 
 
 def test_parse_ignores_other_events_and_actions_that_move_no_gate() -> None:
-    assert webhooks.parse("push", {"repository": REPO}) is None
+    assert webhooks.parse("issues", {"action": "opened", "repository": REPO}) is None
     assert webhooks.parse("check_run", {"action": "created", "repository": REPO}) is None
     assert webhooks.parse("pull_request", {"action": "labeled", "repository": REPO}) is None
+
+
+def test_parse_reads_a_push_as_its_branch_and_new_head() -> None:
+    change = webhooks.parse("push", {"repository": REPO, "ref": "refs/heads/dev",
+                                     "before": "a" * 40, "after": "b" * 40})
+    assert change is not None
+    assert (change.branches, change.shas) == (frozenset({"dev"}), frozenset({"b" * 40}))
+    tag = webhooks.parse("push", {"repository": REPO, "ref": "refs/tags/v1", "after": "c" * 40})
+    assert tag is not None and tag.branches == frozenset()
+    with pytest.raises(webhooks.PayloadError):
+        webhooks.parse("push", {"repository": REPO})
 
 
 def test_parse_rejects_a_followed_event_without_its_fields() -> None:
