@@ -46,6 +46,9 @@ class EventKind(StrEnum):
     UNFROZEN = "unfrozen"
     UNLOCKED = "unlocked"
     HOTFIX_STARTED = "hotfix_started"
+    RECOVERED = "recovered"
+    REVERT_CARRIED = "revert_carried"
+    CARRY_CONFLICT = "carry_conflict"
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,8 @@ class Synced(Facts):
     head: str
     sha: str | None = None
     backport: bool = False
+    fast_forward: bool = False  # `base` was moved to `sha`: no merge commit was needed
+    brought: tuple[str, ...] = ()  # the subjects of the commits `base` got (merges left out)
 
 
 @dataclass(frozen=True)
@@ -232,13 +237,43 @@ class HotfixStarted(Facts):
     base: str  # the branch it was cut from
 
 
+@dataclass(frozen=True)
+class Recovered(Facts):
+    """A merged record that had failed: Flux applied its revision Ready after all."""
+
+    KIND = EventKind.RECOVERED
+    revision: str
+    after: str  # what it had failed with: Flux's reason, or the failure's code
+    failed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RevertCarried(Facts):
+    """An emergency rollback's revert made again on a branch below (None: nothing to remove
+    there), listing what it removes."""
+
+    KIND = EventKind.REVERT_CARRIED
+    base: str
+    sha: str | None
+    files: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()  # the subjects of the commits whose change it removes
+
+
+@dataclass(frozen=True)
+class CarryConflict(Facts):
+    KIND = EventKind.CARRY_CONFLICT
+    base: str
+    pull: int | None = None  # the pull request opened to resolve it (None: could not open)
+    url: str | None = None
+
+
 FACTS: dict[EventKind, type[Facts]] = {
     cls.KIND: cls
     for cls in (
         Requested, PullOpened, AwaitingGates, GatesChanged, Approved, PlanWritten, HeadMoved,
         MergeScheduled, GatesPassed, Merging, Merged, Reverting, Reverted, Progressed, Deployed,
         Failed, Rejected, Cancelled, Expired, HoldPlaced, Synced, SyncConflict, SyncFailed,
-        Frozen, Unfrozen, Unlocked, HotfixStarted,
+        Frozen, Unfrozen, Unlocked, HotfixStarted, Recovered, RevertCarried, CarryConflict,
     )
 }
 

@@ -69,6 +69,8 @@ class Gates:
     stakeholder_approvals: int = 0
     rollback_plan: bool = False
     change_windows: tuple[ChangeWindow, ...] = ()
+    # Hotfixes and emergency rollbacks ignore the change windows unless this is set.
+    incidents_wait_for_window: bool = False
 
     def window_open(self, moment: datetime) -> bool:
         return not self.change_windows or any(w.contains(moment) for w in self.change_windows)

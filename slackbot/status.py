@@ -41,6 +41,9 @@ class EnvStatus:
     live: Promotion | None
     waiting: tuple[CommitInfo, ...]  # commits in the env below, not yet promoted here
     blocks: tuple[Block, ...]
+    # Promoting the env below would change this env's files (commits that change nothing,
+    # such as a sync's merge, are not something to promote).
+    promotable: bool = False
 
     @property
     def runs_head(self) -> bool:
@@ -84,10 +87,12 @@ def read_status(app: App, forge: Forge, cluster: Cluster, store: Store) -> AppSt
                 desired += rollout.desired
         source = app.source_of(env.name)
         waiting: tuple[CommitInfo, ...] = ()
+        promotable = False
         if source is not None:
             comparison = _try(partial(forge.compare, app.repository, env.branch, source.branch),
                               None)
-            waiting = comparison.commits if comparison else ()
+            promotable = comparison.changes_content if comparison else False
+            waiting = comparison.commits if promotable and comparison else ()
         envs.append(EnvStatus(
             env=env.name,
             branch=env.branch,
@@ -101,6 +106,7 @@ def read_status(app: App, forge: Forge, cluster: Cluster, store: Store) -> AppSt
             live=store.live(app.name, env.name),
             waiting=waiting,
             blocks=tuple(store.blocks(app.name, env.name)),
+            promotable=promotable,
         ))
     return AppStatus(app.name, tuple(envs))
 

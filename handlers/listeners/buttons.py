@@ -46,7 +46,7 @@ def handle(services: Services, body: dict[str, Any], action: dict[str, Any], res
     if value is None:
         say(answers.stale_button())
         return
-    if action_id == ids.ROLLBACK:
+    if action_id in (ids.ROLLBACK, ids.ROLLBACK_ROOT):
         channel = (body.get("container") or {}).get("channel_id") or (
             body.get("channel") or {}).get("id")
         wanted = Rollback(value.env or "", value.app)

@@ -1,9 +1,10 @@
 """`/promote`: ack at once, parse the text, then one core call on the bot's workers, answered
 through respond().
 
-Help and typos are answered in the ack itself; everything that needs the core is answered
-after it, as new ephemerals (never `replace_original` of the ack: Slack may apply the ack after
-our response_url post, so replacing it would race).
+Help and typos are answered in the ack itself (the answer is immediate). Everything that
+needs the core acks with no message and is answered once, by a `Reply`: the answer alone, or
+"On it…" when it is slow, then replaced by the answer (handlers/replies.py). An "On it…" in
+the ack could show after the answer, since Slack applies acks asynchronously.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from slack_bolt import Ack, App, Respond
 
 from handlers import blocks, commands, ids
 from handlers.messages import answers
-from handlers.replies import privately
+from handlers.replies import Reply
 from handlers.services import Services
 
 
@@ -30,50 +31,54 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
     channel = str(command.get("channel_id", ""))
     parsed = commands.parse(str(command.get("text", "")), services.env_names, services.app_names)
     core = services.core
-    say = privately(respond)
 
     if isinstance(parsed, commands.Help):
         ack(response_type="ephemeral", **blocks.help_message())
     elif isinstance(parsed, commands.Invalid):
         ack(text=parsed.answer, response_type="ephemeral")
     elif isinstance(parsed, commands.Status):
-        ack(text=answers.working_status(parsed.app), response_type="ephemeral")
+        ack()
+        reply = Reply(respond, answers.working_status(parsed.app)).start()
 
         def status() -> None:
-            found = core.status.read(parsed.app, channel)
-            respond(response_type="ephemeral", replace_original=False,
-                    **blocks.status_message(found))
+            reply.message(blocks.status_message(core.status.read(parsed.app, channel)))
 
-        services.run(("status", user), say, "/promote status", status)
+        services.run(("status", user), reply, "/promote status", status)
     elif isinstance(parsed, commands.Promote):
-        ack(text=answers.working_promote(parsed.env, parsed.app), response_type="ephemeral")
+        ack()
+        reply = Reply(respond, answers.working_promote(parsed.env, parsed.app)).start()
 
         def request() -> None:
             record = core.commands.request(parsed.app, parsed.env, user, source=parsed.source,
                                            channel=channel)
-            say(answers.promotion_started(record, services.deploys_channel(record.app)))
+            reply(answers.promotion_started(record, services.deploys_channel(record.app)))
 
-        services.run(("env", parsed.app or channel, parsed.env), say, f"/promote {parsed.env}",
+        services.run(("env", parsed.app or channel, parsed.env), reply, f"/promote {parsed.env}",
                      request)
     elif isinstance(parsed, commands.Freeze | commands.Unfreeze):
         ack()
-        services.run(("env", parsed.app or channel, parsed.env), say, "/promote freeze",
-                     lambda: _freeze(services, parsed, user, channel, respond))
+        reply = Reply(respond, answers.working("freezing" if isinstance(
+            parsed, commands.Freeze) else "unfreezing")).start()
+        services.run(("env", parsed.app or channel, parsed.env), reply, "/promote freeze",
+                     lambda: _freeze(services, parsed, user, channel, reply))
     elif isinstance(parsed, commands.Unlock):
         ack()
-        services.run(("env", parsed.app or channel, parsed.env), say, "/promote unlock",
-                     lambda: _unlock(services, parsed, user, channel, respond))
+        reply = Reply(respond, answers.working("lifting the hold")).start()
+        services.run(("env", parsed.app or channel, parsed.env), reply, "/promote unlock",
+                     lambda: _unlock(services, parsed, user, channel, reply))
     elif isinstance(parsed, commands.Cancel):
         ack()
+        reply = Reply(respond, answers.working("cancelling")).start()
 
         def cancel() -> None:
-            say(answers.cancelled(core.commands.cancel(parsed.promotion_id, user)))
+            core.records.named(parsed.promotion_id, parsed.kind)
+            reply(answers.cancelled(core.commands.cancel(parsed.promotion_id, user)))
 
-        services.run(parsed.promotion_id, say, "/promote cancel", cancel)
+        services.run(parsed.promotion_id, reply, "/promote cancel", cancel)
 
 
 def _freeze(services: Services, parsed: commands.Freeze | commands.Unfreeze, user: str,
-            channel: str, respond: Respond) -> None:
+            channel: str, reply: Reply) -> None:
     holds, lookup = services.core.holds, services.core.lookup
     if isinstance(parsed, commands.Freeze):
         block = holds.freeze(parsed.app, parsed.env, user, parsed.reason, channel)
@@ -82,19 +87,19 @@ def _freeze(services: Services, parsed: commands.Freeze | commands.Unfreeze, use
         lifted = holds.unfreeze(parsed.app, parsed.env, user, channel)
         app, env = lookup.app_env(parsed.app, parsed.env, channel)
         if not lifted:
-            respond(text=answers.not_frozen(app.name, env.name), response_type="ephemeral")
+            reply(answers.not_frozen(app.name, env.name))
             return
         text = answers.unfrozen(app.name, env.name, user)
-    respond(text=text, response_type="in_channel")
+    reply.message({"text": text}, in_channel=True)
     services.refresh_home()
 
 
 def _unlock(services: Services, parsed: commands.Unlock, user: str, channel: str,
-            respond: Respond) -> None:
+            reply: Reply) -> None:
     lifted = services.core.holds.unlock(parsed.app, parsed.env, user, channel)
     app, env = services.core.lookup.app_env(parsed.app, parsed.env, channel)
     if not lifted:
-        respond(text=answers.not_held(app.name, env.name), response_type="ephemeral")
+        reply(answers.not_held(app.name, env.name))
         return
-    respond(text=answers.unlocked(app.name, env.name, user), response_type="in_channel")
+    reply.message({"text": answers.unlocked(app.name, env.name, user)}, in_channel=True)
     services.refresh_home()

@@ -12,10 +12,10 @@ from handlers import mrkdwn
 from handlers.ids import COMMAND
 from handlers.messages import refusals
 from handlers.messages.card import gates_summary
-from handlers.messages.words import duration, text, weekday_utc, who
+from handlers.messages.words import duration, record_name, short_rev, text, weekday_utc, who
 from slackbot import events as ev
 from slackbot.events import Event
-from slackbot.models import Promotion
+from slackbot.models import Kind, Promotion
 from slackbot.progress import Progress, Stage
 
 
@@ -78,6 +78,12 @@ def _line(event: Event, record: Promotion) -> str | None:
         case ev.SyncFailed(backport=backport):
             what = "Backport" if backport else "Sync"
             return f":warning: {what} failed: {sync_failed(event.facts)}"
+        case ev.Recovered():
+            return f":white_check_mark: Recovered: {recovered(event.facts)}"
+        case ev.RevertCarried():
+            return f":leftwards_arrow_with_hook: Carried down: {carried(event.facts, record)}"
+        case ev.CarryConflict():
+            return f":warning: Not carried down: {carry_conflict(event.facts)}"
     return None
 
 
@@ -119,6 +125,12 @@ def thread_detail(event: Event, record: Promotion) -> str | None:
             return f":arrows_counterclockwise: {sync_failed(event.facts)}"
         case ev.SyncConflict():
             return f":warning: {sync_conflict(event.facts)}"
+        case ev.Recovered():
+            return f":white_check_mark: {recovered(event.facts)}"
+        case ev.RevertCarried():
+            return f":leftwards_arrow_with_hook: {carried(event.facts, record, full=True)}"
+        case ev.CarryConflict():
+            return f":warning: {carry_conflict(event.facts)}"
     return None
 
 
@@ -126,6 +138,15 @@ def thread_detail(event: Event, record: Promotion) -> str | None:
 
 
 def requested(record: Promotion) -> str:
+    if record.rollback is not None and record.rollback.undoes is not None:
+        return (f"re-apply on {record.target_branch} what "
+                f"{record_name(Kind.ROLLBACK, record.rollback.undoes)} removed")
+    if record.rollback is not None and record.rollback.asked_env is not None:
+        spec = record.rollback
+        how = "pushed to" if record.direct else "through a pull request into"
+        return (f"{spec.asked_env}'s change since {spec.target[:7]} "
+                f"({text(spec.target_subject)}) reverted {how} {record.target_branch}, the "
+                f"lowest env that has it")
     if record.rollback is not None:
         spec = record.rollback
         how = ("emergency revert on" if spec.emergency
@@ -167,7 +188,41 @@ def hold(record: Promotion) -> str:
 def synced(facts: ev.Synced) -> str:
     if facts.sha is None:
         return f"{facts.base} already has everything in {text(facts.head)}"
-    return f"{text(facts.head)} merged into {facts.base} as {facts.sha[:7]}"
+    if facts.fast_forward:
+        said = f"{facts.base} fast-forwarded to {text(facts.head)} ({facts.sha[:7]})"
+    else:
+        said = f"{text(facts.head)} merged into {facts.base} as {facts.sha[:7]}"
+    if facts.brought:
+        said += f"; it brings {_subjects(facts.brought)}"
+    return said
+
+
+def _subjects(subjects: tuple[str, ...]) -> str:
+    return ", ".join(f"“{text(s)}”" for s in subjects)
+
+
+def recovered(facts: ev.Recovered) -> str:
+    return (f"Flux applied {short_rev(facts.revision)} Ready after all, after "
+            f"{text(facts.after)}")
+
+
+def carried(facts: ev.RevertCarried, record: Promotion, full: bool = False) -> str:
+    if facts.sha is None:
+        return f"{facts.base} did not have what {record.name} reverted: nothing removed there"
+    said = f"the revert is on {facts.base} as `{facts.sha[:7]}`"
+    if facts.removed:
+        said += f"; it removes {_subjects(facts.removed)} there"
+    if full and facts.files:
+        said += " (" + ", ".join(f"`{text(f)}`" for f in facts.files) + ")"
+    return said
+
+
+def carry_conflict(facts: ev.CarryConflict) -> str:
+    if facts.pull is None or facts.url is None:
+        return (f"the revert does not apply to {facts.base}, and no pull request could be "
+                f"opened: revert it there by hand")
+    link = mrkdwn.link(facts.url, f"#{facts.pull}")
+    return f"the revert does not apply cleanly to {facts.base}: resolve it in pull request {link}"
 
 
 def sync_conflict(facts: ev.SyncConflict) -> str:

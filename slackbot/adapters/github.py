@@ -79,15 +79,18 @@ class GitHubForge:
     def compare(self, repo: str, base: str, head: str) -> Comparison:
         def read() -> Comparison:
             c = self._repo(repo).compare(base, head)
+            found = list(c.commits)
             commits = tuple(
                 CommitInfo(
                     x.sha,
                     x.commit.message,
                     x.author.login if x.author else (x.commit.author.name or ""),
                 )
-                for x in c.commits
+                for x in found
             )
-            return Comparison(c.ahead_by, c.behind_by, commits, tuple(f.filename for f in c.files))
+            head_tree = found[-1].commit.tree.sha if found else ""
+            return Comparison(c.ahead_by, c.behind_by, commits, tuple(f.filename for f in c.files),
+                              base_tree=c.base_commit.commit.tree.sha, head_tree=head_tree)
 
         return self._call(read)
 
@@ -180,6 +183,15 @@ class GitHubForge:
                 f"GitHub refused to merge {head} into {base}: {_message(exc)}"
             ) from exc
         return None if commit is None else str(commit.sha)
+
+    def fast_forward(self, repo: str, branch: str, sha: str) -> bool:
+        try:
+            self._repo(repo).get_git_ref(f"heads/{branch}").edit(sha, force=False)
+        except GithubException as exc:
+            if exc.status in (409, 422):  # "Update is not a fast forward", or a lost race
+                return False
+            raise ForgeError(f"GitHub refused to move {branch}: {_message(exc)}") from exc
+        return True
 
     def clone_url(self, repo: str) -> str:
         return str(self._call(lambda: self._repo(repo).clone_url))

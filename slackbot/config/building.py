@@ -49,6 +49,7 @@ def _gates(spec: Mapping[str, Any]) -> Gates:
         stakeholder_approvals=spec.get("stakeholderApprovals", 0),
         rollback_plan=spec.get("rollbackPlan", False),
         change_windows=tuple(_window(w) for w in spec.get("changeWindows", ())),
+        incidents_wait_for_window=spec.get("incidentsWaitForWindow", False),
     )
 
 

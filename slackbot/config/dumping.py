@@ -67,6 +67,7 @@ def _environment_data(env: Environment) -> dict[str, Any]:
                 }
                 for window in gates.change_windows
             ],
+            "incidentsWaitForWindow": gates.incidents_wait_for_window,
         },
     }
 

@@ -9,8 +9,9 @@ on the bot's workers. Nothing here knows Slack; people are opaque user ids.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
-from slackbot.engine import rules, writing
+from slackbot.engine import chain, rules, writing
 from slackbot.engine.lookup import Lookup
 from slackbot.engine.records import Records
 from slackbot.errors import (
@@ -22,6 +23,7 @@ from slackbot.errors import (
 )
 from slackbot.events import Approved, Cancelled, PlanWritten, Rejected, Requested
 from slackbot.models import Approval, Kind, Promotion, Rejection, State
+from slackbot.pipeline import App, Environment
 from slackbot.ports import Cluster, Directory, Forge, Store
 from slackbot.reasons import Action, Code, Next, Reason
 
@@ -57,8 +59,8 @@ class Commands:
         rules.check_not_blocked(self._store.blocks(app.name, env.name), env)
         rules.check_no_live(self._store.live(app.name, env.name), env)
         head = self._forge.branch_head(app.repository, src.branch)
-        rules.check_source_ready(src, self._cluster.kustomization(src.kustomization), head, env)
-        if self._forge.compare(app.repository, env.branch, src.branch).ahead_by == 0:
+        until = self._source_wait(app, src, env, head)
+        if not self._forge.compare(app.repository, env.branch, src.branch).changes_content:
             raise NothingToPromote(Reason(Code.NOTHING_TO_PROMOTE, env=env.name,
                                           branch=src.branch, target=env.branch))
         now = self._records.clock.now()
@@ -66,7 +68,7 @@ class Commands:
             id=self._store.next_id(), kind=Kind.PROMOTION, app=app.name, env=env.name,
             source_env=src.name, source_branch=src.branch, target_branch=env.branch,
             requested_by=user, requested_at=now, head_sha=head, rollback_plan=rollback_plan,
-            updated_at=now,
+            updated_at=now, source_until=now + until if until else None,
         )
         try:
             record = self._records.create(record, Requested(head))
@@ -74,6 +76,19 @@ class Commands:
             rules.check_no_live(self._store.live(app.name, env.name), env)  # the winner's facts
             raise
         return self._woken(record)
+
+    def _source_wait(self, app: App, src: Environment, env: Environment,
+                     head: str) -> timedelta | None:
+        """None when the source runs the head, Ready; how long to wait for it when it is
+        reconciling that head (its timeout and one interval); raises the refusal otherwise."""
+        status = self._cluster.kustomization(src.kustomization)
+        live = self._store.live(app.name, src.name)
+        deploying = (live is not None and live.state is State.RECONCILING
+                     and live.merge_sha == head)
+        ready = rules.check_source_ready(
+            src, status, head, env, artifact=self._cluster.source_revision(src.git_repository),
+            deploying=deploying, root=chain.waiting_root(app, self._cluster, status))
+        return None if ready else src.timeout + src.interval
 
     def approve(self, promotion_id: int, user: str, sha: str | None = None) -> Promotion:
         """A stakeholder's approval of the pinned head (`sha`: the head the approver saw)."""
@@ -86,7 +101,8 @@ class Commands:
             rules.check_before_merge(record, Action.APPROVE)
             if sha is not None and sha != record.head_sha:
                 raise StaleApproval(Reason(Code.STALE_APPROVAL, Next.REVIEW_NEW_HEAD,
-                                           record=record.id, sha=sha, name=record.head_sha))
+                                           record=record.id, kind=record.kind, sha=sha,
+                                           name=record.head_sha))
             if user in record.approvers():
                 return record
             approval = Approval(user, record.head_sha or "", self._records.clock.now())
@@ -112,7 +128,8 @@ class Commands:
                                               actor=user, rejection=rejection)
             except ConcurrentUpdate:
                 continue
-            self._records.comment(record, writing.rejected_comment(user, reason.strip()))
+            self._records.comment(record, writing.rejected_comment(self._records.person(user),
+                                                                   reason.strip()))
             return record
         raise ConcurrentUpdate(f"promotion {promotion_id} kept changing")
 
@@ -122,14 +139,14 @@ class Commands:
             app = self._lookup.app(record.app)
             if user != record.requested_by and not self._directory.is_member(
                     app.groups.stakeholders, user):
-                raise NotAllowed(Reason(Code.NOT_REQUESTER, record=record.id,
+                raise NotAllowed(Reason(Code.NOT_REQUESTER, record=record.id, kind=record.kind,
                                         who=record.requested_by, action=Action.CANCEL))
             rules.check_before_merge(record, Action.CANCEL)
             try:
                 record = self._records.finish(record, State.CANCELLED, Cancelled(), actor=user)
             except ConcurrentUpdate:
                 continue
-            self._records.comment(record, writing.cancelled_comment(user))
+            self._records.comment(record, writing.cancelled_comment(self._records.person(user)))
             return record
         raise ConcurrentUpdate(f"promotion {promotion_id} kept changing")
 
@@ -148,8 +165,8 @@ class Commands:
             if record.pr_number is not None:
                 repository = self._lookup.app(record.app).repository
                 pull = self._forge.get_pull(repository, record.pr_number)
-                self._forge.update_pull_body(repository, record.pr_number,
-                                             writing.with_plan(pull.body, plan, user))
+                self._forge.update_pull_body(repository, record.pr_number, writing.with_plan(
+                    pull.body, plan, self._records.person(user)))
             return self._woken(record)
         raise ConcurrentUpdate(f"promotion {promotion_id} kept changing")
 

@@ -93,7 +93,8 @@ class Merger:
                     name=record.hotfix.name if record.hotfix else None,
                 ), fence)
         record = self._merged(record, merge_sha, fence, Merged(merge_sha))
-        self._records.comment(record, writing.merged_comment(record, merge_sha))
+        self._records.comment(record, writing.merged_comment(
+            record, merge_sha, self._records.person(record.requested_by)))
         return record
 
     # -- rollbacks that revert the branch itself (dev, and emergencies on prod) ----------------
@@ -119,23 +120,59 @@ class Merger:
             # head); anything else means someone pushed meanwhile.
             return self._merged(record, head, fence, Reverted(head))
         try:
-            sha = self._workspace.revert_to(repository, record.target_branch,
-                                            record.rollback.target,
-                                            writing.revert_message(record), None)
+            sha = self._make_revert(record, None)
         except HeadMoved:
             return self._records.fail(record, Reason(Code.REVERT_RACED, Next.ROLLBACK_AGAIN,
                                                      env=record.env,
                                                      branch=record.target_branch), fence)
+        except MergeConflict:
+            return self._records.fail(record, self._conflict(record), fence)
+        if sha is None:
+            return self._records.fail(record, Reason(Code.REVERT_EMPTY, env=record.env,
+                                                     branch=record.target_branch), fence)
         return self._merged(record, sha, fence, Reverted(sha))
 
-    def prepare_revert_branch(self, record: Promotion) -> None:
-        """A rollback through a pull request: its branch holds one revert commit."""
+    def prepare_revert_branch(self, record: Promotion) -> Promotion | None:
+        """A rollback through a pull request: its branch holds one revert commit. The record
+        failed when there is no revert to make (it conflicts, or changes nothing)."""
         assert record.rollback is not None
         repository = self._lookup.app(record.app).repository
         if self._forge.branch_exists(repository, record.source_branch):
-            return
-        self._workspace.revert_to(repository, record.target_branch, record.rollback.target,
-                                  writing.revert_message(record), record.source_branch)
+            return None
+        try:
+            sha = self._make_revert(record, record.source_branch)
+        except MergeConflict:
+            return self._records.fail(record, self._conflict(record))
+        if sha is None:
+            return self._records.fail(record, Reason(Code.REVERT_EMPTY, env=record.env,
+                                                     branch=record.target_branch))
+        return None
+
+    def _make_revert(self, record: Promotion, new_branch: str | None) -> str | None:
+        """The revert commit, pushed to the target branch or to `new_branch`: the target's
+        tree on top of the head, or (with a base) the change from base to target applied."""
+        assert record.rollback is not None
+        spec, repository = record.rollback, self._lookup.app(record.app).repository
+        requester = self._records.person(record.requested_by)
+        if spec.base is None:
+            return self._workspace.revert_to(repository, record.target_branch, spec.target,
+                                             writing.revert_message(record, requester),
+                                             new_branch)
+        if spec.undoes is not None:
+            message = writing.undo_message(record, self._records.get(spec.undoes), requester)
+        else:
+            message = writing.revert_message(record, requester)
+        applied = self._workspace.apply_change(repository, record.target_branch, spec.base,
+                                               spec.target, message, new_branch)
+        return applied.sha if applied else None
+
+    @staticmethod
+    def _conflict(record: Promotion) -> Reason:
+        assert record.rollback is not None
+        return Reason(Code.REVERT_CONFLICT, Next.REVERT_BY_HAND, env=record.env,
+                      branch=record.target_branch, sha=record.rollback.base,
+                      target=record.rollback.target, record=record.rollback.undoes,
+                      kind=record.kind)
 
     def _merged(self, record: Promotion, merge_sha: str, fence: Fence,
                 facts: Facts) -> Promotion:

@@ -69,7 +69,7 @@ class Live:
         record a moment after each step is stored)."""
         channel, ts = self.card_ref(promotion.id)
         wait_for(lambda: action_id in card_actions(self.card(promotion.id)),
-                 f"{action_id} on #{promotion.id}'s card")
+                 f"{action_id} on {promotion.name}'s card")
         return self.world.slack.click(user, action_id, channel=channel, ts=ts)
 
     def ephemerals(self, user: str) -> list[str]:

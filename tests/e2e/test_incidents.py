@@ -84,7 +84,7 @@ def card_with(live: Live, record: Promotion, needle: str) -> str:
         text = live.card_text(record.id)
         return text if needle in text else None
 
-    return wait_for(shown, f"{needle!r} on the card of #{record.id}")
+    return wait_for(shown, f"{needle!r} on the card of {record.name}")
 
 
 def through_prod_gates(live: Live, record: Promotion, plan: str) -> Promotion:
@@ -133,7 +133,7 @@ def test_dev_rollback_pushes_a_revert_that_flux_applies(live: Live) -> None:
     assert live.bot.store.blocks("myapp", "staging") == []
 
     live.command(DEV, f"/rollback dev to {good[:7]} the bad change broke checkout")
-    ephemeral(live, DEV, f"Rollback #1 of myapp dev to `{good[:7]}` has started")
+    ephemeral(live, DEV, f"Rollback R-1 of myapp dev to `{good[:7]}` has started")
     record = live.wait_state(newest(live, "dev", Kind.ROLLBACK).id, State.DEPLOYED, State.FAILED)
     assert record.state is State.DEPLOYED, record.failure
     revert = record.merge_sha
@@ -142,7 +142,7 @@ def test_dev_rollback_pushes_a_revert_that_flux_applies(live: Live) -> None:
     assert tree(live, revert) == tree(live, good)  # with the content of the chosen revision
     assert live.deployed("dev", revert)  # applied and Ready
     card = card_with(live, record, "*dev is back to")
-    assert f"Rollback #{record.id}: myapp dev → {good[:7]}" in card
+    assert f"Rollback {record.name}: myapp dev → {good[:7]}" in card
     assert f"Revert pushed as `{revert[:7]}`" in card and "*dev is back to" in card
     assert event_kinds(live, record)[:4] == ["requested", "hold", "reverting", "reverted"]
 
@@ -182,7 +182,7 @@ def test_staging_revert_pull_request_from_a_failed_cards_rollback_button(live: L
     before = (head(live, "staging"), records(live))
     live.command(DEV, "/promote staging")
     refusal = ephemeral(live, DEV, "staging is on hold by <@U0DEV>")
-    assert f"rollback #{record.id} to {good[:7]}: v2 is broken" in refusal
+    assert f"rollback {record.name} to {good[:7]}: v2 is broken" in refusal
     assert "then /promote unlock staging" in refusal
     assert (head(live, "staging"), records(live)) == before
     live.command(STAKEHOLDER, "/promote unlock staging")
@@ -240,7 +240,7 @@ def test_prod_promotion_is_synced_down_then_rolled_back_in_an_emergency(live: Li
     assert tree(live, revert) == tree(live, f"{merge}^1")  # its mainline parent's content
     assert live.deployed("prod", revert)
     card = card_with(live, rollback, "*prod is back to")
-    assert f"Rollback #{rollback.id}: myapp prod → {initial[:7]}" in card
+    assert f"Rollback {rollback.name}: myapp prod → {initial[:7]}" in card
     assert "none: the emergency revert is pushed to `prod`" in card
     [hold] = live.bot.store.blocks("myapp", "prod")
     assert hold.by == ONCALL and hold.reason.endswith("checkout errors")
@@ -264,7 +264,7 @@ def test_hotfix_through_prods_gates_despite_a_freeze_and_backported(live: Live) 
 
     fix = live.push("hotfix/fix-login", "apps/myapp/FIX.md", "fixed\n", "Fix the login timeout")
     live.command(DEV, "/hotfix promote fix-login")
-    ephemeral(live, DEV, "Hotfix #1 of myapp (hotfix/fix-login@")
+    ephemeral(live, DEV, "Hotfix H-1 of myapp (hotfix/fix-login@")
     record = through_prod_gates(live, live.live_record("prod"), "Revert the hotfix merge.")
     assert record.kind is Kind.HOTFIX and live.deployed("prod", record.merge_sha)
     wait_for(lambda: event_kinds(live, record).count("backported") == 2, "both backports")
@@ -272,7 +272,7 @@ def test_hotfix_through_prods_gates_despite_a_freeze_and_backported(live: Live) 
         assert is_ancestor(live, fix, branch), branch
     card = wait_for(lambda: (text := live.card_text(record.id)).count("Backport: ") == 2
                     and text, "both backports on the card")
-    assert "Hotfix #1: hotfix/fix-login → prod" in card
+    assert "Hotfix H-1: hotfix/fix-login → prod" in card
     assert "Backport: hotfix/fix-login merged into staging as" in card
     assert "Backport: hotfix/fix-login merged into dev as" in card
     assert "Hotfix deployed to prod" in card

@@ -60,7 +60,7 @@ def test_second_live_promotion_is_refused(live: Live) -> None:
     live.command(DEV, "/promote staging")
     first = live.wait_state(live.live_record("staging").id, State.AWAITING_GATES)
     answer = refused(live, STAKEHOLDER, "/promote staging", "already has a live promotion")
-    assert f"#{first.id}" in answer and "cancel it or wait" in answer
+    assert f"{first.name}" in answer and "cancel it or wait" in answer
 
 
 def test_frozen_env_is_refused_until_unfrozen(live: Live) -> None:

@@ -62,7 +62,7 @@ def test_status_shows_every_env_with_head_revision_pods_and_waiting(edge: Edge) 
         head = edge.forge.heads[env][:7]
         assert f"*{env}* · :large_green_circle: Ready" in text
         assert f"`{env}@{head}`" in text
-    assert "#1 promotion by <@U0DEV0001>: awaiting gates" in text
+    assert "P-1 promotion by <@U0DEV0001>: awaiting gates" in text
     assert "1 of 1" in text  # pods ready of desired
     assert "Waiting to be promoted here*\n1 commits" in text
     assert any("reading the status" in t for t in edge.ephemeral_texts(DEV))  # the ack

@@ -93,7 +93,7 @@ def test_double_click_acts_once(edge: Edge) -> None:
     edge.settle()
     assert [e.kind for e in edge.store.events(1)].count("cancelled") == 1
     answers = [t for t in edge.ephemeral_texts(DEV) if "#1" in t and "cancel" in t]
-    assert answers == [":no_entry_sign: You cancelled #1."]
+    assert answers == [":no_entry_sign: You cancelled P-1."]
 
 
 def test_double_click_through_the_emulator_acts_once(edge: Edge) -> None:
@@ -103,7 +103,7 @@ def test_double_click_through_the_emulator_acts_once(edge: Edge) -> None:
     ts = edge.card_of(1)["ts"]
     edge.click(STAKE, ids.APPROVE, ts)
     edge.click(STAKE, ids.APPROVE, ts)
-    edge.wait_ephemeral(STAKE, "You approved #1")
+    edge.wait_ephemeral(STAKE, "You approved P-1")
     edge.settle()
     assert [e.kind for e in edge.store.events(1)].count("approved") == 1
     assert len([t for t in edge.ephemeral_texts(STAKE) if "You approved" in t]) == 1

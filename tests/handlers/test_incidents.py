@@ -160,12 +160,12 @@ def test_choosing_a_revision_starts_the_rollback_with_its_card_and_hold(edge: Ed
     older = with_history(edge, "staging")[2]
     edge.command("/rollback staging")
     choose(edge, DEV, dialog(edge, DEV, "Choose the revision"), older, "bad config")
-    edge.wait_ephemeral(DEV, f"Rollback #1 of myapp staging to `{older[:7]}` has started")
+    edge.wait_ephemeral(DEV, f"Rollback R-1 of myapp staging to `{older[:7]}` has started")
     record = edge.wait_state(1, "awaiting_gates")
     assert (record.rollback.target, record.rollback.reason) == (older, "bad config")
     card = edge.card_of(1)
     text = _text_of(card)
-    assert card["blocks"][0]["text"]["text"] == f"Rollback #1: myapp staging → {older[:7]}"
+    assert card["blocks"][0]["text"]["text"] == f"Rollback R-1: myapp staging → {older[:7]}"
     assert f"*Back to*\n`{older[:7]}`" in text and "*Reason*\nbad config" in text
     assert f":lock: Hold placed by <@{DEV}>: promotions into staging are on hold" in text
     assert ids.ADD_PLAN not in _action_ids(card)
@@ -186,7 +186,7 @@ def test_dev_rollback_to_a_revision_reverts_in_place_and_the_card_shows_each_ste
     edge.core.steps.advance(1)
     card = edge.wait_state(1, "deployed") and edge.card_of(1)
     text = _text_of(card)
-    assert card["blocks"][0]["text"]["text"] == f"Rollback #1: myapp dev → {previous[:7]}"
+    assert card["blocks"][0]["text"]["text"] == f"Rollback R-1: myapp dev → {previous[:7]}"
     assert "*Branch*\n`dev` (reverted in place)" in text
     assert "none: the revert is pushed to `dev`" in text
     steps = ["Requested by", "Hold placed by", "Reverting: reverting dev to",
@@ -261,7 +261,7 @@ def test_rollback_while_a_rollback_is_live_is_refused(edge: Edge) -> None:
     before = unchanged(edge)
     edge.command(f"/rollback staging to {older}", user=STAKE)
     text = edge.wait_ephemeral(STAKE, "staging already has a live rollback")
-    assert f"#1 by <@{DEV}>" in text and "wait for it, or cancel it first" in text
+    assert f"R-1 by <@{DEV}>" in text and "wait for it, or cancel it first" in text
     edge.settle()
     assert unchanged(edge) == before
 
@@ -357,10 +357,10 @@ def test_hotfix_promote_posts_its_card_and_goes_through_prods_gates(edge: Edge) 
     wait_for(lambda: "hotfix/login" in edge.forge.heads, what="the branch")
     fix = edge.forge.push("hotfix/login")
     edge.command("/hotfix promote login")
-    edge.wait_ephemeral(DEV, f"Hotfix #1 of myapp (hotfix/login@{fix[:7]} -> prod) has started")
+    edge.wait_ephemeral(DEV, f"Hotfix H-1 of myapp (hotfix/login@{fix[:7]} -> prod) has started")
     record = edge.wait_state(1, "awaiting_gates")
     card = edge.card_of(1)
-    assert card["blocks"][0]["text"]["text"] == "Hotfix #1: hotfix/login → prod"
+    assert card["blocks"][0]["text"]["text"] == "Hotfix H-1: hotfix/login → prod"
     assert {ids.APPROVE, ids.REJECT, ids.ADD_PLAN, ids.CANCEL} <= set(_action_ids(card))
     assert edge.forge.pulls[record.pr_number or 0].head == "hotfix/login"
 

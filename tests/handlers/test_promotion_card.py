@@ -47,7 +47,7 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
     card = edge.card_of(1)
     assert _action_ids(card) == [ids.CANCEL]  # staging needs no stakeholder
     assert "waiting for ci" in _text_of(card) and "0 of 1 approving reviews" in _text_of(card)
-    edge.wait_ephemeral(DEV, "Promotion #1 of myapp to staging")
+    edge.wait_ephemeral(DEV, "Promotion P-1 of myapp to staging")
 
     edge.forge.set_check(record.head_sha or "", "ci", "success")
     edge.forge.review(record.pr_number or 0, REVIEWER)
@@ -69,7 +69,7 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
     final = versions[-1]
     text = _text_of(final)
     assert final["blocks"][0]["type"] == "header"
-    assert "Promotion #1: myapp → staging" in final["blocks"][0]["text"]["text"]
+    assert "Promotion P-1: myapp → staging" in final["blocks"][0]["text"]["text"]
     assert f"<@{DEV}>" in text
     assert "`dev` → `staging`" in text
     assert f"`{(merged.merge_sha or '')[:7]}`" in text
@@ -126,7 +126,7 @@ def test_failed_check_shows_reason_with_retry_and_rollback_buttons(edge: Edge) -
                                                                 "Roll back staging")
     edge.forge.set_check(record.head_sha or "", "ci", "success")  # fixed and re-run
     edge.click(DEV, ids.RETRY, card["ts"])
-    edge.wait_ephemeral(DEV, "Retrying #1 as #2")
+    edge.wait_ephemeral(DEV, "Retrying P-1 as P-2")
     edge.wait_state(2, "awaiting_gates")
     assert len(edge.cards()) == 2
 
@@ -136,7 +136,7 @@ def test_cancel_button_cancels_and_card_offers_retry(edge: Edge) -> None:
     edge.wait_state(1, "awaiting_gates")
     edge.click(DEV, ids.CANCEL, edge.card_of(1)["ts"])
     edge.wait_state(1, "cancelled")
-    edge.wait_ephemeral(DEV, "You cancelled #1")
+    edge.wait_ephemeral(DEV, "You cancelled P-1")
     card = edge.card_of(1)
     assert _action_ids(card) == [ids.RETRY]
     assert f"Cancelled by <@{DEV}>" in _text_of(card)
@@ -147,7 +147,7 @@ def test_cancel_command_by_id(edge: Edge) -> None:
     edge.wait_state(1, "awaiting_gates")
     edge.command("/promote cancel #1")
     edge.wait_state(1, "cancelled")
-    edge.wait_ephemeral(DEV, "You cancelled #1")
+    edge.wait_ephemeral(DEV, "You cancelled P-1")
 
 
 def test_engine_outage_gives_generic_answer_with_reference_and_no_detail(edge: Edge) -> None:

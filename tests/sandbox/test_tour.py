@@ -17,7 +17,7 @@ def test_tour_plays_the_workflow_and_an_incident_and_exits_zero() -> None:
     out = done.stdout
     steps = ["$ dana pushes \"Faster checkout\" to dev",
              "> dana types: /promote staging",
-             "Promotion #1: myapp → staging | ✅ Deployed",
+             "Promotion P-1: myapp → staging | ✅ Deployed",
              "> dana types: /promote prod",
              "> sam clicks [Approve] on #2's card",
              "> dana writes the rollback plan and submits the modal",
