@@ -72,7 +72,8 @@ class Store(Protocol):
 class CommitInfo:
     sha: str
     message: str
-    author: str
+    author: str  # the GitHub login when GitHub knows the author, else the git author's name
+    login: bool = False  # `author` is a GitHub login (it may be @-mentioned on GitHub)
 
 
 @dataclass(frozen=True)

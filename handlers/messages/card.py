@@ -11,6 +11,7 @@ from handlers.ids import COMMAND, ROLLBACK_COMMAND
 from handlers.messages import refusals
 from handlers.messages.words import record_name, text, weekday_utc, who
 from slackbot.models import GateNote, GateResult, Kind, Promotion, State
+from slackbot.reasons import Code
 
 STATE_EMOJI = {
     State.REQUESTED: ":inbox_tray:",
@@ -163,11 +164,9 @@ def outcome(record: Promotion) -> str | None:
         why = refusals.sentence(record.failure) if record.failure else "waited too long"
         return f":alarm_clock: *Expired:* {why}"
     if record.state is State.DEPLOYED and record.recovered_at is not None:
-        after = (record.failure.flux_reason or record.failure.code.value) if record.failure \
-            else "a failure"
         return (f":white_check_mark: *Deployed to {record.env}*: recovered at "
-                f"{mrkdwn.when(record.recovered_at, '{time}')} after {text(after)} (Flux applied "
-                f"it on a retry).")
+                f"{mrkdwn.when(record.recovered_at, '{time}')} after {failed_with(record)} "
+                f"(Flux applied it on a retry).")
     if record.state is State.DEPLOYED:
         if record.rollback is not None:
             return _rollback_outcome(record)
@@ -176,6 +175,18 @@ def outcome(record: Promotion) -> str | None:
                     f"branches below are in the timeline.")
         return f":white_check_mark: *Deployed to {record.env}.*"
     return None
+
+
+def failed_with(record: Promotion) -> str:
+    """What a recovered record had failed with, in words."""
+    failure = record.failure
+    if failure is None:
+        return "a failure"
+    if failure.code is Code.TIMED_OUT:
+        return "its timeout"
+    if failure.code is Code.ROLLOUT_FAILED:
+        return "a failed rollout"
+    return text(failure.flux_reason or failure.code.value)
 
 
 def _rollback_outcome(record: Promotion) -> str:

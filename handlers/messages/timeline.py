@@ -202,8 +202,9 @@ def _subjects(subjects: tuple[str, ...]) -> str:
 
 
 def recovered(facts: ev.Recovered) -> str:
-    return (f"Flux applied {short_rev(facts.revision)} Ready after all, after "
-            f"{text(facts.after)}")
+    after = {"timed_out": "its timeout", "rollout_failed": "a failed rollout"}.get(
+        facts.after, facts.after)
+    return f"Flux applied {short_rev(facts.revision)} Ready after all, after {text(after)}"
 
 
 def carried(facts: ev.RevertCarried, record: Promotion, full: bool = False) -> str:

@@ -85,6 +85,7 @@ class GitHubForge:
                     x.sha,
                     x.commit.message,
                     x.author.login if x.author else (x.commit.author.name or ""),
+                    login=x.author is not None,
                 )
                 for x in found
             )

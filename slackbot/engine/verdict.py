@@ -73,7 +73,7 @@ class Verdict:
         self._store.mark_aftercare(record.id)
         record = self._records.finish(
             record, State.DEPLOYED,
-            Recovered(expected, failure.flux_reason or failure.code.value, record.finished_at),
+            Recovered(expected, _failed_with(failure), record.finished_at),
             progress=Progress(Stage.DONE, expected, pods=pods),
             recovered_at=self._records.clock.now())
         self._aftercare.run(record)
@@ -128,3 +128,10 @@ class Verdict:
         if record.progress == progress:
             return record
         return self._records.transition(record, Progressed(progress), progress=progress)
+
+
+def _failed_with(failure: Reason) -> str:
+    """What a recovered record had failed with: Flux's reason, or the failure's code."""
+    if failure.code is Code.FLUX_FAILED and failure.flux_reason:
+        return failure.flux_reason
+    return failure.code.value

@@ -57,8 +57,9 @@ def tickets(commits: tuple[CommitInfo, ...]) -> tuple[str, ...]:
 
 
 def _author(commit: CommitInfo) -> str:
-    return f"@{commit.author}" if commit.author and " " not in commit.author else (
-        commit.author or "unknown")
+    if commit.login and commit.author:
+        return f"@{commit.author}"
+    return commit.author or "unknown"
 
 
 def pull_body(record: Promotion, commits: tuple[CommitInfo, ...], files: tuple[str, ...],
@@ -125,8 +126,10 @@ def status_section(record: Promotion, people: dict[str, str]) -> str:
         lines.append(f"Deployed: `{record.env}` applied {record.target_branch}@"
                      f"{(record.merge_sha or '')[:7]} and rolled out.")
         if record.recovered_at is not None and record.failure is not None:
-            lines.append(f"Recovered at {record.recovered_at:%Y-%m-%d %H:%M} UTC after "
-                         f"{record.failure.flux_reason or record.failure.code.value}.")
+            after = (record.failure.flux_reason if record.failure.code.value == "flux_failed"
+                     else record.failure.code.value.replace("_", " "))
+            lines.append(f"Recovered at {record.recovered_at:%Y-%m-%d %H:%M} UTC after {after} "
+                         f"(Flux applied it on a retry).")
     elif record.state is State.FAILED and record.failure is not None:
         failure = record.failure
         why = failure.flux_reason or failure.check or failure.code.value.replace("_", " ")

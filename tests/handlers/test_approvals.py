@@ -195,4 +195,4 @@ def test_a_deleted_card_is_posted_again_on_the_next_change(edge: Edge) -> None:
     cards = edge.cards()
     assert len(cards) == 1 and cards[0]["ts"] != card["ts"]
     assert edge.bot.card_of(1) == CardRef("C0DEPLOYS", cards[0]["ts"],
-                                          len(edge.store.events(1)))
+                                          len(edge.store.events(1)), mirrored=True)

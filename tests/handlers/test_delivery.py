@@ -92,7 +92,7 @@ def test_double_click_acts_once(edge: Edge) -> None:
     edge.wait_state(1, "cancelled")
     edge.settle()
     assert [e.kind for e in edge.store.events(1)].count("cancelled") == 1
-    answers = [t for t in edge.ephemeral_texts(DEV) if "#1" in t and "cancel" in t]
+    answers = [t for t in edge.ephemeral_texts(DEV) if "P-1" in t and "cancel" in t]
     assert answers == [":no_entry_sign: You cancelled P-1."]
 
 
