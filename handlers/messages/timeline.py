@@ -166,6 +166,8 @@ def head_moved(facts: ev.HeadMoved) -> str:
 def progress_line(progress: Progress) -> str:
     clause = refusals.progress(progress)
     if progress.stage is Stage.DEPENDENCY:
+        if progress.root is not None:
+            return clause[0].upper() + clause[1:]
         return f"Waiting for a dependency: {text(progress.message)}"
     if progress.stage is Stage.ROLLOUT:
         return "Rollout: " + clause.removeprefix("rollout: ")

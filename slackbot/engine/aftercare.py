@@ -122,14 +122,22 @@ class Aftercare:
         app = self._lookup.app(record.app)
         spec, revert = record.rollback, record.merge_sha
         try:
-            removed = tuple(c.message.splitlines()[0] if c.message else c.sha[:7] for c in
-                            self._workspace.changes(app.repository, spec.target, spec.from_head))
+            change = self._workspace.changes(app.repository, spec.target, spec.from_head)
         except AdapterError:
             log.exception("%s: listing what the revert removes failed", record.name)
-            removed = ()
+            change = []
+        removed = tuple(c.message.splitlines()[0] if c.message else c.sha[:7] for c in change)
+        shas = tuple(c.sha for c in change)
         for env in self._below(record):
             message = writing.carried_message(record, env.branch, revert)
             try:
+                if shas and not any(self._workspace.contains(app.repository, env.branch,
+                                                             (sha,)) for sha in shas):
+                    # the change never reached this branch (pushed to prod alone): nothing to
+                    # remove here, and its revert would not apply
+                    self._tell(record, RevertCarried(env.branch, None),
+                               writing.carried_comment(record, env.branch, None, ()))
+                    continue
                 try:
                     applied = self._workspace.apply_change(app.repository, env.branch,
                                                            spec.from_head, revert, message)

@@ -10,6 +10,10 @@ from tests.e2e.conftest import DEV, Live, wait_for
 from tests.e2e.test_incidents import DEPLOY, through_prod_gates
 
 PROD_OVERLAY = "apps/myapp/overlays/prod/kustomization.yaml"
+
+
+def overlay(env: str) -> str:
+    return f"apps/myapp/overlays/{env}/kustomization.yaml"
 DANA = ("dana", "dana@users.noreply.github.com")  # the GitHub emulator maps it to @dana
 
 
@@ -26,10 +30,10 @@ def has(live: Live, branch: str, path: str, needle: str = "") -> bool:
     return content is not None and needle in content
 
 
-def overlay_with_tag(live: Live, tag: str, branch: str = "dev") -> str:
-    """prod's overlay as on `branch`, pinning the app's image to `tag` (a `broken*` tag
-    crashes in the emulated cluster, as a bad image does)."""
-    text = files(live, branch)[PROD_OVERLAY]
+def overlay_with_tag(live: Live, tag: str, branch: str = "dev", env: str = "prod") -> str:
+    """`env`'s overlay as on `branch`, pinning the app's image to `tag` (a `broken*` tag
+    crashes in the emulated cluster, as a bad image does; a new tag means new pods)."""
+    text = files(live, branch)[overlay(env)]
     if "newTag:" in text:
         kept = [line for line in text.splitlines()
                 if not line.startswith(("images:", "  - name: ghcr.io", "    newTag:"))]
