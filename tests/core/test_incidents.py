@@ -3,11 +3,14 @@ with its sentence and Redis untouched."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import redis
 
 from handlers.messages import timeline
 from handlers.messages.refusals import sentence
+from slackbot.config import load_pipeline
 from slackbot.errors import (
     AlreadyLive,
     EnvBlocked,
@@ -18,7 +21,14 @@ from slackbot.errors import (
 )
 from slackbot.events import SyncConflict, Synced
 from slackbot.models import Kind, RevertMode, State
-from tests.core.conftest import DEVELOPER, REVIEWER, STAKEHOLDER, World, snapshot
+from tests.core.conftest import (
+    DEVELOPER,
+    REVIEWER,
+    STAKEHOLDER,
+    World,
+    build_core,
+    snapshot,
+)
 
 ONCALL = "U0ONCALL"
 
@@ -417,3 +427,38 @@ def test_merge_commits_say_what_they_merge(world: World) -> None:
     world.core.commands.approve(record.id, STAKEHOLDER, fix)
     assert titles == [f"Hotfix hotfix/login into prod ({fix[:7]}) [{record.name}] "
                       f"(#{record.pr_number})"]
+
+
+def _holding_incidents_to_windows(world: World) -> World:
+    """The same world, its pipeline saying incidentsWaitForWindow: true on every env."""
+    app = load_pipeline(None).app("myapp")
+    envs = tuple(replace(e, gates=replace(e.gates, incidents_wait_for_window=True))
+                 for e in app.environments)
+    pipeline = replace(load_pipeline(None), apps={"myapp": replace(app, environments=envs)})
+    return replace(world, core=build_core(pipeline, world.store, world.forge, world.cluster,
+                                          world.directory, world.notifier, world.clock,
+                                          world.workspace))
+
+
+def test_an_emergency_rollback_on_a_saturday_is_not_held_by_the_window(world: World) -> None:
+    _, previous, _ = with_history(world, "prod")
+    world.clock.advance(days=3)  # Saturday noon: prod's window opens on Monday
+    record = world.core.incidents.rollback("myapp", "prod", ONCALL, to=previous, emergency=True,
+                                           channel="C0INCIDENT")
+    record = world.core.steps.advance(record.id)
+    assert record.state is State.RECONCILING and record.merge_not_before is None
+    assert world.forge.heads["prod"] == record.merge_sha
+
+
+def test_a_pipeline_can_hold_incidents_to_the_change_windows(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
+    held = _holding_incidents_to_windows(world)
+    _, previous, _ = with_history(held, "prod")
+    held.clock.advance(days=3)  # Saturday noon
+    text = refuse(NotAllowed, held.core.incidents.rollback, "myapp", "prod", ONCALL, to=previous,
+                  emergency=True, channel="C0INCIDENT")
+    assert text.startswith("prod's change window is closed until 2026-11-30 09:00 UTC, and "
+                           "this pipeline holds emergencies to its windows"), text
+    held.core.incidents.hotfix_start("myapp", "login", DEVELOPER)
+    held.forge.push("hotfix/login")
+    record = held.hotfix_promoted("login")
+    assert "window" in {g.name for g in record.gates}  # the hotfix waits for Monday

@@ -1,16 +1,24 @@
 """Incidents where the incident is (issue 15, point 5), through the real bot on the emulated
 world: a hotfix asked for in the incident channel has its card there, mirrored by one line
 with a link in the deploys channel, and goes through prod's gates on a Saturday without
-waiting for Monday's change window; every command gets one answer, never an "On it…" after
-it."""
+waiting for Monday's change window; an emergency rollback on a Saturday reverts prod at once,
+its card in the incident channel and one line in the deploys channel; every command gets one
+answer, never an "On it…" after it."""
 
 from __future__ import annotations
 
 from sandbox.world import DEPLOYS, INCIDENTS
-from slackbot.models import State
+from slackbot.models import Kind, State
 from tests.e2e.conftest import DEV, ONCALL, Live, wait_for
 from tests.e2e.story import push_files, synced, working_notes
-from tests.e2e.test_incidents import ephemeral, is_ancestor, through_prod_gates
+from tests.e2e.test_incidents import (
+    DEPLOY,
+    card_with,
+    ephemeral,
+    is_ancestor,
+    through_prod_gates,
+    tree,
+)
 
 
 def test_a_saturday_hotfix_runs_in_the_incident_channel_without_waiting_for_a_window(
@@ -42,3 +50,39 @@ def test_a_saturday_hotfix_runs_in_the_incident_channel_without_waiting_for_a_wi
     assert [m for m in live.world.slack.history(DEPLOYS) if record.name in m.get("text", "")] == [
         mirror]  # mirrored once, however often the card changed
     assert working_notes(live, ONCALL) == [] and working_notes(live, DEV) == []
+
+
+def test_a_saturday_emergency_rollback_reverts_prod_at_once_where_the_incident_is(
+        live: Live) -> None:
+    good = push_files(live, "prod", {"apps/myapp/NOTES.md": "good\n"}, "prod: good notes")
+    bad = push_files(live, "prod", {"apps/myapp/NOTES.md": "bad\n"}, "prod: bad notes")
+    live.wait_deployed("prod", bad)
+    live.clock.jump(days=3)  # Saturday noon: prod's change window opens on Monday 09:00
+
+    live.command(ONCALL, f"/rollback prod emergency to {good[:7]}")  # not the incident channel
+    refusal = "an emergency rollback of prod runs only in myapp's incident channel"
+    ephemeral(live, ONCALL, refusal)
+    assert sum(refusal in t for t in live.ephemerals(ONCALL)) == 1  # one answer, once
+    assert working_notes(live, ONCALL) == []
+
+    live.command(ONCALL, f"/rollback prod emergency to {good[:7]} bad notes", channel=INCIDENTS)
+    rollback = wait_for(lambda: next((p for p in live.bot.store.history("myapp", "prod", 5)
+                                      if p.kind is Kind.ROLLBACK), None), "the rollback")
+    done = live.wait_state(rollback.id, State.DEPLOYED, State.FAILED, timeout=DEPLOY)
+    assert done.state is State.DEPLOYED, done.failure
+    assert done.merge_not_before is None and live.deployed("prod", done.merge_sha)
+    assert tree(live, "prod") == tree(live, good)  # reverted at once, on a Saturday
+
+    channel, ts = live.card_ref(done.id)
+    assert channel == INCIDENTS
+    mirror = wait_for(lambda: next((m for m in live.world.slack.history(DEPLOYS)
+                                    if done.name in m.get("text", "")), None),
+                      "the line in the deploys channel")
+    assert mirror["text"].startswith(f":rotating_light: Rollback {done.name} of myapp prod is "
+                                     f"handled in <#{INCIDENTS}>: follow <https://")
+    assert f"/archives/{INCIDENTS}/p{ts.replace('.', '')}|its card>" in mirror["text"]
+    assert not mirror.get("blocks")
+    card_with(live, done, "*prod is back to")
+    assert [m for m in live.world.slack.history(DEPLOYS) if done.name in m.get("text", "")] == [
+        mirror]
+    assert working_notes(live, ONCALL) == []
