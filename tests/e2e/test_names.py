@@ -2,13 +2,15 @@
 world: records are P-12, R-3, H-2 in Slack, in pull request titles and bodies and in merge
 commits, `#N` only ever a pull request; the pull request lists commits with their authors and
 the tickets their messages name, and keeps one promotebot section up to date with the gates,
-approvals and reviews by name, and the deploy."""
+approvals and reviews by name, the failure, and the deploy."""
 
 from __future__ import annotations
 
+from handlers import ids
 from sandbox.gitseed import run_git
 from slackbot.engine.writing import SECTION_START
-from tests.e2e.conftest import DEV, Live, wait_for
+from slackbot.models import State
+from tests.e2e.conftest import DEV, Live, card_actions, wait_for
 from tests.e2e.story import promote_prod, push_files
 from tests.e2e.test_incidents import ephemeral
 
@@ -45,3 +47,25 @@ def test_records_and_pull_requests_have_names_of_their_own(live: Live) -> None:
     ephemeral(live, DEV, f"`#{record.pr_number}` is how GitHub names a pull request")
     live.command(DEV, f"/promote cancel H-{record.id}")
     ephemeral(live, DEV, f"there is no H-{record.id}: record {record.id} is {name}, a promotion")
+
+
+def test_the_pull_request_says_why_a_promotion_failed(live: Live) -> None:
+    change = push_files(live, "dev", {"apps/myapp/NOTES.md": "three\n"}, "Notes (OPS-9)")
+    live.wait_deployed("dev", change)
+    live.command(DEV, "/promote staging")
+    record = live.wait_state(live.live_record("staging").id, State.AWAITING_GATES)
+    live.world.github.set_check(record.head_sha, "ci", "failure")
+    failed = live.wait_state(record.id, State.FAILED)
+    assert failed.merge_sha is None and failed.name == f"P-{failed.id}"
+    body = wait_for(lambda: (b := live.world.github.pull_request(failed.pr_number)["body"])
+                    and f"### promotebot: {failed.name} is failed" in b and b,
+                    "the pull request's section to say it failed")
+    assert "- Notes (OPS-9) (@dana)" in body.replace(f"{change[:7]} ", "")
+    assert "### Tickets (1)\n- OPS-9\n" in body
+    assert "- [!] check `ci`: failed" in body and "\nFailed (ci)" in body, body
+    assert "Merged as" not in body and "Deployed:" not in body
+    assert body.count(SECTION_START) == 1
+    # nothing merged, so nothing to roll back: the card offers Retry, and no Rollback
+    card = wait_for(lambda: ids.RETRY in (a := card_actions(live.card(failed.id))) and a,
+                    "the failed card's buttons")
+    assert ids.ROLLBACK not in card
