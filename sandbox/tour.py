@@ -22,9 +22,10 @@ from github import Auth, Github
 
 from sandbox.gitseed import commit_and_push, run_git
 from sandbox.world import DEPLOYS, INCIDENTS, PEOPLE, World, person
-from slackbot.events import Synced
+from slackbot.events import RevertCarried, Synced
 
 STEP_TIMEOUT = 60.0
+DEPLOY_TIMEOUT = 120.0  # a revert carried down: a push and a deploy per branch below
 
 
 class TourFailed(Exception):
@@ -41,6 +42,7 @@ EMOJI = {
     "no_entry_sign": "🚫", "octagonal_sign": "🛑", "red_circle": "🔴", "repeat": "🔁",
     "rocket": "🚀", "satellite_antenna": "📡", "sunny": "☀️", "twisted_rightwards_arrows": "🔀",
     "warning": "⚠️", "white_check_mark": "✅", "white_circle": "⚪", "x": "❌",
+    "rotating_light": "🚨",
 }
 CHANNELS = {DEPLOYS: "myapp-deploys", INCIDENTS: "myapp-incidents"}
 
@@ -166,12 +168,18 @@ class Tour:
             raise TourFailed(f"the bot did not take {text!r}: {reply.get('error')}")
 
     def click(self, who: str, record_id: int, action_id: str, label: str) -> None:
-        ref = self.wait(f"the card of #{record_id}", lambda: self.bot.card_of(record_id))
+        name = self.name(record_id)
+        ref = self.wait(f"the card of {name}", lambda: self.bot.card_of(record_id))
         channel, ts = ref.channel, ref.ts
-        self.transcript.say(f"> {person(who).name} clicks [{label}] on #{record_id}'s card")
+        self.transcript.say(f"> {person(who).name} clicks [{label}] on {name}'s card")
         reply = self.world.slack.click(person(who).slack_id, action_id, channel=channel, ts=ts)
         if reply.get("status") != 200:
             raise TourFailed(f"the click {label} failed: {reply.get('error')}")
+
+    def name(self, record_id: int) -> str:
+        """The record's own name (P-12, R-3, H-2): `#N` is only ever a pull request."""
+        record = self.bot.store.get(record_id)
+        return str(record.name) if record is not None else f"record {record_id}"
 
     def ci_passes(self, sha: str) -> None:
         self.world.github.set_check(sha, "ci", "success")
@@ -198,10 +206,10 @@ class Tour:
         return self.wait(f"a promotion into {env} to be {state}", check)
 
     def finished(self, record_id: int) -> Any:
-        record = self.wait(f"#{record_id} to finish",
+        record = self.wait(f"{self.name(record_id)} to finish",
                            lambda: (r := self.bot.store.get(record_id)) and not r.live and r)
         if record.state.value != "deployed":
-            raise TourFailed(f"#{record_id} ended {record.state.value}: {record.failure}")
+            raise TourFailed(f"{record.name} ended {record.state.value}: {record.failure}")
         return record
 
     def promote(self, env: str) -> Any:
@@ -226,15 +234,16 @@ class Tour:
                                               "rolls back within its 5m interval."}})
 
     def failed(self, record_id: int) -> Any:
-        record = self.wait(f"#{record_id} to finish",
+        record = self.wait(f"{self.name(record_id)} to finish",
                            lambda: (r := self.bot.store.get(record_id)) and not r.live and r)
         if record.state.value != "failed":
-            raise TourFailed(f"#{record_id} was meant to fail, and ended {record.state.value}")
+            raise TourFailed(f"{record.name} was meant to fail, and ended {record.state.value}")
         return record
 
     def incident(self, good_prod: str) -> None:
-        """A change that breaks only prod, rolled back in the incident channel by on-call; then a
-        hotfix through prod's gates, backported to staging and dev."""
+        """A change that breaks only prod, rolled back in the incident channel by on-call and its
+        revert carried down; a hotfix through prod's gates, backported to staging and dev; the
+        change brought back on dev when a person asks for it."""
         say = self.transcript.say
         say("== 4. A change that breaks prod: the deploy fails ==")
         overlay = "apps/myapp/overlays/prod/kustomization.yaml"
@@ -247,7 +256,9 @@ class Tour:
         self.wait("dev to run it", lambda: self.deployed("dev", sha))
         self.finished(self.promote("staging").id)
         bad = self.failed(self.promote("prod").id)
-        say(f"$ Flux: myapp-prod reports {bad.failure}")
+        failure = bad.failure
+        say(f"$ Flux: myapp-prod reports {failure.flux_reason}: {failure.message}" if failure
+            else "$ Flux: myapp-prod failed")
 
         say("== 5. On-call rolls prod back in the incident channel ==")
         self.command("oncall", f"/rollback prod emergency to {good_prod[:7]} the cache image "
@@ -257,6 +268,11 @@ class Tour:
         rollback = self.finished(rollback.id)
         say(f"$ git: prod is {rollback.merge_sha[:7]}, whose parent is {bad.merge_sha[:7]} and "
             f"whose content is {good_prod[:7]}'s")
+        self.wait("the revert carried down", lambda: len(
+            [e for e in self.bot.store.events(rollback.id)
+             if isinstance(e.facts, RevertCarried) and e.facts.sha]) == 2, DEPLOY_TIMEOUT)
+        say("$ git: the same revert is on staging and dev: the cache image is on no branch, "
+            "and no later sync brings it back or deletes anything")
 
         say("== 6. A hotfix from prod, through prod's gates, backported ==")
         self.command("oncall", "/hotfix start raise-memory", channel=INCIDENTS)
@@ -277,6 +293,16 @@ class Tour:
                                                 and e.facts.backport]) == 2)
         say(f"$ Flux: myapp-prod applied prod@{hotfix.merge_sha[:7]}; hotfix/raise-memory is in "
             f"staging and dev")
+
+        say(f"== 7. The change comes back only when a person asks: /rollback undo "
+            f"{rollback.name} ==")
+        self.command("developer", f"/rollback undo {rollback.name}")
+        undo = self.wait("the undo on dev", lambda: next(
+            (r for r in self.bot.store.history("myapp", "dev", 3) if r.rollback is not None
+             and r.rollback.undoes == rollback.id), None))
+        undo = self.finished(undo.id)
+        say(f"$ git: dev is {undo.merge_sha[:7]}, the cache image back as a new commit; staging "
+            f"and prod get it only through /promote")
 
     def push_edit(self, who: str, branch: str, path: str, edit: Callable[[str], str],
                   message: str) -> str:
@@ -334,7 +360,8 @@ class Tour:
             time.sleep(0.5)
         finally:
             self.transcript.stop()
-        say("== Tour finished: dev -> staging -> prod, a rollback in an incident, a hotfix ==")
+        say("== Tour finished: dev -> staging -> prod, a rollback in an incident carried down, "
+            "a hotfix, the change brought back ==")
 
 
 def run_tour(out: TextIO, time_scale: float = 60.0) -> int:
