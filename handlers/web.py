@@ -4,25 +4,29 @@
 /healthz is 200 while the process serves; /readyz is 200 only while every readiness probe
 (a named callable returning bool: Redis, GitHub, the cluster) passes, else 503 naming the
 ones failing. Probes must be cheap; an exception in one counts as failing, never as a crash.
-Every Slack and GitHub request runs under a request id (slackbot.logs); a 401 is logged as a
-WARNING. GitHub deliveries are verified before anything else is read or written.
+Junk is refused before any work, never with a 5xx: a body over the limit is a 413, a bad
+signature or timestamp a 401 (logged as a WARNING) before the body is parsed, a body Bolt
+could not read or whose response_url is not Slack's a 400. Every Slack and GitHub request runs
+under a request id (slackbot.logs).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 import waitress
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 
+from handlers import envelopes, signing
+from handlers.response_urls import DirectRespond, ResponseUrls
 from slackbot import logs, webhooks
 from slackbot.metrics import Metrics
 
@@ -35,7 +39,11 @@ Probe = Callable[[], bool]
 EVENTS_PATH = "/slack/events"
 WEBHOOK_PATH = "/github/webhook"
 METRICS_PATH = "/metrics"
-MAX_WEBHOOK_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+# Slack's payloads are a few KB and the GitHub events we follow tens of KB; a 48 MB body once
+# took 15 s and 100 MB of memory. waitress refuses twice this before reading it.
+MAX_BODY_BYTES = 1024 * 1024
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+NO_RETRY = ("X-Slack-No-Retry", "1")  # a refused body fails the same way every time
 WEBHOOKS_OFF = (
     "GitHub webhooks are off: GITHUB_WEBHOOK_SECRET is not set, so no delivery could be "
     "verified. promotebot polls GitHub instead; set the secret here and on the webhook to use them."
@@ -46,9 +54,10 @@ class WebApp:
     """A WSGI app: Slack's requests to Bolt, GitHub's webhook deliveries, /metrics, and the
     two probes Kubernetes asks.
 
-    Without `webhook_secret`, POST /github/webhook answers 404 (the endpoint is not configured:
-    a permanent condition, not a passing outage, so not 503); without `metrics`, /metrics is
-    404 too."""
+    Slack's requests are checked with `signing_secret` (Bolt checks them again); replies go
+    only to the response URLs `response_urls` allows. Without `webhook_secret`, POST
+    /github/webhook answers 404 (the endpoint is not configured: a permanent condition, not a
+    passing outage, so not 503); without `metrics`, /metrics is 404 too."""
 
     def __init__(
         self,
@@ -56,16 +65,24 @@ class WebApp:
         readiness: Mapping[str, Probe] | None = None,
         path: str = EVENTS_PATH,
         *,
+        signing_secret: str,
+        response_urls: ResponseUrls | None = None,
         webhook_secret: str | None = None,
         deliveries: webhooks.Deliveries | None = None,
         metrics: Metrics | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        clock: Callable[[], float] = time.time,
     ):
-        self._slack = SlackRequestHandler(bolt, path=path)
+        self.bolt = bolt
         self._slack_path = path
+        self._signing_secret = signing_secret
+        self._response_urls = response_urls or ResponseUrls()
         self._readiness = dict(readiness or {})
         self._webhook_secret = webhook_secret or None
         self._deliveries = deliveries
         self._metrics = metrics
+        self.max_body_bytes = max_body_bytes
+        self._clock = clock
 
     def failing(self) -> list[str]:
         failed = []
@@ -102,38 +119,70 @@ class WebApp:
             return self._github(environ, start_response)
         if method == "POST" and path == self._slack_path:
             return self._slack_events(environ, start_response)
-        return self._slack(environ, start_response)
+        return _json(start_response, "404 Not Found", {"error": "not found"})
 
     # -- Slack -------------------------------------------------------------------------------
 
     def _slack_events(self, environ: WSGIEnvironment,
                       start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
-        body = _read_body(environ, limit=None)
-        environ["wsgi.input"] = io.BytesIO(body)
-        status: list[str] = []
+        try:
+            with logs.scope(request=logs.new_request_id()):
+                status, headers, body = self._slack_answer(environ)
+        finally:
+            if self._metrics is not None:
+                self._metrics.slack_ack_seconds.observe(time.perf_counter() - started)
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+        return [body]
 
-        def recording(status_line: str, headers: list[tuple[str, str]],
-                      exc_info: Any = None) -> Callable[[bytes], object]:
-            status.append(status_line)
-            return start_response(status_line, headers, exc_info)
-
-        with logs.scope(request=_slack_request_id(body) or logs.new_request_id()):
+    def _slack_answer(self, environ: WSGIEnvironment) -> tuple[str, list[tuple[str, str]], bytes]:
+        """Refuse junk in order of cost (size, signature, shape, response_url), then Bolt."""
+        try:
+            raw = _read_body(environ, self.max_body_bytes)
+        except _TooLarge:
+            log.warning("413 for POST %s: a body over %d bytes", self._slack_path,
+                        self.max_body_bytes)
+            return _refusal("413 Payload Too Large",
+                            f"the body is over {self.max_body_bytes} bytes")
+        verdict = signing.verify(
+            self._signing_secret, raw, environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
+            environ.get("HTTP_X_SLACK_SIGNATURE"), self._clock())
+        if verdict is not signing.Verdict.OK:
+            log.warning("401 for POST %s: %s (a wrong SLACK_SIGNING_SECRET, or this host's "
+                        "clock far off?)", self._slack_path, verdict.value)
+            return "401 Unauthorized", _JSON, b'{"error": "invalid request"}'
+        request, why = _bolt_request(raw, environ)
+        if request is None:
+            log.warning("400 for POST %s: a signed body that cannot be read (%s)",
+                        self._slack_path, why)
+            return _refusal("400 Bad Request", "the body cannot be read")
+        refused = self._response_urls.refused(request.body)
+        if refused:
+            log.warning("400 for POST %s: a response_url on a host replies never go to (%s); "
+                        "SLACK_RESPONSE_URL_HOSTS lists other hosts", self._slack_path,
+                        ", ".join(refused))
+            return _refusal("400 Bad Request", "response_url is not Slack's")
+        request.context["respond"] = DirectRespond(
+            response_url=request.context.response_url, rule=self._response_urls)
+        with logs.scope(request=_slack_request_id(request.body)):
             try:
-                return self._slack(environ, recording)
-            finally:
-                if self._metrics is not None:
-                    self._metrics.slack_ack_seconds.observe(time.perf_counter() - started)
-                if status and status[0].startswith("401"):
-                    log.warning(
-                        "401 for POST %s: the request signature did not verify (a wrong "
-                        "SLACK_SIGNING_SECRET, or this host's clock far off)", self._slack_path)
+                answer = self.bolt.dispatch(request)
+            except Exception:  # Bolt's own error handling failed: a bug, never the body's fault
+                ref = logs.new_request_id()[:8]
+                log.exception("Bolt failed on POST %s (reference %s)", self._slack_path, ref)
+                return "500 Internal Server Error", _JSON, json.dumps(
+                    {"error": f"internal error (reference {ref})"}).encode()
+        return _bolt_answer(answer)
 
     # -- GitHub ------------------------------------------------------------------------------
 
     def _github(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         delivery = (environ.get("HTTP_X_GITHUB_DELIVERY") or "").strip()
         event = (environ.get("HTTP_X_GITHUB_EVENT") or "").strip()
+        if not REQUEST_ID.fullmatch(delivery):
+            delivery = ""  # GitHub's are GUIDs: anything else names nothing
+        if not REQUEST_ID.fullmatch(event):
+            event = ""
         with logs.scope(request=delivery or logs.new_request_id()):
             status, payload, outcome = self._github_delivery(environ, delivery, event)
             if self._metrics is not None and outcome:
@@ -153,8 +202,10 @@ class WebApp:
         if secret is None or self._deliveries is None:
             return "404 Not Found", {"error": WEBHOOKS_OFF}, ""
         try:
-            body = _read_body(environ, limit=MAX_WEBHOOK_BYTES)
+            body = _read_body(environ, limit=self.max_body_bytes)
         except _TooLarge:
+            log.warning("413 for POST %s: a body over %d bytes (event %s, delivery %s)",
+                        WEBHOOK_PATH, self.max_body_bytes, event or "-", delivery or "-")
             return "413 Payload Too Large", {"error": "payload too large"}, "invalid"
         if not webhooks.verify(secret, body, environ.get("HTTP_X_HUB_SIGNATURE_256")):
             why = "missing" if not environ.get("HTTP_X_HUB_SIGNATURE_256") else "does not match"
@@ -166,7 +217,8 @@ class WebApp:
             log.info("github %s delivery ignored", event or "(no event)")
             return "204 No Content", {}, "ignored"
         if not delivery:
-            return "400 Bad Request", {"error": "X-GitHub-Delivery is missing"}, "invalid"
+            missing = {"error": "X-GitHub-Delivery is missing or not an id"}
+            return "400 Bad Request", missing, "invalid"
         try:
             change = webhooks.parse(event, json.loads(body))
         except (ValueError, webhooks.PayloadError) as exc:
@@ -188,38 +240,69 @@ class _TooLarge(Exception):
     pass
 
 
-def _read_body(environ: WSGIEnvironment, limit: int | None) -> bytes:
+def _read_body(environ: WSGIEnvironment, limit: int) -> bytes:
+    """The body, never more than `limit` bytes (waitress has already read a Content-Length
+    body, or de-chunked one and set its length)."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if limit is not None and length > limit:
+    if length > limit:
         raise _TooLarge
     return environ["wsgi.input"].read(length) if length > 0 else b""
 
 
-def _slack_request_id(body: bytes) -> str | None:
-    """Slack's own id of the request: the trigger_id (commands, interactions), an action's
-    action_ts, or the Events API's event_id."""
+_JSON = [("Content-Type", "application/json")]
+
+
+def _refusal(status: str, error: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    return status, [*_JSON, NO_RETRY], json.dumps({"error": error}).encode()
+
+
+def _bolt_request(raw: bytes, environ: WSGIEnvironment) -> tuple[BoltRequest | None, str]:
+    """The request as Bolt reads it, or None and why: a body that is not UTF-8, that Bolt's
+    own parser fails on, or whose shape would break Bolt or a listener (handlers.envelopes)."""
     try:
-        text = body.decode("utf-8")
-        if text.lstrip().startswith("{"):
-            data = json.loads(text)
-        else:
-            form = parse_qs(text)
-            data = json.loads(form["payload"][0]) if "payload" in form else {
-                k: v[0] for k, v in form.items()}
-    except (ValueError, UnicodeDecodeError, KeyError, IndexError):
-        return None
-    if not isinstance(data, dict):
-        return None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    try:
+        request = BoltRequest(body=text, query=environ.get("QUERY_STRING", ""),
+                              headers=WsgiHttpRequest(environ).get_headers())
+    except Exception as exc:  # Bolt's parser and context builder, on any junk
+        return None, f"Bolt cannot parse it: {type(exc).__name__}"
+    problem = envelopes.problem(request.body)
+    if problem is not None:
+        return None, problem
+    return request, ""
+
+
+def _bolt_answer(answer: BoltResponse) -> tuple[str, list[tuple[str, str]], bytes]:
+    try:
+        status = HTTPStatus(answer.status)
+        line = f"{status.value} {status.phrase}"
+    except ValueError:
+        line = f"{answer.status} Unknown"
+    headers = [(k, v) for k, values in answer.headers.items() if k.lower() != "content-length"
+               for v in values]
+    return line, headers, answer.body.encode("utf-8")
+
+
+def _slack_request_id(body: Mapping[str, Any]) -> str | None:
+    """Slack's own id of the request: the trigger_id (commands, interactions), an action's
+    action_ts, or the Events API's event_id; None when it is not id-shaped (a log line must
+    not carry what a request chose to put there)."""
+    found: object = None
     for key in ("trigger_id", "event_id"):
-        if isinstance(data.get(key), str):
-            return str(data[key])
-    actions = data.get("actions")
-    if isinstance(actions, list) and actions and isinstance(actions[0], dict):
-        ts = actions[0].get("action_ts")
-        return str(ts) if ts else None
+        if isinstance(body.get(key), str):
+            found = body[key]
+            break
+    else:
+        actions = body.get("actions")
+        if isinstance(actions, list) and actions and isinstance(actions[0], dict):
+            found = actions[0].get("action_ts")
+    if isinstance(found, str) and REQUEST_ID.fullmatch(found):
+        return found
     return None
 
 
@@ -264,11 +347,15 @@ class RunningServer:
 
 
 def serve_background(
-    wsgi_app: WSGIApplication, host: str = "127.0.0.1", port: int = 0, threads: int = 8
+    wsgi_app: WSGIApplication, host: str = "127.0.0.1", port: int = 0, threads: int = 8,
+    max_request_bytes: int = 2 * MAX_BODY_BYTES,
 ) -> tuple[RunningServer, str]:
-    """Serve `wsgi_app` with waitress on (host, port); returns the server and its base URL."""
+    """Serve `wsgi_app` with waitress on (host, port); returns the server and its base URL.
+    waitress answers 413 itself, before reading it, to a body of `max_request_bytes` or more
+    (the app answers a smaller one over its own limit, with a JSON 413 naming the limit)."""
     server = waitress.create_server(
-        wsgi_app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True
+        wsgi_app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True,
+        max_request_body_size=max_request_bytes,
     )
     running = RunningServer(server)
     return running, f"http://{host}:{running.port}"

@@ -26,6 +26,8 @@ from handlers.app import build_app, make_client
 from handlers.directory import SlackDirectory
 from handlers.home import HomePublisher, read_statuses
 from handlers.notifier import CardRef, SlackNotifier
+from handlers.response_urls import ResponseUrls
+from handlers.response_urls import middleware as response_urls_middleware
 from handlers.services import Services
 from handlers.web import RunningServer, WebApp, serve_background
 from slackbot import engine, logs, webhooks
@@ -148,7 +150,12 @@ class Bot:
         self.deliveries = webhooks.Deliveries(
             self.store, lambda app: pipeline.app(app).repository, self.runner.kick,
             lambda work: submit("webhook", logs.unit_of_work(work), None))
+        response_urls = ResponseUrls(settings.response_url_hosts)
+        if settings.slack_app_token is not None:  # over HTTP, the WebApp guards each request
+            self.bolt.use(response_urls_middleware(response_urls))
         self.web = WebApp(self.bolt, adapters.probes or {"redis": self.store.ping},
+                          signing_secret=settings.slack_signing_secret.reveal(),
+                          response_urls=response_urls,
                           webhook_secret=secret.reveal() if secret else None,
                           deliveries=self.deliveries, metrics=self.metrics)
         self._server: RunningServer | None = None

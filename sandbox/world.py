@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sandbox.cluster import Cluster, start_cluster
 from sandbox.github.models import GitHubUser
@@ -120,6 +121,8 @@ class World:
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": self.slack.api_url,
+            # The emulator serves the response_urls it puts in payloads: the bot may post there.
+            "SLACK_RESPONSE_URL_HOSTS": urlsplit(self.slack.url).netloc,
             "GITHUB_TOKEN": BOT_GITHUB_TOKEN,
             "GITHUB_API_URL": self.github.url,
             "KUBE_API_URL": self.cluster.url,

@@ -4,7 +4,9 @@ of the work that wrote it, and a redaction filter so no token ever reaches a log
 The ids live in contextvars, set by the edges (the HTTP app, the composition root's wrappers
 around listener, driver and webhook work), never by the engine. Redaction masks the configured
 secret values and anything shaped like a Slack or GitHub token, an Authorization header or a
-`token` field, in messages and in exception text. It must not decide anything else.
+`token` field, in messages and in exception text. No request can forge a line: JSON escapes
+every line break, and the text format escapes control characters (a record is one line; its
+traceback follows, indented). It must not decide anything else.
 """
 
 from __future__ import annotations
@@ -268,10 +270,68 @@ class JsonFormatter(logging.Formatter):
         line["thread"] = record.threadName
         if exception:
             line["exception"] = exception
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _one_line(json.dumps(line, ensure_ascii=False, default=str))
+
+
+# Line breaks JSON leaves as they are, but which str.splitlines() and some log shippers split on.
+_JSON_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def _one_line(text: str) -> str:
+    return text.translate(_JSON_BREAKS)
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s #%(promotion_id)s] %(message)s"
+TRACEBACK_INDENT = "    "
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if char == "\n":
+        return "\\n"
+    if char == "\r":
+        return "\\r"
+    if char == "\t":
+        return "\\t"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def _is_control(char: str) -> bool:
+    """C0, DEL, C1, and the Unicode line, paragraph and direction controls."""
+    code = ord(char)
+    return (code < 0x20 or 0x7F <= code <= 0x9F or code in (0x2028, 0x2029)
+            or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069)
+
+
+def escape_controls(text: str, keep_newlines: bool = False) -> str:
+    """`text` with every control character written as an escape (\\n, \\x1b, \\u2028)."""
+    if all(not _is_control(c) or (keep_newlines and c == "\n") for c in text):
+        return text
+    return "".join(
+        _escape_char(c) if _is_control(c) and not (keep_newlines and c == "\n") else c
+        for c in text)
+
+
+class TextFormatter(logging.Formatter):
+    """TEXT_FORMAT, one line per record whatever a message carries: every control character
+    of the line is escaped (a request's "\\n" or ANSI escape cannot start a forged line or
+    recolour a terminal). A traceback follows on lines of its own, each indented, so only a
+    record's own first line starts at the margin."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record, self.datefmt)
+        line = escape_controls(self.formatMessage(record))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        extra = [part for part in (record.exc_text, record.stack_info) if part]
+        for part in extra:
+            for piece in escape_controls(part, keep_newlines=True).split("\n"):
+                line += "\n" + TRACEBACK_INDENT + piece
+        return line
 
 
 def handler(stream: IO[str] | None = None, secrets: Iterable[str] = (),
@@ -280,7 +340,7 @@ def handler(stream: IO[str] | None = None, secrets: Iterable[str] = (),
     redact = Redactor(secrets)
     out = logging.StreamHandler(stream or sys.stderr)
     out.addFilter(RedactionFilter(redact))
-    out.setFormatter(JsonFormatter(redact) if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    out.setFormatter(JsonFormatter(redact) if fmt == "json" else TextFormatter())
     out._promotebot = True  # type: ignore[attr-defined]
     return out
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,9 @@ class Settings:
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"  # PROMOTEBOT_LOG_FORMAT: text for a terminal
     poll_seconds: float = 30.0  # how often gates are re-read when no webhook says so
+    # SLACK_RESPONSE_URL_HOSTS: hosts ("host" or "host:port") besides hooks.slack.com that a
+    # payload's response_url may name (the sandbox's Slack emulator); empty in production
+    response_url_hosts: tuple[str, ...] = ()
 
     @property
     def slack_mode(self) -> Literal["socket", "http"]:
@@ -275,6 +279,33 @@ def _poll_seconds(read: _Reader) -> float:
     return seconds
 
 
+_HOSTNAME = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def _response_url_hosts(read: _Reader) -> tuple[str, ...]:
+    """Comma-separated "host" or "host:port" entries (no scheme, no path), lower-cased."""
+    value = read.raw("SLACK_RESPONSE_URL_HOSTS")
+    if value is None:
+        return ()
+    hosts: list[str] = []
+    for entry in (e.strip().lower() for e in value.split(",")):
+        if not entry:
+            continue
+        try:
+            parts = urlsplit("//" + entry)
+            port = parts.port
+        except ValueError:
+            port, parts = -1, urlsplit("")
+        if ("@" in entry or parts.netloc != entry or not _HOSTNAME.fullmatch(parts.hostname or "")
+                or port in (0, -1)):
+            read.bad("SLACK_RESPONSE_URL_HOSTS", "comma-separated hosts like 127.0.0.1:8080 "
+                     "or slack.example.com (no scheme, no path)", value)
+            return ()
+        hosts.append(entry)
+    return tuple(dict.fromkeys(hosts))
+
+
 def _redis_url(read: _Reader) -> Secret | None:
     value = read.raw("REDIS_URL")
     if value is None:
@@ -303,6 +334,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     )
     app_token = read.secret("SLACK_APP_TOKEN", prefix="xapp-")
     slack_api_url = read.url("SLACK_API_URL", "https://slack.com/api/", ("https", "http"))
+    response_url_hosts = _response_url_hosts(read)
     github_auth = _github(read)
     github_api_url = read.url("GITHUB_API_URL", "https://api.github.com", ("https", "http"))
     webhook_secret = read.secret("GITHUB_WEBHOOK_SECRET")
@@ -333,4 +365,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         log_level=log_level,
         log_format=log_format,
         poll_seconds=poll_seconds,
+        response_url_hosts=response_url_hosts,
     )

@@ -1,10 +1,12 @@
 """`/promote`: ack at once, parse the text, then one core call on the bot's workers, answered
 through respond().
 
-Help and typos are answered in the ack itself (the answer is immediate). Everything that
+Help and typos are answered in the ack itself (the answer is immediate; help is followed by
+what this person may do, per env, from the access policy, as a new ephemeral). Everything that
 needs the core acks with no message and is answered once, by a `Reply`: the answer alone, or
 "On it…" when it is slow, then replaced by the answer (handlers/replies.py). An "On it…" in
-the ack could show after the answer, since Slack applies acks asynchronously.
+the ack could show after the answer, since Slack applies acks asynchronously; the ack itself
+is never replaced.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from handlers import blocks, commands, ids
-from handlers.messages import answers
-from handlers.replies import Reply
+from handlers.messages import access, answers
+from handlers.replies import Reply, privately
 from handlers.services import Services
 
 
@@ -34,6 +36,14 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
 
     if isinstance(parsed, commands.Help):
         ack(response_type="ephemeral", **blocks.help_message())
+
+        def may_do() -> None:  # who may do what reads user groups: after the ack
+            sections = [(app, core.access.grants(app, user))
+                        for app in services.pipeline.apps.values()]
+            respond(text=access.grants_message(user, sections), response_type="ephemeral",
+                    replace_original=False)
+
+        services.run(("help", user), privately(respond), "/promote help", may_do)
     elif isinstance(parsed, commands.Invalid):
         ack(text=parsed.answer, response_type="ephemeral")
     elif isinstance(parsed, commands.Status):
@@ -72,7 +82,7 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
 
         def cancel() -> None:
             core.records.named(parsed.promotion_id, parsed.kind)
-            reply(answers.cancelled(core.commands.cancel(parsed.promotion_id, user)))
+            reply(answers.cancelled(core.commands.cancel(parsed.promotion_id, user, channel)))
 
         services.run(parsed.promotion_id, reply, "/promote cancel", cancel)
 

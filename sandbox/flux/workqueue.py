@@ -82,10 +82,14 @@ class WorkQueue:
             self._cond.notify_all()
 
     def _tell_clock(self) -> None:
-        """The clock must not run past our earliest due key (lock held)."""
+        """The clock must not run past our earliest due key (lock held) while a worker is free
+        to take it. With every worker holding a key (health checks sleeping on the clock, as
+        Flux's --concurrent workers do), a due key cannot be taken anyway: holding time for it
+        would stop the very sleeps that free a worker."""
         while self._heap and self._due.get(self._heap[0][2]) != self._heap[0][0]:
             heapq.heappop(self._heap)  # stale entry, superseded by an earlier due time
-        self._clock.set_due(self, self._heap[0][0] if self._heap else None)
+        free = len(self._active) < self._workers
+        self._clock.set_due(self, self._heap[0][0] if self._heap and free else None)
 
     def pending(self) -> dict[Hashable, float]:
         """Keys waiting, with simulated seconds until due (for diagnostics and tests)."""
@@ -124,6 +128,7 @@ class WorkQueue:
                 requeue = 1.0
             with self._cond:
                 self._active.discard(key)
+                self._tell_clock()  # a worker is free again: its due keys hold time again
                 again = self._again.pop(key, None)
                 now = self._clock.now()
             if again is not None:

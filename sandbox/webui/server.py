@@ -4,6 +4,11 @@ Every endpoint acts through the emulators' own entry points (the Slack emulator'
 methods, git over HTTP, the GitHub REST API), as the acting user. Bad input is a 400 with a
 JSON `message`; nothing a browser sends can crash the server, and a closed tab costs nothing
 (the page polls; the server keeps no per-tab state). It must not hold workflow logic.
+
+Only its own page may drive it: every request must name the UI's own Host (a DNS-rebinding
+page names its own), a state-changing request with an Origin must come from the UI's origin,
+and a body must be JSON (a cross-origin form or `no-cors` fetch cannot send
+`application/json` without a preflight, which is never answered). Refusals are 403 and 415.
 """
 
 from __future__ import annotations
@@ -38,6 +43,34 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 class BadRequest(Exception):
     """The request is malformed; `str()` says how, for the 400's message."""
+
+
+class NotJson(BadRequest):
+    """The body is not declared as JSON (a 415)."""
+
+
+LOOPBACK = ("127.0.0.1", "localhost")
+SAFE_METHODS = ("GET", "HEAD")
+
+
+def allowed_hosts(host: str, port: int) -> frozenset[str]:
+    """The Host values the UI answers to: its address and, on loopback, both loopback names."""
+    names = {host, *LOOPBACK} if host in LOOPBACK else {host}
+    return frozenset(f"{name}:{port}" for name in names)
+
+
+def refusal(method: str, host: str | None, origin: str | None, fetch_site: str | None,
+            hosts: frozenset[str]) -> str | None:
+    """Why a request is refused before routing (a 403's message), or None."""
+    if (host or "").strip().lower() not in hosts:
+        return "this UI answers only to its own address (Host: " + " or ".join(sorted(hosts)) + ")"
+    if method in SAFE_METHODS:
+        return None
+    if origin is not None and origin.strip().lower() not in {f"http://{h}" for h in hosts}:
+        return "a request from another origin may not act in the sandbox"
+    if fetch_site is not None and fetch_site.strip().lower() not in ("same-origin", "none"):
+        return "a request from another site may not act in the sandbox"
+    return None
 
 
 def _load_static() -> dict[str, bytes]:
@@ -108,6 +141,7 @@ class WebUI(HttpEmulator):
             "/api/home_opened": self._home_opened,
         }
         self._server = BackgroundServer(_make_handler(self), host, port)
+        self.hosts = allowed_hosts(host, self._server.port)
 
     def start(self) -> Self:
         super().start()
@@ -261,6 +295,8 @@ class WebUI(HttpEmulator):
                     "message": f"{path} takes POST",
                 }
             return 200, route(self._body(raw, content_type))
+        except NotJson as exc:
+            return 415, {"ok": False, "error": "unsupported_media_type", "message": str(exc)}
         except BadRequest as exc:
             return 400, {"ok": False, "error": "bad_request", "message": str(exc)}
         except SlackError as exc:
@@ -281,8 +317,8 @@ class WebUI(HttpEmulator):
     def _body(raw: bytes, content_type: str) -> Json:
         if len(raw) > BODY_MAX:
             raise BadRequest("the body is too large")
-        if content_type.split(";")[0].strip().lower() not in ("application/json", ""):
-            raise BadRequest("send JSON (Content-Type: application/json)")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            raise NotJson("send JSON (Content-Type: application/json)")
         if not raw.strip():
             return {}
         try:
@@ -310,6 +346,14 @@ def _make_handler(ui: WebUI) -> type[QuietHandler]:
 
         def _serve(self) -> None:
             try:
+                why = refusal(self.command, self.headers.get("Host"),
+                              self.headers.get("Origin"), self.headers.get("Sec-Fetch-Site"),
+                              ui.hosts)
+                if why is not None:
+                    self.close_connection = True
+                    self.send_json(403, {"ok": False, "error": "forbidden", "message": why},
+                                   NO_STORE)
+                    return
                 path = self.path_only
                 if path == "/favicon.ico":
                     self.send_bytes(204, b"", "image/x-icon")

@@ -20,7 +20,7 @@ Keys, under a prefix (default "promotebot:"):
     block:<kind>:<app>:<env> string (JSON)                    a freeze or a hold
     notice:<id>             string                            the notifier's handle (its message)
     aftercare               set of ids                        deploys whose sync/backport is due
-    home:viewers            zset user by last open time       App Home viewers
+    home:seen               zset user by last open time       App Home viewers (at most 100)
 """
 
 from __future__ import annotations
@@ -84,7 +84,9 @@ def open_redis(url: str | None) -> redis.Redis:
 
 @unreachable((redis.ConnectionError, redis.TimeoutError), StoreUnavailable, "Redis")
 class RedisStore:
-    VIEWERS_MAX = 500  # App Home viewers kept; the least recent are dropped beyond it
+    # App Home viewers kept; the least recent are dropped beyond it (views.publish is Slack's
+    # Tier 4, 100+ a minute: one refresh of every viewer stays within it)
+    VIEWERS_MAX = 100
 
     def __init__(self, client: redis.Redis, prefix: str = "promotebot:"):
         self._r = client
@@ -266,12 +268,52 @@ class RedisStore:
             self._audit(pipe, event)
             pipe.execute()
 
-    def clear_block(self, kind: BlockKind, app: str, env: str, event: Event) -> bool:
+    def swap_block(self, block: Block, event: Event, expected: Block | None) -> bool:
+        key = self._k("block", block.kind, block.app, block.env)
+        return self._block_cas(key, expected, json.dumps(codec.dump(block)), event)
+
+    def clear_block(self, kind: BlockKind, app: str, env: str, event: Event,
+                    expected: Block | None = None) -> bool:
+        key = self._k("block", kind, app, env)
+        if expected is not None:
+            return self._block_cas(key, expected, None, event)
         with self._r.pipeline() as pipe:
-            pipe.delete(self._k("block", kind, app, env))
+            pipe.watch(key)  # type: ignore[no-untyped-call]  # unannotated in redis
+            if not pipe.exists(key):
+                pipe.unwatch()
+                return False
+            pipe.multi()
+            pipe.delete(key)
             self._audit(pipe, event)
-            removed, *_ = pipe.execute()
-        return bool(removed)
+            try:
+                pipe.execute()
+            except redis.WatchError:
+                return False
+        return True
+
+    def _block_cas(self, key: str, expected: Block | None, new: str | None,
+                   event: Event) -> bool:
+        """Write `new` (None: delete) at `key` with the event, if the block there is still
+        `expected` (compared as data, not as text)."""
+        want = None if expected is None else json.loads(json.dumps(codec.dump(expected)))
+        with self._r.pipeline() as pipe:
+            try:
+                pipe.watch(key)  # type: ignore[no-untyped-call]  # unannotated in redis
+                reply = pipe.get(key)
+                stored = None if reply is None else json.loads(_text(reply))
+                if stored != want:
+                    pipe.unwatch()
+                    return False
+                pipe.multi()
+                if new is None:
+                    pipe.delete(key)
+                else:
+                    pipe.set(key, new)
+                self._audit(pipe, event)
+                pipe.execute()
+            except redis.WatchError:
+                return False
+        return True
 
     def blocks(self, app: str, env: str) -> list[Block]:
         found = []
@@ -285,7 +327,7 @@ class RedisStore:
 
     def add_viewer(self, user: str, at: datetime) -> None:
         """Remember that `user` looked at App Home at `at` (bounded: the oldest are dropped)."""
-        key = self._k("home", "viewers")
+        key = self._k("home", "seen")
         with self._r.pipeline() as pipe:
             pipe.zadd(key, {user: at.timestamp()})
             pipe.zremrangebyrank(key, 0, -self.VIEWERS_MAX - 1)
@@ -293,12 +335,12 @@ class RedisStore:
 
     def viewers(self, since: datetime | None = None) -> list[str]:
         """Viewers who opened App Home since `since` (None: every one kept)."""
-        key = self._k("home", "viewers")
+        key = self._k("home", "seen")
         low: float | str = "-inf" if since is None else since.timestamp()
         members = self._r.zrangebyscore(key, low, "+inf")
         return sorted(str(m) for m in members)
 
     def forget_viewers(self, before: datetime) -> int:
         """Drop the viewers who have not opened App Home since `before`; how many."""
-        key = self._k("home", "viewers")
+        key = self._k("home", "seen")
         return int(self._r.zremrangebyscore(key, "-inf", f"({before.timestamp()}"))

@@ -214,3 +214,20 @@ def test_settings_are_frozen() -> None:
     assert isinstance(settings, Settings)
     with pytest.raises(AttributeError):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_response_url_hosts_default_to_none_and_are_read_as_host_or_host_port() -> None:
+    assert load_settings(_minimal()).response_url_hosts == ()
+    settings = load_settings(_minimal(
+        SLACK_RESPONSE_URL_HOSTS=" 127.0.0.1:8001, Slack.Example.com ,,127.0.0.1:8001"))
+    assert settings.response_url_hosts == ("127.0.0.1:8001", "slack.example.com")
+
+
+@pytest.mark.parametrize("value", [
+    "http://127.0.0.1:8001", "127.0.0.1:8001/response", "evil.example@hooks.slack.com",
+    "127.0.0.1:0", "127.0.0.1:99999", "127.0.0.1:port", "host name", "[::1]:8001",
+    "127.0.0.1:٨٠", "hooks.slack.com?x=1"])
+def test_a_response_url_host_with_a_scheme_path_or_bad_port_is_named(value: str) -> None:
+    [problem] = _problems(_minimal(SLACK_RESPONSE_URL_HOSTS=f"ok.example, {value}"))
+    assert problem.startswith("SLACK_RESPONSE_URL_HOSTS: expected comma-separated hosts")
+    assert repr(f"ok.example, {value}") in problem

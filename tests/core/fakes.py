@@ -202,6 +202,9 @@ class FakeDirectory:
     def is_member(self, group: str, user: str) -> bool:
         return user in self.groups.get(group, set())
 
+    def members(self, group: str) -> frozenset[str]:
+        return frozenset(self.groups.get(group, set()))
+
     def name(self, user: str) -> str:
         return self.names.get(user, user)
 
@@ -225,13 +228,15 @@ class FakeWorkspace:
     change_commits: dict[tuple[str, str], list[CommitInfo]] = field(default_factory=dict)
     has: dict[str, set[str]] = field(default_factory=dict)  # branch -> commits it contains
     conflicting: set[str] = field(default_factory=set)
+    subjects: dict[str, str] = field(default_factory=dict)  # a commit's message, by sha
 
     def first_parent_history(self, repo: str, branch: str, limit: int) -> list[CommitInfo]:
         shas = self.history.get(branch) or [self.forge.heads[branch]]
         if shas[0] != self.forge.heads[branch]:
             shas = [self.forge.heads[branch], *shas]
             self.history[branch] = shas
-        return [CommitInfo(sha, f"commit {sha[:7]}", "dev") for sha in shas[:limit]]
+        return [CommitInfo(sha, self.subjects.get(sha, f"commit {sha[:7]}"), "dev")
+                for sha in shas[:limit]]
 
     def revert_to(self, repo: str, branch: str, target: str, message: str,
                   new_branch: str | None = None) -> str:

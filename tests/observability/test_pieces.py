@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -146,8 +148,11 @@ def test_deliveries_act_once_per_delivery_id_and_kick_only_concerned_records() -
 # -- the webhook route ------------------------------------------------------------------------
 
 
+BOLT_SECRET = "s" * 32
+
+
 def _bolt() -> App:
-    return App(token="xoxb-test", signing_secret="s" * 32, token_verification_enabled=False)
+    return App(token="xoxb-test", signing_secret=BOLT_SECRET, token_verification_enabled=False)
 
 
 def _call(web: WebApp, method: str, path: str, body: bytes = b"",
@@ -174,7 +179,7 @@ REVIEW = json.dumps({"action": "submitted", "repository": REPO,
 
 
 def test_webhook_without_a_secret_is_404_saying_why() -> None:
-    web = WebApp(_bolt(), deliveries=_deliveries(Records([]), [], []))
+    web = WebApp(_bolt(), signing_secret=BOLT_SECRET, deliveries=_deliveries(Records([]), [], []))
     status, body = _call(web, "POST", "/github/webhook", REVIEW, _headers(REVIEW))
     assert status.startswith("404")
     assert "GITHUB_WEBHOOK_SECRET is not set" in json.loads(body)["error"]
@@ -183,7 +188,8 @@ def test_webhook_without_a_secret_is_404_saying_why() -> None:
 def test_missigned_webhook_is_401_before_any_store_call(caplog: pytest.LogCaptureFixture) -> None:
     records, kicked, deferred = Records([_record()]), [], []  # type: ignore[var-annotated]
     metrics = Metrics()
-    web = WebApp(_bolt(), webhook_secret=SECRET, deliveries=_deliveries(records, kicked, deferred),
+    web = WebApp(_bolt(), signing_secret=BOLT_SECRET, webhook_secret=SECRET,
+                 deliveries=_deliveries(records, kicked, deferred),
                  metrics=metrics)
     with caplog.at_level(logging.WARNING, logger="handlers.web"):
         status, _ = _call(web, "POST", "/github/webhook", REVIEW,
@@ -197,7 +203,8 @@ def test_missigned_webhook_is_401_before_any_store_call(caplog: pytest.LogCaptur
 
 def test_webhook_answers_202_then_200_for_a_repeat_204_for_others_400_for_garbage() -> None:
     records, kicked, deferred = Records([_record()]), [], []  # type: ignore[var-annotated]
-    web = WebApp(_bolt(), webhook_secret=SECRET, deliveries=_deliveries(records, kicked, deferred))
+    web = WebApp(_bolt(), signing_secret=BOLT_SECRET, webhook_secret=SECRET,
+                 deliveries=_deliveries(records, kicked, deferred))
     assert _call(web, "POST", "/github/webhook", REVIEW, _headers(REVIEW))[0].startswith("202")
     assert _call(web, "POST", "/github/webhook", REVIEW, _headers(REVIEW))[0].startswith("200")
     ping = b'{"zen": "Keep it logically awesome."}'
@@ -215,11 +222,13 @@ def test_webhook_answers_202_then_200_for_a_repeat_204_for_others_400_for_garbag
 def test_metrics_route_serves_the_bots_own_registry() -> None:
     one, two = Metrics(), Metrics()
     one.rollbacks.labels("myapp", "prod").inc()
-    status, body = _call(WebApp(_bolt(), metrics=one), "GET", "/metrics")
+    web = WebApp(_bolt(), signing_secret=BOLT_SECRET, metrics=one)
+    status, body = _call(web, "GET", "/metrics")
     assert status.startswith("200")
     assert b'promotebot_rollbacks_total{app="myapp",env="prod"} 1.0' in body
     assert b"promotebot_rollbacks_total{" not in two.render()[0]  # registries never shared
-    assert _call(WebApp(_bolt()), "GET", "/metrics")[0].startswith("404")
+    without = WebApp(_bolt(), signing_secret=BOLT_SECRET)
+    assert _call(without, "GET", "/metrics")[0].startswith("404")
 
 
 # -- redaction and JSON lines ---------------------------------------------------------------
@@ -446,3 +455,57 @@ def test_counting_proxy_counts_calls_and_failures_but_not_business_answers() -> 
 def test_json_handler_writes_one_parseable_line_per_record_even_with_newlines() -> None:
     line = _json_line(lambda logger: logger.info("two\nlines and a tab\t"))
     assert line["message"] == "two\nlines and a tab\t"
+
+
+# -- one record, one line (the text format), and JSON lines that splitlines() keeps whole -----
+
+RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR) ")
+FORGERY = "x\n2026-11-25 12:00:00,000 ERROR promotebot [forged #1] FORGED\r\x1b[31mred\u2028y"
+
+
+def _text_lines(emit: Any) -> list[str]:
+    stream = io.StringIO()
+    handler = logs.handler(stream, fmt="text")
+    logger = logging.getLogger(f"edge-test-{uuid.uuid4().hex[:6]}")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        emit(logger)
+    finally:
+        logger.removeHandler(handler)
+    return stream.getvalue().split("\n")[:-1]
+
+
+def test_a_text_line_escapes_every_control_character_a_message_carries() -> None:
+    lines = _text_lines(lambda log: log.warning("request from %s", FORGERY))
+    [line] = lines
+    assert RECORD_START.match(line)
+    assert "\\n2026-11-25 12:00:00,000 ERROR" in line and "\\x1b[31m" in line
+    assert "\\r" in line and "\\u2028" in line
+    assert not any(c in line for c in "\r\x1b\u2028")
+
+
+def test_a_traceback_follows_its_record_indented_so_it_can_start_no_record() -> None:
+    def emit(log: logging.Logger) -> None:
+        try:
+            raise ValueError(FORGERY)
+        except ValueError:
+            log.exception("failed for %s", "\x1b[2Jme")
+
+    lines = _text_lines(emit)
+    assert RECORD_START.match(lines[0]) and "\\x1b[2Jme" in lines[0]
+    assert len(lines) > 2
+    assert all(line.startswith(logs.TRACEBACK_INDENT) for line in lines[1:])
+    assert [RECORD_START.match(line) for line in lines].count(None) == len(lines) - 1
+    assert "\x1b" not in "".join(lines)
+
+
+def test_a_json_line_stays_one_line_for_every_line_breaking_character() -> None:
+    stream = io.StringIO()
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "a\u2028b\u2029c\x85d\ne\x1ef",
+                               None, None)
+    stream.write(logs.JsonFormatter().format(record))
+    text = stream.getvalue()
+    assert len(text.splitlines()) == 1
+    assert json.loads(text)["message"] == "a\u2028b\u2029c\x85d\ne\x1ef"

@@ -4,6 +4,8 @@ log lines show of it."""
 
 from __future__ import annotations
 
+import re
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from sandbox.slack.models import VERIFICATION_TOKEN
@@ -76,13 +78,15 @@ def test_log_capture_of_a_promotion_is_json_without_any_token(promoted: Promoted
         assert {"time", "level", "logger", "message"} <= set(line)
     levels = {line["level"] for line in lines}
     assert "DEBUG" in levels and "INFO" in levels  # every logger, every level, captured
-    # The redaction was exercised: the forged command's body as Bolt logs it, with Slack's
-    # verification token masked, and slack_sdk's Authorization headers.
-    [bolt] = [line for line in lines if "Invalid request signature" in line["message"]]
-    assert "token=**********" in bolt["message"] and "command=%2Fpromote" in bolt["message"]
+    # The forged command is refused before its body is read: nothing of it reaches a line
+    # (Bolt, which parses first, used to log it whole), and its 401 is logged under an id of
+    # the bot's own, not one the request chose. The redaction was exercised on slack_sdk's
+    # Authorization headers.
+    assert not any("forged.1.sandbox" in line["message"] for line in lines)
     [warning] = [line for line in lines if line["level"] == "WARNING"
                  and line["message"].startswith("401 for POST /slack/events")]
-    assert warning["request_id"] == bolt["request_id"] == "forged.1.sandbox"
+    assert re.fullmatch(r"[0-9a-f]{16}", warning["request_id"])
+    assert "signature does not match" in warning["message"]
     assert any("'Authorization': '**********'" in line["message"] for line in lines)
 
     pid = promoted.record.id

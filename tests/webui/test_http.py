@@ -4,6 +4,7 @@ crash, and the server keeps answering after garbage and after clients that hang 
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import urllib.error
@@ -16,6 +17,7 @@ import pytest
 from sandbox.webui import WebUI
 from sandbox.webui.autoci import AutoCI
 from sandbox.world import DEPLOYS, World
+from tests.webui.conftest import Receiver, wait_for
 from tests.webui.test_browser import open_pull
 
 
@@ -102,7 +104,6 @@ def test_bad_input_is_a_400_with_a_message(
         (b"{not json", "application/json", "not valid JSON"),
         (b"[1, 2]", "application/json", "must be a JSON object"),
         (b"\xff\xfe", "application/json", "not valid JSON"),
-        (b"user=U0DEV", "application/x-www-form-urlencoded", "send JSON"),
         (b"x" * (300 * 1024), "application/json", "too large"),
     ],
 )
@@ -168,7 +169,9 @@ def test_a_client_that_hangs_up_mid_request_leaves_the_server_answering(webui: W
                 b'Content-Length: 500\r\n\r\n{"user": '
             )
     with socket.create_connection((address.hostname, address.port), timeout=5) as sock:
-        sock.sendall(b"POST /api/command HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n")
+        host = f"{address.hostname}:{address.port}".encode()
+        sock.sendall(b"POST /api/command HTTP/1.1\r\nHost: " + host +
+                     b"\r\nContent-Length: nope\r\n\r\n")
         assert sock.recv(100).startswith(b"HTTP/1.1 400")
     status, answer = call(webui, "/api/state?user=U0DEV")
     assert (status, answer["ok"]) == (200, True)
@@ -202,3 +205,75 @@ def test_home_opened_is_answered_whether_or_not_slack_can_tell_the_app(webui: We
     assert (status, answer["ok"]) == (200, True)
     assert answer["delivered"] is hasattr(webui.world.slack, "open_home")
     assert call(webui, "/api/home_opened", {"user": "U0BOT0001"})[0] == 400
+
+
+COMMAND = json.dumps({"user": "U0DEV", "channel": DEPLOYS, "text": "/promote status"}).encode()
+
+
+def _send(ui: WebUI, method: str, path: str, body: bytes, headers: dict[str, str]
+          ) -> tuple[int, dict[str, Any]]:
+    """One request with exactly these headers (no Host unless given)."""
+    address = urlsplit(ui.url)
+    conn = http.client.HTTPConnection(address.hostname or "", address.port, timeout=15)
+    try:
+        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body or None)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+    finally:
+        conn.close()
+
+
+def _own(ui: WebUI) -> dict[str, str]:
+    return {"Host": urlsplit(ui.url).netloc, "Origin": ui.url}
+
+
+@pytest.mark.parametrize(("change", "status"), [
+    ({"Content-Type": None}, 415),  # a no-cors fetch of a Blob: no content type at all
+    ({"Content-Type": "text/plain;charset=UTF-8"}, 415),  # a no-cors fetch of a string
+    ({"Content-Type": "application/x-www-form-urlencoded"}, 415),  # a cross-site form
+    ({"Content-Type": "multipart/form-data; boundary=x"}, 415),
+    ({"Origin": "http://evil.example"}, 403),
+    ({"Origin": "null"}, 403),  # a sandboxed iframe, a file:// page
+    ({"Origin": "http://127.0.0.1:1"}, 403),  # another local server
+    ({"Sec-Fetch-Site": "cross-site"}, 403),
+    ({"Sec-Fetch-Site": "same-site"}, 403),  # same host, another port
+    ({"Host": "evil.example"}, 403),  # DNS rebinding: the page names its own host
+    ({"Host": "evil.example", "Origin": "http://evil.example"}, 403),
+    ({"Host": None}, 403),
+])
+def test_a_post_from_another_origin_or_not_json_runs_nothing(
+        webui: WebUI, world: World, receiver: Receiver, change: dict[str, str | None],
+        status: int) -> None:
+    world.slack.bot_request_url = receiver.url
+    headers = {**_own(webui), "Content-Type": "application/json", **change}
+    sent = {k: v for k, v in headers.items() if v is not None}
+    answer_status, answer = _send(webui, "POST", "/api/command", COMMAND, sent)
+    assert (answer_status, answer["ok"]) == (status, False), answer
+    assert answer["message"]
+    assert receiver.requests == []
+    assert world.slack.ephemerals("U0DEV") == []
+
+
+def test_its_own_page_under_either_loopback_name_is_answered(
+        webui: WebUI, world: World, receiver: Receiver) -> None:
+    world.slack.bot_request_url = receiver.url
+    port = urlsplit(webui.url).port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        headers = {"Host": host, "Origin": f"http://{host}", "Sec-Fetch-Site": "same-origin",
+                   "Content-Type": "application/json; charset=utf-8"}
+        status, answer = _send(webui, "POST", "/api/command", COMMAND, headers)
+        assert (status, answer["ok"]) == (200, True), answer
+    wait_for(lambda: len(receiver.requests) == 2, what="both commands at the bot")
+    assert [r["command"] for r in receiver.requests] == ["/promote", "/promote"]
+
+
+def test_a_rebinding_page_cannot_read_the_state_or_the_page(webui: WebUI) -> None:
+    for path in ("/api/state?user=U0DEV", "/", "/static/app.js"):
+        status, answer = _send(webui, "GET", path, b"", {"Host": "evil.example:80"})
+        assert (status, answer["error"]) == (403, "forbidden"), path
+    status, answer = _send(webui, "GET", "/api/state?user=U0DEV", b"", _own(webui))
+    assert (status, answer["ok"]) == (200, True)
