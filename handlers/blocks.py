@@ -21,8 +21,8 @@ from slackbot import gates as gate_names
 from slackbot.engine.chain import Root
 from slackbot.engine.incidents import Revision
 from slackbot.events import Event
-from slackbot.models import Kind, Promotion, State
-from slackbot.pipeline import Gates
+from slackbot.models import Kind, Promotion, QueueEntry, State
+from slackbot.pipeline import Gates, Waiting
 from slackbot.reasons import Reason
 from slackbot.status import AppStatus, EnvStatus
 
@@ -128,8 +128,11 @@ def view(body: Json) -> Json:
 
 
 def card(record: Promotion, events: Sequence[Event], gates: Gates,
-         envs: tuple[str, ...] = ()) -> Json:
-    """The one message of a record: what it is, where it stands, how it got there, what next."""
+         envs: tuple[str, ...] = (), *, queue: Sequence[QueueEntry] = (),
+         waiting: Waiting | None = None) -> Json:
+    """The one message of a record: what it is, where it stands, how it got there, what next
+    (`envs`: the app's envs, for a dependsOn root's button; `queue`: the requests waiting for
+    its env; `waiting`: its env's timers)."""
     fields = [
         words.field_requested_by(record),
         words.field_route(record),
@@ -149,6 +152,10 @@ def card(record: Promotion, events: Sequence[Event], gates: Gates,
         status_lines.append(scheduled)
     if record.voided and record.live:
         status_lines.append(words.voided_approvals(record.voided))
+    for line in (words.timers_line(record, waiting),
+                 words.queue_line(queue) if record.live else None):
+        if line:
+            status_lines.append(line)
     blocks: list[Json] = [
         _header(words.header(record), ids.CARD_HEADER),
         _fields(fields, ids.CARD_FIELDS, text="\n".join(status_lines)),

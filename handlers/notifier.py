@@ -7,7 +7,9 @@ the core never waits on Slack and a burst of changes costs one update: the rende
 newest record and its events, posts the card the first time (or updates it in place), then
 posts in its thread the details of every event not threaded yet. Where the card is and how far
 its thread got are kept in the store, so a render that failed, or a restart, picks up where
-the last one stopped. It never decides anything: it only shows what the core recorded.
+the last one stopped. An event that tells people directly (a reminder, a queued request
+that started) sends its direct messages in the same pass, so they follow the thread's
+progress too. It never decides anything: it only shows what the core recorded.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 from handlers import blocks
 from handlers.home import HomePublisher
 from handlers.messages import card as card_words
-from handlers.messages import timeline
+from handlers.messages import direct, timeline
 from slackbot.engine.runner import Submit
 from slackbot.events import Event
 from slackbot.models import Kind, Promotion
@@ -82,7 +84,10 @@ class SlackNotifier:
             return
         app = self._pipeline.app(record.app)
         events = self._store.events(record.id)
-        body = blocks.card(record, events, app.env(record.env).gates, app.env_names)
+        env = app.env(record.env)
+        line = self._store.queue(record.app, record.env) if record.live else []
+        body = blocks.card(record, events, env.gates, app.env_names, queue=line,
+                           waiting=env.waiting)
         ref = CardRef.decode(self._store.notice(record.id))
         if ref is None:
             ref = self._post_first(record, app.channels.deploys, body)
@@ -141,5 +146,16 @@ class SlackNotifier:
             detail = timeline.thread_detail(events[index], record)
             if detail:
                 self._client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=detail)
+            for user, text in direct.messages(events[index], record, ref.channel):
+                self._tell(record, user, text)
             ref = CardRef(ref.channel, ref.ts, index + 1, ref.mirrored)
             self._store.set_notice(record.id, ref.encode())
+
+    def _tell(self, record: Promotion, user: str, text: str) -> None:
+        """A direct message (chat.postMessage to a user id: the bot's conversation with them);
+        one that Slack refuses is logged and skipped, never holding the thread back."""
+        try:
+            self._client.chat_postMessage(channel=user, text=text)
+        except SlackApiError as exc:
+            log.warning("promotion %s: a direct message to %s was refused (%s)", record.id,
+                        user, exc.response.get("error"))

@@ -28,9 +28,11 @@ __all__ = [
     "GateNote",
     "GateResult",
     "GateStatus",
+    "GroupCount",
     "HotfixSpec",
     "Kind",
     "Promotion",
+    "QueueEntry",
     "Rejection",
     "RevertMode",
     "RollbackSpec",
@@ -73,6 +75,15 @@ class GateNote(StrEnum):
 
 
 @dataclass(frozen=True)
+class GroupCount:
+    """Approvals counted toward one group's share of an env's approvers (gates.approvers)."""
+
+    group: str  # a user group id
+    have: int
+    need: int
+
+
+@dataclass(frozen=True)
 class GateResult:
     """One named gate's verdict, valid only for the commit it was computed on."""
 
@@ -90,6 +101,7 @@ class GateResult:
     until: datetime | None = None  # how long the source is waited for (source gate)
     root: str | None = None  # the env at the root of the source's dependsOn chain, not Ready
     flux_reason: str | None = None  # Flux's reason (the root's, when there is one)
+    groups: tuple[GroupCount, ...] = ()  # approvals per group, when the env asks for them
 
     @property
     def passed(self) -> bool:
@@ -101,6 +113,7 @@ class Approval:
     user: str
     sha: str
     at: datetime
+    groups: tuple[str, ...] = ()  # the per-group shares the approver could fill, when approving
 
 
 @dataclass(frozen=True)
@@ -173,6 +186,8 @@ class Promotion:
     channel: str | None = None  # where it was asked for (a rollback's or hotfix's card goes there)
     recovered_at: datetime | None = None  # failed, then Flux applied it Ready after all
     source_until: datetime | None = None  # the source env, reconciling the head, waited for
+    reminded_at: datetime | None = None  # the approvers were reminded (slackbot/engine/timers.py)
+    escalated_at: datetime | None = None  # the waiting was escalated
 
     @property
     def live(self) -> bool:
@@ -234,3 +249,17 @@ class Block:
     at: datetime
     record: int | None = None  # the rollback that placed a hold
     target: str | None = None  # the revision that rollback returns the env to
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A request for an env that had a live record: it starts by itself, in turn, once the env
+    is free (slackbot/engine/queueing.py). One per person and env; `seq` orders the line."""
+
+    app: str
+    env: str
+    user: str
+    at: datetime
+    source: str | None = None
+    channel: str | None = None
+    seq: int = 0  # given by the store: the lower, the sooner

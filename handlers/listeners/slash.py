@@ -19,6 +19,7 @@ from handlers import blocks, commands, ids
 from handlers.messages import access, answers
 from handlers.replies import Reply, privately
 from handlers.services import Services
+from slackbot.engine.queueing import InLine
 
 
 def register(app: App, services: Services) -> None:
@@ -33,6 +34,7 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
     channel = str(command.get("channel_id", ""))
     parsed = commands.parse(str(command.get("text", "")), services.env_names, services.app_names)
     core = services.core
+    say = privately(respond)
 
     if isinstance(parsed, commands.Help):
         ack(response_type="ephemeral", **blocks.help_message())
@@ -43,7 +45,7 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
             respond(text=access.grants_message(user, sections), response_type="ephemeral",
                     replace_original=False)
 
-        services.run(("help", user), privately(respond), "/promote help", may_do)
+        services.run(("help", user), say, "/promote help", may_do)
     elif isinstance(parsed, commands.Invalid):
         ack(text=parsed.answer, response_type="ephemeral")
     elif isinstance(parsed, commands.Status):
@@ -59,9 +61,12 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
         reply = Reply(respond, answers.working_promote(parsed.env, parsed.app)).start()
 
         def request() -> None:
-            record = core.commands.request(parsed.app, parsed.env, user, source=parsed.source,
-                                           channel=channel)
-            reply(answers.promotion_started(record, services.deploys_channel(record.app)))
+            started = core.queue.request(parsed.app, parsed.env, user, source=parsed.source,
+                                         channel=channel)
+            if isinstance(started, InLine):  # the env is busy: the request waits in line
+                reply(answers.queued(started, services.deploys_channel(started.entry.app)))
+                return
+            reply(answers.promotion_started(started, services.deploys_channel(started.app)))
 
         services.run(("env", parsed.app or channel, parsed.env), reply, f"/promote {parsed.env}",
                      request)
@@ -76,6 +81,17 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
         reply = Reply(respond, answers.working("lifting the hold")).start()
         services.run(("env", parsed.app or channel, parsed.env), reply, "/promote unlock",
                      lambda: _unlock(services, parsed, user, channel, reply))
+    elif isinstance(parsed, commands.Leave):
+        ack()
+
+        def leave() -> None:
+            say(answers.left_queue(core.queue.leave(parsed.app, parsed.env, user, channel)))
+
+        services.run(("env", parsed.app or channel, parsed.env), say, "/promote leave", leave)
+    elif isinstance(parsed, commands.FreezeWide | commands.UnfreezeWide):
+        ack()
+        services.run(("freeze", parsed.app or commands.EVERY_APP), say, "/promote freeze",
+                     lambda: _freeze_wide(services, parsed, user, channel, respond))
     elif isinstance(parsed, commands.Cancel):
         ack()
         reply = Reply(respond, answers.working("cancelling")).start()
@@ -97,10 +113,27 @@ def _freeze(services: Services, parsed: commands.Freeze | commands.Unfreeze, use
         lifted = holds.unfreeze(parsed.app, parsed.env, user, channel)
         app, env = lookup.app_env(parsed.app, parsed.env, channel)
         if not lifted:
-            reply(answers.not_frozen(app.name, env.name))
+            wider = services.core.freezes.wider(app.name, env.name)
+            reply(answers.frozen_wider(app.name, env.name, wider) if wider
+                  else answers.not_frozen(app.name, env.name))
             return
         text = answers.unfrozen(app.name, env.name, user)
     reply.message({"text": text}, in_channel=True)
+    services.refresh_home()
+
+
+def _freeze_wide(services: Services, parsed: commands.FreezeWide | commands.UnfreezeWide,
+                 user: str, channel: str, respond: Respond) -> None:
+    freezes = services.core.freezes
+    if isinstance(parsed, commands.FreezeWide):
+        block = freezes.freeze(parsed.app, user, parsed.reason, channel)
+        text = answers.frozen_wide(block, user)
+    elif freezes.unfreeze(parsed.app, user, channel):
+        text = answers.unfrozen_wide(parsed.app, user)
+    else:
+        respond(text=answers.not_frozen_wide(parsed.app), response_type="ephemeral")
+        return
+    respond(text=text, response_type="in_channel")
     services.refresh_home()
 
 

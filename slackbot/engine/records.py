@@ -8,6 +8,7 @@ an event, and no event reaches people before it is stored. It decides nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -42,6 +43,12 @@ class Records:
         self._forge = forge
         self._notifier = notifier
         self._directory = directory
+        self._when_finished: list[Callable[[Promotion], object]] = []
+
+    def when_finished(self, hook: Callable[[Promotion], object]) -> None:
+        """Call `hook` with every record this process finishes, once it is stored (the queue
+        starts the env's next request from here). A hook that fails is only logged."""
+        self._when_finished.append(hook)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -93,6 +100,8 @@ class Records:
         stored = self.store.transition(record, event, state, fence=fence,
                                        updated_at=event.at, **changes)
         self._notify(stored, event)
+        if record.live and not stored.live:
+            self._finished(stored)
         return stored
 
     def finish(self, record: Promotion, state: State, facts: Facts, *,
@@ -138,6 +147,13 @@ class Records:
 
     def unlock(self, fence: Fence) -> None:
         self.store.release(fence)
+
+    def _finished(self, record: Promotion) -> None:
+        for hook in self._when_finished:
+            try:
+                hook(record)
+            except Exception:  # a hook that failed must not undo a recorded step
+                log.exception("promotion %s: a hook on its end failed", record.id)
 
     def _notify(self, record: Promotion, event: Event) -> None:
         try:

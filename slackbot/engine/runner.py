@@ -11,7 +11,6 @@ retried at the next kick or tick; it never stops another record. Every step is t
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Hashable
 from functools import partial
@@ -20,12 +19,10 @@ from slackbot import logs
 from slackbot.engine.aftercare import Aftercare
 from slackbot.engine.records import Records
 from slackbot.engine.steps import Steps
-from slackbot.errors import ConcurrentUpdate
-from slackbot.events import Expired
-from slackbot.models import BEFORE_MERGE, State
+from slackbot.engine.timers import Timers
+from slackbot.models import State
 from slackbot.pipeline import FluxRef, Pipeline
 from slackbot.ports import KustomizationStatus, Store
-from slackbot.reasons import Code, Next, Reason
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +34,13 @@ RECENT = 5  # the newest records of an env looked at for a recovery
 
 class Runner:
     def __init__(self, pipeline: Pipeline, store: Store, records: Records, steps: Steps,
-                 aftercare: Aftercare, submit: Submit):
+                 aftercare: Aftercare, submit: Submit, timers: Timers):
         self._store = store
         self._records = records
         self._steps = steps
         self._aftercare = aftercare
         self._submit = submit
+        self._timers = timers
         self._watched = _watch_map(pipeline)
         self._own = {env.kustomization: (app.name, env.name) for app in pipeline.apps.values()
                      for env in app.environments}
@@ -77,6 +75,11 @@ class Runner:
             if self._steps.watched(record):
                 self._submit(record.id, partial(self._steps.recover, record.id, status), RECOVER)
 
+    def due(self) -> list[int]:
+        """The fast scheduled job: kick the records whose timer is due (reminder, escalation,
+        expiry), each taken off the store's due index by one replica only."""
+        return [i for i in self._store.take_due(self._records.clock.now()) if self.kick(i)]
+
     def resume(self) -> list[int]:
         """After a restart: finish the branch sync or backport a crash interrupted, and take
         up every live record where it was left."""
@@ -92,16 +95,9 @@ class Runner:
         record = self._records.get(promotion_id)
         if not record.live:
             return
-        ttl = self._records.options.gate_ttl
-        # A merge scheduled for a change window waits for it without expiring.
-        waiting_since = max(record.requested_at, record.merge_not_before or record.requested_at)
-        if record.state in BEFORE_MERGE and self._records.clock.now() - waiting_since > ttl:
-            with contextlib.suppress(ConcurrentUpdate):
-                self._records.finish(record, State.EXPIRED, Expired(ttl),
-                                     failure=Reason(Code.EXPIRED, Next.PROMOTE_AGAIN,
-                                                    env=record.env, timeout=ttl))
-            return
-        self._steps.advance(promotion_id)
+        # What is due first (a reminder, an escalation, the expiry: slackbot/engine/timers.py)
+        if self._timers.apply(record).live:
+            self._steps.advance(promotion_id)
 
 
 def _watch_map(pipeline: Pipeline) -> dict[FluxRef, list[tuple[str, str]]]:
