@@ -14,15 +14,17 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from handlers import ids, mrkdwn
+from handlers.messages import answers, timeline, views
 from handlers.messages import card as words
 from handlers.messages import outside as outside_words
-from handlers.messages import timeline, views
 from handlers.payloads import ButtonValue, ModalMeta, RollbackMeta
 from slackbot import gates as gate_names
+from slackbot.engine.chain import Root
 from slackbot.engine.incidents import Revision
 from slackbot.events import Event
 from slackbot.models import Kind, Promotion, QueueEntry, State
 from slackbot.pipeline import Gates, Waiting
+from slackbot.reasons import Reason
 from slackbot.status import AppStatus, EnvStatus
 
 Json = dict[str, Any]
@@ -126,10 +128,12 @@ def view(body: Json) -> Json:
 # -- the promotion card ---------------------------------------------------------------------
 
 
-def card(record: Promotion, events: Sequence[Event], gates: Gates, *,
-         queue: Sequence[QueueEntry] = (), waiting: Waiting | None = None) -> Json:
+def card(record: Promotion, events: Sequence[Event], gates: Gates,
+         envs: tuple[str, ...] = (), *, queue: Sequence[QueueEntry] = (),
+         waiting: Waiting | None = None) -> Json:
     """The one message of a record: what it is, where it stands, how it got there, what next
-    (`queue`: the requests waiting for its env; `waiting`: its env's timers)."""
+    (`envs`: the app's envs, for a dependsOn root's button; `queue`: the requests waiting for
+    its env; `waiting`: its env's timers)."""
     fields = [
         words.field_requested_by(record),
         words.field_route(record),
@@ -167,7 +171,7 @@ def card(record: Promotion, events: Sequence[Event], gates: Gates, *,
     outcome = words.outcome(record)
     if outcome:
         blocks.append(section(outcome, ids.CARD_OUTCOME))
-    buttons = card_buttons(record, gates)
+    buttons = card_buttons(record, gates, envs)
     if buttons:
         blocks.append({"type": "actions", "block_id": ids.CARD_ACTIONS_BLOCK, "elements": buttons})
     blocks.append(_context(words.footer(record), block_id=ids.CARD_FOOTER))
@@ -199,8 +203,9 @@ def _timeline_text(record: Promotion, events: Sequence[Event]) -> str:
     return title
 
 
-def card_buttons(record: Promotion, gates: Gates) -> list[Json]:
-    """Which buttons the record offers in its state (the engine re-checks every click)."""
+def card_buttons(record: Promotion, gates: Gates, envs: tuple[str, ...] = ()) -> list[Json]:
+    """Which buttons the record offers in its state (the engine re-checks every click): Rollback
+    only where a merge happened, and the rollback of the env its dependsOn chain waits on."""
     plain = ButtonValue(record.id).encode()
     buttons: list[Json] = []
     if record.state in AWAITING:
@@ -218,10 +223,55 @@ def card_buttons(record: Promotion, gates: Gates) -> list[Json]:
     if record.state in RETRYABLE and record.kind is not Kind.ROLLBACK:
         # a rollback is chosen again with the Rollback button (the revision may have changed)
         buttons.append(_button(words.BUTTON_RETRY, ids.RETRY, plain, "primary"))
-    if record.state is State.FAILED or (record.kind is Kind.ROLLBACK and record.state in RETRYABLE):
+    merged_and_failed = record.state is State.FAILED and record.merged
+    if merged_and_failed or (record.kind is Kind.ROLLBACK and record.state in RETRYABLE):
         value = ButtonValue(record.id, app=record.app, env=record.env).encode()
         buttons.append(_button(words.BUTTON_ROLLBACK, ids.ROLLBACK, value, "danger"))
+    root = chain_root(record)
+    if root is not None and root in envs and root != record.env:
+        buttons.append(root_button(record.id, record.app, root))
     return buttons
+
+
+def chain_root(record: Promotion) -> str | None:
+    """The env the record waits on (or failed waiting on) in its dependsOn chain."""
+    if record.live and record.progress is not None and record.progress.root:
+        return record.progress.root
+    source = record.gate(gate_names.SOURCE)
+    if record.live and source is not None and source.root and not source.passed:
+        return source.root
+    if record.state is State.FAILED and record.failure is not None:
+        return record.failure.root
+    return None
+
+
+def root_button(record_id: int, app: str | None, env: str) -> Json:
+    """Opens the rollback dialog of the env at the root of a dependsOn chain."""
+    value = ButtonValue(record_id, app=app, env=env).encode()
+    return _button(words.BUTTON_ROLL_BACK_ROOT.format(env=env), ids.ROLLBACK_ROOT, value,
+                   "danger")
+
+
+def refusal_message(reason: Reason) -> Json | None:
+    """A refusal that names the root of a dependsOn chain, with the button that rolls it back
+    (None for every other refusal: its words alone are the answer)."""
+    if reason.root is None:
+        return None
+    text = answers.refused(reason)
+    blocks = [section(text), {"type": "actions", "block_id": ids.CARD_ACTIONS_BLOCK,
+                              "elements": [root_button(0, reason.app, reason.root)]}]
+    return message(text, blocks)
+
+
+def chain_message(record: Promotion, root: Root, said: str) -> Json:
+    """An answer (`said`) followed by what Flux will and will not do while the record's env
+    waits on its chain, with the root's rollback one click away."""
+    note = answers.chain_waits(record, root.env, root.reason, root.message)
+    blocks = [section(said), section(note)]
+    if root.in_app:
+        blocks.append({"type": "actions", "block_id": ids.CARD_ACTIONS_BLOCK,
+                       "elements": [root_button(record.id, record.app, root.env)]})
+    return message(f"{said}\n{note}", blocks)
 
 
 # -- status and App Home ----------------------------------------------------------------------

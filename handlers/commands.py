@@ -9,10 +9,12 @@ command word, and only when it is closer to a command than to any env it was tol
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from handlers.messages import views
+from slackbot.models import Kind
 
 SUBCOMMANDS = ("help", "status", "freeze", "unfreeze", "unlock", "cancel", "leave")
 EVERY_APP = "all"  # `/promote freeze all`: every app and env
@@ -76,6 +78,7 @@ class Leave:
 @dataclass(frozen=True)
 class Cancel:
     promotion_id: int
+    kind: Kind | None = None  # the letter typed (P-12): checked against the record's kind
 
 
 @dataclass(frozen=True)
@@ -123,10 +126,13 @@ def parse(text: str, envs: Collection[str] = (), apps: Collection[str] = ()) -> 
             return Invalid(views.usage("leave <env>", "`leave` needs an environment"))
         return Leave(rest[0], rest[1] if len(rest) > 1 else None)
     if head == "cancel":
-        number = rest[0].lstrip("#") if rest else ""
-        if not number.isdigit():
-            return Invalid(views.usage("cancel <id>", "`cancel` needs a promotion number"))
-        return Cancel(int(number))
+        named = record_name(rest[0]) if rest else None
+        if isinstance(named, Invalid):
+            return named
+        if named is None:
+            return Invalid(views.usage("cancel <name>", "`cancel` needs a promotion's name, "
+                                       "like P-12"))
+        return Cancel(named[1], named[0])
     if head in envs:
         return _promote(words[0], rest)
     command = difflib.get_close_matches(head, SUBCOMMANDS, n=1, cutoff=0.6)
@@ -135,6 +141,22 @@ def parse(text: str, envs: Collection[str] = (), apps: Collection[str] = ()) -> 
         if _ratio(head, command[0]) > env_score:
             return Invalid(views.unknown_subcommand(words[0], command[0]))
     return _promote(words[0], rest)
+
+
+NAME = re.compile(r"^(?:(?P<letter>[PRHprh])-?)?(?P<number>\d{1,9})$")
+LETTERS = {kind.letter: kind for kind in Kind}
+
+
+def record_name(word: str) -> tuple[Kind | None, int] | Invalid | None:
+    """`P-12` (or `p12`, or `12`) as (kind, number); `#12` is a pull request, said so; None
+    when the word is no name at all."""
+    if word.startswith("#") and word[1:].isdigit():
+        return Invalid(views.not_a_record_name(word))
+    found = NAME.match(word)
+    if found is None:
+        return None
+    letter = found.group("letter")
+    return (LETTERS[letter.upper()] if letter else None), int(found.group("number"))
 
 
 def _promote(env: str, rest: list[str]) -> Promote | Invalid:

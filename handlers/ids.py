@@ -17,8 +17,9 @@ CANCEL = "promotion.cancel"
 RETRY = "promotion.retry"
 ROLLBACK = "promotion.rollback"
 ADD_PLAN = "promotion.add_plan"
+ROLLBACK_ROOT = "promotion.rollback_root"  # the env a dependsOn chain waits on (also in answers)
 
-CARD_ACTIONS = (APPROVE, REJECT, CANCEL, RETRY, ROLLBACK, ADD_PLAN)
+CARD_ACTIONS = (APPROVE, REJECT, CANCEL, RETRY, ROLLBACK, ADD_PLAN, ROLLBACK_ROOT)
 
 # -- modals --------------------------------------------------------------------------------
 REJECT_VIEW = "promotion.reject_reason"

@@ -1,6 +1,7 @@
 """Parsing the text of `/rollback` and `/hotfix` into command values; no Slack, no engine, no I/O.
 
     /rollback <env> [app] [to <revision>] [emergency] [reason...]    /rollback help
+    /rollback undo <name>   (a rollback's name, R-3: re-apply what it removed)
     /hotfix start <name> [app]    /hotfix promote <name> [app]        /hotfix help
 
 Keywords are read only before the reason starts, so a reason may say "emergency" freely.
@@ -14,8 +15,9 @@ import difflib
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from handlers.commands import Help, Invalid
+from handlers.commands import Help, Invalid, record_name
 from handlers.messages import views
+from slackbot.models import Kind
 
 HOTFIX_SUBCOMMANDS = ("start", "promote", "help")
 HELP_WORDS = ("help", "-h", "--help", "?")
@@ -31,6 +33,12 @@ class Rollback:
 
 
 @dataclass(frozen=True)
+class Undo:
+    promotion_id: int
+    kind: Kind | None = None
+
+
+@dataclass(frozen=True)
 class HotfixStart:
     name: str
     app: str | None = None
@@ -42,7 +50,7 @@ class HotfixPromote:
     app: str | None = None
 
 
-RollbackCommand = Help | Rollback | Invalid
+RollbackCommand = Help | Rollback | Undo | Invalid
 HotfixCommand = Help | HotfixStart | HotfixPromote | Invalid
 
 
@@ -56,6 +64,14 @@ def parse_rollback(text: str, apps: Collection[str] = ()) -> RollbackCommand:
     words = text.split()
     if not words or words[0].lower() in HELP_WORDS:
         return Help()
+    if words[0].lower() == "undo":
+        named = record_name(words[1]) if len(words) > 1 else None
+        if isinstance(named, Invalid):
+            return named
+        if named is None:
+            return Invalid(views.rollback_usage("undo <name>", "`undo` needs a rollback's name, "
+                                                "like R-3"))
+        return Undo(named[1], named[0])
     env, rest = words[0], words[1:]
     app: str | None = None
     if rest and rest[0] in apps:

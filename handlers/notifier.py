@@ -1,4 +1,6 @@
-"""SlackNotifier: the core's Notifier port, as one card per record in the app's deploys channel.
+"""SlackNotifier: the core's Notifier port, as one card per record: in the app's deploys channel,
+or, for a rollback or a hotfix, in the channel it was asked from (where the incident is), with
+one line linking to it in the deploys channel.
 
 A change only queues a render of the record's card on the bot's workers (key: the card), so
 the core never waits on Slack and a burst of changes costs one update: the render reads the
@@ -22,16 +24,19 @@ from slack_sdk.errors import SlackApiError
 
 from handlers import blocks
 from handlers.home import HomePublisher
+from handlers.messages import card as card_words
 from handlers.messages import direct, timeline
 from slackbot.engine.runner import Submit
 from slackbot.events import Event
-from slackbot.models import Promotion
+from slackbot.models import Kind, Promotion
 from slackbot.pipeline import Pipeline
 from slackbot.ports import Store
 
 log = logging.getLogger(__name__)
 
 GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+ABSENT = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+ELSEWHERE = frozenset({Kind.ROLLBACK, Kind.HOTFIX})  # cards shown where they were asked for
 CARD = "card"  # the workers' key prefix of card renders
 
 
@@ -42,9 +47,11 @@ class CardRef:
     channel: str
     ts: str
     threaded: int = 0
+    mirrored: bool = False  # the line in the deploys channel was posted (or is not needed)
 
     def encode(self) -> str:
-        return json.dumps({"channel": self.channel, "ts": self.ts, "threaded": self.threaded})
+        return json.dumps({"channel": self.channel, "ts": self.ts, "threaded": self.threaded,
+                           "mirrored": self.mirrored})
 
     @classmethod
     def decode(cls, raw: str | None) -> CardRef | None:
@@ -52,7 +59,8 @@ class CardRef:
             return None
         try:
             data = json.loads(raw)
-            return cls(str(data["channel"]), str(data["ts"]), int(data.get("threaded", 0)))
+            return cls(str(data["channel"]), str(data["ts"]), int(data.get("threaded", 0)),
+                       bool(data.get("mirrored", True)))
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -78,10 +86,11 @@ class SlackNotifier:
         events = self._store.events(record.id)
         env = app.env(record.env)
         line = self._store.queue(record.app, record.env) if record.live else []
-        body = blocks.card(record, events, env.gates, queue=line, waiting=env.waiting)
+        body = blocks.card(record, events, env.gates, app.env_names, queue=line,
+                           waiting=env.waiting)
         ref = CardRef.decode(self._store.notice(record.id))
         if ref is None:
-            ref = self._post(record, app.channels.deploys, body, threaded=0)
+            ref = self._post_first(record, app.channels.deploys, body)
         else:
             try:
                 self._client.chat_update(channel=ref.channel, ts=ref.ts, **body)
@@ -89,16 +98,45 @@ class SlackNotifier:
                 if exc.response.get("error") not in GONE:
                     raise
                 log.warning("promotion %s: its card is gone; posting a new one", record.id)
-                ref = self._post(record, ref.channel, body, threaded=ref.threaded)
+                ref = self._post(record, ref.channel, body, threaded=ref.threaded,
+                                 mirrored=ref.mirrored)
+        if not ref.mirrored:
+            ref = self._mirror(record, app.channels.deploys, ref)
         self._thread(record, events, ref)
         if self.home is not None:
             self.home.refresh()
 
+    def _post_first(self, record: Promotion, deploys: str, body: dict[str, Any]) -> CardRef:
+        """A rollback's or a hotfix's card goes where it was asked for, if the bot is there."""
+        where = record.channel if record.kind in ELSEWHERE and record.channel else deploys
+        if where != deploys:
+            try:
+                return self._post(record, where, body, threaded=0, mirrored=False)
+            except SlackApiError as exc:
+                if exc.response.get("error") not in ABSENT:
+                    raise
+                log.warning("%s: not in %s; the card goes to the deploys channel", record.name,
+                            where)
+        return self._post(record, deploys, body, threaded=0)
+
+    def _mirror(self, record: Promotion, deploys: str, ref: CardRef) -> CardRef:
+        link: str | None = None
+        try:
+            link = str(self._client.chat_getPermalink(channel=ref.channel,
+                                                      message_ts=ref.ts)["permalink"])
+        except SlackApiError:
+            log.info("%s: no permalink for its card", record.name, exc_info=True)
+        self._client.chat_postMessage(channel=deploys, text=card_words.mirror(record,
+                                                                               ref.channel, link))
+        ref = CardRef(ref.channel, ref.ts, ref.threaded, True)
+        self._store.set_notice(record.id, ref.encode())
+        return ref
+
     def _post(self, record: Promotion, channel: str, body: dict[str, Any],
-              threaded: int) -> CardRef:
+              threaded: int, mirrored: bool = True) -> CardRef:
         """Post the card and keep where it is at once (a retry must not post it twice)."""
         response = self._client.chat_postMessage(channel=channel, **body)
-        ref = CardRef(str(response["channel"]), str(response["ts"]), threaded)
+        ref = CardRef(str(response["channel"]), str(response["ts"]), threaded, mirrored)
         self._store.set_notice(record.id, ref.encode())
         return ref
 
@@ -110,7 +148,7 @@ class SlackNotifier:
                 self._client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=detail)
             for user, text in direct.messages(events[index], record, ref.channel):
                 self._tell(record, user, text)
-            ref = CardRef(ref.channel, ref.ts, index + 1)
+            ref = CardRef(ref.channel, ref.ts, index + 1, ref.mirrored)
             self._store.set_notice(record.id, ref.encode())
 
     def _tell(self, record: Promotion, user: str, text: str) -> None:

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
+from handlers import blocks
 from handlers.home import HomePublisher
+from handlers.notifier import ELSEWHERE
 from handlers.replies import Say, guarded
 from slackbot.engine import Core
 from slackbot.engine.runner import Submit
+from slackbot.models import Promotion
 from slackbot.pipeline import Pipeline
 from slackbot.ports import Store
 
@@ -39,10 +42,17 @@ class Services:
     def run(self, key: Hashable, say: Say, what: str, work: Callable[[], None]) -> None:
         """After the ack: `work` on the bot's workers under `key` (a record's id for work on
         a record), its refusal or failure told through `say`."""
-        self.submit(key, lambda: guarded(say, what, work), None)
+        self.submit(key, lambda: guarded(say, what, work, blocks.refusal_message), None)
 
     def deploys_channel(self, app: str) -> str:
         return self.pipeline.app(app).channels.deploys
+
+    def card_channel(self, record: Promotion) -> str:
+        """Where the record's card is posted (a rollback's or a hotfix's: where it was asked
+        for, as handlers/notifier.py does)."""
+        if record.kind in ELSEWHERE and record.channel:
+            return record.channel
+        return self.deploys_channel(record.app)
 
     def refresh_home(self) -> None:
         if self.home is not None:

@@ -127,8 +127,9 @@ def commit_and_push(clone_url: str, branch: str, files: dict[str, str], message:
         target = work / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content)
-    identity = ["-c", f"user.name={author[0]}", "-c", f"user.email={author[1]}"] if author else []
+    # --author, not `-c user.name`: git_env() sets GIT_AUTHOR_*, which win over configuration.
+    identity = [f"--author={author[0]} <{author[1]}>"] if author else []
     run_git("add", "--all", cwd=work)
-    run_git(*identity, "-c", "commit.gpgsign=false", "commit", "--quiet", "-m", message, cwd=work)
+    run_git("-c", "commit.gpgsign=false", "commit", "--quiet", *identity, "-m", message, cwd=work)
     run_git("push", "--quiet", "origin", branch, cwd=work)
     return run_git("rev-parse", "HEAD", cwd=work)

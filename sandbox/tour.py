@@ -24,9 +24,10 @@ from sandbox import tour_scenes
 from sandbox.gitseed import commit_and_push, run_git
 from sandbox.tour_scenes import TourFailed
 from sandbox.world import DEPLOYS, INCIDENTS, PEOPLE, World, person
-from slackbot.events import Synced
+from slackbot.events import RevertCarried, Synced
 
 STEP_TIMEOUT = 60.0
+DEPLOY_TIMEOUT = 120.0  # a revert carried down: a push and a deploy per branch below
 
 
 EMOJI = {
@@ -176,12 +177,18 @@ class Tour:
             raise TourFailed(f"the bot did not take {text!r}: {reply.get('error')}")
 
     def click(self, who: str, record_id: int, action_id: str, label: str) -> None:
-        ref = self.wait(f"the card of #{record_id}", lambda: self.bot.card_of(record_id))
+        name = self.name(record_id)
+        ref = self.wait(f"the card of {name}", lambda: self.bot.card_of(record_id))
         channel, ts = ref.channel, ref.ts
-        self.transcript.say(f"> {person(who).name} clicks [{label}] on #{record_id}'s card")
+        self.transcript.say(f"> {person(who).name} clicks [{label}] on {name}'s card")
         reply = self.world.slack.click(person(who).slack_id, action_id, channel=channel, ts=ts)
         if reply.get("status") != 200:
             raise TourFailed(f"the click {label} failed: {reply.get('error')}")
+
+    def name(self, record_id: int) -> str:
+        """The record's own name (P-12, R-3, H-2): `#N` is only ever a pull request."""
+        record = self.bot.store.get(record_id)
+        return str(record.name) if record is not None else f"record {record_id}"
 
     def ci_passes(self, sha: str) -> None:
         self.world.github.set_check(sha, "ci", "success")
@@ -208,10 +215,10 @@ class Tour:
         return self.wait(f"a promotion into {env} to be {state}", check)
 
     def finished(self, record_id: int) -> Any:
-        record = self.wait(f"#{record_id} to finish",
+        record = self.wait(f"{self.name(record_id)} to finish",
                            lambda: (r := self.bot.store.get(record_id)) and not r.live and r)
         if record.state.value != "deployed":
-            raise TourFailed(f"#{record_id} ended {record.state.value}: {record.failure}")
+            raise TourFailed(f"{record.name} ended {record.state.value}: {record.failure}")
         return record
 
     def promote(self, env: str) -> Any:
@@ -236,15 +243,16 @@ class Tour:
                                               "rolls back within its 5m interval."}})
 
     def failed(self, record_id: int) -> Any:
-        record = self.wait(f"#{record_id} to finish",
+        record = self.wait(f"{self.name(record_id)} to finish",
                            lambda: (r := self.bot.store.get(record_id)) and not r.live and r)
         if record.state.value != "failed":
-            raise TourFailed(f"#{record_id} was meant to fail, and ended {record.state.value}")
+            raise TourFailed(f"{record.name} was meant to fail, and ended {record.state.value}")
         return record
 
     def incident(self, good_prod: str) -> None:
-        """A change that breaks only prod, rolled back in the incident channel by on-call; then a
-        hotfix through prod's gates, backported to staging and dev."""
+        """A change that breaks only prod, rolled back in the incident channel by on-call and its
+        revert carried down; a hotfix through prod's gates, backported to staging and dev; the
+        change brought back on dev when a person asks for it."""
         say = self.transcript.say
         say("== 4. A change that breaks prod: the deploy fails ==")
         overlay = "apps/myapp/overlays/prod/kustomization.yaml"
@@ -269,6 +277,11 @@ class Tour:
         rollback = self.finished(rollback.id)
         say(f"$ git: prod is {rollback.merge_sha[:7]}, whose parent is {bad.merge_sha[:7]} and "
             f"whose content is {good_prod[:7]}'s")
+        self.wait("the revert carried down", lambda: len(
+            [e for e in self.bot.store.events(rollback.id)
+             if isinstance(e.facts, RevertCarried) and e.facts.sha]) == 2, DEPLOY_TIMEOUT)
+        say("$ git: the same revert is on staging and dev: the cache image is on no branch, "
+            "and no later sync brings it back or deletes anything")
 
         say("== 6. A hotfix from prod, through prod's gates, backported ==")
         self.command("oncall", "/hotfix start raise-memory", channel=INCIDENTS)
@@ -289,6 +302,16 @@ class Tour:
                                                 and e.facts.backport]) == 2)
         say(f"$ Flux: myapp-prod applied prod@{hotfix.merge_sha[:7]}; hotfix/raise-memory is in "
             f"staging and dev")
+
+        say(f"== 7. The change comes back only when a person asks: /rollback undo "
+            f"{rollback.name} ==")
+        self.command("developer", f"/rollback undo {rollback.name}")
+        undo = self.wait("the undo on dev", lambda: next(
+            (r for r in self.bot.store.history("myapp", "dev", 3) if r.rollback is not None
+             and r.rollback.undoes == rollback.id), None))
+        undo = self.finished(undo.id)
+        say(f"$ git: dev is {undo.merge_sha[:7]}, the cache image back as a new commit; staging "
+            f"and prod get it only through /promote")
 
     def push_edit(self, who: str, branch: str, path: str, edit: Callable[[str], str],
                   message: str) -> str:
@@ -345,7 +368,7 @@ class Tour:
         finally:
             self.transcript.stop()
         say("== Tour finished: dev -> staging -> prod, a queue, a reminder, a rollback in an "
-            "incident, a hotfix, a freeze of everything ==")
+            "incident carried down, a hotfix, the change brought back, a freeze of everything ==")
 
 
 def run_tour(out: TextIO, time_scale: float = 60.0) -> int:

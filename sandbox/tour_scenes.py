@@ -81,7 +81,7 @@ def reminder_while_prod_waits(tour: Tour, record: Any) -> None:
     clock = tour.bot.clock
     if not isinstance(clock, ShiftedClock):
         raise TourFailed("the tour's bot runs on a ShiftedClock")
-    tour.transcript.say(f"$ two hours pass and nobody has approved #{record.id} yet (the tour "
+    tour.transcript.say(f"$ two hours pass and nobody has approved {record.name} yet (the tour "
                         f"moves the bot's clock on)")
     clock.jump(timedelta(hours=2))
     tour.wait("the reminder", lambda: any(isinstance(e.facts, Reminded)
@@ -93,7 +93,7 @@ def reminder_while_prod_waits(tour: Tour, record: Any) -> None:
 def freeze_everything(tour: Tour) -> None:
     """A freeze of every app and env, refused requests, and its lifting."""
     say = tour.transcript.say
-    say("== 7. A freeze of every app for the end of the year, and its end ==")
+    say("== 8. A freeze of every app for the end of the year, and its end ==")
     tour.command("oncall", "/promote freeze all end-of-year freeze")
     tour.wait("the freeze", lambda: tour.bot.store.blocks("myapp", "staging"))
     tour.command("developer", "/promote staging")

@@ -50,6 +50,9 @@ class EventKind(StrEnum):
     HOTFIX_STARTED = "hotfix_started"
     OUTSIDE_TROUBLE = "outside_trouble"
     OUTSIDE_RECOVERED = "outside_recovered"
+    RECOVERED = "recovered"
+    REVERT_CARRIED = "revert_carried"
+    CARRY_CONFLICT = "carry_conflict"
     REMINDED = "reminded"
     ESCALATED = "escalated"
     QUEUED = "queued"
@@ -208,6 +211,8 @@ class Synced(Facts):
     head: str
     sha: str | None = None
     backport: bool = False
+    fast_forward: bool = False  # `base` was moved to `sha`: no merge commit was needed
+    brought: tuple[str, ...] = ()  # the subjects of the commits `base` got (merges left out)
 
 
 @dataclass(frozen=True)
@@ -266,6 +271,36 @@ class OutsideRecovered(Facts):
     KIND = EventKind.OUTSIDE_RECOVERED
     service: str
     since: datetime  # when the trouble began
+
+
+@dataclass(frozen=True)
+class Recovered(Facts):
+    """A merged record that had failed: Flux applied its revision Ready after all."""
+
+    KIND = EventKind.RECOVERED
+    revision: str
+    after: str  # what it had failed with: Flux's reason, or the failure's code
+    failed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RevertCarried(Facts):
+    """An emergency rollback's revert made again on a branch below (None: nothing to remove
+    there), listing what it removes."""
+
+    KIND = EventKind.REVERT_CARRIED
+    base: str
+    sha: str | None
+    files: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()  # the subjects of the commits whose change it removes
+
+
+@dataclass(frozen=True)
+class CarryConflict(Facts):
+    KIND = EventKind.CARRY_CONFLICT
+    base: str
+    pull: int | None = None  # the pull request opened to resolve it (None: could not open)
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -329,6 +364,7 @@ FACTS: dict[EventKind, type[Facts]] = {
         Failed, Rejected, Cancelled, Expired, HoldPlaced, HoldKept, Synced, SyncConflict,
         SyncFailed,
         Frozen, Unfrozen, Unlocked, HotfixStarted, OutsideTrouble, OutsideRecovered,
+        Recovered, RevertCarried, CarryConflict,
         Reminded, Escalated, Queued, LeftQueue, FromQueue, QueueRefused,
     )
 }

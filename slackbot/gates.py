@@ -39,6 +39,10 @@ class Facts:
     requester: str | None = None  # the requester's GitHub login (None: not known)
     approvers: tuple[str, ...] = ()
     rollback_plan: str | None = None
+    source_until: datetime | None = None  # the source, reconciling the head, is waited for
+    source_root: str | None = None  # the root of the source's dependsOn chain, not Ready
+    source_root_reason: str | None = None
+    source_root_message: str = ""
     # each approver's groups among those the env counts a share from (gates.approvers.atLeast)
     approver_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -88,10 +92,16 @@ def _source(facts: Facts) -> GateResult:
         return GateResult(SOURCE, GateStatus.PENDING, sha, GateNote.SOURCE_UNKNOWN, env=env)
     if status.last_applied_revision == want and status.settled:
         return GateResult(SOURCE, GateStatus.PASSED, sha, GateNote.SOURCE_RUNS_HEAD, env=env)
+    if facts.source_root is not None:
+        return GateResult(SOURCE, GateStatus.PENDING, sha, GateNote.SOURCE_NOT_READY, env=env,
+                          message=facts.source_root_message, root=facts.source_root,
+                          flux_reason=facts.source_root_reason, until=facts.source_until)
     if status.last_applied_revision != want:
-        return GateResult(SOURCE, GateStatus.PENDING, sha, GateNote.SOURCE_BEHIND, env=env)
+        return GateResult(SOURCE, GateStatus.PENDING, sha, GateNote.SOURCE_BEHIND, env=env,
+                          until=facts.source_until)
     return GateResult(SOURCE, GateStatus.PENDING, sha, GateNote.SOURCE_NOT_READY, env=env,
-                      message=status.message)
+                      message=status.message, flux_reason=status.reason or None,
+                      until=facts.source_until)
 
 
 def _reviews(required: int, facts: Facts) -> GateResult:

@@ -38,7 +38,15 @@ __all__ = [
     "RevertMode",
     "RollbackSpec",
     "State",
+    "record_name",
 ]
+
+
+def record_name(kind: Kind | None, number: int | None) -> str:
+    """A record's name, everywhere it is shown or written: P-12, R-3, H-2. One counter numbers
+    every record, so the number alone is unique and a wrong letter is caught, never obeyed;
+    `#12` stays a pull request's name, as GitHub reads it."""
+    return f"{(kind or Kind.PROMOTION).letter}-{number}"
 
 
 class GateStatus(StrEnum):
@@ -92,6 +100,9 @@ class GateResult:
     check: str | None = None  # the check's name (check gates)
     message: str = ""  # Flux's words (source gate)
     opens: datetime | None = None  # the next change window (window gate)
+    until: datetime | None = None  # how long the source is waited for (source gate)
+    root: str | None = None  # the env at the root of the source's dependsOn chain, not Ready
+    flux_reason: str | None = None  # Flux's reason (the root's, when there is one)
     groups: tuple[GroupCount, ...] = ()  # approvals per group, when the env asks for them
 
     @property
@@ -129,6 +140,11 @@ class RollbackSpec:
     from_head: str  # the branch head when the rollback was asked for
     emergency: bool = False
     reason: str = ""  # the person's words
+    asked_env: str | None = None  # the env asked for, when the revert lands on a lower one
+    undoes: int | None = None  # the rollback whose revert this re-applies (/rollback undo)
+    # With `base`, the revert is the change from `base` to `target` applied onto the branch
+    # (a revert landing on a lower env, an undo); without, the branch takes `target`'s tree.
+    base: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,12 +186,24 @@ class Promotion:
     rollback: RollbackSpec | None = None
     hotfix: HotfixSpec | None = None
     outside: Outside | None = None  # an outside service holding it up right now (the card says)
+    channel: str | None = None  # where it was asked for (a rollback's or hotfix's card goes there)
+    recovered_at: datetime | None = None  # failed, then Flux applied it Ready after all
+    source_until: datetime | None = None  # the source env, reconciling the head, waited for
     reminded_at: datetime | None = None  # the approvers were reminded (slackbot/engine/timers.py)
     escalated_at: datetime | None = None  # the waiting was escalated
 
     @property
     def live(self) -> bool:
         return self.state.live
+
+    @property
+    def name(self) -> str:
+        return record_name(self.kind, self.id)
+
+    @property
+    def merged(self) -> bool:
+        """Its change is in the target branch (a merge or a pushed revert happened)."""
+        return self.merge_sha is not None
 
     @property
     def short_sha(self) -> str:

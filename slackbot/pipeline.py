@@ -88,6 +88,8 @@ class Gates:
     stakeholder_approvals: int = 0  # the quorum; `approvers` None: from the app's stakeholders
     rollback_plan: bool = False
     change_windows: tuple[ChangeWindow, ...] = ()
+    # Hotfixes and emergency rollbacks ignore the change windows unless this is set.
+    incidents_wait_for_window: bool = False
     approvers: Approvers | None = None  # the long form (pipeline key gates.approvers)
 
     def approval_rule(self, stakeholders: str) -> Approvers:

@@ -102,7 +102,8 @@ class Store(Protocol):
 class CommitInfo:
     sha: str
     message: str
-    author: str
+    author: str  # the GitHub login when GitHub knows the author, else the git author's name
+    login: bool = False  # `author` is a GitHub login (it may be @-mentioned on GitHub)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,24 @@ class Comparison:
     ahead_by: int
     behind_by: int
     commits: tuple[CommitInfo, ...]
-    files: tuple[str, ...]
+    files: tuple[str, ...]  # what `head` changed since the merge base
+    base_tree: str = ""  # the content of each side (a tree's sha), to compare content, not history
+    head_tree: str = ""
+
+    @property
+    def changes_content(self) -> bool:
+        """Merging `head` into `base` would change `base`'s files (not merely add commits)."""
+        if self.ahead_by == 0 or not self.files:
+            return False
+        return not (self.base_tree and self.base_tree == self.head_tree)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A change applied onto a branch as a new commit (Workspace.apply_change)."""
+
+    sha: str
+    files: tuple[str, ...]  # the files the commit changes there
 
 
 @dataclass(frozen=True)
@@ -161,8 +179,12 @@ class Forge(Protocol):
     def branch_exists(self, repo: str, branch: str) -> bool: ...
     def create_branch(self, repo: str, branch: str, sha: str) -> None: ...
     def merge_branch(self, repo: str, base: str, head: str, message: str) -> str | None:
-        """Merge `head` into `base` on the server: the merge commit's sha, None when there was
-        nothing to merge; MergeConflict when it does not apply cleanly."""
+        """Merge `head` (a branch or a sha) into `base` on the server: the merge commit's sha,
+        None when there was nothing to merge; MergeConflict when it does not apply cleanly."""
+        ...
+    def fast_forward(self, repo: str, branch: str, sha: str) -> bool:
+        """Move `branch` to `sha` if that is a fast-forward (never forced); False when it is
+        not (the branch holds commits `sha` lacks, or it moved meanwhile)."""
         ...
 
 
@@ -231,7 +253,8 @@ class Cluster(Protocol):
 
 
 class Workspace(Protocol):
-    """Git operations the forge API cannot do; the rollback flows drive it."""
+    """Git operations the forge API cannot do; the rollback flows drive it. A branch or a sha is
+    accepted wherever a revision is named."""
 
     def first_parent_history(self, repo: str, branch: str, limit: int) -> list[CommitInfo]:
         """The commits the branch pointed at, newest first (its first-parent chain)."""
@@ -243,13 +266,35 @@ class Workspace(Protocol):
         (fast-forward) or to `new_branch`; its sha. HeadMoved if `branch` moved meanwhile."""
         ...
 
+    def apply_change(self, repo: str, branch: str, base: str, change: str, message: str,
+                     new_branch: str | None = None) -> Applied | None:
+        """A commit on top of `branch`'s head that makes there the change from `base` to
+        `change` (a three-way merge with `base` as the merge base: a revert carried down, a
+        revert undone), pushed to `branch` or to `new_branch`. None when the head already is
+        so (nothing to apply); MergeConflict when it does not apply cleanly; HeadMoved if
+        `branch` moved meanwhile."""
+        ...
+
+    def changes(self, repo: str, base: str, head: str) -> list[CommitInfo]:
+        """The commits, merges left out, that `head` has and `base` lacks; oldest first."""
+        ...
+
+    def contains(self, repo: str, branch: str, commits: tuple[str, ...]) -> bool:
+        """Every one of `commits` is in the branch's history."""
+        ...
+
 
 class Directory(Protocol):
-    """Who belongs to which group (Slack user groups, behind the edge)."""
+    """Who belongs to which group (Slack user groups, behind the edge), and what people are
+    called (for the texts the bot writes into GitHub, where a Slack id means nothing)."""
 
     def is_member(self, group: str, user: str) -> bool: ...
     def members(self, group: str) -> frozenset[str]:
         """Everyone in the group (reminders and escalations tell them)."""
+        ...
+
+    def name(self, user: str) -> str:
+        """The person's display name; the id itself when it cannot be read."""
         ...
 
 

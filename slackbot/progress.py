@@ -35,3 +35,6 @@ class Progress:
     message: str = ""  # Flux's own words (DependencyNotReady), shown escaped
     kustomization: str | None = None
     pods: tuple[Pods, ...] = ()
+    root: str | None = None  # DEPENDENCY: the first env of the chain that is not Ready
+    root_reason: str | None = None  # its Flux reason (BuildFailed, HealthCheckFailed, ...)
+    root_message: str = ""  # its Flux message, shown escaped

@@ -64,6 +64,8 @@ class Next(StrEnum):
     NAME_APP = "name_app"
     RESUME_FLUX = "resume_flux"
     GRANT_BYPASS = "grant_bypass"  # let the bot past the branch's protection (docs/deploy.md)
+    REVERT_BY_HAND = "revert_by_hand"  # make the revert (or its undo) by hand, resolving it
+    PROMOTE_UP = "promote_up"  # the revert is on a lower env: promote it up as any change
     WAIT_FOR_FREEZE = "wait_for_freeze"  # a calendar freeze ends by itself (or edit the file)
     LEAVE_QUEUE = "leave_queue"  # /promote leave <env>
 
@@ -74,12 +76,14 @@ class Code(StrEnum):
     NO_APP_FOR_CHANNEL = "no_app_for_channel"  # choices
     UNKNOWN_ENV = "unknown_env"  # app, name, suggestion, choices
     NOT_FOUND = "not_found"  # record
+    WRONG_NAME = "wrong_name"  # record, kind (its real kind), name (what was typed)
     INVALID_NAME = "invalid_name"  # name
     # -- order and sources --------------------------------------------------------------
     FIRST_ENV = "first_env"  # app, env, branch
     WRONG_SOURCE = "wrong_source"  # env, source (the right one), name (the one asked), choices
     SOURCE_NOT_READY = "source_not_ready"  # env, source, flux_reason, message
     SOURCE_BEHIND = "source_behind"  # env, source, branch, sha, revision (what it runs)
+    SOURCE_WAIT_OVER = "source_wait_over"  # env, source, sha, timeout, flux_reason, message, root
     NOTHING_TO_PROMOTE = "nothing_to_promote"  # env, branch (source), target
     ALREADY_LIVE = "already_live"  # env, record, kind, who, state
     FROZEN = "frozen"  # env, who, since, text; app and name: the freeze's ("*": every one)
@@ -111,6 +115,10 @@ class Code(StrEnum):
     HOTFIX_EXISTS = "hotfix_exists"  # branch, name
     HOTFIX_MISSING = "hotfix_missing"  # branch, name
     HOTFIX_EMPTY = "hotfix_empty"  # branch, target
+    UNDO_NOT_ROLLBACK = "undo_not_rollback"  # record, kind
+    UNDO_NOTHING = "undo_nothing"  # record, state (it reverted nothing)
+    UNDO_OF_UNDO = "undo_of_undo"  # record, env (undoing a re-apply is a rollback)
+    WINDOW_CLOSED = "window_closed"  # env, since (the next opening): incidents wait for windows
     # -- failures recorded on a record ------------------------------------------------------
     CHECK_FAILED = "check_failed"  # check, sha, kind
     PULL_CLOSED = "pull_closed"  # pull, env
@@ -123,6 +131,8 @@ class Code(StrEnum):
     REVERT_RACED = "revert_raced"  # branch, env
     PROTECTED = "protected"  # env, branch, message (the rule GitHub named), pull (None: a push)
     MERGE_REFUSED = "merge_refused"  # env, pull, message (GitHub's words)
+    REVERT_CONFLICT = "revert_conflict"  # env, branch, sha (the revert that does not apply)
+    REVERT_EMPTY = "revert_empty"  # env, branch (it already is as the revert would make it)
     EXPIRED = "expired"  # timeout (how long it waited)
 
 
@@ -156,6 +166,7 @@ class Reason:
     flux_reason: str | None = None
     message: str | None = None  # text from an outside service (Flux, GitHub): shown escaped
     text: str | None = None  # a person's words (a freeze's reason): shown escaped
+    root: str | None = None  # the first env of a dependsOn chain that is not Ready
     roles: tuple[str, ...] = ()  # the access policy's roles that may (pseudo-roles too)
     people: tuple[str, ...] = ()  # user ids to ask (when the roles name few people)
     channels: tuple[str, ...] = ()  # channel ids the access policy allows

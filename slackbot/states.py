@@ -5,6 +5,13 @@ states to failed, rejected, cancelled or expired. The merge is the point of no r
 record is merging, it can no longer be rejected or cancelled (the change is in the target
 branch; undoing it is a rollback). A rollback that pushes revert commits itself (dev, or an
 emergency on prod) goes from requested straight to merging. Nothing here does I/O.
+
+One edge leaves a final state: failed -> deployed, "recovered". Flux keeps retrying a
+revision after a timeout or a failed health check; when it later applies the merged revision
+Ready, the record is deployed after all (it keeps its failure, to say what it recovered from).
+The edge is legal only for a record that merged (`merged=True`: its change is in the branch);
+one that failed before its merge never deploys. It is a compare-and-set like every other write,
+so a recovery and a new command on the record cannot both win.
 """
 
 from __future__ import annotations
@@ -18,6 +25,11 @@ class Kind(StrEnum):
     PROMOTION = "promotion"
     ROLLBACK = "rollback"
     HOTFIX = "hotfix"
+
+    @property
+    def letter(self) -> str:
+        """The prefix of a record's name: P-12, R-3, H-2 (never "#12", a pull request's)."""
+        return {"promotion": "P", "rollback": "R", "hotfix": "H"}[self.value]
 
 
 class State(StrEnum):
@@ -69,11 +81,17 @@ EXTRA: dict[Kind, dict[State, frozenset[State]]] = {
 }
 
 
-def allowed(kind: Kind, current: State) -> frozenset[State]:
-    return TRANSITIONS[current] | EXTRA.get(kind, {}).get(current, frozenset())
+# A merged record that failed and then deployed after all (see the module docstring).
+RECOVERED: dict[State, frozenset[State]] = {State.FAILED: frozenset({State.DEPLOYED})}
 
 
-def check_transition(kind: Kind, current: State, target: State) -> None:
-    """Raise InvalidTransition unless `current -> target` is legal for this kind."""
-    if target not in allowed(kind, current):
+def allowed(kind: Kind, current: State, merged: bool = False) -> frozenset[State]:
+    edges = TRANSITIONS[current] | EXTRA.get(kind, {}).get(current, frozenset())
+    return edges | RECOVERED.get(current, frozenset()) if merged else edges
+
+
+def check_transition(kind: Kind, current: State, target: State, merged: bool = False) -> None:
+    """Raise InvalidTransition unless `current -> target` is legal for this kind (`merged`: the
+    record's change is in its target branch)."""
+    if target not in allowed(kind, current, merged):
         raise InvalidTransition(f"a {kind.value} cannot go from {current.value} to {target.value}")

@@ -48,6 +48,9 @@ class EnvStatus:
     live: Promotion | None
     waiting: tuple[CommitInfo, ...]  # commits in the env below, not yet promoted here
     blocks: tuple[Block, ...]
+    # Promoting the env below would change this env's files (commits that change nothing,
+    # such as a sync's merge, are not something to promote).
+    promotable: bool = False
     calendar: tuple[CalendarFreeze, ...] = ()  # the file's freezes in force or to come
     queue: tuple[QueueEntry, ...] = ()  # requests waiting for the env, in order
     now: datetime | None = None  # when it was read
@@ -72,6 +75,7 @@ class _Seen:
     pods_ready: int
     pods_desired: int
     waiting: tuple[CommitInfo, ...]
+    promotable: bool = False  # merging the env below would change this env's files
 
 
 @dataclass
@@ -128,6 +132,7 @@ class StatusReader:
                 live=self._store.live(app.name, env.name),
                 waiting=part.waiting,
                 blocks=tuple(self._store.blocks(app.name, env.name)),
+                promotable=part.promotable,
                 calendar=tuple(sorted((f for f in env.freezes if not f.over(now)),
                                       key=lambda f: f.start)),
                 queue=tuple(self._store.queue(app.name, env.name)),
@@ -167,11 +172,13 @@ def read_outside(app: App, forge: Forge, cluster: Cluster) -> tuple[_Seen, ...]:
                 desired += rollout.desired
         source = app.source_of(env.name)
         waiting: tuple[CommitInfo, ...] = ()
+        promotable = False
         if source is not None:
             comparison = _try(partial(forge.compare, app.repository, env.branch, source.branch),
                               None)
-            waiting = comparison.commits if comparison else ()
-        found.append(_Seen(head, ks, ready, desired, waiting))
+            promotable = comparison.changes_content if comparison else False
+            waiting = comparison.commits if promotable and comparison else ()
+        found.append(_Seen(head, ks, ready, desired, waiting, promotable))
     return tuple(found)
 
 

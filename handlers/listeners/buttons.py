@@ -7,7 +7,8 @@ changes. The value adds only the head the card showed (Approve); who may do what
 channel, is the core's decision on the reloaded record. Reject and Add rollback plan ask the
 core first and open their modal with the trigger_id before anything slow (Slack allows 3 s).
 Retry is the core's (a new record of the same kind). Rollback opens the rollback dialog for the
-record's env.
+record's env; "Roll back <root>" opens it for the root of a dependsOn chain, from a card or from
+a refusal (the dialog's submit is checked like the command).
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ def handle(services: Services, body: dict[str, Any], action: dict[str, Any], res
         say(answers.stale_button())
         return
     origin = of_click(body)
+    if action_id == ids.ROLLBACK_ROOT:
+        # the root of a dependsOn chain: on a card, a refusal or an answer (not only a card);
+        # it only opens the rollback dialog, and the core checks everything on its submit
+        wanted = Rollback(value.env or "", value.app)
+        rollback.open_choices(services, client, str(body.get("trigger_id", "")), origin.channel,
+                              wanted, say, user)
+        return
     record = _record_of_its_card(services, value, origin, say, action_id)
     if record is None:
         return  # refused (the button is not on its record's card), or the store failed: said

@@ -12,7 +12,6 @@ the bot's workers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -21,10 +20,10 @@ from slack_sdk import WebClient
 from handlers import blocks, ids
 from handlers.background import reference
 from handlers.commands import Help, Invalid
-from handlers.incident_commands import Rollback, parse_rollback
+from handlers.incident_commands import Rollback, Undo, parse_rollback
 from handlers.messages import answers, views
 from handlers.payloads import RollbackMeta
-from handlers.replies import Say, guarded, privately
+from handlers.replies import Reply, RichSay, Say, guarded, privately
 from handlers.services import Services
 
 log = logging.getLogger(__name__)
@@ -56,13 +55,30 @@ def handle(
     if isinstance(parsed, Invalid):
         ack(text=parsed.answer, response_type="ephemeral")
         return
+    if isinstance(parsed, Undo):
+        ack()
+        reply = Reply(respond, answers.working("re-applying what it removed")).start()
+        undo(services, user, channel, parsed, reply)
+        return
     if parsed.to is None:
         ack()  # the dialog is the answer
         open_choices(services, client, str(command.get("trigger_id", "")), channel, parsed, say,
                      user)
         return
-    ack(text=answers.working_rollback(parsed.env, parsed.app), response_type="ephemeral")
-    start(services, user, channel, parsed, parsed.to, parsed.reason, say)
+    ack()
+    reply = Reply(respond, answers.working_rollback(parsed.env, parsed.app)).start()
+    start(services, user, channel, parsed, parsed.to, parsed.reason, reply)
+
+
+def undo(services: Services, user: str, channel: str, parsed: Undo, reply: Reply) -> None:
+    """`/rollback undo R-3`: the change a rollback removed, re-applied on the first env."""
+    incidents = services.core.incidents
+
+    def work() -> None:
+        record = incidents.undo(parsed.promotion_id, user, parsed.kind, channel)
+        reply(answers.rollback_started(record, services.card_channel(record)))
+
+    services.run(parsed.promotion_id, reply, "/rollback undo", work)
 
 
 def start(
@@ -87,7 +103,14 @@ def start(
             channel=channel,
             reason=reason,
         )
-        say(answers.rollback_started(record, services.deploys_channel(record.app)))
+        said = answers.rollback_started(record, services.card_channel(record))
+        root = incidents.blocked_by(record) if parsed.emergency else None
+        if root is not None and isinstance(say, RichSay):
+            say.message(blocks.chain_message(record, root, said))
+        elif root is not None:
+            say(f"{said}\n{answers.chain_waits(record, root.env, root.reason, root.message)}")
+        else:
+            say(said)
 
     services.run(("env", parsed.app or channel, parsed.env), say, f"/rollback {parsed.env}",
                  work)
@@ -175,11 +198,23 @@ def submitted(
     start(services, user, meta.channel, parsed, sha, reason, say)
 
 
-def _ephemeral(client: WebClient, channel: str | None, user: str) -> Callable[[str], None]:
-    def say(text: str) -> None:
-        if not channel:
-            log.warning("rollback answer for %s had nowhere to go", user)
-            return
-        client.chat_postEphemeral(channel=channel, user=user, text=text)
+class _Ephemeral:
+    """Answers after the rollback dialog: an ephemeral in the channel it was asked from."""
 
-    return say
+    def __init__(self, client: WebClient, channel: str | None, user: str):
+        self._client = client
+        self._channel = channel
+        self._user = user
+
+    def __call__(self, text: str) -> None:
+        self.message({"text": text})
+
+    def message(self, body: dict[str, Any], in_channel: bool = False) -> None:
+        if not self._channel:
+            log.warning("rollback answer for %s had nowhere to go", self._user)
+            return
+        self._client.chat_postEphemeral(channel=self._channel, user=self._user, **body)
+
+
+def _ephemeral(client: WebClient, channel: str | None, user: str) -> _Ephemeral:
+    return _Ephemeral(client, channel, user)

@@ -1,10 +1,12 @@
 """`/promote`: ack at once, parse the text, then one core call on the bot's workers, answered
 through respond().
 
-Help and typos are answered in the ack itself (help is followed by what this person may do,
-per env, from the access policy); everything that needs the core is answered after it, as
-new ephemerals (never `replace_original` of the ack: Slack may apply the ack after
-our response_url post, so replacing it would race).
+Help and typos are answered in the ack itself (the answer is immediate; help is followed by
+what this person may do, per env, from the access policy, as a new ephemeral). Everything that
+needs the core acks with no message and is answered once, by a `Reply`: the answer alone, or
+"On it…" when it is slow, then replaced by the answer (handlers/replies.py). An "On it…" in
+the ack could show after the answer, since Slack applies acks asynchronously; the ack itself
+is never replaced.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from slack_bolt import Ack, App, Respond
 
 from handlers import blocks, commands, ids
 from handlers.messages import access, answers
-from handlers.replies import privately
+from handlers.replies import Reply, privately
 from handlers.services import Services
 from slackbot.engine.queueing import InLine
 
@@ -47,35 +49,38 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
     elif isinstance(parsed, commands.Invalid):
         ack(text=parsed.answer, response_type="ephemeral")
     elif isinstance(parsed, commands.Status):
-        ack(text=answers.working_status(parsed.app), response_type="ephemeral")
+        ack()
+        reply = Reply(respond, answers.working_status(parsed.app)).start()
 
         def status() -> None:
-            found = core.status.read(parsed.app, channel)
-            respond(response_type="ephemeral", replace_original=False,
-                    **blocks.status_message(found))
+            reply.message(blocks.status_message(core.status.read(parsed.app, channel)))
 
-        services.run(("status", user), say, "/promote status", status)
+        services.run(("status", user), reply, "/promote status", status)
     elif isinstance(parsed, commands.Promote):
-        ack(text=answers.working_promote(parsed.env, parsed.app), response_type="ephemeral")
+        ack()
+        reply = Reply(respond, answers.working_promote(parsed.env, parsed.app)).start()
 
         def request() -> None:
             started = core.queue.request(parsed.app, parsed.env, user, source=parsed.source,
                                          channel=channel)
             if isinstance(started, InLine):  # the env is busy: the request waits in line
-                say(answers.queued(started, services.deploys_channel(started.entry.app)))
+                reply(answers.queued(started, services.deploys_channel(started.entry.app)))
                 return
-            say(answers.promotion_started(started, services.deploys_channel(started.app)))
+            reply(answers.promotion_started(started, services.deploys_channel(started.app)))
 
-        services.run(("env", parsed.app or channel, parsed.env), say, f"/promote {parsed.env}",
+        services.run(("env", parsed.app or channel, parsed.env), reply, f"/promote {parsed.env}",
                      request)
     elif isinstance(parsed, commands.Freeze | commands.Unfreeze):
         ack()
-        services.run(("env", parsed.app or channel, parsed.env), say, "/promote freeze",
-                     lambda: _freeze(services, parsed, user, channel, respond))
+        reply = Reply(respond, answers.working("freezing" if isinstance(
+            parsed, commands.Freeze) else "unfreezing")).start()
+        services.run(("env", parsed.app or channel, parsed.env), reply, "/promote freeze",
+                     lambda: _freeze(services, parsed, user, channel, reply))
     elif isinstance(parsed, commands.Unlock):
         ack()
-        services.run(("env", parsed.app or channel, parsed.env), say, "/promote unlock",
-                     lambda: _unlock(services, parsed, user, channel, respond))
+        reply = Reply(respond, answers.working("lifting the hold")).start()
+        services.run(("env", parsed.app or channel, parsed.env), reply, "/promote unlock",
+                     lambda: _unlock(services, parsed, user, channel, reply))
     elif isinstance(parsed, commands.Leave):
         ack()
 
@@ -89,15 +94,17 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
                      lambda: _freeze_wide(services, parsed, user, channel, respond))
     elif isinstance(parsed, commands.Cancel):
         ack()
+        reply = Reply(respond, answers.working("cancelling")).start()
 
         def cancel() -> None:
-            say(answers.cancelled(core.commands.cancel(parsed.promotion_id, user, channel)))
+            core.records.named(parsed.promotion_id, parsed.kind)
+            reply(answers.cancelled(core.commands.cancel(parsed.promotion_id, user, channel)))
 
-        services.run(parsed.promotion_id, say, "/promote cancel", cancel)
+        services.run(parsed.promotion_id, reply, "/promote cancel", cancel)
 
 
 def _freeze(services: Services, parsed: commands.Freeze | commands.Unfreeze, user: str,
-            channel: str, respond: Respond) -> None:
+            channel: str, reply: Reply) -> None:
     holds, lookup = services.core.holds, services.core.lookup
     if isinstance(parsed, commands.Freeze):
         block = holds.freeze(parsed.app, parsed.env, user, parsed.reason, channel)
@@ -107,11 +114,11 @@ def _freeze(services: Services, parsed: commands.Freeze | commands.Unfreeze, use
         app, env = lookup.app_env(parsed.app, parsed.env, channel)
         if not lifted:
             wider = services.core.freezes.wider(app.name, env.name)
-            respond(text=answers.frozen_wider(app.name, env.name, wider) if wider
-                    else answers.not_frozen(app.name, env.name), response_type="ephemeral")
+            reply(answers.frozen_wider(app.name, env.name, wider) if wider
+                  else answers.not_frozen(app.name, env.name))
             return
         text = answers.unfrozen(app.name, env.name, user)
-    respond(text=text, response_type="in_channel")
+    reply.message({"text": text}, in_channel=True)
     services.refresh_home()
 
 
@@ -131,11 +138,11 @@ def _freeze_wide(services: Services, parsed: commands.FreezeWide | commands.Unfr
 
 
 def _unlock(services: Services, parsed: commands.Unlock, user: str, channel: str,
-            respond: Respond) -> None:
+            reply: Reply) -> None:
     lifted = services.core.holds.unlock(parsed.app, parsed.env, user, channel)
     app, env = services.core.lookup.app_env(parsed.app, parsed.env, channel)
     if not lifted:
-        respond(text=answers.not_held(app.name, env.name), response_type="ephemeral")
+        reply(answers.not_held(app.name, env.name))
         return
-    respond(text=answers.unlocked(app.name, env.name, user), response_type="in_channel")
+    reply.message({"text": answers.unlocked(app.name, env.name, user)}, in_channel=True)
     services.refresh_home()

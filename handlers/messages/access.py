@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from handlers.messages.words import text, who
+from handlers.messages.words import record_name, text, who
 from slackbot.engine.access import Grant
 from slackbot.models import Kind
 from slackbot.pipeline import App
@@ -79,12 +79,13 @@ def either(words: list[str]) -> str:
 
 def doing(reason: Reason) -> str:
     action = reason.action or Action.REQUEST
-    record = f"#{reason.record}" if reason.record is not None else f"promotions into {reason.env}"
+    name = record_name(reason.kind, reason.record)  # P-12, R-3, H-2: `#12` is a pull request
+    record = name if reason.record is not None else f"promotions into {reason.env}"
     phrase = _DOING[action].format(env=reason.env, app=reason.app, record=record)
     if action is Action.REQUEST and reason.record is not None:  # a retry, authorized as a request
-        phrase = f"retrying #{reason.record} (a new promotion into {reason.env})"
+        phrase = f"retrying {name} (a new promotion into {reason.env})"
     if action is Action.HOTFIX_PROMOTE and reason.kind is Kind.HOTFIX and reason.record:
-        phrase = f"retrying hotfix #{reason.record} (promoting it into {reason.env} again)"
+        phrase = f"retrying hotfix {name} (promoting it into {reason.env} again)"
     return phrase
 
 

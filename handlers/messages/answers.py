@@ -12,9 +12,9 @@ from datetime import datetime
 from handlers import mrkdwn
 from handlers.ids import COMMAND, HOTFIX_COMMAND
 from handlers.messages import refusals
-from handlers.messages.words import text, who
+from handlers.messages.words import record_name, text, who
 from slackbot.engine.queueing import InLine
-from slackbot.models import Block, Promotion, QueueEntry
+from slackbot.models import Block, Kind, Promotion, QueueEntry
 from slackbot.pipeline import ALL
 from slackbot.reasons import Reason
 
@@ -78,7 +78,7 @@ def refused(reason: Reason) -> str:
 
 def promotion_started(record: Promotion, channel: str) -> str:
     return (
-        f":rocket: Promotion #{record.id} of {record.app} to {record.env} "
+        f":rocket: Promotion {record.name} of {record.app} to {record.env} "
         f"({text(record.source_branch)}@{record.short_sha}) has started: follow it in "
         f"<#{channel}>."
     )
@@ -86,40 +86,62 @@ def promotion_started(record: Promotion, channel: str) -> str:
 
 def retry_started(old: Promotion, new: Promotion, channel: str) -> str:
     return (
-        f":repeat: Retrying #{old.id} as #{new.id} ({text(new.source_branch)}@{new.short_sha} "
+        f":repeat: Retrying {old.name} as {new.name} ({text(new.source_branch)}@{new.short_sha} "
         f"-> {new.target_branch}): follow it in <#{channel}>."
     )
 
 
 def approved(record: Promotion) -> str:
-    return f":white_check_mark: You approved #{record.id} at `{record.short_sha}`."
+    return f":white_check_mark: You approved {record.name} at `{record.short_sha}`."
 
 
 def cancelled(record: Promotion) -> str:
-    return f":no_entry_sign: You cancelled #{record.id}."
+    return f":no_entry_sign: You cancelled {record.name}."
 
 
 def rejected(record: Promotion) -> str:
-    return f":octagonal_sign: You rejected #{record.id}; the requester sees your reason."
+    return f":octagonal_sign: You rejected {record.name}; the requester sees your reason."
 
 
 def plan_saved(record: Promotion) -> str:
     where = " and in the pull request" if record.pr_number else ""
-    return f":memo: The rollback plan of #{record.id} is saved on the card{where}."
+    return f":memo: The rollback plan of {record.name} is saved on the card{where}."
 
 
 def rollback_started(record: Promotion, channel: str) -> str:
     assert record.rollback is not None
     spec = record.rollback
+    where = "its card is here" if channel == record.channel else f"follow it in <#{channel}>"
+    if spec.undoes is not None:
+        undone = record_name(Kind.ROLLBACK, spec.undoes)
+        return (f":leftwards_arrow_with_hook: Rollback {record.name} re-applies what {undone} "
+                f"removed, as a new commit on {record.target_branch}: {where}. Then promote it "
+                f"up as any change.")
+    if spec.asked_env is not None:
+        how = (f"pushed to {record.target_branch}" if record.direct
+               else f"a revert pull request through {record.env}'s gates")
+        return (f":leftwards_arrow_with_hook: Rollback {record.name} of {record.app} "
+                f"{spec.asked_env} to `{mrkdwn.short(spec.target)}` has started: the revert "
+                f"lands on {record.env}, the lowest env that has the change ({how}), and is "
+                f"promoted up from there: {where}.")
     how = (f"the revert is pushed to {record.target_branch}" if record.direct
            else f"a revert pull request goes through {record.env}'s gates")
     if spec.emergency:
-        how = f"emergency: the revert is pushed to {record.target_branch} directly"
+        how = (f"emergency: the revert is pushed to {record.target_branch} directly, then "
+               f"carried down")
     return (
-        f":leftwards_arrow_with_hook: Rollback #{record.id} of {record.app} {record.env} to "
-        f"`{mrkdwn.short(spec.target)}` has started ({how}): follow it in <#{channel}>. "
+        f":leftwards_arrow_with_hook: Rollback {record.name} of {record.app} {record.env} to "
+        f"`{mrkdwn.short(spec.target)}` has started ({how}): {where}. "
         f"Promotions into {record.env} are on hold until `{COMMAND} unlock {record.env}`."
     )
+
+
+def chain_waits(record: Promotion, root: str, reason: str, message: str) -> str:
+    """What Flux will and will not do for a record whose env waits on its chain."""
+    return (f":warning: Flux applies {record.env} only once its dependsOn chain is Ready, and "
+            f"{root} is not ({text(reason)}: {text(message)}): {record.env} keeps running what "
+            f"it runs until then. {refusals.root_remedy(root).capitalize()}: the button opens "
+            f"its rollback.")
 
 
 def unlocked(app: str, env: str, user: str) -> str:
@@ -144,10 +166,11 @@ def hotfix_branched(app: str, branch: str, sha: str, prod_branch: str, name: str
 
 
 def hotfix_started(record: Promotion, channel: str) -> str:
+    where = "its card is here" if channel == record.channel else f"follow it in <#{channel}>"
     return (
-        f":adhesive_bandage: Hotfix #{record.id} of {record.app} "
+        f":adhesive_bandage: Hotfix {record.name} of {record.app} "
         f"({text(record.source_branch)}@{record.short_sha} -> {record.target_branch}) has "
-        f"started: follow it in <#{channel}>."
+        f"started: {where}."
     )
 
 
@@ -170,12 +193,14 @@ def stale_button() -> str:
 
 
 def not_this_card(record_id: int) -> str:
-    return (f":warning: This button is not on the card of #{record_id}, so it does nothing: "
-            f"use the buttons of the card itself, or `{COMMAND} status` to see what runs.")
+    # the number alone: the kind is the record's, and this button may name none (`#N` is a PR's)
+    return (f":warning: This button is not on the card of record {record_id}, so it does "
+            f"nothing: use the buttons of the card itself, or `{COMMAND} status` to see what "
+            f"runs.")
 
 
 def finished(record: Promotion) -> str:
-    return (f":information_source: #{record.id} is already {record.state.label}: its buttons do "
+    return (f":information_source: {record.name} is already {record.state.label}: its buttons do "
             f"nothing now. `{COMMAND} status` shows what runs.")
 
 
@@ -195,9 +220,9 @@ def queued(line: InLine, channel: str) -> str:
         busy = f"{entry.env} is just freeing up"
         when_ = "it starts in turn in a moment"
     else:
-        busy = (f"{entry.env} has a live {live.kind.value} (#{live.id} by "
+        busy = (f"{entry.env} has a live {live.kind.value} ({live.name} by "
                 f"{who(live.requested_by)}, {live.state.label})")
-        when_ = f"it starts by itself when #{live.id} ends"
+        when_ = f"it starts by itself when {live.name} ends"
     place = "next in line" if line.position == 1 else f"number {line.position} in line"
     return (f":busts_in_silhouette: {busy}: your promotion of {where} is queued, {place} "
             f"({line.size} in queue); {when_}, after every rule is checked again, and its card "

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from handlers import mrkdwn
-from handlers.ids import COMMAND
+from handlers.ids import COMMAND, ROLLBACK_COMMAND
 from handlers.messages import refusals
-from handlers.messages.words import text, weekday_utc, who
+from handlers.messages.words import record_name, text, weekday_utc, who
 from slackbot.engine import timers
 from slackbot.models import GateNote, GateResult, Kind, Promotion, QueueEntry, State
 from slackbot.pipeline import Waiting
+from slackbot.reasons import Code
 
 STATE_EMOJI = {
     State.REQUESTED: ":inbox_tray:",
@@ -37,19 +38,36 @@ BUTTON_ROLLBACK = "Rollback"
 BUTTON_ADD_PLAN = "Add rollback plan"
 
 
+BUTTON_ROLL_BACK_ROOT = "Roll back {env}"
+
+
 def header(record: Promotion) -> str:
     kind = record.kind.value.capitalize()
     if record.rollback is not None:
-        target = mrkdwn.short(record.rollback.target) or "?"
-        return mrkdwn.clip(f"{kind} #{record.id}: {record.app} {record.env} → {target}", 150)
+        spec = record.rollback
+        if spec.undoes is not None:
+            undone = record_name(Kind.ROLLBACK, spec.undoes)
+            return mrkdwn.clip(f"{kind} {record.name}: re-apply what {undone} removed, on "
+                               f"{record.env}", 150)
+        target = mrkdwn.short(spec.target) or "?"
+        through = f", through {record.env}" if spec.asked_env else ""
+        return mrkdwn.clip(f"{kind} {record.name}: {record.app} {spec.asked_env or record.env} "
+                           f"→ {target}{through}", 150)
     if record.kind is Kind.HOTFIX:
-        return mrkdwn.clip(f"{kind} #{record.id}: {record.source_branch} → {record.env}", 150)
-    return mrkdwn.clip(f"{kind} #{record.id}: {record.app} → {record.env}", 150)
+        return mrkdwn.clip(f"{kind} {record.name}: {record.source_branch} → {record.env}", 150)
+    return mrkdwn.clip(f"{kind} {record.name}: {record.app} → {record.env}", 150)
 
 
 def fallback(record: Promotion) -> str:
-    return (f"{record.kind.value.capitalize()} #{record.id} of {record.app}: "
+    return (f"{record.kind.value.capitalize()} {record.name} of {record.app}: "
             f"{text(record.source_branch)} -> {record.target_branch}, {record.state.label}")
+
+
+def mirror(record: Promotion, channel: str, link: str | None) -> str:
+    """The one line in the deploys channel for a card that lives where the incident is."""
+    where = mrkdwn.link(link, "its card") if link else "its card"
+    return (f":rotating_light: {record.kind.value.capitalize()} {record.name} of {record.app} "
+            f"{record.env} is handled in <#{channel}>: follow {where} there.")
 
 
 def state_line(record: Promotion) -> str:
@@ -63,8 +81,14 @@ def gate_detail(gate: GateResult) -> str:
         case GateNote.SOURCE_RUNS_HEAD:
             return f"{gate.env} runs {sha} and is Ready"
         case GateNote.SOURCE_BEHIND:
-            return f"{gate.env} has not applied {sha} yet"
+            return f"{gate.env} has not applied {sha} yet{_until(gate)}"
         case GateNote.SOURCE_NOT_READY:
+            if gate.root and gate.root != gate.env:
+                return (f"{gate.env} waits on {gate.root}, the first env of its chain that is "
+                        f"not Ready ({text(gate.flux_reason or 'no status')}: "
+                        f"{text(gate.message)}): {refusals.root_remedy(gate.root)}")
+            if gate.until is not None:
+                return f"{gate.env} is applying {sha}{_until(gate)}"
             return f"{gate.env} is not Ready: {text(gate.message)}"
         case GateNote.SOURCE_UNKNOWN:
             return f"{gate.env} status unknown"
@@ -103,6 +127,12 @@ def gate_detail(gate: GateResult) -> str:
             opens = weekday_utc(gate.opens) if gate.opens else "later"
             return f"change window closed; opens {opens}"
     return gate.name
+
+
+def _until(gate: GateResult) -> str:
+    if gate.until is None:
+        return ""
+    return f"; waited for until {mrkdwn.when(gate.until, '{time}')}"
 
 
 def gates_summary(results: tuple[GateResult, ...]) -> str:
@@ -173,16 +203,52 @@ def outcome(record: Promotion) -> str | None:
     if record.state is State.EXPIRED:
         why = refusals.sentence(record.failure) if record.failure else "waited too long"
         return f":alarm_clock: *Expired:* {why}"
+    if record.state is State.DEPLOYED and record.recovered_at is not None:
+        return (f":white_check_mark: *Deployed to {record.env}*: recovered at "
+                f"{mrkdwn.when(record.recovered_at, '{time}')} after {failed_with(record)} "
+                f"(Flux applied it on a retry).")
     if record.state is State.DEPLOYED:
         if record.rollback is not None:
-            return (f":white_check_mark: *{record.env} is back to "
-                    f"`{mrkdwn.short(record.rollback.target)}`.* Promotions into {record.env} "
-                    f"stay on hold until `{COMMAND} unlock {record.env}`.")
+            return _rollback_outcome(record)
         if record.kind is Kind.HOTFIX:
             return (f":white_check_mark: *Hotfix deployed to {record.env}*; the backports to the "
                     f"branches below are in the timeline.")
         return f":white_check_mark: *Deployed to {record.env}.*"
     return None
+
+
+def failed_with(record: Promotion) -> str:
+    """What a recovered record had failed with, in words."""
+    failure = record.failure
+    if failure is None:
+        return "a failure"
+    if failure.code is Code.TIMED_OUT:
+        return "its timeout"
+    if failure.code is Code.ROLLOUT_FAILED:
+        return "a failed rollout"
+    return text(failure.flux_reason or failure.code.value)
+
+
+def _rollback_outcome(record: Promotion) -> str:
+    spec = record.rollback
+    assert spec is not None
+    up = _promote_up(record.env)
+    if spec.undoes is not None:
+        undone = record_name(Kind.ROLLBACK, spec.undoes)
+        return (f":white_check_mark: *What {undone} removed is back on {record.env}*: {up}.")
+    if spec.asked_env is not None:
+        return (f":white_check_mark: *The revert is on {record.env}*, the lowest env that had "
+                f"the change: {up} to take it to {spec.asked_env}.")
+    said = (f":white_check_mark: *{record.env} is back to `{mrkdwn.short(spec.target)}`.* "
+            f"Promotions into {record.env} stay on hold until `{COMMAND} unlock {record.env}`; "
+            f"`{ROLLBACK_COMMAND} undo {record.name}` brings the change back.")
+    if spec.emergency:
+        said += " The same revert is carried down to the branches below (timeline)."
+    return said
+
+
+def _promote_up(env: str) -> str:
+    return f"promote it up as any change (`{COMMAND} <next env>` from {env})"
 
 
 def field_requested_by(record: Promotion) -> str:
@@ -234,11 +300,11 @@ def voided_approvals(users: tuple[str, ...]) -> str:
 
 def footer(record: Promotion) -> str:
     at = record.updated_at or record.requested_at
-    return f"Updated {mrkdwn.when(at)} · state `{record.state.value}` · #{record.id}"
+    return f"Updated {mrkdwn.when(at)} · state `{record.state.value}` · {record.name}"
 
 
 def confirm_cancel(record: Promotion) -> tuple[str, str, str, str]:
-    body = f"#{record.id} stops here; its pull request stays open."
+    body = f"{record.name} stops here; its pull request stays open."
     if record.kind is Kind.ROLLBACK:
         body += (f" The hold it placed on {record.env} is lifted with it (a hold someone else "
                  f"placed stays).")

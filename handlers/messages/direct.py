@@ -39,7 +39,7 @@ def _what(record: Promotion) -> str:
     kind = record.kind.value.capitalize()
     pull = (f" ({mrkdwn.link(record.pr_url, f'pull request #{record.pr_number}')})"
             if record.pr_url and record.pr_number is not None else "")
-    return f"{kind} #{record.id} of {record.app} to {record.env}{pull}"
+    return f"{kind} {record.name} of {record.app} to {record.env}{pull}"
 
 
 def reminder(record: Promotion, after: timedelta, channel: str) -> str:

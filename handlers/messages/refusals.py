@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from handlers.ids import COMMAND, HOTFIX_COMMAND, ROLLBACK_COMMAND
 from handlers.messages import access
-from handlers.messages.words import again, duration, short_rev, text, utc, who
+from handlers.messages.words import again, duration, record_name, short_rev, text, utc, who
 from handlers.mrkdwn import when
 from slackbot.models import Kind
 from slackbot.pipeline import ALL
@@ -63,8 +63,19 @@ def _unknown_env(r: Reason) -> str:
             f"{', '.join(r.choices)}){hint}")
 
 
+def _name(r: Reason) -> str:
+    return record_name(r.kind, r.record)
+
+
 def _not_found(r: Reason) -> str:
-    return f"there is no promotion #{r.record}"
+    return (f"promotebot has no record {r.record}: records are named like P-12 (promotion), "
+            f"R-3 (rollback) and H-2 (hotfix); `#12` is a pull request. {COMMAND} status "
+            f"shows what runs")
+
+
+def _wrong_name(r: Reason) -> str:
+    return (f"there is no {text(r.name or '')}: record {r.record} is {_name(r)}, a "
+            f"{(r.kind or Kind.PROMOTION).value}. Check the name on its card")
 
 
 def _invalid_name(r: Reason) -> str:
@@ -85,9 +96,30 @@ def _wrong_source(r: Reason) -> str:
             f"environments go {' -> '.join(r.choices)}. Promote to {r.source} first")
 
 
+def root_remedy(root: str) -> str:
+    """What helps an env at the root of a dependsOn chain."""
+    return f"roll {root} back (`{ROLLBACK_COMMAND} {root}`) or fix it"
+
+
+def _flux(r: Reason) -> str:
+    return f"{text(r.flux_reason or 'no status')}: {text(r.message or '')}"
+
+
 def _source_not_ready(r: Reason) -> str:
-    return (f"{r.source} is not Ready in Flux ({text(r.flux_reason or 'no status')}: "
-            f"{text(r.message or '')}): fix {r.source} first, then {COMMAND} {r.env}")
+    if r.root is not None and r.root != r.source:
+        return (f"{r.source} waits on {r.root}, the first env of its chain that is not Ready "
+                f"in Flux ({_flux(r)}): {root_remedy(r.root)}, then {COMMAND} {r.env} again")
+    return (f"{r.source} is not Ready in Flux ({_flux(r)}): fix {r.source} first, then "
+            f"{COMMAND} {r.env}")
+
+
+def _source_wait_over(r: Reason) -> str:
+    if r.root is not None:
+        why = f"it waits on {r.root} ({_flux(r)}): {root_remedy(r.root)}"
+    else:
+        why = f"Flux says {_flux(r)}"
+    return (f"{r.source} did not become Ready at {(r.sha or '')[:7]} while it was waited for; "
+            f"{why}, then {COMMAND} {r.env} again")
 
 
 def _source_behind(r: Reason) -> str:
@@ -106,12 +138,13 @@ def _already_live(r: Reason) -> str:
             else "cancel it or wait for it to finish")
     kind = r.kind.value if r.kind else "promotion"
     state = r.state.label if r.state else ""
-    return f"{r.env} already has a live {kind} (#{r.record} by {who(r.who or '')}, {state}): {then}"
+    return (f"{r.env} already has a live {kind} ({_name(r)} by {who(r.who or '')}, {state}): "
+            f"{then}")
 
 
 def _blocked_by(r: Reason) -> str:
     if r.record is not None:
-        why = f"rollback #{r.record} to {(r.sha or '')[:7]}"
+        why = f"rollback {record_name(Kind.ROLLBACK, r.record)} to {(r.sha or '')[:7]}"
         return why + (f": {text(r.text)}" if r.text else "")
     return text(r.text or "")
 
@@ -162,7 +195,7 @@ def _no_approval_needed(r: Reason) -> str:
 
 
 def _own_record(r: Reason) -> str:
-    return (f"you asked for #{r.record}, so you cannot {_verb(r.action)} it: ask another member "
+    return (f"you asked for {_name(r)}, so you cannot {_verb(r.action)} it: ask another member "
             f"of the stakeholder group")
 
 
@@ -183,18 +216,18 @@ def _already_frozen(r: Reason) -> str:
 
 
 def _too_early(r: Reason) -> str:
-    return f"#{r.record} has no pull request yet: wait a moment"
+    return f"{_name(r)} has no pull request yet: wait a moment"
 
 
 def _too_late(r: Reason) -> str:
     state = r.state.label if r.state else ""
-    return (f"#{r.record} is already {state}: it can no longer be {_verb(r.action, done=True)}; "
+    return (f"{_name(r)} is already {state}: it can no longer be {_verb(r.action, done=True)}; "
             f"use {ROLLBACK_COMMAND} {r.env} to undo it")
 
 
 def _finished(r: Reason) -> str:
     state = r.state.label if r.state else ""
-    return f"#{r.record} is already {state}: there is nothing to {_verb(r.action)}"
+    return f"{_name(r)} is already {state}: there is nothing to {_verb(r.action)}"
 
 
 def _stale_approval(r: Reason) -> str:
@@ -212,7 +245,7 @@ def _empty_plan(r: Reason) -> str:
 
 def _still_live(r: Reason) -> str:
     state = r.state.label if r.state else ""
-    return f"#{r.record} is still {state}: there is nothing to retry yet"
+    return f"{_name(r)} is still {state}: there is nothing to retry yet"
 
 
 def _not_retried(r: Reason) -> str:
@@ -235,10 +268,33 @@ def _revision_unknown(r: Reason) -> str:
 
 def _chain_not_ready(r: Reason) -> str:
     what = "hotfix" if r.action is Action.HOTFIX_PROMOTE else "rollback"
-    return (f"{r.env} depends on {r.name}, which is not Ready "
-            f"({text(r.flux_reason or 'no status')}: {text(r.message or '')}): after the {what} "
-            f"{r.env} would wait in DependencyNotReady. Fix {r.source} first "
-            f"({ROLLBACK_COMMAND} {r.source}), then retry")
+    root = r.root or r.source or r.name or "?"
+    return (f"{r.env} waits on {root}, the first env of its dependsOn chain that is not Ready "
+            f"({_flux(r)}): after the {what}, Flux would apply {r.env} only once {root} is "
+            f"Ready. {root_remedy(root).capitalize()}, then retry")
+
+
+def _undo_not_rollback(r: Reason) -> str:
+    return (f"{_name(r)} is a {(r.kind or Kind.PROMOTION).value}, not a rollback: "
+            f"`{ROLLBACK_COMMAND} undo` takes a rollback's name, like R-3")
+
+
+def _undo_nothing(r: Reason) -> str:
+    state = r.state.label if r.state else ""
+    if r.next is Next.WAIT:
+        return f"{_name(r)} is still {state}: wait for it to finish, then undo it"
+    return f"{_name(r)} ended {state} without reverting anything: there is nothing to re-apply"
+
+
+def _undo_of_undo(r: Reason) -> str:
+    return (f"{_name(r)} re-applied a change: to remove it again, roll {r.env} back "
+            f"(`{ROLLBACK_COMMAND} {r.env}`)")
+
+
+def _window_closed(r: Reason) -> str:
+    opens = utc(r.since) if r.since else "later"
+    return (f"{r.env}'s change window is closed until {opens}, and this pipeline holds "
+            f"emergencies to its windows (incidentsWaitForWindow): wait for it")
 
 
 def _hotfix_exists(r: Reason) -> str:
@@ -298,8 +354,26 @@ def _timed_out(r: Reason) -> str:
     waited = duration(r.timeout) if r.timeout else "its timeout"
     flux = f"{text(r.flux_reason or 'no status')} {text(r.message or '')}".strip()
     where = progress(r.progress) if r.progress else "no progress"
-    return (f"{r.env} did not apply {short_rev(r.revision)} within {waited} ({where}; Flux "
+    said = (f"{r.env} did not apply {short_rev(r.revision)} within {waited} ({where}; Flux "
             f"says: {flux})")
+    if r.root is not None:
+        said += f"; {root_remedy(r.root)}, and Flux applies it after all"
+    return said
+
+
+def _revert_conflict(r: Reason) -> str:
+    branch = text(r.branch or "")
+    if r.record is not None:  # an undo
+        return (f"re-applying what {record_name(Kind.ROLLBACK, r.record)} removed does not "
+                f"apply cleanly to {branch}: make it by hand (`git revert {(r.sha or '')[:7]}` "
+                f"on {branch}, resolve, push), then promote it")
+    return (f"the revert does not apply cleanly to {branch}: revert it there by hand "
+            f"(the change from {(r.sha or '')[:7]} to {(r.target or '')[:7]}), then promote it")
+
+
+def _revert_empty(r: Reason) -> str:
+    return (f"{text(r.branch or '')} already is as the revert would make it: nothing was "
+            f"pushed")
 
 
 def _revert_raced(r: Reason) -> str:
@@ -332,6 +406,9 @@ def progress(p: Progress) -> str:
     if p.stage is Stage.APPLYING:
         return f"source fetched {short_rev(p.revision)}; applying"
     if p.stage is Stage.DEPENDENCY:
+        if p.root is not None:
+            return (f"waiting for {p.root}, the first env of the chain that is not Ready "
+                    f"({text(p.root_reason or 'no status')}: {text(p.root_message)})")
         return f"waiting for a dependency: {text(p.message)}"
     if p.stage is Stage.SUSPENDED:
         return f"{p.kustomization} is suspended: resume it to deploy"
@@ -344,6 +421,14 @@ _RENDER: dict[Code, Callable[[Reason], str]] = {
     Code.NO_APP_FOR_CHANNEL: _no_app_for_channel,
     Code.UNKNOWN_ENV: _unknown_env,
     Code.NOT_FOUND: _not_found,
+    Code.WRONG_NAME: _wrong_name,
+    Code.SOURCE_WAIT_OVER: _source_wait_over,
+    Code.UNDO_NOT_ROLLBACK: _undo_not_rollback,
+    Code.UNDO_NOTHING: _undo_nothing,
+    Code.UNDO_OF_UNDO: _undo_of_undo,
+    Code.WINDOW_CLOSED: _window_closed,
+    Code.REVERT_CONFLICT: _revert_conflict,
+    Code.REVERT_EMPTY: _revert_empty,
     Code.INVALID_NAME: _invalid_name,
     Code.FIRST_ENV: _first_env,
     Code.WRONG_SOURCE: _wrong_source,

@@ -13,10 +13,10 @@ from handlers.ids import COMMAND
 from handlers.messages import outside as outside_words
 from handlers.messages import refusals
 from handlers.messages.card import gate_detail, gates_summary
-from handlers.messages.words import duration, text, weekday_utc, who
+from handlers.messages.words import duration, record_name, short_rev, text, weekday_utc, who
 from slackbot import events as ev
 from slackbot.events import Event
-from slackbot.models import Promotion
+from slackbot.models import Kind, Promotion
 from slackbot.progress import Progress, Stage
 
 
@@ -87,6 +87,12 @@ def _line(event: Event, record: Promotion) -> str | None:
             return outside_words.trouble_line(outside)
         case ev.OutsideRecovered(service=service):
             return outside_words.recovered_line(service)
+        case ev.Recovered():
+            return f":white_check_mark: Recovered: {recovered(event.facts)}"
+        case ev.RevertCarried():
+            return f":leftwards_arrow_with_hook: Carried down: {carried(event.facts, record)}"
+        case ev.CarryConflict():
+            return f":warning: Not carried down: {carry_conflict(event.facts)}"
         case ev.Reminded(after=after, users=users):
             asked = f": {', '.join(who(u) for u in users)} asked directly" if users else ""
             return f":bell: Reminder after {duration(after)}{asked}"
@@ -98,7 +104,7 @@ def _line(event: Event, record: Promotion) -> str | None:
         case ev.LeftQueue(user=user):
             return f":wave: {who(user)} left the queue"
         case ev.FromQueue(queued_at=at, behind=behind):
-            behind_text = f", after #{behind}" if behind is not None else ""
+            behind_text = f", after record {behind}" if behind is not None else ""
             return (f":arrow_forward: Started from the queue (asked "
                     f"{mrkdwn.when(at, '{time}')}{behind_text})")
         case ev.QueueRefused(user=user, reason=reason):
@@ -150,18 +156,25 @@ def thread_detail(event: Event, record: Promotion) -> str | None:
             return f":arrows_counterclockwise: {sync_failed(event.facts)}"
         case ev.SyncConflict():
             return f":warning: {sync_conflict(event.facts)}"
+        case ev.Recovered():
+            return f":white_check_mark: {recovered(event.facts)}"
+        case ev.RevertCarried():
+            return f":leftwards_arrow_with_hook: {carried(event.facts, record, full=True)}"
+        case ev.CarryConflict():
+            return f":warning: {carry_conflict(event.facts)}"
         case ev.Reminded(after=after, users=users):
             asked = (f" {', '.join(who(u) for u in users)}: your approval is asked."
                      if users else "")
-            return (f":bell: #{record.id} has waited {duration(after)} for its gates; still "
+            return (f":bell: {record.name} has waited {duration(after)} for its gates; still "
                     f"missing: {pending(record)}.{asked}")
         case ev.Escalated(after=after, group=group):
-            return (f":rotating_light: {mrkdwn.group(group)}: #{record.id} has waited "
+            return (f":rotating_light: {mrkdwn.group(group)}: {record.name} has waited "
                     f"{duration(after)} for its gates (still missing: {pending(record)}). "
                     f"Please chase it, or step in.")
         case ev.Queued(user=user, position=position):
             return (f":busts_in_silhouette: {who(user)}'s request for {record.env} waits behind "
-                    f"#{record.id} ({place(position)}); it starts by itself when #{record.id} ends")
+                    f"{record.name} ({place(position)}); it starts by itself when "
+                    f"{record.name} ends")
         case ev.LeftQueue(user=user):
             return f":wave: {who(user)} left the queue for {record.env}"
         case ev.FromQueue(queued_at=at):
@@ -187,6 +200,15 @@ def pending(record: Promotion) -> str:
 
 
 def requested(record: Promotion) -> str:
+    if record.rollback is not None and record.rollback.undoes is not None:
+        return (f"re-apply on {record.target_branch} what "
+                f"{record_name(Kind.ROLLBACK, record.rollback.undoes)} removed")
+    if record.rollback is not None and record.rollback.asked_env is not None:
+        spec = record.rollback
+        how = "pushed to" if record.direct else "through a pull request into"
+        return (f"{spec.asked_env}'s change since {spec.target[:7]} "
+                f"({text(spec.target_subject)}) reverted {how} {record.target_branch}, the "
+                f"lowest env that has it")
     if record.rollback is not None:
         spec = record.rollback
         how = ("emergency revert on" if spec.emergency
@@ -206,6 +228,8 @@ def head_moved(facts: ev.HeadMoved) -> str:
 def progress_line(progress: Progress) -> str:
     clause = refusals.progress(progress)
     if progress.stage is Stage.DEPENDENCY:
+        if progress.root is not None:
+            return clause[0].upper() + clause[1:]
         return f"Waiting for a dependency: {text(progress.message)}"
     if progress.stage is Stage.ROLLOUT:
         return "Rollout: " + clause.removeprefix("rollout: ")
@@ -226,7 +250,8 @@ def hold(record: Promotion) -> str:
 
 
 def hold_kept(facts: ev.HoldKept, record: Promotion) -> str:
-    placed = f" (placed with rollback #{facts.record})" if facts.record is not None else ""
+    placed = (f" (placed with rollback {record_name(Kind.ROLLBACK, facts.record)})"
+              if facts.record is not None else "")
     return (f"{record.env} stays on hold by {who(facts.by)}{placed}: a hold is replaced only by "
             f"whoever placed it; {COMMAND} unlock {record.env} lifts it")
 
@@ -234,7 +259,42 @@ def hold_kept(facts: ev.HoldKept, record: Promotion) -> str:
 def synced(facts: ev.Synced) -> str:
     if facts.sha is None:
         return f"{facts.base} already has everything in {text(facts.head)}"
-    return f"{text(facts.head)} merged into {facts.base} as {facts.sha[:7]}"
+    if facts.fast_forward:
+        said = f"{facts.base} fast-forwarded to {text(facts.head)} ({facts.sha[:7]})"
+    else:
+        said = f"{text(facts.head)} merged into {facts.base} as {facts.sha[:7]}"
+    if facts.brought:
+        said += f"; it brings {_subjects(facts.brought)}"
+    return said
+
+
+def _subjects(subjects: tuple[str, ...]) -> str:
+    return ", ".join(f"“{text(s)}”" for s in subjects)
+
+
+def recovered(facts: ev.Recovered) -> str:
+    after = {"timed_out": "its timeout", "rollout_failed": "a failed rollout"}.get(
+        facts.after, facts.after)
+    return f"Flux applied {short_rev(facts.revision)} Ready after all, after {text(after)}"
+
+
+def carried(facts: ev.RevertCarried, record: Promotion, full: bool = False) -> str:
+    if facts.sha is None:
+        return f"{facts.base} did not have what {record.name} reverted: nothing removed there"
+    said = f"the revert is on {facts.base} as `{facts.sha[:7]}`"
+    if facts.removed:
+        said += f"; it removes {_subjects(facts.removed)} there"
+    if full and facts.files:
+        said += " (" + ", ".join(f"`{text(f)}`" for f in facts.files) + ")"
+    return said
+
+
+def carry_conflict(facts: ev.CarryConflict) -> str:
+    if facts.pull is None or facts.url is None:
+        return (f"the revert does not apply to {facts.base}, and no pull request could be "
+                f"opened: revert it there by hand")
+    link = mrkdwn.link(facts.url, f"#{facts.pull}")
+    return f"the revert does not apply cleanly to {facts.base}: resolve it in pull request {link}"
 
 
 def sync_conflict(facts: ev.SyncConflict) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime
 from handlers import mrkdwn
 from handlers.ids import COMMAND, HOTFIX_COMMAND, ROLLBACK_COMMAND
 from slackbot.engine.incidents import Revision
-from slackbot.models import Block, BlockKind, Promotion
+from slackbot.models import Block, BlockKind, Kind, Promotion, record_name
 from slackbot.pipeline import ALL, App, CalendarFreeze
 from slackbot.status import EnvStatus
 
@@ -28,6 +28,12 @@ def unknown_subcommand(word: str, suggestion: str) -> str:
 def usage(form: str, problem: str) -> str:
     """`form` may hold what the person typed: it is escaped (and so are its <placeholders>)."""
     return f":grey_question: {problem}: use `{COMMAND} {mrkdwn.escape(form)}`."
+
+
+def not_a_record_name(word: str) -> str:
+    return (f":grey_question: `{mrkdwn.escape(word)}` is how GitHub names a pull request; "
+            f"promotebot's records are named like P-12 (promotion), R-3 (rollback) and H-2 "
+            f"(hotfix), as on their cards.")
 
 
 def rollback_usage(form: str, problem: str) -> str:
@@ -90,7 +96,7 @@ HELP_LINES = (
         "leave the queue of <env> (a request made while it is busy waits in line)",
     ),
     (f"{COMMAND} unlock <env> [app]", "lift the hold a rollback put on <env>"),
-    (f"{COMMAND} cancel <id>", "cancel a promotion that has not merged yet"),
+    (f"{COMMAND} cancel <name>", "cancel a promotion that has not merged yet (its name: P-12)"),
     (f"{ROLLBACK_COMMAND} <env>", "roll <env> back to a revision it ran (see /rollback help)"),
     (f"{HOTFIX_COMMAND} start <name>", "branch a hotfix from prod (see /hotfix help)"),
     (f"{COMMAND} help", "this help"),
@@ -106,7 +112,13 @@ ROLLBACK_HELP_LINES = (
     ),
     (
         f"{ROLLBACK_COMMAND} prod emergency [to <revision>] [reason]",
-        "on-call only, in the app's incident channel: revert prod's merge directly",
+        "on-call only, in the app's incident channel: revert prod at once; the same revert is "
+        "then carried down to the branches below",
+    ),
+    (
+        f"{ROLLBACK_COMMAND} undo <name>",
+        "re-apply what a rollback (R-3) removed, as a new commit on the first env, promoted up "
+        "from there",
     ),
     (f"{ROLLBACK_COMMAND} help", "this help"),
 )
@@ -114,9 +126,10 @@ ROLLBACK_HELP_LINES = (
 
 def rollback_help_footer() -> str:
     return (
-        "dev: the revert is pushed to dev. staging: a revert pull request through staging's "
-        "gates. prod: a planned revert pull request through prod's gates, or `emergency`. "
-        f"A rollback puts its env on hold until `{COMMAND} unlock &lt;env&gt;`."
+        "A planned rollback lands on the lowest env that has the change (dev: pushed; staging "
+        "or prod: a revert pull request through its gates) and is promoted up from there. "
+        "`emergency` reverts prod at once. A rollback of the env itself puts it on hold until "
+        f"`{COMMAND} unlock &lt;env&gt;`."
     )
 
 
@@ -154,12 +167,12 @@ def help_footer() -> str:
 
 
 def reject_title(record: Promotion) -> str:
-    return mrkdwn.clip(f"Reject #{record.id}", 24)
+    return mrkdwn.clip(f"Reject {record.name}", 24)
 
 
 def reject_intro(record: Promotion) -> str:
     return (
-        f"Rejecting #{record.id} ({record.app} → {record.env}, `{record.short_sha}`) ends it. "
+        f"Rejecting {record.name} ({record.app} → {record.env}, `{record.short_sha}`) ends it. "
         f"The requester sees your reason on the card."
     )
 
@@ -169,12 +182,12 @@ def reject_label() -> str:
 
 
 def plan_title(record: Promotion) -> str:
-    return mrkdwn.clip(f"Rollback plan #{record.id}", 24)
+    return mrkdwn.clip(f"Rollback plan {record.name}", 24)
 
 
 def plan_intro(record: Promotion) -> str:
     return (
-        f"How do we undo #{record.id} ({record.app} → {record.env}) if it goes wrong? "
+        f"How do we undo {record.name} ({record.app} → {record.env}) if it goes wrong? "
         f"The plan is written into the pull request."
     )
 
@@ -215,7 +228,7 @@ def env_fields(env: EnvStatus) -> list[str]:
     applied_text = f"`{mrkdwn.clip(mrkdwn.escape(applied), 80)}`" + (
         " (the head)" if env.runs_head else "")
     live = env.live
-    live_text = (f"#{live.id} {live.kind.value} by {mrkdwn.user(live.requested_by)}: "
+    live_text = (f"{live.name} {live.kind.value} by {mrkdwn.user(live.requested_by)}: "
                  f"{live.state.label}") if live else "none"
     blocks_text = "; ".join([*(block_line(b) for b in env.blocks),
                              *(calendar_line(f, env.now) for f in env.calendar)]) or "none"
@@ -224,7 +237,8 @@ def env_fields(env: EnvStatus) -> list[str]:
         f"*Applied revision*\n{applied_text}",
         f"*Pods ready*\n{env.pods_ready} of {env.pods_desired}",
         f"*Live promotion*\n{live_text}",
-        f"*Waiting to be promoted here*\n{len(env.waiting)} commits",
+        "*Waiting to be promoted here*\n" + (f"{len(env.waiting)} commits" if env.promotable
+                                              else "nothing to promote"),
         f"*Freeze / hold*\n{blocks_text}",
     ]
     if env.queue:
@@ -249,7 +263,8 @@ def block_line(block: Block) -> str:
     why = mrkdwn.escape(block.reason)
     if block.record is not None:
         target = f" to {mrkdwn.short(block.target)}" if block.target else ""
-        why = f"rollback #{block.record}{target}" + (f": {why}" if why else "")
+        why = f"rollback {record_name(Kind.ROLLBACK, block.record)}{target}" + (
+            f": {why}" if why else "")
     scope = ("" if block.env != ALL else " of every app" if block.app == ALL
              else f" of every env of {block.app}")
     return (f"{emoji} {block.kind.value}{scope} by {mrkdwn.user(block.by)} since "
@@ -299,11 +314,13 @@ def rollback_how(env: str, first: bool, emergency: bool) -> str:
     if emergency:
         return (
             f":rotating_light: *Emergency*: the merge is reverted on {env} directly, "
-            f"without a pull request."
+            f"without a pull request; once it deploys, the same revert is carried down to the "
+            f"branches below."
         )
     if first:
         return f"The revert is pushed to {env} directly; Flux applies it."
-    return f"A revert pull request goes through {env}'s gates, as a promotion does."
+    return (f"The revert lands on the lowest env that has the change (a pull request through "
+            f"its gates, or a push to the first env) and is promoted up to {env} from there.")
 
 
 def rollback_intro(app: str, env: str, how: str) -> str:
@@ -319,7 +336,8 @@ def revision_option(revision: Revision) -> str:
     mention, but Slack decodes &amp; &lt; &gt; in every text object: the commit subject is
     escaped all the same, so it shows as written."""
     first_line = mrkdwn.escape((revision.subject.splitlines() or [""])[0])
-    source = (f"{revision.kind.value} #{revision.record}" if revision.record is not None
+    source = (f"{revision.kind.value} {record_name(revision.kind, revision.record)}"
+              if revision.record is not None
               and revision.kind is not None else "branch history")
     suffix = f" ({source})"
     return mrkdwn.clip(f"{revision.sha[:7]} {first_line}", 75 - len(suffix)) + suffix

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from handlers import mrkdwn
 from handlers.ids import COMMAND, HOTFIX_COMMAND, ROLLBACK_COMMAND
+from slackbot import models
 from slackbot.models import Kind
 
 who = mrkdwn.user
@@ -49,4 +50,5 @@ def again(kind: Kind | None, env: str | None, hotfix: str | None = None) -> str:
 
 
 def record_name(kind: Kind | None, record: int | None) -> str:
-    return f"#{record}"
+    """P-12, R-3, H-2: a record's own name (`#12` is a pull request's)."""
+    return models.record_name(kind, record)

@@ -99,6 +99,7 @@ class WebApi:
             "chat.update": self.chat_update,
             "chat.postEphemeral": self.chat_post_ephemeral,
             "chat.delete": self.chat_delete,
+            "chat.getPermalink": self.chat_get_permalink,
             "views.open": self.views_open,
             "views.push": self.views_push,
             "views.update": self.views_update,
@@ -194,6 +195,18 @@ class WebApi:
                 extra=extra,
             )
         return {"ok": True, "channel": channel_id, "ts": message["ts"], "message": message}
+
+    def chat_get_permalink(self, params: Params) -> Json:
+        """As Slack: a link to one message (`message_ts`) of a channel the bot can read."""
+        with self._ws.lock:
+            channel_id = self._channel_id(params.get("channel"))
+            self._ws.bot_channel(channel_id)
+            ts = params.get("message_ts")
+            if not ts:
+                raise SlackError("message_not_found")
+            self._ws.message(channel_id, ts)
+        permalink = f"https://sandbox.slack.test/archives/{channel_id}/p{str(ts).replace('.', '')}"
+        return {"ok": True, "channel": channel_id, "permalink": permalink}
 
     def chat_update(self, params: Params) -> Json:
         with self._ws.lock:

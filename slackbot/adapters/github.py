@@ -137,15 +137,20 @@ class GitHubForge:
 
     def compare(self, repo: str, base: str, head: str) -> Comparison:
         """The first page's commits (GitHub lists up to 250) and files; ahead_by is the
-        total."""
+        total; the trees of both ends (a comparison whose trees match changes no content)."""
         found = self.api.get(f"/repos/{repo}/compare/{quote(base)}...{quote(head)}")
+        listed = found.get("commits") or ()
         commits = tuple(
             CommitInfo(c["sha"], c["commit"]["message"],
                        (c.get("author") or {}).get("login")
-                       or (c["commit"].get("author") or {}).get("name") or "")
-            for c in found.get("commits") or ())
+                       or (c["commit"].get("author") or {}).get("name") or "",
+                       login=bool((c.get("author") or {}).get("login")))
+            for c in listed)
         files = tuple(f["filename"] for f in found.get("files") or ())
-        return Comparison(int(found["ahead_by"]), int(found["behind_by"]), commits, files)
+        base_tree = ((found.get("base_commit") or {}).get("commit") or {}).get("tree") or {}
+        head_tree = listed[-1]["commit"]["tree"]["sha"] if listed else ""
+        return Comparison(int(found["ahead_by"]), int(found["behind_by"]), commits, files,
+                          base_tree=str(base_tree.get("sha") or ""), head_tree=head_tree)
 
     def find_open_pull(self, repo: str, base: str, head: str) -> PullRequest | None:
         return self._find_open_pull(repo, base, head, fresh=False)
@@ -325,6 +330,22 @@ class GitHubForge:
         finally:
             self.api.stale([f"/repos/{repo}/"])
         return None if reply.status == 204 or not reply.body else str(reply.body["sha"])
+
+    def fast_forward(self, repo: str, branch: str, sha: str) -> bool:
+        """Move `branch` to `sha` if that is a fast-forward (False: it is not, or lost a race)."""
+        try:
+            self.api.send("PATCH", f"/repos/{repo}/git/refs/heads/{quote(branch)}",
+                          {"sha": sha, "force": False})
+        except GitHubRefusal as exc:
+            rule = rules.protection_rule(exc.text)
+            if rule is not None:
+                raise Protected(rule, branch) from exc
+            if exc.status in (409, 422):  # "Update is not a fast forward", or a lost race
+                return False
+            raise
+        finally:
+            self.api.stale([f"/repos/{repo}/"])
+        return True
 
 
 def _pull(data: dict[str, Any]) -> PullRequest:

@@ -161,7 +161,8 @@ class RedisStore(Lines):
         Exactly one of several racing writers wins; the others get ConcurrentUpdate."""
         target = state or current.state
         if state is not None and state != current.state:
-            check_transition(current.kind, current.state, state)
+            check_transition(current.kind, current.state, state,
+                             merged=current.merge_sha is not None)
         updated = current.replace(state=target, version=current.version + 1, **changes)
         key = self._k("promotion", current.id)
         lock_key = self._k("lock", current.app, current.env)

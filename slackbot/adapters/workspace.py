@@ -1,5 +1,6 @@
-"""The Workspace port on real git (GitPython): first-parent history and revert commits, in a
-local clone per repository, pushed back over HTTPS with the bot's token.
+"""The Workspace port on real git (GitPython): first-parent history, revert commits, a change
+applied onto another branch, the commits a change is made of, in a local clone per
+repository, pushed back over HTTPS with the bot's token.
 
 Every git command that talks to GitHub authenticates with the token current at that moment,
 passed to that one command as an `http.extraHeader` through git's GIT_CONFIG_* environment:
@@ -22,8 +23,8 @@ from typing import Any
 import git
 
 from slackbot.adapters.github_rules import push_rule
-from slackbot.errors import HeadMoved, Protected, WorkspaceError
-from slackbot.ports import CommitInfo
+from slackbot.errors import HeadMoved, MergeConflict, Protected, WorkspaceError
+from slackbot.ports import Applied, CommitInfo
 
 BOT_IDENTITY = ("promotebot", "promotebot@users.noreply.github.com")
 AUTH_REFUSED = ("authentication failed", "invalid username or token", "http 401",
@@ -93,6 +94,20 @@ class GitWorkspace:
             raise WorkspaceError(f"cannot fetch {branch}") from _scrub(exc)
         return str(repo.git.rev_parse(f"refs/remotes/origin/{branch}"))
 
+    def _fetch_all(self, repo: git.Repo) -> None:
+        try:
+            with repo.git.custom_environment(**self._env()):
+                repo.git.fetch("--prune", "origin", "+refs/heads/*:refs/remotes/origin/*")
+        except git.GitCommandError as exc:
+            raise WorkspaceError("cannot fetch the branches") from _scrub(exc)
+
+    @staticmethod
+    def _rev(name: str) -> str:
+        """A branch name as its fetched remote ref; a sha as itself."""
+        if len(name) == 40 and all(c in "0123456789abcdef" for c in name):
+            return name
+        return f"refs/remotes/origin/{name}"
+
     def first_parent_history(self, repo: str, branch: str, limit: int) -> list[CommitInfo]:
         with self._lock:
             local = self._repo(repo)
@@ -125,6 +140,70 @@ class GitWorkspace:
                     raise HeadMoved(f"{branch} moved while the revert was being pushed") from None
                 raise WorkspaceError(f"cannot push the revert to {destination}") from None
             return sha
+
+    def apply_change(self, repo: str, branch: str, base: str, change: str, message: str,
+                     new_branch: str | None = None) -> Applied | None:
+        """`base -> change` as a three-way merge onto the head, without a worktree: both sides
+        get a synthetic parent holding `base`'s tree, so `git merge-tree` takes it as the
+        merge base (what cherry-picking `change` onto the head would do, for any `base`)."""
+        with self._lock:
+            local = self._repo(repo)
+            self._fetch_all(local)
+            try:
+                head = str(local.git.rev_parse(self._rev(branch)))
+                trees = {name: str(local.git.rev_parse(f"{self._rev(rev)}^{{tree}}"))
+                         for name, rev in (("base", base), ("change", change), ("head", head))}
+                with local.git.custom_environment(**self._env()):
+                    root = str(local.git.commit_tree(trees["base"], "-m", "base"))
+                    ours = str(local.git.commit_tree(trees["head"], "-p", root, "-m", "ours"))
+                    theirs = str(local.git.commit_tree(trees["change"], "-p", root, "-m", "theirs"))
+                status, out, _ = local.git.merge_tree("--write-tree", ours, theirs,
+                                                      with_extended_output=True,
+                                                      with_exceptions=False)
+                if status != 0:
+                    raise MergeConflict(f"the change does not apply cleanly to {branch}")
+                tree = out.splitlines()[0].strip()
+                if tree == trees["head"]:
+                    return None
+                with local.git.custom_environment(**self._env()):
+                    sha = str(local.git.commit_tree(tree, "-p", head, "-m", message))
+                files = tuple(local.git.diff("--name-only", head, sha).splitlines())
+                destination = new_branch or branch
+                with local.git.custom_environment(**self._env()):
+                    local.git.push("origin", f"{sha}:refs/heads/{destination}")
+            except git.GitCommandError as exc:
+                text = str(_scrub(exc))
+                if "rejected" in text or "non-fast-forward" in text or "fetch first" in text:
+                    raise HeadMoved(f"{branch} moved while the change was being pushed") from None
+                raise WorkspaceError(f"cannot apply the change to {branch}") from None
+            return Applied(sha, files)
+
+    def changes(self, repo: str, base: str, head: str) -> list[CommitInfo]:
+        with self._lock:
+            local = self._repo(repo)
+            self._fetch_all(local)
+            try:
+                out = local.git.log("--no-merges", "--reverse", "--format=%H%x00%an%x00%s",
+                                    f"{self._rev(base)}..{self._rev(head)}")
+            except git.GitCommandError as exc:
+                raise WorkspaceError("cannot list the commits of a change") from _scrub(exc)
+        found = []
+        for line in out.splitlines():
+            sha, author, subject = line.split("\x00", 2)
+            found.append(CommitInfo(sha, subject, author))
+        return found
+
+    def contains(self, repo: str, branch: str, commits: tuple[str, ...]) -> bool:
+        with self._lock:
+            local = self._repo(repo)
+            self._fetch_all(local)
+            for commit in commits:
+                status, _, _ = local.git.merge_base("--is-ancestor", commit, self._rev(branch),
+                                                    with_extended_output=True,
+                                                    with_exceptions=False)
+                if status != 0:
+                    return False
+        return True
 
 
 def _refused_credentials(exc: git.GitCommandError) -> bool:

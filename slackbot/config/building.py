@@ -67,6 +67,7 @@ def _gates(spec: Mapping[str, Any], stakeholders: str = "") -> Gates:
         stakeholder_approvals=approvers.quorum if approvers else short,
         rollback_plan=spec.get("rollbackPlan", False),
         change_windows=tuple(_window(w) for w in spec.get("changeWindows", ())),
+        incidents_wait_for_window=spec.get("incidentsWaitForWindow", False),
         approvers=approvers,
     )
 

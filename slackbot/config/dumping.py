@@ -112,6 +112,7 @@ def _environment_data(env: Environment, shared: dict[Action, Rule]) -> dict[str,
                 }
                 for window in gates.change_windows
             ],
+            "incidentsWaitForWindow": gates.incidents_wait_for_window,
             **_approvers_data(env),
         },
         "waiting": _waiting_data(env),

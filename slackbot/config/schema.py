@@ -151,6 +151,7 @@ _GATES = {
             "items": _WINDOW,
             "x-expected": "a list of change windows",
         },
+        "incidentsWaitForWindow": {"type": "boolean", "x-expected": "true or false"},
         "approvers": _APPROVERS,
     },
 }

@@ -7,7 +7,9 @@
     steps       advance one record: pull request, gates ...
     merging       ... the merge or the revert push, the reconcile request
     verdict       ... Flux and the rollout judged
-    aftercare   sync and backports after a deploy to the last env
+    aftercare   sync, backports and carried-down reverts after a deploy to the last env
+    chain       the root of a dependsOn chain that is not Ready
+    pulls       the promotebot section of each record's pull request, kept up to date
     queueing    an env's line of requests while it is busy, started in turn
     timers      reminders, escalation and expiry of a record waiting for its gates
     freezes     freezes of an app or of every app, and the pipeline file's calendar
@@ -34,6 +36,7 @@ from slackbot.engine.holds import Holds
 from slackbot.engine.incidents import Incidents
 from slackbot.engine.lookup import Lookup
 from slackbot.engine.merging import Merger
+from slackbot.engine.pulls import Both, PullSection
 from slackbot.engine.queueing import Queue
 from slackbot.engine.records import Options, Records
 from slackbot.engine.runner import Runner, Submit
@@ -85,9 +88,12 @@ def build(pipeline: Pipeline, ports: Ports, submit: Submit,
     """The engine over `ports`, its work handed to `submit` (the bot's workers)."""
     options = options or Options()
     lookup = Lookup(pipeline)
-    records = Records(pipeline, ports.store, ports.forge, ports.notifier, ports.clock, options)
-    aftercare = Aftercare(lookup, records, ports.store, ports.forge)
-    verdict = Verdict(lookup, records, ports.store, ports.cluster, aftercare)
+    section = PullSection(lookup, ports.store, ports.forge, ports.directory, submit)
+    records = Records(pipeline, ports.store, ports.forge, Both(ports.notifier, section),
+                      ports.clock, options, ports.directory)
+    aftercare = Aftercare(lookup, records, ports.store, ports.forge, ports.workspace,
+                          ports.cluster)
+    verdict = Verdict(lookup, records, ports.store, ports.cluster, aftercare, ports.forge)
     merger = Merger(lookup, records, ports.forge, ports.cluster, ports.workspace)
     steps = Steps(lookup, records, ports.forge, ports.cluster, merger, verdict)
     approving = Approving(lookup, ports.directory)

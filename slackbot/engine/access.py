@@ -88,7 +88,8 @@ class Access:
                      channel: str | None, member: bool | None = None) -> None:
         """`check` for an action on a record: its env's rule, its requester."""
         self.check(action, app, app.env(record.env), user, channel,
-                   requester=record.requested_by, record=record.id, member=member)
+                   requester=record.requested_by, record=record.id, kind=record.kind,
+                   member=member)
 
     def grants(self, app: App, user: str) -> list[tuple[str, tuple[Grant, ...]]]:
         """Per env, what `user` may do there (for help): the actions that mean something in

@@ -10,8 +10,9 @@ on the bot's workers. Nothing here knows Slack; people are opaque user ids.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
-from slackbot.engine import rules, writing
+from slackbot.engine import chain, rules, writing
 from slackbot.engine.access import MAX_NAMED, Access
 from slackbot.engine.approving import Approving
 from slackbot.engine.holds import Holds
@@ -56,8 +57,8 @@ class Commands:
                                         channel=channel)
         rules.check_no_live(self._store.live(app.name, env.name), env)
         head = self._forge.branch_head(app.repository, src.branch)
-        rules.check_source_ready(src, self._cluster.kustomization(src.kustomization), head, env)
-        if self._forge.compare(app.repository, env.branch, src.branch).ahead_by == 0:
+        until = self._source_wait(app, src, env, head)
+        if not self._forge.compare(app.repository, env.branch, src.branch).changes_content:
             raise NothingToPromote(Reason(Code.NOTHING_TO_PROMOTE, env=env.name,
                                           branch=src.branch, target=env.branch))
         now = self._records.clock.now()
@@ -65,7 +66,7 @@ class Commands:
             id=self._store.next_id(), kind=Kind.PROMOTION, app=app.name, env=env.name,
             source_env=src.name, source_branch=src.branch, target_branch=env.branch,
             requested_by=user, requested_at=now, head_sha=head, rollback_plan=rollback_plan,
-            updated_at=now,
+            updated_at=now, source_until=now + until if until else None,
         )
         try:
             record = self._records.create(record, Requested(head))
@@ -73,6 +74,19 @@ class Commands:
             rules.check_no_live(self._store.live(app.name, env.name), env)  # the winner's facts
             raise
         return self._woken(record)
+
+    def _source_wait(self, app: App, src: Environment, env: Environment,
+                     head: str) -> timedelta | None:
+        """None when the source runs the head, Ready; how long to wait for it when it is
+        reconciling that head (its timeout and one interval); raises the refusal otherwise."""
+        status = self._cluster.kustomization(src.kustomization)
+        live = self._store.live(app.name, src.name)
+        deploying = (live is not None and live.state is State.RECONCILING
+                     and live.merge_sha == head)
+        ready = rules.check_source_ready(
+            src, status, head, env, artifact=self._cluster.source_revision(src.git_repository),
+            deploying=deploying, root=chain.waiting_root(app, self._cluster, status))
+        return None if ready else src.timeout + src.interval
 
     def admissible(self, app_name: str | None, env_name: str, user: str, *,
                    source: str | None = None,
@@ -108,7 +122,8 @@ class Commands:
             rules.check_before_merge(record, Action.APPROVE)
             if sha is not None and sha != record.head_sha:
                 raise StaleApproval(Reason(Code.STALE_APPROVAL, Next.REVIEW_NEW_HEAD,
-                                           record=record.id, sha=sha, name=record.head_sha))
+                                           record=record.id, kind=record.kind, sha=sha,
+                                           name=record.head_sha))
             if user in record.approvers():
                 return record
             approval = Approval(user, record.head_sha or "", self._records.clock.now(),
@@ -138,7 +153,8 @@ class Commands:
                                               actor=user, rejection=rejection)
             except ConcurrentUpdate:
                 continue
-            self._records.comment(record, writing.rejected_comment(user, reason.strip()))
+            self._records.comment(record, writing.rejected_comment(self._records.person(user),
+                                                                   reason.strip()))
             return record
         raise ConcurrentUpdate(f"promotion {promotion_id} kept changing")
 
@@ -153,7 +169,7 @@ class Commands:
                 record = self._records.finish(record, State.CANCELLED, Cancelled(), actor=user)
             except ConcurrentUpdate:
                 continue
-            self._records.comment(record, writing.cancelled_comment(user))
+            self._records.comment(record, writing.cancelled_comment(self._records.person(user)))
             if record.kind is Kind.ROLLBACK:
                 self._holds.lift_own(record, user)
             return record
@@ -177,8 +193,8 @@ class Commands:
             if record.pr_number is not None:
                 repository = self._lookup.app(record.app).repository
                 pull = self._forge.get_pull(repository, record.pr_number)
-                self._forge.update_pull_body(repository, record.pr_number,
-                                             writing.with_plan(pull.body, plan, user))
+                self._forge.update_pull_body(repository, record.pr_number, writing.with_plan(
+                    pull.body, plan, self._records.person(user)))
             return self._woken(record)
         raise ConcurrentUpdate(f"promotion {promotion_id} kept changing")
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from slackbot.engine import rules, writing
+from slackbot.engine import chain, rules, writing
 from slackbot.engine.access import Access
+from slackbot.engine.chain import Root
 from slackbot.engine.commands import Commands, Wake
 from slackbot.engine.holds import Holds
 from slackbot.engine.lookup import Lookup
@@ -26,7 +27,7 @@ from slackbot.engine.records import Records
 from slackbot.errors import InvalidName, NotAllowed, NotFound, NothingToPromote, SourceNotReady
 from slackbot.events import HotfixStarted, Requested
 from slackbot.models import HotfixSpec, Kind, Promotion, RevertMode, RollbackSpec, State
-from slackbot.pipeline import App, Environment, FluxRef
+from slackbot.pipeline import App, Environment
 from slackbot.ports import Cluster, CommitInfo, Forge, Store, Workspace
 from slackbot.reasons import Action, Code, Next, Reason
 
@@ -99,7 +100,11 @@ class Incidents:
     def rollback(self, app_name: str | None, env_name: str, user: str, *, to: str,
                  emergency: bool = False, channel: str | None = None,
                  reason: str = "") -> Promotion:
-        """Start a rollback of the env to `to` (a sha, or a prefix of at least 7 of one)."""
+        """Start a rollback of the env to `to` (a sha, or a prefix of at least 7 of one).
+
+        An emergency reverts the last env at once (its revert is carried down after it
+        deploys). A planned one follows the normal process: the revert lands on the lowest env
+        that has the change, and is promoted up from there like any change."""
         app, env = self.check_rollback(app_name, env_name, user, emergency=emergency,
                                        channel=channel)
         history = self._workspace.first_parent_history(app.repository, env.branch, 50)
@@ -108,47 +113,118 @@ class Incidents:
         if target is None:
             raise NotFound(Reason(Code.REVISION_UNKNOWN, Next.ROLLBACK_LIST, env=env.name,
                                   name=to[:12]))
-        if app.next_of(env.name) is None:
-            self._check_chain(app, env, Action.ROLLBACK)
-        direct = app.index(env.name) == 0 or emergency
+        landing = env if emergency else self._landing(app, env, target.sha, head)
+        if landing is not env:
+            rules.check_no_live(self._store.live(app.name, landing.name), landing, Next.WAIT)
+        if emergency:
+            self._check_window(env)
+        else:
+            self._check_chain(app, landing, Action.ROLLBACK)
+        direct = app.index(landing.name) == 0 or emergency
+        landing_head = head if landing is env else self._forge.branch_head(app.repository,
+                                                                           landing.branch)
         now = self._records.clock.now()
         record_id = self._store.next_id()
         record = Promotion(
-            id=record_id, kind=Kind.ROLLBACK, app=app.name, env=env.name,
-            source_branch=env.branch if direct else f"rollback/{env.name}-{record_id}",
-            target_branch=env.branch, requested_by=user, requested_at=now, updated_at=now,
-            rollback=RollbackSpec(RevertMode.DIRECT if direct else RevertMode.PULL, target.sha,
-                                  target.message, head, emergency, reason.strip()),
+            id=record_id, kind=Kind.ROLLBACK, app=app.name, env=landing.name,
+            source_branch=landing.branch if direct else f"rollback/{landing.name}-{record_id}",
+            target_branch=landing.branch, requested_by=user, requested_at=now, updated_at=now,
+            channel=channel,
+            rollback=RollbackSpec(
+                RevertMode.DIRECT if direct else RevertMode.PULL, target.sha, target.message,
+                landing_head, emergency, reason.strip(),
+                asked_env=env.name if landing is not env else None,
+                base=head if landing is not env else None),
         )
         record = self._records.create(record, Requested())
-        self._holds.hold(record, user, reason.strip())
+        if landing is env:  # a revert promoted up from below needs no hold: it is the fix
+            self._holds.hold(record, user, reason.strip())
         reverted = {c.sha for c in history[: history.index(target)]}
+        requester = self._records.person(user)
         for earlier in self._store.history(app.name, env.name, 50):
             if earlier.merge_sha in reverted and earlier.id != record.id:
-                self._records.comment(earlier, writing.rolled_back_comment(record))
+                self._records.comment(earlier, writing.rolled_back_comment(record, requester))
+        self._wake(record.id)
+        return record
+
+    def _landing(self, app: App, env: Environment, target: str, head: str) -> Environment:
+        """The lowest env whose branch has every commit of the change being rolled back (the
+        commits `head` has and `target` lacks, merges left out): the revert goes there."""
+        change = tuple(c.sha for c in self._workspace.changes(app.repository, target, head))
+        if not change:
+            return env
+        for lower in app.environments[: app.index(env.name)]:
+            if self._workspace.contains(app.repository, lower.branch, change):
+                return lower
+        return env
+
+    def _check_window(self, env: Environment) -> None:
+        """An emergency is not held by the change windows unless the pipeline says so."""
+        gates, now = env.gates, self._records.clock.now()
+        if gates.incidents_wait_for_window and not gates.window_open(now):
+            raise NotAllowed(Reason(Code.WINDOW_CLOSED, Next.WAIT, env=env.name,
+                                    since=gates.next_window(now)))
+
+    def blocked_by(self, record: Promotion) -> Root | None:
+        """What the record's env waits on in its dependsOn chain (None: the chain is Ready):
+        Flux applies the env only once its chain is Ready."""
+        app, env = self._lookup.app_env(record.app, record.env)
+        return chain.root_below(app, self._cluster, env)
+
+    def undo(self, promotion_id: int, user: str, kind: Kind | None = None,
+             channel: str | None = None) -> Promotion:
+        """Re-apply what a rollback removed: a new commit on the first env (the change from the
+        revert back to what it reverted), promoted up from there like any change. A change
+        reverted on prod returns to prod only this way: when a person asks for it."""
+        undone = self._records.named(promotion_id, kind)
+        if undone.rollback is None:
+            raise NotAllowed(Reason(Code.UNDO_NOT_ROLLBACK, Next.ROLLBACK_LIST, record=undone.id,
+                                    kind=undone.kind, env=undone.env))
+        if undone.rollback.undoes is not None:
+            raise NotAllowed(Reason(Code.UNDO_OF_UNDO, Next.ROLLBACK_LIST, record=undone.id,
+                                    kind=undone.kind, env=undone.env))
+        if undone.live or undone.merge_sha is None:
+            raise NotAllowed(Reason(Code.UNDO_NOTHING, Next.WAIT if undone.live else None,
+                                    record=undone.id, kind=undone.kind, state=undone.state))
+        app = self._lookup.app(undone.app)
+        first = app.environments[0]
+        # a re-apply is a revert on the first env: whoever may roll that env back may ask it
+        self._access.check(Action.ROLLBACK, app, first, user, channel, record=undone.id,
+                           kind=undone.kind)
+        rules.check_no_live(self._store.live(app.name, first.name), first, Next.WAIT)
+        before = self._workspace.first_parent_history(app.repository, undone.target_branch, 50)
+        shas = [c.sha for c in before]
+        if undone.merge_sha in shas and shas.index(undone.merge_sha) + 1 < len(shas):
+            reverted = shas[shas.index(undone.merge_sha) + 1]  # the revert's first parent
+        else:
+            reverted = undone.rollback.from_head
+        head = self._forge.branch_head(app.repository, first.branch)
+        now = self._records.clock.now()
+        record = Promotion(
+            id=self._store.next_id(), kind=Kind.ROLLBACK, app=app.name, env=first.name,
+            source_branch=first.branch, target_branch=first.branch, requested_by=user,
+            requested_at=now, updated_at=now, channel=channel,
+            rollback=RollbackSpec(RevertMode.DIRECT, reverted, undone.rollback.target_subject,
+                                  head, reason=f"undo {undone.name}", undoes=undone.id,
+                                  base=undone.merge_sha,
+                                  asked_env=undone.rollback.asked_env or undone.env),
+        )
+        record = self._records.create(record, Requested())
+        self._records.comment(undone, writing.undo_comment(record,
+                                                           self._records.person(user)))
         self._wake(record.id)
         return record
 
     def _check_chain(self, app: App, env: Environment, action: Action) -> None:
-        """Walk the env's dependsOn chain; an upstream that is not Ready would leave the env in
-        DependencyNotReady after the merge: say which, why, and what to do, up front."""
-        seen: set[FluxRef] = set()
-        todo = list(self._cluster.kustomization(env.kustomization).depends_on)
-        while todo:
-            ref = todo.pop(0)
-            if ref in seen:
-                continue
-            seen.add(ref)
-            status = self._cluster.kustomization(ref)
-            if not status.settled:
-                upstream = next((e.name for e in app.environments if e.kustomization == ref),
-                                ref.name)
-                raise SourceNotReady(Reason(Code.CHAIN_NOT_READY, Next.ROLLBACK_UPSTREAM,
-                                            app=app.name, env=env.name, name=ref.name,
-                                            action=action,
-                                            source=upstream, flux_reason=status.reason or None,
-                                            message=status.message))
-            todo.extend(status.depends_on)
+        """An upstream of the env that is not Ready would leave the env in DependencyNotReady
+        after the merge: refuse up front, naming the chain's root, its reason, and the remedy
+        (roll it back, or fix it)."""
+        root = chain.root_below(app, self._cluster, env)
+        if root is not None:
+            raise SourceNotReady(Reason(Code.CHAIN_NOT_READY, Next.ROLLBACK_UPSTREAM,
+                                        app=app.name, env=env.name, name=root.kustomization.name,
+                                        action=action, source=root.env, root=root.env,
+                                        flux_reason=root.reason or None, message=root.message))
 
     # -- hotfixes --------------------------------------------------------------------------
 
@@ -180,7 +256,7 @@ class Incidents:
             raise NotFound(Reason(Code.HOTFIX_MISSING, Next.HOTFIX_START, branch=branch,
                                   name=name))
         rules.check_no_live(self._store.live(app.name, prod.name), prod, Next.WAIT)
-        if self._forge.compare(app.repository, prod.branch, branch).ahead_by == 0:
+        if not self._forge.compare(app.repository, prod.branch, branch).changes_content:
             raise NothingToPromote(Reason(Code.HOTFIX_EMPTY, Next.HOTFIX_PUSH, branch=branch,
                                           target=prod.branch, name=name))
         self._check_chain(app, prod, Action.HOTFIX_PROMOTE)
@@ -190,6 +266,7 @@ class Incidents:
             id=self._store.next_id(), kind=Kind.HOTFIX, app=app.name, env=prod.name,
             source_branch=branch, target_branch=prod.branch, requested_by=user,
             requested_at=now, head_sha=head, updated_at=now, hotfix=HotfixSpec(name),
+            channel=channel,
         )
         record = self._records.create(record, Requested(head))
         self._wake(record.id)
@@ -203,7 +280,7 @@ class Incidents:
         A retry is authorized as the action it repeats (a request, a hotfix's promotion)."""
         record = self._records.get(promotion_id)
         if record.live:
-            raise NotAllowed(Reason(Code.STILL_LIVE, Next.WAIT, record=record.id,
+            raise NotAllowed(Reason(Code.STILL_LIVE, Next.WAIT, record=record.id, kind=record.kind,
                                     state=record.state))
         if record.kind is Kind.ROLLBACK:
             raise NotAllowed(Reason(Code.NOT_RETRIED, Next.ROLLBACK_LIST, env=record.env))

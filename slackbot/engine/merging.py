@@ -98,7 +98,8 @@ class Merger:
                 raise  # GitHub is down or limiting: the record waits in merging, saying so
             return self._records.fail(record, self._refusal(record, exc), fence)
         record = self._merged(record, merge_sha, fence, Merged(merge_sha))
-        self._records.comment(record, writing.merged_comment(record, merge_sha))
+        self._records.comment(record, writing.merged_comment(
+            record, merge_sha, self._records.person(record.requested_by)))
         return record
 
     def _taken_up(self, record: Promotion, pull: PullRequest, fence: Fence) -> Promotion:
@@ -110,7 +111,8 @@ class Merger:
                 Code.PULL_MERGED_OUTSIDE, Next.PROMOTE_AGAIN, env=record.env, kind=record.kind,
                 pull=pull.number), fence)
         record = self._merged(record, pull.merge_sha, fence, Merged(pull.merge_sha))
-        self._records.comment(record, writing.merged_comment(record, pull.merge_sha))
+        self._records.comment(record, writing.merged_comment(
+            record, pull.merge_sha, self._records.person(record.requested_by)))
         return record
 
     @staticmethod
@@ -152,34 +154,64 @@ class Merger:
             # head); anything else means someone pushed meanwhile.
             return self._merged(record, head, fence, Reverted(head))
         try:
-            sha = self._workspace.revert_to(repository, record.target_branch,
-                                            record.rollback.target,
-                                            writing.revert_message(record), None)
+            sha = self._make_revert(record, None)
         except HeadMoved:
             return self._records.fail(record, Reason(Code.REVERT_RACED, Next.ROLLBACK_AGAIN,
                                                      env=record.env,
                                                      branch=record.target_branch), fence)
+        except MergeConflict:
+            return self._records.fail(record, self._conflict(record), fence)
         except Protected as exc:
-            return self._records.fail(record, Reason(
-                Code.PROTECTED, Next.GRANT_BYPASS, env=record.env, kind=record.kind,
-                branch=exc.branch, message=exc.rule), fence)
+            return self._records.fail(record, _protected(record, exc), fence)
+        if sha is None:
+            return self._records.fail(record, Reason(Code.REVERT_EMPTY, env=record.env,
+                                                     branch=record.target_branch), fence)
         return self._merged(record, sha, fence, Reverted(sha))
 
     def prepare_revert_branch(self, record: Promotion) -> Promotion | None:
-        """A rollback through a pull request: its branch holds one revert commit. The failed
-        record when GitHub's protection refused the branch (None: the branch is there)."""
+        """A rollback through a pull request: its branch holds one revert commit. The record
+        failed when there is no revert to make (it conflicts, or changes nothing), or when
+        GitHub's protection refused the branch."""
         assert record.rollback is not None
         repository = self._lookup.app(record.app).repository
         if self._forge.branch_exists(repository, record.source_branch):
             return None
         try:
-            self._workspace.revert_to(repository, record.target_branch, record.rollback.target,
-                                      writing.revert_message(record), record.source_branch)
+            sha = self._make_revert(record, record.source_branch)
+        except MergeConflict:
+            return self._records.fail(record, self._conflict(record))
         except Protected as exc:
-            return self._records.fail(record, Reason(
-                Code.PROTECTED, Next.GRANT_BYPASS, env=record.env, kind=record.kind,
-                branch=exc.branch, message=exc.rule))
+            return self._records.fail(record, _protected(record, exc))
+        if sha is None:
+            return self._records.fail(record, Reason(Code.REVERT_EMPTY, env=record.env,
+                                                     branch=record.target_branch))
         return None
+
+    def _make_revert(self, record: Promotion, new_branch: str | None) -> str | None:
+        """The revert commit, pushed to the target branch or to `new_branch`: the target's
+        tree on top of the head, or (with a base) the change from base to target applied."""
+        assert record.rollback is not None
+        spec, repository = record.rollback, self._lookup.app(record.app).repository
+        requester = self._records.person(record.requested_by)
+        if spec.base is None:
+            return self._workspace.revert_to(repository, record.target_branch, spec.target,
+                                             writing.revert_message(record, requester),
+                                             new_branch)
+        if spec.undoes is not None:
+            message = writing.undo_message(record, self._records.get(spec.undoes), requester)
+        else:
+            message = writing.revert_message(record, requester)
+        applied = self._workspace.apply_change(repository, record.target_branch, spec.base,
+                                               spec.target, message, new_branch)
+        return applied.sha if applied else None
+
+    @staticmethod
+    def _conflict(record: Promotion) -> Reason:
+        assert record.rollback is not None
+        return Reason(Code.REVERT_CONFLICT, Next.REVERT_BY_HAND, env=record.env,
+                      branch=record.target_branch, sha=record.rollback.base,
+                      target=record.rollback.target, record=record.rollback.undoes,
+                      kind=record.kind)
 
     def _merged(self, record: Promotion, merge_sha: str, fence: Fence,
                 facts: Facts) -> Promotion:
@@ -204,3 +236,9 @@ def _again(record: Promotion) -> Next:
     if record.kind is Kind.HOTFIX:
         return Next.HOTFIX_PROMOTE_AGAIN
     return Next.PROMOTE_AGAIN
+
+
+def _protected(record: Promotion, exc: Protected) -> Reason:
+    """GitHub's branch protection refused the bot's push: the rule it named."""
+    return Reason(Code.PROTECTED, Next.GRANT_BYPASS, env=record.env, kind=record.kind,
+                  branch=exc.branch, message=exc.rule)

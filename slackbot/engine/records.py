@@ -15,9 +15,9 @@ from typing import Any
 
 from slackbot.errors import AdapterError, AlreadyFinished, NotFound
 from slackbot.events import Event, Facts, Failed
-from slackbot.models import Promotion, State
+from slackbot.models import Kind, Promotion, State
 from slackbot.pipeline import Pipeline
-from slackbot.ports import Clock, Fence, Forge, Notifier, Store
+from slackbot.ports import Clock, Directory, Fence, Forge, Notifier, Store
 from slackbot.reasons import Action, Code, Reason
 
 log = logging.getLogger(__name__)
@@ -27,17 +27,22 @@ log = logging.getLogger(__name__)
 class Options:
     owner: str = "promotebot"  # names this process in locks and as the actor of its own steps
     lock_ttl: timedelta = timedelta(seconds=60)
+    gate_ttl: timedelta = timedelta(hours=24)  # a promotion waiting longer than this expires
+    # A deploy that failed after its merge is still watched this long: Flux keeps retrying, and
+    # a revision it applies Ready after all makes the record deployed ("recovered").
+    recovery_watch: timedelta = timedelta(minutes=30)
 
 
 class Records:
     def __init__(self, pipeline: Pipeline, store: Store, forge: Forge, notifier: Notifier,
-                 clock: Clock, options: Options):
+                 clock: Clock, options: Options, directory: Directory | None = None):
         self.store = store
         self.clock = clock
         self.options = options
         self._pipeline = pipeline
         self._forge = forge
         self._notifier = notifier
+        self._directory = directory
         self._when_finished: list[Callable[[Promotion], object]] = []
 
     def when_finished(self, hook: Callable[[Promotion], object]) -> None:
@@ -53,11 +58,25 @@ class Records:
             raise NotFound(Reason(Code.NOT_FOUND, record=promotion_id))
         return record
 
+    def named(self, promotion_id: int, kind: Kind | None) -> Promotion:
+        """The record a person named (`R-3`: kind rollback, number 3); a letter that is not the
+        record's kind is refused, never obeyed (one counter numbers every kind)."""
+        record = self.get(promotion_id)
+        if kind is not None and record.kind is not kind:
+            raise NotFound(Reason(Code.WRONG_NAME, record=record.id, kind=record.kind,
+                                  name=f"{kind.letter}-{promotion_id}"))
+        return record
+
+    def person(self, user: str) -> str:
+        """How the texts written into GitHub name a person (never `@<slack id>`)."""
+        return person(self._directory, user)
+
     def live(self, promotion_id: int, action: Action) -> Promotion:
         """The record, refused with FINISHED when it is over (its buttons do nothing now)."""
         record = self.get(promotion_id)
         if not record.live:
-            raise AlreadyFinished(Reason(Code.FINISHED, record=record.id, state=record.state,
+            raise AlreadyFinished(Reason(Code.FINISHED, record=record.id, kind=record.kind,
+                                         state=record.state,
                                          action=action))
         return record
 
@@ -141,3 +160,14 @@ class Records:
             self._notifier.promotion_changed(record, event)
         except Exception:  # a notice that failed must not undo a recorded step
             log.exception("promotion %s: the notifier failed", record.id)
+
+
+def person(directory: Directory | None, user: str) -> str:
+    """A person's name from the directory; the id when it has none (a name only decorates)."""
+    if directory is None:
+        return user
+    try:
+        return directory.name(user)
+    except Exception:
+        log.info("no name for %s", user, exc_info=True)
+        return user

@@ -7,6 +7,7 @@ tested, on its own.
 
 from __future__ import annotations
 
+from slackbot.engine.chain import DEPENDENCY_NOT_READY, FLUX_FAILURES, Root
 from slackbot.errors import AlreadyLive, EnvBlocked, NotAllowed, SourceNotReady
 from slackbot.models import Block, BlockKind, Promotion, State
 from slackbot.pipeline import CalendarFreeze, Environment
@@ -42,16 +43,31 @@ def check_no_live(live: Promotion | None, env: Environment,
 
 
 def check_source_ready(src: Environment, status: KustomizationStatus, head: str,
-                       env: Environment) -> None:
-    """The source env must run exactly the head being promoted, and be healthy."""
+                       env: Environment, *, artifact: str | None = None, deploying: bool = False,
+                       root: Root | None = None) -> bool:
+    """The source env must run exactly the head being promoted, and be healthy: True when it
+    does; False when it is reconciling that very head (its source fetched it, its apply is
+    under way, or the bot merged it there a moment ago): the promotion waits for it. A source
+    that waits on its dependsOn chain is refused naming the chain's `root`."""
+    want = f"{src.branch}@sha1:{head}"
+    if status.settled and status.last_applied_revision == want:
+        return True
+    failing = status.ready == "False" and (status.reason in FLUX_FAILURES or root is not None
+                                           or status.reason == DEPENDENCY_NOT_READY)
+    on_its_way = deploying or artifact == want or status.last_attempted_revision == want
+    if on_its_way and not failing and not status.suspended:
+        return False
+    if root is not None:
+        raise SourceNotReady(Reason(Code.SOURCE_NOT_READY, Next.ROLLBACK_UPSTREAM, env=env.name,
+                                    source=src.name, root=root.env, name=root.kustomization.name,
+                                    flux_reason=root.reason, message=root.message))
     if not status.settled:
         raise SourceNotReady(Reason(Code.SOURCE_NOT_READY, Next.FIX_SOURCE, env=env.name,
                                     source=src.name, flux_reason=status.reason or None,
                                     message=status.message))
-    if status.last_applied_revision != f"{src.branch}@sha1:{head}":
-        raise SourceNotReady(Reason(Code.SOURCE_BEHIND, Next.WAIT, env=env.name,
-                                    source=src.name, branch=src.branch, sha=head,
-                                    revision=status.last_applied_revision))
+    raise SourceNotReady(Reason(Code.SOURCE_BEHIND, Next.WAIT, env=env.name,
+                                source=src.name, branch=src.branch, sha=head,
+                                revision=status.last_applied_revision))
 
 
 def check_not_own(record: Promotion, user: str, action: Action) -> None:
@@ -59,13 +75,14 @@ def check_not_own(record: Promotion, user: str, action: Action) -> None:
     then says who else may)."""
     if user == record.requested_by:
         raise NotAllowed(Reason(Code.OWN_RECORD, Next.ASK_STAKEHOLDER, record=record.id,
-                                action=action))
+                                kind=record.kind, action=action))
 
 
 def check_before_merge(record: Promotion, action: Action) -> None:
     """Approve, reject, cancel, plan: only while the record has not merged."""
     if record.state is State.REQUESTED and action is Action.APPROVE:
-        raise NotAllowed(Reason(Code.TOO_EARLY, Next.WAIT, record=record.id, action=action))
+        raise NotAllowed(Reason(Code.TOO_EARLY, Next.WAIT, record=record.id, kind=record.kind,
+                                action=action))
     if record.state in (State.MERGING, State.RECONCILING):
-        raise NotAllowed(Reason(Code.TOO_LATE, Next.ROLLBACK, record=record.id, env=record.env,
-                                state=record.state, action=action))
+        raise NotAllowed(Reason(Code.TOO_LATE, Next.ROLLBACK, record=record.id, kind=record.kind,
+                                env=record.env, state=record.state, action=action))

@@ -1,5 +1,7 @@
 """Drives live records forward on the bot's workers: when woken by a command, on every Flux
 status the shared watch delivers, on GitHub webhooks, on the scheduler's tick, after a restart.
+Records that failed after their merge are still looked at (Flux statuses, ticks) for a while,
+in case Flux applies them after all (slackbot/engine/verdict.py).
 
 Each advance runs under its record's key (slackbot/workers.py), so two steps of one record
 never run at once while records move in parallel; a kick already waiting covers the next one
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 
 Submit = Callable[[Hashable, Callable[[], object], str | None], bool]
 ADVANCE = "advance"
+RECOVER = "recover"
+RECENT = 5  # the newest records of an env looked at for a recovery
 
 
 class Runner:
@@ -38,6 +42,8 @@ class Runner:
         self._submit = submit
         self._timers = timers
         self._watched = _watch_map(pipeline)
+        self._own = {env.kustomization: (app.name, env.name) for app in pipeline.apps.values()
+                     for env in app.environments}
 
     def kick(self, promotion_id: int) -> bool:
         """Advance the record soon, reading the world afresh; False when a kick was waiting."""
@@ -53,10 +59,21 @@ class Runner:
             live = self._store.live(app, env)
             if live is not None:
                 self.kick(live.id)
+        if status.ref in self._own:
+            self._look_for_recoveries(*self._own[status.ref], status)
 
     def tick(self) -> list[int]:
-        """The scheduled job: every live record re-read (gates, timeouts, expiry)."""
+        """The scheduled job: every live record re-read (gates, timeouts, expiry), and every
+        recent failure that may have recovered."""
+        for app, env in self._own.values():
+            self._look_for_recoveries(app, env, None)
         return [record.id for record in self._store.live_all() if self.kick(record.id)]
+
+    def _look_for_recoveries(self, app: str, env: str,
+                             status: KustomizationStatus | None) -> None:
+        for record in self._store.history(app, env, RECENT):
+            if self._steps.watched(record):
+                self._submit(record.id, partial(self._steps.recover, record.id, status), RECOVER)
 
     def due(self) -> list[int]:
         """The fast scheduled job: kick the records whose timer is due (reminder, escalation,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 
 from slackbot import gates as gate_rules
-from slackbot.engine import writing
+from slackbot.engine import chain, writing
 from slackbot.engine.lookup import Lookup
 from slackbot.engine.merging import Merger
 from slackbot.engine.records import Records
@@ -92,6 +92,17 @@ class Steps:
         except ConcurrentUpdate:
             return self._records.get(promotion_id)
 
+    def recover(self, promotion_id: int,
+                status: KustomizationStatus | None = None) -> Promotion:
+        """A failed record that merged, judged again: deployed if Flux applied it after all."""
+        try:
+            return self._verdict.recover(self._records.get(promotion_id), status)
+        except ConcurrentUpdate:
+            return self._records.get(promotion_id)
+
+    def watched(self, record: Promotion) -> bool:
+        return self._verdict.watched(record)
+
     def _step(self, record: Promotion, status: KustomizationStatus | None) -> Promotion:
         if record.state is State.REQUESTED:
             if record.direct:
@@ -119,11 +130,13 @@ class Steps:
             pull = self._forge.open_pull(
                 repository, record.target_branch, record.source_branch,
                 writing.pull_title(record, comparison.ahead_by),
-                writing.pull_body(record, comparison.commits, comparison.files))
+                writing.pull_body(record, comparison.commits, comparison.files,
+                                  self._records.person(record.requested_by)))
         if record.rollback_plan:
             self._forge.update_pull_body(
                 repository, pull.number,
-                writing.with_plan(pull.body, record.rollback_plan, record.requested_by))
+                writing.with_plan(pull.body, record.rollback_plan,
+                                  self._records.person(record.requested_by)))
         return self._records.transition(record, PullOpened(pull.number, pull.url, adopted),
                                         State.PR_OPEN, pr_number=pull.number, pr_url=pull.url,
                                         head_sha=pull.head_sha)
@@ -145,12 +158,18 @@ class Steps:
                 record, HeadMoved(record.head_sha or "", pull.head_sha, voided),
                 head_sha=pull.head_sha, voided=voided or record.voided)
         src = app.env(record.source_env) if record.source_env else None
+        source_status = self._cluster.kustomization(src.kustomization) if src else None
+        root = chain.waiting_root(app, self._cluster, source_status) if source_status else None
         facts = gate_rules.Facts(
             sha=pull.head_sha,
             now=self._records.clock.now(),
             source_env=src.name if src else None,
             source_branch=src.branch if src else None,
-            source_status=self._cluster.kustomization(src.kustomization) if src else None,
+            source_status=source_status,
+            source_until=record.source_until,
+            source_root=root.env if root else None,
+            source_root_reason=root.reason if root else None,
+            source_root_message=root.message if root else "",
             checks=self._forge.check_states(app.repository, pull.head_sha)
             if env.gates.required_checks else {},
             reviews=tuple(self._forge.reviews(app.repository, pull.number))
@@ -164,7 +183,22 @@ class Steps:
         gates = env.gates
         if record.kind is Kind.ROLLBACK:  # a rollback's own rollback plan is the original change
             gates = dataclasses.replace(gates, rollback_plan=False)
+        if record.kind is Kind.HOTFIX and not gates.incidents_wait_for_window:
+            gates = dataclasses.replace(gates, change_windows=())  # the incident is now
         results = gate_rules.evaluate(gates, facts)
+        source = next((r for r in results if r.name == gate_rules.SOURCE), None)
+        until = record.source_until
+        if source is not None and until is not None:
+            if source.passed:  # waited for, and there: the bound no longer applies
+                record = self._records.transition(record, GatesChanged(results), gates=results,
+                                                  source_until=None)
+            elif facts.now > until:
+                said = root or source_status
+                return self._records.fail(record, Reason(
+                    Code.SOURCE_WAIT_OVER, Next.PROMOTE_AGAIN, env=record.env, source=source.env,
+                    sha=record.head_sha, root=source.root,
+                    flux_reason=said.reason if said else None,
+                    message=said.message if said else None), gates=results)
         failed = gate_rules.terminal_failure(results)
         if failed is not None:
             next_step = Next.RERUN_CHECK if record.kind is Kind.ROLLBACK else Next.FIX_SOURCE

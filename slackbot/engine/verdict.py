@@ -3,33 +3,81 @@ on its way (and where: fetching, applying, waiting on a dependency, suspended, r
 
 "Deployed" means the env's Kustomization applied exactly the merged revision, is Ready, and
 every Deployment of the app rolled out. A failure Flux reports on that revision, or a rollout
-past its deadline, fails the record with Flux's own words; so does the env's timeout.
+past its deadline, fails the record with Flux's own words; so does the env's timeout. Flux
+keeps retrying after either: a merged record that failed is still watched for a while
+(Options.recovery_watch), and when Flux applies its revision Ready after all, it is deployed,
+"recovered", and what follows a deploy runs. A record waiting on its dependsOn chain names the
+chain's root.
 """
 
 from __future__ import annotations
 
+from slackbot.engine import chain
 from slackbot.engine.aftercare import Aftercare
+from slackbot.engine.chain import FLUX_FAILURES
 from slackbot.engine.lookup import Lookup
 from slackbot.engine.records import Records
-from slackbot.events import Deployed, Progressed
+from slackbot.errors import AdapterError
+from slackbot.events import Deployed, Progressed, Recovered
 from slackbot.models import Promotion, State
-from slackbot.ports import Cluster, KustomizationStatus, Store
+from slackbot.ports import Cluster, Forge, KustomizationStatus, Store
 from slackbot.progress import Pods, Progress, Stage
 from slackbot.reasons import Code, Next, Reason
 
-FLUX_FAILURES = frozenset(
-    {"BuildFailed", "HealthCheckFailed", "ReconciliationFailed", "ArtifactFailed", "PruneFailed"}
-)
+__all__ = ["FLUX_FAILURES", "RECOVERABLE", "Verdict"]
+
+# Failures after the merge that Flux may still undo by applying the revision on a retry.
+RECOVERABLE = frozenset({Code.FLUX_FAILED, Code.TIMED_OUT, Code.ROLLOUT_FAILED})
 
 
 class Verdict:
     def __init__(self, lookup: Lookup, records: Records, store: Store, cluster: Cluster,
-                 aftercare: Aftercare):
+                 aftercare: Aftercare, forge: Forge):
         self._lookup = lookup
         self._records = records
         self._store = store
         self._cluster = cluster
         self._aftercare = aftercare
+        self._forge = forge
+
+    def watched(self, record: Promotion) -> bool:
+        """A merged record that failed recently enough to be watched for a recovery."""
+        return (record.state is State.FAILED and record.merged
+                and record.failure is not None and record.failure.code in RECOVERABLE
+                and record.finished_at is not None
+                and self._records.clock.now() - record.finished_at
+                <= self._records.options.recovery_watch)
+
+    def recover(self, record: Promotion, status: KustomizationStatus | None) -> Promotion:
+        """Deployed after all: Flux applied the failed record's revision Ready, its rollout is
+        complete, and nothing merged into the env since (the branch is still at the merge)."""
+        if not self.watched(record):
+            return record
+        app, env = self._lookup.app_env(record.app, record.env)
+        if status is None or status.ref != env.kustomization:
+            status = self._cluster.kustomization(env.kustomization)
+        expected = record.expected_revision
+        if expected is None or status.last_applied_revision != expected or not status.is_ready:
+            return record
+        rollouts = [self._cluster.rollout(env.namespace, d) for d in app.deployment_names]
+        if not all(r.complete for r in rollouts):
+            return record
+        try:
+            if self._forge.branch_head(app.repository, record.target_branch) != record.merge_sha:
+                return record  # something landed on top: what Flux applies is no longer ours
+        except AdapterError:
+            return record  # ask again at the next status
+        pods = tuple(Pods(r.name, r.ready, r.desired) for r in rollouts)
+        failure = record.failure
+        assert failure is not None
+        self._store.mark_aftercare(record.id)
+        record = self._records.finish(
+            record, State.DEPLOYED,
+            Recovered(expected, _failed_with(failure), record.finished_at),
+            progress=Progress(Stage.DONE, expected, pods=pods),
+            recovered_at=self._records.clock.now())
+        self._aftercare.run(record)
+        return record
 
     def observe(self, record: Promotion, status: KustomizationStatus | None) -> Promotion:
         app, env = self._lookup.app_env(record.app, record.env)
@@ -61,9 +109,13 @@ class Verdict:
                 flux_reason=status.reason, message=status.message))
         elif status.suspended:
             progress = Progress(Stage.SUSPENDED, expected, kustomization=env.kustomization.name)
-        elif status.reason == "DependencyNotReady":
+        elif status.reason == chain.DEPENDENCY_NOT_READY:
+            root = chain.waiting_root(app, self._cluster, status)
             progress = Progress(Stage.DEPENDENCY, expected, message=status.message,
-                                kustomization=env.kustomization.name)
+                                kustomization=env.kustomization.name,
+                                root=root.env if root else None,
+                                root_reason=root.reason if root else None,
+                                root_message=root.message if root else "")
         elif self._cluster.source_revision(env.git_repository) == expected:
             progress = Progress(Stage.APPLYING, expected)
         else:
@@ -72,7 +124,14 @@ class Verdict:
             return self._records.fail(record, Reason(
                 Code.TIMED_OUT, Next.ROLLBACK, env=env.name, revision=expected,
                 timeout=env.timeout, progress=progress, flux_reason=status.reason or None,
-                message=status.message))
+                message=status.message, root=progress.root))
         if record.progress == progress:
             return record
         return self._records.transition(record, Progressed(progress), progress=progress)
+
+
+def _failed_with(failure: Reason) -> str:
+    """What a recovered record had failed with: Flux's reason, or the failure's code."""
+    if failure.code is Code.FLUX_FAILED and failure.flux_reason:
+        return failure.flux_reason
+    return failure.code.value

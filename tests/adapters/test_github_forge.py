@@ -82,3 +82,24 @@ def test_conflicting_pull_request_is_not_mergeable(world: World, forge: GitHubFo
     pull = forge.open_pull(REPO, "staging", "dev", "Promote", "")
     with pytest.raises(NotMergeable):
         forge.merge_pull(REPO, pull.number, head, "Promote")
+
+
+def test_fast_forward_moves_a_branch_only_forward(world: World, forge: GitHubForge,
+                                                  tmp_path: Path) -> None:
+    sha = push(world, "prod", "a.txt", "a\n", "a", tmp_path)
+    assert forge.fast_forward(REPO, "staging", sha)  # staging was prod's ancestor
+    assert forge.branch_head(REPO, "staging") == sha
+    mine = push(world, "dev", "b.txt", "b\n", "dev's own work", tmp_path)
+    assert not forge.fast_forward(REPO, "dev", sha)  # dev holds work prod lacks: never forced
+    assert forge.branch_head(REPO, "dev") == mine
+
+
+def test_compare_tells_content_from_commits(world: World, forge: GitHubForge,
+                                            tmp_path: Path) -> None:
+    sha = push(world, "prod", "a.txt", "a\n", "a", tmp_path)
+    assert forge.compare(REPO, "staging", "prod").changes_content
+    assert forge.merge_branch(REPO, "staging", sha, "Sync prod into staging") is not None
+    # staging has a merge commit prod lacks, but no file prod lacks: nothing to promote
+    comparison = forge.compare(REPO, "prod", "staging")
+    assert comparison.ahead_by == 1 and not comparison.changes_content
+    assert comparison.base_tree == comparison.head_tree

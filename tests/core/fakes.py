@@ -16,6 +16,7 @@ from slackbot.events import Event
 from slackbot.models import Promotion
 from slackbot.pipeline import FluxRef
 from slackbot.ports import (
+    Applied,
     CommitInfo,
     Comparison,
     KustomizationStatus,
@@ -53,6 +54,7 @@ class FakeForge:
     comments: list[tuple[int, str]] = field(default_factory=list)
     conflict: bool = False
     conflicting_bases: set[str] = field(default_factory=set)
+    diverged: set[str] = field(default_factory=set)  # branches that cannot be fast-forwarded
     calls: list[str] = field(default_factory=list)
     _numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -68,7 +70,9 @@ class FakeForge:
     def compare(self, repo: str, base: str, head: str) -> Comparison:
         ahead = self.ahead.get((base, head), 1)
         commits = tuple(CommitInfo(self.heads[head], "change", "dev") for _ in range(ahead))
-        return Comparison(ahead, 0, commits, ("apps/myapp/base/deployment.yaml",) if ahead else ())
+        return Comparison(ahead, 0, commits, ("apps/myapp/base/deployment.yaml",) if ahead else (),
+                          base_tree=f"tree-{self.heads[base]}",
+                          head_tree=f"tree-{self.heads[head]}")
 
     def find_open_pull(self, repo: str, base: str, head: str) -> PullRequest | None:
         return next((p for p in self.pulls.values()
@@ -128,6 +132,13 @@ class FakeForge:
             return None
         self.heads[base] = new_sha()
         return self.heads[base]
+
+    def fast_forward(self, repo: str, branch: str, sha: str) -> bool:
+        self.calls.append(f"fast_forward {branch}")
+        if branch in self.diverged:
+            return False
+        self.heads[branch] = sha
+        return True
 
     # -- acting as people and CI ---------------------------------------------------------------
 
@@ -191,12 +202,16 @@ class FakeCluster:
 @dataclass
 class FakeDirectory:
     groups: dict[str, set[str]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
 
     def is_member(self, group: str, user: str) -> bool:
         return user in self.groups.get(group, set())
 
     def members(self, group: str) -> frozenset[str]:
         return frozenset(self.groups.get(group, set()))
+
+    def name(self, user: str) -> str:
+        return self.names.get(user, user)
 
 
 @dataclass
@@ -214,6 +229,10 @@ class FakeWorkspace:
     forge: FakeForge
     history: dict[str, list[str]] = field(default_factory=dict)
     reverts: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+    applied: list[tuple[str, str, str, str | None, str]] = field(default_factory=list)
+    change_commits: dict[tuple[str, str], list[CommitInfo]] = field(default_factory=dict)
+    has: dict[str, set[str]] = field(default_factory=dict)  # branch -> commits it contains
+    conflicting: set[str] = field(default_factory=set)
     subjects: dict[str, str] = field(default_factory=dict)  # a commit's message, by sha
 
     def first_parent_history(self, repo: str, branch: str, limit: int) -> list[CommitInfo]:
@@ -233,3 +252,18 @@ class FakeWorkspace:
         else:
             self.forge.heads[new_branch] = sha
         return sha
+
+    def apply_change(self, repo: str, branch: str, base: str, change: str, message: str,
+                     new_branch: str | None = None) -> Applied | None:
+        if branch in self.conflicting:
+            raise MergeConflict(f"does not apply to {branch}")
+        sha = new_sha()
+        self.applied.append((branch, base, change, new_branch, sha))
+        self.forge.heads[new_branch or branch] = sha
+        return Applied(sha, ("apps/myapp/base/deployment.yaml",))
+
+    def changes(self, repo: str, base: str, head: str) -> list[CommitInfo]:
+        return list(self.change_commits.get((base, head), []))
+
+    def contains(self, repo: str, branch: str, commits: tuple[str, ...]) -> bool:
+        return all(c in self.has.get(branch, set()) for c in commits)

@@ -239,14 +239,15 @@ def test_a_retry_is_authorized_as_the_action_it_repeats(world: World) -> None:
     world.core.commands.cancel(again.id, REVIEWER)
     error = refused(world.core.incidents.retry, first.id, OUTSIDER, DEPLOYS)
     assert sentence(error.reason).startswith(
-        f"retrying #{first.id} (a new promotion into staging) needs the developer, reviewer, "
+        f"retrying P-{first.id} (a new promotion into staging) needs the developer, reviewer, "
         f"stakeholder or on-call role")
 
     world.core.incidents.hotfix_start("myapp", "login", ONCALL)
+    world.forge.push("hotfix/login")  # a hotfix with no change is not offered
     hotfix = world.core.incidents.hotfix_promote("myapp", "login", ONCALL)
     world.core.commands.cancel(hotfix.id, ONCALL)
     error = refused(world.core.incidents.retry, hotfix.id, REVIEWER, DEPLOYS)
     assert sentence(error.reason).startswith(
-        f"retrying hotfix #{hotfix.id} (promoting it into prod again) needs the stakeholder or "
+        f"retrying hotfix H-{hotfix.id} (promoting it into prod again) needs the stakeholder or "
         f"on-call role")
     assert world.core.incidents.retry(hotfix.id, STAKEHOLDER, DEPLOYS).state is not State.FAILED

@@ -3,6 +3,8 @@ to Redis when it refuses."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import redis
 
@@ -23,6 +25,7 @@ from slackbot.errors import (
     UnknownEnv,
 )
 from slackbot.models import State
+from slackbot.reasons import Code
 from tests.core.conftest import (
     DEVELOPER,
     OUTSIDER,
@@ -115,7 +118,7 @@ def test_second_live_promotion_is_refused(world: World, refuse) -> None:
     first = world.core.commands.request("myapp", "staging", DEVELOPER)
     text = refuse(AlreadyLive, world.core.commands.request, "myapp", "staging", REVIEWER)
     # the test's workers run a wake at once: the first record has already opened its PR
-    assert text == (f"staging already has a live promotion (#{first.id} by <@{DEVELOPER}>, "
+    assert text == (f"staging already has a live promotion ({first.name} by <@{DEVELOPER}>, "
                     f"awaiting gates): cancel it or wait for it to finish")
 
 
@@ -140,7 +143,7 @@ def prod_promotion_awaiting(world: World):
 def test_self_approval_is_refused(world: World, refuse) -> None:
     promotion = prod_promotion_awaiting(world)
     text = refuse(NotAllowed, world.core.commands.approve, promotion.id, DEVELOPER)
-    assert text == (f"you asked for #{promotion.id}, so you cannot approve it: ask another "
+    assert text == (f"you asked for {promotion.name}, so you cannot approve it: ask another "
                     f"member of the stakeholder group")
 
 
@@ -148,7 +151,7 @@ def test_approval_from_outside_the_group_is_refused(world: World, refuse) -> Non
     promotion = prod_promotion_awaiting(world)
     text = refuse(NotAllowed, world.core.commands.approve, promotion.id, OUTSIDER)
     # the requester (a stakeholder too) is not among the people to ask
-    assert text == (f"approving #{promotion.id} needs the stakeholder role: ask "
+    assert text == (f"approving {promotion.name} needs the stakeholder role: ask "
                     f"<@{STAKEHOLDER}> or <@{STAKEHOLDER2}>")
 
 
@@ -181,26 +184,27 @@ def test_buttons_of_a_finished_promotion_say_it_is_finished(world: World, refuse
     promotion = prod_promotion_awaiting(world)
     world.core.commands.cancel(promotion.id, DEVELOPER)
     text = refuse(AlreadyFinished, world.core.commands.approve, promotion.id, STAKEHOLDER)
-    assert text == f"#{promotion.id} is already cancelled: there is nothing to approve"
+    assert text == f"{promotion.name} is already cancelled: there is nothing to approve"
 
 
 def test_cancel_by_a_stranger_is_refused(world: World, refuse) -> None:
     promotion = prod_promotion_awaiting(world)
     text = refuse(NotAllowed, world.core.commands.cancel, promotion.id, OUTSIDER)
-    assert text == (f"cancelling #{promotion.id} needs its requester, or the stakeholder or "
+    assert text == (f"cancelling {promotion.name} needs its requester, or the stakeholder or "
                     f"on-call role: ask <@{DEVELOPER}>, <@{STAKEHOLDER}>, <@{STAKEHOLDER2}> or "
                     f"<@U0ONCALL>")
 
 
 def test_reject_needs_a_reason(world: World, refuse) -> None:
     promotion = prod_promotion_awaiting(world)
+    world.directory.names[STAKEHOLDER] = "Sam Stake"  # GitHub gets a name, never a Slack id
     text = refuse(NotAllowed, world.core.commands.reject, promotion.id, STAKEHOLDER, "  ")
     assert text == "a rejection needs a reason: say what must change"
     rejected = world.core.commands.reject(promotion.id, STAKEHOLDER, "not during the sale")
     assert rejected.state is State.REJECTED
     assert rejected.rejection is not None and rejected.rejection.reason == "not during the sale"
     assert world.forge.comments[-1] == (promotion.pr_number,
-                                        f"Rejected by @{STAKEHOLDER}: not during the sale")
+                                        "Rejected by Sam Stake: not during the sale")
 
 
 def test_outside_the_change_window_the_merge_waits_for_it(world: World) -> None:
@@ -245,12 +249,46 @@ def test_a_periodic_reconcile_of_the_applied_revision_does_not_refuse(world: Wor
     assert world.core.commands.request("myapp", "staging", DEVELOPER).head_sha == sha
 
 
-def test_a_source_in_the_middle_of_applying_something_else_is_refused(world: World,
-                                                                     refuse) -> None:  # type: ignore[no-untyped-def]
+def test_a_source_applying_the_very_head_is_waited_for_within_a_bound(world: World) -> None:
+    """Right after a merge into the source, Flux is applying exactly the head being promoted:
+    the promotion is recorded and its source gate waits (up to the source's timeout and one
+    interval), instead of a refusal a second before the source is Ready."""
     old = world.forge.heads["dev"]
     sha = world.forge.push("dev")
     world.cluster.set_status("myapp-dev", ready="Unknown", reason="Progressing",
                              message="Reconciliation in progress", applied=f"dev@sha1:{old}",
                              attempted=f"dev@sha1:{sha}")
+    record = world.requested("staging")
+    assert record.head_sha == sha and record.state is State.AWAITING_GATES
+    assert record.source_until == world.clock.now() + timedelta(minutes=3 + 1)
+    [source] = [g for g in record.gates if g.name == "source"]
+    assert not source.passed and source.until == record.source_until
+    world.cluster.deploy("myapp-dev", "dev", sha)  # Flux finished: the gate passes, unbounded
+    record = world.core.steps.advance(record.id)
+    assert record.gate("source").passed and record.source_until is None
+
+
+def test_a_source_that_never_gets_there_fails_the_wait_with_its_reason(world: World) -> None:
+    old = world.forge.heads["dev"]
+    sha = world.forge.push("dev")
+    world.cluster.set_status("myapp-dev", ready="Unknown", reason="Progressing",
+                             message="Reconciliation in progress", applied=f"dev@sha1:{old}",
+                             attempted=f"dev@sha1:{sha}")
+    record = world.requested("staging")
+    world.clock.advance(minutes=5)
+    failed = world.core.steps.advance(record.id)
+    assert failed.state is State.FAILED and failed.failure.code is Code.SOURCE_WAIT_OVER
+    assert sentence(failed.failure).startswith(
+        f"dev did not become Ready at {sha[:7]} while it was waited for; Flux says Progressing")
+
+
+def test_a_source_in_the_middle_of_applying_something_else_is_refused(world: World,
+                                                                     refuse) -> None:  # type: ignore[no-untyped-def]
+    old = world.forge.heads["dev"]
+    middle = world.forge.push("dev")
+    world.forge.push("dev")
+    world.cluster.set_status("myapp-dev", ready="Unknown", reason="Progressing",
+                             message="Reconciliation in progress", applied=f"dev@sha1:{old}",
+                             attempted=f"dev@sha1:{middle}")
     text = refuse(SourceNotReady, world.core.commands.request, "myapp", "staging", DEVELOPER)
     assert text.startswith("dev is not Ready in Flux (Progressing: Reconciliation in progress)")

@@ -3,11 +3,14 @@ with its sentence and Redis untouched."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import redis
 
 from handlers.messages import timeline
 from handlers.messages.refusals import sentence
+from slackbot.config import load_pipeline
 from slackbot.errors import (
     AlreadyLive,
     EnvBlocked,
@@ -25,6 +28,7 @@ from tests.core.conftest import (
     STAKEHOLDER,
     STAKEHOLDER2,
     World,
+    build_core,
     snapshot,
 )
 
@@ -82,7 +86,7 @@ def test_rollback_places_a_hold_until_unlocked(world: World) -> None:
         world.core.commands.request("myapp", "staging", DEVELOPER)
     assert sentence(refused.value.reason).startswith("staging is on hold by <@U0DEV> since ")
     assert sentence(refused.value.reason).endswith(
-        f"(rollback #{live.id} to {previous[:7]}: bad config): fix the cause, then "
+        f"(rollback {live.name} to {previous[:7]}: bad config): fix the cause, then "
         f"/promote unlock staging")
     assert world.core.holds.unlock("myapp", "staging", STAKEHOLDER)
     world.core.commands.cancel(live.id, DEVELOPER)
@@ -98,7 +102,7 @@ def test_staging_rollback_is_a_revert_pull_request_through_its_gates(world: Worl
     assert (branch, target, new_branch) == ("staging", previous, f"rollback/staging-{record.id}")
     pull = world.forge.pulls[record.pr_number]
     assert (pull.base, pull.head, pull.head_sha) == ("staging", new_branch, revert_sha)
-    assert pull.body.startswith(f"Promotion #{record.id}") or "rollback" in pull.body.lower()
+    assert pull.body.startswith(f"Promotion {record.name}") or "rollback" in pull.body.lower()
     assert {g.name for g in record.gates} == {"check:ci", "reviews"}
     world.forge.set_check(revert_sha, "ci", "success")
     world.forge.review(record.pr_number, REVIEWER)
@@ -153,21 +157,64 @@ def test_rollback_while_another_rollback_is_live_is_refused(world: World, refuse
     first = world.core.incidents.rollback("myapp", "staging", DEVELOPER, to=previous)
     text = refuse(AlreadyLive, world.core.incidents.rollback, "myapp", "staging", STAKEHOLDER,
                   to=older)
-    assert text == (f"staging already has a live rollback (#{first.id} by <@{DEVELOPER}>, "
+    assert text == (f"staging already has a live rollback ({first.name} by <@{DEVELOPER}>, "
                     f"awaiting gates): wait for it, or cancel it first")
 
 
-def test_prod_rollback_with_an_upstream_not_ready_says_which_and_why(world: World,
-                                                                     refuse) -> None:  # type: ignore[no-untyped-def]
+def test_planned_prod_rollback_with_an_upstream_not_ready_says_which_and_why(
+        world: World, refuse) -> None:  # type: ignore[no-untyped-def]
     _, previous, _ = with_history(world, "prod")
     world.cluster.set_status("myapp-staging", ready="False", reason="HealthCheckFailed",
                              message="timeout waiting for: [Deployment/staging/myapp]")
     text = refuse(SourceNotReady, world.core.incidents.rollback, "myapp", "prod", ONCALL,
-                  to=previous, emergency=True, channel="C0INCIDENT")
-    assert text == ("prod depends on myapp-staging, which is not Ready (HealthCheckFailed: "
-                    "timeout waiting for: [Deployment/staging/myapp]): after the rollback prod "
-                    "would wait in DependencyNotReady. Fix staging first (/rollback staging), "
-                    "then retry")
+                  to=previous)
+    assert text == ("prod waits on staging, the first env of its dependsOn chain that is not "
+                    "Ready (HealthCheckFailed: timeout waiting for: [Deployment/staging/myapp]): "
+                    "after the rollback, Flux would apply prod only once staging is Ready. Roll "
+                    "staging back (`/rollback staging`) or fix it, then retry")
+
+
+def broken_dev(world: World) -> None:
+    """dev fails to build: staging and prod wait on it in DependencyNotReady, as Flux shows."""
+    world.cluster.set_status("myapp-dev", ready="False", reason="BuildFailed",
+                             message="kustomize build failed: missing resource")
+    for env, upstream in (("staging", "dev"), ("prod", "staging")):
+        world.cluster.set_status(f"myapp-{env}", ready="False", reason="DependencyNotReady",
+                                 message=f"dependency 'flux-system/myapp-{upstream}' is not ready",
+                                 applied=world.cluster.kustomizations[f"myapp-{env}"]
+                                 .last_applied_revision)
+
+
+def test_a_broken_chain_names_its_root_not_the_env_next_to_it(world: World,
+                                                              refuse) -> None:  # type: ignore[no-untyped-def]
+    _, previous, _ = with_history(world, "prod")
+    broken_dev(world)
+    text = refuse(SourceNotReady, world.core.incidents.rollback, "myapp", "prod", ONCALL,
+                  to=previous)
+    assert text.startswith("prod waits on dev, the first env of its dependsOn chain that is not "
+                           "Ready (BuildFailed: kustomize build failed: missing resource)")
+    assert "Roll dev back (`/rollback dev`) or fix it" in text
+    with pytest.raises(SourceNotReady) as caught:
+        world.core.commands.request("myapp", "prod", DEVELOPER)
+    text = sentence(caught.value.reason)
+    assert text.startswith("staging waits on dev, the first env of its chain that is not Ready "
+                           "in Flux (BuildFailed: kustomize build failed: missing resource): "
+                           "roll dev back (`/rollback dev`) or fix it")
+
+
+def test_an_emergency_rollback_is_not_refused_by_a_broken_chain(world: World) -> None:
+    """Flux applies prod only once the chain is Ready; the revert is pushed at once anyway,
+    and the chain's root is named so it can be rolled back too."""
+    _, previous, _ = with_history(world, "prod")
+    broken_dev(world)
+    record = world.core.incidents.rollback("myapp", "prod", ONCALL, to=previous, emergency=True,
+                                           channel="C0INCIDENT")
+    record = world.store.get(record.id)  # its wake pushed the revert at once
+    assert record.state is State.RECONCILING and record.channel == "C0INCIDENT"
+    root = world.core.incidents.blocked_by(record)
+    assert root is not None and (root.env, root.reason) == ("dev", "BuildFailed")
+    record = world.core.steps.advance(record.id)
+    assert record.progress is not None and record.progress.root == "dev"
 
 
 def test_rollback_choices_list_the_envs_past_revisions(world: World) -> None:
@@ -198,27 +245,30 @@ def test_hotfix_goes_to_prod_through_its_gates_and_is_backported(world: World) -
     fix = world.forge.push("hotfix/login")
     record = world.hotfix_promoted("login")
     assert (record.kind, record.state, record.head_sha) == (Kind.HOTFIX, State.AWAITING_GATES, fix)
+    # no change window for a hotfix: the incident is now (unless incidentsWaitForWindow)
     assert {g.name for g in record.gates} == {"check:ci", "reviews", "stakeholders",
-                                              "rollback-plan", "window"}
+                                              "rollback-plan"}
     world.forge.set_check(fix, "ci", "success")
     world.forge.review(record.pr_number, REVIEWER)
     world.core.commands.set_rollback_plan(record.id, DEVELOPER, "revert the hotfix merge")
     world.forge.conflicting_bases = {"dev"}
+    world.forge.diverged = {"staging", "dev"}  # both hold work prod lacks: merges, not moves
     world.core.commands.approve(record.id, STAKEHOLDER, fix)
     record = world.store.get(record.id)  # the approval's wake merged it
     assert record.state is State.RECONCILING
     world.cluster.deploy("myapp-prod", "prod", record.merge_sha)
     assert world.core.steps.advance(record.id).state is State.DEPLOYED
-    assert "merge_branch hotfix/login->staging" in world.forge.calls
+    assert f"merge_branch {record.merge_sha}->staging" in world.forge.calls
     facts = [e.facts for e in world.store.events(record.id)]
     [backported] = [f for f in facts if isinstance(f, Synced)]
     [conflict] = [f for f in facts if isinstance(f, SyncConflict)]
     assert backported.backport and conflict.backport
     assert timeline.synced(backported).startswith("hotfix/login merged into staging as ")
+    # dev gets staging once staging has the backport: dev never falls behind staging
     assert timeline.sync_conflict(conflict).startswith(
-        "hotfix/login conflicts with dev: resolve it in pull request <https://")
+        "staging conflicts with dev: resolve it in pull request <https://")
     conflict_pr = [p for p in world.forge.pulls.values() if p.base == "dev"]
-    assert conflict_pr and conflict_pr[0].head == "hotfix/login"
+    assert conflict_pr and conflict_pr[0].head == "staging"
     assert any("conflicts with dev" in body for _, body in world.forge.comments)
 
 
@@ -233,9 +283,30 @@ def test_prod_promotion_is_synced_back_into_staging_and_dev(world: World) -> Non
     record = world.store.get(record.id)
     world.cluster.deploy("myapp-prod", "prod", record.merge_sha)
     assert world.core.steps.advance(record.id).state is State.DEPLOYED
-    merges = [c for c in world.forge.calls if c.startswith("merge_branch")]
-    assert merges == ["merge_branch prod->staging", "merge_branch prod->dev"]
-    assert [e.kind for e in world.store.events(record.id)][-2:] == ["synced", "synced"]
+    # nothing below holds work prod lacks: both branches are moved to the merge, no merge commit
+    moves = [c for c in world.forge.calls if c.startswith(("merge_branch", "fast_forward"))]
+    assert moves == ["fast_forward staging", "fast_forward dev"]
+    assert world.forge.heads["staging"] == world.forge.heads["dev"] == record.merge_sha
+    synced = [e.facts for e in world.store.events(record.id) if isinstance(e.facts, Synced)]
+    assert [(f.base, f.fast_forward) for f in synced] == [("staging", True), ("dev", True)]
+
+
+def test_a_sync_merges_only_where_a_branch_holds_work_prod_lacks(world: World) -> None:
+    sha = world.forge.push("staging")
+    world.cluster.deploy("myapp-staging", "staging", sha)
+    record = world.core.steps.advance(world.core.commands.request("myapp", "prod", DEVELOPER,
+                                                       rollback_plan="revert").id)
+    world.forge.set_check(sha, "ci", "success")
+    world.forge.review(record.pr_number, REVIEWER)
+    world.core.commands.approve(record.id, STAKEHOLDER, sha)
+    record = world.store.get(record.id)
+    world.forge.diverged = {"dev"}  # a developer pushed to dev meanwhile
+    world.cluster.deploy("myapp-prod", "prod", record.merge_sha)
+    assert world.core.steps.advance(record.id).state is State.DEPLOYED
+    moves = [c for c in world.forge.calls if c.startswith(("merge_branch", "fast_forward"))]
+    # staging is moved to prod's merge; dev gets staging (so it is never behind staging)
+    assert moves == ["fast_forward staging", "fast_forward dev",
+                     f"merge_branch {record.merge_sha}->dev"]
 
 
 def test_rollback_and_freeze_are_said_on_the_pull_requests_they_concern(world: World) -> None:
@@ -253,18 +324,19 @@ def test_rollback_and_freeze_are_said_on_the_pull_requests_they_concern(world: W
     rollback = world.core.incidents.rollback("myapp", "staging", STAKEHOLDER, to=before,
                                         reason="checkout errors")
     said = [body for number, body in world.forge.comments if number == promotion.pr_number]
-    assert said[-1] == (f"Rolled back by rollback #{rollback.id} (@{STAKEHOLDER}): staging "
-                        f"returns to {before[:7]} (checkout errors). Promotions into staging are "
-                        f"on hold until /promote unlock staging.")
+    assert said[-1] == (f"Rolled back by {rollback.name} ({STAKEHOLDER}): staging "
+                        f"returns to {before[:7]} (checkout errors). `/rollback undo "
+                        f"{rollback.name}` brings the change back.")
     # a freeze is said on the pull request of the env's live record
     rollback = world.core.steps.advance(rollback.id)
+    # people by the name the front end knows (the fake directory: the id itself), never `@id`
     world.core.holds.freeze("myapp", "staging", STAKEHOLDER2, "release week")
     assert world.forge.comments[-1] == (rollback.pr_number, f"staging is frozen by "
-                                        f"@{STAKEHOLDER2} (release week): no promotion into it "
+                                        f"{STAKEHOLDER2} (release week): no promotion into it "
                                         f"starts until /promote unfreeze staging.")
     assert world.core.holds.unfreeze("myapp", "staging", STAKEHOLDER2)
     assert world.forge.comments[-1] == (rollback.pr_number, f"staging is no longer frozen "
-                                        f"(@{STAKEHOLDER2}).")
+                                        f"({STAKEHOLDER2}).")
 
 
 def test_retry_starts_a_finished_record_over_as_a_new_one_of_its_kind(world: World) -> None:
@@ -273,7 +345,7 @@ def test_retry_starts_a_finished_record_over_as_a_new_one_of_its_kind(world: Wor
     with pytest.raises(NotAllowed) as still:
         world.core.incidents.retry(first.id, STAKEHOLDER)
     assert sentence(still.value.reason) == (
-        f"#{first.id} is still awaiting gates: there is nothing to retry yet")
+        f"{first.name} is still awaiting gates: there is nothing to retry yet")
     world.core.commands.cancel(first.id, DEVELOPER)
     again = world.core.incidents.retry(first.id, STAKEHOLDER)
     assert (again.kind, again.env, again.requested_by, again.rollback_plan) == (
@@ -324,11 +396,11 @@ def test_a_sync_interrupted_by_a_crash_is_finished_on_resume(world: World) -> No
         world.core.steps.advance(record.id)
     assert world.store.get(record.id).state is State.DEPLOYED
     assert world.store.aftercare_due() == [record.id]
-    assert not [c for c in world.forge.calls if c.startswith("merge_branch")]
+    assert not [c for c in world.forge.calls if c.startswith(("merge_branch", "fast_forward"))]
     world.core.aftercare.run = original  # type: ignore[method-assign]
     world.core.runner.resume()  # the next process
-    merges = [c for c in world.forge.calls if c.startswith("merge_branch")]
-    assert merges == ["merge_branch prod->staging", "merge_branch prod->dev"]
+    moves = [c for c in world.forge.calls if c.startswith(("merge_branch", "fast_forward"))]
+    assert moves == ["fast_forward staging", "fast_forward dev"]
     assert world.store.aftercare_due() == []
 
 
@@ -359,4 +431,40 @@ def test_merge_commits_say_what_they_merge(world: World) -> None:
     world.forge.review(record.pr_number, REVIEWER)
     world.core.commands.set_rollback_plan(record.id, DEVELOPER, "revert it")
     world.core.commands.approve(record.id, STAKEHOLDER, fix)
-    assert titles == [f"Hotfix hotfix/login into prod ({fix[:7]}) #{record.id}"]
+    assert titles == [f"Hotfix hotfix/login into prod ({fix[:7]}) [{record.name}] "
+                      f"(#{record.pr_number})"]
+
+
+def _holding_incidents_to_windows(world: World) -> World:
+    """The same world, its pipeline saying incidentsWaitForWindow: true on every env."""
+    app = load_pipeline(None).app("myapp")
+    envs = tuple(replace(e, gates=replace(e.gates, incidents_wait_for_window=True))
+                 for e in app.environments)
+    pipeline = replace(load_pipeline(None), apps={"myapp": replace(app, environments=envs)})
+    return replace(world, core=build_core(pipeline, world.store, world.forge, world.cluster,
+                                          world.directory, world.notifier, world.clock,
+                                          world.workspace))
+
+
+def test_an_emergency_rollback_on_a_saturday_is_not_held_by_the_window(world: World) -> None:
+    _, previous, _ = with_history(world, "prod")
+    world.clock.advance(days=3)  # Saturday noon: prod's window opens on Monday
+    record = world.core.incidents.rollback("myapp", "prod", ONCALL, to=previous, emergency=True,
+                                           channel="C0INCIDENT")
+    record = world.core.steps.advance(record.id)
+    assert record.state is State.RECONCILING and record.merge_not_before is None
+    assert world.forge.heads["prod"] == record.merge_sha
+
+
+def test_a_pipeline_can_hold_incidents_to_the_change_windows(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
+    held = _holding_incidents_to_windows(world)
+    _, previous, _ = with_history(held, "prod")
+    held.clock.advance(days=3)  # Saturday noon
+    text = refuse(NotAllowed, held.core.incidents.rollback, "myapp", "prod", ONCALL, to=previous,
+                  emergency=True, channel="C0INCIDENT")
+    assert text.startswith("prod's change window is closed until 2026-11-30 09:00 UTC, and "
+                           "this pipeline holds emergencies to its windows"), text
+    held.core.incidents.hotfix_start("myapp", "login", DEVELOPER)
+    held.forge.push("hotfix/login")
+    record = held.hotfix_promoted("login")
+    assert "window" in {g.name for g in record.gates}  # the hotfix waits for Monday

@@ -41,7 +41,7 @@ EVENTS_URL = "https://promotebot.example.com/slack/events"
 ANNOUNCED_COMMANDS: set[str] = set()  # declared before their listeners existed; none now
 
 # The documented minimum (the manifest's comments say what each is for).
-MINIMUM_BOT_SCOPES = {"commands", "chat:write", "usergroups:read"}
+MINIMUM_BOT_SCOPES = {"commands", "chat:write", "usergroups:read", "users:read"}
 
 # Bot scopes each Slack Web API method needs (api.slack.com/methods); [] means none.
 SCOPES_OF: dict[str, set[str]] = {

@@ -70,7 +70,7 @@ class Live:
         record a moment after each step is stored)."""
         channel, ts = self.card_ref(promotion.id)
         wait_for(lambda: action_id in card_actions(self.card(promotion.id)),
-                 f"{action_id} on #{promotion.id}'s card")
+                 f"{action_id} on {promotion.name}'s card")
         return self.world.slack.click(user, action_id, channel=channel, ts=ts)
 
     def ephemerals(self, user: str) -> list[str]:
@@ -109,9 +109,10 @@ class Live:
         assert found is not None
         return found
 
-    def wait_state(self, promotion_id: int, *states: State) -> Promotion:
+    def wait_state(self, promotion_id: int, *states: State, timeout: float = 30.0) -> Promotion:
+        """`timeout`: longer for a wait across several steps of Flux (a whole deploy)."""
         return wait_for(lambda: (r := self.record(promotion_id)).state in states and r,
-                        f"#{promotion_id} to reach {[s.value for s in states]}")
+                        f"record {promotion_id} to reach {[s.value for s in states]}", timeout)
 
     def card_ref(self, promotion_id: int) -> tuple[str, str]:
         ref = wait_for(lambda: self.bot.card_of(promotion_id), f"#{promotion_id}'s card")

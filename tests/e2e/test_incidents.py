@@ -1,11 +1,12 @@
 """The incident side of the workflow, driven from Slack through the real bot on the emulated
 world, each result checked in git (world.repo.path) and in the cluster: a dev rollback pushed
-as a revert; a staging revert pull request through staging's gates, started from a failed
-card's Rollback button; a prod promotion synced back into staging and dev, then reverted in an
-emergency by the on-call responder in the incident channel; a hotfix through prod's gates and
-backported. And the refusals, each with its reason and nothing changed: an emergency outside
-the incident channel or by someone not on call, a revision the env never ran, a promotion into
-an env under a hold or a freeze."""
+as a revert; a staging revert pull request through staging's gates, started from the
+rollback dialog (a card that failed before its merge offers no Rollback: nothing changed); a
+prod promotion whose branches below are fast-forwarded to it, then reverted in an emergency by
+the on-call responder in the incident channel, its revert carried down; a hotfix through
+prod's gates and backported. And the refusals, each with its reason and nothing changed: an
+emergency outside the incident channel or by someone not on call, a revision the env never
+ran, a promotion into an env under a hold or a freeze."""
 
 from __future__ import annotations
 
@@ -17,7 +18,17 @@ from sandbox.gitseed import git_env, run_git
 from sandbox.world import INCIDENTS
 from slackbot.events import Synced
 from slackbot.models import Kind, Promotion, State
-from tests.e2e.conftest import DEV, ONCALL, STAKEHOLDER, Live, blocks_text, wait_for
+from tests.e2e.conftest import (
+    DEV,
+    ONCALL,
+    STAKEHOLDER,
+    Live,
+    blocks_text,
+    card_actions,
+    wait_for,
+)
+
+DEPLOY = 120.0  # bound of a wait across a whole deploy (a merge, Flux, a rollout, a sync)
 
 # -- git on the world's repository ------------------------------------------------------------
 
@@ -84,12 +95,14 @@ def card_with(live: Live, record: Promotion, needle: str) -> str:
         text = live.card_text(record.id)
         return text if needle in text else None
 
-    return wait_for(shown, f"{needle!r} on the card of #{record.id}")
+    return wait_for(shown, f"{needle!r} on the card of {record.name}")
 
 
-def through_prod_gates(live: Live, record: Promotion, plan: str) -> Promotion:
+def through_prod_gates(live: Live, record: Promotion, plan: str,
+                       expect: State = State.DEPLOYED) -> Promotion:
     """A reviewer's approval and a passing check on GitHub, sam's approval in Slack, dana's
-    rollback plan in the modal; then the merge, inside Wednesday's change window."""
+    rollback plan in the modal; then the merge, inside Wednesday's change window; the record
+    once it ended `expect`."""
     record = live.wait_state(record.id, State.AWAITING_GATES)
     live.world.github.set_check(record.head_sha, "ci", "success")
     live.approve_pull(record.pr_number)
@@ -99,8 +112,8 @@ def through_prod_gates(live: Live, record: Promotion, plan: str) -> Promotion:
     view = wait_for(lambda: [v for v in live.world.slack.open_views(DEV)
                              if v.get("callback_id") == ids.PLAN_VIEW], "the plan modal")[-1]
     live.world.slack.submit(DEV, view["id"], {ids.PLAN_BLOCK: {ids.PLAN_INPUT: plan}})
-    done = live.wait_state(record.id, State.DEPLOYED, State.FAILED)
-    assert done.state is State.DEPLOYED, done.failure
+    done = live.wait_state(record.id, State.DEPLOYED, State.FAILED, timeout=DEPLOY)
+    assert done.state is expect, done.failure
     return done
 
 
@@ -133,7 +146,7 @@ def test_dev_rollback_pushes_a_revert_that_flux_applies(live: Live) -> None:
     assert live.bot.store.blocks("myapp", "staging") == []
 
     live.command(DEV, f"/rollback dev to {good[:7]} the bad change broke checkout")
-    ephemeral(live, DEV, f"Rollback #1 of myapp dev to `{good[:7]}` has started")
+    ephemeral(live, DEV, f"Rollback R-1 of myapp dev to `{good[:7]}` has started")
     record = live.wait_state(newest(live, "dev", Kind.ROLLBACK).id, State.DEPLOYED, State.FAILED)
     assert record.state is State.DEPLOYED, record.failure
     revert = record.merge_sha
@@ -142,12 +155,12 @@ def test_dev_rollback_pushes_a_revert_that_flux_applies(live: Live) -> None:
     assert tree(live, revert) == tree(live, good)  # with the content of the chosen revision
     assert live.deployed("dev", revert)  # applied and Ready
     card = card_with(live, record, "*dev is back to")
-    assert f"Rollback #{record.id}: myapp dev → {good[:7]}" in card
+    assert f"Rollback {record.name}: myapp dev → {good[:7]}" in card
     assert f"Revert pushed as `{revert[:7]}`" in card and "*dev is back to" in card
     assert event_kinds(live, record)[:4] == ["requested", "hold", "reverting", "reverted"]
 
 
-def test_staging_revert_pull_request_from_a_failed_cards_rollback_button(live: Live) -> None:
+def test_staging_revert_pull_request_through_the_rollback_dialog(live: Live) -> None:
     world = live.world
     good = live.push("staging", "apps/myapp/NOTES.md", "v1\n", "staging v1")
     bad = live.push("staging", "apps/myapp/NOTES.md", "v2\n", "staging v2")
@@ -158,8 +171,10 @@ def test_staging_revert_pull_request_from_a_failed_cards_rollback_button(live: L
     failed = live.wait_state(live.live_record("staging").id, State.AWAITING_GATES)
     world.github.set_check(change, "ci", "failure")
     failed = live.wait_state(failed.id, State.FAILED)
+    wait_for(lambda: ids.RETRY in card_actions(live.card(failed.id)), "the failed card")
+    assert ids.ROLLBACK not in card_actions(live.card(failed.id))  # it never merged
 
-    live.click(DEV, failed, ids.ROLLBACK)  # the same dialog as /rollback staging
+    live.command(DEV, "/rollback staging")
     choose_in_dialog(live, DEV, good, "v2 is broken")
     ephemeral(live, DEV, "has started (a revert pull request goes through staging's gates)")
     record = live.wait_state(newest(live, "staging", Kind.ROLLBACK).id, State.AWAITING_GATES)
@@ -182,7 +197,7 @@ def test_staging_revert_pull_request_from_a_failed_cards_rollback_button(live: L
     before = (head(live, "staging"), records(live))
     live.command(DEV, "/promote staging")
     refusal = ephemeral(live, DEV, "staging is on hold by <@U0DEV>")
-    assert f"rollback #{record.id} to {good[:7]}: v2 is broken" in refusal
+    assert f"rollback {record.name} to {good[:7]}: v2 is broken" in refusal
     assert "then /promote unlock staging" in refusal
     assert (head(live, "staging"), records(live)) == before
     live.command(STAKEHOLDER, "/promote unlock staging")
@@ -210,12 +225,13 @@ def test_prod_promotion_is_synced_down_then_rolled_back_in_an_emergency(live: Li
     merge = promotion.merge_sha
     assert git(live, "rev-list", "--parents", "-n", "1", merge).split()[1:] == [initial, change]
 
-    # branch sync: prod merged back into staging and dev, each said on the card
+    # branch sync: nothing below holds work prod lacks, so both are fast-forwarded to the merge
     wait_for(lambda: event_kinds(live, promotion).count("synced") == 2, "both syncs")
-    assert is_ancestor(live, merge, "staging") and is_ancestor(live, merge, "dev")
-    card = wait_for(lambda: (text := live.card_text(promotion.id)).count("Sync: prod merged")
+    assert head(live, "staging") == head(live, "dev") == merge
+    card = wait_for(lambda: (text := live.card_text(promotion.id)).count("fast-forwarded")
                     == 2 and text, "both syncs on the card")
-    assert "Sync: prod merged into staging as" in card and "Sync: prod merged into dev as" in card
+    assert f"Sync: staging fast-forwarded to prod ({merge[:7]})" in card
+    assert f"Sync: dev fast-forwarded to staging ({merge[:7]})" in card
     live.wait_deployed("staging", head(live, "staging"))
     live.wait_deployed("dev", head(live, "dev"))
 
@@ -240,10 +256,17 @@ def test_prod_promotion_is_synced_down_then_rolled_back_in_an_emergency(live: Li
     assert tree(live, revert) == tree(live, f"{merge}^1")  # its mainline parent's content
     assert live.deployed("prod", revert)
     card = card_with(live, rollback, "*prod is back to")
-    assert f"Rollback #{rollback.id}: myapp prod → {initial[:7]}" in card
+    assert f"Rollback {rollback.name}: myapp prod → {initial[:7]}" in card
     assert "none: the emergency revert is pushed to `prod`" in card
     [hold] = live.bot.store.blocks("myapp", "prod")
     assert hold.by == ONCALL and hold.reason.endswith("checkout errors")
+    # carried down: staging and dev no longer have the change either, each said on the card
+    card = wait_for(lambda: (text := live.card_text(rollback.id)).count("Carried down") == 2
+                    and text, "the revert carried down on the card")
+    assert "Carried down: the revert is on staging as" in card
+    assert "it removes “Ready for prod” there" in card
+    for branch in ("staging", "dev"):
+        assert tree(live, branch) == tree(live, initial), branch
 
 
 def test_hotfix_through_prods_gates_despite_a_freeze_and_backported(live: Live) -> None:
@@ -267,7 +290,7 @@ def test_hotfix_through_prods_gates_despite_a_freeze_and_backported(live: Live) 
 
     fix = live.push("hotfix/fix-login", "apps/myapp/FIX.md", "fixed\n", "Fix the login timeout")
     live.command(ONCALL, "/hotfix promote fix-login")
-    ephemeral(live, ONCALL, "Hotfix #1 of myapp (hotfix/fix-login@")
+    ephemeral(live, ONCALL, "Hotfix H-1 of myapp (hotfix/fix-login@")
     record = through_prod_gates(live, live.live_record("prod"), "Revert the hotfix merge.")
     assert record.kind is Kind.HOTFIX and live.deployed("prod", record.merge_sha)
     wait_for(lambda: event_kinds(live, record).count("backported") == 2, "both backports")
@@ -275,9 +298,9 @@ def test_hotfix_through_prods_gates_despite_a_freeze_and_backported(live: Live) 
         assert is_ancestor(live, fix, branch), branch
     card = wait_for(lambda: (text := live.card_text(record.id)).count("Backport: ") == 2
                     and text, "both backports on the card")
-    assert "Hotfix #1: hotfix/fix-login → prod" in card
-    assert "Backport: hotfix/fix-login merged into staging as" in card
-    assert "Backport: hotfix/fix-login merged into dev as" in card
+    assert "Hotfix H-1: hotfix/fix-login → prod" in card
+    assert "Backport: staging fast-forwarded to hotfix/fix-login" in card
+    assert "Backport: dev fast-forwarded to staging" in card
     assert "Hotfix deployed to prod" in card
     versions = [blocks_text(v.get("blocks", [])) for v in live.card_versions(record.id)]
     assert any("Merged `" in v and "Deployed:" not in v for v in versions)  # step by step

@@ -61,7 +61,7 @@ def test_second_request_while_one_is_live_waits_in_line_then_starts_by_itself(
     live.command(DEV, "/promote staging")
     first = live.wait_state(live.live_record("staging").id, State.AWAITING_GATES)
     answer = refused(live, STAKEHOLDER, "/promote staging", "is queued")  # nothing started
-    assert f"staging has a live promotion (#{first.id}" in answer and "next in line" in answer
+    assert f"staging has a live promotion ({first.name}" in answer and "next in line" in answer
     wait_for(lambda: "1 in queue" in live.card_text(first.id), "the queue on the live card")
     live.click(DEV, first, ids.CANCEL)
     second = wait_for(lambda: (r := live.bot.store.live("myapp", "staging")) is not None
@@ -107,7 +107,7 @@ def test_self_approval_is_refused(live: Live) -> None:
 def test_approval_from_outside_the_group_is_refused(live: Live) -> None:
     record = awaiting_prod(live)
     refused_click(live, REVIEWER, record,
-                  f"approving #{record.id} needs the stakeholder role: ask <@{STAKEHOLDER}>")
+                  f"approving {record.name} needs the stakeholder role: ask <@{STAKEHOLDER}>")
 
 
 def test_closed_window_schedules_the_merge_for_its_opening(live: Live) -> None:

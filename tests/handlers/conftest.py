@@ -152,10 +152,17 @@ class Edge:
         ]
 
     def card_of(self, record_id: int) -> dict[str, Any]:
-        return wait_for(
-            lambda: next((m for m in self.cards() if f"#{record_id} of" in m["text"]), None),
-            what=f"card of #{record_id}",
-        )
+        return wait_for(lambda: self._card(record_id), what=f"card of record {record_id}")
+
+    def _card(self, record_id: int) -> dict[str, Any] | None:
+        """The record's card, in the deploys channel or (rollbacks, hotfixes) where asked."""
+        return next((m for channel in (DEPLOYS, INCIDENTS) for m in self.cards(channel)
+                     if f"-{record_id} of" in m["text"]), None)
+
+    def working_notes(self, user: str) -> list[str]:
+        """The "On it…" notes the user still sees: each is replaced by its answer."""
+        return [t for t in self.ephemeral_texts(user) if t.startswith(
+            ":hourglass_flowing_sand: On it")]
 
     def settle(self) -> None:
         """Wait until every listener, and the work it handed the bot's workers, has finished."""
@@ -173,12 +180,12 @@ class Edge:
     def wait_state(self, record_id: int, *states: str) -> Promotion:
         def reached() -> Promotion | None:
             record = self.store.get(record_id)
-            card = next((m for m in self.cards() if f"#{record_id} of" in m["text"]), None)
+            card = self._card(record_id)
             if record is None or record.state.value not in states or card is None:
                 return None
             return record if card["text"].endswith(record.state.label) else None
 
-        return wait_for(reached, what=f"#{record_id} in {states} on its card")
+        return wait_for(reached, what=f"record {record_id} in {states} on its card")
 
     def ephemeral_texts(self, user: str) -> list[str]:
         return [m.get("text", "") for m in self.emulator.ephemerals(user)]

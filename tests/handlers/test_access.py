@@ -32,7 +32,7 @@ CHANNELS = (DEPLOYS, INCIDENTS)
 
 
 def _two_live(edge: Edge) -> tuple[dict[str, Any], dict[str, Any]]:
-    """#1 into prod and #2 into staging, both waiting for their gates, with their cards."""
+    """P-1 into prod and P-2 into staging, both waiting for their gates, with their cards."""
     edge.command("/promote prod")
     edge.wait_state(1, "awaiting_gates")
     edge.command("/promote staging")
@@ -69,8 +69,8 @@ def test_a_button_whose_value_names_another_record_is_refused(edge: Edge) -> Non
     first, _second = _two_live(edge)
     template = _template(edge, STAKE, first)
     before = world_state(edge, CHANNELS)
-    _forge_click(edge, template, STAKE, ids.CANCEL, ButtonValue(2))  # Cancel on #1's card
-    edge.wait_ephemeral(STAKE, "This button is not on the card of #2, so it does nothing")
+    _forge_click(edge, template, STAKE, ids.CANCEL, ButtonValue(2))  # Cancel on P-1's card
+    edge.wait_ephemeral(STAKE, "This button is not on the card of record 2, so it does nothing")
     edge.settle()
     assert world_state(edge, CHANNELS) == before
     assert [r.state.value for r in (edge.store.get(1), edge.store.get(2)) if r] == [
@@ -86,7 +86,7 @@ def test_a_click_on_a_message_the_bot_did_not_post_is_refused(edge: Edge) -> Non
     before = world_state(edge, CHANNELS)
     _forge_click(edge, template, STAKE, ids.APPROVE, ButtonValue(1, sha=record.head_sha),
                  ts=str(mine["ts"]))
-    edge.wait_ephemeral(STAKE, "This button is not on the card of #1")
+    edge.wait_ephemeral(STAKE, "This button is not on the card of record 1")
     edge.settle()
     assert world_state(edge, CHANNELS) == before
     assert (edge.store.get(1) or record).approvals == ()
@@ -99,12 +99,12 @@ def test_an_approve_whose_message_is_in_another_channel_is_refused(edge: Edge) -
     assert record is not None
     before = world_state(edge, CHANNELS)
     _forge_click(edge, template, STAKE, ids.APPROVE, ButtonValue(1), channel=INCIDENTS)
-    edge.wait_ephemeral(STAKE, "This button is not on the card of #1")
+    edge.wait_ephemeral(STAKE, "This button is not on the card of record 1")
     edge.settle()
     assert world_state(edge, CHANNELS) == before
     # a click on the card itself is recorded
     edge.click(STAKE, ids.APPROVE, first["ts"])
-    edge.wait_ephemeral(STAKE, "You approved #1")
+    edge.wait_ephemeral(STAKE, "You approved P-1")
     assert (edge.store.get(1) or record).approvers() == (STAKE,)
 
 
@@ -122,7 +122,7 @@ def test_a_modal_whose_metadata_names_another_cards_record_is_refused(edge: Edge
     }
     status, _ = edge.signed_post(urlencode({"payload": json.dumps(payload)}))
     assert status == 200
-    edge.wait_ephemeral(STAKE, "This button is not on the card of #2")
+    edge.wait_ephemeral(STAKE, "This button is not on the card of record 2")
     edge.settle()
     assert world_state(edge, CHANNELS) == before
     assert (edge.store.get(2) or edge.store.get(1)).state.value == "awaiting_gates"  # type: ignore[union-attr]

@@ -316,6 +316,7 @@ def group_retry(edge: Edge) -> Group:
 def group_hotfix_retry(edge: Edge) -> Group:
     """Retry on the card of a cancelled hotfix: authorized as promoting the hotfix."""
     edge.core.incidents.hotfix_start("myapp", "mretry", STAKE)
+    edge.forge.push("hotfix/mretry")  # a hotfix with no change is not offered
     old = awaiting(edge, edge.core.incidents.hotfix_promote("myapp", "mretry", STAKE))
     edge.core.commands.cancel(old.id, STAKE)
     edge.settle()
@@ -428,6 +429,7 @@ def group_hotfix_start(edge: Edge) -> Group:
 
 def group_hotfix_promote(edge: Edge) -> Group:
     edge.core.incidents.hotfix_start("myapp", "mpromote", STAKE)
+    edge.forge.push("hotfix/mpromote")  # a hotfix with no change is not offered
 
     def act(cell: Cell) -> None:
         edge.command("/hotfix promote mpromote", user=cell.user, channel=cell.channel)

@@ -37,7 +37,7 @@ def test_prod_card_offers_approve_reject_plan_and_cancel(edge: Edge) -> None:
 def test_approve_by_stakeholder_counts_and_shows_who(edge: Edge) -> None:
     card = _prod(edge)
     edge.click(STAKE, ids.APPROVE, card["ts"])
-    edge.wait_ephemeral(STAKE, "You approved #1")
+    edge.wait_ephemeral(STAKE, "You approved P-1")
     record = edge.store.get(1)
     assert record is not None and record.approvers() == (STAKE,)
     # the approval is on the card at once; the gates follow when the runner re-reads them
@@ -50,7 +50,7 @@ def test_approve_by_requester_is_refused_with_reason(edge: Edge) -> None:
     card = _prod(edge)
     edge.click(DEV, ids.APPROVE, card["ts"])
     text = edge.wait_ephemeral(DEV, "cannot approve")
-    assert "you asked for #1" in text
+    assert "you asked for P-1" in text
     record = edge.store.get(1)
     assert record is not None and record.approvals == ()
 
@@ -59,7 +59,7 @@ def test_approve_from_outside_the_group_is_refused(edge: Edge) -> None:
     card = _prod(edge)
     edge.click(OUTSIDER, ids.APPROVE, card["ts"])
     # the requester (dana, a stakeholder too) is not among the people to ask
-    edge.wait_ephemeral(OUTSIDER, f"approving #1 needs the stakeholder role: ask <@{STAKE}> or "
+    edge.wait_ephemeral(OUTSIDER, f"approving P-1 needs the stakeholder role: ask <@{STAKE}> or "
                                   f"<@{STAKE2}>")
     record = edge.store.get(1)
     assert record is not None and record.approvals == ()
@@ -73,7 +73,7 @@ def test_button_ack_reaches_slack_before_any_forge_or_cluster_call(edge: Edge) -
     edge.order.note("ack received by Slack")
     edge.order.release()
     assert result["status"] == 200 and result["error"] is None
-    edge.wait_ephemeral(STAKE, "You approved #1")
+    edge.wait_ephemeral(STAKE, "You approved P-1")
     edge.settle()  # the approval's wake: the runner re-reads the gates on the workers
     after = edge.order.log[before:]
     assert after[0] == "ack received by Slack"
@@ -90,7 +90,7 @@ def test_reject_opens_modal_and_the_reason_rejects(edge: Edge) -> None:
     )
     assert result["response_action"] == "close"
     edge.wait_state(1, "rejected")
-    edge.wait_ephemeral(STAKE, "You rejected #1")
+    edge.wait_ephemeral(STAKE, "You rejected P-1")
     text = _text_of(edge.card_of(1))
     assert f"Rejected by <@{STAKE}>:* no load test &lt;yet&gt; &amp; @channel" in text
     assert _action_ids(edge.card_of(1)) == [ids.RETRY]
@@ -111,7 +111,7 @@ def test_empty_reason_keeps_the_modal_open_with_an_error(edge: Edge) -> None:
 def test_reject_by_outsider_is_refused_before_the_modal_opens(edge: Edge) -> None:
     card = _prod(edge)
     edge.click(OUTSIDER, ids.REJECT, card["ts"])
-    edge.wait_ephemeral(OUTSIDER, "rejecting #1 needs the stakeholder role")
+    edge.wait_ephemeral(OUTSIDER, "rejecting P-1 needs the stakeholder role")
     assert edge.emulator.open_views(OUTSIDER) == []  # nobody types a reason in vain
     record = edge.store.get(1)
     assert record is not None and record.state.value == "awaiting_gates"
@@ -125,7 +125,7 @@ def test_rollback_plan_modal_saves_plan_on_card_and_pull_request(edge: Edge) -> 
     edge.emulator.submit(
         STAKE2, modal["id"], {ids.PLAN_BLOCK: {ids.PLAN_INPUT: "revert the merge commit on prod"}}
     )
-    edge.wait_ephemeral(STAKE2, "rollback plan of #1 is saved")
+    edge.wait_ephemeral(STAKE2, "rollback plan of P-1 is saved")
     record = edge.store.get(1)
     assert record is not None and record.rollback_plan == "revert the merge commit on prod"
     assert "revert the merge commit on prod" in edge.forge.pulls[record.pr_number or 0].body
@@ -149,8 +149,8 @@ def test_button_of_a_finished_promotion_says_it_is_finished(edge: Edge) -> None:
         payload["trigger_id"] = edge.emulator.workspace.issue_trigger(STAKE)
         status, _ = edge.signed_post(urlencode({"payload": json.dumps(payload)}))
         assert status == 200
-    edge.wait_ephemeral(STAKE, "#1 is already cancelled: there is nothing to approve")
-    edge.wait_ephemeral(STAKE, "#1 is already cancelled: its buttons do nothing now")
+    edge.wait_ephemeral(STAKE, "P-1 is already cancelled: there is nothing to approve")
+    edge.wait_ephemeral(STAKE, "P-1 is already cancelled: its buttons do nothing now")
 
 
 @pytest.mark.parametrize("action_id", [ids.CANCEL, ids.REJECT, ids.ADD_PLAN])
@@ -196,4 +196,4 @@ def test_a_deleted_card_is_posted_again_on_the_next_change(edge: Edge) -> None:
     cards = edge.cards()
     assert len(cards) == 1 and cards[0]["ts"] != card["ts"]
     assert edge.bot.card_of(1) == CardRef("C0DEPLOYS", cards[0]["ts"],
-                                          len(edge.store.events(1)))
+                                          len(edge.store.events(1)), mirrored=True)

@@ -94,8 +94,8 @@ def test_double_click_acts_once(edge: Edge) -> None:
     edge.wait_state(1, "cancelled")
     edge.settle()
     assert [e.kind for e in edge.store.events(1)].count("cancelled") == 1
-    answers = [t for t in edge.ephemeral_texts(DEV) if "#1" in t and "cancel" in t]
-    assert answers == [":no_entry_sign: You cancelled #1."]
+    answers = [t for t in edge.ephemeral_texts(DEV) if "P-1" in t and "cancel" in t]
+    assert answers == [":no_entry_sign: You cancelled P-1."]
 
 
 def test_double_click_through_the_emulator_acts_once(edge: Edge) -> None:
@@ -105,7 +105,7 @@ def test_double_click_through_the_emulator_acts_once(edge: Edge) -> None:
     ts = edge.card_of(1)["ts"]
     edge.click(STAKE, ids.APPROVE, ts)
     edge.click(STAKE, ids.APPROVE, ts)
-    edge.wait_ephemeral(STAKE, "You approved #1")
+    edge.wait_ephemeral(STAKE, "You approved P-1")
     edge.settle()
     assert [e.kind for e in edge.store.events(1)].count("approved") == 1
     assert len([t for t in edge.ephemeral_texts(STAKE) if "You approved" in t]) == 1

@@ -150,7 +150,7 @@ def test_rollback_dialog_opens_before_any_outside_call_then_lists_revisions(edge
     assert [o["value"] for o in listed] == [previous, older]
     assert all(len(o["text"]["text"]) <= 75 for o in listed)
     assert listed[0]["text"]["text"] == f"{previous[:7]} commit {previous[:7]} (branch history)"
-    assert "revert pull request goes through staging's gates" in _text_of(view)
+    assert "The revert lands on the lowest env that has the change" in _text_of(view)
     reason = next(b for b in view["blocks"] if b.get("block_id") == ids.ROLLBACK_REASON_BLOCK)
     assert reason["element"]["initial_value"] == "bad config"
     assert edge.cards() == []  # nothing recorded until a revision is chosen
@@ -160,12 +160,12 @@ def test_choosing_a_revision_starts_the_rollback_with_its_card_and_hold(edge: Ed
     older = with_history(edge, "staging")[2]
     edge.command("/rollback staging")
     choose(edge, DEV, dialog(edge, DEV, "Choose the revision"), older, "bad config")
-    edge.wait_ephemeral(DEV, f"Rollback #1 of myapp staging to `{older[:7]}` has started")
+    edge.wait_ephemeral(DEV, f"Rollback R-1 of myapp staging to `{older[:7]}` has started")
     record = edge.wait_state(1, "awaiting_gates")
     assert (record.rollback.target, record.rollback.reason) == (older, "bad config")
     card = edge.card_of(1)
     text = _text_of(card)
-    assert card["blocks"][0]["text"]["text"] == f"Rollback #1: myapp staging → {older[:7]}"
+    assert card["blocks"][0]["text"]["text"] == f"Rollback R-1: myapp staging → {older[:7]}"
     assert f"*Back to*\n`{older[:7]}`" in text and "*Reason*\nbad config" in text
     assert f":lock: Hold placed by <@{DEV}>: promotions into staging are on hold" in text
     assert ids.ADD_PLAN not in _action_ids(card)
@@ -179,14 +179,14 @@ def test_dev_rollback_to_a_revision_reverts_in_place_and_the_card_shows_each_ste
 ) -> None:
     _, previous, _ = with_history(edge, "dev")
     reply = edge.command(f"/rollback dev to {previous[:9]}")
-    assert "checking that dev can be rolled back" in reply["ack"]["text"]
+    assert reply["ack"] is None  # no note in the ack: it could show after the answer
     record = edge.wait_state(1, "reconciling")
     assert record.direct and edge.forge.heads["dev"] == record.merge_sha
     edge.cluster.deploy("myapp-dev", "dev", record.merge_sha or "")
     edge.core.steps.advance(1)
     card = edge.wait_state(1, "deployed") and edge.card_of(1)
     text = _text_of(card)
-    assert card["blocks"][0]["text"]["text"] == f"Rollback #1: myapp dev → {previous[:7]}"
+    assert card["blocks"][0]["text"]["text"] == f"Rollback R-1: myapp dev → {previous[:7]}"
     assert "*Branch*\n`dev` (reverted in place)" in text
     assert "none: the revert is pushed to `dev`" in text
     steps = ["Requested by", "Hold placed by", "Reverting: reverting dev to",
@@ -262,7 +262,7 @@ def test_rollback_while_a_rollback_is_live_is_refused(edge: Edge) -> None:
     before = unchanged(edge)
     edge.command(f"/rollback staging to {older}", user=STAKE)
     text = edge.wait_ephemeral(STAKE, "staging already has a live rollback")
-    assert f"#1 by <@{DEV}>" in text and "wait for it, or cancel it first" in text
+    assert f"R-1 by <@{DEV}>" in text and "wait for it, or cancel it first" in text
     edge.settle()
     assert unchanged(edge) == before
 
@@ -360,10 +360,10 @@ def test_hotfix_promote_posts_its_card_and_goes_through_prods_gates(edge: Edge) 
     wait_for(lambda: "hotfix/login" in edge.forge.heads, what="the branch")
     fix = edge.forge.push("hotfix/login")
     edge.command("/hotfix promote login")
-    edge.wait_ephemeral(DEV, f"Hotfix #1 of myapp (hotfix/login@{fix[:7]} -> prod) has started")
+    edge.wait_ephemeral(DEV, f"Hotfix H-1 of myapp (hotfix/login@{fix[:7]} -> prod) has started")
     record = edge.wait_state(1, "awaiting_gates")
     card = edge.card_of(1)
-    assert card["blocks"][0]["text"]["text"] == "Hotfix #1: hotfix/login → prod"
+    assert card["blocks"][0]["text"]["text"] == "Hotfix H-1: hotfix/login → prod"
     assert {ids.APPROVE, ids.REJECT, ids.ADD_PLAN, ids.CANCEL} <= set(_action_ids(card))
     assert edge.forge.pulls[record.pr_number or 0].head == "hotfix/login"
 
@@ -408,7 +408,7 @@ def test_card_timeline_names_every_incident_event_and_links_conflict_pulls() -> 
     gates = load_pipeline(None).app("myapp").env("prod").gates
     card = blocks.card(record, events, gates)
     text = _text_of(card)
-    assert card["blocks"][0]["text"]["text"] == "Hotfix #7: hotfix/login → prod"
+    assert card["blocks"][0]["text"]["text"] == "Hotfix H-7: hotfix/login → prod"
     assert "Backport: hotfix/login merged into staging as 1a2b3c4" in text
     assert ("Backport conflict: hotfix/login conflicts with dev: resolve it in pull request "
             "<https://github.test/acme/myapp/pull/12|#12>") in text

@@ -41,13 +41,13 @@ def _action_ids(message: dict) -> list[str]:
 
 def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Edge) -> None:
     result = edge.command("/promote staging")
-    assert "On it" in result["ack"]["text"]
+    assert result["ack"] is None  # no note in the ack: it could show after the answer
     record = edge.wait_state(1, "awaiting_gates")
     edge.settle()  # the listener's engine.advance is over: only the test moves the world now
     card = edge.card_of(1)
     assert _action_ids(card) == [ids.CANCEL]  # staging needs no stakeholder
     assert "waiting for ci" in _text_of(card) and "0 of 1 approving reviews" in _text_of(card)
-    edge.wait_ephemeral(DEV, "Promotion #1 of myapp to staging")
+    edge.wait_ephemeral(DEV, "Promotion P-1 of myapp to staging")
 
     edge.forge.set_check(record.head_sha or "", "ci", "success")
     edge.forge.review(record.pr_number or 0, REVIEWER)
@@ -70,7 +70,7 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
     final = versions[-1]
     text = _text_of(final)
     assert final["blocks"][0]["type"] == "header"
-    assert "Promotion #1: myapp → staging" in final["blocks"][0]["text"]["text"]
+    assert "Promotion P-1: myapp → staging" in final["blocks"][0]["text"]["text"]
     assert f"<@{DEV}>" in text
     assert "`dev` → `staging`" in text
     assert f"`{(merged.merge_sha or '')[:7]}`" in text
@@ -102,7 +102,31 @@ def test_slash_command_ack_reaches_slack_before_any_forge_or_cluster_call(edge: 
     assert edge.order.outside_calls()[0] == "forge branch_head"
 
 
-def test_failed_check_shows_reason_with_retry_and_rollback_buttons(edge: Edge) -> None:
+def test_failed_deploy_offers_the_rollback_of_the_env_it_changed(edge: Edge) -> None:
+    edge.command("/promote staging")
+    record = edge.wait_state(1, "awaiting_gates")
+    edge.settle()
+    edge.forge.set_check(record.head_sha or "", "ci", "success")
+    edge.forge.review(record.pr_number or 0, REVIEWER)
+    edge.core.runner.tick()
+    merged = edge.wait_state(1, "reconciling")
+    edge.cluster.set_status("myapp-staging", ready="False", reason="HealthCheckFailed",
+                            message="timeout waiting for: [Deployment/staging/myapp]",
+                            attempted=f"staging@sha1:{merged.merge_sha}")
+    edge.core.runner.tick()
+    edge.wait_state(1, "failed")
+    card = edge.card_of(1)
+    assert _action_ids(card) == [ids.RETRY, ids.ROLLBACK]  # it merged: staging changed
+    rollback = next(e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]
+                    if e["action_id"] == ids.ROLLBACK)
+    assert '"app":"myapp"' in rollback["value"] and '"env":"staging"' in rollback["value"]
+    edge.click(DEV, ids.ROLLBACK, card["ts"])
+    dialog = wait_for(lambda: edge.emulator.open_views(DEV), what="the rollback dialog")[-1]
+    assert (dialog["callback_id"], dialog["title"]["text"]) == (ids.ROLLBACK_VIEW,
+                                                                "Roll back staging")
+
+
+def test_failed_check_shows_reason_and_retry_but_no_rollback(edge: Edge) -> None:
     edge.command("/promote staging")
     record = edge.wait_state(1, "awaiting_gates")
     edge.settle()
@@ -110,24 +134,12 @@ def test_failed_check_shows_reason_with_retry_and_rollback_buttons(edge: Edge) -
     edge.core.runner.tick()
     edge.wait_state(1, "failed")
     card = edge.card_of(1)
-    assert _action_ids(card) == [ids.RETRY, ids.ROLLBACK]
+    # failed before its merge: staging never changed, so there is nothing to roll back
+    assert _action_ids(card) == [ids.RETRY]
     assert "*Failed:* ci failed on" in _text_of(card)
-    rollback = next(
-        e
-        for b in card["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == ids.ROLLBACK
-    )
-    assert '"app":"myapp"' in rollback["value"] and '"env":"staging"' in rollback["value"]
-
-    edge.click(DEV, ids.ROLLBACK, card["ts"])
-    dialog = wait_for(lambda: edge.emulator.open_views(DEV), what="the rollback dialog")[-1]
-    assert (dialog["callback_id"], dialog["title"]["text"]) == (ids.ROLLBACK_VIEW,
-                                                                "Roll back staging")
     edge.forge.set_check(record.head_sha or "", "ci", "success")  # fixed and re-run
     edge.click(DEV, ids.RETRY, card["ts"])
-    edge.wait_ephemeral(DEV, "Retrying #1 as #2")
+    edge.wait_ephemeral(DEV, "Retrying P-1 as P-2")
     edge.wait_state(2, "awaiting_gates")
     assert len(edge.cards()) == 2
 
@@ -137,7 +149,7 @@ def test_cancel_button_cancels_and_card_offers_retry(edge: Edge) -> None:
     edge.wait_state(1, "awaiting_gates")
     edge.click(DEV, ids.CANCEL, edge.card_of(1)["ts"])
     edge.wait_state(1, "cancelled")
-    edge.wait_ephemeral(DEV, "You cancelled #1")
+    edge.wait_ephemeral(DEV, "You cancelled P-1")
     card = edge.card_of(1)
     assert _action_ids(card) == [ids.RETRY]
     assert f"Cancelled by <@{DEV}>" in _text_of(card)
@@ -146,9 +158,13 @@ def test_cancel_button_cancels_and_card_offers_retry(edge: Edge) -> None:
 def test_cancel_command_by_id(edge: Edge) -> None:
     edge.command("/promote staging")
     edge.wait_state(1, "awaiting_gates")
-    edge.command("/promote cancel #1")
+    edge.command("/promote cancel R-1")  # the wrong letter: refused, never obeyed
+    edge.wait_ephemeral(DEV, "there is no R-1: record 1 is P-1, a promotion")
+    assert edge.store.get(1).state.value == "awaiting_gates"
+    edge.command("/promote cancel P-1")
     edge.wait_state(1, "cancelled")
-    edge.wait_ephemeral(DEV, "You cancelled #1")
+    edge.wait_ephemeral(DEV, "You cancelled P-1")
+    assert edge.working_notes(DEV) == []
 
 
 def test_engine_outage_gives_generic_answer_with_reference_and_no_detail(edge: Edge) -> None:
@@ -160,3 +176,18 @@ def test_engine_outage_gives_generic_answer_with_reference_and_no_detail(edge: E
     text = edge.wait_ephemeral(DEV, "reference")
     assert "ghp_secret" not in text and "RuntimeError" not in text
     assert edge.cards() == []
+
+
+def test_a_slow_answer_replaces_its_on_it_note_and_a_fast_one_has_none(edge: Edge) -> None:
+    """Slack applies an ack's message asynchronously, so the ack carries none: "On it…" is
+    posted only when the answer is slow, then replaced by it, so it never shows after it."""
+    edge.order.hold()  # GitHub and Flux do not answer yet: the answer is slow
+    edge.command("/promote staging")
+    edge.wait_ephemeral(DEV, "On it: checking that staging can be promoted")
+    edge.order.release()
+    edge.wait_ephemeral(DEV, "Promotion P-1 of myapp to staging")
+    assert edge.working_notes(DEV) == []
+    assert len(edge.ephemeral_texts(DEV)) == 1  # the note became the answer
+    edge.command("/promote cancel P-1")  # whatever its speed: one answer, no note left
+    edge.wait_ephemeral(DEV, "You cancelled P-1")
+    assert edge.working_notes(DEV) == [] and len(edge.ephemeral_texts(DEV)) == 2

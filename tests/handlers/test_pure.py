@@ -46,7 +46,9 @@ AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
         ("unlock prod", commands.Unlock("prod")),
         ("unlock prod myapp", commands.Unlock("prod", "myapp")),
         ("cancel 12", commands.Cancel(12)),
-        ("cancel #12", commands.Cancel(12)),
+        ("cancel P-12", commands.Cancel(12, Kind.PROMOTION)),
+        ("cancel r3", commands.Cancel(3, Kind.ROLLBACK)),
+        ("cancel 12", commands.Cancel(12)),
         ("stagin", commands.Promote("stagin")),  # the engine suggests the env
     ],
 )
@@ -162,7 +164,8 @@ def test_card_buttons_follow_the_state() -> None:
     assert actions(_record(state=State.MERGING)) == []
     assert actions(_record(state=State.RECONCILING)) == []
     assert actions(_record(state=State.DEPLOYED)) == []
-    assert actions(_record(state=State.FAILED)) == [ids.RETRY, ids.ROLLBACK]
+    assert actions(_record(state=State.FAILED)) == [ids.RETRY]  # nothing merged: no rollback
+    assert actions(_record(state=State.FAILED, merge_sha="m" * 40)) == [ids.RETRY, ids.ROLLBACK]
     for final in (State.EXPIRED, State.CANCELLED, State.REJECTED):
         assert actions(_record(state=final)) == [ids.RETRY]
 

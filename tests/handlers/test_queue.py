@@ -21,7 +21,7 @@ def test_a_second_request_is_queued_with_its_place_on_the_ephemeral_and_the_card
     _live_staging(edge)
     edge.command("/promote staging", user=REVIEWER)
     answer = edge.wait_ephemeral(REVIEWER, "is queued")
-    assert f"staging has a live promotion (#1 by <@{DEV}>, awaiting gates)" in answer
+    assert f"staging has a live promotion (P-1 by <@{DEV}>, awaiting gates)" in answer
     assert "next in line (1 in queue)" in answer and "/promote leave staging" in answer
     card = edge.wait_card(1, lambda c: "next: <@" in _text_of(c), "the queue on the live card")
     assert f"next: <@{REVIEWER}>'s request, 1 in queue" in _text_of(card)
@@ -31,7 +31,7 @@ def test_a_second_request_is_queued_with_its_place_on_the_ephemeral_and_the_card
     edge.settle()
     assert len(edge.cards()) == 1  # nothing started meanwhile
     replies = [r["text"] for r in edge.emulator.replies(DEPLOYS, card["ts"])[1:]]
-    assert any(f"<@{REVIEWER}>'s request for staging waits behind #1" in r for r in replies)
+    assert any(f"<@{REVIEWER}>'s request for staging waits behind P-1" in r for r in replies)
 
 
 def test_leaving_the_queue_and_asking_twice(edge: Edge) -> None:
@@ -62,7 +62,7 @@ def test_the_next_starts_by_itself_when_the_live_one_ends_and_its_requester_is_t
     assert "Started from the queue" in _text_of(edge.card_of(2))
     dm = wait_for(lambda: edge.emulator.direct_messages(REVIEWER), what="the direct message")
     assert dm[-1]["text"].startswith(":arrow_forward: Your queued request has started: "
-                                     "Promotion #2 of myapp to staging")
+                                     "Promotion P-2 of myapp to staging")
     assert f"<#{DEPLOYS}>" in dm[-1]["text"]
     assert edge.emulator.direct_messages(DEV) == []
     assert "in queue" not in _text_of(edge.card_of(1))

@@ -55,7 +55,7 @@ def test_a_due_reminder_goes_to_the_thread_and_to_each_approver_directly_once(
     assert f"<@{STAKE}>" in reminder and f"<@{STAKE2}>" in reminder
     for person in (STAKE, STAKE2):
         [dm] = edge.emulator.direct_messages(person)
-        assert dm["text"].startswith(":bell: Promotion #1 of myapp to prod")
+        assert dm["text"].startswith(":bell: Promotion P-1 of myapp to prod")
         assert "needs your approval" in dm["text"] and f"<#{DEPLOYS}>" in dm["text"]
     assert edge.emulator.direct_messages(DEV) == []  # the requester approves nothing
     for _ in range(3):  # later looks, the poll, a restart's resume: nothing again
@@ -72,7 +72,7 @@ def test_an_approver_who_answered_is_not_reminded(
                                    {"stakeholderApprovals": 2}))
     card = _waiting_prod(edge)
     edge.click(STAKE, ids.APPROVE, card["ts"])
-    edge.wait_ephemeral(STAKE, "You approved #1")
+    edge.wait_ephemeral(STAKE, "You approved P-1")
     edge.clock.advance(hours=2)
     edge.bot.runner.due()
     wait_for(lambda: edge.emulator.direct_messages(STAKE2), what="the reminder to sue")
@@ -89,7 +89,7 @@ def test_the_escalation_tells_the_second_group_in_the_thread_and_directly(
     edge.wait_card(1, lambda c: "escalated to" in _text_of(c), "the escalation on the card")
     edge.settle()
     [escalation] = [r for r in _replies(edge, card) if r.startswith(":rotating_light:")]
-    assert escalation.startswith(f":rotating_light: <!subteam^{ONCALL}>: #1 has waited 6h")
+    assert escalation.startswith(f":rotating_light: <!subteam^{ONCALL}>: P-1 has waited 6h")
     dms = [m["text"] for m in edge.emulator.direct_messages(STAKE)]  # sam is on call
     assert any(t.startswith(f":rotating_light: Escalated to <!subteam^{ONCALL}>") for t in dms)
     assert any(t.startswith(":bell:") for t in dms)  # the reminder was due too, once

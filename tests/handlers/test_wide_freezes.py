@@ -110,14 +110,14 @@ def test_the_card_counts_approvals_per_group(edge_with: Callable[[Pipeline], Edg
     assert (f"0 of 2 approvals: 0 of 1 from <!subteam^{SRE}>, 0 of 1 from "
             f"<!subteam^{PRODUCT}>") in _text_of(card)
     edge.click(STAKE, ids.APPROVE, card["ts"])
-    edge.wait_ephemeral(STAKE, "You approved #1")
+    edge.wait_ephemeral(STAKE, "You approved P-1")
     edge.bot.runner.tick()
     edge.wait_card(1, lambda c: f"1 of 1 from <!subteam^{SRE}>, 0 of 1 from" in _text_of(c),
                    "sam counted for SRE")
     edge.click(OUTSIDER, ids.APPROVE, card["ts"])
     edge.wait_ephemeral(OUTSIDER, "is for prod's approvers")
     edge.click(STAKE2, ids.APPROVE, card["ts"])
-    edge.wait_ephemeral(STAKE2, "You approved #1")
+    edge.wait_ephemeral(STAKE2, "You approved P-1")
     edge.bot.runner.tick()
     done: Any = edge.wait_card(
         1, lambda c: f"2 of 2 approvals: 1 of 1 from <!subteam^{SRE}>, 1 of 1 from "

@@ -4,6 +4,7 @@ conversation a person can follow."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -22,34 +23,37 @@ def test_tour_plays_the_workflow_a_queue_a_reminder_an_incident_and_a_freeze() -
     out = done.stdout
     steps = ["$ dana pushes \"Faster checkout\" to dev",
              "> dana types: /promote staging",
-             "Promotion #1: myapp → staging | 📡 Reconciling",
+             "Promotion P-1: myapp → staging | 📡 Reconciling",
              "$ dana pushes \"Faster search\" to dev",
              "> dana types: /promote staging",
-             "@dana's request for staging waits behind #1 (next in line)",
-             "is queued, next in line (1 in queue); it starts by itself when #1 ends",
-             "Promotion #1: myapp → staging | ✅ Deployed",
-             "Promotion #2: myapp → staging | 📥 Requested",
+             "@dana's request for staging waits behind P-1 (next in line)",
+             "is queued, next in line (1 in queue); it starts by itself when P-1 ends",
+             "Promotion P-1: myapp → staging | ✅ Deployed",
+             "Promotion P-2: myapp → staging | 📥 Requested",
              "Started from the queue: @dana asked",
-             "[dm to dana] promotebot: ▶️ Your queued request has started: Promotion #2",
-             "Promotion #2: myapp → staging | ✅ Deployed",
+             "[dm to dana] promotebot: ▶️ Your queued request has started: Promotion P-2",
+             "Promotion P-2: myapp → staging | ✅ Deployed",
              "> dana types: /promote prod",
              "0 of 1 approvals: 0 of 1 from @myapp-stakeholders",
-             "$ two hours pass and nobody has approved #3 yet",
-             "🔔 #3 has waited 2h for its gates",
-             "[dm to sam] promotebot: 🔔 Promotion #3 of myapp to prod",
+             "🔔 P-3 has waited 2h for its gates",
+             "[dm to sam] promotebot: 🔔 Promotion P-3 of myapp to prod",
              "> dana writes the rollback plan and submits the modal",
-             "Promotion #3: myapp → prod | ✅ Deployed",
-             "prod merged into staging as",
-             "Promotion #5: myapp → prod | ❌ Failed",
+             "Promotion P-3: myapp → prod | ✅ Deployed",
+             "staging fast-forwarded to prod",
+             "Promotion P-5: myapp → prod | ❌ Failed",
              "HealthCheckFailed",
              "> omar types: /rollback prod emergency to",
-             "Rollback #6: myapp prod →",
+             "[#myapp-incidents] promotebot posted: Rollback R-6: myapp prod →",
+             "[#myapp-deploys] promotebot posted: 🚨 Rollback R-6 of myapp prod is handled in "
+             "#myapp-incidents: follow its card there.",
              "promotions into prod are on hold until /promote unlock prod",
-             "Rollback #6: myapp prod → ",
+             "the revert is on staging as",
+             "the revert is on dev as",
              "> omar types: /hotfix promote raise-memory",
-             "Hotfix #7: hotfix/raise-memory → prod | ✅ Deployed",
+             "Hotfix H-7: hotfix/raise-memory → prod | ✅ Deployed",
              "hotfix/raise-memory merged into staging as",
-             "hotfix/raise-memory merged into dev as",
+             "> dana types: /rollback undo R-6",
+             "Rollback R-8: re-apply what R-6 removed, on dev | ✅ Deployed",
              "> omar types: /promote freeze all end-of-year freeze",
              "@omar froze every app: end-of-year freeze",
              "staging is frozen with every app by @omar",
@@ -59,4 +63,5 @@ def test_tour_plays_the_workflow_a_queue_a_reminder_an_incident_and_a_freeze() -
     positions = [out.find(step) for step in steps]
     assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p < 0]
     assert "<@" not in out and "<http" not in out  # mrkdwn is rendered for the terminal
+    assert not re.search(r"(Promotion|Rollback|Hotfix) #\d", out)  # `#N`: pull requests only
     assert "<!subteam" not in out  # user groups too
