@@ -1,12 +1,14 @@
 """`promotebot serve`: the bot in production, configured from the environment.
 
 Reads the settings and the pipeline once; a bad one stops start-up with every problem listed
-(exit 2). Then runs until SIGTERM or SIGINT, and stops cleanly (Kubernetes sends SIGTERM).
+(exit 2), and so does a Redis that keeps nothing on disk (unless PROMOTEBOT_REDIS_PERSISTENCE
+is optional). Then runs until SIGTERM or SIGINT, and stops cleanly (Kubernetes sends SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import threading
@@ -19,6 +21,7 @@ from slackbot.errors import ConfigError, SettingsError
 from slackbot.settings import load_settings
 
 EXIT_OK, EXIT_CONFIG = 0, 2
+log = logging.getLogger("promotebot.serve")
 
 
 def register_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,8 +44,14 @@ def run_serve(args: argparse.Namespace, streams: Any) -> int:
         return EXIT_CONFIG
     # JSON lines (PROMOTEBOT_LOG_FORMAT=text for a terminal), every secret of the settings masked.
     logs.configure(settings.log_level, logs.settings_secrets(settings), settings.log_format)
-    from promotebot.wiring import build
+    from promotebot.wiring import Tuning, build, check_persistence
 
+    may_start, said = check_persistence(settings)
+    if not may_start:
+        streams.err.write(f"promotebot serve: {said}\n")
+        return EXIT_CONFIG
+    if said:
+        log.warning("%s", said)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -50,7 +59,7 @@ def run_serve(args: argparse.Namespace, streams: Any) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
-    bot = build(settings, pipeline).start()
+    bot = build(settings, pipeline, tuning=Tuning(lease_seconds=settings.lease_seconds)).start()
     streams.out.write(f"promotebot serving on {bot.url} ({settings.slack_mode} mode)\n")
     streams.out.flush()
     try:
