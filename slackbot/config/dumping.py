@@ -37,10 +37,24 @@ def _pipeline_data(pipeline: Pipeline) -> dict[str, Any]:
         spec["deployments"] = list(app.deployment_names)
         spec["environments"] = [_environment_data(env) for env in app.environments]
         apps[app.name] = spec
-    return {"apps": apps}
+    data: dict[str, Any] = {"apps": apps}
+    if pipeline.clusters:
+        data["clusters"] = {
+            name: {k: v for k, v in (("apiUrl", c.api_url), ("tokenFile", c.token_file),
+                                     ("caFile", c.ca_file), ("context", c.context)) if v}
+            for name, c in pipeline.clusters.items()
+        }
+    return data
 
 
 def _environment_data(env: Environment) -> dict[str, Any]:
+    data = _environment_fields(env)
+    if env.cluster is not None:
+        data["cluster"] = env.cluster
+    return data
+
+
+def _environment_fields(env: Environment) -> dict[str, Any]:
     gates = env.gates
     return {
         "name": env.name,
