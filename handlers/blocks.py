@@ -21,6 +21,7 @@ from slackbot import gates as gate_names
 from slackbot.engine.incidents import Revision
 from slackbot.events import Event
 from slackbot.models import Kind, Promotion, State
+from slackbot.outages import Outage
 from slackbot.pipeline import Gates
 from slackbot.status import AppStatus, EnvStatus
 
@@ -125,8 +126,10 @@ def view(body: Json) -> Json:
 # -- the promotion card ---------------------------------------------------------------------
 
 
-def card(record: Promotion, events: Sequence[Event], gates: Gates) -> Json:
-    """The one message of a record: what it is, where it stands, how it got there, what next."""
+def card(record: Promotion, events: Sequence[Event], gates: Gates,
+         outages: Sequence[Outage] = ()) -> Json:
+    """The one message of a record: what it is, where it stands, how it got there, what next
+    (and, while it is live, the outside services that keep failing its steps)."""
     fields = [
         words.field_requested_by(record),
         words.field_route(record),
@@ -146,6 +149,8 @@ def card(record: Promotion, events: Sequence[Event], gates: Gates) -> Json:
         status_lines.append(scheduled)
     if record.voided and record.live:
         status_lines.append(words.voided_approvals(record.voided))
+    if record.live:
+        status_lines.extend(words.outage_line(o) for o in outages)
     blocks: list[Json] = [
         _header(words.header(record), ids.CARD_HEADER),
         _fields(fields, ids.CARD_FIELDS, text="\n".join(status_lines)),

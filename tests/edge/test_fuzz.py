@@ -69,6 +69,9 @@ def quiet_bot(tmp_path: Path, redis_url: str) -> Iterator[Observed]:
 def test_thousands_of_malformed_requests_get_no_5xx_and_the_bot_still_answers(
         quiet_bot: Observed) -> None:
     o = quiet_bot
+    # Hundreds of signed requests answered within a minute: this test is about the edge's
+    # refusals, not Slack's tiers (chat.postEphemeral's would pace the answers for minutes).
+    o.world.slack.set_slack_limits([])
     ws = o.world.slack.workspace
 
     def issue(user: str, channel: str) -> tuple[str, str, str]:
@@ -99,7 +102,9 @@ def test_thousands_of_malformed_requests_get_no_5xx_and_the_bot_still_answers(
     with ThreadPoolExecutor(SENDERS, thread_name_prefix="fuzz") as senders:
         outcomes = list(senders.map(send, inputs))
     sending = time.monotonic() - started
-    wait_for(o.bot.idle, "the bot's listeners and its workers to finish")
+    # 500 commands' answers queue on 16 workers: on a loaded 2-core machine that takes
+    # longer than the helper's default bound, so the bound is wider (still a bound).
+    wait_for(o.bot.idle, "the bot's listeners and its workers to finish", timeout=180)
 
     five_xx = [x for x in outcomes if x.status >= 500]
     by_status = Counter(x.status for x in outcomes)
