@@ -16,6 +16,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -129,6 +130,9 @@ class GitHubEmulator(HttpEmulator):
         self.hooks = webhooks.WebhookSender()
         self.app = App(self.state, Urls(self._server.url, owner, name), self.hooks)
         self.installation: AppInstallation | None = None
+        # A test's hook run first on every API request (method, path), outside every lock:
+        # it may hold a request (a merge in flight when its client dies) or raise ApiError.
+        self.before_request: Callable[[str, str], None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -285,6 +289,11 @@ class GitHubEmulator(HttpEmulator):
         body: bytes,
         headers: dict[str, str],
     ) -> Response:
+        if self.before_request is not None:
+            try:
+                self.before_request(method, path)
+            except ApiError as exc:
+                return _error(exc)
         app_path = path == "/app" or path.startswith("/app/") or path.endswith("/installation")
         if app_path and self.installation is not None:
             try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from slackbot.errors import AdapterError, AlreadyFinished, NotFound
 from slackbot.events import Event, Facts, Failed
@@ -22,11 +22,21 @@ from slackbot.reasons import Action, Code, Reason
 log = logging.getLogger(__name__)
 
 
+class Keeper(Protocol):
+    """Renews the locks it holds while their holder lives (slackbot/keeper.py)."""
+
+    def hold(self, fence: Fence) -> None: ...
+    def drop(self, fence: Fence) -> None: ...
+
+
 @dataclass(frozen=True)
 class Options:
     owner: str = "promotebot"  # names this process in locks and as the actor of its own steps
     lock_ttl: timedelta = timedelta(seconds=60)
     gate_ttl: timedelta = timedelta(hours=24)  # a promotion waiting longer than this expires
+    # With a keeper, an env lock lives as long as its holder renews it (lock_ttl is then the
+    # lease's time to live); without one, it simply expires after lock_ttl.
+    keeper: Keeper | None = None
 
 
 class Records:
@@ -116,9 +126,14 @@ class Records:
 
     def lock(self, record: Promotion) -> Fence | None:
         ttl = int(self.options.lock_ttl.total_seconds() * 1000)
-        return self.store.acquire(record.app, record.env, self.options.owner, ttl)
+        fence = self.store.acquire(record.app, record.env, self.options.owner, ttl)
+        if fence is not None and self.options.keeper is not None:
+            self.options.keeper.hold(fence)
+        return fence
 
     def unlock(self, fence: Fence) -> None:
+        if self.options.keeper is not None:
+            self.options.keeper.drop(fence)
         self.store.release(fence)
 
     def _notify(self, record: Promotion, event: Event) -> None:
