@@ -133,3 +133,51 @@ def test_serve_starts_on_a_redis_with_aof_and_warns_on_one_that_hides_its_config
                                       "PROMOTEBOT_HOST": "127.0.0.1",
                                       "PROMOTEBOT_PORT": str(port)}, port)
             assert "refused CONFIG" in out and "cannot be checked" in out
+
+
+def test_serve_answers_commands_while_redis_is_away_and_goes_on_when_it_returns(
+        tmp_path: Path) -> None:
+    """Redis stops under a running serve: a command is acked (200, never a 500) with the
+    sentence that nothing was changed, /readyz names redis; Redis back on its port, the same
+    command is answered as usual."""
+    port, redis_port = free_port(), free_port()
+    with World(time_scale=60, workdir=tmp_path / "world") as world:
+        env = {**world.bot_environment, "PROMOTEBOT_HOST": "127.0.0.1",
+               "PROMOTEBOT_PORT": str(port)}
+        base = f"http://127.0.0.1:{port}"
+        with redis_server(persistence=True, port=redis_port) as url:
+            proc = subprocess.Popen([sys.executable, "-m", "promotebot.cli", "serve"],
+                                    env=_env({**env, "REDIS_URL": url}),
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            try:
+                wait_for(lambda: _get(base + "/readyz")[0] == 200
+                         if proc.poll() is None else pytest_fail(proc), "readyz")
+            except BaseException:
+                proc.kill()
+                proc.wait()
+                raise
+        try:  # Redis is gone now
+            world.slack.bot_request_url = f"{base}/slack/events"
+            reply = world.slack.command(DEV, "C0DEPLOYS", "/promote status")
+            assert reply["status"] == 200, reply
+            said = wait_for(lambda: next((m.get("text", "") for m in world.slack.ephemerals(DEV)
+                                          if "cannot reach its database" in m.get("text", "")),
+                                         None), "the database-unavailable answer")
+            assert "nothing was changed" in said
+            _status, body = wait_for(lambda: (r := _get(base + "/readyz"))[0] == 503 and r,
+                                     "readyz to name redis")
+            assert b"redis" in body
+            with redis_server(persistence=True, port=redis_port):
+                wait_for(lambda: _get(base + "/readyz")[0] == 200, "readyz again")
+                before = len(world.slack.ephemerals(DEV))
+                assert world.slack.command(DEV, "C0DEPLOYS", "/promote status")["status"] == 200
+                wait_for(lambda: any("Status of myapp" in m.get("text", "")
+                                     for m in world.slack.ephemerals(DEV)[before:]),
+                         "the status answer once Redis is back")
+                proc.send_signal(signal.SIGTERM)
+                out, _ = proc.communicate(timeout=20)
+            assert proc.returncode == 0, out[-3000:]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
