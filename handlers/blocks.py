@@ -265,7 +265,7 @@ def help_message(
     lines: tuple[tuple[str, str], ...] = views.HELP_LINES,
     footer: str | None = None,
 ) -> Json:
-    text = "\n".join(f"`{form}`  {mrkdwn.escape(what)}" for form, what in lines)
+    text = "\n".join(f"`{mrkdwn.escape(form)}`  {mrkdwn.escape(what)}" for form, what in lines)
     blocks = [_header(title), section(text), _context(footer or views.help_footer())]
     return message(views.help_fallback(title, lines), blocks)
 

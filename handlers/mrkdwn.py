@@ -34,7 +34,12 @@ def when(moment: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
 
 
 def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+    """At most `limit` characters; a cut never leaves half an entity (`&am`) or half a
+    mention (`<@U12`) behind."""
+    if len(text) <= limit:
+        return text
+    kept = re.sub(r"(&[A-Za-z0-9#]{0,6}|<[^<>]*)$", "", text[: max(0, limit - 1)])
+    return kept + "…"
 
 
 def short(sha: str | None) -> str:

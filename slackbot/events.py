@@ -39,6 +39,7 @@ class EventKind(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     HOLD = "hold"
+    HOLD_KEPT = "hold_kept"
     SYNCED = "synced"
     SYNC_CONFLICT = "sync_conflict"
     SYNC_FAILED = "sync_failed"
@@ -179,6 +180,16 @@ class HoldPlaced(Facts):
 
 
 @dataclass(frozen=True)
+class HoldKept(Facts):
+    """A rollback started while its env was already on hold by someone else: that hold stays
+    theirs (a hold is only replaced by its owner)."""
+
+    KIND = EventKind.HOLD_KEPT
+    by: str
+    record: int | None = None  # the rollback that placed it
+
+
+@dataclass(frozen=True)
 class Synced(Facts):
     """A branch below got the deployed change (a sync after a promotion, a backport after a
     hotfix): merged as `sha`, or nothing to merge."""
@@ -237,7 +248,8 @@ FACTS: dict[EventKind, type[Facts]] = {
     for cls in (
         Requested, PullOpened, AwaitingGates, GatesChanged, Approved, PlanWritten, HeadMoved,
         MergeScheduled, GatesPassed, Merging, Merged, Reverting, Reverted, Progressed, Deployed,
-        Failed, Rejected, Cancelled, Expired, HoldPlaced, Synced, SyncConflict, SyncFailed,
+        Failed, Rejected, Cancelled, Expired, HoldPlaced, HoldKept, Synced, SyncConflict,
+        SyncFailed,
         Frozen, Unfrozen, Unlocked, HotfixStarted,
     )
 }

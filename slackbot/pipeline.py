@@ -1,7 +1,8 @@
 """The pipeline: which apps promotebot runs, their environments in order, and each env's gates.
 
-Frozen values built once from the pipeline file (slackbot/config.py loads and validates it);
-the engine only reads them. Nothing here talks to Slack, GitHub or the cluster.
+Frozen values built once from the pipeline file (slackbot/config/ loads and validates it);
+the engine only reads them. Who may do what is slackbot/policy.py's (each env's `access`).
+Nothing here talks to Slack, GitHub or the cluster.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from slackbot.policy import DEFAULT_POLICY, Policy, Role
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -111,6 +114,7 @@ class Environment:
     interval: timedelta
     timeout: timedelta
     gates: Gates = field(default_factory=Gates)
+    access: Policy = DEFAULT_POLICY  # who may do what in this env (slackbot/policy.py)
 
     @property
     def cluster(self) -> str | None:
@@ -125,23 +129,14 @@ class Channels:
 
 
 @dataclass(frozen=True)
-class Groups:
-    """Slack user groups (ids) whose members may approve prod, and who may roll back in an
-    incident."""
-
-    stakeholders: str
-    oncall: str
-
-
-@dataclass(frozen=True)
 class App:
     name: str
     repository: str  # "owner/name" on GitHub
     channels: Channels
-    groups: Groups
     environments: tuple[Environment, ...]
     # Deployments whose rollout decides "deployed"; default: the app name
     deployments: tuple[str, ...] = ()
+    roles: dict[str, Role] = field(default_factory=dict)  # the access policy's people
 
     def env(self, name: str) -> Environment:
         for env in self.environments:

@@ -55,6 +55,8 @@ class Next(StrEnum):
     RESOLVE_CONFLICT = "resolve_conflict"
     REVIEW_NEW_HEAD = "review_new_head"
     ASK_OWNER = "ask_owner"  # ask whoever placed it (or a role that may lift it)
+    ASK_ROLE = "ask_role"  # ask someone the access policy allows (the reason names them)
+    RUN_IN_CHANNEL = "run_in_channel"  # the same command in a channel the policy allows
     ASK_STAKEHOLDER = "ask_stakeholder"
     ASK_ONCALL = "ask_oncall"
     RUN_IN_INCIDENTS = "run_in_incidents"
@@ -82,9 +84,11 @@ class Code(StrEnum):
     # -- people and records ---------------------------------------------------------------
     NO_APPROVAL_NEEDED = "no_approval_needed"  # env
     OWN_RECORD = "own_record"  # record, action
-    NOT_STAKEHOLDER = "not_stakeholder"  # app, env, action
-    NOT_REQUESTER = "not_requester"  # record, who (the requester)
-    MAY_NOT_LIFT = "may_not_lift"  # app, env, who (the owner), action (unfreeze or unlock)
+    # the access policy (slackbot/engine/access.py): action, app, env, record, kind (a retry's),
+    # roles (the rule's), people (whom to ask, when few), who (the requester or the owner)
+    NOT_PERMITTED = "not_permitted"
+    WRONG_CHANNEL = "wrong_channel"  # action, app, env, record, channels (the ids allowed)
+    ALREADY_FROZEN = "already_frozen"  # app, env, who (the owner), since, text
     TOO_EARLY = "too_early"  # record (no pull request yet)
     TOO_LATE = "too_late"  # record, env, state, action (merged: undo with a rollback)
     FINISHED = "finished"  # record, state, action
@@ -95,8 +99,6 @@ class Code(StrEnum):
     NOT_RETRIED = "not_retried"  # env (a rollback is chosen anew)
     # -- incidents -------------------------------------------------------------------------
     EMERGENCY_NOT_LAST = "emergency_not_last"  # env, name (the last env), mode
-    EMERGENCY_CHANNEL = "emergency_channel"  # app, env
-    EMERGENCY_ONCALL = "emergency_oncall"  # app, env
     REVISION_UNKNOWN = "revision_unknown"  # env, name (what was asked)
     CHAIN_NOT_READY = "chain_not_ready"  # env, name (Kustomization), source (its env), reason...
     HOTFIX_EXISTS = "hotfix_exists"  # branch, name
@@ -145,3 +147,6 @@ class Reason:
     flux_reason: str | None = None
     message: str | None = None  # text from an outside service (Flux, GitHub): shown escaped
     text: str | None = None  # a person's words (a freeze's reason): shown escaped
+    roles: tuple[str, ...] = ()  # the access policy's roles that may (pseudo-roles too)
+    people: tuple[str, ...] = ()  # user ids to ask (when the roles name few people)
+    channels: tuple[str, ...] = ()  # channel ids the access policy allows

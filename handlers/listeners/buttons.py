@@ -1,11 +1,13 @@
 """The card's buttons: ack first, then on the bot's workers (keyed by the record) reload the
 record, act as the clicking user, answer privately.
 
-The button value only names the record (and, for Approve, the head the card showed); who may
-do what is the core's decision on the reloaded record. Reject and Add rollback plan open their
-modal with the trigger_id before anything slow happens (Slack allows 3 s), so they run at
-once. Retry is the core's (a new record of the same kind). Rollback opens the rollback dialog
-for the card's env.
+A button acts on the record of its message: the record its value names must have its card at
+the click's channel and message ts (handlers/origin.py), or the click is refused and nothing
+changes. The value adds only the head the card showed (Approve); who may do what, in which
+channel, is the core's decision on the reloaded record. Reject and Add rollback plan ask the
+core first and open their modal with the trigger_id before anything slow (Slack allows 3 s).
+Retry is the core's (a new record of the same kind). Rollback opens the rollback dialog for the
+record's env.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from handlers import blocks, ids
 from handlers.incident_commands import Rollback
 from handlers.listeners import rollback
 from handlers.messages import answers
+from handlers.origin import Origin, is_card_of, of_click
 from handlers.payloads import ButtonValue, ModalMeta
 from handlers.replies import Say, guarded, privately
 from handlers.services import Services
 from slackbot.models import Promotion
+from slackbot.reasons import Action
 
 
 def register(app: App, services: Services) -> None:
@@ -46,41 +50,61 @@ def handle(services: Services, body: dict[str, Any], action: dict[str, Any], res
     if value is None:
         say(answers.stale_button())
         return
+    origin = of_click(body)
+    record = _record_of_its_card(services, value, origin, say, action_id)
+    if record is None:
+        return  # refused (the button is not on its record's card), or the store failed: said
     if action_id == ids.ROLLBACK:
-        channel = (body.get("container") or {}).get("channel_id") or (
-            body.get("channel") or {}).get("id")
-        wanted = Rollback(value.env or "", value.app)
-        rollback.open_choices(services, client, str(body.get("trigger_id", "")), channel, wanted,
-                              say, user)
+        if value.env not in (None, record.env) or value.app not in (None, record.app):
+            say(answers.not_this_card(record.id))
+            return
+        wanted = Rollback(record.env, record.app)
+        rollback.open_choices(services, client, str(body.get("trigger_id", "")), origin.channel,
+                              wanted, say, user)
         return
     if action_id in (ids.REJECT, ids.ADD_PLAN):  # the modal opens within the trigger's life
         guarded(say, f"button {action_id}",
-                lambda: _open_modal(client, body, core.records.get(value.promotion_id),
-                                    action_id, say))
+                lambda: _open_modal(services, client, body, record, action_id, user, origin,
+                                    say))
         return
 
     def act() -> None:
         if action_id == ids.APPROVE:
-            say(answers.approved(core.commands.approve(value.promotion_id, user, value.sha)))
+            say(answers.approved(core.commands.approve(record.id, user, value.sha,
+                                                       channel=origin.channel)))
         elif action_id == ids.CANCEL:
-            say(answers.cancelled(core.commands.cancel(value.promotion_id, user)))
+            say(answers.cancelled(core.commands.cancel(record.id, user, origin.channel)))
         elif action_id == ids.RETRY:
-            old = core.records.get(value.promotion_id)
-            fresh = core.incidents.retry(old.id, user)
-            say(answers.retry_started(old, fresh, services.deploys_channel(fresh.app)))
+            fresh = core.incidents.retry(record.id, user, origin.channel)
+            say(answers.retry_started(record, fresh, services.deploys_channel(fresh.app)))
 
-    services.run(value.promotion_id, say, f"button {action_id}", act)
+    services.run(record.id, say, f"button {action_id}", act)
 
 
-def _open_modal(client: WebClient, body: dict[str, Any], record: Promotion, action_id: str,
-                say: Say) -> None:
+def _record_of_its_card(services: Services, value: ButtonValue, origin: Origin, say: Say,
+                        action_id: str) -> Promotion | None:
+    """The record the value names, if the click was on its card; else None, said why."""
+    found: list[Promotion] = []
+
+    def look() -> None:
+        if not is_card_of(services.store, value.promotion_id, origin):
+            say(answers.not_this_card(value.promotion_id))
+            return
+        found.append(services.core.records.get(value.promotion_id))
+
+    guarded(say, f"button {action_id}", look)
+    return found[0] if found else None
+
+
+def _open_modal(services: Services, client: WebClient, body: dict[str, Any],
+                record: Promotion, action_id: str, user: str, origin: Origin, say: Say) -> None:
+    """Ask the core whether the user may (a refusal comes before any typing), then open."""
     if not record.live:
         say(answers.finished(record))
         return
-    container = body.get("container") or {}
-    meta = ModalMeta(record.id,
-                     container.get("channel_id") or (body.get("channel") or {}).get("id"),
-                     container.get("message_ts"))
+    action = Action.REJECT if action_id == ids.REJECT else Action.PLAN
+    record = services.core.commands.may(action, record.id, user, origin.channel)
+    meta = ModalMeta(record.id, origin.channel, origin.ts)
     modal = (blocks.reject_modal(record, meta) if action_id == ids.REJECT
              else blocks.plan_modal(record, meta))
     client.views_open(trigger_id=body["trigger_id"], view=modal)

@@ -2,8 +2,10 @@
 
 An empty field is refused in the ack itself (response_action "errors", the modal stays open);
 otherwise the ack closes the modal and the core is called as the submitting user, on the
-bot's workers under the record's key. There is no response_url on a submission, so answers go
-as an ephemeral in the card's channel.
+bot's workers under the record's key, in the channel of the card the modal was opened from
+(its private metadata names the record and the card; a record whose card is not there is
+refused). There is no response_url on a submission, so answers go as an ephemeral in the
+card's channel.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from slack_sdk import WebClient
 from handlers import ids
 from handlers.background import reference
 from handlers.messages import answers
+from handlers.origin import Origin, is_card_of
 from handlers.payloads import ModalMeta
 from handlers.services import Services
 
@@ -69,10 +72,14 @@ def submitted(
         return
 
     def act() -> None:
+        if not is_card_of(services.store, meta.promotion_id, Origin(meta.channel, meta.ts)):
+            say(answers.not_this_card(meta.promotion_id))
+            return
         commands = services.core.commands
         if rejecting:
-            say(answers.rejected(commands.reject(meta.promotion_id, user, text)))
+            say(answers.rejected(commands.reject(meta.promotion_id, user, text, meta.channel)))
         else:
-            say(answers.plan_saved(commands.set_rollback_plan(meta.promotion_id, user, text)))
+            say(answers.plan_saved(commands.set_rollback_plan(meta.promotion_id, user, text,
+                                                              meta.channel)))
 
     services.run(meta.promotion_id, say, "modal submission", act)

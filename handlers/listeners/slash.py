@@ -1,8 +1,9 @@
 """`/promote`: ack at once, parse the text, then one core call on the bot's workers, answered
 through respond().
 
-Help and typos are answered in the ack itself; everything that needs the core is answered
-after it, as new ephemerals (never `replace_original` of the ack: Slack may apply the ack after
+Help and typos are answered in the ack itself (help is followed by what this person may do,
+per env, from the access policy); everything that needs the core is answered after it, as
+new ephemerals (never `replace_original` of the ack: Slack may apply the ack after
 our response_url post, so replacing it would race).
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from handlers import blocks, commands, ids
-from handlers.messages import answers
+from handlers.messages import access, answers
 from handlers.replies import privately
 from handlers.services import Services
 
@@ -34,6 +35,14 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
 
     if isinstance(parsed, commands.Help):
         ack(response_type="ephemeral", **blocks.help_message())
+
+        def may_do() -> None:  # who may do what reads user groups: after the ack
+            sections = [(app, core.access.grants(app, user))
+                        for app in services.pipeline.apps.values()]
+            respond(text=access.grants_message(user, sections), response_type="ephemeral",
+                    replace_original=False)
+
+        services.run(("help", user), say, "/promote help", may_do)
     elif isinstance(parsed, commands.Invalid):
         ack(text=parsed.answer, response_type="ephemeral")
     elif isinstance(parsed, commands.Status):
@@ -67,7 +76,7 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
         ack()
 
         def cancel() -> None:
-            say(answers.cancelled(core.commands.cancel(parsed.promotion_id, user)))
+            say(answers.cancelled(core.commands.cancel(parsed.promotion_id, user, channel)))
 
         services.run(parsed.promotion_id, say, "/promote cancel", cancel)
 

@@ -56,7 +56,8 @@ def refused(reason: Reason) -> str:
 def promotion_started(record: Promotion, channel: str) -> str:
     return (
         f":rocket: Promotion #{record.id} of {record.app} to {record.env} "
-        f"({record.source_branch}@{record.short_sha}) has started: follow it in <#{channel}>."
+        f"({text(record.source_branch)}@{record.short_sha}) has started: follow it in "
+        f"<#{channel}>."
     )
 
 
@@ -143,6 +144,11 @@ def not_frozen(app: str, env: str) -> str:
 def stale_button() -> str:
     return (":warning: This button does not belong to a promotion promotebot knows. "
             f"Use `{COMMAND} status` to see what is running.")
+
+
+def not_this_card(record_id: int) -> str:
+    return (f":warning: This button is not on the card of #{record_id}, so it does nothing: "
+            f"use the buttons of the card itself, or `{COMMAND} status` to see what runs.")
 
 
 def finished(record: Promotion) -> str:

@@ -203,7 +203,8 @@ def footer(record: Promotion) -> str:
 def confirm_cancel(record: Promotion) -> tuple[str, str, str, str]:
     body = f"#{record.id} stops here; its pull request stays open."
     if record.kind is Kind.ROLLBACK:
-        body += f" The hold on {record.env} stays until `{COMMAND} unlock {record.env}`."
+        body += (f" The hold it placed on {record.env} is lifted with it (a hold someone else "
+                 f"placed stays).")
     return (f"Cancel this {record.kind.value}?", body, "Cancel it", "Keep it")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers.ids import COMMAND, HOTFIX_COMMAND, ROLLBACK_COMMAND
+from handlers.messages import access
 from handlers.messages.words import again, duration, short_rev, text, utc, who
 from slackbot.models import Kind
 from slackbot.progress import Progress, Stage
@@ -137,20 +138,16 @@ def _own_record(r: Reason) -> str:
             f"of the stakeholder group")
 
 
-def _not_stakeholder(r: Reason) -> str:
-    return (f"only members of {r.app}'s stakeholder group can {_verb(r.action)} promotions to "
-            f"{r.env}: ask one of them")
+def _not_permitted(r: Reason) -> str:
+    return access.not_permitted(r)
 
 
-def _not_requester(r: Reason) -> str:
-    return (f"only {who(r.who or '')}, who asked for #{r.record}, or a stakeholder can cancel "
-            f"it")
+def _wrong_channel(r: Reason) -> str:
+    return access.wrong_channel(r)
 
 
-def _may_not_lift(r: Reason) -> str:
-    what = "frozen" if r.action is Action.UNFREEZE else "put on hold"
-    return (f"{r.env} was {what} by {who(r.who or '')}: only they, {r.app}'s stakeholders or its "
-            f"on-call responders can lift it; ask one of them")
+def _already_frozen(r: Reason) -> str:
+    return access.already_frozen(r, utc(r.since) if r.since else "?")
 
 
 def _too_early(r: Reason) -> str:
@@ -197,16 +194,6 @@ def _not_retried(r: Reason) -> str:
 def _emergency_not_last(r: Reason) -> str:
     how = "pushes its revert directly" if r.text == "direct" else "opens a revert pull request"
     return f"`emergency` is for {r.name} only: {ROLLBACK_COMMAND} {r.env} {how}"
-
-
-def _emergency_channel(r: Reason) -> str:
-    return (f"an emergency rollback of {r.env} runs only in {r.app}'s incident channel: run it "
-            f"there, or drop `emergency` for a planned revert pull request")
-
-
-def _emergency_oncall(r: Reason) -> str:
-    return (f"only {r.app}'s on-call responders can roll {r.env} back in an emergency: page "
-            f"them, or drop `emergency` for a planned revert pull request")
 
 
 def _revision_unknown(r: Reason) -> str:
@@ -322,9 +309,9 @@ _RENDER: dict[Code, Callable[[Reason], str]] = {
     Code.ON_HOLD: _on_hold,
     Code.NO_APPROVAL_NEEDED: _no_approval_needed,
     Code.OWN_RECORD: _own_record,
-    Code.NOT_STAKEHOLDER: _not_stakeholder,
-    Code.NOT_REQUESTER: _not_requester,
-    Code.MAY_NOT_LIFT: _may_not_lift,
+    Code.NOT_PERMITTED: _not_permitted,
+    Code.WRONG_CHANNEL: _wrong_channel,
+    Code.ALREADY_FROZEN: _already_frozen,
     Code.TOO_EARLY: _too_early,
     Code.TOO_LATE: _too_late,
     Code.FINISHED: _finished,
@@ -334,8 +321,6 @@ _RENDER: dict[Code, Callable[[Reason], str]] = {
     Code.STILL_LIVE: _still_live,
     Code.NOT_RETRIED: _not_retried,
     Code.EMERGENCY_NOT_LAST: _emergency_not_last,
-    Code.EMERGENCY_CHANNEL: _emergency_channel,
-    Code.EMERGENCY_ONCALL: _emergency_oncall,
     Code.REVISION_UNKNOWN: _revision_unknown,
     Code.CHAIN_NOT_READY: _chain_not_ready,
     Code.HOTFIX_EXISTS: _hotfix_exists,

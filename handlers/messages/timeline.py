@@ -63,6 +63,10 @@ def _line(event: Event, record: Promotion) -> str | None:
             return f":alarm_clock: Expired: {expired(after)}"
         case ev.HoldPlaced():
             return f":lock: Hold placed by {actor}: {hold(record)}"
+        case ev.HoldKept():
+            return f":lock: {hold_kept(event.facts, record)}"
+        case ev.Unlocked() if event.promotion_id == record.id:  # a cancelled rollback's own
+            return f":unlock: Hold on {record.env} lifted by {actor}"
         case ev.Reverting(target=target):
             return (f":leftwards_arrow_with_hook: Reverting: reverting {record.target_branch} to "
                     f"{target[:7]}")
@@ -111,6 +115,11 @@ def thread_detail(event: Event, record: Promotion) -> str | None:
             return f":alarm_clock: {expired(after)}"
         case ev.HoldPlaced():
             return f":lock: {who(event.actor)}: {hold(record)}"
+        case ev.HoldKept():
+            return f":lock: {hold_kept(event.facts, record)}"
+        case ev.Unlocked() if event.promotion_id == record.id:
+            return (f":unlock: {who(event.actor)} cancelled the rollback: its hold on "
+                    f"{record.env} is lifted")
         case ev.Reverted(sha=sha):
             return f":leftwards_arrow_with_hook: Revert pushed as `{sha[:7]}`"
         case ev.Synced():
@@ -162,6 +171,12 @@ def expired(after: timedelta) -> str:
 
 def hold(record: Promotion) -> str:
     return f"promotions into {record.env} are on hold until {COMMAND} unlock {record.env}"
+
+
+def hold_kept(facts: ev.HoldKept, record: Promotion) -> str:
+    placed = f" (placed with rollback #{facts.record})" if facts.record is not None else ""
+    return (f"{record.env} stays on hold by {who(facts.by)}{placed}: a hold is replaced only by "
+            f"whoever placed it; {COMMAND} unlock {record.env} lifts it")
 
 
 def synced(facts: ev.Synced) -> str:

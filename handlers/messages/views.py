@@ -24,11 +24,12 @@ def unknown_subcommand(word: str, suggestion: str) -> str:
 
 
 def usage(form: str, problem: str) -> str:
-    return f":grey_question: {problem}: use `{COMMAND} {form}`."
+    """`form` may hold what the person typed: it is escaped (and so are its <placeholders>)."""
+    return f":grey_question: {problem}: use `{COMMAND} {mrkdwn.escape(form)}`."
 
 
 def rollback_usage(form: str, problem: str) -> str:
-    return f":grey_question: {problem}: use `{ROLLBACK_COMMAND} {form}`."
+    return f":grey_question: {problem}: use `{ROLLBACK_COMMAND} {mrkdwn.escape(form)}`."
 
 
 def rollback_unknown_app(word: str, suggestion: str) -> str:
@@ -39,14 +40,15 @@ def rollback_unknown_app(word: str, suggestion: str) -> str:
 
 
 def hotfix_usage(form: str, problem: str) -> str:
-    return f":grey_question: {problem}: use `{HOTFIX_COMMAND} {form}`."
+    return f":grey_question: {problem}: use `{HOTFIX_COMMAND} {mrkdwn.escape(form)}`."
 
 
 def hotfix_unknown_subcommand(word: str, suggestion: str | None) -> str:
     meant = (
         f"did you mean `{HOTFIX_COMMAND} {suggestion}`?"
         if suggestion
-        else (f"use `{HOTFIX_COMMAND} start <name>` or `{HOTFIX_COMMAND} promote <name>`.")
+        else (f"use `{HOTFIX_COMMAND} start &lt;name&gt;` or "
+              f"`{HOTFIX_COMMAND} promote &lt;name&gt;`.")
     )
     return (
         f":grey_question: `{HOTFIX_COMMAND} {mrkdwn.escape(word)}` is not a command: {meant} "
@@ -105,7 +107,7 @@ def rollback_help_footer() -> str:
     return (
         "dev: the revert is pushed to dev. staging: a revert pull request through staging's "
         "gates. prod: a planned revert pull request through prod's gates, or `emergency`. "
-        f"A rollback puts its env on hold until `{COMMAND} unlock <env>`."
+        f"A rollback puts its env on hold until `{COMMAND} unlock &lt;env&gt;`."
     )
 
 
@@ -132,7 +134,7 @@ def hotfix_help_footer() -> str:
 
 
 def help_fallback(title: str = HELP_TITLE, lines: tuple[tuple[str, str], ...] = HELP_LINES) -> str:
-    return title + "\n" + "\n".join(f"{form}: {what}" for form, what in lines)
+    return mrkdwn.escape(title + "\n" + "\n".join(f"{form}: {what}" for form, what in lines))
 
 
 def help_footer() -> str:
@@ -286,8 +288,10 @@ def rollback_intro(app: str, env: str, how: str) -> str:
 
 
 def revision_option(revision: Revision) -> str:
-    """A plain-text option (no mrkdwn), clipped to Block Kit's 75 characters."""
-    first_line = (revision.subject.splitlines() or [""])[0]
+    """A plain-text option, clipped to Block Kit's 75 characters. Plain text renders no
+    mention, but Slack decodes &amp; &lt; &gt; in every text object: the commit subject is
+    escaped all the same, so it shows as written."""
+    first_line = mrkdwn.escape((revision.subject.splitlines() or [""])[0])
     source = (f"{revision.kind.value} #{revision.record}" if revision.record is not None
               and revision.kind is not None else "branch history")
     suffix = f" ({source})"

@@ -3,22 +3,28 @@ installation tokens.
 
 As on github.com, the App authenticates with an RS256 JWT signed by its private key (`iss` its
 app id, `exp` at most ten minutes ahead), trades it for an installation token at
-POST /app/installations/{id}/access_tokens, and the REST API then accepts that token (as the
-user `<slug>[bot]`) until it expires. Only the App's public key is held here.
+POST /app/installations/{id}/access_tokens (optionally narrowed to fewer permissions), and the
+REST API and git then accept that token (as the user `<slug>[bot]`, with the installation's
+permissions) until it expires an hour later on the emulator's clock. JWTs are checked against
+the wall clock, which is the one the client signs them with. Only the App's public key is
+held here.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import jwt
 
 from sandbox.github import shapes
-from sandbox.github.errors import ApiError, not_found
+from sandbox.github.errors import ApiError, bad_json, not_found
 from sandbox.github.models import GitHubUser
+from sandbox.github.permissions import AppGrant, narrowed
 from sandbox.github.routing import Response
 
 if TYPE_CHECKING:
@@ -27,6 +33,7 @@ if TYPE_CHECKING:
 
 MAX_JWT_SECONDS = 600  # GitHub refuses a JWT that expires more than 10 minutes ahead
 CLOCK_SKEW = 60
+# What docs/deploy.md asks the App to be granted.
 PERMISSIONS = {"contents": "write", "pull_requests": "write", "checks": "read",
                "statuses": "read", "metadata": "read"}
 EVENTS = ["pull_request", "pull_request_review", "check_run", "check_suite", "status"]
@@ -37,35 +44,46 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, message, documentation_url=DOCS)
 
 
+@dataclass(frozen=True)
+class _Token:
+    expiry: float  # epoch seconds on the emulator's clock
+    grant: AppGrant
+
+
 class AppInstallation:
     def __init__(self, app_id: int, public_key_pem: str, installation_id: int, slug: str,
-                 token_ttl_seconds: int, state: RepoState):
+                 token_ttl_seconds: int, state: RepoState,
+                 permissions: dict[str, str] | None = None):
         self.app_id = app_id
         self.public_key = public_key_pem
         self.installation_id = installation_id
         self.slug = slug
         self.token_ttl = token_ttl_seconds
+        self.permissions = dict(PERMISSIONS if permissions is None else permissions)
         self.bot = GitHubUser(f"{slug}[bot]", "", slug, type="Bot")
         self._state = state
-        self._expiry: dict[str, float] = {}  # installation token -> expiry (epoch seconds)
+        self._tokens: dict[str, _Token] = {}
         self.minted = 0  # how many installation tokens were issued
-        state.users[self.bot.login] = self.bot
+        state.add_user(self.bot)
 
     # -- tokens ------------------------------------------------------------------------
 
-    def token_valid(self, token: str) -> bool:
-        """False only for an installation token that has expired (others are not ours)."""
-        expiry = self._expiry.get(token)
-        if expiry is not None and time.time() >= expiry:
-            self._state.tokens.pop(token, None)
-            return False
-        return True
+    def grant(self, token: str) -> AppGrant | None:
+        """The grant of one of our installation tokens while it is valid; None when expired or
+        not ours."""
+        held = self._tokens.get(token)
+        if held is None:
+            return None
+        if self._state.clock.now() >= held.expiry:
+            del self._tokens[token]
+            return None
+        return held.grant
 
-    def _mint(self) -> tuple[str, float]:
+    def _mint(self, permissions: dict[str, str]) -> tuple[str, float]:
         token = "ghs_" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "B")[:36]
-        expiry = time.time() + self.token_ttl
-        self._expiry[token] = expiry
-        self._state.tokens[token] = self.bot
+        expiry = self._state.clock.now() + self.token_ttl
+        grant = AppGrant(self.app_id, self.slug, self.installation_id, dict(permissions))
+        self._tokens[token] = _Token(expiry, grant)
         self.minted += 1
         return token, expiry
 
@@ -94,7 +112,8 @@ class AppInstallation:
 
     # -- routes ------------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, headers: dict[str, str], app: App) -> Response:
+    def handle(self, method: str, path: str, headers: dict[str, str], app: App,
+               body: bytes = b"") -> Response:
         self.verify_jwt(headers.get("authorization", ""))
         prefix = f"/app/installations/{self.installation_id}"
         if method == "GET" and path == "/app":
@@ -105,25 +124,27 @@ class AppInstallation:
                                                   "/installation"):
             return Response(200, self.installation_json(app))
         if method == "POST" and path == prefix + "/access_tokens":
-            token, expiry = self._mint()
+            try:
+                asked = json.loads(body) if body.strip() else {}
+            except ValueError as exc:
+                raise bad_json() from exc
+            requested = asked.get("permissions") if isinstance(asked, dict) else None
+            permissions = narrowed(self.permissions, requested)
+            token, expiry = self._mint(permissions)
             expires = datetime.fromtimestamp(expiry, UTC)
             return Response(201, {
                 "token": token,
                 "expires_at": shapes.iso(expires),
-                "permissions": dict(PERMISSIONS),
+                "permissions": permissions,
                 "repository_selection": "selected",
+                "repositories": [app.repo_json()],
             })
         raise not_found()
 
     def app_json(self, app: App) -> dict[str, Any]:
-        stamp = shapes.iso(self._state.created_at)
-        return {
-            "id": self.app_id, "slug": self.slug, "node_id": f"A_{self.app_id}",
-            "owner": shapes.owner(app.urls), "name": self.slug, "description": "",
-            "external_url": app.urls.base, "html_url": f"{app.urls.base}/apps/{self.slug}",
-            "created_at": stamp, "updated_at": stamp, "permissions": dict(PERMISSIONS),
-            "events": list(EVENTS), "installations_count": 1,
-        }
+        shaped = shapes.integration(app.urls, self.slug, self.app_id, self.permissions,
+                                    self._state.created_at)
+        return {**shaped, "events": list(EVENTS), "installations_count": 1}
 
     def installation_json(self, app: App) -> dict[str, Any]:
         url = f"{app.urls.base}/app/installations/{self.installation_id}"
@@ -133,7 +154,8 @@ class AppInstallation:
             "repositories_url": f"{app.urls.base}/installation/repositories",
             "html_url": f"{app.urls.base}/settings/installations/{self.installation_id}",
             "app_id": self.app_id, "app_slug": self.slug, "target_id": 1,
-            "target_type": "Organization", "permissions": dict(PERMISSIONS),
+            "target_type": "Organization", "permissions": dict(self.permissions),
             "events": list(EVENTS), "created_at": shapes.iso(self._state.created_at),
             "updated_at": shapes.iso(self._state.created_at), "single_file_name": None,
+            "suspended_by": None, "suspended_at": None,
         }

@@ -4,6 +4,8 @@ Bodies follow api.github.com: `message`, `documentation_url`, `status` (a string
 validation failures an `errors` list. Only shapes live here, no routing or state.
 
     ApiError(status, body)
+      ├── bad_credentials()       401 {"message": "Bad credentials"}
+      ├── protected(...)          405 a branch-protection refusal of a merge
       ├── not_found(...)          404 {"message": "Not Found"}
       ├── validation_failed(...)  422 {"message": "Validation Failed", "errors": [...]}
       └── unprocessable(...)      422 {"message": "Unprocessable Entity", "errors": ["..."]}
@@ -14,12 +16,17 @@ from __future__ import annotations
 from typing import Any
 
 DOCS = "https://docs.github.com/rest"
+PROTECTION_DOCS = "https://docs.github.com/articles/about-protected-branches"
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
+    """One error answer; `headers` go on the response beside the body (Retry-After, ...)."""
+
+    def __init__(self, status: int, message: str, *, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = dict(headers or {})
         self.body: dict[str, Any] = {
             "message": message,
             **extra,
@@ -56,4 +63,9 @@ def bad_json() -> ApiError:
 
 
 def bad_credentials() -> ApiError:
-    return ApiError(401, "Bad credentials")
+    return ApiError(401, "Bad credentials", documentation_url=DOCS)
+
+
+def protected(message: str) -> ApiError:
+    """A merge refused by branch protection (405, linking GitHub's protected-branch article)."""
+    return ApiError(405, message, documentation_url=PROTECTION_DOCS)

@@ -9,17 +9,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+
+def user_id(login: str) -> int:
+    """A stable numeric id for a login (GitHub's user ids are numbers)."""
+    return 1000 + sum((i + 1) * ord(c) for i, c in enumerate(login)) % 1_000_000
 
 
 @dataclass(frozen=True)
 class GitHubUser:
-    """A user of the emulated GitHub; `token` authenticates it (`type` "Bot" for a bot)."""
+    """A user of the emulated GitHub; `token` (a classic personal access token with `scopes`)
+    authenticates it, `type` is "Bot" for a bot. `permission` is the user's role on the
+    repository: admin, maintain, write, triage, read or none."""
 
     login: str
     token: str
     name: str | None = None
     email: str | None = None
     type: str = "User"
+    permission: str = "write"
+    scopes: tuple[str, ...] = ("repo",)
 
     @property
     def commit_email(self) -> str:
@@ -111,15 +121,65 @@ class CheckRun:
     creator: str
 
 
+@dataclass(frozen=True)
+class Actors:
+    """Users (logins), teams (slugs) and GitHub Apps (slugs), as protection lists name them."""
+
+    users: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    apps: tuple[str, ...] = ()
+
+
 @dataclass
 class Protection:
-    """The parts of branch protection the emulator enforces (others are stored and echoed)."""
+    """Classic branch protection: what the emulator enforces on merges and pushes (the rest of
+    a PUT body is kept in `raw` and echoed)."""
 
-    required_approving_review_count: int | None = None  # None: no review requirement
+    required_approving_review_count: int | None = None  # None: no pull request required
     dismiss_stale_reviews: bool = False
     require_code_owner_reviews: bool = False
     require_last_push_approval: bool = False
     required_status_checks: list[str] | None = None  # None: no status-check requirement
     strict: bool = False
     enforce_admins: bool = False
+    restrictions: Actors | None = None  # None: everyone with write access may push
+    bypass_pull_request_allowances: Actors = field(default_factory=Actors)
+    allow_force_pushes: bool = False
+    allow_deletions: bool = False
     raw: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Team:
+    id: int
+    slug: str
+    members: tuple[str, ...]
+    permission: str = "push"
+
+
+@dataclass(frozen=True)
+class BypassActor:
+    """A ruleset's exception: `actor_type` Integration (a GitHub App id), RepositoryRole (a
+    role id, `permissions.ROLE_IDS`), Team (a team id), User (a user id) or OrganizationAdmin;
+    `bypass_mode` always, or pull_request (only when merging a pull request)."""
+
+    actor_id: int | None
+    actor_type: str
+    bypass_mode: str = "always"
+
+
+@dataclass
+class Ruleset:
+    """A repository ruleset targeting branches: `include`/`exclude` are ref name patterns
+    (refs/heads/prod, refs/heads/release/*, ~DEFAULT_BRANCH, ~ALL); `rules` are GitHub's rule
+    objects ({"type": "pull_request", "parameters": {...}}, ...)."""
+
+    id: int
+    name: str
+    enforcement: str  # active | disabled | evaluate
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    rules: list[dict[str, Any]]
+    bypass_actors: tuple[BypassActor, ...]
+    created_at: datetime
+    updated_at: datetime

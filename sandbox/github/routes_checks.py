@@ -15,7 +15,6 @@ from sandbox.github import shapes, webhooks
 from sandbox.github.errors import ApiError, custom_error, field_error, not_found, validation_failed
 from sandbox.github.models import CheckRun, CommitStatus
 from sandbox.github.routing import Request, Response, Router, listing, paginate
-from sandbox.github.state import now
 
 if TYPE_CHECKING:
     from sandbox.github.app import App
@@ -45,7 +44,7 @@ def add_status(
     target_url: str | None,
     creator: str,
 ) -> CommitStatus:
-    stamp = now()
+    stamp = app.state.now()
     status = CommitStatus(
         app.state.next_id(), sha, state, context, description, target_url, creator, stamp, stamp
     )
@@ -54,7 +53,7 @@ def add_status(
     return status
 
 
-@router.route("POST", r"/statuses/(?P<sha>[^/]+)")
+@router.route("POST", r"/statuses/(?P<sha>[^/]+)", needs="statuses:write")
 def create_status(app: App, req: Request) -> Response:
     body = req.body()
     ref = req.params["sha"]
@@ -85,21 +84,21 @@ def _statuses(app: App, req: Request, ref: str) -> Response:
     return listing(req, [shapes.status(app.urls, s, app.state.users) for s in items])
 
 
-@router.route("GET", r"/statuses/(?P<ref>[^/]+)")
+@router.route("GET", r"/statuses/(?P<ref>[^/]+)", needs="statuses:read")
 def list_statuses_by_sha(app: App, req: Request) -> Response:
     return _statuses(app, req, req.params["ref"])
 
 
-@router.route("GET", r"/commits/(?P<ref>[^/]+)/statuses")
+@router.route("GET", r"/commits/(?P<ref>[^/]+)/statuses", needs="statuses:read")
 def list_statuses(app: App, req: Request) -> Response:
     return _statuses(app, req, req.params["ref"])
 
 
-@router.route("GET", r"/commits/(?P<ref>[^/]+)/status")
+@router.route("GET", r"/commits/(?P<ref>[^/]+)/status", needs="statuses:read")
 def combined_status(app: App, req: Request) -> Response:
     sha = app.sha_of(req.params["ref"])
     latest = app.state.latest_statuses(sha)
-    page, headers = paginate(req, latest, default=100)
+    page, headers = paginate(req, latest)
     payload = {
         "state": app.state.combined_state(sha),
         "statuses": [shapes.status(app.urls, s, app.state.users) for s in page],
@@ -124,7 +123,7 @@ def _parse_time(value: Any, key: str) -> datetime | None:
         raise validation_failed(field_error("CheckRun", key)) from exc
 
 
-def _apply_check(run: CheckRun, body: dict[str, Any], req: Request) -> None:
+def _apply_check(run: CheckRun, body: dict[str, Any], req: Request, stamp: datetime) -> None:
     status = req.string(body, "status", "CheckRun")
     conclusion = req.string(body, "conclusion", "CheckRun")
     if status is not None and status not in CHECK_STATUSES:
@@ -155,13 +154,13 @@ def _apply_check(run: CheckRun, body: dict[str, Any], req: Request) -> None:
         run.status = "completed"
     if run.status == "completed":
         run.completed_at = (
-            _parse_time(body.get("completed_at"), "completed_at") or run.completed_at or now()
+            _parse_time(body.get("completed_at"), "completed_at") or run.completed_at or stamp
         )
     elif run.status == "in_progress" and run.started_at is None:
-        run.started_at = now()
+        run.started_at = stamp
 
 
-@router.route("POST", r"/check-runs")
+@router.route("POST", r"/check-runs", needs="checks:write")
 def create_check_run(app: App, req: Request) -> Response:
     body = req.body()
     name = req.string(body, "name", "CheckRun", required=True) or ""
@@ -171,10 +170,11 @@ def create_check_run(app: App, req: Request) -> Response:
         raise validation_failed(
             custom_error("CheckRun", "No commit found for SHA: " + head_sha, "head_sha")
         )
+    stamp = app.state.now()
     run = CheckRun(
-        app.state.next_id(), sha, name, "queued", None, None, None, now(), None, {}, req.user.login
+        app.state.next_id(), sha, name, "queued", None, None, None, stamp, None, {}, req.user.login
     )
-    _apply_check(run, body, req)
+    _apply_check(run, body, req, stamp)
     app.state.check_runs[run.id] = run
     webhooks.after_check(app, run, created=True, was_completed=False)
     return Response(201, shapes.check_run(app.urls, run))
@@ -187,21 +187,21 @@ def _run(app: App, req: Request) -> CheckRun:
     return run
 
 
-@router.route("GET", r"/check-runs/(?P<id>\d+)")
+@router.route("GET", r"/check-runs/(?P<id>\d+)", needs="checks:read")
 def get_check_run(app: App, req: Request) -> Response:
     return Response(200, shapes.check_run(app.urls, _run(app, req)))
 
 
-@router.route("PATCH", r"/check-runs/(?P<id>\d+)")
+@router.route("PATCH", r"/check-runs/(?P<id>\d+)", needs="checks:write")
 def update_check_run(app: App, req: Request) -> Response:
     run = _run(app, req)
     was_completed = run.status == "completed"
-    _apply_check(run, req.body(), req)
+    _apply_check(run, req.body(), req, app.state.now())
     webhooks.after_check(app, run, created=False, was_completed=was_completed)
     return Response(200, shapes.check_run(app.urls, run))
 
 
-@router.route("GET", r"/commits/(?P<ref>[^/]+)/check-runs")
+@router.route("GET", r"/commits/(?P<ref>[^/]+)/check-runs", needs="checks:read")
 def list_check_runs(app: App, req: Request) -> Response:
     sha = app.sha_of(req.params["ref"])
     which = req.arg("filter") or "latest"

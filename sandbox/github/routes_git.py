@@ -1,17 +1,20 @@
 """Routes over git data: repository, branches and protection, refs, commits, compare, merges.
 
 Paths are relative to /repos/{owner}/{repo}. Reads come live from the bare repository;
-writes (refs, server-side merges) are real git operations under the repository's write lock.
-Branch protection is stored here as records the pull-request gates read.
+writes (refs, server-side merges) are real git operations under the repository's write lock,
+refused as a push would be when protection or a ruleset forbids them. Branch protection is
+stored here as records `protection` enforces.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sandbox.github import shapes
+from sandbox.github import shapes, shapes_rules
 from sandbox.github.errors import ApiError, custom_error, field_error, not_found, validation_failed
-from sandbox.github.models import Protection
+from sandbox.github.gitstore import ZERO_SHA
+from sandbox.github.models import Actors, Protection
+from sandbox.github.protection import rulesets_for
 from sandbox.github.routing import Request, Response, Router, listing, paginate
 
 if TYPE_CHECKING:
@@ -21,35 +24,39 @@ router = Router()
 BRANCH = r"/branches/(?P<branch>.+?)"
 
 
-@router.route("GET", "")
+@router.route("GET", "", needs="metadata:read")
 def get_repo(app: App, req: Request) -> Response:
-    return Response(200, app.repo_json())
+    return Response(200, app.repo_json(req.principal))
 
 
 # -- branches and protection -----------------------------------------------------------
 
 
-@router.route("GET", "/branches")
+@router.route("GET", "/branches", needs="contents:read")
 def list_branches(app: App, req: Request) -> Response:
     items = []
     protected = req.arg("protected")
     for name, sha in sorted(app.repo.branches().items()):
         prot = app.state.protections.get(name)
-        if protected == "true" and prot is None:
+        is_protected = prot is not None or bool(rulesets_for(app.state, name))
+        if protected == "true" and not is_protected:
             continue
         head = {"sha": sha, "url": f"{app.urls.repo}/commits/{sha}"}
-        items.append(shapes.branch(app.urls, name, head, prot, full=False))
+        items.append(shapes.branch(app.urls, name, head, prot, full=False,
+                                   protected=is_protected))
     return listing(req, items)
 
 
-@router.route("GET", r"/branches/(?P<branch>(?!.*/protection(?:/|$)).+)")
+@router.route("GET", r"/branches/(?P<branch>(?!.*/protection(?:/|$)).+)", needs="contents:read")
 def get_branch(app: App, req: Request) -> Response:
     name = req.params["branch"]
     sha = app.repo.branch_sha(name)
     if sha is None:
         raise not_found("Branch not found")
     prot = app.state.protections.get(name)
-    return Response(200, shapes.branch(app.urls, name, app.commit_json(sha), prot, full=True))
+    is_protected = prot is not None or bool(rulesets_for(app.state, name))
+    return Response(200, shapes.branch(app.urls, name, app.commit_json(sha), prot, full=True,
+                                       protected=is_protected))
 
 
 def _protected(app: App, name: str) -> Protection:
@@ -61,33 +68,57 @@ def _protected(app: App, name: str) -> Protection:
     return prot
 
 
-@router.route("GET", BRANCH + "/protection")
+@router.route("GET", BRANCH + "/protection", needs="administration:read")
 def get_protection(app: App, req: Request) -> Response:
     name = req.params["branch"]
-    return Response(200, shapes.protection(app.urls, name, _protected(app, name)))
+    return Response(200, app.protection_json(name, _protected(app, name)))
 
 
-@router.route("GET", BRANCH + "/protection/required_pull_request_reviews")
+@router.route("GET", BRANCH + "/protection/required_pull_request_reviews",
+              needs="administration:read")
 def get_required_reviews(app: App, req: Request) -> Response:
     name = req.params["branch"]
     prot = _protected(app, name)
     if prot.required_approving_review_count is None:
         raise not_found("Required pull request reviews not enabled")
     url = f"{app.urls.repo}/branches/{name}/protection"
-    return Response(200, shapes.required_reviews(url, prot))
+    return Response(200, shapes_rules.required_reviews(app.urls, url, prot, app.state.teams,
+                                                 app.integrations))
 
 
-@router.route("GET", BRANCH + "/protection/required_status_checks")
+@router.route("GET", BRANCH + "/protection/required_status_checks",
+              needs="administration:read")
 def get_required_checks(app: App, req: Request) -> Response:
     name = req.params["branch"]
     prot = _protected(app, name)
     if prot.required_status_checks is None:
         raise not_found("Required status checks not enabled")
     url = f"{app.urls.repo}/branches/{name}/protection"
-    return Response(200, shapes.required_status_checks(url, prot))
+    return Response(200, shapes_rules.required_status_checks(url, prot))
 
 
-@router.route("PUT", BRANCH + "/protection")
+def _restrictions(app: App, req: Request) -> dict[str, Any]:
+    name = req.params["branch"]
+    prot = _protected(app, name)
+    if prot.restrictions is None:
+        raise not_found("Push restrictions not enabled")
+    url = f"{app.urls.repo}/branches/{name}/protection"
+    return shapes_rules.restrictions(app.urls, url, prot.restrictions, app.state.teams,
+                               app.integrations)
+
+
+@router.route("GET", BRANCH + "/protection/restrictions", needs="administration:read")
+def get_restrictions(app: App, req: Request) -> Response:
+    return Response(200, _restrictions(app, req))
+
+
+@router.route("GET", BRANCH + "/protection/restrictions/(?P<kind>users|teams|apps)",
+              needs="administration:read")
+def get_restricted_actors(app: App, req: Request) -> Response:
+    return listing(req, _restrictions(app, req)[req.params["kind"]])
+
+
+@router.route("PUT", BRANCH + "/protection", needs="administration:write")
 def put_protection(app: App, req: Request) -> Response:
     name = req.params["branch"]
     if app.repo.branch_sha(name) is None:
@@ -105,10 +136,10 @@ def put_protection(app: App, req: Request) -> Response:
                 message=f'Invalid request.\n\n"{key}" wasn\'t supplied.',
             )
     app.state.protections[name] = protection_from_body(body)
-    return Response(200, shapes.protection(app.urls, name, app.state.protections[name]))
+    return Response(200, app.protection_json(name, app.state.protections[name]))
 
 
-@router.route("DELETE", BRANCH + "/protection")
+@router.route("DELETE", BRANCH + "/protection", needs="administration:write")
 def delete_protection(app: App, req: Request) -> Response:
     name = req.params["branch"]
     _protected(app, name)
@@ -116,8 +147,26 @@ def delete_protection(app: App, req: Request) -> Response:
     return Response(204)
 
 
+def _actor_lists(value: Any, where: str) -> Actors:
+    if not isinstance(value, dict):
+        raise validation_failed(field_error("Protection", where))
+    lists = []
+    for key in ("users", "teams", "apps"):
+        items = value.get(key) or []
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise validation_failed(field_error("Protection", f"{where}.{key}"))
+        lists.append(tuple(items))
+    return Actors(*lists)
+
+
 def protection_from_body(body: dict[str, Any]) -> Protection:
-    prot = Protection(raw=dict(body), enforce_admins=bool(body.get("enforce_admins")))
+    """Classic protection from a PUT body (GitHub's shape: restrictions with users/teams/apps,
+    bypass_pull_request_allowances inside required_pull_request_reviews, ...)."""
+    prot = Protection(raw=dict(body), enforce_admins=bool(body.get("enforce_admins")),
+                      allow_force_pushes=bool(body.get("allow_force_pushes")),
+                      allow_deletions=bool(body.get("allow_deletions")))
+    if body.get("restrictions") is not None:
+        prot.restrictions = _actor_lists(body["restrictions"], "restrictions")
     checks = body.get("required_status_checks")
     if checks is not None:
         if not isinstance(checks, dict):
@@ -145,13 +194,16 @@ def protection_from_body(body: dict[str, Any]) -> Protection:
         prot.dismiss_stale_reviews = bool(reviews.get("dismiss_stale_reviews"))
         prot.require_code_owner_reviews = bool(reviews.get("require_code_owner_reviews"))
         prot.require_last_push_approval = bool(reviews.get("require_last_push_approval"))
+        if reviews.get("bypass_pull_request_allowances") is not None:
+            prot.bypass_pull_request_allowances = _actor_lists(
+                reviews["bypass_pull_request_allowances"], "bypass_pull_request_allowances")
     return prot
 
 
 # -- refs ------------------------------------------------------------------------------
 
 
-@router.route("GET", r"/git/refs?/(?P<ref>.+)")
+@router.route("GET", r"/git/refs?/(?P<ref>.+)", needs="contents:read")
 def get_ref(app: App, req: Request) -> Response:
     ref = "refs/" + req.params["ref"].removeprefix("refs/")
     sha = app.repo.refs().get(ref)
@@ -160,13 +212,13 @@ def get_ref(app: App, req: Request) -> Response:
     return Response(200, shapes.git_ref(app.urls, ref, sha))
 
 
-@router.route("GET", r"/git/refs")
+@router.route("GET", r"/git/refs", needs="contents:read")
 def list_refs(app: App, req: Request) -> Response:
     items = [shapes.git_ref(app.urls, ref, sha) for ref, sha in sorted(app.repo.refs().items())]
     return listing(req, items)
 
 
-@router.route("GET", r"/git/matching-refs/(?P<ref>.*)")
+@router.route("GET", r"/git/matching-refs/(?P<ref>.*)", needs="contents:read")
 def matching_refs(app: App, req: Request) -> Response:
     prefix = "refs/" + req.params["ref"]
     items = [
@@ -177,7 +229,7 @@ def matching_refs(app: App, req: Request) -> Response:
     return listing(req, items)
 
 
-@router.route("POST", r"/git/refs")
+@router.route("POST", r"/git/refs", needs="contents:write")
 def create_ref(app: App, req: Request) -> Response:
     body = req.body()
     ref = req.string(body, "ref", "Reference", required=True) or ""
@@ -189,12 +241,15 @@ def create_ref(app: App, req: Request) -> Response:
     if len(sha) != 40 or not app.repo.object_exists(sha):
         raise ApiError(422, "Object does not exist")
     with app.repo.write_lock:
+        if ref in app.repo.refs():
+            raise ApiError(422, "Reference already exists")
+        app.check_ref_update(ref, ZERO_SHA, sha, req.principal)
         if not app.repo.update_ref(ref, sha, None):
             raise ApiError(422, "Reference already exists")
     return Response(201, shapes.git_ref(app.urls, ref, sha))
 
 
-@router.route("PATCH", r"/git/refs/(?P<ref>.+)")
+@router.route("PATCH", r"/git/refs/(?P<ref>.+)", needs="contents:write")
 def update_ref(app: App, req: Request) -> Response:
     ref = "refs/" + req.params["ref"].removeprefix("refs/")
     body = req.body()
@@ -208,22 +263,26 @@ def update_ref(app: App, req: Request) -> Response:
             raise ApiError(422, "Object does not exist")
         if not force and not app.repo.is_ancestor(current, sha):
             raise ApiError(422, "Update is not a fast forward")
+        app.check_ref_update(ref, current, sha, req.principal)
         if not app.repo.update_ref(ref, sha, current):
             raise ApiError(409, "Reference cannot be updated")
     return Response(200, shapes.git_ref(app.urls, ref, sha))
 
 
-@router.route("DELETE", r"/git/refs/(?P<ref>.+)")
+@router.route("DELETE", r"/git/refs/(?P<ref>.+)", needs="contents:write")
 def delete_ref(app: App, req: Request) -> Response:
     ref = "refs/" + req.params["ref"].removeprefix("refs/")
     with app.repo.write_lock:
         current = app.repo.refs().get(ref)
-        if current is None or not app.repo.delete_ref(ref, current):
+        if current is None:
+            raise ApiError(422, "Reference does not exist")
+        app.check_ref_update(ref, current, ZERO_SHA, req.principal)
+        if not app.repo.delete_ref(ref, current):
             raise ApiError(422, "Reference does not exist")
     return Response(204)
 
 
-@router.route("GET", r"/git/commits/(?P<sha>[0-9a-fA-F]{4,40})")
+@router.route("GET", r"/git/commits/(?P<sha>[0-9a-fA-F]{4,40})", needs="contents:read")
 def get_git_commit(app: App, req: Request) -> Response:
     sha = app.repo.resolve(req.params["sha"])
     if sha is None:
@@ -234,7 +293,7 @@ def get_git_commit(app: App, req: Request) -> Response:
 # -- commits and compare -----------------------------------------------------------------
 
 
-@router.route("GET", r"/commits")
+@router.route("GET", r"/commits", needs="contents:read")
 def list_commits(app: App, req: Request) -> Response:
     ref = req.arg("sha") or app.repo.default_branch()
     sha = app.repo.resolve(app.strip_owner(ref))
@@ -250,7 +309,7 @@ def list_commits(app: App, req: Request) -> Response:
     return Response(200, items, headers)
 
 
-@router.route("GET", r"/commits/(?P<ref>[^/]+)")
+@router.route("GET", r"/commits/(?P<ref>[^/]+)", needs="contents:read")
 def get_commit(app: App, req: Request) -> Response:
     ref = req.params["ref"]
     sha = app.repo.resolve(ref)
@@ -259,7 +318,7 @@ def get_commit(app: App, req: Request) -> Response:
     return Response(200, app.commit_json(sha, with_files=True))
 
 
-@router.route("GET", r"/compare/(?P<basehead>.+)")
+@router.route("GET", r"/compare/(?P<basehead>.+)", needs="contents:read")
 def compare(app: App, req: Request) -> Response:
     basehead = req.params["basehead"]
     if "..." not in basehead:
@@ -303,13 +362,13 @@ def compare(app: App, req: Request) -> Response:
     return Response(200, payload, headers)
 
 
-@router.route("POST", r"/merges")
+@router.route("POST", r"/merges", needs="contents:write")
 def merge_branches(app: App, req: Request) -> Response:
     body = req.body()
     base = req.string(body, "base", "Merge", required=True) or ""
     head = req.string(body, "head", "Merge", required=True) or ""
     message = req.string(body, "commit_message", "Merge")
-    sha = app.state.merge_branches(base, head, message, req.user.login)
+    sha = app.state.merge_branches(base, head, message, req.principal, app.urls.html)
     if sha is None:
         return Response(204)
     return Response(201, app.commit_json(sha, with_files=True))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.github import shapes, webhooks
 from sandbox.github.errors import (
+    ApiError,
     custom_error,
     field_error,
     not_found,
@@ -21,7 +22,7 @@ from sandbox.github.errors import (
 )
 from sandbox.github.models import IssueComment, Label, PullRequest, Review
 from sandbox.github.routing import Request, Response, Router, listing, paginate
-from sandbox.github.state import now
+from sandbox.github.state import BASE_MODIFIED
 
 if TYPE_CHECKING:
     from sandbox.github.app import App
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 router = Router()
 PULL = r"/pulls/(?P<number>\d+)"
 ISSUE = r"/issues/(?P<number>\d+)"
+# A pull request's issue (comments, labels) answers to either permission.
+ISSUE_READ = ("issues:read", "pull_requests:read")
+ISSUE_WRITE = ("issues:write", "pull_requests:write")
 REVIEW_STATES = {
     "APPROVE": "APPROVED",
     "REQUEST_CHANGES": "CHANGES_REQUESTED",
@@ -36,7 +40,7 @@ REVIEW_STATES = {
 }
 
 
-@router.route("POST", r"/pulls")
+@router.route("POST", r"/pulls", needs="pull_requests:write")
 def create_pull(app: App, req: Request) -> Response:
     body = req.body()
     base = req.string(body, "base", "PullRequest", required=True) or ""
@@ -64,7 +68,7 @@ def create_pull(app: App, req: Request) -> Response:
                     "PullRequest", f"A pull request already exists for {app.urls.owner}:{head}."
                 )
             )
-    stamp = now()
+    stamp = app.state.now()
     pr = PullRequest(
         number=app.state.next_number(),
         id=app.state.next_id(),
@@ -78,13 +82,14 @@ def create_pull(app: App, req: Request) -> Response:
         updated_at=stamp,
     )
     app.state.pulls[pr.number] = pr
+    app.state.watch(pr)
     with app.repo.write_lock:
         app.repo.git("update-ref", f"refs/pull/{pr.number}/head", head_sha)
     app.emit("pull_request", lambda: webhooks.pull_request(app, pr, "opened", req.user.login))
     return Response(201, app.pull_json(pr, detail=True))
 
 
-@router.route("GET", r"/pulls")
+@router.route("GET", r"/pulls", needs="pull_requests:read")
 def list_pulls(app: App, req: Request) -> Response:
     state = req.arg("state") or "open"
     if state not in ("open", "closed", "all"):
@@ -114,12 +119,12 @@ def list_pulls(app: App, req: Request) -> Response:
     return Response(200, [app.pull_json(pr, detail=False) for pr in page], headers)
 
 
-@router.route("GET", PULL)
+@router.route("GET", PULL, needs="pull_requests:read")
 def get_pull(app: App, req: Request) -> Response:
     return Response(200, app.pull_json(app.pull(req.params["number"]), detail=True))
 
 
-@router.route("PATCH", PULL)
+@router.route("PATCH", PULL, needs="pull_requests:write")
 def update_pull(app: App, req: Request) -> Response:
     pr = app.pull(req.params["number"])
     body = req.body()
@@ -148,29 +153,40 @@ def update_pull(app: App, req: Request) -> Response:
                         f"A pull request already exists for {app.urls.owner}:{pr.head}.",
                     )
                 )
-    if title is not None:
+    changes: dict[str, Any] = {}
+    if title is not None and title != pr.title:
+        changes["title"] = {"from": pr.title}
         pr.title = title
     if "body" in body:
-        pr.body = req.string(body, "body", "PullRequest")
-    if base is not None and not pr.merged:
+        text = req.string(body, "body", "PullRequest")
+        if text != pr.body:
+            changes["body"] = {"from": pr.body}
+            pr.body = text
+    if base is not None and not pr.merged and base != pr.base:
+        changes["base"] = {"ref": {"from": pr.base}, "sha": {"from": app.state.base_sha(pr)}}
         pr.base = base
     changed_state = state is not None and state != pr.state and not pr.merged
     if state is not None and state != pr.state and not pr.merged:
         if state == "closed":
             pr.closed_head_sha, pr.closed_base_sha = app.state.head_sha(pr), app.state.base_sha(pr)
-            pr.closed_at = now()
+            pr.closed_at = app.state.now()
         else:
             pr.closed_head_sha = pr.closed_base_sha = None
             pr.closed_at = None
         pr.state = state
-    pr.updated_at = now()
+        if state == "open":
+            app.state.watch(pr)
+    pr.updated_at = app.state.now()
+    if changes and pr.state == "open":
+        app.emit("pull_request", lambda: webhooks.pull_request(
+            app, pr, "edited", req.user.login, changes=changes))
     if changed_state:
         action = "closed" if pr.state == "closed" else "reopened"
         app.emit("pull_request", lambda: webhooks.pull_request(app, pr, action, req.user.login))
     return Response(200, app.pull_json(pr, detail=True))
 
 
-@router.route("GET", PULL + "/commits")
+@router.route("GET", PULL + "/commits", needs="pull_requests:read")
 def pull_commits(app: App, req: Request) -> Response:
     pr = app.pull(req.params["number"])
     infos = list(reversed(app.repo.commits(f"{app.state.base_sha(pr)}..{app.state.head_sha(pr)}")))
@@ -178,7 +194,7 @@ def pull_commits(app: App, req: Request) -> Response:
     return Response(200, [shapes.commit(app.urls, i, app.state.users) for i in page], headers)
 
 
-@router.route("GET", PULL + "/files")
+@router.route("GET", PULL + "/files", needs="pull_requests:read")
 def pull_files(app: App, req: Request) -> Response:
     pr = app.pull(req.params["number"])
     head = app.state.head_sha(pr)
@@ -187,14 +203,14 @@ def pull_files(app: App, req: Request) -> Response:
     return listing(req, [shapes.file_change(app.urls, f, head) for f in files])
 
 
-@router.route("GET", PULL + "/merge")
+@router.route("GET", PULL + "/merge", needs="pull_requests:read")
 def is_merged(app: App, req: Request) -> Response:
     if app.pull(req.params["number"]).merged:
         return Response(204)
     raise not_found()
 
 
-@router.route("PUT", PULL + "/merge")
+@router.route("PUT", PULL + "/merge", needs="contents:write")
 def merge_pull(app: App, req: Request) -> Response:
     pr = app.pull(req.params["number"])
     body = req.body()
@@ -204,7 +220,9 @@ def merge_pull(app: App, req: Request) -> Response:
     title = req.string(body, "commit_title", "PullRequest")
     message = req.string(body, "commit_message", "PullRequest")
     sha = req.string(body, "sha", "PullRequest")
-    new = app.state.merge_pull(pr, req.user.login, method, title, message, sha)
+    if pr.state == "open" and app.faults.take_merge_race():
+        raise ApiError(405, BASE_MODIFIED)
+    new = app.state.merge_pull(pr, req.principal, method, title, message, sha)
     app.emit("pull_request", lambda: webhooks.pull_request(app, pr, "closed", req.user.login))
     return Response(
         200, {"sha": new, "merged": True, "message": "Pull Request successfully merged"}
@@ -214,14 +232,14 @@ def merge_pull(app: App, req: Request) -> Response:
 # -- reviews ---------------------------------------------------------------------------
 
 
-@router.route("GET", PULL + "/reviews")
+@router.route("GET", PULL + "/reviews", needs="pull_requests:read")
 def list_reviews(app: App, req: Request) -> Response:
     pr = app.pull(req.params["number"])
     visible = [r for r in pr.reviews if r.state != "PENDING" or r.user == req.user.login]
     return listing(req, [shapes.review(app.urls, pr.number, r, app.state.users) for r in visible])
 
 
-@router.route("GET", PULL + r"/reviews/(?P<review>\d+)")
+@router.route("GET", PULL + r"/reviews/(?P<review>\d+)", needs="pull_requests:read")
 def get_review(app: App, req: Request) -> Response:
     pr = app.pull(req.params["number"])
     for review in pr.reviews:
@@ -230,7 +248,7 @@ def get_review(app: App, req: Request) -> Response:
     raise not_found()
 
 
-@router.route("POST", PULL + "/reviews")
+@router.route("POST", PULL + "/reviews", needs="pull_requests:write")
 def create_review(app: App, req: Request) -> Response:
     pr = app.pull(req.params["number"])
     body = req.body()
@@ -256,10 +274,10 @@ def create_review(app: App, req: Request) -> Response:
         state=REVIEW_STATES[event] if event else "PENDING",
         body=text,
         commit_id=commit_id or app.state.head_sha(pr),
-        submitted_at=now() if event else None,
+        submitted_at=app.state.now() if event else None,
     )
     pr.reviews.append(review)
-    pr.updated_at = now()
+    pr.updated_at = app.state.now()
     if event:
         app.emit("pull_request_review",
                  lambda: webhooks.pull_request_review(app, pr, review, login))
@@ -269,7 +287,7 @@ def create_review(app: App, req: Request) -> Response:
 # -- the pull request's issue: comments and labels --------------------------------------
 
 
-@router.route("GET", ISSUE)
+@router.route("GET", ISSUE, needs=ISSUE_READ)
 def get_issue(app: App, req: Request) -> Response:
     pr = app.pull(req.params["number"])
     i = f"{app.urls.repo}/issues/{pr.number}"
@@ -300,25 +318,25 @@ def get_issue(app: App, req: Request) -> Response:
     return Response(200, payload)
 
 
-@router.route("GET", ISSUE + "/comments")
+@router.route("GET", ISSUE + "/comments", needs=ISSUE_READ)
 def list_comments(app: App, req: Request) -> Response:
     pr = app.pull(req.params["number"])
     return listing(req, [shapes.issue_comment(app.urls, c, app.state.users) for c in pr.comments])
 
 
-@router.route("POST", ISSUE + "/comments")
+@router.route("POST", ISSUE + "/comments", needs=ISSUE_WRITE)
 def create_comment(app: App, req: Request) -> Response:
     pr = app.pull(req.params["number"])
     text = req.string(req.body(), "body", "IssueComment", required=True) or ""
     if not text.strip():
         raise validation_failed(field_error("IssueComment", "body", "missing_field"))
-    stamp = now()
+    stamp = app.state.now()
     comment = IssueComment(app.state.next_id(), pr.number, req.user.login, text, stamp, stamp)
     pr.comments.append(comment)
     return Response(201, shapes.issue_comment(app.urls, comment, app.state.users))
 
 
-@router.route("GET", r"/issues/comments/(?P<comment>\d+)")
+@router.route("GET", r"/issues/comments/(?P<comment>\d+)", needs=ISSUE_READ)
 def get_comment(app: App, req: Request) -> Response:
     for pr in app.state.pulls.values():
         for c in pr.comments:
@@ -354,13 +372,13 @@ def _issue_labels(app: App, pr: PullRequest) -> Response:
     return Response(200, [shapes.label(app.urls, app.state.labels[n]) for n in pr.labels])
 
 
-@router.route("GET", ISSUE + "/labels")
+@router.route("GET", ISSUE + "/labels", needs=ISSUE_READ)
 def list_issue_labels(app: App, req: Request) -> Response:
     pr = app.pull(req.params["number"])
     return listing(req, [shapes.label(app.urls, app.state.labels[n]) for n in pr.labels])
 
 
-@router.route("POST", ISSUE + "/labels")
+@router.route("POST", ISSUE + "/labels", needs=ISSUE_WRITE)
 def add_labels(app: App, req: Request) -> Response:
     pr = app.pull(req.params["number"])
     for name in _label_names(req):
@@ -370,20 +388,20 @@ def add_labels(app: App, req: Request) -> Response:
     return _issue_labels(app, pr)
 
 
-@router.route("PUT", ISSUE + "/labels")
+@router.route("PUT", ISSUE + "/labels", needs=ISSUE_WRITE)
 def set_labels(app: App, req: Request) -> Response:
     pr = app.pull(req.params["number"])
     pr.labels = list(dict.fromkeys(_ensure_label(app, n).name for n in _label_names(req)))
     return _issue_labels(app, pr)
 
 
-@router.route("DELETE", ISSUE + "/labels")
+@router.route("DELETE", ISSUE + "/labels", needs=ISSUE_WRITE)
 def clear_labels(app: App, req: Request) -> Response:
     app.pull(req.params["number"]).labels = []
     return Response(204)
 
 
-@router.route("DELETE", ISSUE + r"/labels/(?P<name>.+)")
+@router.route("DELETE", ISSUE + r"/labels/(?P<name>.+)", needs=ISSUE_WRITE)
 def remove_label(app: App, req: Request) -> Response:
     pr = app.pull(req.params["number"])
     wanted = req.params["name"].lower()
@@ -394,12 +412,12 @@ def remove_label(app: App, req: Request) -> Response:
     return _issue_labels(app, pr)
 
 
-@router.route("GET", r"/labels")
+@router.route("GET", r"/labels", needs=ISSUE_READ)
 def list_repo_labels(app: App, req: Request) -> Response:
     return listing(req, [shapes.label(app.urls, lab) for lab in app.state.labels.values()])
 
 
-@router.route("GET", r"/labels/(?P<name>.+)")
+@router.route("GET", r"/labels/(?P<name>.+)", needs=ISSUE_READ)
 def get_repo_label(app: App, req: Request) -> Response:
     for lab in app.state.labels.values():
         if lab.name.lower() == req.params["name"].lower():
@@ -407,7 +425,7 @@ def get_repo_label(app: App, req: Request) -> Response:
     raise not_found()
 
 
-@router.route("POST", r"/labels")
+@router.route("POST", r"/labels", needs=ISSUE_WRITE)
 def create_repo_label(app: App, req: Request) -> Response:
     body = req.body()
     name = req.string(body, "name", "Label", required=True) or ""

@@ -2,7 +2,9 @@
 
 Routes match the raw (percent-encoded) path, then their parameters are unquoted, because
 PyGithub quotes some refs with `safe=""` (`commits/heads%2Fdev`) and others keep slashes
-(`compare/a/b...c`). Owns no GitHub semantics; handlers live in the `routes_*` modules.
+(`compare/a/b...c`). Each route names the GitHub App permission it needs ("contents:read";
+several mean any one of them). Owns no GitHub semantics; handlers live in the `routes_*`
+modules.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from urllib.parse import unquote, urlencode
 
 from sandbox.github.errors import ApiError, bad_json, field_error, validation_failed
 from sandbox.github.models import GitHubUser
+from sandbox.github.permissions import Principal
 
 if TYPE_CHECKING:
     from sandbox.github.app import App
@@ -32,6 +35,7 @@ class Request:
     raw_body: bytes
     user: GitHubUser
     base_url: str
+    principal: Principal
     _json: Any = None
     _parsed: bool = False
 
@@ -76,21 +80,41 @@ class Response:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    lost: str | None = None  # an injected fault: "drop" the connection or answer "502"
 
 
 Handler = Callable[["App", Request], Response]
 
 
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    needs: tuple[str, ...]  # the App permissions that allow it (any one); () for none
+
+
+@dataclass(frozen=True)
+class Match:
+    handler: Handler
+    params: dict[str, str]
+    needs: tuple[str, ...]
+
+
 class Router:
     def __init__(self) -> None:
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._routes: list[Route] = []
 
-    def add(self, method: str, pattern: str, handler: Handler) -> None:
-        self._routes.append((method, re.compile(f"^{pattern}$"), handler))
+    def add(self, method: str, pattern: str, handler: Handler,
+            needs: tuple[str, ...] = ()) -> None:
+        self._routes.append(Route(method, re.compile(f"^{pattern}$"), handler, needs))
 
-    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
+    def route(self, method: str, pattern: str,
+              needs: str | tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+        wanted = (needs,) if isinstance(needs, str) else needs
+
         def register(handler: Handler) -> Handler:
-            self.add(method, pattern, handler)
+            self.add(method, pattern, handler, wanted)
             return handler
 
         return register
@@ -98,14 +122,15 @@ class Router:
     def extend(self, other: Router) -> None:
         self._routes.extend(other._routes)
 
-    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
+    def match(self, method: str, path: str) -> Match | None:
         lookup = "GET" if method == "HEAD" else method
-        for route_method, pattern, handler in self._routes:
-            if route_method != lookup:
+        for route in self._routes:
+            if route.method != lookup:
                 continue
-            found = pattern.match(path)
+            found = route.pattern.match(path)
             if found:
-                return handler, {k: unquote(v) for k, v in found.groupdict().items()}
+                params = {k: unquote(v) for k, v in found.groupdict().items()}
+                return Match(route.handler, params, route.needs)
         return None
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from sandbox.github import permissions
 from sandbox.github.gitstore import CommitInfo, FileChange, Signature
 from sandbox.github.models import (
     CheckRun,
@@ -22,15 +23,13 @@ from sandbox.github.models import (
     Protection,
     PullRequest,
     Review,
+    Team,
+    user_id,
 )
 
 
 def iso(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
-
-
-def _user_id(login: str) -> int:
-    return 1000 + sum((i + 1) * ord(c) for i, c in enumerate(login)) % 1_000_000
 
 
 @dataclass(frozen=True)
@@ -52,79 +51,158 @@ class Urls:
         return f"{self.base}/{self.owner}/{self.name}.git"
 
 
-def user(urls: Urls, login: str, users: dict[str, GitHubUser]) -> dict[str, Any]:
-    known = users.get(login)
+def _account(urls: Urls, login: str, kind: str, node: str) -> dict[str, Any]:
+    """The fields GitHub's simple-user has for any account (user, bot or organization)."""
+    u = f"{urls.base}/users/{login}"
     return {
         "login": login,
-        "id": _user_id(login),
-        "node_id": f"U_{login}",
+        "id": user_id(login),
+        "node_id": f"{node}_{login}",
         "avatar_url": f"{urls.base}/avatars/{login}",
         "gravatar_id": "",
-        "url": f"{urls.base}/users/{login}",
+        "url": u,
         "html_url": f"{urls.base}/{login}",
-        "type": known.type if known else "User",
+        "followers_url": f"{u}/followers",
+        "following_url": f"{u}/following{{/other_user}}",
+        "gists_url": f"{u}/gists{{/gist_id}}",
+        "starred_url": f"{u}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{u}/subscriptions",
+        "organizations_url": f"{u}/orgs",
+        "repos_url": f"{u}/repos",
+        "events_url": f"{u}/events{{/privacy}}",
+        "received_events_url": f"{u}/received_events",
+        "type": kind,
+        "user_view_type": "public",
         "site_admin": False,
-        "name": known.name if known else None,
-        "email": known.email if known else None,
     }
+
+
+def user(urls: Urls, login: str, users: dict[str, GitHubUser]) -> dict[str, Any]:
+    known = users.get(login)
+    payload = _account(urls, login, known.type if known else "User", "U")
+    payload["name"] = known.name if known else None
+    payload["email"] = known.email if known else None
+    return payload
+
+
+def collaborator(urls: Urls, login: str, users: dict[str, GitHubUser],
+                 role: str) -> dict[str, Any]:
+    return {**user(urls, login, users), "permissions": permissions.flags(role),
+            "role_name": role}
 
 
 def owner(urls: Urls) -> dict[str, Any]:
+    return _account(urls, urls.owner, "Organization", "O")
+
+
+def team(urls: Urls, item: Team) -> dict[str, Any]:
+    t = f"{urls.base}/organizations/{user_id(urls.owner)}/team/{item.id}"
     return {
-        "login": urls.owner,
-        "id": _user_id(urls.owner),
-        "node_id": f"O_{urls.owner}",
-        "url": f"{urls.base}/users/{urls.owner}",
-        "html_url": f"{urls.base}/{urls.owner}",
-        "avatar_url": f"{urls.base}/avatars/{urls.owner}",
-        "type": "Organization",
-        "site_admin": False,
+        "id": item.id, "node_id": f"T_{item.id}", "url": t,
+        "html_url": f"{urls.base}/orgs/{urls.owner}/teams/{item.slug}",
+        "name": item.slug, "slug": item.slug, "description": None, "privacy": "closed",
+        "notification_setting": "notifications_enabled", "permission": item.permission,
+        "members_url": f"{t}/members{{/member}}", "repositories_url": f"{t}/repos",
+        "type": "organization", "parent": None,
     }
 
 
-def repository(urls: Urls, default_branch: str, created: datetime) -> dict[str, Any]:
-    r = urls.repo
+def integration(urls: Urls, slug: str, app_id: int, granted: dict[str, str],
+                created: datetime | None) -> dict[str, Any]:
+    """A GitHub App as GitHub shows it (in /app, protection lists, check runs)."""
     return {
-        "id": _user_id(urls.owner + "/" + urls.name),
+        "id": app_id, "slug": slug, "node_id": f"A_{app_id}", "client_id": f"Iv1.{app_id}",
+        "owner": owner(urls), "name": slug, "description": "", "external_url": urls.base,
+        "html_url": f"{urls.base}/apps/{slug}", "created_at": iso(created),
+        "updated_at": iso(created), "permissions": dict(granted),
+        "events": ["pull_request", "pull_request_review", "check_run", "check_suite",
+                   "status"],
+    }
+
+
+def repository(urls: Urls, default_branch: str, created: datetime, *, private: bool = False,
+               role: str = "admin") -> dict[str, Any]:
+    """The repository as GET /repos/{owner}/{repo} answers it (every field GitHub's
+    description requires), `permissions` being the viewer's."""
+    r = urls.repo
+    templated = {
+        "archive_url": f"{r}/{{archive_format}}{{/ref}}",
+        "assignees_url": f"{r}/assignees{{/user}}",
+        "blobs_url": f"{r}/git/blobs{{/sha}}",
+        "branches_url": f"{r}/branches{{/branch}}",
+        "collaborators_url": f"{r}/collaborators{{/collaborator}}",
+        "comments_url": f"{r}/comments{{/number}}",
+        "commits_url": f"{r}/commits{{/sha}}",
+        "compare_url": f"{r}/compare/{{base}}...{{head}}",
+        "contents_url": f"{r}/contents/{{+path}}",
+        "contributors_url": f"{r}/contributors",
+        "deployments_url": f"{r}/deployments",
+        "downloads_url": f"{r}/downloads",
+        "events_url": f"{r}/events",
+        "forks_url": f"{r}/forks",
+        "git_commits_url": f"{r}/git/commits{{/sha}}",
+        "git_refs_url": f"{r}/git/refs{{/sha}}",
+        "git_tags_url": f"{r}/git/tags{{/sha}}",
+        "hooks_url": f"{r}/hooks",
+        "issue_comment_url": f"{r}/issues/comments{{/number}}",
+        "issue_events_url": f"{r}/issues/events{{/number}}",
+        "issues_url": f"{r}/issues{{/number}}",
+        "keys_url": f"{r}/keys{{/key_id}}",
+        "labels_url": f"{r}/labels{{/name}}",
+        "languages_url": f"{r}/languages",
+        "merges_url": f"{r}/merges",
+        "milestones_url": f"{r}/milestones{{/number}}",
+        "notifications_url": f"{r}/notifications{{?since,all,participating}}",
+        "pulls_url": f"{r}/pulls{{/number}}",
+        "releases_url": f"{r}/releases{{/id}}",
+        "stargazers_url": f"{r}/stargazers",
+        "statuses_url": f"{r}/statuses/{{sha}}",
+        "subscribers_url": f"{r}/subscribers",
+        "subscription_url": f"{r}/subscription",
+        "tags_url": f"{r}/tags",
+        "teams_url": f"{r}/teams",
+        "trees_url": f"{r}/git/trees{{/sha}}",
+    }
+    host = urls.base.split("://", 1)[-1]
+    return {
+        "id": user_id(urls.owner + "/" + urls.name),
         "node_id": f"R_{urls.owner}_{urls.name}",
         "name": urls.name,
         "full_name": f"{urls.owner}/{urls.name}",
         "owner": owner(urls),
-        "private": False,
-        "visibility": "public",
+        "private": private,
+        "visibility": "private" if private else "public",
         "html_url": urls.html,
         "description": None,
         "fork": False,
         "url": r,
+        **templated,
         "clone_url": urls.clone,
         "git_url": urls.clone,
+        "ssh_url": f"git@{host}:{urls.owner}/{urls.name}.git",
         "svn_url": urls.html,
+        "mirror_url": None,
+        "homepage": None,
+        "language": None,
+        "license": None,
         "default_branch": default_branch,
-        "branches_url": f"{r}/branches{{/branch}}",
-        "commits_url": f"{r}/commits{{/sha}}",
-        "compare_url": f"{r}/compare/{{base}}...{{head}}",
-        "git_refs_url": f"{r}/git/refs{{/sha}}",
-        "issues_url": f"{r}/issues{{/number}}",
-        "issue_comment_url": f"{r}/issues/comments{{/number}}",
-        "labels_url": f"{r}/labels{{/name}}",
-        "merges_url": f"{r}/merges",
-        "pulls_url": f"{r}/pulls{{/number}}",
-        "statuses_url": f"{r}/statuses/{{sha}}",
+        "forks": 0, "forks_count": 0, "stargazers_count": 0, "watchers": 0,
+        "watchers_count": 0, "open_issues": 0, "open_issues_count": 0, "size": 0,
+        "network_count": 0, "subscribers_count": 0,
+        "has_issues": True, "has_projects": False, "has_wiki": False, "has_pages": False,
+        "has_downloads": True, "has_discussions": False,
         "created_at": iso(created),
         "updated_at": iso(created),
         "pushed_at": iso(created),
         "archived": False,
         "disabled": False,
-        "permissions": {
-            "admin": True,
-            "maintain": True,
-            "push": True,
-            "triage": True,
-            "pull": True,
-        },
+        "is_template": False,
+        "topics": [],
+        "permissions": permissions.flags(role),
         "allow_merge_commit": True,
         "allow_squash_merge": True,
         "allow_rebase_merge": True,
+        "allow_auto_merge": False,
         "delete_branch_on_merge": False,
     }
 
@@ -187,6 +265,7 @@ def git_commit(urls: Urls, info: CommitInfo) -> dict[str, Any]:
             "reason": "unsigned",
             "signature": None,
             "payload": None,
+            "verified_at": None,
         },
     }
 
@@ -217,12 +296,14 @@ def branch(
     head: dict[str, Any],
     protection: Protection | None,
     full: bool,
+    protected: bool | None = None,
 ) -> dict[str, Any]:
+    """A branch; `protected` also counts rulesets (default: classic protection only)."""
     b = f"{urls.repo}/branches/{quote(name, safe='')}"
     payload: dict[str, Any] = {
         "name": name,
         "commit": head if full else {"sha": head["sha"], "url": head["url"]},
-        "protected": protection is not None,
+        "protected": protection is not None if protected is None else protected,
         "protection": {
             "enabled": protection is not None,
             "required_status_checks": {
@@ -243,46 +324,6 @@ def branch(
     if full:
         payload["_links"] = {"self": b, "html": f"{urls.html}/tree/{name}"}
     return payload
-
-
-def protection(urls: Urls, branch_name: str, prot: Protection) -> dict[str, Any]:
-    p = f"{urls.repo}/branches/{quote(branch_name, safe='')}/protection"
-    payload: dict[str, Any] = {
-        "url": p,
-        "enforce_admins": {"url": f"{p}/enforce_admins", "enabled": prot.enforce_admins},
-        "required_linear_history": {"enabled": bool(prot.raw.get("required_linear_history"))},
-        "allow_force_pushes": {"enabled": bool(prot.raw.get("allow_force_pushes"))},
-        "allow_deletions": {"enabled": bool(prot.raw.get("allow_deletions"))},
-        "required_conversation_resolution": {
-            "enabled": bool(prot.raw.get("required_conversation_resolution"))
-        },
-    }
-    if prot.required_status_checks is not None:
-        payload["required_status_checks"] = required_status_checks(p, prot)
-    if prot.required_approving_review_count is not None:
-        payload["required_pull_request_reviews"] = required_reviews(p, prot)
-    return payload
-
-
-def required_status_checks(protection_url: str, prot: Protection) -> dict[str, Any]:
-    contexts = list(prot.required_status_checks or [])
-    return {
-        "url": f"{protection_url}/required_status_checks",
-        "strict": prot.strict,
-        "contexts": contexts,
-        "contexts_url": f"{protection_url}/required_status_checks/contexts",
-        "checks": [{"context": c, "app_id": None} for c in contexts],
-    }
-
-
-def required_reviews(protection_url: str, prot: Protection) -> dict[str, Any]:
-    return {
-        "url": f"{protection_url}/required_pull_request_reviews",
-        "dismiss_stale_reviews": prot.dismiss_stale_reviews,
-        "require_code_owner_reviews": prot.require_code_owner_reviews,
-        "required_approving_review_count": prot.required_approving_review_count or 0,
-        "require_last_push_approval": prot.require_last_push_approval,
-    }
 
 
 def git_ref(urls: Urls, ref: str, sha: str) -> dict[str, Any]:
@@ -328,6 +369,7 @@ def pull_request(
     head_sha: str,
     base_sha: str,
     detail: dict[str, Any] | None,
+    merge_commit_sha: str | None = None,
 ) -> dict[str, Any]:
     """A pull request; `detail` (mergeable, counts) is present on single GETs only, as on GitHub."""
     p = f"{urls.repo}/pulls/{pr.number}"
@@ -359,7 +401,7 @@ def pull_request(
         "updated_at": iso(pr.updated_at),
         "closed_at": iso(pr.closed_at),
         "merged_at": iso(pr.merged_at),
-        "merge_commit_sha": pr.merge_commit_sha,
+        "merge_commit_sha": merge_commit_sha,
         "assignee": None,
         "assignees": [],
         "requested_reviewers": [],
@@ -372,6 +414,7 @@ def pull_request(
             "issue": {"href": i},
             "comments": {"href": f"{i}/comments"},
             "review_comments": {"href": f"{p}/comments"},
+            "review_comment": {"href": f"{urls.repo}/pulls/comments{{/number}}"},
             "commits": {"href": f"{p}/commits"},
             "statuses": {"href": f"{urls.repo}/statuses/{head_sha}"},
         },
@@ -439,7 +482,10 @@ def status(urls: Urls, s: CommitStatus, users: dict[str, GitHubUser]) -> dict[st
     }
 
 
-def check_run(urls: Urls, run: CheckRun) -> dict[str, Any]:
+CI_APP_ID = 1
+
+
+def check_run(urls: Urls, run: CheckRun, created: datetime | None = None) -> dict[str, Any]:
     output = run.output
     return {
         "id": run.id,
@@ -462,12 +508,8 @@ def check_run(urls: Urls, run: CheckRun) -> dict[str, Any]:
         },
         "name": run.name,
         "check_suite": {"id": run.id},
-        "app": {
-            "id": 1,
-            "slug": "sandbox-ci",
-            "name": "Sandbox CI",
-            "owner": owner(urls),
-            "html_url": f"{urls.base}/apps/sandbox-ci",
-        },
+        "app": {**integration(urls, "sandbox-ci", CI_APP_ID, {"checks": "write"},
+                              created or run.started_at or run.completed_at),
+                "name": "Sandbox CI"},
         "pull_requests": [],
     }

@@ -1,21 +1,26 @@
 """The emulated repository's behaviour: pull-request gates, mergeability and real merges.
 
-Holds the in-memory records (pull requests, reviews, statuses, check runs, labels, branch
-protection) beside the bare repository, and implements the rules GitHub applies to them:
-combined status, approvals, mergeable / mergeable_state from a real trial merge, and merges
-(merge, squash, rebase, server-side branch merge) as git commits and compare-and-swap ref
-moves. Callers hold `lock` around every call. No HTTP or JSON shapes here, only ApiErrors.
+Holds the in-memory records (pull requests, reviews, statuses, check runs, labels, collaborator
+roles, teams, branch protection, rulesets) beside the bare repository, and implements what
+GitHub does with them: combined status, mergeable / mergeable_state from a real trial merge
+(null while being computed, `mergeability`), stale approvals dismissed when a head moves, and
+merges (merge, squash, rebase, server-side branch merge) as git commits and compare-and-swap
+ref moves. The rules of protection live in `protection`. Callers hold `lock` around every
+call. No HTTP or JSON shapes here, only ApiErrors.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 
+from sandbox.github import protection
+from sandbox.github.clock import Clock, SystemClock, utc
 from sandbox.github.errors import ApiError
-from sandbox.github.gitstore import BareRepository, CommitInfo
+from sandbox.github.gitstore import ZERO_SHA, BareRepository, CommitInfo
+from sandbox.github.mergeability import DEFAULT_DELAY, MergeabilityTracker
 from sandbox.github.models import (
     CheckRun,
     CommitStatus,
@@ -23,46 +28,84 @@ from sandbox.github.models import (
     Label,
     Protection,
     PullRequest,
+    Review,
+    Ruleset,
+    Team,
+    user_id,
 )
+from sandbox.github.permissions import Principal
+from sandbox.github.protection import PushVerdict, RefUpdate
 
 GITHUB_COMMITTER = ("GitHub", "noreply@github.com")
 CHECK_SUCCESS = {"success", "neutral", "skipped"}
 NOT_MERGEABLE = "Pull Request is not mergeable"
-
-
-def now() -> datetime:
-    return datetime.now(tz=UTC).replace(microsecond=0)
+BASE_MODIFIED = "Base branch was modified. Review and try the merge again."
 
 
 @dataclass(frozen=True)
 class Mergeability:
     mergeable: bool | None
     state: str  # clean | blocked | behind | dirty | unstable | draft | unknown
-    problems: tuple[str, ...]  # why it is blocked or behind (the merge endpoint's 405 message)
+    problems: tuple[str, ...]  # why it is blocked or behind
+
+
+@dataclass
+class Observed:
+    """What changed since the last look: pull requests whose head moved (old, new) and the
+    approvals that this dismissed as stale."""
+
+    moves: list[tuple[PullRequest, str, str]] = field(default_factory=list)
+    dismissed: list[tuple[PullRequest, Review]] = field(default_factory=list)
 
 
 class RepoState:
-    def __init__(self, repo: BareRepository, owner: str, users: list[GitHubUser]) -> None:
+    def __init__(self, repo: BareRepository, owner: str, users: list[GitHubUser],
+                 clock: Clock | None = None,
+                 mergeability_delay: float = DEFAULT_DELAY) -> None:
         self.repo = repo
         self.owner = owner
+        self.clock: Clock = clock or SystemClock()
         self.lock = threading.RLock()
         self.users: dict[str, GitHubUser] = {u.login: u for u in users}
         self.tokens: dict[str, GitHubUser] = {u.token: u for u in users}
-        self.created_at = now()
+        self.roles: dict[str, str] = {u.login: u.permission for u in users}
+        self.created_at = self.now()
         self.pulls: dict[int, PullRequest] = {}
         self.statuses: list[CommitStatus] = []
         self.check_runs: dict[int, CheckRun] = {}
         self.labels: dict[str, Label] = {}
         self.protections: dict[str, Protection] = {}
+        self.rulesets: dict[int, Ruleset] = {}
+        self.teams: dict[str, Team] = {}
+        self.mergeability_tracker = MergeabilityTracker(self.clock, mergeability_delay)
         self._numbers = itertools.count(1)
         self._ids = itertools.count(1001)
         self._trials: dict[tuple[str, str], bool] = {}
+        self._test_merges: dict[tuple[str, str], str] = {}
+        self._heads: dict[int, str] = {}
+
+    def now(self) -> datetime:
+        return utc(self.clock)
 
     def next_id(self) -> int:
         return next(self._ids)
 
     def next_number(self) -> int:
         return next(self._numbers)
+
+    def add_user(self, user: GitHubUser) -> None:
+        self.users[user.login] = user
+        if user.token:
+            self.tokens[user.token] = user
+        self.roles.setdefault(user.login, user.permission)
+
+    def role(self, login: str) -> str:
+        """The user's role on the repository (none for strangers)."""
+        return self.roles.get(login, "none")
+
+    @staticmethod
+    def user_id(login: str) -> int:
+        return user_id(login)
 
     # -- heads of a pull request -------------------------------------------------------
 
@@ -75,6 +118,37 @@ class RepoState:
         if pr.state == "closed" and pr.closed_base_sha:
             return pr.closed_base_sha
         return self.repo.branch_sha(pr.base) or pr.closed_base_sha or ""
+
+    def watch(self, pr: PullRequest) -> None:
+        """Starts following an opened (or reopened) pull request's head and mergeability."""
+        head, base = self.head_sha(pr), self.base_sha(pr)
+        self._heads[pr.number] = head
+        self.mergeability_tracker.note(pr.number, base, head)
+
+    def observe(self) -> Observed:
+        """Notices the branch moves since the last look (pushes over git, merges, ref updates,
+        or commits written straight into the bare repository): restarts the mergeability
+        computation and, where protection says so, dismisses approvals made stale."""
+        observed = Observed()
+        if not any(pr.state == "open" for pr in self.pulls.values()):
+            return observed
+        branches = self.repo.branches()
+        for pr in sorted(self.pulls.values(), key=lambda p: p.number):
+            if pr.state != "open":
+                continue
+            head, base = branches.get(pr.head, ""), branches.get(pr.base, "")
+            self.mergeability_tracker.note(pr.number, base, head)
+            old = self._heads.get(pr.number)
+            self._heads[pr.number] = head
+            if old is None or not head or old == head:
+                continue
+            observed.moves.append((pr, old, head))
+            if protection.dismisses_stale_reviews(self, pr.base):
+                for review in pr.reviews:
+                    if review.state == "APPROVED" and review.commit_id != head:
+                        review.state = "DISMISSED"
+                        observed.dismissed.append((pr, review))
+        return observed
 
     # -- statuses and checks -----------------------------------------------------------
 
@@ -115,22 +189,6 @@ class RepoState:
                 result[run.name] = state
         return result
 
-    # -- reviews -----------------------------------------------------------------------
-
-    def review_verdicts(
-        self, pr: PullRequest, head_sha: str, dismiss_stale: bool
-    ) -> dict[str, str]:
-        """Each reviewer's latest APPROVED / CHANGES_REQUESTED review (COMMENTED never counts)."""
-        verdicts: dict[str, str] = {}
-        for review in pr.reviews:
-            if review.state not in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
-                continue
-            if dismiss_stale and review.state == "APPROVED" and review.commit_id != head_sha:
-                verdicts.pop(review.user, None)
-                continue
-            verdicts[review.user] = review.state
-        return {user: state for user, state in verdicts.items() if state != "DISMISSED"}
-
     # -- mergeability ------------------------------------------------------------------
 
     def trial_merge_clean(self, base_sha: str, head_sha: str) -> bool:
@@ -139,50 +197,44 @@ class RepoState:
             self._trials[key] = self.repo.trial_merge(base_sha, head_sha).clean
         return self._trials[key]
 
-    def protection_problems(self, pr: PullRequest, head_sha: str) -> list[str]:
-        prot = self.protections.get(pr.base)
-        if prot is None:
-            return []
-        problems: list[str] = []
-        if prot.required_approving_review_count is not None:
-            verdicts = self.review_verdicts(pr, head_sha, prot.dismiss_stale_reviews)
-            wanted = prot.required_approving_review_count
-            approvals = sum(1 for v in verdicts.values() if v == "APPROVED")
-            if "CHANGES_REQUESTED" in verdicts.values():
-                problems.append("Changes have been requested by reviewers with write access.")
-            if approvals < wanted:
-                noun = "review is" if wanted == 1 else "reviews are"
-                problems.append(
-                    f"At least {wanted} approving {noun} required by reviewers with write access."
-                )
-        if prot.required_status_checks:
-            states = self.context_states(head_sha)
-            for context in prot.required_status_checks:
-                state = states.get(context)
-                if state == "failure":
-                    problems.append(f'Required status check "{context}" is failing.')
-                elif state != "success":
-                    problems.append(f'Required status check "{context}" is expected.')
-        return problems
+    def test_merge_sha(self, pr: PullRequest, base_sha: str, head_sha: str) -> str | None:
+        """The test merge commit GitHub keeps at refs/pull/N/merge (None on a conflict)."""
+        key = (base_sha, head_sha)
+        if key not in self._test_merges:
+            trial = self.repo.trial_merge(base_sha, head_sha)
+            if not trial.clean or trial.tree is None:
+                return None
+            with self.repo.write_lock:
+                sha = self.repo.commit_tree(
+                    trial.tree, [base_sha, head_sha], f"Merge {head_sha} into {base_sha}\n",
+                    GITHUB_COMMITTER, GITHUB_COMMITTER)
+                self.repo.git("update-ref", f"refs/pull/{pr.number}/merge", sha)
+            self._test_merges[key] = sha
+        return self._test_merges[key]
 
     def mergeability(self, pr: PullRequest) -> Mergeability:
+        """As a GET of the pull request reports it: null while GitHub computes it."""
         if pr.state != "open":
             return Mergeability(None, "unknown", ())
         head_sha, base_sha = self.head_sha(pr), self.base_sha(pr)
+        if head_sha and base_sha and self.mergeability_tracker.computing(
+                pr.number, base_sha, head_sha):
+            return Mergeability(None, "unknown", ())
+        return self.evaluate(pr, head_sha, base_sha)
+
+    def evaluate(self, pr: PullRequest, head_sha: str, base_sha: str) -> Mergeability:
         if not head_sha or not base_sha:
             return Mergeability(False, "dirty", ())
         if not self.trial_merge_clean(base_sha, head_sha):
             return Mergeability(False, "dirty", ())
         if pr.draft:
             return Mergeability(True, "draft", ())
-        problems = self.protection_problems(pr, head_sha)
+        problems = protection.merge_problems(self, pr, head_sha)
         if problems:
             return Mergeability(True, "blocked", tuple(problems))
-        prot = self.protections.get(pr.base)
-        if prot is not None and prot.strict and not self.repo.is_ancestor(base_sha, head_sha):
-            return Mergeability(
-                True, "behind", ("Head branch is not up to date with the base branch.",)
-            )
+        if protection.strict_base(self, pr.base) and not self.repo.is_ancestor(base_sha,
+                                                                                 head_sha):
+            return Mergeability(True, "behind", (protection.BEHIND,))
         if any(state != "success" for state in self.context_states(head_sha).values()):
             return Mergeability(True, "unstable", ())
         return Mergeability(True, "clean", ())
@@ -200,26 +252,27 @@ class RepoState:
     def merge_pull(
         self,
         pr: PullRequest,
-        login: str,
+        who: Principal,
         method: str,
         title: str | None,
         message: str | None,
         expected_sha: str | None,
     ) -> str:
         """Merges an open pull request as GitHub's PUT .../merge does; returns the new base head."""
+        login = who.login
         with self.repo.write_lock:
             if pr.state != "open":
                 raise ApiError(405, NOT_MERGEABLE)
             head_sha, base_sha = self.head_sha(pr), self.base_sha(pr)
             if expected_sha is not None and expected_sha != head_sha:
                 raise ApiError(409, "Head branch was modified. Review and try the merge again.")
-            state = self.mergeability(pr)
-            if state.state == "dirty" or not head_sha or not base_sha:
+            if not head_sha or not base_sha or not self.trial_merge_clean(base_sha, head_sha):
                 raise ApiError(405, NOT_MERGEABLE)
-            if state.state == "draft":
+            if pr.draft:
                 raise ApiError(405, "Pull Request is still a draft")
-            if state.problems:
-                raise ApiError(405, state.problems[0])
+            refusal = protection.merge_refusal(self, pr, who, head_sha, base_sha)
+            if refusal is not None:
+                raise refusal
             trial = self.repo.trial_merge(base_sha, head_sha)
             if not trial.clean or trial.tree is None:
                 raise ApiError(405, NOT_MERGEABLE)
@@ -245,8 +298,8 @@ class RepoState:
             else:
                 new = self._rebase(base_sha, head_sha)
             if not self.repo.update_ref(f"refs/heads/{pr.base}", new, base_sha):
-                raise ApiError(409, "Base branch was modified. Review and try the merge again.")
-            stamp = now()
+                raise ApiError(405, BASE_MODIFIED)
+            stamp = self.now()
             pr.state = "closed"
             pr.merged_at = pr.closed_at = pr.updated_at = stamp
             pr.merged_by = login
@@ -273,7 +326,16 @@ class RepoState:
             )
         return current
 
-    def merge_branches(self, base: str, head: str, message: str | None, login: str) -> str | None:
+    def ref_update_verdict(self, ref: str, old: str, new: str, who: Principal,
+                           html_url: str) -> PushVerdict:
+        """Whether `who` may move `ref` from old to new (protection and rulesets decide)."""
+        fast_forward = old == ZERO_SHA or new == ZERO_SHA or \
+            self.repo.is_ancestor(old, new)
+        return protection.push_verdict(self, RefUpdate(ref, old, new, fast_forward), who,
+                                       html_url)
+
+    def merge_branches(self, base: str, head: str, message: str | None, who: Principal,
+                       html_url: str) -> str | None:
         """POST /merges: a merge commit on `base`, None when `head` is already merged."""
         with self.repo.write_lock:
             base_sha = self.repo.branch_sha(base)
@@ -292,11 +354,15 @@ class RepoState:
                 trial.tree,
                 [base_sha, head_sha],
                 text.rstrip("\n") + "\n",
-                self._author(login),
+                self._author(who.login),
                 GITHUB_COMMITTER,
             )
+            verdict = protection.push_verdict(
+                self, RefUpdate(f"refs/heads/{base}", base_sha, new, True), who, html_url)
+            if not verdict.accepted:
+                raise ApiError(409, verdict.message)
             if not self.repo.update_ref(f"refs/heads/{base}", new, base_sha):
-                raise ApiError(409, "Base branch was modified. Review and try the merge again.")
+                raise ApiError(409, BASE_MODIFIED)
             return new
 
 

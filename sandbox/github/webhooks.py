@@ -1,5 +1,6 @@
-"""Webhook deliveries from the emulated GitHub: octokit-shaped payloads for pull_request,
-pull_request_review, check_run, check_suite and status, signed and POSTed as github.com does.
+"""Webhook deliveries from the emulated GitHub: octokit-shaped payloads for pull_request
+(opened, edited, synchronize, closed, reopened), pull_request_review (submitted, dismissed),
+check_run, check_suite and status, signed and POSTed as github.com does.
 
 Off until `WebhookSender.configure(url, secret)` names a URL. Payloads are built by the caller
 under the repository lock (they read the records); a single delivery thread sends them in
@@ -20,6 +21,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sandbox.github import shapes
@@ -28,6 +30,7 @@ from sandbox.github.state import CHECK_SUCCESS
 
 if TYPE_CHECKING:
     from sandbox.github.app import App
+    from sandbox.github.state import Observed
 
 log = logging.getLogger(__name__)
 HOOK_ID = 424242
@@ -41,6 +44,7 @@ class Delivery:
     body: bytes
     status: int | None = None  # the receiver's HTTP status; None until sent, 0 if unreachable
     response: bytes = b""
+    target_id: int | None = None  # the repository's id (X-GitHub-Hook-Installation-Target-ID)
 
 
 class WebhookSender:
@@ -68,7 +72,9 @@ class WebhookSender:
         if not self.enabled:
             return None
         body = json.dumps(payload).encode()
-        delivery = Delivery(str(uuid.uuid4()), event, str(payload.get("action") or ""), body)
+        repository = payload.get("repository") or {}
+        delivery = Delivery(str(uuid.uuid4()), event, str(payload.get("action") or ""), body,
+                            target_id=repository.get("id"))
         self._enqueue(delivery)
         return delivery
 
@@ -76,7 +82,7 @@ class WebhookSender:
         """Send a past delivery again with its own GUID, as GitHub's "Redeliver" does."""
         with self._lock:
             old = next(d for d in self.deliveries if d.id == delivery_id)
-        again = Delivery(old.id, old.event, old.action, old.body)
+        again = Delivery(old.id, old.event, old.action, old.body, target_id=old.target_id)
         self._enqueue(again)
         return again
 
@@ -127,6 +133,8 @@ class WebhookSender:
             "X-GitHub-Hook-ID": str(HOOK_ID),
             "X-GitHub-Hook-Installation-Target-Type": "repository",
         }
+        if delivery.target_id is not None:
+            headers["X-GitHub-Hook-Installation-Target-ID"] = str(delivery.target_id)
         if secret:
             digest = hmac.new(secret.encode(), delivery.body, hashlib.sha256).hexdigest()
             headers["X-Hub-Signature-256"] = f"sha256={digest}"
@@ -156,12 +164,16 @@ def _clean(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def pull_request(app: App, pr: PullRequest, action: str, sender: str,
-                 before: str | None = None, after: str | None = None) -> dict[str, Any]:
+                 before: str | None = None, after: str | None = None,
+                 changes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`changes` (for edited) holds the old values: {"title": {"from": "..."}, ...}."""
     payload: dict[str, Any] = {"action": action, "number": pr.number,
                                "pull_request": app.pull_json(pr, detail=True),
                                **_common(app, sender)}
     if action == "synchronize":
         payload["before"], payload["after"] = before, after
+    if action == "edited":
+        payload["changes"] = changes or {}
     return _clean(payload)
 
 
@@ -251,6 +263,16 @@ def after_check(app: App, run: CheckRun, created: bool, was_completed: bool) -> 
     if run.status == "completed" and not was_completed:
         app.emit("check_run", lambda: check_run(app, run, "completed"))
         app.emit("check_suite", lambda: check_suite(app, run.head_sha, run.creator))
+
+
+def after_observe(app: App, observed: Observed, sender: str) -> None:
+    """synchronize for every moved head, dismissed for every approval that went stale."""
+    for pr, old, new in observed.moves:
+        app.emit("pull_request", partial(pull_request, app, pr, "synchronize", sender,
+                                         before=old, after=new))
+    for pr, review in observed.dismissed:
+        app.emit("pull_request_review", partial(pull_request_review, app, pr, review, sender,
+                                                action="dismissed"))
 
 
 Build = Callable[[], dict[str, Any] | None]

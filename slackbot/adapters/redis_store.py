@@ -300,12 +300,52 @@ class RedisStore:
             self._audit(pipe, event)
             pipe.execute()
 
-    def clear_block(self, kind: BlockKind, app: str, env: str, event: Event) -> bool:
+    def swap_block(self, block: Block, event: Event, expected: Block | None) -> bool:
+        key = self._k("block", block.kind, block.app, block.env)
+        return self._block_cas(key, expected, json.dumps(codec.dump(block)), event)
+
+    def clear_block(self, kind: BlockKind, app: str, env: str, event: Event,
+                    expected: Block | None = None) -> bool:
+        key = self._k("block", kind, app, env)
+        if expected is not None:
+            return self._block_cas(key, expected, None, event)
         with self._r.pipeline() as pipe:
-            pipe.delete(self._k("block", kind, app, env))
+            pipe.watch(key)  # type: ignore[no-untyped-call]  # unannotated in redis
+            if not pipe.exists(key):
+                pipe.unwatch()
+                return False
+            pipe.multi()
+            pipe.delete(key)
             self._audit(pipe, event)
-            removed, *_ = pipe.execute()
-        return bool(removed)
+            try:
+                pipe.execute()
+            except redis.WatchError:
+                return False
+        return True
+
+    def _block_cas(self, key: str, expected: Block | None, new: str | None,
+                   event: Event) -> bool:
+        """Write `new` (None: delete) at `key` with the event, if the block there is still
+        `expected` (compared as data, not as text)."""
+        want = None if expected is None else json.loads(json.dumps(codec.dump(expected)))
+        with self._r.pipeline() as pipe:
+            try:
+                pipe.watch(key)  # type: ignore[no-untyped-call]  # unannotated in redis
+                reply = pipe.get(key)
+                stored = None if reply is None else json.loads(_text(reply))
+                if stored != want:
+                    pipe.unwatch()
+                    return False
+                pipe.multi()
+                if new is None:
+                    pipe.delete(key)
+                else:
+                    pipe.set(key, new)
+                self._audit(pipe, event)
+                pipe.execute()
+            except redis.WatchError:
+                return False
+        return True
 
     def blocks(self, app: str, env: str) -> list[Block]:
         found = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from slackbot.config.access import build_policy, build_roles
 from slackbot.config.meaning import parse_days, parse_duration, parse_time
 from slackbot.config.schema import (
     DEFAULT_FLUX_NAMESPACE,
@@ -22,7 +23,6 @@ from slackbot.pipeline import (
     Environment,
     FluxRef,
     Gates,
-    Groups,
     Pipeline,
 )
 
@@ -55,7 +55,7 @@ def _gates(spec: Mapping[str, Any]) -> Gates:
     )
 
 
-def _environment(app: str, spec: Mapping[str, Any]) -> Environment:
+def _environment(app: str, spec: Mapping[str, Any], app_spec: Mapping[str, Any]) -> Environment:
     name = spec["name"]
     return Environment(
         name=name,
@@ -67,20 +67,20 @@ def _environment(app: str, spec: Mapping[str, Any]) -> Environment:
         interval=parse_duration(spec["interval"]) if "interval" in spec else DEFAULT_INTERVAL,
         timeout=parse_duration(spec["timeout"]) if "timeout" in spec else DEFAULT_TIMEOUT,
         gates=_gates(spec.get("gates", {})),
+        access=build_policy(app_spec, spec),
     )
 
 
 def build(data: Mapping[str, Any]) -> Pipeline:
     apps: dict[str, App] = {}
     for name, spec in data["apps"].items():
-        groups = spec.get("groups", {})
         apps[name] = App(
             name=name,
             repository=spec["repository"],
             channels=Channels(spec["channels"]["deploys"], spec["channels"]["incidents"]),
-            groups=Groups(groups.get("stakeholders", ""), groups.get("oncall", "")),
-            environments=tuple(_environment(name, env) for env in spec["environments"]),
+            environments=tuple(_environment(name, env, spec) for env in spec["environments"]),
             deployments=tuple(spec.get("deployments", (name,))),
+            roles=build_roles(spec),
         )
     clusters = {
         name: ClusterSpec(name, spec.get("apiUrl"), spec.get("tokenFile"), spec.get("caFile"),

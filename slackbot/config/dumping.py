@@ -9,11 +9,15 @@ from typing import Any
 
 import yaml
 
+from slackbot.config.access import role_data, rule_data
 from slackbot.config.meaning import format_days, format_duration
 from slackbot.pipeline import (
+    App,
     Environment,
     Pipeline,
 )
+from slackbot.policy import ACCESS_KEYS, Rule
+from slackbot.reasons import Action
 
 
 def _time_text(value: time, end: bool) -> str:
@@ -23,19 +27,16 @@ def _time_text(value: time, end: bool) -> str:
 def _pipeline_data(pipeline: Pipeline) -> dict[str, Any]:
     apps: dict[str, Any] = {}
     for app in pipeline.apps.values():
-        groups = {
-            k: v
-            for k, v in (("stakeholders", app.groups.stakeholders), ("oncall", app.groups.oncall))
-            if v
-        }
+        shared = _shared_rules(app)
         spec: dict[str, Any] = {
             "repository": app.repository,
             "channels": {"deploys": app.channels.deploys, "incidents": app.channels.incidents},
+            "roles": {name: _Flow(role_data(role)) for name, role in app.roles.items()},
+            "access": {ACCESS_KEYS[action]: _Flow(rule_data(rule))
+                       for action, rule in shared.items()},
         }
-        if groups:
-            spec["groups"] = groups
         spec["deployments"] = list(app.deployment_names)
-        spec["environments"] = [_environment_data(env) for env in app.environments]
+        spec["environments"] = [_environment_data(env, shared) for env in app.environments]
         apps[app.name] = spec
     data: dict[str, Any] = {"apps": apps}
     if pipeline.clusters:
@@ -47,16 +48,25 @@ def _pipeline_data(pipeline: Pipeline) -> dict[str, Any]:
     return data
 
 
-def _environment_data(env: Environment) -> dict[str, Any]:
-    data = _environment_fields(env)
+def _shared_rules(app: App) -> dict[Action, Rule]:
+    """The rules every env of the app has alike (written once, at the app's level)."""
+    first = app.environments[0].access
+    return {action: first.rule(action) for action in ACCESS_KEYS
+            if all(env.access.rule(action) == first.rule(action) for env in app.environments)}
+
+
+def _environment_data(env: Environment, shared: dict[Action, Rule]) -> dict[str, Any]:
+    data = _environment_fields(env, shared)
     if env.cluster is not None:
         data["cluster"] = env.cluster
     return data
 
 
-def _environment_fields(env: Environment) -> dict[str, Any]:
+def _environment_fields(env: Environment, shared: dict[Action, Rule]) -> dict[str, Any]:
     gates = env.gates
-    return {
+    own = {ACCESS_KEYS[action]: _Flow(rule_data(env.access.rule(action)))
+           for action in ACCESS_KEYS if action not in shared}
+    data = {
         "name": env.name,
         "branch": env.branch,
         "namespace": env.namespace,
@@ -83,10 +93,17 @@ def _environment_fields(env: Environment) -> dict[str, Any]:
             ],
         },
     }
+    if own:
+        data["access"] = own
+    return data
 
 
 class _Quoted(str):
     """Text always written in double quotes (times: 17:00 unquoted is a base-60 int in YAML 1.1)."""
+
+
+class _Flow(dict[str, Any]):
+    """A small mapping always written on one line (a role, an access rule)."""
 
 
 class _Dumper(yaml.SafeDumper):
@@ -107,7 +124,12 @@ def _represent_quoted(dumper: yaml.SafeDumper, value: _Quoted) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
 
 
+def _represent_flow(dumper: yaml.SafeDumper, value: _Flow) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", dict(value), flow_style=True)
+
+
 _Dumper.add_representer(_Quoted, _represent_quoted)
+_Dumper.add_representer(_Flow, _represent_flow)
 _Dumper.add_representer(list, _represent_list)
 _Dumper.add_representer(dict, _represent_dict)
 

@@ -1,6 +1,6 @@
 """What the schema cannot say: durations, day ranges, times and time zones parsed; the rules that
-tie keys together (a window's start before its end, stakeholders named when approvals are
-required, env names unique). Each problem carries its key path.
+tie keys together (a window's start before its end, env names unique; the access policy's
+rules in slackbot/config/access.py). Each problem carries its key path.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from slackbot.config.reading import Report, describe, key_path
+from slackbot.config.access import check_access
+from slackbot.config.reading import Report, describe
 from slackbot.config.schema import (
     DAY_PATTERN,
     DEFAULT_FLUX_NAMESPACE,
@@ -154,8 +155,7 @@ def _check_env_clusters(app_name: str, app: dict[str, Any], known: set[str],
 
 
 def _check_app(app_name: str, app: dict[str, Any], report: Report) -> None:
-    groups = app.get("groups")
-    has_stakeholders = isinstance(groups, dict) and bool(groups.get("stakeholders"))
+    check_access(app_name, app, report)
     seen: dict[str, dict[str, int]] = {"name": {}, "branch": {}, "kustomization": {}}
     for index, env in _items(app.get("environments")):
         path: KeyPath = ("apps", app_name, "environments", index)
@@ -196,24 +196,10 @@ def _check_app(app_name: str, app: dict[str, Any], report: Report) -> None:
                 )
         gates = env.get("gates")
         if isinstance(gates, dict):
-            _check_gates(gates, (*path, "gates"), has_stakeholders, report)
+            _check_gates(gates, (*path, "gates"), report)
 
 
-def _check_gates(
-    gates: dict[str, Any], path: KeyPath, has_stakeholders: bool, report: Report
-) -> None:
-    approvals = gates.get("stakeholderApprovals")
-    if (
-        isinstance(approvals, int)
-        and not isinstance(approvals, bool)
-        and approvals > 0
-        and not has_stakeholders
-    ):
-        report.add(
-            (*path, "stakeholderApprovals"),
-            f"needs {key_path((*path[:2], 'groups', 'stakeholders'))} "
-            "(the Slack user group whose members approve), but the app has none",
-        )
+def _check_gates(gates: dict[str, Any], path: KeyPath, report: Report) -> None:
     for number, window in _items(gates.get("changeWindows")):
         _check_window(window, (*path, "changeWindows", number), report)
 

@@ -10,6 +10,8 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from slackbot.policy import ACCESS_KEYS, DEPLOYS, INCIDENTS
+
 # Defaults for keys left out (documented in examples/pipeline.yaml). The interval has a default
 # rather than being required: 1m is the seed's fastest sync and only informs the bot's waits.
 DEFAULT_INTERVAL = timedelta(minutes=1)
@@ -89,6 +91,63 @@ _GATES = {
         },
     },
 }
+USER_ID = r"^[UW][A-Z0-9]+$"
+GROUP_ID = r"^S[A-Z0-9]+$"
+CHANNEL_ID = r"^[CG][A-Z0-9]+$"
+_GROUP = _string(GROUP_ID, "a Slack user group id like S0123ABCD")
+_ROLE = {
+    "type": "object",
+    "x-expected": "a mapping like {group: S0123ABCD} or {users: [U0123ABCD, U0456EFGH]}",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        "group": _GROUP,
+        "users": {
+            "type": "array",
+            "uniqueItems": True,
+            "items": _string(USER_ID, "a Slack user id like U0123ABCD"),
+            "x-expected": "a list of Slack user ids like [U0123ABCD]",
+        },
+    },
+}
+_RULE = {
+    "type": "object",
+    "x-expected": "a mapping like {roles: [stakeholder, oncall], channels: [deploys]}",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        "roles": {
+            "type": "array",
+            "uniqueItems": True,
+            "items": _string(DNS_LABEL, "a role name like stakeholder", 63),
+            "x-expected": "a list of role names like [stakeholder, oncall] ([] for nobody)",
+        },
+        "channels": {
+            "type": "array",
+            "minItems": 1,
+            "uniqueItems": True,
+            "items": _string(
+                rf"^(?:{DEPLOYS}|{INCIDENTS}|{CHANNEL_ID[1:-1]})$",
+                f"{DEPLOYS}, {INCIDENTS} or a Slack channel id like C0123ABCD",
+            ),
+            "x-expected": f"a list of channels like [{DEPLOYS}, {INCIDENTS}]",
+        },
+    },
+}
+_ACCESS = {
+    "type": "object",
+    "x-expected": "a mapping of actions (request, approve, freeze, ...) to rules",
+    "additionalProperties": False,
+    "properties": {
+        **{key: _RULE for key in ACCESS_KEYS.values()},
+        # A retry is authorized as the action it repeats: say so instead of "did you mean".
+        "retry": {
+            "not": {},
+            "x-expected": "no rule of its own: a retry is authorized as the action it "
+            "repeats (request, or hotfixPromote for a hotfix)",
+        },
+    },
+}
 _ENVIRONMENT = {
     "type": "object",
     "x-expected": "a mapping with at least a name",
@@ -104,6 +163,7 @@ _ENVIRONMENT = {
         "timeout": _DURATION,
         "gates": _GATES,
         "cluster": _LABEL,
+        "access": _ACCESS,
     },
 }
 _CLUSTER = {
@@ -139,15 +199,21 @@ _APP = {
                 for name in ("deploys", "incidents")
             },
         },
+        "roles": {
+            "type": "object",
+            "propertyNames": _string(DNS_LABEL, "a role name like stakeholder (a-z, 0-9, '-')", 63),
+            "additionalProperties": _ROLE,
+            "x-expected": "a mapping of role names to people, like {stakeholder: {group: S0123}}",
+        },
+        # The older form of two roles: groups.stakeholders is roles.stakeholder.group,
+        # groups.oncall is roles.oncall.group.
         "groups": {
             "type": "object",
             "x-expected": "a mapping like {stakeholders: S0123, oncall: S0456}",
             "additionalProperties": False,
-            "properties": {
-                name: _string(r"^S[A-Z0-9]+$", "a Slack user group id like S0123ABCD")
-                for name in ("stakeholders", "oncall")
-            },
+            "properties": {name: _GROUP for name in ("stakeholders", "oncall")},
         },
+        "access": _ACCESS,
         "deployments": {
             "type": "array",
             "uniqueItems": True,

@@ -1,5 +1,6 @@
 """The promotion engine: every rule of the workflow, as small modules over the ports.
 
+    access      who may do what, where: the one authorization check  (every command below)
     commands    request, approve, reject, cancel, rollback plan      (people, on a record)
     holds       freeze, unfreeze, unlock, a rollback's hold           (people, on an env)
     incidents   rollbacks, hotfixes, retry                           (people, in an incident)
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from slackbot.engine.access import Access
 from slackbot.engine.aftercare import Aftercare
 from slackbot.engine.commands import Commands, Wake
 from slackbot.engine.holds import Holds
@@ -56,6 +58,7 @@ class Core:
 
     lookup: Lookup
     records: Records
+    access: Access
     commands: Commands
     holds: Holds
     incidents: Incidents
@@ -77,10 +80,12 @@ def build(pipeline: Pipeline, ports: Ports, submit: Submit,
     steps = Steps(lookup, records, ports.forge, ports.cluster, merger, verdict)
     runner = Runner(pipeline, ports.store, records, steps, aftercare, submit)
     wake: Wake = runner.kick
-    commands = Commands(lookup, records, ports.store, ports.forge, ports.cluster,
-                        ports.directory, wake)
-    holds = Holds(lookup, records, ports.store, ports.directory)
-    incidents = Incidents(lookup, records, ports.store, ports.forge, ports.cluster,
-                          ports.directory, ports.workspace, holds, commands, wake)
+    access = Access(ports.directory)
+    holds = Holds(lookup, records, ports.store, access)
+    commands = Commands(lookup, records, ports.store, ports.forge, ports.cluster, access, holds,
+                        wake)
+    incidents = Incidents(lookup, records, ports.store, ports.forge, ports.cluster, access,
+                          ports.workspace, holds, commands, wake)
     status = StatusReader(lookup, ports.store, ports.forge, ports.cluster)
-    return Core(lookup, records, commands, holds, incidents, steps, aftercare, runner, status)
+    return Core(lookup, records, access, commands, holds, incidents, steps, aftercare, runner,
+                status)

@@ -1,6 +1,7 @@
 """What people ask of a promotion: request it, approve it, reject it, cancel it, write its
-rollback plan. Each command validates against the workflow's rules, records the change as one
-compare-and-set, and wakes the record so the runner takes its next steps.
+rollback plan. Each command asks the access policy first (slackbot/engine/access.py), then
+validates against the workflow's rules, records the change as one compare-and-set, and wakes
+the record so the runner takes its next steps.
 
 A command never takes a step itself (no merge happens inside an Approve): the runner does,
 on the bot's workers. Nothing here knows Slack; people are opaque user ids.
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from slackbot.engine import rules, writing
+from slackbot.engine.access import Access
+from slackbot.engine.holds import Holds
 from slackbot.engine.lookup import Lookup
 from slackbot.engine.records import Records
 from slackbot.errors import (
@@ -22,7 +25,7 @@ from slackbot.errors import (
 )
 from slackbot.events import Approved, Cancelled, PlanWritten, Rejected, Requested
 from slackbot.models import Approval, Kind, Promotion, Rejection, State
-from slackbot.ports import Cluster, Directory, Forge, Store
+from slackbot.ports import Cluster, Forge, Store
 from slackbot.reasons import Action, Code, Next, Reason
 
 Wake = Callable[[int], object]  # "this record may move now": the runner advances it soon
@@ -34,13 +37,14 @@ CAS_ATTEMPTS = 100
 
 class Commands:
     def __init__(self, lookup: Lookup, records: Records, store: Store, forge: Forge,
-                 cluster: Cluster, directory: Directory, wake: Wake):
+                 cluster: Cluster, access: Access, holds: Holds, wake: Wake):
         self._lookup = lookup
         self._records = records
         self._store = store
         self._forge = forge
         self._cluster = cluster
-        self._directory = directory
+        self._access = access
+        self._holds = holds
         self._wake = wake
 
     def request(self, app_name: str | None, env_name: str, user: str, *,
@@ -48,6 +52,7 @@ class Commands:
                 rollback_plan: str | None = None) -> Promotion:
         """Validate a promotion into `env_name` and record it; the runner does the rest."""
         app, env = self._lookup.app_env(app_name, env_name, channel)
+        self._access.check(Action.REQUEST, app, env, user, channel)
         src = app.source_of(env.name)
         if src is None:
             raise OrderViolation(Reason(Code.FIRST_ENV, app=app.name, env=env.name,
@@ -78,14 +83,16 @@ class Commands:
             raise
         return self._woken(record)
 
-    def approve(self, promotion_id: int, user: str, sha: str | None = None) -> Promotion:
+    def approve(self, promotion_id: int, user: str, sha: str | None = None,
+                channel: str | None = None) -> Promotion:
         """A stakeholder's approval of the pinned head (`sha`: the head the approver saw)."""
         for _ in range(CAS_ATTEMPTS):
             record = self._records.live(promotion_id, Action.APPROVE)
-            _, env = self._lookup.app_env(record.app, record.env)
+            app, env = self._lookup.app_env(record.app, record.env)
             if env.gates.stakeholder_approvals == 0:
                 raise NotAllowed(Reason(Code.NO_APPROVAL_NEEDED, env=env.name))
-            self._check_stakeholder(record, user, Action.APPROVE)
+            rules.check_not_own(record, user, Action.APPROVE)
+            self._access.check_record(Action.APPROVE, app, record, user, channel)
             rules.check_before_merge(record, Action.APPROVE)
             if sha is not None and sha != record.head_sha:
                 raise StaleApproval(Reason(Code.STALE_APPROVAL, Next.REVIEW_NEW_HEAD,
@@ -102,10 +109,13 @@ class Commands:
             return self._woken(record)
         raise ConcurrentUpdate(f"promotion {promotion_id} kept changing")
 
-    def reject(self, promotion_id: int, user: str, reason: str) -> Promotion:
+    def reject(self, promotion_id: int, user: str, reason: str,
+               channel: str | None = None) -> Promotion:
         for _ in range(CAS_ATTEMPTS):
             record = self._records.live(promotion_id, Action.REJECT)
-            self._check_stakeholder(record, user, Action.REJECT)
+            rules.check_not_own(record, user, Action.REJECT)
+            self._access.check_record(Action.REJECT, self._lookup.app(record.app), record, user,
+                                      channel)
             if not reason.strip():
                 raise NotAllowed(Reason(Code.EMPTY_REASON))
             rules.check_before_merge(record, Action.REJECT)
@@ -119,27 +129,30 @@ class Commands:
             return record
         raise ConcurrentUpdate(f"promotion {promotion_id} kept changing")
 
-    def cancel(self, promotion_id: int, user: str) -> Promotion:
+    def cancel(self, promotion_id: int, user: str, channel: str | None = None) -> Promotion:
+        """Stop a record before it merges; a rollback's own hold is lifted with it."""
         for _ in range(CAS_ATTEMPTS):
             record = self._records.live(promotion_id, Action.CANCEL)
             app = self._lookup.app(record.app)
-            if user != record.requested_by and not self._directory.is_member(
-                    app.groups.stakeholders, user):
-                raise NotAllowed(Reason(Code.NOT_REQUESTER, record=record.id,
-                                        who=record.requested_by, action=Action.CANCEL))
+            self._access.check_record(Action.CANCEL, app, record, user, channel)
             rules.check_before_merge(record, Action.CANCEL)
             try:
                 record = self._records.finish(record, State.CANCELLED, Cancelled(), actor=user)
             except ConcurrentUpdate:
                 continue
             self._records.comment(record, writing.cancelled_comment(user))
+            if record.kind is Kind.ROLLBACK:
+                self._holds.lift_own(record, user)
             return record
         raise ConcurrentUpdate(f"promotion {promotion_id} kept changing")
 
-    def set_rollback_plan(self, promotion_id: int, user: str, plan: str) -> Promotion:
+    def set_rollback_plan(self, promotion_id: int, user: str, plan: str,
+                          channel: str | None = None) -> Promotion:
         plan = plan.strip()
         for _ in range(CAS_ATTEMPTS):
             record = self._records.live(promotion_id, Action.PLAN)
+            self._access.check_record(Action.PLAN, self._lookup.app(record.app), record, user,
+                                      channel)
             if not plan:
                 raise NotAllowed(Reason(Code.EMPTY_PLAN))
             rules.check_before_merge(record, Action.PLAN)
@@ -156,15 +169,19 @@ class Commands:
             return self._woken(record)
         raise ConcurrentUpdate(f"promotion {promotion_id} kept changing")
 
+    def may(self, action: Action, promotion_id: int, user: str,
+            channel: str | None = None) -> Promotion:
+        """Refuse now what `action` on the live record would refuse for this person here (a
+        dialog asks before it opens, so nobody types in vain); the record otherwise."""
+        record = self._records.live(promotion_id, action)
+        if action in (Action.APPROVE, Action.REJECT):
+            rules.check_not_own(record, user, action)
+        self._access.check_record(action, self._lookup.app(record.app), record, user, channel)
+        return record
+
     def _woken(self, record: Promotion) -> Promotion:
         """Wake the record (the runner takes its next steps); the record as this command
         recorded it."""
         self._wake(record.id)
         return record
-
-    def _check_stakeholder(self, record: Promotion, user: str, action: Action) -> None:
-        app = self._lookup.app(record.app)
-        is_stakeholder = (user != record.requested_by
-                          and self._directory.is_member(app.groups.stakeholders, user))
-        rules.check_stakeholder(record, user, is_stakeholder, action)
 

@@ -1,48 +1,63 @@
 """Freezes and holds: an env that no promotion may enter until it is lifted.
 
 A freeze is placed by a person (/promote freeze); a hold by a rollback, so that the next
-promotion does not ship the bad change again. Either is lifted by whoever placed it, a
-stakeholder or on-call. Every change is an audit event; a freeze is also said on the pull
-request of the env's live record.
+promotion does not ship the bad change again. Each keeps its owner: it is lifted (or replaced)
+only by whoever placed it or by a role the access policy names for unfreeze or unlock; every
+change is a compare-and-set on the block. Every change is an audit event; a freeze is also said
+on the pull request of the env's live record; a cancelled rollback lifts its own hold.
 """
 
 from __future__ import annotations
 
 from slackbot.engine import writing
+from slackbot.engine.access import Access
 from slackbot.engine.lookup import Lookup
 from slackbot.engine.records import Records
-from slackbot.errors import NotAllowed
-from slackbot.events import Frozen, HoldPlaced, Unfrozen, Unlocked
+from slackbot.errors import ConcurrentUpdate, NotAllowed
+from slackbot.events import Frozen, HoldKept, HoldPlaced, Unfrozen, Unlocked
 from slackbot.models import Block, BlockKind, Promotion
 from slackbot.pipeline import App, Environment
-from slackbot.ports import Directory, Store
+from slackbot.ports import Store
 from slackbot.reasons import Action, Code, Next, Reason
+
+CAS_ATTEMPTS = 8  # a change that loses its compare-and-set on the block re-reads and tries again
 
 
 class Holds:
-    def __init__(self, lookup: Lookup, records: Records, store: Store, directory: Directory):
+    def __init__(self, lookup: Lookup, records: Records, store: Store, access: Access):
         self._lookup = lookup
         self._records = records
         self._store = store
-        self._directory = directory
+        self._access = access
 
     def freeze(self, app_name: str | None, env_name: str, user: str, reason: str,
                channel: str | None = None) -> Block:
+        """Freeze the env, or change the reason of one's own freeze. A freeze has one owner:
+        a freeze over another person's is refused (ALREADY_FROZEN), not taken over nor
+        recorded as a co-freeze: the env is frozen either way, and with one owner and one
+        reason it stays clear who lifts it; whoever may unfreeze it can, then freeze it with
+        their own reason, both steps in the audit trail."""
         app, env = self._lookup.app_env(app_name, env_name, channel)
-        now = self._records.clock.now()
-        block = Block(BlockKind.FREEZE, app.name, env.name, user,
-                      reason.strip() or "no reason given", now)
-        event = self._records.event_for_env(app.name, env.name, user, Frozen(block.reason))
-        self._store.set_block(block, event)
-        self._comment_live(app, env, writing.frozen_comment(env.name, user, block.reason))
-        return block
+        self._access.check(Action.FREEZE, app, env, user, channel)
+        for _ in range(CAS_ATTEMPTS):
+            current = self._block(app, env, BlockKind.FREEZE)
+            if current is not None and current.by != user:
+                raise NotAllowed(Reason(Code.ALREADY_FROZEN, Next.ASK_OWNER, app=app.name,
+                                        env=env.name, who=current.by, since=current.at,
+                                        text=current.reason))
+            block = Block(BlockKind.FREEZE, app.name, env.name, user,
+                          reason.strip() or "no reason given", self._records.clock.now())
+            event = self._records.event_for_env(app.name, env.name, user, Frozen(block.reason))
+            if self._store.swap_block(block, event, current):
+                self._comment_live(app, env, writing.frozen_comment(env.name, user,
+                                                                    block.reason))
+                return block
+        raise ConcurrentUpdate(f"the freeze of {app.name}/{env.name} kept changing")
 
     def unfreeze(self, app_name: str | None, env_name: str, user: str,
                  channel: str | None = None) -> bool:
         app, env = self._lookup.app_env(app_name, env_name, channel)
-        self.check_may_lift(app, env, BlockKind.FREEZE, user)
-        event = self._records.event_for_env(app.name, env.name, user, Unfrozen())
-        lifted = self._store.clear_block(BlockKind.FREEZE, app.name, env.name, event)
+        lifted = self._lift(app, env, BlockKind.FREEZE, Action.UNFREEZE, user, channel)
         if lifted:
             self._comment_live(app, env, writing.unfrozen_comment(env.name, user))
         return lifted
@@ -50,31 +65,56 @@ class Holds:
     def unlock(self, app_name: str | None, env_name: str, user: str,
                channel: str | None = None) -> bool:
         app, env = self._lookup.app_env(app_name, env_name, channel)
-        self.check_may_lift(app, env, BlockKind.HOLD, user)
-        event = self._records.event_for_env(app.name, env.name, user, Unlocked())
-        return self._store.clear_block(BlockKind.HOLD, app.name, env.name, event)
+        return self._lift(app, env, BlockKind.HOLD, Action.UNLOCK, user, channel)
 
     def hold(self, record: Promotion, user: str, reason: str) -> None:
-        """A rollback's hold on its env, said on the rollback's card."""
+        """A rollback's hold on its env, said on the rollback's card. Another person's hold
+        stays theirs (the card says so); one's own is replaced by this rollback's."""
         assert record.rollback is not None
-        block = Block(BlockKind.HOLD, record.app, record.env, user, reason,
-                      self._records.clock.now(), record=record.id,
-                      target=record.rollback.target)
-        event = self._records.event(record, HoldPlaced(reason), user)
-        self._store.set_block(block, event)
-        self._records.told(record, event)
+        app, env = self._lookup.app_env(record.app, record.env)
+        for _ in range(CAS_ATTEMPTS):
+            current = self._block(app, env, BlockKind.HOLD)
+            if current is not None and current.by != user:
+                self._records.note(record, HoldKept(current.by, current.record), user)
+                return
+            block = Block(BlockKind.HOLD, record.app, record.env, user, reason,
+                          self._records.clock.now(), record=record.id,
+                          target=record.rollback.target)
+            event = self._records.event(record, HoldPlaced(reason), user)
+            if self._store.swap_block(block, event, current):
+                self._records.told(record, event)
+                return
+        raise ConcurrentUpdate(f"the hold of {record.app}/{record.env} kept changing")
 
-    def check_may_lift(self, app: App, env: Environment, kind: BlockKind, user: str) -> None:
-        """A freeze or a hold is lifted by whoever placed it, a stakeholder or on-call."""
-        block = next((b for b in self._store.blocks(app.name, env.name) if b.kind is kind), None)
-        if block is None or user == block.by:
-            return
-        groups = (app.groups.stakeholders, app.groups.oncall)
-        if any(group and self._directory.is_member(group, user) for group in groups):
-            return
-        action = Action.UNFREEZE if kind is BlockKind.FREEZE else Action.UNLOCK
-        raise NotAllowed(Reason(Code.MAY_NOT_LIFT, Next.ASK_OWNER, app=app.name, env=env.name,
-                                who=block.by, action=action))
+    def lift_own(self, record: Promotion, user: str) -> bool:
+        """The hold of a cancelled rollback, lifted if it is still the one it placed."""
+        app, env = self._lookup.app_env(record.app, record.env)
+        current = self._block(app, env, BlockKind.HOLD)
+        if current is None or current.record != record.id:
+            return False
+        event = self._records.event(record, Unlocked(), user)
+        lifted = self._store.clear_block(BlockKind.HOLD, app.name, env.name, event, current)
+        if lifted:
+            self._records.told(record, event)
+        return lifted
+
+    def _lift(self, app: App, env: Environment, kind: BlockKind, action: Action, user: str,
+              channel: str | None) -> bool:
+        """Lift a freeze or a hold: its owner, or a role the policy names (False: none)."""
+        for _ in range(CAS_ATTEMPTS):
+            current = self._block(app, env, kind)
+            self._access.check(action, app, env, user, channel,
+                               owner=current.by if current else None)
+            if current is None:
+                return False
+            facts = Unfrozen() if kind is BlockKind.FREEZE else Unlocked()
+            event = self._records.event_for_env(app.name, env.name, user, facts)
+            if self._store.clear_block(kind, app.name, env.name, event, current):
+                return True
+        raise ConcurrentUpdate(f"the {kind.value} of {app.name}/{env.name} kept changing")
+
+    def _block(self, app: App, env: Environment, kind: BlockKind) -> Block | None:
+        return next((b for b in self._store.blocks(app.name, env.name) if b.kind is kind), None)
 
     def _comment_live(self, app: App, env: Environment, text: str) -> None:
         """Tell the pull request of the env's live record, if it has one."""

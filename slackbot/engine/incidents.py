@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from slackbot.engine import rules, writing
+from slackbot.engine.access import Access
 from slackbot.engine.commands import Commands, Wake
 from slackbot.engine.holds import Holds
 from slackbot.engine.lookup import Lookup
@@ -26,7 +27,7 @@ from slackbot.errors import InvalidName, NotAllowed, NotFound, NothingToPromote,
 from slackbot.events import HotfixStarted, Requested
 from slackbot.models import HotfixSpec, Kind, Promotion, RevertMode, RollbackSpec, State
 from slackbot.pipeline import App, Environment, FluxRef
-from slackbot.ports import Cluster, CommitInfo, Directory, Forge, Store, Workspace
+from slackbot.ports import Cluster, CommitInfo, Forge, Store, Workspace
 from slackbot.reasons import Action, Code, Next, Reason
 
 HOTFIX_PREFIX = "hotfix/"
@@ -49,14 +50,14 @@ class Revision:
 
 class Incidents:
     def __init__(self, lookup: Lookup, records: Records, store: Store, forge: Forge,
-                 cluster: Cluster, directory: Directory, workspace: Workspace, holds: Holds,
+                 cluster: Cluster, access: Access, workspace: Workspace, holds: Holds,
                  commands: Commands, wake: Wake):
         self._lookup = lookup
         self._records = records
         self._store = store
         self._forge = forge
         self._cluster = cluster
-        self._directory = directory
+        self._access = access
         self._workspace = workspace
         self._holds = holds
         self._commands = commands
@@ -90,12 +91,8 @@ class Incidents:
                 mode = RevertMode.DIRECT if app.index(env.name) == 0 else RevertMode.PULL
                 raise NotAllowed(Reason(Code.EMERGENCY_NOT_LAST, env=env.name, name=last.name,
                                         text=mode.value))
-            if channel != app.channels.incidents:
-                raise NotAllowed(Reason(Code.EMERGENCY_CHANNEL, Next.RUN_IN_INCIDENTS,
-                                        app=app.name, env=env.name))
-            if not self._directory.is_member(app.groups.oncall, user):
-                raise NotAllowed(Reason(Code.EMERGENCY_ONCALL, Next.DROP_EMERGENCY,
-                                        app=app.name, env=env.name))
+        action = Action.EMERGENCY_ROLLBACK if emergency else Action.ROLLBACK
+        self._access.check(action, app, env, user, channel)
         rules.check_no_live(self._store.live(app.name, env.name), env, Next.WAIT)
         return app, env
 
@@ -160,6 +157,7 @@ class Incidents:
         """Create hotfix/<name> from the last env's head; returns (branch, sha)."""
         app = self._lookup.app(app_name, channel)
         prod = app.environments[-1]
+        self._access.check(Action.HOTFIX_START, app, prod, user, channel)
         branch = _hotfix_branch(name)
         if self._forge.branch_exists(app.repository, branch):
             raise NotAllowed(Reason(Code.HOTFIX_EXISTS, Next.HOTFIX_PUSH, branch=branch,
@@ -176,6 +174,7 @@ class Incidents:
         does not stop a hotfix: it is the fix)."""
         app = self._lookup.app(app_name, channel)
         prod = app.environments[-1]
+        self._access.check(Action.HOTFIX_PROMOTE, app, prod, user, channel)
         branch = _hotfix_branch(name)
         if not self._forge.branch_exists(app.repository, branch):
             raise NotFound(Reason(Code.HOTFIX_MISSING, Next.HOTFIX_START, branch=branch,
@@ -198,18 +197,23 @@ class Incidents:
 
     # -- retry -----------------------------------------------------------------------------
 
-    def retry(self, promotion_id: int, user: str) -> Promotion:
+    def retry(self, promotion_id: int, user: str, channel: str | None = None) -> Promotion:
         """Start a finished record over as a new one of its kind, asked for by `user`: a
-        promotion is requested again (keeping its rollback plan), a hotfix promoted again."""
+        promotion is requested again (keeping its rollback plan), a hotfix promoted again.
+        A retry is authorized as the action it repeats (a request, a hotfix's promotion)."""
         record = self._records.get(promotion_id)
         if record.live:
             raise NotAllowed(Reason(Code.STILL_LIVE, Next.WAIT, record=record.id,
                                     state=record.state))
-        if record.hotfix is not None:
-            return self.hotfix_promote(record.app, record.hotfix.name, user)
         if record.kind is Kind.ROLLBACK:
             raise NotAllowed(Reason(Code.NOT_RETRIED, Next.ROLLBACK_LIST, env=record.env))
-        return self._commands.request(record.app, record.env, user,
+        app, env = self._lookup.app_env(record.app, record.env)
+        repeated = Action.HOTFIX_PROMOTE if record.hotfix is not None else Action.REQUEST
+        self._access.check(repeated, app, env, user, channel, record=record.id,
+                           kind=record.kind)
+        if record.hotfix is not None:
+            return self.hotfix_promote(record.app, record.hotfix.name, user, channel)
+        return self._commands.request(record.app, record.env, user, channel=channel,
                                       rollback_plan=record.rollback_plan)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from slackbot.config import check_pipeline, load_pipeline
 from slackbot.pipeline import ChangeWindow, FluxRef, Gates
+from slackbot.policy import DEFAULT_POLICY
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pipeline.yaml"
 
@@ -17,7 +18,13 @@ def test_default_pipeline_matches_the_workflow_document() -> None:
     app = pipeline.app("myapp")
     assert app.repository == "acme/myapp"
     assert (app.channels.deploys, app.channels.incidents) == ("C0DEPLOYS", "C0INCIDENT")
-    assert (app.groups.stakeholders, app.groups.oncall) == ("S0STAKEHOLDERS", "S0ONCALL")
+    assert {name: (r.group, r.users) for name, r in app.roles.items()} == {
+        "developer": (None, ("U0DEV",)),
+        "reviewer": (None, ("U0REVIEW",)),
+        "stakeholder": ("S0STAKEHOLDERS", ()),
+        "oncall": ("S0ONCALL", ()),
+    }
+    assert all(env.access == DEFAULT_POLICY for env in app.environments)
     assert app.deployment_names == ("myapp",)
     assert app.env_names == ("dev", "staging", "prod")
     intervals = {"dev": 1, "staging": 2, "prod": 5}
@@ -50,3 +57,12 @@ def test_example_file_is_valid_and_matches_the_default_but_its_time_zone() -> No
     window = example.app("myapp").env("prod").gates.change_windows[0]
     assert window.timezone == "Europe/London"
     assert window.describe() == "mon,tue,wed,thu,fri 09:00-17:00 Europe/London"
+
+
+def test_the_example_writes_out_the_default_access_policy() -> None:
+    # examples/pipeline.yaml documents the defaults by writing them: they must be the defaults
+    from slackbot.policy import DEFAULT_POLICY
+
+    app = load_pipeline(EXAMPLE).app("myapp")
+    assert all(env.access == DEFAULT_POLICY for env in app.environments)
+    assert app.roles == load_pipeline(None).app("myapp").roles

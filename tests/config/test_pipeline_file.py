@@ -20,6 +20,7 @@ from slackbot.config import (
 )
 from slackbot.errors import ConfigError, PromotebotError
 from slackbot.pipeline import Gates
+from slackbot.policy import DEFAULT_POLICY
 from tests.config.samples import as_yaml, valid
 
 ENV0 = "apps.myapp.environments[0]"
@@ -101,8 +102,9 @@ def test_valid_pipeline_has_no_problems() -> None:
         ),
         (
             lambda d: _app(d).pop("groups"),
-            f"{PROD}.gates.stakeholderApprovals: needs apps.myapp.groups.stakeholders (the Slack "
-            "user group whose members approve), but the app has none",
+            f"{PROD}.gates.stakeholderApprovals: needs someone who may approve, but the approve "
+            "rule's roles (stakeholder) name nobody: set apps.myapp.roles.stakeholder (a Slack "
+            "user group or a list of users), or name another role in access.approve",
         ),
         (
             lambda d: _prod_window(d).update(days=["mon-fri", "funday"]),
@@ -238,7 +240,9 @@ apps:
     assert str(env.git_repository) == "flux-system/shop-qa"
     assert (env.interval, env.timeout) == (timedelta(minutes=1), timedelta(minutes=3))
     assert env.gates == Gates()
-    assert (app.groups.stakeholders, app.groups.oncall) == ("", "")
+    assert {name: (r.group, r.users) for name, r in app.roles.items()} == {
+        name: (None, ()) for name in ("developer", "reviewer", "stakeholder", "oncall")}
+    assert env.access == DEFAULT_POLICY
     assert app.deployments == ("shop",)
 
 

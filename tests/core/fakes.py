@@ -190,6 +190,9 @@ class FakeDirectory:
     def is_member(self, group: str, user: str) -> bool:
         return user in self.groups.get(group, set())
 
+    def members(self, group: str) -> frozenset[str]:
+        return frozenset(self.groups.get(group, set()))
+
 
 @dataclass
 class RecordingNotifier:
@@ -206,13 +209,15 @@ class FakeWorkspace:
     forge: FakeForge
     history: dict[str, list[str]] = field(default_factory=dict)
     reverts: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+    subjects: dict[str, str] = field(default_factory=dict)  # a commit's message, by sha
 
     def first_parent_history(self, repo: str, branch: str, limit: int) -> list[CommitInfo]:
         shas = self.history.get(branch) or [self.forge.heads[branch]]
         if shas[0] != self.forge.heads[branch]:
             shas = [self.forge.heads[branch], *shas]
             self.history[branch] = shas
-        return [CommitInfo(sha, f"commit {sha[:7]}", "dev") for sha in shas[:limit]]
+        return [CommitInfo(sha, self.subjects.get(sha, f"commit {sha[:7]}"), "dev")
+                for sha in shas[:limit]]
 
     def revert_to(self, repo: str, branch: str, target: str, message: str,
                   new_branch: str | None = None) -> str:

@@ -23,7 +23,15 @@ from slackbot.errors import (
     UnknownEnv,
 )
 from slackbot.models import State
-from tests.core.conftest import DEVELOPER, OUTSIDER, STAKEHOLDER, World, snapshot
+from tests.core.conftest import (
+    DEVELOPER,
+    OUTSIDER,
+    REVIEWER,
+    STAKEHOLDER,
+    STAKEHOLDER2,
+    World,
+    snapshot,
+)
 
 
 def refused(world: World, redis_client: redis.Redis, prefix: str, error: type[DomainError],
@@ -105,7 +113,7 @@ def test_nothing_to_promote_is_refused(world: World, refuse) -> None:
 def test_second_live_promotion_is_refused(world: World, refuse) -> None:
     world.push_dev()
     first = world.core.commands.request("myapp", "staging", DEVELOPER)
-    text = refuse(AlreadyLive, world.core.commands.request, "myapp", "staging", "U0OTHER")
+    text = refuse(AlreadyLive, world.core.commands.request, "myapp", "staging", REVIEWER)
     # the test's workers run a wake at once: the first record has already opened its PR
     assert text == (f"staging already has a live promotion (#{first.id} by <@{DEVELOPER}>, "
                     f"awaiting gates): cancel it or wait for it to finish")
@@ -113,11 +121,11 @@ def test_second_live_promotion_is_refused(world: World, refuse) -> None:
 
 def test_frozen_env_refuses_promotions(world: World, refuse) -> None:
     world.push_dev()
-    world.core.holds.freeze("myapp", "staging", "U0LEAD", "release week")
+    world.core.holds.freeze("myapp", "staging", STAKEHOLDER2, "release week")
     text = refuse(EnvBlocked, world.core.commands.request, "myapp", "staging", DEVELOPER)
-    assert text == ("staging is frozen by <@U0LEAD> since 2026-11-25 12:00 UTC (release week): "
-                    "ask them, or /promote unfreeze staging when it is over")
-    assert world.core.holds.unfreeze("myapp", "staging", "U0LEAD")
+    assert text == (f"staging is frozen by <@{STAKEHOLDER2}> since 2026-11-25 12:00 UTC (release "
+                    f"week): ask them, or /promote unfreeze staging when it is over")
+    assert world.core.holds.unfreeze("myapp", "staging", STAKEHOLDER2)
     assert world.core.commands.request("myapp", "staging", DEVELOPER).state is State.REQUESTED
 
 
@@ -139,8 +147,9 @@ def test_self_approval_is_refused(world: World, refuse) -> None:
 def test_approval_from_outside_the_group_is_refused(world: World, refuse) -> None:
     promotion = prod_promotion_awaiting(world)
     text = refuse(NotAllowed, world.core.commands.approve, promotion.id, OUTSIDER)
-    assert text == ("only members of myapp's stakeholder group can approve promotions to prod: "
-                    "ask one of them")
+    # the requester (a stakeholder too) is not among the people to ask
+    assert text == (f"approving #{promotion.id} needs the stakeholder role: ask "
+                    f"<@{STAKEHOLDER}> or <@{STAKEHOLDER2}>")
 
 
 def test_stale_approval_is_refused(world: World, refuse) -> None:
@@ -178,8 +187,9 @@ def test_buttons_of_a_finished_promotion_say_it_is_finished(world: World, refuse
 def test_cancel_by_a_stranger_is_refused(world: World, refuse) -> None:
     promotion = prod_promotion_awaiting(world)
     text = refuse(NotAllowed, world.core.commands.cancel, promotion.id, OUTSIDER)
-    assert text == (f"only <@{DEVELOPER}>, who asked for #{promotion.id}, or a stakeholder can "
-                    f"cancel it")
+    assert text == (f"cancelling #{promotion.id} needs its requester, or the stakeholder or "
+                    f"on-call role: ask <@{DEVELOPER}>, <@{STAKEHOLDER}>, <@{STAKEHOLDER2}> or "
+                    f"<@U0ONCALL>")
 
 
 def test_reject_needs_a_reason(world: World, refuse) -> None:
@@ -215,7 +225,7 @@ def test_outside_the_change_window_the_merge_waits_for_it(world: World) -> None:
 def test_status_shows_each_env_with_live_record_waiting_commits_and_freeze(world: World) -> None:
     world.push_dev()
     live = world.core.commands.request("myapp", "staging", DEVELOPER)
-    world.core.holds.freeze("myapp", "prod", "U0LEAD", "release week")
+    world.core.holds.freeze("myapp", "prod", STAKEHOLDER2, "release week")
     status = world.core.status.read(None)
     dev, staging, prod = status.envs
     assert (dev.env, dev.ready, dev.runs_head, dev.waiting) == ("dev", "True", True, ())

@@ -18,7 +18,15 @@ from slackbot.errors import (
 )
 from slackbot.events import SyncConflict, Synced
 from slackbot.models import Kind, RevertMode, State
-from tests.core.conftest import DEVELOPER, REVIEWER, STAKEHOLDER, World, snapshot
+from tests.core.conftest import (
+    DEVELOPER,
+    OUTSIDER,
+    REVIEWER,
+    STAKEHOLDER,
+    STAKEHOLDER2,
+    World,
+    snapshot,
+)
 
 ONCALL = "U0ONCALL"
 
@@ -69,15 +77,15 @@ def test_rollback_places_a_hold_until_unlocked(world: World) -> None:
     assert (hold.kind, hold.by) == ("hold", DEVELOPER)
     assert (hold.target, hold.reason) == (previous, "bad config")
     live = world.store.live("myapp", "staging")
-    world.core.commands.cancel(live.id, DEVELOPER)
     world.push_dev()
-    with pytest.raises(EnvBlocked) as refused:
+    with pytest.raises(EnvBlocked) as refused:  # the hold is said before the live rollback
         world.core.commands.request("myapp", "staging", DEVELOPER)
     assert sentence(refused.value.reason).startswith("staging is on hold by <@U0DEV> since ")
     assert sentence(refused.value.reason).endswith(
         f"(rollback #{live.id} to {previous[:7]}: bad config): fix the cause, then "
         f"/promote unlock staging")
     assert world.core.holds.unlock("myapp", "staging", STAKEHOLDER)
+    world.core.commands.cancel(live.id, DEVELOPER)
     assert world.core.commands.request("myapp", "staging", DEVELOPER).state is State.REQUESTED
 
 
@@ -120,15 +128,15 @@ def test_emergency_outside_the_incident_channel_is_refused(world: World, refuse)
     _, previous, _ = with_history(world, "prod")
     text = refuse(NotAllowed, world.core.incidents.rollback, "myapp", "prod", ONCALL, to=previous,
                   emergency=True, channel="C0DEPLOYS")
-    assert text == ("an emergency rollback of prod runs only in myapp's incident channel: run "
-                    "it there, or drop `emergency` for a planned revert pull request")
+    assert text == ("an emergency rollback of prod is done in <#C0INCIDENT>: run it there, or "
+                    "drop `emergency` for a planned revert pull request")
 
 
 def test_emergency_by_someone_not_on_call_is_refused(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
     _, previous, _ = with_history(world, "prod")
     text = refuse(NotAllowed, world.core.incidents.rollback, "myapp", "prod", DEVELOPER,
                   to=previous, emergency=True, channel="C0INCIDENT")
-    assert text.startswith("only myapp's on-call responders can roll prod back in an emergency")
+    assert text == f"an emergency rollback of prod needs the on-call role: ask <@{ONCALL}>"
 
 
 def test_rollback_to_a_revision_the_env_never_ran_is_refused(world: World, refuse) -> None:  # type: ignore[no-untyped-def]
@@ -185,7 +193,8 @@ def test_hotfix_that_exists_is_refused(world: World, refuse) -> None:  # type: i
 def test_hotfix_goes_to_prod_through_its_gates_and_is_backported(world: World) -> None:
     branch, base = world.core.incidents.hotfix_start("myapp", "login", DEVELOPER)
     assert (branch, base) == ("hotfix/login", world.forge.heads["prod"])
-    world.core.holds.freeze("myapp", "prod", "U0LEAD", "sale")  # a freeze does not stop a hotfix
+    # a freeze does not stop a hotfix
+    world.core.holds.freeze("myapp", "prod", STAKEHOLDER2, "sale")
     fix = world.forge.push("hotfix/login")
     record = world.hotfix_promoted("login")
     assert (record.kind, record.state, record.head_sha) == (Kind.HOTFIX, State.AWAITING_GATES, fix)
@@ -249,13 +258,13 @@ def test_rollback_and_freeze_are_said_on_the_pull_requests_they_concern(world: W
                         f"on hold until /promote unlock staging.")
     # a freeze is said on the pull request of the env's live record
     rollback = world.core.steps.advance(rollback.id)
-    world.core.holds.freeze("myapp", "staging", "U0LEAD", "release week")
-    assert world.forge.comments[-1] == (rollback.pr_number, "staging is frozen by @U0LEAD "
-                                        "(release week): no promotion into it starts until "
-                                        "/promote unfreeze staging.")
-    assert world.core.holds.unfreeze("myapp", "staging", "U0LEAD")
-    assert world.forge.comments[-1] == (rollback.pr_number, "staging is no longer frozen "
-                                        "(@U0LEAD).")
+    world.core.holds.freeze("myapp", "staging", STAKEHOLDER2, "release week")
+    assert world.forge.comments[-1] == (rollback.pr_number, f"staging is frozen by "
+                                        f"@{STAKEHOLDER2} (release week): no promotion into it "
+                                        f"starts until /promote unfreeze staging.")
+    assert world.core.holds.unfreeze("myapp", "staging", STAKEHOLDER2)
+    assert world.forge.comments[-1] == (rollback.pr_number, f"staging is no longer frozen "
+                                        f"(@{STAKEHOLDER2}).")
 
 
 def test_retry_starts_a_finished_record_over_as_a_new_one_of_its_kind(world: World) -> None:
@@ -281,16 +290,18 @@ def test_retry_starts_a_finished_record_over_as_a_new_one_of_its_kind(world: Wor
 
 def test_a_freeze_or_a_hold_is_lifted_only_by_its_author_a_stakeholder_or_on_call(
         world: World, refuse) -> None:  # type: ignore[no-untyped-def]
-    world.core.holds.freeze("myapp", "prod", "U0LEAD", "release week")
+    world.core.holds.freeze("myapp", "prod", STAKEHOLDER2, "release week")
     text = refuse(NotAllowed, world.core.holds.unfreeze, "myapp", "prod", REVIEWER)
-    assert text == ("prod was frozen by <@U0LEAD>: only they, myapp's stakeholders or its on-call "
-                    "responders can lift it; ask one of them")
+    assert text == (f"unfreezing prod needs whoever froze it, or the stakeholder or on-call "
+                    f"role: ask <@{STAKEHOLDER2}>, <@{DEVELOPER}>, <@{STAKEHOLDER}> or "
+                    f"<@{ONCALL}>")
     assert world.core.holds.unfreeze("myapp", "prod", ONCALL)
     _, previous, _ = with_history(world, "staging")
-    world.core.incidents.rollback("myapp", "staging", DEVELOPER, to=previous)
-    text = refuse(NotAllowed, world.core.holds.unlock, "myapp", "staging", REVIEWER)
-    assert text.startswith("staging was put on hold by <@U0DEV>: only they")
-    assert world.core.holds.unlock("myapp", "staging", DEVELOPER)
+    world.core.incidents.rollback("myapp", "staging", REVIEWER, to=previous)
+    text = refuse(NotAllowed, world.core.holds.unlock, "myapp", "staging", OUTSIDER)
+    assert text.startswith(f"lifting the hold on staging needs whoever placed the hold, or the "
+                           f"stakeholder or on-call role: ask <@{REVIEWER}>, ")
+    assert world.core.holds.unlock("myapp", "staging", REVIEWER)
 
 
 def test_a_sync_interrupted_by_a_crash_is_finished_on_resume(world: World) -> None:

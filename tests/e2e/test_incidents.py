@@ -222,9 +222,9 @@ def test_prod_promotion_is_synced_down_then_rolled_back_in_an_emergency(live: Li
     # refusals: outside the incident channel, and by someone not on call
     before = (head(live, "prod"), records(live))
     live.command(ONCALL, f"/rollback prod emergency to {initial}")
-    ephemeral(live, ONCALL, "an emergency rollback of prod runs only in myapp's incident channel")
+    ephemeral(live, ONCALL, f"an emergency rollback of prod is done in <#{INCIDENTS}>")
     live.command(DEV, f"/rollback prod emergency to {initial}", channel=INCIDENTS)
-    ephemeral(live, DEV, "only myapp's on-call responders can roll prod back in an emergency")
+    ephemeral(live, DEV, f"an emergency rollback of prod needs the on-call role: ask <@{ONCALL}>")
     assert (head(live, "prod"), records(live)) == before
     assert live.bot.store.blocks("myapp", "prod") == []
 
@@ -249,22 +249,25 @@ def test_prod_promotion_is_synced_down_then_rolled_back_in_an_emergency(live: Li
 def test_hotfix_through_prods_gates_despite_a_freeze_and_backported(live: Live) -> None:
     live.command(STAKEHOLDER, "/promote freeze prod launch week")
     said_in(live, record_channel(live), "froze prod of myapp")
-    live.command(DEV, "/hotfix start fix-login")
+    live.command(DEV, "/hotfix start fix-login")  # hotfixes are stakeholders' and on-call's
+    ephemeral(live, DEV, "starting a hotfix of myapp needs the stakeholder or on-call role")
+    assert "hotfix/fix-login" not in git(live, "branch", "--list")
+    live.command(ONCALL, "/hotfix start fix-login")
     said = said_in(live, record_channel(live), "started `hotfix/fix-login`")
     assert "git push origin hotfix/fix-login" in said and "/hotfix promote fix-login" in said
     assert head(live, "hotfix/fix-login") == head(live, "prod")
 
     before = records(live)
-    live.command(DEV, "/hotfix start fix-login")
-    ephemeral(live, DEV, "hotfix/fix-login already exists: push your fix to it")
-    live.command(DEV, "/hotfix start fix..login")
-    ephemeral(live, DEV, "`fix..login` is not a valid branch name")
+    live.command(ONCALL, "/hotfix start fix-login")
+    ephemeral(live, ONCALL, "hotfix/fix-login already exists: push your fix to it")
+    live.command(ONCALL, "/hotfix start fix..login")
+    ephemeral(live, ONCALL, "`fix..login` is not a valid branch name")
     assert records(live) == before
     assert "hotfix/fix..login" not in git(live, "branch", "--list")
 
     fix = live.push("hotfix/fix-login", "apps/myapp/FIX.md", "fixed\n", "Fix the login timeout")
-    live.command(DEV, "/hotfix promote fix-login")
-    ephemeral(live, DEV, "Hotfix #1 of myapp (hotfix/fix-login@")
+    live.command(ONCALL, "/hotfix promote fix-login")
+    ephemeral(live, ONCALL, "Hotfix #1 of myapp (hotfix/fix-login@")
     record = through_prod_gates(live, live.live_record("prod"), "Revert the hotfix merge.")
     assert record.kind is Kind.HOTFIX and live.deployed("prod", record.merge_sha)
     wait_for(lambda: event_kinds(live, record).count("backported") == 2, "both backports")

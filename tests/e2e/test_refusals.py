@@ -96,7 +96,8 @@ def test_self_approval_is_refused(live: Live) -> None:
 
 def test_approval_from_outside_the_group_is_refused(live: Live) -> None:
     record = awaiting_prod(live)
-    refused_click(live, REVIEWER, record, "only members of myapp's stakeholder group")
+    refused_click(live, REVIEWER, record,
+                  f"approving #{record.id} needs the stakeholder role: ask <@{STAKEHOLDER}>")
 
 
 def test_closed_window_schedules_the_merge_for_its_opening(live: Live) -> None:

@@ -1,7 +1,8 @@
 """Fixtures for the GitHub emulator's contract tests: a small real bare repo and PyGithub clients.
 
 Each test gets its own bare repository (branches main, dev, staging, prod at one commit),
-a work clone to make commits with plain git, and the emulator serving it on port 0.
+a work clone to make commits with plain git, and the emulator serving it on port 0 on a
+`ManualClock` the test steps (`settle` lets GitHub finish computing mergeability).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 from github import Auth, Github
 
 from sandbox.github import GitHubEmulator, GitHubUser
+from sandbox.github.clock import ManualClock
 
 OWNER, REPO = "acme", "myapp"
 ALICE = GitHubUser("alice", "tok-alice", name="Alice Dev", email="alice@example.com")
@@ -87,9 +89,21 @@ def bare_repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def emulator(bare_repo: Path) -> Iterator[GitHubEmulator]:
-    with GitHubEmulator(bare_repo, OWNER, REPO, [ALICE, BOB, CAROL, BOT]) as emu:
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def emulator(bare_repo: Path, clock: ManualClock) -> Iterator[GitHubEmulator]:
+    with GitHubEmulator(bare_repo, OWNER, REPO, [ALICE, BOB, CAROL, BOT], clock=clock) as emu:
         yield emu
+
+
+def settle(emulator: GitHubEmulator) -> None:
+    """Lets the emulator's clock pass the moment GitHub takes to compute mergeability."""
+    clock = emulator.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(emulator.mergeability_delay)
 
 
 @pytest.fixture
@@ -97,18 +111,23 @@ def work(tmp_path: Path, bare_repo: Path) -> WorkTree:
     return WorkTree(tmp_path / "work", bare_repo)
 
 
+def client_for(emulator: GitHubEmulator, token: str) -> Github:
+    """The real PyGithub against the emulator, failing fast (no retries, no throttling)."""
+    return Github(
+        auth=Auth.Token(token),
+        base_url=emulator.url,
+        retry=None,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+    )
+
+
 @pytest.fixture
 def client(emulator: GitHubEmulator) -> Iterator[Callable[[GitHubUser], Github]]:
     made: list[Github] = []
 
     def make(user: GitHubUser) -> Github:
-        g = Github(
-            auth=Auth.Token(user.token),
-            base_url=emulator.url,
-            retry=None,
-            seconds_between_requests=0,
-            seconds_between_writes=0,
-        )
+        g = client_for(emulator, user.token)
         made.append(g)
         return g
 

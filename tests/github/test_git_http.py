@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import requests
 from github import Github
 
 from sandbox.github import GitHubEmulator
@@ -65,3 +66,26 @@ def test_push_requires_a_token_when_configured(bare_repo: Path, tmp_path: Path) 
 def test_unknown_repository_path_is_not_served(emulator: GitHubEmulator, tmp_path: Path) -> None:
     with pytest.raises(AssertionError, match="failed"):
         git(tmp_path, "clone", "-q", f"{emulator.url}/acme/other.git", str(tmp_path / "other"))
+
+
+def test_smart_http_answers_follow_gits_http_protocol(bare_repo: Path) -> None:
+    """gitprotocol-http: the advertisement's content type, its service line, no caching, and a
+    Basic challenge (git then retries with the remote URL's credentials)."""
+    with GitHubEmulator(bare_repo, "acme", "myapp", [ALICE], push_requires_auth=True) as emu:
+        refs = requests.get(f"{emu.clone_url}/info/refs", params={"service": "git-upload-pack"},
+                            timeout=5)
+        assert refs.status_code == 200
+        assert refs.headers["Content-Type"] == "application/x-git-upload-pack-advertisement"
+        assert refs.content.startswith(b"001e# service=git-upload-pack\n0000")
+        assert "no-cache" in refs.headers["Cache-Control"]
+        challenged = requests.get(f"{emu.clone_url}/info/refs", timeout=5,
+                                  params={"service": "git-receive-pack"})
+        assert challenged.status_code == 401
+        assert challenged.headers["WWW-Authenticate"] == 'Basic realm="GitHub"'
+        pushing = requests.get(f"{emu.clone_url}/info/refs", timeout=5,
+                               params={"service": "git-receive-pack"}, auth=("alice", ALICE.token))
+        assert pushing.headers["Content-Type"] == "application/x-git-receive-pack-advertisement"
+        wrong = requests.get(f"{emu.clone_url}/info/refs", timeout=5,
+                             params={"service": "git-upload-pack"}, auth=("alice", "expired"))
+        assert wrong.status_code == 401  # a bad token never passes as anonymous
+        assert wrong.content.startswith(b"Invalid username or token.")

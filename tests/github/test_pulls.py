@@ -10,7 +10,7 @@ from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from sandbox.github import GitHubEmulator
-from tests.github.conftest import WorkTree
+from tests.github.conftest import WorkTree, settle
 
 
 def _repo(g: Github) -> Repository:
@@ -99,16 +99,27 @@ def test_edit_pull_updates_title_body_and_state(as_alice: Github, work: WorkTree
     assert _repo(as_alice).get_pull(pr.number).state == "open"
 
 
-def test_mergeable_state_is_clean_without_protection(as_alice: Github, work: WorkTree) -> None:
+def _opened_and_settled(g: Github, emulator: GitHubEmulator) -> PullRequest:
+    """A pull request dev -> staging, read again once GitHub has computed its mergeability."""
+    number = _repo(g).create_pull(base="staging", head="dev", title="t").number
+    settle(emulator)
+    return _repo(g).get_pull(number)
+
+
+def test_mergeable_state_is_clean_without_protection(
+    as_alice: Github, emulator: GitHubEmulator, work: WorkTree
+) -> None:
     work.commit("dev", {"app.txt": "v2\n"}, "Bump app")
-    pr = _repo(as_alice).create_pull(base="staging", head="dev", title="t")
+    pr = _opened_and_settled(as_alice, emulator)
     assert (pr.mergeable, pr.mergeable_state) == (True, "clean")
 
 
-def test_mergeable_state_is_dirty_on_a_real_conflict(as_alice: Github, work: WorkTree) -> None:
+def test_mergeable_state_is_dirty_on_a_real_conflict(
+    as_alice: Github, emulator: GitHubEmulator, work: WorkTree
+) -> None:
     work.commit("dev", {"base/deployment.yaml": "replicas: 3\n"}, "dev replicas")
     work.commit("staging", {"base/deployment.yaml": "replicas: 5\n"}, "staging replicas")
-    pr = _repo(as_alice).create_pull(base="staging", head="dev", title="t")
+    pr = _opened_and_settled(as_alice, emulator)
     assert (pr.mergeable, pr.mergeable_state) == (False, "dirty")
     with pytest.raises(GithubException) as err:
         pr.merge()
@@ -123,7 +134,7 @@ def test_mergeable_state_is_blocked_until_required_review_and_check(
     emulator.protect_branch(
         "staging", required_approving_review_count=1, required_status_checks=["ci"]
     )
-    pr = _repo(as_alice).create_pull(base="staging", head="dev", title="t")
+    pr = _opened_and_settled(as_alice, emulator)
     assert (pr.mergeable, pr.mergeable_state) == (True, "blocked")
     with pytest.raises(GithubException) as err:
         pr.merge(sha=sha)
@@ -152,6 +163,7 @@ def test_changes_requested_blocks_until_the_reviewer_approves(
     work.commit("dev", {"app.txt": "v2\n"}, "Bump app")
     emulator.protect_branch("staging", required_approving_review_count=1)
     pr = _repo(as_alice).create_pull(base="staging", head="dev", title="t")
+    settle(emulator)
     bob_pr = _repo(as_bob).get_pull(pr.number)
     bob_pr.create_review(event="REQUEST_CHANGES", body="no")
     assert _repo(as_alice).get_pull(pr.number).mergeable_state == "blocked"
@@ -166,7 +178,7 @@ def test_mergeable_state_is_unstable_with_a_failing_optional_check(
 ) -> None:
     sha = work.commit("dev", {"app.txt": "v2\n"}, "Bump app")
     emulator.set_status(sha, "lint", "failure")
-    pr = _repo(as_alice).create_pull(base="staging", head="dev", title="t")
+    pr = _opened_and_settled(as_alice, emulator)
     assert (pr.mergeable, pr.mergeable_state) == (True, "unstable")
 
 
@@ -177,7 +189,7 @@ def test_mergeable_state_is_behind_when_strict_checks_and_base_moved(
     work.commit("staging", {"other.txt": "x\n"}, "staging moved")
     emulator.protect_branch("staging", required_status_checks=["ci"], strict=True)
     emulator.set_check(sha, "ci", "success")
-    pr = _repo(as_alice).create_pull(base="staging", head="dev", title="t")
+    pr = _opened_and_settled(as_alice, emulator)
     assert pr.mergeable_state == "behind"
 
 

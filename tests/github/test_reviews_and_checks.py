@@ -8,7 +8,7 @@ import pytest
 from github import Github, GithubException
 
 from sandbox.github import GitHubEmulator, GitHubUser
-from tests.github.conftest import CAROL, WorkTree
+from tests.github.conftest import CAROL, WorkTree, settle
 
 
 def test_reviews_by_two_users_carry_their_logins_states_and_head_sha(
@@ -76,9 +76,14 @@ def test_dismissed_stale_approval_no_longer_counts(
     )
     pr = as_alice.get_repo("acme/myapp").create_pull(base="staging", head="dev", title="t")
     as_bob.get_repo("acme/myapp").get_pull(pr.number).create_review(event="APPROVE")
+    settle(emulator)
     assert as_alice.get_repo("acme/myapp").get_pull(pr.number).mergeable_state == "clean"
     work.commit("dev", {"app.txt": "v3\n"}, "New push")
+    assert as_alice.get_repo("acme/myapp").get_pull(pr.number).mergeable_state == "unknown"
+    settle(emulator)
     assert as_alice.get_repo("acme/myapp").get_pull(pr.number).mergeable_state == "blocked"
+    [review] = as_alice.get_repo("acme/myapp").get_pull(pr.number).get_reviews()
+    assert review.state == "DISMISSED"
 
 
 def test_combined_status_is_pending_then_failure_then_success(

@@ -4,12 +4,13 @@ fakes for GitHub and the cluster (wrapped to record, and optionally hold, every 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
@@ -27,6 +28,7 @@ from slackbot.adapters.redis_store import RedisStore
 from slackbot.config import load_pipeline
 from slackbot.engine import Core
 from slackbot.models import Promotion
+from slackbot.pipeline import Pipeline
 from slackbot.ports import Cluster, Forge, Workspace
 from slackbot.settings import load_settings
 from tests import waiting
@@ -35,12 +37,14 @@ from tests.core.fakes import FakeClock, FakeCluster, FakeForge, FakeWorkspace
 
 SECRET = "edge-test-signing-secret"
 TOKEN = "xoxb-edge-test-token"
+# The ids of the default pipeline's roles (its developer and reviewer lists name U0DEV and
+# U0REVIEW; the stakeholder and oncall roles are the user groups below).
 DEV, REVIEWER, STAKE, STAKE2, OUTSIDER = (
-    "U0DEV0001",
-    "U0REV0001",
-    "U0STK0001",
-    "U0STK0002",
-    "U0OUT0001",
+    "U0DEV",
+    "U0REVIEW",
+    "U0STAKE",
+    "U0STAKE2",
+    "U0OUT",
 )
 DEPLOYS, INCIDENTS = "C0DEPLOYS", "C0INCIDENT"
 STAKEHOLDERS, ONCALL = "S0STAKEHOLDERS", "S0ONCALL"
@@ -246,26 +250,36 @@ def validate_everything(edge: Edge) -> int:
     return validate_bot_output(edge.emulator)
 
 
-@pytest.fixture
-def edge(redis_url: str) -> Iterator[Edge]:
+DEFAULT_USERS = (
+    SlackUser(DEV, "dana"),
+    SlackUser(REVIEWER, "rui"),
+    SlackUser(STAKE, "sam"),
+    SlackUser(STAKE2, "sue"),
+    SlackUser(OUTSIDER, "olga"),
+)
+
+
+@contextlib.contextmanager
+def running_edge(
+    redis_url: str,
+    users: Sequence[SlackUser] = DEFAULT_USERS,
+    channels: Sequence[SlackChannel] | None = None,
+    usergroups: Sequence[SlackUserGroup] | None = None,
+    pipeline: Pipeline | None = None,
+) -> Iterator[Edge]:
+    """The real bot (default pipeline) behind the Slack emulator, over the fakes and Redis."""
     prefix = f"e{uuid.uuid4().hex[:10]}:"
     client_redis = redis.Redis.from_url(redis_url, decode_responses=True)
     store = RedisStore(client_redis, prefix=prefix)
     emulator = SlackEmulator(
         SECRET,
         TOKEN,
-        users=[
-            SlackUser(DEV, "dana"),
-            SlackUser(REVIEWER, "rui"),
-            SlackUser(STAKE, "sam"),
-            SlackUser(STAKE2, "sue"),
-            SlackUser(OUTSIDER, "olga"),
-        ],
-        channels=[
+        users=list(users),
+        channels=list(channels) if channels is not None else [
             SlackChannel(DEPLOYS, "deploys", [DEV, REVIEWER, STAKE, STAKE2, OUTSIDER]),
             SlackChannel(INCIDENTS, "incidents", [DEV, STAKE]),
         ],
-        usergroups=[
+        usergroups=list(usergroups) if usergroups is not None else [
             SlackUserGroup(STAKEHOLDERS, "stakeholders", [DEV, STAKE, STAKE2]),
             SlackUserGroup(ONCALL, "oncall", [STAKE]),
         ],
@@ -294,7 +308,7 @@ def edge(redis_url: str) -> Iterator[Edge]:
         "PROMOTEBOT_POLL_SECONDS": "3600",  # the tests tick the runner themselves
         "SLACK_RESPONSE_URL_HOSTS": urlsplit(emulator.url).netloc,
     })
-    bot = build(settings, load_pipeline(None), adapters,
+    bot = build(settings, pipeline or load_pipeline(None), adapters,
                 tuning=Tuning(redis_prefix=prefix, listener_threads=5)).start()
     emulator.bot_request_url = bot.slack_request_url
     assert bot.url is not None
@@ -311,3 +325,9 @@ def edge(redis_url: str) -> Iterator[Edge]:
         for key in client_redis.scan_iter(f"{prefix}*"):
             client_redis.delete(key)
         client_redis.close()
+
+
+@pytest.fixture
+def edge(redis_url: str) -> Iterator[Edge]:
+    with running_edge(redis_url) as running:
+        yield running

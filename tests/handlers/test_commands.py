@@ -62,7 +62,7 @@ def test_status_shows_every_env_with_head_revision_pods_and_waiting(edge: Edge) 
         head = edge.forge.heads[env][:7]
         assert f"*{env}* · :large_green_circle: Ready" in text
         assert f"`{env}@{head}`" in text
-    assert "#1 promotion by <@U0DEV0001>: awaiting gates" in text
+    assert "#1 promotion by <@U0DEV>: awaiting gates" in text
     assert "1 of 1" in text  # pods ready of desired
     assert "Waiting to be promoted here*\n1 commits" in text
     assert any("reading the status" in t for t in edge.ephemeral_texts(DEV))  # the ack
@@ -95,6 +95,6 @@ def test_unfreeze_of_an_open_env_says_so(edge: Edge) -> None:
 
 
 def test_usage_mistakes_are_answered_at_once(edge: Edge) -> None:
-    assert "`/promote cancel <id>`" in edge.command("/promote cancel abc")["ack"]["text"]
-    assert "`/promote freeze <env>`" in edge.command("/promote freeze")["ack"]["text"]
+    assert "`/promote cancel &lt;id&gt;`" in edge.command("/promote cancel abc")["ack"]["text"]
+    assert "`/promote freeze &lt;env&gt;`" in edge.command("/promote freeze")["ack"]["text"]
     assert edge.order.outside_calls() == []

@@ -62,7 +62,7 @@ def test_app_home_is_published_on_open_and_refreshed_on_change(edge: Edge) -> No
     edge.command("/promote staging")
     edge.wait_state(1, "awaiting_gates")
     wait_for(
-        lambda: "#1 promotion by <@U0DEV0001>: awaiting gates" in _text_of(_home(edge, STAKE)),
+        lambda: "#1 promotion by <@U0DEV>: awaiting gates" in _text_of(_home(edge, STAKE)),
         what="the home view showing #1 awaiting its gates",
     )
     assert edge.store.viewers() == [STAKE]

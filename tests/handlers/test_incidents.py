@@ -80,7 +80,7 @@ def test_parse_hotfix_reads_each_form(text: str, expected: object) -> None:
     [
         ("strat login", "did you mean `/hotfix start`?"),
         ("promte login", "did you mean `/hotfix promote`?"),
-        ("login", "use `/hotfix start <name>`"),
+        ("login", "use `/hotfix start &lt;name&gt;`"),
         ("start", "`start` needs a hotfix name"),
         ("promote login myap", "did you mean `myapp`?"),
     ],
@@ -203,7 +203,7 @@ def test_emergency_outside_the_incident_channel_is_refused_and_nothing_changes(
     _, previous, _ = with_history(edge, "prod")
     before = unchanged(edge)
     edge.command(f"/rollback prod to {previous} emergency", user=STAKE, channel=DEPLOYS)
-    text = edge.wait_ephemeral(STAKE, "an emergency rollback of prod runs only in")
+    text = edge.wait_ephemeral(STAKE, f"an emergency rollback of prod is done in <#{INCIDENTS}>")
     assert "drop `emergency` for a planned revert pull request" in text
     edge.settle()
     assert unchanged(edge) == before and edge.cards() == []
@@ -213,7 +213,8 @@ def test_emergency_by_someone_not_on_call_is_refused_and_nothing_changes(edge: E
     _, previous, _ = with_history(edge, "prod")
     before = unchanged(edge)
     edge.command(f"/rollback prod emergency to {previous}", user=DEV, channel=INCIDENTS)
-    edge.wait_ephemeral(DEV, "only myapp's on-call responders can roll prod back")
+    edge.wait_ephemeral(DEV, f"an emergency rollback of prod needs the on-call role: ask "
+                             f"<@{STAKE}>")
     edge.settle()
     assert unchanged(edge) == before and edge.cards() == []
 
@@ -222,7 +223,7 @@ def test_emergency_dialog_refuses_up_front_whoever_may_not(edge: Edge) -> None:
     with_history(edge, "prod")
     before = unchanged(edge)
     edge.command("/rollback prod emergency checkout is down", user=DEV, channel=INCIDENTS)
-    view = dialog(edge, DEV, "only myapp's on-call responders can roll prod back")
+    view = dialog(edge, DEV, "an emergency rollback of prod needs the on-call role")
     assert not view.get("submit")  # nothing to choose: the dialog only says why
     edge.settle()
     assert unchanged(edge) == before and edge.cards() == []
@@ -280,11 +281,13 @@ def test_rollback_dialog_of_an_env_without_history_says_so(edge: Edge) -> None:
 
 def test_rollback_and_hotfix_help_are_answered_in_the_ack(edge: Edge) -> None:
     rollback_help = _text_of(edge.command("/rollback help")["ack"])
-    assert "/rollback prod emergency" in rollback_help and "/promote unlock <env>" in rollback_help
+    assert ("/rollback prod emergency" in rollback_help
+            and "/promote unlock &lt;env&gt;" in rollback_help)
     hotfix_help = _text_of(edge.command("/hotfix")["ack"])
-    assert "/hotfix start <name> [app]" in hotfix_help and "/hotfix promote" in hotfix_help
+    assert "/hotfix start &lt;name&gt; [app]" in hotfix_help and "/hotfix promote" in hotfix_help
     promote_help = _text_of(edge.command("/promote help")["ack"])
-    assert "/promote unlock <env> [app]" in promote_help and "/rollback <env>" in promote_help
+    assert ("/promote unlock &lt;env&gt; [app]" in promote_help
+            and "/rollback &lt;env&gt;" in promote_help)
     assert edge.order.outside_calls() == []
 
 
@@ -295,11 +298,9 @@ def test_unlock_lifts_the_hold_announced_in_the_channel(edge: Edge) -> None:
     _, previous, _ = with_history(edge, "staging")
     edge.command(f"/rollback staging to {previous}")
     edge.wait_state(1, "awaiting_gates")
-    edge.command("/promote cancel 1")
-    edge.wait_state(1, "cancelled")
     edge.settle()
-    edge.command("/promote staging")
-    edge.wait_ephemeral(DEV, "staging is on hold by <@U0DEV0001>")
+    edge.command("/promote staging")  # the hold is said before the live rollback
+    edge.wait_ephemeral(DEV, "staging is on hold by <@U0DEV>")
     edge.command("/promote status")
     status = wait_for(lambda: next((m for m in edge.emulator.ephemerals(DEV)
                                     if m.get("text") == "Status of myapp per environment"), None),
@@ -310,8 +311,10 @@ def test_unlock_lifts_the_hold_announced_in_the_channel(edge: Edge) -> None:
                       if f"<@{STAKE}> lifted the hold on staging of myapp" in m["text"]],
              what="the unlock announced")
     assert edge.store.blocks("myapp", "staging") == []
-    edge.command("/promote unlock staging")
-    edge.wait_ephemeral(DEV, "staging of myapp was not on hold")
+    edge.command("/promote cancel 1")
+    edge.wait_state(1, "cancelled")
+    edge.command("/promote unlock staging", user=STAKE)
+    edge.wait_ephemeral(STAKE, "staging of myapp was not on hold")
 
 
 # -- hotfixes -------------------------------------------------------------------------------------

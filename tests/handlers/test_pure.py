@@ -222,3 +222,18 @@ def test_directory_caches_group_members_for_its_ttl() -> None:
         assert not directory.is_member("S0G", "U0A0001")
         with pytest.raises(AdapterError):
             directory.is_member("S0NOPE", "U0A0001")
+
+
+def test_clip_never_leaves_half_an_entity_or_half_a_mention() -> None:
+    assert mrkdwn.clip("ab &lt;!here&gt;", 12) == "ab &lt;!her…"
+    assert mrkdwn.clip("ab &lt;!here&gt;", 14) == "ab &lt;!here…"  # not "&g…"
+    assert mrkdwn.clip("ask <@U0STAKE> now", 10) == "ask …"  # not "<@U0ST…"
+    assert mrkdwn.clip("short", 10) == "short"
+
+
+def test_usage_and_help_escape_what_was_typed_and_their_placeholders() -> None:
+    assert commands.parse("stg<!channel> from", envs=("stg<!channel>",)) == commands.Invalid(
+        ":grey_question: `from` needs an environment: use `/promote stg&lt;!channel&gt; from "
+        "&lt;env&gt;`.")
+    text = blocks.help_message()["blocks"][1]["text"]["text"]
+    assert "`/promote &lt;env&gt; [app]`" in text and "<env>" not in text
