@@ -20,9 +20,9 @@ from handlers.payloads import ButtonValue, ModalMeta, RollbackMeta
 from slackbot import gates as gate_names
 from slackbot.engine.incidents import Revision
 from slackbot.events import Event
-from slackbot.models import Kind, Promotion, State
+from slackbot.models import Kind, Promotion, QueueEntry, State
 from slackbot.outages import Outage
-from slackbot.pipeline import Gates
+from slackbot.pipeline import Gates, Waiting
 from slackbot.status import AppStatus, EnvStatus
 
 Json = dict[str, Any]
@@ -127,9 +127,11 @@ def view(body: Json) -> Json:
 
 
 def card(record: Promotion, events: Sequence[Event], gates: Gates,
-         outages: Sequence[Outage] = ()) -> Json:
+         outages: Sequence[Outage] = (), *, queue: Sequence[QueueEntry] = (),
+         waiting: Waiting | None = None) -> Json:
     """The one message of a record: what it is, where it stands, how it got there, what next
-    (and, while it is live, the outside services that keep failing its steps)."""
+    (while it is live, the outside services that keep failing its steps; `queue`: the
+    requests waiting for its env; `waiting`: its env's timers)."""
     fields = [
         words.field_requested_by(record),
         words.field_route(record),
@@ -151,6 +153,10 @@ def card(record: Promotion, events: Sequence[Event], gates: Gates,
         status_lines.append(words.voided_approvals(record.voided))
     if record.live:
         status_lines.extend(words.outage_line(o) for o in outages)
+    for line in (words.timers_line(record, waiting),
+                 words.queue_line(queue) if record.live else None):
+        if line:
+            status_lines.append(line)
     blocks: list[Json] = [
         _header(words.header(record), ids.CARD_HEADER),
         _fields(fields, ids.CARD_FIELDS, text="\n".join(status_lines)),

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from handlers.messages import views
 
-SUBCOMMANDS = ("help", "status", "freeze", "unfreeze", "unlock", "cancel")
+SUBCOMMANDS = ("help", "status", "freeze", "unfreeze", "unlock", "cancel", "leave")
+EVERY_APP = "all"  # `/promote freeze all`: every app and env
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,25 @@ class Unlock:
 
 
 @dataclass(frozen=True)
+class FreezeWide:
+    """`freeze all` (app None) or `freeze <app>`: every env of every app, or of one app."""
+
+    app: str | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class UnfreezeWide:
+    app: str | None
+
+
+@dataclass(frozen=True)
+class Leave:
+    env: str
+    app: str | None = None
+
+
+@dataclass(frozen=True)
 class Cancel:
     promotion_id: int
 
@@ -65,7 +85,8 @@ class Invalid:
     answer: str
 
 
-Command = Help | Status | Promote | Freeze | Unfreeze | Unlock | Cancel | Invalid
+Command = (Help | Status | Promote | Freeze | Unfreeze | Unlock | Cancel | FreezeWide
+           | UnfreezeWide | Leave | Invalid)
 
 
 def _ratio(a: str, b: str) -> float:
@@ -86,12 +107,21 @@ def parse(text: str, envs: Collection[str] = (), apps: Collection[str] = ()) -> 
         if not rest:
             return Invalid(views.usage(f"{head} <env>", f"`{head}` needs an environment"))
         env = rest[0]
+        wide = _wide(env, envs, apps)
+        if head == "freeze" and wide is not None:
+            return FreezeWide(wide or None, " ".join(rest[1:]))
+        if head == "unfreeze" and wide is not None:
+            return UnfreezeWide(wide or None)
         if head == "freeze":
             app, reason_words = _app_prefix(rest[1:], apps)
             return Freeze(env, " ".join(reason_words), app)
         if head == "unfreeze":
             return Unfreeze(env, rest[1] if len(rest) > 1 else None)
         return Unlock(env, rest[1] if len(rest) > 1 else None)
+    if head == "leave":
+        if not rest:
+            return Invalid(views.usage("leave <env>", "`leave` needs an environment"))
+        return Leave(rest[0], rest[1] if len(rest) > 1 else None)
     if head == "cancel":
         number = rest[0].lstrip("#") if rest else ""
         if not number.isdigit():
@@ -124,3 +154,13 @@ def _app_prefix(words: list[str], apps: Collection[str]) -> tuple[str | None, li
     if words and words[0] in apps:
         return words[0], words[1:]
     return None, words
+
+
+def _wide(word: str, envs: Collection[str], apps: Collection[str]) -> str | None:
+    """A freeze of every app ("": `all`) or of one app (its name, when no env is called so);
+    None for an env's own freeze."""
+    if word.lower() == EVERY_APP:
+        return ""
+    if word in apps and word not in envs:
+        return word
+    return None

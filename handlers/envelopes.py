@@ -3,7 +3,7 @@
 A signed body is Slack's, but a leaked secret or a Slack change can still bring fields of
 another type, and Bolt's matchers and our middleware index into them (`body["actions"][0]`,
 `"type" in body["event"]`, `body["user"]["id"]`): a field of the wrong type was a 500. Each
-field Bolt or a listener reads must have the type Slack sends (api-facts: the slash command
+field Bolt or a listener reads must have the type Slack sends (the slash command
 form, block_actions, view_submission, the Events API), or the request is refused here as a
 400. It checks types only, never values: what a value means is the listeners' and the core's.
 """

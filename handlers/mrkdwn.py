@@ -11,6 +11,7 @@ import re
 from datetime import datetime
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 
 
 def escape(text: str) -> str:
@@ -20,6 +21,11 @@ def escape(text: str) -> str:
 def user(user_id: str) -> str:
     """A mention of a Slack user id; anything that is not one is shown escaped, inert."""
     return f"<@{user_id}>" if _USER_ID.match(user_id) else escape(user_id)
+
+
+def group(group_id: str) -> str:
+    """A mention of a Slack user group id (`@sre`); anything else is shown escaped, inert."""
+    return f"<!subteam^{group_id}>" if _GROUP_ID.match(group_id) else escape(group_id)
 
 
 def link(url: str, label: str) -> str:

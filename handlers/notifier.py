@@ -12,7 +12,9 @@ Slack's limits are kept, never slept on (handlers/pacing.py): a post waits for i
 slot (about one a second, shared by the replicas), an update for the card's last one to be a
 second old, and a 429 for its Retry-After; the render is handed in again later, coalesced.
 One render of a card runs at a time across replicas (a short claim in the store), so a card
-never shows an older version of its record than it did. It never decides anything.
+never shows an older version of its record than it did. An event that tells people directly
+(a reminder, a queued request that started) sends its direct messages in the same pass, so
+they follow the thread's progress too. It never decides anything.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers import blocks
 from handlers.home import HomePublisher
-from handlers.messages import timeline
+from handlers.messages import direct, timeline
 from handlers.pacing import Pacing
 from slackbot.engine.runner import Submit
 from slackbot.errors import StoreUnavailable
@@ -129,12 +131,12 @@ class SlackNotifier:
         that must wait, or that Slack or Redis failed, is handed in again later."""
         claim = f"card:{promotion_id}"
         try:
-            if not self._store.claim(claim, self._owner, CLAIM_MS):
+            if not self._store.claim_key(claim, self._owner, CLAIM_MS):
                 raise _Later(CLAIMED_RETRY)
             try:
                 self._render(promotion_id)
             finally:
-                self._store.unclaim(claim, self._owner)
+                self._store.unclaim_key(claim, self._owner)
         except _Later as wait:
             self._queue(promotion_id, after=wait.seconds)
             return
@@ -174,9 +176,13 @@ class SlackNotifier:
             return
         app = self._pipeline.app(record.app)
         events = self._store.events(record.id)
+        env = app.env(record.env)
+        line = self._store.queue(record.app, record.env) if record.live else []
         outages = self._outages.current() if self._outages is not None and record.live else ()
-        alerts = ",".join(f"{o.service}:{o.target or ''}:{o.problem}" for o in outages)
-        body = blocks.card(record, events, app.env(record.env).gates, outages)
+        # what the card shows besides the record: a change of it is worth an update too
+        alerts = ",".join([f"{o.service}:{o.target or ''}:{o.problem}" for o in outages]
+                          + [f"q:{e.user}:{e.seq}" for e in line])
+        body = blocks.card(record, events, env.gates, outages, queue=line, waiting=env.waiting)
         ref = CardRef.decode(self._store.notice(record.id))
         if ref is None:
             self._wait(self._pacing.post(app.channels.deploys))
@@ -238,10 +244,22 @@ class SlackNotifier:
             self._wait(self._pacing.post(ref.channel))
             self._client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts,
                                           text="\n\n".join(details))
+        for index in range(ref.threaded, upto):
+            for user, said in direct.messages(events[index], record, ref.channel):
+                self._tell(record, user, said)
         ref = replace(ref, threaded=upto)
         self._store.set_notice(record.id, ref.encode())
         if upto < len(events):
             raise _Later(0.0)  # more details than one reply holds: the next reply soon
+
+    def _tell(self, record: Promotion, user: str, text: str) -> None:
+        """A direct message (chat.postMessage to a user id: the bot's conversation with them);
+        one that Slack refuses is logged and skipped, never holding the thread back."""
+        try:
+            self._client.chat_postMessage(channel=user, text=text)
+        except SlackApiError as exc:
+            log.warning("promotion %s: a direct message to %s was refused (%s)", record.id,
+                        user, exc.response.get("error"))
 
 
 def _method(exc: SlackApiError) -> str:

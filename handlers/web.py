@@ -25,10 +25,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_all
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 import waitress
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.context import BoltContext
+from slack_bolt.request.internals import build_context
 
 from handlers import envelopes, signing
 from handlers.response_urls import DirectRespond, ResponseUrls
@@ -301,10 +304,23 @@ def _bolt_request(raw: bytes, environ: WSGIEnvironment) -> tuple[BoltRequest | N
                               headers=WsgiHttpRequest(environ).get_headers())
     except Exception as exc:  # Bolt's parser and context builder, on any junk
         return None, f"Bolt cannot parse it: {type(exc).__name__}"
+    form = _form_fields(text, request.content_type)
+    if form is not None and "payload" not in form and request.body != form:
+        # Bolt takes any form body with "payload" anywhere in it (a slash command's text, a
+        # freeze reason) for an interactive payload and reads it as {}: read it as the form
+        request.body = form
+        request.context = build_context(BoltContext({}), form)
     problem = envelopes.problem(request.body)
     if problem is not None:
         return None, problem
     return request, ""
+
+
+def _form_fields(text: str, content_type: str | None) -> dict[str, str] | None:
+    """The fields of a form-encoded body (a slash command's), None for any other body."""
+    if text.startswith("{") or (content_type or "").split(";")[0].strip() == "application/json":
+        return None
+    return dict(parse_qsl(text, keep_blank_values=True))
 
 
 def _bolt_answer(answer: BoltResponse) -> tuple[str, list[tuple[str, str]], bytes]:

@@ -69,6 +69,7 @@ class Tuning:
     worker_threads: int = 16  # the bot's workers: every outside call after an ack
     card_threads: int = 4  # the card renders' own workers: Slack's pace never holds the engine
     lease_seconds: float = 15.0  # the leader lease's time to live (renewed every third of it)
+    due_seconds: float = 5.0  # how often the leader looks for due reminders and expiries
     redis_prefix: str = "promotebot:"
 
 
@@ -153,7 +154,7 @@ class Bot:
         directory = adapters.directory or SlackDirectory(self.slack)
         # App Home reads the status through its own reader (no engine needed), so nothing
         # here is built before what it needs.
-        status = StatusReader(Lookup(pipeline), self.store, forge, cluster)
+        status = StatusReader(Lookup(pipeline), self.store, forge, cluster, self.clock)
         self.home = HomePublisher(self.slack, self.store,
                                   lambda: read_statuses(status.read, pipeline.app_names),
                                   submit, self.clock)
@@ -186,6 +187,10 @@ class Bot:
         logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
         self.scheduler.add_job(self._tick, "interval", seconds=settings.poll_seconds,
                                id="gates", max_instances=1, coalesce=True)
+        # Due reminders, escalations and expiries: their times are in Redis (the due index),
+        # read by the leader alone; the job only kicks the records that are due.
+        self.scheduler.add_job(self._due, "interval", seconds=tuning.due_seconds, id="due",
+                               max_instances=1, coalesce=True, misfire_grace_time=None)
         self.services = Services(self.core, self.store, pipeline, submit, self.home)
         self._listeners = logs.ContextThreadPoolExecutor(tuning.listener_threads,
                                                          thread_name_prefix="listener")
@@ -257,6 +262,11 @@ class Bot:
         with logs.scope(request=f"tick-{logs.new_request_id()[:8]}"):
             self.runner.tick()
             self.notifier.resume()  # cards an outage (Slack's, Redis's) left behind
+            self.core.queue.tick()
+
+    def _due(self) -> None:
+        with logs.scope(request=f"due-{logs.new_request_id()[:8]}"):
+            self.runner.due()
 
     def _on_status(self, status: KustomizationStatus) -> None:
         self.runner.on_status(status)
@@ -282,6 +292,7 @@ class Bot:
         # A crash mid-promotion resumes here: live records, and interrupted branch syncs.
         self.workers.submit("resume", self.runner.resume, None)
         self.workers.submit("resume-cards", self.notifier.resume, None)
+        self.workers.submit("resume-queues", self.core.queue.tick, None)
         self.scheduler.start(paused=True)
         self.keeper.start()
         self.lease.start()  # the leader resumes the poll and starts the watch

@@ -20,15 +20,13 @@ from typing import Any, TextIO
 
 from github import Auth, Github
 
+from sandbox import tour_scenes
 from sandbox.gitseed import commit_and_push, run_git
+from sandbox.tour_scenes import TourFailed
 from sandbox.world import DEPLOYS, INCIDENTS, PEOPLE, World, person
 from slackbot.events import Synced
 
 STEP_TIMEOUT = 60.0
-
-
-class TourFailed(Exception):
-    pass
 
 
 EMOJI = {
@@ -41,6 +39,8 @@ EMOJI = {
     "no_entry_sign": "🚫", "octagonal_sign": "🛑", "red_circle": "🔴", "repeat": "🔁",
     "rocket": "🚀", "satellite_antenna": "📡", "sunny": "☀️", "twisted_rightwards_arrows": "🔀",
     "warning": "⚠️", "white_check_mark": "✅", "white_circle": "⚪", "x": "❌",
+    "bell": "🔔", "rotating_light": "🚨", "busts_in_silhouette": "👥", "wave": "👋",
+    "arrow_forward": "▶️",
 }
 CHANNELS = {DEPLOYS: "myapp-deploys", INCIDENTS: "myapp-incidents"}
 
@@ -48,6 +48,8 @@ CHANNELS = {DEPLOYS: "myapp-deploys", INCIDENTS: "myapp-incidents"}
 def plain(text: str, names: dict[str, str]) -> str:
     """Slack mrkdwn as a terminal shows it: mentions as @name, links as their label."""
     text = re.sub(r"<@([A-Z0-9]+)>", lambda m: "@" + names.get(m.group(1), m.group(1)), text)
+    text = re.sub(r"<!subteam\^([A-Z0-9]+)(\|[^>]*)?>",
+                  lambda m: "@" + names.get(m.group(1), m.group(1)), text)
     text = re.sub(r"<#([A-Z0-9]+)(\|[^>]*)?>", lambda m: "#" + CHANNELS.get(m.group(1),
                                                                           m.group(1)), text)
     text = re.sub(r":([a-z0-9_+\-]+):", lambda m: EMOJI.get(m.group(1), m.group(0)), text)
@@ -79,11 +81,13 @@ class Transcript:
         self.world = world
         self.out = out
         self.interval = interval
-        self.names = {p.slack_id: p.name for p in PEOPLE} | {"U0BOT0001": "promotebot"}
+        self.names = ({p.slack_id: p.name for p in PEOPLE} | {"U0BOT0001": "promotebot"}
+                      | {g["id"]: g["handle"] for g in world.slack.state()["usergroups"]})
         self.channels = CHANNELS
         self._seen: dict[tuple[str, str], int] = {}
         self._seen_replies: set[tuple[str, str]] = set()
         self._seen_ephemeral: set[tuple[str, str]] = set()
+        self._seen_direct: set[tuple[str, str]] = set()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="tour-transcript", daemon=True)
@@ -132,6 +136,12 @@ class Transcript:
                 text = plain(message.get("text", ""), self.names)
                 self.say(f"[{self.channels.get(message.get('channel', ''), 'dm')}] {author} "
                          f"(only {person_.name} sees this): {text}")
+            for message in slack.direct_messages(person_.slack_id):
+                key = (person_.slack_id, message["ts"])
+                if key not in self._seen_direct:
+                    self._seen_direct.add(key)
+                    self.say(f"[dm to {person_.name}] promotebot: "
+                             f"{plain(message.get('text', ''), self.names)}")
 
 
 class Tour:
@@ -247,7 +257,9 @@ class Tour:
         self.wait("dev to run it", lambda: self.deployed("dev", sha))
         self.finished(self.promote("staging").id)
         bad = self.failed(self.promote("prod").id)
-        say(f"$ Flux: myapp-prod reports {bad.failure}")
+        failure = bad.failure
+        say(f"$ Flux: myapp-prod reports {failure.flux_reason}: {failure.message}" if failure
+            else "$ Flux: myapp-prod failed")
 
         say("== 5. On-call rolls prod back in the incident channel ==")
         self.command("oncall", f"/rollback prod emergency to {good_prod[:7]} the cache image "
@@ -299,24 +311,21 @@ class Tour:
                 self.wait(f"{env} to be deployed", functools.partial(self.deployed, env, seed))
             say(f"$ Flux: dev, staging and prod run {seed[:7]} and are Ready")
             say("== 1. A developer pushes a change to dev; Flux deploys it ==")
-            sha = self.push("developer", "dev", "apps/myapp/CHANGELOG.md",
-                            "- Faster checkout\n", "Faster checkout")
+            sha = self.push_edit("developer", "dev", "apps/myapp/base/deployment.yaml",
+                                 lambda t: t.replace("myapp:1.0.0", "myapp:1.1.0", 1),
+                                 "Faster checkout")
             self.wait("dev to run the push", lambda: self.deployed("dev", sha))
             say(f"$ Flux: myapp-dev applied dev@{sha[:7]} and is Ready")
 
-            say("== 2. Promote to staging: a passing check and a review ==")
-            self.command("developer", "/promote staging")
-            staging = self.record_in("staging", "awaiting_gates")
-            self.ci_passes(staging.head_sha)
-            self.review(staging.pr_number)
-            staging = self.finished(staging.id)
-            say(f"$ Flux: myapp-staging applied staging@{staging.merge_sha[:7]} and is Ready")
+            tour_scenes.staging_with_a_queue(self)
 
-            say("== 3. Promote to prod: a review, a stakeholder's approval, a rollback plan ==")
+            say("== 3. Promote to prod: a review, a reminder, a stakeholder's approval, a "
+                "rollback plan ==")
             self.command("developer", "/promote prod")
             prod = self.record_in("prod", "awaiting_gates")
             self.ci_passes(prod.head_sha)
             self.review(prod.pr_number)
+            tour_scenes.reminder_while_prod_waits(self, prod)
             self.click("stakeholder", prod.id, "promotion.approve", "Approve")
             self.wait("sam's approval", lambda: self.bot.store.get(prod.id).approvers())
             self.click("developer", prod.id, "promotion.add_plan", "Add rollback plan")
@@ -331,21 +340,23 @@ class Tour:
             self.wait("the branches to be synced", lambda: len(
                 [e for e in self.bot.store.events(prod.id) if isinstance(e.facts, Synced)]) == 2)
             self.incident(prod.merge_sha)
+            tour_scenes.freeze_everything(self)
             time.sleep(0.5)
         finally:
             self.transcript.stop()
-        say("== Tour finished: dev -> staging -> prod, a rollback in an incident, a hotfix ==")
+        say("== Tour finished: dev -> staging -> prod, a queue, a reminder, a rollback in an "
+            "incident, a hotfix, a freeze of everything ==")
 
 
 def run_tour(out: TextIO, time_scale: float = 60.0) -> int:
     """Start the sandbox with the bot, play the tour, stop everything; the exit code."""
     import tempfile
 
-    from sandbox.bot import start_bot_for
+    from sandbox.bot import ShiftedClock, start_bot_for
 
     with tempfile.TemporaryDirectory(prefix="promotebot-tour-") as tmp, \
             World(time_scale=time_scale, pod_start_delay=3.0) as world:
-        bot = start_bot_for(world, poll_seconds=1.0)
+        bot = start_bot_for(world, poll_seconds=1.0, clock=ShiftedClock())
         world.slack.bot_request_url = bot.slack_request_url
         try:
             Tour(world, bot, out, Path(tmp)).run()

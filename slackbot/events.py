@@ -47,6 +47,12 @@ class EventKind(StrEnum):
     UNFROZEN = "unfrozen"
     UNLOCKED = "unlocked"
     HOTFIX_STARTED = "hotfix_started"
+    REMINDED = "reminded"
+    ESCALATED = "escalated"
+    QUEUED = "queued"
+    LEFT_QUEUE = "left_queue"
+    FROM_QUEUE = "from_queue"
+    QUEUE_REFUSED = "queue_refused"
 
 
 @dataclass(frozen=True)
@@ -243,6 +249,59 @@ class HotfixStarted(Facts):
     base: str  # the branch it was cut from
 
 
+@dataclass(frozen=True)
+class Reminded(Facts):
+    """The record waited `after` for its gates: the approvers in `users`, who have not
+    answered, are asked (in the card's thread, and each directly)."""
+
+    KIND = EventKind.REMINDED
+    after: timedelta
+    users: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Escalated(Facts):
+    """The record waited `after`: the escalation group is told, and each of `users` in it."""
+
+    KIND = EventKind.ESCALATED
+    after: timedelta
+    group: str
+    users: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Queued(Facts):
+    """On the live record of an env: `user`'s request waits behind it, at `position`."""
+
+    KIND = EventKind.QUEUED
+    user: str
+    position: int
+
+
+@dataclass(frozen=True)
+class LeftQueue(Facts):
+    KIND = EventKind.LEFT_QUEUE
+    user: str
+
+
+@dataclass(frozen=True)
+class FromQueue(Facts):
+    """On a record started from the queue: asked for at `queued_at`, behind `behind`."""
+
+    KIND = EventKind.FROM_QUEUE
+    queued_at: datetime
+    behind: int | None = None  # the record it waited for
+
+
+@dataclass(frozen=True)
+class QueueRefused(Facts):
+    """On the record that freed the env: `user`'s queued request could not start, `reason`."""
+
+    KIND = EventKind.QUEUE_REFUSED
+    user: str
+    reason: Reason
+
+
 FACTS: dict[EventKind, type[Facts]] = {
     cls.KIND: cls
     for cls in (
@@ -251,6 +310,7 @@ FACTS: dict[EventKind, type[Facts]] = {
         Failed, Rejected, Cancelled, Expired, HoldPlaced, HoldKept, Synced, SyncConflict,
         SyncFailed,
         Frozen, Unfrozen, Unlocked, HotfixStarted,
+        Reminded, Escalated, Queued, LeftQueue, FromQueue, QueueRefused,
     )
 }
 

@@ -8,9 +8,11 @@ decided here too, so the rule can be read in one place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from slackbot import approvals
 from slackbot.models import GateNote, GateResult, GateStatus
 from slackbot.pipeline import Gates
 from slackbot.ports import KustomizationStatus, Review
@@ -36,6 +38,8 @@ class Facts:
     reviews: tuple[Review, ...] = ()
     approvers: tuple[str, ...] = ()
     rollback_plan: str | None = None
+    # each approver's groups among those the env counts a share from (gates.approvers.atLeast)
+    approver_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def evaluate(gates: Gates, facts: Facts) -> tuple[GateResult, ...]:
@@ -54,10 +58,12 @@ def evaluate(gates: Gates, facts: Facts) -> tuple[GateResult, ...]:
     if gates.required_reviews > 0:
         results.append(_reviews(gates.required_reviews, facts))
     if gates.stakeholder_approvals > 0:
-        have, need = len(facts.approvers), gates.stakeholder_approvals
-        status = GateStatus.PASSED if have >= need else GateStatus.PENDING
+        rule = gates.approval_rule("")
+        counted = approvals.tally(rule, facts.approvers, facts.approver_groups)
+        status = GateStatus.PASSED if counted.passed else GateStatus.PENDING
         results.append(GateResult(STAKEHOLDERS, status, sha, GateNote.APPROVALS_COUNTED,
-                                  have=have, need=need, who=facts.approvers))
+                                  have=counted.have, need=counted.need, who=facts.approvers,
+                                  groups=counted.groups))
     if gates.rollback_plan:
         if facts.rollback_plan and facts.rollback_plan.strip():
             results.append(GateResult(ROLLBACK_PLAN, GateStatus.PASSED, sha,

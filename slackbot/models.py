@@ -28,9 +28,11 @@ __all__ = [
     "GateNote",
     "GateResult",
     "GateStatus",
+    "GroupCount",
     "HotfixSpec",
     "Kind",
     "Promotion",
+    "QueueEntry",
     "Rejection",
     "RevertMode",
     "RollbackSpec",
@@ -65,6 +67,15 @@ class GateNote(StrEnum):
 
 
 @dataclass(frozen=True)
+class GroupCount:
+    """Approvals counted toward one group's share of an env's approvers (gates.approvers)."""
+
+    group: str  # a user group id
+    have: int
+    need: int
+
+
+@dataclass(frozen=True)
 class GateResult:
     """One named gate's verdict, valid only for the commit it was computed on."""
 
@@ -79,6 +90,7 @@ class GateResult:
     check: str | None = None  # the check's name (check gates)
     message: str = ""  # Flux's words (source gate)
     opens: datetime | None = None  # the next change window (window gate)
+    groups: tuple[GroupCount, ...] = ()  # approvals per group, when the env asks for them
 
     @property
     def passed(self) -> bool:
@@ -90,6 +102,7 @@ class Approval:
     user: str
     sha: str
     at: datetime
+    groups: tuple[str, ...] = ()  # the per-group shares the approver could fill, when approving
 
 
 @dataclass(frozen=True)
@@ -154,6 +167,8 @@ class Promotion:
     updated_at: datetime | None = None
     rollback: RollbackSpec | None = None
     hotfix: HotfixSpec | None = None
+    reminded_at: datetime | None = None  # the approvers were reminded (slackbot/engine/timers.py)
+    escalated_at: datetime | None = None  # the waiting was escalated
 
     @property
     def live(self) -> bool:
@@ -206,3 +221,17 @@ class Block:
     at: datetime
     record: int | None = None  # the rollback that placed a hold
     target: str | None = None  # the revision that rollback returns the env to
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A request for an env that had a live record: it starts by itself, in turn, once the env
+    is free (slackbot/engine/queueing.py). One per person and env; `seq` orders the line."""
+
+    app: str
+    env: str
+    user: str
+    at: datetime
+    source: str | None = None
+    channel: str | None = None
+    seq: int = 0  # given by the store: the lower, the sooner

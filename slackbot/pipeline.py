@@ -64,14 +64,39 @@ class ChangeWindow:
 
 
 @dataclass(frozen=True)
+class Approvers:
+    """Who approves promotions into an env in Slack, and how many must: `quorum` distinct
+    people, members of `groups` or named in `users`, with at least the given number from each
+    group of `at_least` (one person fills one group's place, never two)."""
+
+    groups: tuple[str, ...] = ()  # Slack user group ids (the at_least groups included)
+    users: tuple[str, ...] = ()  # Slack user ids, approvers whatever their groups
+    quorum: int = 0
+    at_least: tuple[tuple[str, int], ...] = ()  # (group, how many) in file order
+
+    @property
+    def needs_groups(self) -> bool:
+        return bool(self.at_least)
+
+
+@dataclass(frozen=True)
 class Gates:
     """What must hold before a promotion into an env may merge."""
 
     required_checks: tuple[str, ...] = ()
     required_reviews: int = 0
-    stakeholder_approvals: int = 0
+    stakeholder_approvals: int = 0  # the quorum; `approvers` None: from the app's stakeholders
     rollback_plan: bool = False
     change_windows: tuple[ChangeWindow, ...] = ()
+    approvers: Approvers | None = None  # the long form (pipeline key gates.approvers)
+
+    def approval_rule(self, stakeholders: str) -> Approvers:
+        """Who approves and how many, the short form (`stakeholderApprovals` from the app's
+        stakeholders group) written out like the long one."""
+        if self.approvers is not None:
+            return self.approvers
+        groups = (stakeholders,) if stakeholders else ()
+        return Approvers(groups=groups, quorum=self.stakeholder_approvals)
 
     def window_open(self, moment: datetime) -> bool:
         return not self.change_windows or any(w.contains(moment) for w in self.change_windows)
@@ -80,6 +105,42 @@ class Gates:
         if self.window_open(moment):
             return moment
         return min(w.next_open(moment) for w in self.change_windows)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """How long a promotion waits for its gates: a reminder, an escalation, then expiry. Each
+    counts from the request (the expiry from a scheduled merge's window, if later)."""
+
+    remind_after: timedelta | None = None
+    escalate_after: timedelta | None = None
+    escalate_to: str = ""  # a Slack user group id, told at the escalation
+    expire_after: timedelta = timedelta(hours=24)
+
+
+ALL = "*"  # a freeze's app or env that covers every one
+
+
+@dataclass(frozen=True)
+class CalendarFreeze:
+    """A dated freeze from the pipeline file: promotions into the envs it covers are refused
+    from `start` until `end` (both instants; the file gives them in a time zone)."""
+
+    start: datetime
+    end: datetime  # exclusive: promotions go again from this instant
+    reason: str
+    timezone: str = "UTC"
+    app: str = ALL  # where the file declared it: every app, one app, or one env of it
+    env: str = ALL
+
+    def active(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
+
+    def over(self, moment: datetime) -> bool:
+        return moment >= self.end
+
+    def covers(self, app: str, env: str) -> bool:
+        return self.app in (ALL, app) and self.env in (ALL, env)
 
 
 @dataclass(frozen=True)
@@ -115,6 +176,12 @@ class Environment:
     timeout: timedelta
     gates: Gates = field(default_factory=Gates)
     access: Policy = DEFAULT_POLICY  # who may do what in this env (slackbot/policy.py)
+    waiting: Waiting = field(default_factory=Waiting)
+    freezes: tuple[CalendarFreeze, ...] = ()  # every calendar freeze that covers the env
+
+    def freezes_at(self, moment: datetime) -> tuple[CalendarFreeze, ...]:
+        """The calendar freezes in force at `moment`."""
+        return tuple(f for f in self.freezes if f.active(moment))
 
     @property
     def cluster(self) -> str | None:

@@ -63,6 +63,8 @@ class Next(StrEnum):
     DROP_EMERGENCY = "drop_emergency"
     NAME_APP = "name_app"
     RESUME_FLUX = "resume_flux"
+    WAIT_FOR_FREEZE = "wait_for_freeze"  # a calendar freeze ends by itself (or edit the file)
+    LEAVE_QUEUE = "leave_queue"  # /promote leave <env>
 
 
 class Code(StrEnum):
@@ -79,14 +81,18 @@ class Code(StrEnum):
     SOURCE_BEHIND = "source_behind"  # env, source, branch, sha, revision (what it runs)
     NOTHING_TO_PROMOTE = "nothing_to_promote"  # env, branch (source), target
     ALREADY_LIVE = "already_live"  # env, record, kind, who, state
-    FROZEN = "frozen"  # env, who, since, text
+    FROZEN = "frozen"  # env, who, since, text; app and name: the freeze's ("*": every one)
     ON_HOLD = "on_hold"  # env, who, since, text
+    FROZEN_BY_CALENDAR = "frozen_by_calendar"  # env, since, until, text (the file's reason)
+    ALREADY_QUEUED = "already_queued"  # app, env, position
+    NOT_QUEUED = "not_queued"  # app, env
     # -- people and records ---------------------------------------------------------------
     NO_APPROVAL_NEEDED = "no_approval_needed"  # env
     OWN_RECORD = "own_record"  # record, action
     # the access policy (slackbot/engine/access.py): action, app, env, record, kind (a retry's),
     # roles (the rule's), people (whom to ask, when few), who (the requester or the owner)
     NOT_PERMITTED = "not_permitted"
+    NOT_APPROVER = "not_approver"  # env, record, action, people (named approvers to ask)
     WRONG_CHANNEL = "wrong_channel"  # action, app, env, record, channels (the ids allowed)
     ALREADY_FROZEN = "already_frozen"  # app, env, who (the owner), since, text
     TOO_EARLY = "too_early"  # record (no pull request yet)
@@ -150,3 +156,5 @@ class Reason:
     roles: tuple[str, ...] = ()  # the access policy's roles that may (pseudo-roles too)
     people: tuple[str, ...] = ()  # user ids to ask (when the roles name few people)
     channels: tuple[str, ...] = ()  # channel ids the access policy allows
+    until: datetime | None = None  # when a calendar freeze ends
+    position: int | None = None  # a place in an env's queue, 1 the next to start

@@ -1,8 +1,9 @@
 """What each env of an app runs right now, as `/promote status` and the App Home show it.
 
 Read-only: branch heads from the forge, Flux and rollout state from the cluster, live records,
-freezes and holds from the store. A service that does not answer makes its fields unknown
-rather than the whole status fail.
+freezes, holds and waiting requests from the store, the calendar freezes still to come from
+the pipeline. A service that does not answer makes its fields unknown rather than the whole
+status fail.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from slackbot.errors import AdapterError
-from slackbot.models import Block, Promotion
-from slackbot.pipeline import App
-from slackbot.ports import Cluster, CommitInfo, Forge, Store
+from slackbot.models import Block, Promotion, QueueEntry
+from slackbot.pipeline import App, CalendarFreeze
+from slackbot.ports import Clock, Cluster, CommitInfo, Forge, Store
 
 if TYPE_CHECKING:
     from slackbot.engine.lookup import Lookup
@@ -41,6 +43,9 @@ class EnvStatus:
     live: Promotion | None
     waiting: tuple[CommitInfo, ...]  # commits in the env below, not yet promoted here
     blocks: tuple[Block, ...]
+    calendar: tuple[CalendarFreeze, ...] = ()  # the file's freezes in force or to come
+    queue: tuple[QueueEntry, ...] = ()  # requests waiting for the env, in order
+    now: datetime | None = None  # when it was read
 
     @property
     def runs_head(self) -> bool:
@@ -56,11 +61,13 @@ class AppStatus:
 class StatusReader:
     """`/promote status` and App Home: the status of the app a command names or implies."""
 
-    def __init__(self, lookup: Lookup, store: Store, forge: Forge, cluster: Cluster):
+    def __init__(self, lookup: Lookup, store: Store, forge: Forge, cluster: Cluster,
+                 clock: Clock | None = None):
         self._lookup = lookup
         self._store = store
         self._forge = forge
         self._cluster = cluster
+        self._clock = clock
 
     @property
     def app_names(self) -> tuple[str, ...]:
@@ -68,10 +75,12 @@ class StatusReader:
 
     def read(self, app_name: str | None, channel: str | None = None) -> AppStatus:
         app = self._lookup.app(app_name, channel)
-        return read_status(app, self._forge, self._cluster, self._store)
+        now = self._clock.now() if self._clock is not None else None
+        return read_status(app, self._forge, self._cluster, self._store, now)
 
 
-def read_status(app: App, forge: Forge, cluster: Cluster, store: Store) -> AppStatus:
+def read_status(app: App, forge: Forge, cluster: Cluster, store: Store,
+                now: datetime | None = None) -> AppStatus:
     envs = []
     for env in app.environments:
         head = _try(partial(forge.branch_head, app.repository, env.branch), None)
@@ -101,6 +110,10 @@ def read_status(app: App, forge: Forge, cluster: Cluster, store: Store) -> AppSt
             live=store.live(app.name, env.name),
             waiting=waiting,
             blocks=tuple(store.blocks(app.name, env.name)),
+            calendar=tuple(sorted((f for f in env.freezes if now is None or not f.over(now)),
+                                  key=lambda f: f.start)),
+            queue=tuple(store.queue(app.name, env.name)),
+            now=now,
         ))
     return AppStatus(app.name, tuple(envs))
 

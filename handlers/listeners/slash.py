@@ -17,6 +17,7 @@ from handlers import blocks, commands, ids
 from handlers.messages import access, answers
 from handlers.replies import privately
 from handlers.services import Services
+from slackbot.engine.queueing import InLine
 
 
 def register(app: App, services: Services) -> None:
@@ -58,9 +59,12 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
         ack(text=answers.working_promote(parsed.env, parsed.app), response_type="ephemeral")
 
         def request() -> None:
-            record = core.commands.request(parsed.app, parsed.env, user, source=parsed.source,
-                                           channel=channel)
-            say(answers.promotion_started(record, services.deploys_channel(record.app)))
+            started = core.queue.request(parsed.app, parsed.env, user, source=parsed.source,
+                                         channel=channel)
+            if isinstance(started, InLine):  # the env is busy: the request waits in line
+                say(answers.queued(started, services.deploys_channel(started.entry.app)))
+                return
+            say(answers.promotion_started(started, services.deploys_channel(started.app)))
 
         services.run(("env", parsed.app or channel, parsed.env), say, f"/promote {parsed.env}",
                      request)
@@ -72,6 +76,17 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
         ack()
         services.run(("env", parsed.app or channel, parsed.env), say, "/promote unlock",
                      lambda: _unlock(services, parsed, user, channel, respond))
+    elif isinstance(parsed, commands.Leave):
+        ack()
+
+        def leave() -> None:
+            say(answers.left_queue(core.queue.leave(parsed.app, parsed.env, user, channel)))
+
+        services.run(("env", parsed.app or channel, parsed.env), say, "/promote leave", leave)
+    elif isinstance(parsed, commands.FreezeWide | commands.UnfreezeWide):
+        ack()
+        services.run(("freeze", parsed.app or commands.EVERY_APP), say, "/promote freeze",
+                     lambda: _freeze_wide(services, parsed, user, channel, respond))
     elif isinstance(parsed, commands.Cancel):
         ack()
 
@@ -91,9 +106,26 @@ def _freeze(services: Services, parsed: commands.Freeze | commands.Unfreeze, use
         lifted = holds.unfreeze(parsed.app, parsed.env, user, channel)
         app, env = lookup.app_env(parsed.app, parsed.env, channel)
         if not lifted:
-            respond(text=answers.not_frozen(app.name, env.name), response_type="ephemeral")
+            wider = services.core.freezes.wider(app.name, env.name)
+            respond(text=answers.frozen_wider(app.name, env.name, wider) if wider
+                    else answers.not_frozen(app.name, env.name), response_type="ephemeral")
             return
         text = answers.unfrozen(app.name, env.name, user)
+    respond(text=text, response_type="in_channel")
+    services.refresh_home()
+
+
+def _freeze_wide(services: Services, parsed: commands.FreezeWide | commands.UnfreezeWide,
+                 user: str, channel: str, respond: Respond) -> None:
+    freezes = services.core.freezes
+    if isinstance(parsed, commands.FreezeWide):
+        block = freezes.freeze(parsed.app, user, parsed.reason, channel)
+        text = answers.frozen_wide(block, user)
+    elif freezes.unfreeze(parsed.app, user, channel):
+        text = answers.unfrozen_wide(parsed.app, user)
+    else:
+        respond(text=answers.not_frozen_wide(parsed.app), response_type="ephemeral")
+        return
     respond(text=text, response_type="in_channel")
     services.refresh_home()
 

@@ -111,6 +111,13 @@ def not_permitted(reason: Reason) -> str:
     return f"{doing(reason)} needs {needs}: {ask}"
 
 
+def not_approver(reason: Reason) -> str:
+    people = [who(p) for p in reason.people]
+    ask = f"ask {either(people)}" if people else "ask one of them"
+    return (f"{doing(reason)} is for {reason.env}'s approvers (gates.approvers in the "
+            f"pipeline file): {ask}")
+
+
 def wrong_channel(reason: Reason) -> str:
     where = either([channel(c) for c in reason.channels]) or "another channel"
     line = f"{doing(reason)} is done in {where}: run it there"

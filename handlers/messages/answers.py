@@ -6,11 +6,15 @@ is `generic_error` with a reference id, never the exception's text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from handlers import mrkdwn
 from handlers.ids import COMMAND, HOTFIX_COMMAND
 from handlers.messages import refusals
 from handlers.messages.words import text, who
-from slackbot.models import Promotion
+from slackbot.engine.queueing import InLine
+from slackbot.models import Block, Promotion, QueueEntry
+from slackbot.pipeline import ALL
 from slackbot.reasons import Reason
 
 
@@ -162,3 +166,52 @@ def empty_reason() -> str:
 
 def empty_plan() -> str:
     return "Write how to undo this change (for example: revert the merge commit on prod)."
+
+
+def queued(line: InLine, channel: str) -> str:
+    """A request that waits for its env, with its place in line."""
+    entry, live = line.entry, line.live
+    where = f"{entry.app} to {entry.env}"
+    if live is None:
+        busy = f"{entry.env} is just freeing up"
+        when_ = "it starts in turn in a moment"
+    else:
+        busy = (f"{entry.env} has a live {live.kind.value} (#{live.id} by "
+                f"{who(live.requested_by)}, {live.state.label})")
+        when_ = f"it starts by itself when #{live.id} ends"
+    place = "next in line" if line.position == 1 else f"number {line.position} in line"
+    return (f":busts_in_silhouette: {busy}: your promotion of {where} is queued, {place} "
+            f"({line.size} in queue); {when_}, after every rule is checked again, and its card "
+            f"appears in <#{channel}>. `{COMMAND} leave {entry.env}` takes you out.")
+
+
+def left_queue(entry: QueueEntry) -> str:
+    return (f":wave: You left the queue for {entry.env} of {entry.app}: your request will not "
+            f"start.")
+
+
+def frozen_wide(block: Block, user: str) -> str:
+    if block.app == ALL:
+        return (f":ice_cube: {who(user)} froze every app: {text(block.reason)}. Promotions are "
+                f"refused everywhere until `{COMMAND} unfreeze all`.")
+    return (f":ice_cube: {who(user)} froze every environment of {block.app}: "
+            f"{text(block.reason)}. Promotions of {block.app} are refused until "
+            f"`{COMMAND} unfreeze {block.app}`.")
+
+
+def unfrozen_wide(app: str | None, user: str) -> str:
+    if app is None:
+        return f":sunny: {who(user)} lifted the freeze of every app."
+    return f":sunny: {who(user)} lifted the freeze of every environment of {app}."
+
+
+def not_frozen_wide(app: str | None) -> str:
+    what = "every app" if app is None else f"every environment of {app}"
+    return f":information_source: There is no freeze of {what}: nothing to do."
+
+
+def frozen_wider(app: str, env: str, wider: Sequence[Block]) -> str:
+    """`unfreeze <env>` when the env is frozen only by a wider freeze."""
+    lifts = ", ".join(f"`{COMMAND} unfreeze {'all' if b.app == ALL else b.app}`" for b in wider)
+    return (f":information_source: {env} of {app} has no freeze of its own, but a wider one "
+            f"covers it: {lifts} lifts that.")

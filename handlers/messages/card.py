@@ -6,14 +6,17 @@ turned into words only here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC
 
 from handlers import mrkdwn
 from handlers.ids import COMMAND
 from handlers.messages import refusals
 from handlers.messages.words import text, weekday_utc, who
-from slackbot.models import GateNote, GateResult, Kind, Promotion, State
+from slackbot.engine import timers
+from slackbot.models import GateNote, GateResult, Kind, Promotion, QueueEntry, State
 from slackbot.outages import Outage, Problem, Service
+from slackbot.pipeline import Waiting
 
 STATE_EMOJI = {
     State.REQUESTED: ":inbox_tray:",
@@ -81,6 +84,11 @@ def gate_detail(gate: GateResult) -> str:
             return f"{gate.have} of {gate.need} approving reviews"
         case GateNote.APPROVALS_COUNTED:
             names = ", ".join(who(u) for u in gate.who)
+            if gate.groups:
+                shares = ", ".join(f"{g.have} of {g.need} from {mrkdwn.group(g.group)}"
+                                   for g in gate.groups)
+                return (f"{gate.have} of {gate.need} approvals: {shares}"
+                        + (f" ({names})" if names else ""))
             return (f"{gate.have} of {gate.need} stakeholder approvals"
                     + (f" ({names})" if names else ""))
         case GateNote.PLAN_WRITTEN:
@@ -123,6 +131,33 @@ def merge_scheduled_for(record: Promotion) -> str | None:
         return None
     return (f":calendar: The change window is closed: the merge is scheduled for "
             f"{mrkdwn.when(record.merge_not_before)}.")
+
+
+def queue_line(line: Sequence[QueueEntry]) -> str | None:
+    """Who is next for the env, on its live card."""
+    if not line:
+        return None
+    return (f":busts_in_silhouette: next: {who(line[0].user)}'s request, {len(line)} in queue "
+            f"(`{COMMAND} leave {line[0].env}` to leave it)")
+
+
+def timers_line(record: Promotion, waiting: Waiting | None) -> str | None:
+    """The reminder, the escalation and the expiry of a record waiting for its gates."""
+    marks = timers.upcoming(record, waiting) if waiting is not None else None
+    if waiting is None or marks is None:
+        return None
+    parts = []
+    if record.reminded_at is not None:
+        parts.append(f"reminded {mrkdwn.when(record.reminded_at)}")
+    elif marks.remind is not None:
+        parts.append(f"reminder {mrkdwn.when(marks.remind)}")
+    group = mrkdwn.group(waiting.escalate_to) if waiting.escalate_to else ""
+    if record.escalated_at is not None:
+        parts.append(f"escalated to {group} {mrkdwn.when(record.escalated_at)}")
+    elif marks.escalate is not None:
+        parts.append(f"escalates to {group} {mrkdwn.when(marks.escalate)}")
+    parts.append(f"expires {mrkdwn.when(marks.expire)}")
+    return ":bell: " + " · ".join(parts)
 
 
 def outcome(record: Promotion) -> str | None:

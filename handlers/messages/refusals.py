@@ -12,7 +12,9 @@ from collections.abc import Callable
 from handlers.ids import COMMAND, HOTFIX_COMMAND, ROLLBACK_COMMAND
 from handlers.messages import access
 from handlers.messages.words import again, duration, short_rev, text, utc, who
+from handlers.mrkdwn import when
 from slackbot.models import Kind
+from slackbot.pipeline import ALL
 from slackbot.progress import Progress, Stage
 from slackbot.reasons import Action, Code, Next, Reason
 
@@ -116,8 +118,34 @@ def _blocked_by(r: Reason) -> str:
 
 def _frozen(r: Reason) -> str:
     since = utc(r.since) if r.since else "?"
-    return (f"{r.env} is frozen by {who(r.who or '')} since {since} ({_blocked_by(r)}): ask "
-            f"them, or {COMMAND} unfreeze {r.env} when it is over")
+    if r.app == ALL:
+        what, lift = f"{r.env} is frozen with every app", "all"
+    elif _wide(r):
+        what, lift = f"{r.env} is frozen with every environment of {r.app}", r.app or ""
+    else:
+        what, lift = f"{r.env} is frozen", r.env or ""
+    return (f"{what} by {who(r.who or '')} since {since} ({_blocked_by(r)}): ask "
+            f"them, or {COMMAND} unfreeze {lift} when it is over")
+
+
+def _wide(r: Reason) -> bool:
+    """A freeze of the whole app: the rule names the block's env, ALL, in `name`."""
+    return r.name == ALL
+
+
+def _frozen_by_calendar(r: Reason) -> str:
+    until = when(r.until) if r.until else "?"
+    return (f"{r.env} is in a calendar freeze ({text(r.text or '')}) until {until}: promotions "
+            f"go again then (the pipeline file sets it; a hotfix still goes)")
+
+
+def _already_queued(r: Reason) -> str:
+    return (f"you are already in the queue for {r.env} of {r.app}, at position {r.position}: "
+            f"it starts by itself in turn; {COMMAND} leave {r.env} takes you out")
+
+
+def _not_queued(r: Reason) -> str:
+    return f"you are not in the queue for {r.env} of {r.app}: nothing to leave"
 
 
 def _on_hold(r: Reason) -> str:
@@ -140,6 +168,10 @@ def _own_record(r: Reason) -> str:
 
 def _not_permitted(r: Reason) -> str:
     return access.not_permitted(r)
+
+
+def _not_approver(r: Reason) -> str:
+    return access.not_approver(r)
 
 
 def _wrong_channel(r: Reason) -> str:
@@ -307,9 +339,13 @@ _RENDER: dict[Code, Callable[[Reason], str]] = {
     Code.ALREADY_LIVE: _already_live,
     Code.FROZEN: _frozen,
     Code.ON_HOLD: _on_hold,
+    Code.FROZEN_BY_CALENDAR: _frozen_by_calendar,
+    Code.ALREADY_QUEUED: _already_queued,
+    Code.NOT_QUEUED: _not_queued,
     Code.NO_APPROVAL_NEEDED: _no_approval_needed,
     Code.OWN_RECORD: _own_record,
     Code.NOT_PERMITTED: _not_permitted,
+    Code.NOT_APPROVER: _not_approver,
     Code.WRONG_CHANNEL: _wrong_channel,
     Code.ALREADY_FROZEN: _already_frozen,
     Code.TOO_EARLY: _too_early,

@@ -11,7 +11,7 @@ from datetime import timedelta
 from handlers import mrkdwn
 from handlers.ids import COMMAND
 from handlers.messages import refusals
-from handlers.messages.card import gates_summary
+from handlers.messages.card import gate_detail, gates_summary
 from handlers.messages.words import duration, text, weekday_utc, who
 from slackbot import events as ev
 from slackbot.events import Event
@@ -82,6 +82,23 @@ def _line(event: Event, record: Promotion) -> str | None:
         case ev.SyncFailed(backport=backport):
             what = "Backport" if backport else "Sync"
             return f":warning: {what} failed: {sync_failed(event.facts)}"
+        case ev.Reminded(after=after, users=users):
+            asked = f": {', '.join(who(u) for u in users)} asked directly" if users else ""
+            return f":bell: Reminder after {duration(after)}{asked}"
+        case ev.Escalated(after=after, group=group):
+            return f":rotating_light: Escalated to {mrkdwn.group(group)} after {duration(after)}"
+        case ev.Queued(user=user, position=position):
+            return (f":busts_in_silhouette: {who(user)} queued a request behind it "
+                    f"({place(position)})")
+        case ev.LeftQueue(user=user):
+            return f":wave: {who(user)} left the queue"
+        case ev.FromQueue(queued_at=at, behind=behind):
+            behind_text = f", after #{behind}" if behind is not None else ""
+            return (f":arrow_forward: Started from the queue (asked "
+                    f"{mrkdwn.when(at, '{time}')}{behind_text})")
+        case ev.QueueRefused(user=user, reason=reason):
+            return (f":no_entry: {who(user)}'s queued request could not start: "
+                    f"{refusals.sentence(reason)}")
     return None
 
 
@@ -128,7 +145,37 @@ def thread_detail(event: Event, record: Promotion) -> str | None:
             return f":arrows_counterclockwise: {sync_failed(event.facts)}"
         case ev.SyncConflict():
             return f":warning: {sync_conflict(event.facts)}"
+        case ev.Reminded(after=after, users=users):
+            asked = (f" {', '.join(who(u) for u in users)}: your approval is asked."
+                     if users else "")
+            return (f":bell: #{record.id} has waited {duration(after)} for its gates; still "
+                    f"missing: {pending(record)}.{asked}")
+        case ev.Escalated(after=after, group=group):
+            return (f":rotating_light: {mrkdwn.group(group)}: #{record.id} has waited "
+                    f"{duration(after)} for its gates (still missing: {pending(record)}). "
+                    f"Please chase it, or step in.")
+        case ev.Queued(user=user, position=position):
+            return (f":busts_in_silhouette: {who(user)}'s request for {record.env} waits behind "
+                    f"#{record.id} ({place(position)}); it starts by itself when #{record.id} ends")
+        case ev.LeftQueue(user=user):
+            return f":wave: {who(user)} left the queue for {record.env}"
+        case ev.FromQueue(queued_at=at):
+            return (f":arrow_forward: Started from the queue: {who(record.requested_by)} asked "
+                    f"{mrkdwn.when(at)}; every rule was checked again now")
+        case ev.QueueRefused(user=user, reason=reason):
+            return (f":no_entry: {who(user)}'s queued request for {record.env} could not start: "
+                    f"{refusals.sentence(reason)}")
     return None
+
+
+def place(position: int) -> str:
+    return "next in line" if position == 1 else f"position {position} in line"
+
+
+def pending(record: Promotion) -> str:
+    """The gates a waiting record still waits for, in words."""
+    waiting = [gate_detail(g) for g in record.gates if not g.passed]
+    return "; ".join(waiting) or "its gates to be read"
 
 
 # -- the pieces -------------------------------------------------------------------------------

@@ -6,11 +6,13 @@ handlers/blocks.py lays these out; anything a person typed is escaped before it 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from handlers import mrkdwn
 from handlers.ids import COMMAND, HOTFIX_COMMAND, ROLLBACK_COMMAND
 from slackbot.engine.incidents import Revision
 from slackbot.models import Block, BlockKind, Promotion
-from slackbot.pipeline import App
+from slackbot.pipeline import ALL, App, CalendarFreeze
 from slackbot.status import EnvStatus
 
 # -- parsing -----------------------------------------------------------------------------
@@ -78,8 +80,15 @@ HELP_LINES = (
         "per env: branch head, applied revision, Ready, pods, live promotion, commits "
         "waiting, freezes and holds",
     ),
-    (f"{COMMAND} freeze <env> [reason]", "refuse promotions into <env> until unfrozen"),
-    (f"{COMMAND} unfreeze <env>", "lift a freeze"),
+    (
+        f"{COMMAND} freeze <env>|<app>|all [reason]",
+        "refuse promotions into <env>, every env of <app>, or every app, until unfrozen",
+    ),
+    (f"{COMMAND} unfreeze <env>|<app>|all", "lift a freeze"),
+    (
+        f"{COMMAND} leave <env> [app]",
+        "leave the queue of <env> (a request made while it is busy waits in line)",
+    ),
     (f"{COMMAND} unlock <env> [app]", "lift the hold a rollback put on <env>"),
     (f"{COMMAND} cancel <id>", "cancel a promotion that has not merged yet"),
     (f"{ROLLBACK_COMMAND} <env>", "roll <env> back to a revision it ran (see /rollback help)"),
@@ -208,8 +217,9 @@ def env_fields(env: EnvStatus) -> list[str]:
     live = env.live
     live_text = (f"#{live.id} {live.kind.value} by {mrkdwn.user(live.requested_by)}: "
                  f"{live.state.label}") if live else "none"
-    blocks_text = "; ".join(block_line(b) for b in env.blocks) or "none"
-    return [
+    blocks_text = "; ".join([*(block_line(b) for b in env.blocks),
+                             *(calendar_line(f, env.now) for f in env.calendar)]) or "none"
+    fields = [
         f"*Branch head*\n`{env.branch}@{mrkdwn.short(env.head_sha) or 'unknown'}`",
         f"*Applied revision*\n{applied_text}",
         f"*Pods ready*\n{env.pods_ready} of {env.pods_desired}",
@@ -217,6 +227,21 @@ def env_fields(env: EnvStatus) -> list[str]:
         f"*Waiting to be promoted here*\n{len(env.waiting)} commits",
         f"*Freeze / hold*\n{blocks_text}",
     ]
+    if env.queue:
+        fields.append(f"*Queue*\n{queue_text(env)}")
+    return fields
+
+
+def queue_text(env: EnvStatus) -> str:
+    names = ", ".join(mrkdwn.user(e.user) for e in env.queue[:5])
+    more = f" and {len(env.queue) - 5} more" if len(env.queue) > 5 else ""
+    return f"{len(env.queue)} waiting: {names}{more}"
+
+
+def calendar_line(freeze: CalendarFreeze, now: datetime | None) -> str:
+    state = "in force" if now is not None and freeze.active(now) else "planned"
+    return (f":calendar: calendar freeze ({state}) from {mrkdwn.when(freeze.start)} until "
+            f"{mrkdwn.when(freeze.end)}: {mrkdwn.escape(freeze.reason)}")
 
 
 def block_line(block: Block) -> str:
@@ -225,7 +250,9 @@ def block_line(block: Block) -> str:
     if block.record is not None:
         target = f" to {mrkdwn.short(block.target)}" if block.target else ""
         why = f"rollback #{block.record}{target}" + (f": {why}" if why else "")
-    return (f"{emoji} {block.kind.value} by {mrkdwn.user(block.by)} since "
+    scope = ("" if block.env != ALL else " of every app" if block.app == ALL
+             else f" of every env of {block.app}")
+    return (f"{emoji} {block.kind.value}{scope} by {mrkdwn.user(block.by)} since "
             f"{mrkdwn.when(block.at)}: {why}")
 
 

@@ -1,6 +1,6 @@
 """Health of applied objects, as kstatus reports it to kustomize-controller's health checks.
 
-A Deployment is Current when it has rolled out by kubectl's rule (api-facts 4.5), Failed when
+A Deployment is Current when it has rolled out by kubectl's rule, Failed when
 its progress deadline was exceeded, InProgress otherwise; Flux objects are Current when Ready
 at their generation. Read-only: it must never write to the store.
 """

@@ -2,7 +2,7 @@
 
 Paths are relative to /repos/{owner}/{repo}. The 422 bodies for "No commits between" and
 "A pull request already exists" and the 405/409 answers of the merge endpoint follow
-api.github.com (see api-facts §2.3). Comments and labels live on the PR's issue number, as on
+api.github.com (GitHub's REST API). Comments and labels live on the PR's issue number, as on
 GitHub. Gates and merges themselves are `RepoState`'s; this module validates and shapes.
 """
 

@@ -5,7 +5,7 @@ check_run, check_suite and status, signed and POSTed as github.com does.
 Off until `WebhookSender.configure(url, secret)` names a URL. Payloads are built by the caller
 under the repository lock (they read the records); a single delivery thread sends them in
 order, so a slow receiver never holds up the API. Every delivery is recorded for tests. Review
-states are lower-case here, unlike the REST API (api-facts 2.7).
+states are lower-case here, unlike the REST API (as GitHub sends them).
 """
 
 from __future__ import annotations

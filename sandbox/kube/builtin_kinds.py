@@ -1,7 +1,7 @@
 """Defaults and validation of the built-in kinds the emulator serves (Namespace, Pod, Deployment).
 
 Mirrors what the apiserver's defaulting and validation do for the fields the bot, kubectl and
-the Flux simulator touch (api-facts 4.5); anything further is accepted as sent. It must not
+the Flux simulator touch; anything further is accepted as sent. It must not
 store objects or run controllers: status is written by the Flux simulator through the store.
 """
 

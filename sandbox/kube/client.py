@@ -1,7 +1,7 @@
 """One way to build the real kubernetes client against the emulated apiserver.
 
 Tests and the sandbox call api_client(url) so every caller talks to the emulator the same
-way (api-facts 4.6): plain http, no auth, no kubeconfig. It must not start servers.
+way: plain http, no auth, no kubeconfig. It must not start servers.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Signs a request as Slack does and POSTs it to the app's request URL, within Slack's 3 s.
 
 The signature is v0=HMAC-SHA256(signing_secret, "v0:{timestamp}:{body}") in X-Slack-Signature,
-with X-Slack-Request-Timestamp beside it (api-facts 1.4). This module only delivers and reports
+with X-Slack-Request-Timestamp beside it (Slack's signing). This module only delivers and reports
 what came back; it must not interpret the app's answer, and never logs the secret.
 """
 

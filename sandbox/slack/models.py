@@ -82,6 +82,7 @@ class SlackChannel:
     bot_is_member: bool = True
     topic: str = ""
     purpose: str = ""
+    is_im: bool = False  # the bot's direct conversation with one user (`name` is their id)
 
 
 @dataclass(frozen=True)

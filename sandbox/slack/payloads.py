@@ -1,4 +1,4 @@
-"""The requests Slack sends to an app, built as Slack builds them (api-facts 1.1 and 1.3).
+"""The requests Slack sends to an app, built as Slack builds them; slash commands and clicks.
 
 Slash commands are form fields; interactions are one form field `payload` holding JSON
 (over Socket Mode the same fields, and the same payload, travel as JSON in an envelope).

@@ -249,6 +249,10 @@ class SlackEmulator(HttpEmulator):
         """Every version of a message, oldest first: as posted, then after each update."""
         return self.workspace.message_versions(channel, ts)
 
+    def direct_messages(self, user: str) -> list[Json]:
+        """What the bot said to `user` in its direct conversation with them, oldest first."""
+        return self.workspace.ims(user)
+
     def ephemerals(self, user: str, channel: str | None = None) -> list[Json]:
         return self.workspace.user_ephemerals(user, channel)
 
@@ -276,6 +280,7 @@ class SlackEmulator(HttpEmulator):
                         "id": channel_id,
                         "name": channel.info.name,
                         "is_private": channel.info.is_private,
+                        "is_im": channel.info.is_im,
                         "members": sorted(channel.members),
                         "bot_is_member": channel.bot_is_member,
                         "messages": list(reversed(ws.history(channel_id))),

@@ -128,10 +128,13 @@ class WebApi:
     # ------------------------------------------------------------------ helpers
 
     def _channel_id(self, value: Any) -> str:
-        """Accepts an id, or a name with or without '#', as chat methods do."""
+        """Accepts an id, or a name with or without '#', as chat methods do; a user id is the
+        bot's direct conversation with that user (opened on first use)."""
         text = str(value or "").strip()
         if text in self._ws.channels:
             return text
+        if text in self._ws.users:
+            return self._ws.open_im(text)
         name = text.removeprefix("#")
         for channel_id, state in self._ws.channels.items():
             if state.info.name == name:
@@ -280,8 +283,8 @@ class WebApi:
                 "name": info.name,
                 "name_normalized": info.name,
                 "is_channel": not info.is_private,
-                "is_group": info.is_private,
-                "is_im": False,
+                "is_group": info.is_private and not info.is_im,
+                "is_im": info.is_im,
                 "is_mpim": False,
                 "is_private": info.is_private,
                 "is_archived": False,

@@ -116,6 +116,28 @@ class Workspace:
             raise SlackError("not_in_channel")
         return found
 
+    def open_im(self, user_id: Any) -> str:
+        """The bot's direct conversation with a user, opened on first use (as Slack does when
+        a bot posts with chat.postMessage to a user id): its D... id."""
+        with self.lock:
+            user = self.user(user_id)
+            if user.is_bot:
+                raise SlackError("cannot_dm_bot")
+            for channel_id, state in self.channels.items():
+                if state.info.is_im and state.info.name == user.id:
+                    return channel_id
+            channel_id = self.next_id("D")
+            info = SlackChannel(channel_id, user.id, (user.id,), is_private=True, is_im=True)
+            self.channels[channel_id] = ChannelState(info, {user.id}, True, int(time.time()))
+            return channel_id
+
+    def ims(self, user_id: str) -> list[Json]:
+        """What the bot said to `user_id` directly, oldest first."""
+        with self.lock:
+            found = [cid for cid, state in self.channels.items()
+                     if state.info.is_im and state.info.name == user_id]
+            return [m for cid in found for m in reversed(self.history(cid))]
+
     def usergroup(self, group_id: Any) -> SlackUserGroup:
         found = self.usergroups.get(str(group_id)) if group_id else None
         if found is None:

@@ -32,6 +32,8 @@ def slack_view(world: World, user: str) -> Json:
     mine = [m for m in (state.get("ephemerals") or {}).get(user, [])]
     channels = []
     for channel in state["channels"]:
+        if channel.get("is_im") and user not in channel["members"]:
+            continue  # someone else's direct messages with the bot
         messages = list(channel["messages"])
         threads: dict[str, list[Json]] = {k: list(v) for k, v in channel["threads"].items()}
         for ephemeral in mine:
@@ -48,7 +50,7 @@ def slack_view(world: World, user: str) -> Json:
         channels.append(
             {
                 "id": channel["id"],
-                "name": channel["name"],
+                "name": "promotebot (direct)" if channel.get("is_im") else channel["name"],
                 "is_member": user in channel["members"],
                 "messages": messages,
                 "threads": threads,

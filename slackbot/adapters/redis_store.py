@@ -24,6 +24,10 @@ Keys, under a prefix (default "promotebot:"):
     claim:<key>             string <owner> (PX)               a short lock of no env (a render)
     pace:<key>              string <ms> (PX)                  when the paced call may go next
     home:seen               zset user by last open time       App Home viewers (at most 100)
+    queue:..., queued:..., queue-claim:..., queue-seq, due    see slackbot/adapters/redis_lines.py
+
+A freeze of every env of an app is `block:freeze:<app>:*`, of every app `block:freeze:*:*`;
+`blocks(app, env)` returns the env's own blocks first, then the wider freezes.
 """
 
 from __future__ import annotations
@@ -38,10 +42,14 @@ from redis.client import Pipeline
 from redis.typing import EncodableT, FieldT
 
 from slackbot import codec
+from slackbot.adapters.redis_lines import Lines
+from slackbot.adapters.redis_lines import reply_fields as _fields
+from slackbot.adapters.redis_lines import reply_text as _text
 from slackbot.adapters.transport import unreachable
 from slackbot.errors import ConcurrentUpdate, StaleFence, StoreUnavailable
 from slackbot.events import Event
 from slackbot.models import Block, BlockKind, Promotion, State
+from slackbot.pipeline import ALL
 from slackbot.ports import Fence
 from slackbot.states import check_transition
 
@@ -68,17 +76,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 """
 
-
-# Our clients decode replies (decode_responses=True), so every reply is text; redis types a
-# reply for either setting (bytes | str), so replies are narrowed here, once.
-def _text(reply: bytes | str) -> str:
-    return reply.decode() if isinstance(reply, bytes) else reply
-
-
-def _fields(reply: Mapping[bytes | str, bytes | str] | None) -> dict[str, str]:
-    return {_text(k): _text(v) for k, v in (reply or {}).items()}
-
-
 def _encodable(fields: Mapping[str, str]) -> dict[FieldT, EncodableT]:
     """Our text fields as redis types a hash or stream entry (its dict is invariant)."""
     return {k: v for k, v in fields.items()}
@@ -94,7 +91,7 @@ def open_redis(url: str | None) -> redis.Redis:
 
 
 @unreachable((redis.ConnectionError, redis.TimeoutError), StoreUnavailable, "Redis")
-class RedisStore:
+class RedisStore(Lines):
     # App Home viewers kept; the least recent are dropped beyond it (views.publish is Slack's
     # Tier 4, 100+ a minute: one refresh of every viewer stays within it)
     VIEWERS_MAX = 100
@@ -106,6 +103,7 @@ class RedisStore:
         self._release = client.register_script(_RELEASE)
         self._extend = client.register_script(_EXTEND)
         self._pace = client.register_script(_PACE)
+        self._register_lines(client)
 
     def _k(self, *parts: object) -> str:
         return self._p + ":".join(str(p) for p in parts)
@@ -251,11 +249,11 @@ class RedisStore:
             self._extend(keys=[self._k("lock", fence.app, fence.env)], args=[fence.value, ttl_ms])
         )
 
-    def claim(self, key: str, owner: str, ttl_ms: int) -> bool:
+    def claim_key(self, key: str, owner: str, ttl_ms: int) -> bool:
         """A short lock of no env (no fencing token): True when `owner` holds `key` now."""
         return bool(self._r.set(self._k("claim", key), owner, nx=True, px=ttl_ms))
 
-    def unclaim(self, key: str, owner: str) -> bool:
+    def unclaim_key(self, key: str, owner: str) -> bool:
         return bool(self._release(keys=[self._k("claim", key)], args=[owner]))
 
     def pace(self, key: str, interval_ms: int) -> int:
@@ -348,12 +346,14 @@ class RedisStore:
         return True
 
     def blocks(self, app: str, env: str) -> list[Block]:
-        found = []
-        for kind in BlockKind:
-            data = self._r.get(self._k("block", kind, app, env))
-            if data:
-                found.append(codec.load(Block, json.loads(data)))
-        return found
+        """The env's own freeze and hold, then a freeze of its app and one of every app."""
+        keys = [self._k("block", kind, app, env) for kind in BlockKind]
+        if ALL not in (app, env):
+            keys += [self._k("block", BlockKind.FREEZE, app, ALL),
+                     self._k("block", BlockKind.FREEZE, ALL, ALL)]
+        elif env == ALL and app != ALL:
+            keys.append(self._k("block", BlockKind.FREEZE, ALL, ALL))
+        return [codec.load(Block, json.loads(data)) for data in self._r.mget(keys) if data]
 
     # -- App Home viewers ------------------------------------------------------------------
 

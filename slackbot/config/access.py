@@ -53,7 +53,7 @@ def role_names(app: Mapping[str, Any]) -> set[str]:
     return set(TEAM) | set(_mapping(app.get("roles")))
 
 
-def _has_people(app: Mapping[str, Any], role: str) -> bool:
+def has_people(app: Mapping[str, Any], role: str) -> bool:
     """Whether the file names anyone for `role` (a user group, or users)."""
     spec = _mapping(_mapping(app.get("roles")).get(role))
     legacy = any(_mapping(app.get("groups")).get(key) for key, name in LEGACY_GROUPS.items()
@@ -88,10 +88,13 @@ def check_access(app_name: str, app: dict[str, Any], report: Report) -> None:
             continue
         path: KeyPath = (*base, "environments", index)
         _check_rules(_mapping(env.get("access")), (*path, "access"), defined, report, deploys)
-        approvals = _mapping(env.get("gates")).get("stakeholderApprovals")
+        gates = _mapping(env.get("gates"))
+        approvals = gates.get("stakeholderApprovals")
+        if "approvers" in gates:
+            continue  # the gate names its approvers (checked with the gates)
         if isinstance(approvals, int) and not isinstance(approvals, bool) and approvals > 0:
             approvers = _effective_roles(app, env, Action.APPROVE)
-            if not any(_has_people(app, role) for role in approvers):
+            if not any(has_people(app, role) for role in approvers):
                 report.add(
                     (*path, "gates", "stakeholderApprovals"),
                     f"needs someone who may approve, but the approve rule's roles "

@@ -7,16 +7,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from slackbot.config.access import build_policy, build_roles
-from slackbot.config.meaning import parse_days, parse_duration, parse_time
+from slackbot.config.meaning import parse_days, parse_duration, parse_moment, parse_time
 from slackbot.config.schema import (
+    DEFAULT_EXPIRE_AFTER,
     DEFAULT_FLUX_NAMESPACE,
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
     DEFAULT_TIMEZONE,
 )
 from slackbot.pipeline import (
+    ALL,
     WEEKDAYS,
     App,
+    Approvers,
+    CalendarFreeze,
     ChangeWindow,
     Channels,
     ClusterSpec,
@@ -24,7 +28,9 @@ from slackbot.pipeline import (
     FluxRef,
     Gates,
     Pipeline,
+    Waiting,
 )
+from slackbot.policy import STAKEHOLDER
 
 # --------------------------------------------------------------------------- building
 
@@ -45,17 +51,60 @@ def _window(spec: Mapping[str, Any]) -> ChangeWindow:
     )
 
 
-def _gates(spec: Mapping[str, Any]) -> Gates:
+def _approvers(spec: Mapping[str, Any], short: int, stakeholders: str) -> Approvers:
+    at_least = tuple((group, int(count)) for group, count in spec.get("atLeast", {}).items())
+    groups = list(spec.get("groups", [stakeholders] if stakeholders else []))
+    groups += [group for group, _ in at_least if group not in groups]
+    quorum = spec.get("quorum", short or max(1, sum(count for _, count in at_least)))
+    return Approvers(groups=tuple(groups), users=tuple(spec.get("users", ())), quorum=quorum,
+                     at_least=at_least)
+
+
+def _gates(spec: Mapping[str, Any], stakeholders: str = "") -> Gates:
+    short = spec.get("stakeholderApprovals", 0)
+    approvers = (_approvers(spec["approvers"], short, stakeholders) if "approvers" in spec
+                 else None)
     return Gates(
         required_checks=tuple(spec.get("requiredChecks", ())),
         required_reviews=spec.get("requiredReviews", 0),
-        stakeholder_approvals=spec.get("stakeholderApprovals", 0),
+        stakeholder_approvals=approvers.quorum if approvers else short,
         rollback_plan=spec.get("rollbackPlan", False),
         change_windows=tuple(_window(w) for w in spec.get("changeWindows", ())),
+        approvers=approvers,
     )
 
 
-def _environment(app: str, spec: Mapping[str, Any], app_spec: Mapping[str, Any]) -> Environment:
+def _waiting(spec: Mapping[str, Any]) -> Waiting:
+    def duration(key: str) -> Any:
+        return parse_duration(spec[key]) if key in spec else None
+
+    return Waiting(
+        remind_after=duration("remindAfter"),
+        escalate_after=duration("escalateAfter"),
+        escalate_to=spec.get("escalateTo", ""),
+        expire_after=duration("expireAfter") or DEFAULT_EXPIRE_AFTER,
+    )
+
+
+def _freezes(specs: Any, app: str = ALL, env: str = ALL) -> tuple[CalendarFreeze, ...]:
+    found = []
+    for spec in specs or ():
+        zone = spec.get("timezone", DEFAULT_TIMEZONE)
+        found.append(CalendarFreeze(parse_moment(spec["from"], zone),
+                                    parse_moment(spec["until"], zone), spec["reason"], zone,
+                                    app, env))
+    return tuple(found)
+
+
+def _stakeholder_group(app_spec: Mapping[str, Any]) -> str:
+    """The stakeholder role's Slack user group: the approvers a long-form `approvers` without
+    `groups` counts from."""
+    role = build_roles(app_spec).get(STAKEHOLDER)
+    return role.group or "" if role is not None else ""
+
+
+def _environment(app: str, spec: Mapping[str, Any], app_spec: Mapping[str, Any],
+                 wider: tuple[CalendarFreeze, ...] = ()) -> Environment:
     name = spec["name"]
     return Environment(
         name=name,
@@ -66,19 +115,24 @@ def _environment(app: str, spec: Mapping[str, Any], app_spec: Mapping[str, Any])
                                  spec.get("cluster")),
         interval=parse_duration(spec["interval"]) if "interval" in spec else DEFAULT_INTERVAL,
         timeout=parse_duration(spec["timeout"]) if "timeout" in spec else DEFAULT_TIMEOUT,
-        gates=_gates(spec.get("gates", {})),
+        gates=_gates(spec.get("gates", {}), _stakeholder_group(app_spec)),
         access=build_policy(app_spec, spec),
+        waiting=_waiting(spec.get("waiting", {})),
+        freezes=wider + _freezes(spec.get("freezes"), app, name),
     )
 
 
 def build(data: Mapping[str, Any]) -> Pipeline:
     apps: dict[str, App] = {}
+    everywhere = _freezes(data.get("freezes"))
     for name, spec in data["apps"].items():
+        wider = everywhere + _freezes(spec.get("freezes"), name)
         apps[name] = App(
             name=name,
             repository=spec["repository"],
             channels=Channels(spec["channels"]["deploys"], spec["channels"]["incidents"]),
-            environments=tuple(_environment(name, env, spec) for env in spec["environments"]),
+            environments=tuple(_environment(name, env, spec, wider)
+                               for env in spec["environments"]),
             deployments=tuple(spec.get("deployments", (name,))),
             roles=build_roles(spec),
         )

@@ -4,15 +4,18 @@ the file's own key order and style.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
 from slackbot.config.access import role_data, rule_data
 from slackbot.config.meaning import format_days, format_duration
 from slackbot.pipeline import (
+    ALL,
     App,
+    CalendarFreeze,
     Environment,
     Pipeline,
 )
@@ -22,6 +25,28 @@ from slackbot.reasons import Action
 
 def _time_text(value: time, end: bool) -> str:
     return "24:00" if end and value == time(0, 0) else value.strftime("%H:%M")
+
+
+def _moment_text(moment: datetime, zone: str) -> str:
+    local = moment.astimezone(ZoneInfo(zone))
+    return local.strftime("%Y-%m-%d" if local.time() == time(0, 0) else "%Y-%m-%d %H:%M")
+
+
+def _freezes_data(freezes: list[CalendarFreeze]) -> list[dict[str, Any]]:
+    return [{"from": _Quoted(_moment_text(f.start, f.timezone)),
+             "until": _Quoted(_moment_text(f.end, f.timezone)), "reason": f.reason,
+             "timezone": f.timezone} for f in freezes]
+
+
+def _declared(pipeline: Pipeline, app: str, env: str) -> list[CalendarFreeze]:
+    """The calendar freezes declared at one level of the file (every app, an app, an env)."""
+    seen: list[CalendarFreeze] = []
+    for each in pipeline.apps.values():
+        for environment in each.environments:
+            for freeze in environment.freezes:
+                if (freeze.app, freeze.env) == (app, env) and freeze not in seen:
+                    seen.append(freeze)
+    return seen
 
 
 def _pipeline_data(pipeline: Pipeline) -> dict[str, Any]:
@@ -37,8 +62,15 @@ def _pipeline_data(pipeline: Pipeline) -> dict[str, Any]:
         }
         spec["deployments"] = list(app.deployment_names)
         spec["environments"] = [_environment_data(env, shared) for env in app.environments]
+        for spec_env, env in zip(spec["environments"], app.environments, strict=True):
+            if own := _declared(pipeline, app.name, env.name):
+                spec_env["freezes"] = _freezes_data(own)
+        if own := _declared(pipeline, app.name, ALL):
+            spec["freezes"] = _freezes_data(own)
         apps[app.name] = spec
     data: dict[str, Any] = {"apps": apps}
+    if everywhere := _declared(pipeline, ALL, ALL):
+        data["freezes"] = _freezes_data(everywhere)
     if pipeline.clusters:
         data["clusters"] = {
             name: {k: v for k, v in (("apiUrl", c.api_url), ("tokenFile", c.token_file),
@@ -91,11 +123,40 @@ def _environment_fields(env: Environment, shared: dict[Action, Rule]) -> dict[st
                 }
                 for window in gates.change_windows
             ],
+            **_approvers_data(env),
         },
+        "waiting": _waiting_data(env),
     }
     if own:
         data["access"] = own
     return data
+
+
+def _approvers_data(env: Environment) -> dict[str, Any]:
+    rule = env.gates.approvers
+    if rule is None:
+        return {}
+    data: dict[str, Any] = {"groups": list(rule.groups), "users": list(rule.users),
+                            "quorum": rule.quorum}
+    if rule.at_least:
+        data["atLeast"] = _Counts(rule.at_least)
+    return {"approvers": data}
+
+
+def _waiting_data(env: Environment) -> dict[str, Any]:
+    waiting = env.waiting
+    data: dict[str, Any] = {}
+    if waiting.remind_after is not None:
+        data["remindAfter"] = format_duration(waiting.remind_after)
+    if waiting.escalate_after is not None:
+        data["escalateAfter"] = format_duration(waiting.escalate_after)
+        data["escalateTo"] = waiting.escalate_to
+    data["expireAfter"] = format_duration(waiting.expire_after)
+    return data
+
+
+class _Counts(dict[str, int]):
+    """Group -> count, written on one line."""
 
 
 class _Quoted(str):
@@ -128,8 +189,13 @@ def _represent_flow(dumper: yaml.SafeDumper, value: _Flow) -> yaml.Node:
     return dumper.represent_mapping("tag:yaml.org,2002:map", dict(value), flow_style=True)
 
 
+def _represent_counts(dumper: yaml.SafeDumper, value: _Counts) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", dict(value), flow_style=True)
+
+
 _Dumper.add_representer(_Quoted, _represent_quoted)
 _Dumper.add_representer(_Flow, _represent_flow)
+_Dumper.add_representer(_Counts, _represent_counts)
 _Dumper.add_representer(list, _represent_list)
 _Dumper.add_representer(dict, _represent_dict)
 

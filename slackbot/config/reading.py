@@ -17,14 +17,16 @@ from slackbot.config.schema import KeyPath
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader without YAML 1.1's base-60 numbers, so that 17:00 stays the string "17:00"."""
+    """SafeLoader without YAML 1.1's base-60 numbers, so that 17:00 stays the string "17:00",
+    and without its timestamps, so that a freeze's 2026-12-20 stays the text it was."""
 
 
 _Loader.yaml_implicit_resolvers = {
     first: [
         (tag, regexp)
         for tag, regexp in resolvers
-        if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        if tag
+        not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }

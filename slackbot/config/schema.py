@@ -18,6 +18,7 @@ DEFAULT_INTERVAL = timedelta(minutes=1)
 DEFAULT_TIMEOUT = timedelta(minutes=3)
 DEFAULT_FLUX_NAMESPACE = "flux-system"
 DEFAULT_TIMEZONE = "UTC"
+DEFAULT_EXPIRE_AFTER = timedelta(hours=24)  # a promotion waiting longer for its gates expires
 
 DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"  # Flux's duration syntax (metav1.Duration)
 DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
@@ -27,6 +28,9 @@ DAY_PATTERN = rf"^{_DAY}(?:-{_DAY})?$"
 TIME_PATTERN = r"(?:[01]?[0-9]|2[0-3]):[0-5][0-9]"
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
+USER_GROUP = r"^S[A-Z0-9]+$"
+SLACK_USER = r"^[UW][A-Z0-9]+$"
 BRANCH = r"^(?!-)(?!.*\.\.)(?!.*//)(?!.*@\{)[A-Za-z0-9._/+-]+(?<![/.])(?<!\.lock)$"
 
 KeyPath = tuple[str | int, ...]
@@ -70,6 +74,64 @@ _WINDOW = {
         "timezone": {"type": "string", "x-expected": "an IANA time zone like Europe/London"},
     },
 }
+_GROUP = _string(USER_GROUP, "a Slack user group id like S0123ABCD")
+_APPROVERS = {
+    "type": "object",
+    "x-expected": "a mapping like {groups: [S0SRE], users: [U0ALICE], quorum: 2, "
+    "atLeast: {S0SRE: 1}}",
+    "additionalProperties": False,
+    "properties": {
+        "groups": {
+            "type": "array",
+            "uniqueItems": True,
+            "items": _GROUP,
+            "x-expected": "a list of Slack user group ids like [S0123ABCD]",
+        },
+        "users": {
+            "type": "array",
+            "uniqueItems": True,
+            "items": _string(SLACK_USER, "a Slack user id like U0123ABCD"),
+            "x-expected": "a list of Slack user ids like [U0123ABCD]",
+        },
+        "quorum": {"type": "integer", "minimum": 1, "x-expected": "a whole number >= 1"},
+        "atLeast": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": _GROUP,
+            "additionalProperties": {
+                "type": "integer",
+                "minimum": 1,
+                "x-expected": "a whole number >= 1",
+            },
+            "x-expected": "a mapping of Slack user group ids to counts, like {S0SRE: 1}",
+        },
+    },
+}
+_WAITING = {
+    "type": "object",
+    "x-expected": "a mapping like {remindAfter: 2h, escalateAfter: 8h, escalateTo: S0123, "
+    "expireAfter: 24h}",
+    "additionalProperties": False,
+    "properties": {
+        "remindAfter": _DURATION,
+        "escalateAfter": _DURATION,
+        "escalateTo": _GROUP,
+        "expireAfter": _DURATION,
+    },
+}
+_FREEZE = {
+    "type": "object",
+    "x-expected": 'a mapping like {from: "2026-12-20", until: "2027-01-04", reason: holidays}',
+    "additionalProperties": False,
+    "required": ["from", "until", "reason"],
+    "properties": {
+        "from": _string(DATE_PATTERN, 'a date like "2026-12-20" or "2026-12-20 18:00"'),
+        "until": _string(DATE_PATTERN, 'a date like "2027-01-04" or "2027-01-04 09:00"'),
+        "reason": _string(r"\S", "a reason people read, like holiday freeze"),
+        "timezone": {"type": "string", "x-expected": "an IANA time zone like Europe/London"},
+    },
+}
+_FREEZES = {"type": "array", "items": _FREEZE, "x-expected": "a list of dated freezes"}
 _GATES = {
     "type": "object",
     "x-expected": "a mapping of gates (requiredChecks, requiredReviews, ...)",
@@ -89,6 +151,7 @@ _GATES = {
             "items": _WINDOW,
             "x-expected": "a list of change windows",
         },
+        "approvers": _APPROVERS,
     },
 }
 USER_ID = r"^[UW][A-Z0-9]+$"
@@ -164,6 +227,8 @@ _ENVIRONMENT = {
         "gates": _GATES,
         "cluster": _LABEL,
         "access": _ACCESS,
+        "waiting": _WAITING,
+        "freezes": _FREEZES,
     },
 }
 _CLUSTER = {
@@ -226,6 +291,7 @@ _APP = {
             "items": _ENVIRONMENT,
             "x-expected": "a list of environments, in promotion order",
         },
+        "freezes": _FREEZES,
     },
 }
 PIPELINE_SCHEMA = {
@@ -243,6 +309,7 @@ PIPELINE_SCHEMA = {
             "additionalProperties": _APP,
             "x-expected": "a mapping of app names to apps",
         },
+        "freezes": _FREEZES,
         "clusters": {
             "type": "object",
             "propertyNames": _LABEL,

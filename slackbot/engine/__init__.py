@@ -8,6 +8,10 @@
     merging       ... the merge or the revert push, the reconcile request
     verdict       ... Flux and the rollout judged
     aftercare   sync and backports after a deploy to the last env
+    queueing    an env's line of requests while it is busy, started in turn
+    timers      reminders, escalation and expiry of a record waiting for its gates
+    freezes     freezes of an app or of every app, and the pipeline file's calendar
+    approving   who may approve, and who a record still waits on
     runner      when records advance: wake, watch, webhook, tick, resume (on the workers)
     records     the one way a record changes: compare-and-set, event, notice, comment
     lookup      names to pipeline values; rules: the refusals as pure functions
@@ -23,14 +27,18 @@ from dataclasses import dataclass
 
 from slackbot.engine.access import Access
 from slackbot.engine.aftercare import Aftercare
+from slackbot.engine.approving import Approving
 from slackbot.engine.commands import Commands, Wake
+from slackbot.engine.freezes import Freezes
 from slackbot.engine.holds import Holds
 from slackbot.engine.incidents import Incidents
 from slackbot.engine.lookup import Lookup
 from slackbot.engine.merging import Merger
+from slackbot.engine.queueing import Queue
 from slackbot.engine.records import Options, Records
 from slackbot.engine.runner import Runner, Submit
 from slackbot.engine.steps import Steps
+from slackbot.engine.timers import Timers
 from slackbot.engine.verdict import Verdict
 from slackbot.pipeline import Pipeline
 from slackbot.ports import Clock, Cluster, Directory, Forge, Notifier, Store, Workspace
@@ -66,6 +74,10 @@ class Core:
     aftercare: Aftercare
     runner: Runner
     status: StatusReader
+    queue: Queue
+    timers: Timers
+    freezes: Freezes
+    approving: Approving
 
 
 def build(pipeline: Pipeline, ports: Ports, submit: Submit,
@@ -78,14 +90,18 @@ def build(pipeline: Pipeline, ports: Ports, submit: Submit,
     verdict = Verdict(lookup, records, ports.store, ports.cluster, aftercare)
     merger = Merger(lookup, records, ports.forge, ports.cluster, ports.workspace)
     steps = Steps(lookup, records, ports.forge, ports.cluster, merger, verdict)
-    runner = Runner(pipeline, ports.store, records, steps, aftercare, submit)
+    approving = Approving(lookup, ports.directory)
+    timers = Timers(lookup, records, ports.store, ports.directory, approving)
+    runner = Runner(pipeline, ports.store, records, steps, aftercare, submit, timers)
     wake: Wake = runner.kick
     access = Access(ports.directory)
     holds = Holds(lookup, records, ports.store, access)
     commands = Commands(lookup, records, ports.store, ports.forge, ports.cluster, access, holds,
-                        wake)
+                        wake, approving)
     incidents = Incidents(lookup, records, ports.store, ports.forge, ports.cluster, access,
                           ports.workspace, holds, commands, wake)
-    status = StatusReader(lookup, ports.store, ports.forge, ports.cluster)
+    status = StatusReader(lookup, ports.store, ports.forge, ports.cluster, ports.clock)
+    queue = Queue(pipeline, lookup, records, ports.store, commands, submit)
+    freezes = Freezes(lookup, records, ports.store, holds)
     return Core(lookup, records, access, commands, holds, incidents, steps, aftercare, runner,
-                status)
+                status, queue=queue, timers=timers, freezes=freezes, approving=approving)

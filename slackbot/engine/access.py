@@ -56,13 +56,17 @@ class Access:
 
     def check(self, action: Action, app: App, env: Environment, user: str,
               channel: str | None, *, requester: str | None = None, owner: str | None = None,
-              record: int | None = None, kind: Kind | None = None) -> None:
+              record: int | None = None, kind: Kind | None = None,
+              member: bool | None = None) -> None:
         """Raise NotAllowed unless the env's rule for `action` allows `user` in `channel`
         (None: a caller without a channel, such as the CLI; the Slack edge always has one).
         `requester` and `owner` are who the pseudo-roles name (the record's requester, the
-        freeze's or hold's owner); `record` and `kind` only inform the refusal."""
+        freeze's or hold's owner); `record` and `kind` only inform the refusal. `member`, when
+        given, answers "is the user among those who may" instead of the rule's roles (an env
+        whose gate names its approvers)."""
         rule = env.access.rule(action)
-        if not by_relation(rule, user, requester, owner) and not self._member(rule, app, user):
+        allowed = self._member(rule, app, user) if member is None else member
+        if not by_relation(rule, user, requester, owner) and not allowed:
             related = requester if REQUESTER in rule.roles else (
                 owner if OWNER in rule.roles else None)
             besides = {user, related or "", *(  # the requester never approves their own
@@ -81,10 +85,10 @@ class Access:
             ))
 
     def check_record(self, action: Action, app: App, record: Promotion, user: str,
-                     channel: str | None) -> None:
+                     channel: str | None, member: bool | None = None) -> None:
         """`check` for an action on a record: its env's rule, its requester."""
         self.check(action, app, app.env(record.env), user, channel,
-                   requester=record.requested_by, record=record.id)
+                   requester=record.requested_by, record=record.id, member=member)
 
     def grants(self, app: App, user: str) -> list[tuple[str, tuple[Grant, ...]]]:
         """Per env, what `user` may do there (for help): the actions that mean something in

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from slackbot.engine import rules, writing
-from slackbot.engine.access import Access
+from slackbot.engine.access import MAX_NAMED, Access
+from slackbot.engine.approving import Approving
 from slackbot.engine.holds import Holds
 from slackbot.engine.lookup import Lookup
 from slackbot.engine.records import Records
@@ -25,6 +26,7 @@ from slackbot.errors import (
 )
 from slackbot.events import Approved, Cancelled, PlanWritten, Rejected, Requested
 from slackbot.models import Approval, Kind, Promotion, Rejection, State
+from slackbot.pipeline import App, Environment
 from slackbot.ports import Cluster, Forge, Store
 from slackbot.reasons import Action, Code, Next, Reason
 
@@ -37,7 +39,8 @@ CAS_ATTEMPTS = 100
 
 class Commands:
     def __init__(self, lookup: Lookup, records: Records, store: Store, forge: Forge,
-                 cluster: Cluster, access: Access, holds: Holds, wake: Wake):
+                 cluster: Cluster, access: Access, holds: Holds, wake: Wake,
+                 approving: Approving):
         self._lookup = lookup
         self._records = records
         self._store = store
@@ -46,23 +49,14 @@ class Commands:
         self._access = access
         self._holds = holds
         self._wake = wake
+        self._approving = approving
 
     def request(self, app_name: str | None, env_name: str, user: str, *,
                 source: str | None = None, channel: str | None = None,
                 rollback_plan: str | None = None) -> Promotion:
         """Validate a promotion into `env_name` and record it; the runner does the rest."""
-        app, env = self._lookup.app_env(app_name, env_name, channel)
-        self._access.check(Action.REQUEST, app, env, user, channel)
-        src = app.source_of(env.name)
-        if src is None:
-            raise OrderViolation(Reason(Code.FIRST_ENV, app=app.name, env=env.name,
-                                        branch=env.branch))
-        if source is not None and source != src.name:
-            self._lookup.env(app, source)
-            raise OrderViolation(Reason(Code.WRONG_SOURCE, Next.PROMOTE_SOURCE, app=app.name,
-                                        env=env.name, source=src.name, name=source,
-                                        choices=app.env_names))
-        rules.check_not_blocked(self._store.blocks(app.name, env.name), env)
+        app, env, src = self.admissible(app_name, env_name, user, source=source,
+                                        channel=channel)
         rules.check_no_live(self._store.live(app.name, env.name), env)
         head = self._forge.branch_head(app.repository, src.branch)
         rules.check_source_ready(src, self._cluster.kustomization(src.kustomization), head, env)
@@ -83,6 +77,27 @@ class Commands:
             raise
         return self._woken(record)
 
+    def admissible(self, app_name: str | None, env_name: str, user: str, *,
+                   source: str | None = None,
+                   channel: str | None = None) -> tuple[App, Environment, Environment]:
+        """The rules a request meets whatever the env runs now: names, who may ask, order,
+        freezes and holds (the queue checks a request with these before it waits in line).
+        The app, the env and the env it is promoted from."""
+        app, env = self._lookup.app_env(app_name, env_name, channel)
+        self._access.check(Action.REQUEST, app, env, user, channel)
+        src = app.source_of(env.name)
+        if src is None:
+            raise OrderViolation(Reason(Code.FIRST_ENV, app=app.name, env=env.name,
+                                        branch=env.branch))
+        if source is not None and source != src.name:
+            self._lookup.env(app, source)
+            raise OrderViolation(Reason(Code.WRONG_SOURCE, Next.PROMOTE_SOURCE, app=app.name,
+                                        env=env.name, source=src.name, name=source,
+                                        choices=app.env_names))
+        rules.check_not_blocked(self._store.blocks(app.name, env.name), env)
+        rules.check_no_calendar_freeze(env.freezes_at(self._records.clock.now()), env)
+        return app, env, src
+
     def approve(self, promotion_id: int, user: str, sha: str | None = None,
                 channel: str | None = None) -> Promotion:
         """A stakeholder's approval of the pinned head (`sha`: the head the approver saw)."""
@@ -92,14 +107,15 @@ class Commands:
             if env.gates.stakeholder_approvals == 0:
                 raise NotAllowed(Reason(Code.NO_APPROVAL_NEEDED, env=env.name))
             rules.check_not_own(record, user, Action.APPROVE)
-            self._access.check_record(Action.APPROVE, app, record, user, channel)
+            self._check_approver(Action.APPROVE, app, record, user, channel)
             rules.check_before_merge(record, Action.APPROVE)
             if sha is not None and sha != record.head_sha:
                 raise StaleApproval(Reason(Code.STALE_APPROVAL, Next.REVIEW_NEW_HEAD,
                                            record=record.id, sha=sha, name=record.head_sha))
             if user in record.approvers():
                 return record
-            approval = Approval(user, record.head_sha or "", self._records.clock.now())
+            approval = Approval(user, record.head_sha or "", self._records.clock.now(),
+                                self._approving.groups_of(record, user))
             try:
                 record = self._records.transition(record, Approved(record.head_sha or ""),
                                                   actor=user,
@@ -114,8 +130,8 @@ class Commands:
         for _ in range(CAS_ATTEMPTS):
             record = self._records.live(promotion_id, Action.REJECT)
             rules.check_not_own(record, user, Action.REJECT)
-            self._access.check_record(Action.REJECT, self._lookup.app(record.app), record, user,
-                                      channel)
+            self._check_approver(Action.REJECT, self._lookup.app(record.app), record, user,
+                                 channel)
             if not reason.strip():
                 raise NotAllowed(Reason(Code.EMPTY_REASON))
             rules.check_before_merge(record, Action.REJECT)
@@ -174,10 +190,26 @@ class Commands:
         """Refuse now what `action` on the live record would refuse for this person here (a
         dialog asks before it opens, so nobody types in vain); the record otherwise."""
         record = self._records.live(promotion_id, action)
+        app = self._lookup.app(record.app)
         if action in (Action.APPROVE, Action.REJECT):
             rules.check_not_own(record, user, action)
-        self._access.check_record(action, self._lookup.app(record.app), record, user, channel)
+            self._check_approver(action, app, record, user, channel)
+        else:
+            self._access.check_record(action, app, record, user, channel)
         return record
+
+    def _check_approver(self, action: Action, app: App, record: Promotion, user: str,
+                        channel: str | None) -> None:
+        """The policy's approve (or reject) rule; an env whose gate names its approvers
+        (gates.approvers) lets exactly them, in the rule's channels."""
+        approvers = app.env(record.env).gates.approvers
+        if approvers is not None and not self._approving.may_approve(record, user):
+            people = tuple(u for u in approvers.users if u != record.requested_by)
+            raise NotAllowed(Reason(Code.NOT_APPROVER, Next.ASK_ROLE, app=app.name,
+                                    env=record.env, record=record.id, action=action,
+                                    people=people if len(people) <= MAX_NAMED else ()))
+        self._access.check_record(action, app, record, user, channel,
+                                  member=True if approvers is not None else None)
 
     def _woken(self, record: Promotion) -> Promotion:
         """Wake the record (the runner takes its next steps); the record as this command

@@ -16,7 +16,7 @@ from slackbot.engine.records import Records
 from slackbot.errors import ConcurrentUpdate, NotAllowed
 from slackbot.events import Frozen, HoldKept, HoldPlaced, Unfrozen, Unlocked
 from slackbot.models import Block, BlockKind, Promotion
-from slackbot.pipeline import App, Environment
+from slackbot.pipeline import ALL, App, Environment
 from slackbot.ports import Store
 from slackbot.reasons import Action, Code, Next, Reason
 
@@ -113,8 +113,35 @@ class Holds:
                 return True
         raise ConcurrentUpdate(f"the {kind.value} of {app.name}/{env.name} kept changing")
 
+    def check_may_lift_wide(self, app: App | None, user: str, channel: str | None) -> None:
+        """The freeze of every env of `app` (None: of every app) is lifted by its owner, or by
+        whoever the policy lets unfreeze each env it covers (slackbot/engine/freezes.py)."""
+        self._check_wide(Action.UNFREEZE, app, user, channel)
+
+    def check_may_freeze_wide(self, app: App | None, user: str, channel: str | None) -> None:
+        """Freezing every env of `app` (None: of every app) needs the freeze rule of each."""
+        self._check_wide(Action.FREEZE, app, user, channel)
+
+    def _check_wide(self, action: Action, app: App | None, user: str,
+                    channel: str | None) -> None:
+        key = app.name if app is not None else ALL
+        current = next((b for b in self._store.blocks(key, ALL) if b.kind is BlockKind.FREEZE
+                        and (b.app, b.env) == (key, ALL)), None)
+        owner = current.by if current is not None else None
+        if action is Action.UNFREEZE and (current is None or owner == user):
+            return
+        covered = [app] if app is not None else list(self._lookup.pipeline.apps.values())
+        for each in covered:
+            # a wide freeze is asked for from anywhere the app's own channels are: a channel
+            # rule is checked in the app it was typed for, not in every app it covers
+            where = channel if app is not None else None
+            for env in each.environments:
+                self._access.check(action, each, env, user, where, owner=owner)
+
     def _block(self, app: App, env: Environment, kind: BlockKind) -> Block | None:
-        return next((b for b in self._store.blocks(app.name, env.name) if b.kind is kind), None)
+        """The env's own freeze or hold (not a freeze of every env that also covers it)."""
+        return next((b for b in self._store.blocks(app.name, env.name)
+                     if b.kind is kind and (b.app, b.env) == (app.name, env.name)), None)
 
     def _comment_live(self, app: App, env: Environment, text: str) -> None:
         """Tell the pull request of the env's live record, if it has one."""

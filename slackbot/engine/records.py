@@ -8,6 +8,7 @@ an event, and no event reaches people before it is stored. It decides nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -33,7 +34,6 @@ class Keeper(Protocol):
 class Options:
     owner: str = "promotebot"  # names this process in locks and as the actor of its own steps
     lock_ttl: timedelta = timedelta(seconds=60)
-    gate_ttl: timedelta = timedelta(hours=24)  # a promotion waiting longer than this expires
     # With a keeper, an env lock lives as long as its holder renews it (lock_ttl is then the
     # lease's time to live); without one, it simply expires after lock_ttl.
     keeper: Keeper | None = None
@@ -48,6 +48,12 @@ class Records:
         self._pipeline = pipeline
         self._forge = forge
         self._notifier = notifier
+        self._when_finished: list[Callable[[Promotion], object]] = []
+
+    def when_finished(self, hook: Callable[[Promotion], object]) -> None:
+        """Call `hook` with every record this process finishes, once it is stored (the queue
+        starts the env's next request from here). A hook that fails is only logged."""
+        self._when_finished.append(hook)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -85,6 +91,8 @@ class Records:
         stored = self.store.transition(record, event, state, fence=fence,
                                        updated_at=event.at, **changes)
         self._notify(stored, event)
+        if record.live and not stored.live:
+            self._finished(stored)
         return stored
 
     def finish(self, record: Promotion, state: State, facts: Facts, *,
@@ -135,6 +143,13 @@ class Records:
         if self.options.keeper is not None:
             self.options.keeper.drop(fence)
         self.store.release(fence)
+
+    def _finished(self, record: Promotion) -> None:
+        for hook in self._when_finished:
+            try:
+                hook(record)
+            except Exception:  # a hook that failed must not undo a recorded step
+                log.exception("promotion %s: a hook on its end failed", record.id)
 
     def _notify(self, record: Promotion, event: Event) -> None:
         try:

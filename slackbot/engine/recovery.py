@@ -56,12 +56,12 @@ class Recovery:
     def _claimed(self, record: Promotion) -> Callable[[], None]:
         def run() -> None:
             claim = f"aftercare:{record.id}"
-            if not self._store.claim(claim, self._owner, AFTERCARE_CLAIM_MS):
+            if not self._store.claim_key(claim, self._owner, AFTERCARE_CLAIM_MS):
                 return  # another replica runs it now
             try:
                 if record.id in self._store.aftercare_due():  # not finished meanwhile
                     self._aftercare.run(record)
             finally:
-                self._store.unclaim(claim, self._owner)
+                self._store.unclaim_key(claim, self._owner)
 
         return run

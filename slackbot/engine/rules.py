@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from slackbot.errors import AlreadyLive, EnvBlocked, NotAllowed, SourceNotReady
 from slackbot.models import Block, BlockKind, Promotion, State
-from slackbot.pipeline import Environment
+from slackbot.pipeline import CalendarFreeze, Environment
 from slackbot.ports import KustomizationStatus
 from slackbot.reasons import Action, Code, Next, Reason
 
@@ -21,8 +21,16 @@ def check_not_blocked(blocks: list[Block], env: Environment) -> None:
             Code.FROZEN if frozen else Code.ON_HOLD,
             Next.UNFREEZE if frozen else Next.UNLOCK,
             app=block.app, env=env.name, who=block.by, since=block.at, text=block.reason,
-            record=block.record, sha=block.target,
+            record=block.record, sha=block.target, name=block.env if frozen else None,
         ))
+
+
+def check_no_calendar_freeze(freezes: tuple[CalendarFreeze, ...], env: Environment) -> None:
+    """A dated freeze of the pipeline file in force: refused until it ends (edit the file to
+    lift it early)."""
+    for freeze in freezes:
+        raise EnvBlocked(Reason(Code.FROZEN_BY_CALENDAR, Next.WAIT_FOR_FREEZE, env=env.name,
+                                since=freeze.start, until=freeze.end, text=freeze.reason))
 
 
 def check_no_live(live: Promotion | None, env: Environment,

@@ -9,7 +9,6 @@ retried at the next kick or tick; it never stops another record. Every step is t
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Hashable
 from functools import partial
@@ -18,12 +17,10 @@ from slackbot import logs
 from slackbot.engine.aftercare import Aftercare
 from slackbot.engine.records import Records
 from slackbot.engine.steps import Steps
-from slackbot.errors import ConcurrentUpdate
-from slackbot.events import Expired
-from slackbot.models import BEFORE_MERGE, State
+from slackbot.engine.timers import Timers
+from slackbot.models import State
 from slackbot.pipeline import FluxRef, Pipeline
 from slackbot.ports import KustomizationStatus, Store
-from slackbot.reasons import Code, Next, Reason
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +30,13 @@ ADVANCE = "advance"
 
 class Runner:
     def __init__(self, pipeline: Pipeline, store: Store, records: Records, steps: Steps,
-                 aftercare: Aftercare, submit: Submit):
+                 aftercare: Aftercare, submit: Submit, timers: Timers):
         self._store = store
         self._records = records
         self._steps = steps
         self._aftercare = aftercare
         self._submit = submit
+        self._timers = timers
         self._watched = _watch_map(pipeline)
 
     def kick(self, promotion_id: int) -> bool:
@@ -60,6 +58,11 @@ class Runner:
         """The scheduled job: every live record re-read (gates, timeouts, expiry)."""
         return [record.id for record in self._store.live_all() if self.kick(record.id)]
 
+    def due(self) -> list[int]:
+        """The fast scheduled job: kick the records whose timer is due (reminder, escalation,
+        expiry), each taken off the store's due index by one replica only."""
+        return [i for i in self._store.take_due(self._records.clock.now()) if self.kick(i)]
+
     def resume(self) -> list[int]:
         """After a restart: finish the branch sync or backport a crash interrupted, and take
         up every live record where it was left."""
@@ -75,16 +78,9 @@ class Runner:
         record = self._records.get(promotion_id)
         if not record.live:
             return
-        ttl = self._records.options.gate_ttl
-        # A merge scheduled for a change window waits for it without expiring.
-        waiting_since = max(record.requested_at, record.merge_not_before or record.requested_at)
-        if record.state in BEFORE_MERGE and self._records.clock.now() - waiting_since > ttl:
-            with contextlib.suppress(ConcurrentUpdate):
-                self._records.finish(record, State.EXPIRED, Expired(ttl),
-                                     failure=Reason(Code.EXPIRED, Next.PROMOTE_AGAIN,
-                                                    env=record.env, timeout=ttl))
-            return
-        self._steps.advance(promotion_id)
+        # What is due first (a reminder, an escalation, the expiry: slackbot/engine/timers.py)
+        if self._timers.apply(record).live:
+            self._steps.advance(promotion_id)
 
 
 def _watch_map(pipeline: Pipeline) -> dict[FluxRef, list[tuple[str, str]]]:

@@ -122,6 +122,8 @@ class Steps:
             if env.gates.required_reviews else (),
             approvers=record.approvers(),
             rollback_plan=record.rollback_plan,
+            approver_groups={a.user: a.groups for a in record.approvals
+                             if a.sha == pull.head_sha},
         )
         gates = env.gates
         if record.kind is Kind.ROLLBACK:  # a rollback's own rollback plan is the original change

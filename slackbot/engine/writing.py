@@ -103,6 +103,18 @@ def unfrozen_comment(env: str, user: str) -> str:
     return f"{env} is no longer frozen (@{user})."
 
 
+def wide_frozen_comment(scope: str, user: str, reason: str) -> str:
+    """A freeze of every app (`scope` "all") or of every env of one app (`scope` the app)."""
+    what = "every app" if scope == "all" else f"every environment of {scope}"
+    return (f"{what} is frozen by @{user} ({reason}): no promotion starts until "
+            f"/promote unfreeze {scope}.")
+
+
+def wide_unfrozen_comment(scope: str, user: str) -> str:
+    what = "every app" if scope == "all" else f"every environment of {scope}"
+    return f"{what} is no longer frozen (@{user})."
+
+
 def rolled_back_comment(rollback: Promotion) -> str:
     assert rollback.rollback is not None
     spec, env = rollback.rollback, rollback.env

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import time, timedelta
 from pathlib import Path
 
 from slackbot.config import check_pipeline, load_pipeline
-from slackbot.pipeline import ChangeWindow, FluxRef, Gates
+from slackbot.pipeline import ChangeWindow, Environment, FluxRef, Gates, Waiting
 from slackbot.policy import DEFAULT_POLICY
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pipeline.yaml"
@@ -50,10 +51,19 @@ def test_default_pipeline_matches_the_workflow_document() -> None:
     assert app.source_of("dev") is None
 
 
+def _without_optional_keys(env: Environment) -> Environment:
+    """An env without the optional keys the example shows off (waiting, freezes, approvers)."""
+    return dataclasses.replace(env, waiting=Waiting(), freezes=(),
+                               gates=dataclasses.replace(env.gates, approvers=None))
+
+
 def test_example_file_is_valid_and_matches_the_default_but_its_time_zone() -> None:
     assert check_pipeline(EXAMPLE.read_text()) == []
     example, default = load_pipeline(EXAMPLE), load_pipeline(None)
-    assert example.app("myapp").environments[:2] == default.app("myapp").environments[:2]
+    assert [_without_optional_keys(e) for e in example.app("myapp").environments[:2]] == list(
+        default.app("myapp").environments[:2])
+    prod = example.app("myapp").env("prod")  # the optional keys are documented, with values
+    assert prod.waiting.escalate_to and prod.freezes and prod.gates.approvers is not None
     window = example.app("myapp").env("prod").gates.change_windows[0]
     assert window.timezone == "Europe/London"
     assert window.describe() == "mon,tue,wed,thu,fri 09:00-17:00 Europe/London"

@@ -15,6 +15,7 @@ from slackbot.adapters.redis_store import RedisStore
 from slackbot.config import load_pipeline
 from slackbot.engine import Core
 from slackbot.models import Promotion
+from slackbot.pipeline import Pipeline
 from slackbot.workers import InlineWorkers
 from tests.core.fakes import (
     FakeClock,
@@ -108,7 +109,11 @@ def build_core(pipeline: object, store: RedisStore, forge: FakeForge, cluster: F
 
 @pytest.fixture
 def world(store: RedisStore) -> World:
-    pipeline = load_pipeline(None)
+    return new_world(store, load_pipeline(None))
+
+
+def new_world(store: RedisStore, pipeline: Pipeline) -> World:
+    """A world over `pipeline` (its app must be myapp with dev, staging and prod)."""
     forge = FakeForge()
     for branch in ("dev", "staging", "prod"):
         forge.push(branch)

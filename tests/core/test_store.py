@@ -237,15 +237,15 @@ def test_pace_lets_one_call_go_then_says_how_long_the_next_waits(any_store: Redi
 
 
 def test_a_claim_is_held_by_one_owner_until_let_go(any_store: RedisStore) -> None:
-    wins, _ = race(10, lambda i: f"owner{i}" if any_store.claim("card:7", f"owner{i}", 60_000)
-                   else None)
+    wins, _ = race(10, lambda i: f"owner{i}"
+                   if any_store.claim_key("card:7", f"owner{i}", 60_000) else None)
     held = [w for w in wins if w is not None]
     assert len(held) == 1
     holder = str(held[0])
-    assert not any_store.unclaim("card:7", "someone-else")
-    assert not any_store.claim("card:7", "someone-else", 60_000)
-    assert any_store.unclaim("card:7", holder)
-    assert any_store.claim("card:7", "someone-else", 60_000)
+    assert not any_store.unclaim_key("card:7", "someone-else")
+    assert not any_store.claim_key("card:7", "someone-else", 60_000)
+    assert any_store.unclaim_key("card:7", holder)
+    assert any_store.claim_key("card:7", "someone-else", 60_000)
 
 
 def test_notices_due_are_kept_until_cleared(any_store: RedisStore) -> None:

@@ -223,3 +223,17 @@ def test_scopes_cover_every_web_api_call_and_nothing_more() -> None:
     assert unknown == set(), f"add the scopes of {unknown} to SCOPES_OF (and the manifest)"
     needed = {"commands"}.union(*(SCOPES_OF[m] for m in calls))
     assert needed == MINIMUM_BOT_SCOPES
+
+
+def test_direct_messages_show_in_a_messages_tab_people_cannot_write_in(
+    manifest: dict[str, Any],
+) -> None:
+    """Reminders and queue notices are chat.postMessage to a user id (the notifier's direct
+    messages): Slack shows them in the App Home's Messages tab, which must therefore be on;
+    the bot reads no direct messages, so people are not invited to write there."""
+    notifier = (ROOT / "handlers" / "notifier.py").read_text()
+    assert "chat_postMessage(channel=user" in notifier  # the scan of what this test is about
+    app_home = manifest["features"]["app_home"]
+    assert app_home["messages_tab_enabled"] is True
+    assert app_home["messages_tab_read_only_enabled"] is False
+    assert "message.im" not in manifest["settings"]["event_subscriptions"]["bot_events"]

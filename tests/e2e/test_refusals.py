@@ -54,13 +54,23 @@ def test_staging_before_dev_applied_the_head_is_refused(live: Live) -> None:
         clock.release()
 
 
-def test_second_live_promotion_is_refused(live: Live) -> None:
+def test_second_request_while_one_is_live_waits_in_line_then_starts_by_itself(
+        live: Live) -> None:
     sha = live.push("dev", "apps/myapp/NOTES.md", "a\n", "a")
     live.wait_deployed("dev", sha)
     live.command(DEV, "/promote staging")
     first = live.wait_state(live.live_record("staging").id, State.AWAITING_GATES)
-    answer = refused(live, STAKEHOLDER, "/promote staging", "already has a live promotion")
-    assert f"#{first.id}" in answer and "cancel it or wait" in answer
+    answer = refused(live, STAKEHOLDER, "/promote staging", "is queued")  # nothing started
+    assert f"staging has a live promotion (#{first.id}" in answer and "next in line" in answer
+    wait_for(lambda: "1 in queue" in live.card_text(first.id), "the queue on the live card")
+    live.click(DEV, first, ids.CANCEL)
+    second = wait_for(lambda: (r := live.bot.store.live("myapp", "staging")) is not None
+                      and r.id != first.id and r, "the queued request started")
+    assert second.requested_by == STAKEHOLDER
+    live.wait_state(second.id, State.AWAITING_GATES)
+    wait_for(lambda: any("Your queued request has started" in m.get("text", "")
+                         for m in live.world.slack.direct_messages(STAKEHOLDER)),
+             "the direct message to the requester")
 
 
 def test_frozen_env_is_refused_until_unfrozen(live: Live) -> None:

@@ -48,6 +48,7 @@ DEV, REVIEWER, STAKE, STAKE2, OUTSIDER = (
 )
 DEPLOYS, INCIDENTS = "C0DEPLOYS", "C0INCIDENT"
 STAKEHOLDERS, ONCALL = "S0STAKEHOLDERS", "S0ONCALL"
+SRE, PRODUCT = "S0SRE", "S0PRODUCT"  # approvers by group share (gates.approvers.atLeast)
 
 
 def wait_for(predicate: Callable[[], Any], what: str = "condition") -> Any:
@@ -282,6 +283,8 @@ def running_edge(
         usergroups=list(usergroups) if usergroups is not None else [
             SlackUserGroup(STAKEHOLDERS, "stakeholders", [DEV, STAKE, STAKE2]),
             SlackUserGroup(ONCALL, "oncall", [STAKE]),
+            SlackUserGroup(SRE, "sre", [STAKE, REVIEWER]),
+            SlackUserGroup(PRODUCT, "product", [STAKE2]),
         ],
     ).start()
     order = Order()
@@ -331,3 +334,10 @@ def running_edge(
 def edge(redis_url: str) -> Iterator[Edge]:
     with running_edge(redis_url) as running:
         yield running
+
+
+@pytest.fixture
+def edge_with(redis_url: str) -> Iterator[Callable[[Pipeline], Edge]]:
+    """The edge over a pipeline of the test's own (same people, channels and groups)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda pipeline: stack.enter_context(running_edge(redis_url, pipeline=pipeline))

@@ -89,6 +89,18 @@ def test_freeze_refuses_promotions_until_unfreeze(edge: Edge) -> None:
     edge.wait_state(1, "awaiting_gates")
 
 
+def test_a_slash_command_whose_text_says_payload_is_read_as_a_command(edge: Edge) -> None:
+    # Bolt alone reads any form body with "payload" in it as an interactive payload ({}): the
+    # command would get no listener and a 404
+    result = edge.command("/promote freeze staging payload migration")
+    assert result["status"] == 200
+    announced = wait_for(
+        lambda: [m for m in edge.emulator.history(DEPLOYS) if "froze staging" in m["text"]],
+        what="freeze announced",
+    )
+    assert "payload migration" in announced[0]["text"]
+
+
 def test_unfreeze_of_an_open_env_says_so(edge: Edge) -> None:
     edge.command("/promote unfreeze prod")
     edge.wait_ephemeral(DEV, "prod of myapp was not frozen")

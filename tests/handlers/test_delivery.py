@@ -75,6 +75,8 @@ def test_retried_delivery_of_a_command_acts_once(edge: Edge) -> None:
     assert [e.kind for e in edge.store.events(1)].count("requested") == 1
     assert edge.store.get(2) is None
     assert not any("already has a live" in t for t in edge.ephemeral_texts(DEV))
+    assert not any("is queued" in t for t in edge.ephemeral_texts(DEV))  # nor queued again
+    assert edge.store.queue("myapp", "staging") == []
 
 
 def test_double_click_acts_once(edge: Edge) -> None:

@@ -376,3 +376,27 @@ def test_sandbox_state_lists_channels_users_and_messages(
     assert [m["text"] for m in deploys["messages"]] == ["hello"]
     assert {u["id"] for u in state["users"]} >= {DEV, REVIEWER, BOT}
     assert state["usergroups"][0]["users"] == [STAKEHOLDER]
+
+
+def test_post_message_to_a_user_id_opens_the_bots_direct_conversation(
+    client: WebClient, emulator: SlackEmulator
+) -> None:
+    """As Slack does for a bot with chat:write: the user id as `channel` posts into the bot's
+    direct conversation with them (a D... channel, the same one every time), no im:write."""
+    first = client.chat_postMessage(channel=STAKEHOLDER, text="a reminder")
+    second = client.chat_postMessage(channel=STAKEHOLDER, text="another")
+    assert first["channel"].startswith("D") and first["channel"] == second["channel"]
+    assert first["message"]["user"] == BOT
+    info = client.conversations_info(channel=first["channel"])["channel"]
+    assert (info["is_im"], info["is_channel"], info["is_group"]) == (True, False, False)
+    assert [m["text"] for m in emulator.direct_messages(STAKEHOLDER)] == ["a reminder", "another"]
+    assert emulator.direct_messages(DEV) == []
+    other = client.chat_postMessage(channel=DEV, text="yours")
+    assert other["channel"] != first["channel"]
+
+
+def test_post_message_to_the_bot_itself_or_nobody_is_refused(client: WebClient) -> None:
+    assert api_error(lambda: client.chat_postMessage(channel=BOT, text="x")).response[
+        "error"] == "cannot_dm_bot"
+    assert api_error(lambda: client.chat_postMessage(channel="U0NOBODY1", text="x")).response[
+        "error"] == "channel_not_found"
