@@ -66,6 +66,9 @@ def quiet_bot(tmp_path: Path, redis_url: str) -> Iterator[Observed]:
         yield world
 
 
+# thousands of requests, each with real git and kustomize behind it: a bound of its own that
+# no load exhausts (the suite's default is 300 s)
+@pytest.mark.timeout(1200)
 def test_thousands_of_malformed_requests_get_no_5xx_and_the_bot_still_answers(
         quiet_bot: Observed) -> None:
     o = quiet_bot
@@ -102,9 +105,8 @@ def test_thousands_of_malformed_requests_get_no_5xx_and_the_bot_still_answers(
     with ThreadPoolExecutor(SENDERS, thread_name_prefix="fuzz") as senders:
         outcomes = list(senders.map(send, inputs))
     sending = time.monotonic() - started
-    # 500 commands' answers queue on 16 workers: on a loaded 2-core machine that takes
-    # longer than the helper's default bound, so the bound is wider (still a bound).
-    wait_for(o.bot.idle, "the bot's listeners and its workers to finish", timeout=180)
+    # every command runs real git and kustomize behind it: a bound no load exhausts
+    wait_for(o.bot.idle, "the bot's listeners and its workers to finish", timeout=240)
 
     five_xx = [x for x in outcomes if x.status >= 500]
     by_status = Counter(x.status for x in outcomes)
