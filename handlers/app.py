@@ -23,7 +23,7 @@ from handlers.listeners import buttons, home, hotfix, modals, rollback, slash
 from handlers.middleware import idempotency
 from handlers.services import Services
 
-__all__ = ["Services", "build_app", "make_client", "register_listeners"]
+__all__ = ["Services", "build_app", "cards_client", "make_client", "register_listeners"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,16 @@ def make_client(token: str, base_url: str | None = None) -> WebClient:
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     client.retry_handlers.append(ServerErrorRetryHandler(max_retry_count=2))
     return client
+
+
+def cards_client(client: WebClient, timeout: int = 10) -> WebClient:
+    """A WebClient like `client` for the card renders: the same token and URL, a shorter
+    timeout, and no sleeping through a 429 (the notifier waits for Retry-After off its
+    workers, coalescing what changed meanwhile; other failures it retries itself)."""
+    cards = WebClient(token=client.token, base_url=client.base_url, timeout=timeout)
+    waiting = (RateLimitErrorRetryHandler, ServerErrorRetryHandler)
+    cards.retry_handlers = [h for h in client.retry_handlers if not isinstance(h, waiting)]
+    return cards
 
 
 def register_listeners(app: App, services: Services) -> None:

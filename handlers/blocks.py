@@ -23,6 +23,7 @@ from slackbot.engine.chain import Root
 from slackbot.engine.incidents import Revision
 from slackbot.events import Event
 from slackbot.models import Kind, Promotion, QueueEntry, State
+from slackbot.outages import Outage
 from slackbot.pipeline import Gates, Waiting
 from slackbot.reasons import Reason
 from slackbot.status import AppStatus, EnvStatus
@@ -129,11 +130,12 @@ def view(body: Json) -> Json:
 
 
 def card(record: Promotion, events: Sequence[Event], gates: Gates,
-         envs: tuple[str, ...] = (), *, queue: Sequence[QueueEntry] = (),
-         waiting: Waiting | None = None) -> Json:
+         envs: tuple[str, ...] = (), outages: Sequence[Outage] = (), *,
+         queue: Sequence[QueueEntry] = (), waiting: Waiting | None = None) -> Json:
     """The one message of a record: what it is, where it stands, how it got there, what next
-    (`envs`: the app's envs, for a dependsOn root's button; `queue`: the requests waiting for
-    its env; `waiting`: its env's timers)."""
+    (`envs`: the app's envs, for a dependsOn root's button; while it is live, the outside
+    services that keep failing its steps; `queue`: the requests waiting for its env;
+    `waiting`: its env's timers)."""
     fields = [
         words.field_requested_by(record),
         words.field_route(record),
@@ -155,6 +157,8 @@ def card(record: Promotion, events: Sequence[Event], gates: Gates,
         status_lines.append(words.voided_approvals(record.voided))
     if record.outside is not None and record.live:
         status_lines.append(outside_words.card_line(record.outside))
+    if record.live:
+        status_lines.extend(words.outage_line(o) for o in outages)
     for line in (words.timers_line(record, waiting),
                  words.queue_line(queue) if record.live else None):
         if line:

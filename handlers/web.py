@@ -2,8 +2,11 @@
 /readyz and /metrics, and a waitress server in a background thread for tests and the sandbox.
 
 /healthz is 200 while the process serves; /readyz is 200 only while every readiness probe
-(a named callable returning bool: Redis, GitHub, the cluster) passes, else 503 naming the
-ones failing. Probes must be cheap; an exception in one counts as failing, never as a crash.
+(a named callable returning bool: Redis, GitHub, each cluster) passes, else 503 naming the
+ones failing. The probes run at once, each in a thread of its own, and /readyz answers within
+its deadline (1.5 s) whatever hangs behind it: a probe that has not answered by then fails,
+and is not started again while it still hangs. An exception in one counts as failing, never
+as a crash.
 Junk is refused before any work, never with a 5xx: a body over the limit is a 413, a bad
 signature or timestamp a 401 (logged as a WARNING) before the body is parsed, a body Bolt
 could not read or whose response_url is not Slack's a 400. Every Slack and GitHub request runs
@@ -18,6 +21,8 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_all
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -47,6 +52,7 @@ METRICS_PATH = "/metrics"
 MAX_BODY_BYTES = 1024 * 1024
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 NO_RETRY = ("X-Slack-No-Retry", "1")  # a refused body fails the same way every time
+READINESS_DEADLINE = 1.5  # seconds: /readyz answers within 2 s (the chart's probe waits 5)
 WEBHOOKS_OFF = (
     "GitHub webhooks are off: GITHUB_WEBHOOK_SECRET is not set, so no delivery could be "
     "verified. promotebot polls GitHub instead; set the secret here and on the webhook to use them."
@@ -75,6 +81,7 @@ class WebApp:
         metrics: Metrics | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
         clock: Callable[[], float] = time.time,
+        readiness_deadline: float = READINESS_DEADLINE,
     ):
         self.bolt = bolt
         self._slack_path = path
@@ -86,18 +93,33 @@ class WebApp:
         self._metrics = metrics
         self.max_body_bytes = max_body_bytes
         self._clock = clock
+        self._deadline = readiness_deadline
+        self._probing = ThreadPoolExecutor(max(1, 2 * len(self._readiness)),
+                                           thread_name_prefix="readyz")
+        self._running: dict[str, Future[bool]] = {}
+        self._probe_lock = threading.Lock()
 
     def failing(self) -> list[str]:
+        """The probes that fail, or do not answer within the deadline, in their order."""
+        with self._probe_lock:
+            for name, probe in self._readiness.items():
+                if name not in self._running or self._running[name].done():
+                    self._running[name] = self._probing.submit(_probe, name, probe)
+            running = dict(self._running)
+        wait_all(running.values(), timeout=self._deadline)
         failed = []
-        for name, probe in self._readiness.items():
-            try:
-                ok = bool(probe())
-            except Exception:
-                log.warning("readiness probe %s raised", name, exc_info=True)
-                ok = False
-            if not ok:
+        for name, future in running.items():
+            if not future.done():
+                log.warning("readiness probe %s did not answer within %.1f s", name,
+                            self._deadline)
+                failed.append(name)
+            elif not future.result():
                 failed.append(name)
         return failed
+
+    def close(self) -> None:
+        """Stop the probes' threads (a probe still hanging ends on its own timeout)."""
+        self._probing.shutdown(wait=False, cancel_futures=True)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -237,6 +259,14 @@ class WebApp:
         if not accepted:
             return "200 OK", {"status": "already handled"}, "repeated"
         return "202 Accepted", {"status": "accepted"}, "accepted"
+
+
+def _probe(name: str, probe: Probe) -> bool:
+    try:
+        return bool(probe())
+    except Exception:
+        log.warning("readiness probe %s raised", name, exc_info=True)
+        return False
 
 
 class _TooLarge(Exception):

@@ -1,12 +1,14 @@
 """`promotebot serve`: the bot in production, configured from the environment.
 
 Reads the settings and the pipeline once; a bad one stops start-up with every problem listed
-(exit 2). Then runs until SIGTERM or SIGINT, and stops cleanly (Kubernetes sends SIGTERM).
+(exit 2), and so does a Redis that keeps nothing on disk (unless PROMOTEBOT_REDIS_PERSISTENCE
+is optional). Then runs until SIGTERM or SIGINT, and stops cleanly (Kubernetes sends SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import threading
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from promotebot.wiring import GitHubPolling
 
 EXIT_OK, EXIT_CONFIG = 0, 2
+log = logging.getLogger("promotebot.serve")
 
 
 def github_budget(polling: GitHubPolling) -> str:
@@ -57,8 +60,14 @@ def run_serve(args: argparse.Namespace, streams: Any) -> int:
         return EXIT_CONFIG
     # JSON lines (PROMOTEBOT_LOG_FORMAT=text for a terminal), every secret of the settings masked.
     logs.configure(settings.log_level, logs.settings_secrets(settings), settings.log_format)
-    from promotebot.wiring import build
+    from promotebot.wiring import Tuning, build, check_persistence
 
+    may_start, said = check_persistence(settings)
+    if not may_start:
+        streams.err.write(f"promotebot serve: {said}\n")
+        return EXIT_CONFIG
+    if said:
+        log.warning("%s", said)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -66,7 +75,7 @@ def run_serve(args: argparse.Namespace, streams: Any) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
-    bot = build(settings, pipeline)
+    bot = build(settings, pipeline, tuning=Tuning(lease_seconds=settings.lease_seconds))
     try:
         bot.start()
     except SettingsError as error:  # the GitHub credentials lack a permission

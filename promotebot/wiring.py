@@ -17,16 +17,18 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, cast
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from kubernetes import client as k8s
 from slack_sdk import WebClient
 
-from handlers.app import build_app, make_client
+from handlers.app import build_app, cards_client, make_client
 from handlers.directory import SlackDirectory
 from handlers.home import HomePublisher, read_statuses
 from handlers.notifier import CardRef, SlackNotifier
+from handlers.pacing import Pacing
 from handlers.response_urls import ResponseUrls
 from handlers.response_urls import middleware as response_urls_middleware
 from handlers.services import Services
@@ -36,19 +38,27 @@ from slackbot.adapters.flux import KubeCluster, api_client
 from slackbot.adapters.flux_watch import KustomizationWatch
 from slackbot.adapters.github import GitHubForge, github_client
 from slackbot.adapters.github_access import access_problems
-from slackbot.adapters.redis_store import RedisStore, open_redis
+from slackbot.adapters.redis_connect import Persistence, SentinelTarget, connect, persistence
+from slackbot.adapters.redis_store import RedisStore
 from slackbot.adapters.workspace import GitWorkspace
 from slackbot.clock import SystemClock
+from slackbot.clusters import Clusters
+from slackbot.engine.recovery import Recovery
 from slackbot.errors import SettingsError
+from slackbot.keeper import LockKeeper
 from slackbot.lease import LeaderLease
 from slackbot.metrics import CountingProxy, Metrics, MetricsNotifier, counted
+from slackbot.outages import OutageBoard
 from slackbot.pipeline import Pipeline
 from slackbot.ports import Clock, Cluster, Directory, Forge, KustomizationStatus, Store, Workspace
 from slackbot.settings import GitHubApp, Settings
+from slackbot.timers import Later
 from slackbot.webhooks import Change
 from slackbot.workers import Workers
 
 log = logging.getLogger(__name__)
+
+MIN_LOCK_SECONDS = 5.0  # an env lock's shortest time to live (tests shorten the lease)
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,7 @@ class Tuning:
     watch_timeout_seconds: int = 60
     listener_threads: int = 8  # Bolt's listeners only ack and hand work to the workers
     worker_threads: int = 16  # the bot's workers: every outside call after an ack
+    card_threads: int = 4  # the card renders' own workers: Slack's pace never holds the engine
     lease_seconds: float = 15.0  # the leader lease's time to live (renewed every third of it)
     due_seconds: float = 5.0  # how often the leader looks for due reminders and expiries
     redis_prefix: str = "promotebot:"
@@ -77,24 +88,41 @@ class Adapters:
     clock: Clock = field(default_factory=SystemClock)
     directory: Directory | None = None  # default: Slack user groups through `slack`
     kube: k8s.ApiClient | None = None  # None: no shared watch (the tests' fake cluster)
+    # the pipeline's named clusters (envs elsewhere): one watch each, beside the default's
+    kubes: dict[str, k8s.ApiClient] = field(default_factory=dict)
     probes: dict[str, Callable[[], bool]] = field(default_factory=dict)
+    # the outside services failing now, fed by the adapters' retries, shown on the cards
+    outages: OutageBoard = field(default_factory=OutageBoard)
 
     @classmethod
-    def from_settings(cls, settings: Settings, tuning: Tuning,
-                      clock: Clock | None = None) -> Adapters:
+    def from_settings(cls, settings: Settings, tuning: Tuning, clock: Clock | None = None,
+                      pipeline: Pipeline | None = None) -> Adapters:
         clock = clock or SystemClock()
-        store = RedisStore(open_redis(settings.redis_url.reveal() if settings.redis_url else None),
-                           prefix=tuning.redis_prefix)
+        outages = OutageBoard(clock)
+        store = RedisStore(redis_client(settings), prefix=tuning.redis_prefix)
         forge = GitHubForge(_github(settings, fast=not tuning.github_throttle), clock=clock,
                             trust_seconds=GitHubPolling.of(settings).trust_seconds)
-        kube = api_client(settings.kube_api_url)
-        cluster = KubeCluster(kube)
+        probes: dict[str, Callable[[], bool]] = {"redis": store.ping, "github": forge.ping}
+        clusters: dict[str | None, Cluster] = {}
+        kube = None
+        if pipeline is None or pipeline.uses_default_cluster:
+            kube = api_client(settings.kube_api_url)
+            default = KubeCluster(kube, outages=outages)
+            clusters[None] = default
+            probes["kubernetes"] = default.ping
+        kubes: dict[str, k8s.ApiClient] = {}
+        for name, spec in (pipeline.clusters if pipeline is not None else {}).items():
+            kubes[name] = api_client(spec.api_url, token_file=spec.token_file,
+                                     ca_file=spec.ca_file, context=spec.context)
+            named = KubeCluster(kubes[name], outages=outages, name=name)
+            clusters[name] = named
+            probes[f"kubernetes:{name}"] = named.ping
+        cluster = clusters[None] if list(clusters) == [None] else Clusters(clusters)
         return cls(
             store=store, forge=forge, cluster=cluster,
             workspace=GitWorkspace(forge.clone_url, forge.token, renew=forge.renew_token),
             slack=make_client(settings.slack_bot_token.reveal(), settings.slack_api_url),
-            clock=clock, kube=kube,
-            probes={"redis": store.ping, "github": forge.ping, "kubernetes": cluster.ping},
+            clock=clock, kube=kube, kubes=kubes, probes=probes, outages=outages,
         )
 
 
@@ -150,23 +178,41 @@ class Bot:
         self.forge, self.cluster = forge, cluster
         self.workers = Workers(tuning.worker_threads, name="worker")
         submit = self.workers.submit
+        owner = _owner()
+        # Cards render on workers of their own, and wait for Slack's pace off them (`later`).
+        self.card_workers = Workers(tuning.card_threads, name="card")
+        self.later = Later(self.card_workers.submit, name="card-later")
+        self.outages = adapters.outages
         directory = adapters.directory or SlackDirectory(self.slack)
         # App Home and /promote status share the core's one view per app (built below: the
         # notifier needs App Home before the core exists).
         self.home = HomePublisher(self.slack, self.store,
                                   lambda: read_statuses(self.core.status.read, pipeline.app_names),
                                   submit, self.clock, changed=lambda: self.core.status.changed())
-        self.notifier = SlackNotifier(self.slack, pipeline, self.store, submit, self.home)
+        cards = cards_client(self.slack)
+        _count_slack(cards, self.metrics)
+        self.notifier = SlackNotifier(cards, pipeline, self.store, self.card_workers.submit,
+                                      self.home, later=self.later, pacing=Pacing(self.store),
+                                      owner=owner, outages=self.outages)
+        self.outages.on_change = self.notifier.refresh_live
         notifier = MetricsNotifier(logs.ContextNotifier(self.notifier), self.metrics)
         ports = engine.Ports(self.store, forge, cluster, directory, notifier, self.clock,
                              workspace)
-        self.core = engine.build(pipeline, ports, submit, engine.Options(owner=_owner()))
+        # An env lock lives as long as its holder: the lease's time to live, renewed while held.
+        self.keeper = LockKeeper(self.store, max(tuning.lease_seconds, MIN_LOCK_SECONDS))
+        options = engine.Options(owner=owner, keeper=self.keeper,
+                                 lock_ttl=timedelta(milliseconds=self.keeper.ttl_ms))
+        self.core = engine.build(pipeline, ports, submit, options)
         self.runner = self.core.runner
-        self.watch: KustomizationWatch | None = self._new_watch()
+        self.recovery = Recovery(self.store, self.runner, self.core.aftercare, submit, owner)
+        # One Kustomization watch per cluster, whatever the number of records.
+        self.watches: dict[str | None, KustomizationWatch] = {
+            name: self._new_watch(name) for name in self._watched_clusters()}
         # Of all replicas on this Redis, the leader alone runs the watch and the poll.
         self.lease = LeaderLease(self.store, self.core.records.options.owner,
                                  ttl_seconds=tuning.lease_seconds, on_gain=self._lead,
-                                 on_lose=self._follow)
+                                 on_lose=self._follow, on_renew=self.recovery.merging,
+                                 on_store_back=self._store_back)
         self.scheduler = BackgroundScheduler(timezone="UTC")
         # A tick still running when the next is due is skipped on purpose (max_instances=1).
         logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
@@ -205,23 +251,42 @@ class Bot:
 
     # -- the leader's duties ---------------------------------------------------------------
 
-    def _new_watch(self) -> KustomizationWatch | None:
-        if self.adapters.kube is None:
-            return None
-        return KustomizationWatch(self.adapters.kube, self._on_status,
+    def _watched_clusters(self) -> list[str | None]:
+        names: list[str | None] = [None] if self.adapters.kube is not None else []
+        return names + list(self.adapters.kubes)
+
+    def _new_watch(self, name: str | None) -> KustomizationWatch:
+        api = self.adapters.kube if name is None else self.adapters.kubes[name]
+        assert api is not None
+        return KustomizationWatch(api, self._on_status, cluster=name, outages=self.outages,
                                   timeout_seconds=self.tuning.watch_timeout_seconds)
 
+    @property
+    def watch(self) -> KustomizationWatch | None:
+        """The watch of the bot's own cluster (else the first named one)."""
+        return self.watches.get(None) or next(iter(self.watches.values()), None)
+
     def _lead(self) -> None:
-        if self.watch is not None and self.watch.started:
-            self.watch = self._new_watch()  # a stopped watch thread cannot start again
-        if self.watch is not None:
-            self.watch.start()
+        for name, watch in list(self.watches.items()):
+            if watch.started:
+                watch = self.watches[name] = self._new_watch(name)  # a thread starts once
+            watch.start()
         self.scheduler.resume()
+        # a leader that died left its records: take every live one up now, not at the tick
+        self.workers.submit("resume", self.runner.tick, "resume")
+
+    def _store_back(self) -> None:
+        """Redis answers again: the leader takes up what the outage interrupted."""
+        if self.leading:
+            log.info("Redis answers again: taking up interrupted syncs, cards and records")
+            self.recovery.aftercare()
+            self.notifier.resume()
+            self.runner.tick()
 
     def _follow(self) -> None:
         self.scheduler.pause()
-        if self.watch is not None:
-            self.watch.stop()
+        for watch in self.watches.values():
+            watch.stop()
 
     @property
     def leading(self) -> bool:
@@ -230,6 +295,7 @@ class Bot:
     def _tick(self) -> None:
         with logs.scope(request=f"tick-{logs.new_request_id()[:8]}"):
             self.runner.tick()
+            self.notifier.resume()  # cards an outage (Slack's, Redis's) left behind
             self.core.queue.tick()
 
     def _due(self) -> None:
@@ -268,8 +334,10 @@ class Bot:
     # -- life --------------------------------------------------------------------------------
 
     def idle(self) -> bool:
-        """No listener running and no work waiting or running on the workers."""
-        return self._listeners.idle() and self.workers.idle()
+        """No listener running and no work waiting or running on the workers (nor a card
+        waiting for its turn)."""
+        return (self._listeners.idle() and self.workers.idle() and self.card_workers.idle()
+                and self.later.pending() == 0)
 
     def card_of(self, promotion_id: int) -> CardRef | None:
         """Where the record's card is in Slack (None until it is posted)."""
@@ -290,8 +358,10 @@ class Bot:
                  f"{polling.seconds:g}", polling.requests_per_hour)
         # A crash mid-promotion resumes here: live records, and interrupted branch syncs.
         self.workers.submit("resume", self.runner.resume, None)
+        self.workers.submit("resume-cards", self.notifier.resume, None)
         self.workers.submit("resume-queues", self.core.queue.tick, None)
         self.scheduler.start(paused=True)
+        self.keeper.start()
         self.lease.start()  # the leader resumes the poll and starts the watch
         self._server, self.url = serve_background(self.web, self.settings.host,
                                                   self.settings.port)
@@ -310,15 +380,19 @@ class Bot:
         if self._stopped:
             return
         self._stopped = True
-        kube = self.adapters.kube
+        kubes = [k for k in (self.adapters.kube, *self.adapters.kubes.values()) if k is not None]
         steps: list[tuple[str, Callable[[], object]]] = [
             ("socket mode", lambda: self._socket.close() if self._socket is not None else None),
             ("http server", lambda: self._server.close() if self._server is not None else None),
+            ("readiness probes", self.web.close),
             ("leader lease", self.lease.stop),  # stops the watch and pauses the poll
             ("scheduler", lambda: self.scheduler.shutdown(wait=True)),
             ("listeners", lambda: self._listeners.shutdown(wait=True, cancel_futures=True)),
             ("workers", lambda: self.workers.stop(wait=True)),
-            ("kubernetes client", kube.close if kube is not None else _nothing),
+            ("lock keeper", self.keeper.stop),
+            ("card timers", self.later.stop),
+            ("card workers", lambda: self.card_workers.stop(wait=True)),
+            ("kubernetes clients", lambda: _close(kubes)),
         ]
         for name, step in steps:
             try:
@@ -332,11 +406,54 @@ def build(settings: Settings, pipeline: Pipeline, adapters: Adapters | None = No
     """The bot for these settings and pipeline, over `adapters` (default: the real ones)."""
     tuning = tuning or Tuning()
     return Bot(settings, pipeline,
-               adapters or Adapters.from_settings(settings, tuning, clock), tuning)
+               adapters or Adapters.from_settings(settings, tuning, clock, pipeline), tuning)
 
 
-def _nothing() -> None:
-    return None
+def _close(clients: list[k8s.ApiClient]) -> None:
+    for client in clients:
+        client.close()  # type: ignore[no-untyped-call]  # kubernetes is unannotated
+
+
+def redis_client(settings: Settings) -> Any:
+    """The Redis the settings name: through Sentinel, a URL, or the embedded one."""
+    sentinel = None
+    if settings.redis_sentinels:
+        sentinel = SentinelTarget(
+            settings.redis_sentinels, settings.redis_sentinel_service,
+            settings.redis_password.reveal() if settings.redis_password else None,
+            settings.redis_sentinel_password.reveal() if settings.redis_sentinel_password
+            else None)
+    return connect(settings.redis_url.reveal() if settings.redis_url else None, sentinel)
+
+
+PERSISTENCE_NONE = (
+    "Redis keeps nothing on disk (appendonly no, no save points): a restart of Redis would "
+    "lose every live promotion, lock and audit event, and start the promotion ids over. Turn "
+    "on AOF (appendonly yes), or set PROMOTEBOT_REDIS_PERSISTENCE=optional to run anyway "
+    "(docs/deploy.md, \"Redis\").")
+PERSISTENCE_WARNINGS = {
+    Persistence.SNAPSHOTS: "Redis persists by RDB snapshots only: a crash loses what changed "
+                           "since the last one; AOF (appendonly yes) is recommended.",
+    Persistence.UNKNOWN: "Redis refused CONFIG (as managed Redis services do), so its "
+                         "persistence cannot be checked: make sure it keeps its data (AOF).",
+    Persistence.NONE: PERSISTENCE_NONE,
+}
+
+
+def check_persistence(settings: Settings) -> tuple[bool, str | None]:
+    """Whether `serve` may start on this Redis, and what to say about it. No Redis at all
+    (the embedded one) is the sandbox's: nothing to check. A Redis that does not answer now
+    is reported by /readyz; start-up goes on."""
+    if settings.redis_url is None and not settings.redis_sentinels:
+        return True, None
+    try:
+        found = persistence(redis_client(settings))
+    except Exception as exc:  # unreachable now: /readyz says so until it answers
+        return True, f"could not check Redis's persistence ({type(exc).__name__}); go on"
+    if found is Persistence.AOF:
+        return True, None
+    refused = found is Persistence.NONE and settings.redis_persistence == "required"
+    return not refused, PERSISTENCE_WARNINGS[found]
 
 
 def _owner() -> str:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 from promotebot.wiring import Bot, Tuning, build
-from sandbox.world import World
+from sandbox.world import World, two_cluster_pipeline
 from slackbot.config import parse_pipeline
 from slackbot.pipeline import Pipeline
 from slackbot.ports import Clock
@@ -23,8 +23,11 @@ SANDBOX_PIPELINE = "pipeline.yaml"  # in this package: prod's window always open
 SANDBOX_WEBHOOK_SECRET = "sandbox-webhook-secret"  # the sandbox's own
 
 
-def sandbox_pipeline() -> Pipeline:
+def sandbox_pipeline(world: World | None = None) -> Pipeline:
+    """The sandbox's pipeline; with a world whose prod has a cluster of its own, prod there."""
     text = resources.files("sandbox").joinpath(SANDBOX_PIPELINE).read_text()
+    if world is not None and world.prod_cluster is not None:
+        text = two_cluster_pipeline(text, world.prod_cluster.url)
     return parse_pipeline(text, "sandbox/pipeline.yaml")
 
 
@@ -56,7 +59,7 @@ def start_bot_for(world: World, *, poll_seconds: float = 2.0, redis_url: str | N
     if redis_url:
         env["REDIS_URL"] = redis_url
     tuning = Tuning(github_throttle=False, watch_timeout_seconds=30, due_seconds=1.0)
-    bot = build(load_settings(env), pipeline or sandbox_pipeline(), tuning=tuning,
+    bot = build(load_settings(env), pipeline or sandbox_pipeline(world), tuning=tuning,
                 clock=clock).start()
     # GitHub tells the bot at once about reviews, checks and pushes, as a real install does.
     world.github.hooks.configure(f"{bot.url}/github/webhook", SANDBOX_WEBHOOK_SECRET)

@@ -59,10 +59,14 @@ def single_repo_resolver(path: str | Path, url: str = EXAMPLE_REPO_URL) -> RepoR
 
 
 def flux_manifests(
-    repo_url: str, flux_dir: str | Path = EXAMPLE_FLUX_DIR, customize: Customizer | None = None
+    repo_url: str, flux_dir: str | Path = EXAMPLE_FLUX_DIR, customize: Customizer | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> list[dict[str, Any]]:
-    """The example Flux objects (and namespaces) with every GitRepository URL set to repo_url."""
+    """The example Flux objects (and namespaces) with every GitRepository URL set to repo_url;
+    `keep` chooses which (a cluster of its own for prod keeps only prod's)."""
     objects = kustomize.objects(kustomize.build(Path(flux_dir)))
+    if keep is not None:
+        objects = [o for o in objects if o.get("kind") == "Namespace" or keep(o)]
     for obj in objects:
         if obj.get("kind") == "GitRepository":
             obj.setdefault("spec", {})["url"] = repo_url
@@ -121,12 +125,14 @@ def start_cluster(
     feature_gates: dict[str, bool] | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Cluster:
     """Starts Store, API server and simulator, seeded from the example Flux manifests.
 
     `repo` is a bare repository path (served for `repo_url`) or a resolver from any
     GitRepository URL to a local path. `repo_url` is written into every GitRepository.
-    `customize` may change each seeded object before it is created (intervals, suspend...).
+    `customize` may change each seeded object before it is created (intervals, suspend...);
+    `keep` chooses which of the Flux objects this cluster runs (default: all of them).
     `feature_gates` are kustomize-controller's (CancelHealthCheckOnNewRevision, default off).
     """
     resolver = repo if callable(repo) else single_repo_resolver(repo, repo_url)
@@ -146,7 +152,7 @@ def start_cluster(
         "GitRepository": "gitrepositories",
         "Kustomization": "kustomizations",
     }
-    for obj in flux_manifests(repo_url, flux_dir, customize):
+    for obj in flux_manifests(repo_url, flux_dir, customize, keep):
         plural = plurals.get(str(obj.get("kind")))
         if plural is None:
             raise ValueError(f"unexpected object in the Flux manifests: {obj.get('kind')}")

@@ -35,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
                         help="play the workflow end to end, print it as a conversation, exit")
     parser.add_argument("--port", type=int, default=8080,
                         help="the web UI's port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--prod-cluster", action="store_true",
+                        help="run prod in a second emulated cluster of its own")
     return parser
 
 
@@ -59,7 +61,7 @@ def run_sandbox(args: argparse.Namespace, streams: Any) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with World(time_scale=args.time_scale) as world:
+        with World(time_scale=args.time_scale, prod_cluster=args.prod_cluster) as world:
             bot = None if args.no_bot else _start_bot(world)
             ui = None
             try:
@@ -102,8 +104,9 @@ def _banner(world: World, bot_url: str | None, ui_url: str | None) -> str:
         f"  Slack API:      {world.slack.api_url}\n"
         f"  GitHub API:     {world.github.url}  (clone {world.github.clone_url})\n"
         f"  Kubernetes API: {world.cluster.url}\n"
-        f"  bot:            {bot_url or 'not running'}\n"
-        f"Stop with Ctrl-C.\n"
+        + (f"  prod's cluster: {world.prod_cluster.url}\n" if world.prod_cluster else "")
+        + f"  bot:            {bot_url or 'not running'}\n"
+        "Stop with Ctrl-C.\n"
     )
 
 

@@ -1,5 +1,7 @@
 """The emulated world: one seeded git repository behind an emulated GitHub, an emulated cluster
 with Flux reconciling from that repository, and an emulated Slack workspace with its people.
+With `prod_cluster`, prod runs in a second emulated cluster of its own (its Flux objects and
+its Deployment there, dev and staging in the first), as a platform team keeps prod apart.
 
 Used by the sandbox command and by the end-to-end tests. It starts and stops the emulators and
 describes them (the state file); it does not start the bot (the sandbox command does).
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +67,27 @@ def manifest_commands() -> frozenset[str]:
     return frozenset(c["command"] for c in manifest["features"]["slash_commands"])
 
 
+def _is_prod(obj: dict[str, Any]) -> bool:
+    return str((obj.get("metadata") or {}).get("name", "")).endswith("-prod")
+
+
+def _without_depends_on(obj: dict[str, Any]) -> None:
+    (obj.get("spec") or {}).pop("dependsOn", None)
+
+
+def two_cluster_pipeline(base: str, prod_api_url: str) -> str:
+    """The pipeline text `base` with prod in a cluster of its own, named prod, at that URL."""
+    import yaml
+
+    data = yaml.safe_load(base)
+    data["clusters"] = {"prod": {"apiUrl": prod_api_url}}
+    for app in data["apps"].values():
+        for env in app["environments"]:
+            if env["name"] == "prod":
+                env["cluster"] = "prod"
+    return str(yaml.safe_dump(data, sort_keys=False))
+
+
 def person(role_or_name: str) -> Person:
     return next(p for p in PEOPLE if role_or_name == p.name or role_or_name in p.roles)
 
@@ -72,7 +96,8 @@ class World:
     """A running emulated world; stop() (or leaving `with`) ends every server and thread."""
 
     def __init__(self, *, time_scale: float = 10.0, pod_start_delay: float = 5.0,
-                 requeue_dependency: float = 30.0, workdir: Path | None = None):
+                 requeue_dependency: float = 30.0, workdir: Path | None = None,
+                 prod_cluster: bool = False):
         self._own_dir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="promotebot-world-"))
         self.repo: SeededRepo = seed_repository(self.workdir / f"{REPO}.git")
@@ -81,12 +106,21 @@ class World:
             [GitHubUser("promotebot", BOT_GITHUB_TOKEN, "promotebot", type="Bot")]
             + [GitHubUser(p.github_login, p.github_token, p.name) for p in PEOPLE],
         ).start()
+        self.prod_cluster: Cluster | None = None
+
+        def cluster(keep: Callable[[dict[str, Any]], bool] | None,
+                    customize: Callable[[dict[str, Any]], None] | None = None) -> Cluster:
+            return start_cluster(self.repo.path, time_scale=time_scale, keep=keep,
+                                 customize=customize, pod_start_delay=pod_start_delay,
+                                 requeue_dependency=requeue_dependency)
+
         try:
-            self.cluster: Cluster = start_cluster(
-                self.repo.path, time_scale=time_scale, pod_start_delay=pod_start_delay,
-                requeue_dependency=requeue_dependency,
-            )
+            self.cluster: Cluster = cluster((lambda o: not _is_prod(o)) if prod_cluster else None)
+            if prod_cluster:
+                # dependsOn names objects of the same cluster: staging is not in prod's
+                self.prod_cluster = cluster(_is_prod, _without_depends_on)
         except BaseException:
+            self.stop_clusters()
             self.github.stop()
             raise
         members = (*(p.slack_id for p in PEOPLE), BOT_SLACK_ID)
@@ -101,9 +135,18 @@ class World:
             known_commands=manifest_commands(),
         ).start()
 
+    def stop_clusters(self) -> None:
+        for cluster in (getattr(self, "cluster", None), self.prod_cluster):
+            if cluster is not None:
+                cluster.stop()
+
+    def cluster_of(self, env: str) -> Cluster:
+        """The emulated cluster the env runs in."""
+        return self.prod_cluster if env == "prod" and self.prod_cluster else self.cluster
+
     def stop(self) -> None:
         self.slack.stop()
-        self.cluster.stop()
+        self.stop_clusters()
         self.github.stop()
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -138,7 +181,9 @@ class World:
             },
             "github": {"api_url": self.github.url, "repo": f"{OWNER}/{REPO}",
                        "clone_url": self.github.clone_url},
-            "kubernetes": {"api_url": self.cluster.url},
+            "kubernetes": {"api_url": self.cluster.url,
+                           **({"prod_api_url": self.prod_cluster.url}
+                              if self.prod_cluster else {})},
             "users": [p.as_json() for p in PEOPLE],
         }
 

@@ -22,13 +22,18 @@ LEASE = ("_promotebot", "leader")  # the lock's (app, env) key, outside any real
 
 class LeaderLease:
     def __init__(self, store: Store, owner: str, *, ttl_seconds: float = 15.0,
-                 on_gain: Callable[[], None], on_lose: Callable[[], None]):
+                 on_gain: Callable[[], None], on_lose: Callable[[], None],
+                 on_renew: Callable[[], object] | None = None,
+                 on_store_back: Callable[[], object] | None = None):
         self._store = store
         self.owner = owner
         self._ttl_ms = int(ttl_seconds * 1000)
         self._interval = ttl_seconds / 3
         self._on_gain = on_gain
         self._on_lose = on_lose
+        self._on_renew = on_renew  # each round the lease is held (the leader's small duties)
+        self._on_store_back = on_store_back  # Redis answers again after failing to
+        self._store_failing = False
         self._fence: Fence | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -65,9 +70,19 @@ class LeaderLease:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                self.run_once()
+                leading = self.run_once()
             except Exception:  # Redis away: keep trying; the lease expires on its own
                 log.warning("leader lease: Redis did not answer", exc_info=True)
+                self._store_failing = True
+                continue
+            for hook, due in ((self._on_store_back, self._store_failing),
+                              (self._on_renew, leading)):
+                if hook is not None and due:
+                    try:
+                        hook()
+                    except Exception:
+                        log.exception("leader lease: a duty of the lease failed")
+            self._store_failing = False
 
     def stop(self) -> None:
         """Step down: hand the lease over at once instead of letting it expire."""

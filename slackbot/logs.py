@@ -172,7 +172,8 @@ def settings_secrets(settings: Settings) -> list[str]:
     """Every secret value the settings hold (tokens, signing and webhook secrets, the private
     key, the Redis URL and its password)."""
     found: list[Secret] = [settings.slack_bot_token, settings.slack_signing_secret]
-    for optional in (settings.slack_app_token, settings.github_webhook_secret, settings.redis_url):
+    for optional in (settings.slack_app_token, settings.github_webhook_secret, settings.redis_url,
+                     settings.redis_password, settings.redis_sentinel_password):
         if optional is not None:
             found.append(optional)
     auth = settings.github_auth

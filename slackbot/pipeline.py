@@ -149,9 +149,22 @@ class CalendarFreeze:
 class FluxRef:
     name: str
     namespace: str = "flux-system"
+    cluster: str | None = None  # the pipeline's name of its cluster; None: the bot's own
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """Where a named cluster's API is: a URL (with a bearer token file and a CA file), or a
+    context of the kubeconfig. The token itself never lives in the pipeline file."""
+
+    name: str
+    api_url: str | None = None
+    token_file: str | None = None
+    ca_file: str | None = None
+    context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +184,11 @@ class Environment:
     def freezes_at(self, moment: datetime) -> tuple[CalendarFreeze, ...]:
         """The calendar freezes in force at `moment`."""
         return tuple(f for f in self.freezes if f.active(moment))
+
+    @property
+    def cluster(self) -> str | None:
+        """The cluster the env runs in (its Flux objects and its Deployments)."""
+        return self.kustomization.cluster
 
 
 @dataclass(frozen=True)
@@ -224,6 +242,12 @@ class Pipeline:
     apps: dict[str, App]
     # Slack user id -> GitHub login, so that a requester's own review never counts
     github_logins: dict[str, str] = field(default_factory=dict)
+    clusters: dict[str, ClusterSpec] = field(default_factory=dict)  # named: envs elsewhere
+
+    @property
+    def uses_default_cluster(self) -> bool:
+        """Some env runs in the bot's own cluster (one without a `cluster:`)."""
+        return any(env.cluster is None for app in self.apps.values() for env in app.environments)
 
     def app(self, name: str) -> App:
         return self.apps[name]

@@ -88,6 +88,14 @@ class Settings:
     kube_api_url: str | None = None  # unset: in-cluster config, else KUBECONFIG
     # unset: the embedded in-process Redis; a Secret because the URL may carry a password
     redis_url: Secret | None = None
+    # REDIS_SENTINELS (host:port,...): find the primary through Redis Sentinel instead
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_service: str = "mymaster"  # REDIS_SENTINEL_SERVICE
+    redis_password: Secret | None = None  # REDIS_PASSWORD: the primary's, through Sentinel
+    redis_sentinel_password: Secret | None = None  # REDIS_SENTINEL_PASSWORD
+    # PROMOTEBOT_REDIS_PERSISTENCE: "required" refuses to start on a Redis that keeps nothing
+    # on disk (a restart of it would lose every record); "optional" only warns
+    redis_persistence: Literal["required", "optional"] = "required"
     pipeline_path: Path | None = None  # unset: the built-in default pipeline
     host: str = "0.0.0.0"
     port: int = 3000
@@ -97,6 +105,9 @@ class Settings:
     # PROMOTEBOT_SAFETY_POLL_SECONDS: with a webhook secret set, GitHub tells the bot what
     # changed; its answers are then trusted this long before they are asked for again
     safety_poll_seconds: float = 1200.0
+    # PROMOTEBOT_LEASE_SECONDS: the leader lease's time to live, and so the longest a dead
+    # replica's env locks and duties wait for another replica (renewed every third of it)
+    lease_seconds: float = 15.0
     # SLACK_RESPONSE_URL_HOSTS: hosts ("host" or "host:port") besides hooks.slack.com that a
     # payload's response_url may name (the sandbox's Slack emulator); empty in production
     response_url_hosts: tuple[str, ...] = ()
@@ -268,6 +279,20 @@ def _log_format(read: _Reader) -> Literal["json", "text"]:
     return "json"
 
 
+def _lease_seconds(read: _Reader) -> float:
+    value = read.raw("PROMOTEBOT_LEASE_SECONDS")
+    if value is None:
+        return 15.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and 1.0 <= seconds <= 600.0):
+        read.bad("PROMOTEBOT_LEASE_SECONDS", "seconds between 1 and 600, like 15", value)
+        return 15.0
+    return seconds
+
+
 def _poll_seconds(read: _Reader, name: str = "PROMOTEBOT_POLL_SECONDS",
                   default: float = 30.0) -> float:
     value = read.raw(name)
@@ -327,6 +352,41 @@ def _redis_url(read: _Reader) -> Secret | None:
     return Secret(value)
 
 
+def _sentinels(read: _Reader) -> tuple[tuple[str, int], ...]:
+    """REDIS_SENTINELS: comma-separated host:port of the sentinels (port 26379 by default)."""
+    value = read.raw("REDIS_SENTINELS")
+    if value is None:
+        return ()
+    found: list[tuple[str, int]] = []
+    for entry in (e.strip() for e in value.split(",")):
+        if not entry:
+            continue
+        host, _, port = entry.rpartition(":") if ":" in entry else (entry, "", "26379")
+        if not host or not _HOSTNAME.fullmatch(host.lower()) or not port.isdigit() or not (
+                0 < int(port) < 65536):
+            read.bad("REDIS_SENTINELS", "comma-separated host:port of the sentinels, like "
+                     "sentinel-0:26379,sentinel-1:26379", value)
+            return ()
+        found.append((host, int(port)))
+    if not found:
+        read.bad("REDIS_SENTINELS", "at least one sentinel host:port", value)
+    if found and read.raw("REDIS_URL") is not None:
+        read.problems.append("REDIS_SENTINELS: set either REDIS_URL or REDIS_SENTINELS (with "
+                             "REDIS_SENTINEL_SERVICE and REDIS_PASSWORD), not both")
+        return ()
+    return tuple(found)
+
+
+def _persistence(read: _Reader) -> Literal["required", "optional"]:
+    value = read.raw("PROMOTEBOT_REDIS_PERSISTENCE")
+    if value is None or value.lower() == "required":
+        return "required"
+    if value.lower() == "optional":
+        return "optional"
+    read.bad("PROMOTEBOT_REDIS_PERSISTENCE", "required or optional", value)
+    return "required"
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Settings from `environ` (pass os.environ); SettingsError naming every bad variable."""
     read = _Reader(environ)
@@ -344,6 +404,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     webhook_secret = read.secret("GITHUB_WEBHOOK_SECRET")
     kube_api_url = read.url("KUBE_API_URL", None, ("https", "http"))
     redis_url = _redis_url(read)
+    sentinels = _sentinels(read)
+    sentinel_service = read.raw("REDIS_SENTINEL_SERVICE") or "mymaster"
+    redis_password = read.secret("REDIS_PASSWORD")
+    sentinel_password = read.secret("REDIS_SENTINEL_PASSWORD")
+    redis_persistence = _persistence(read)
     pipeline_path = _pipeline_path(read)
     host = read.raw("PROMOTEBOT_HOST") or "0.0.0.0"
     port = _port(read)
@@ -351,6 +416,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     log_format = _log_format(read)
     poll_seconds = _poll_seconds(read)
     safety_poll_seconds = _poll_seconds(read, "PROMOTEBOT_SAFETY_POLL_SECONDS", 1200.0)
+    lease_seconds = _lease_seconds(read)
     if read.problems:
         raise SettingsError(read.problems)
     assert bot_token and signing_secret and github_auth and slack_api_url and github_api_url
@@ -364,6 +430,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         github_webhook_secret=webhook_secret,
         kube_api_url=kube_api_url,
         redis_url=redis_url,
+        redis_sentinels=sentinels,
+        redis_sentinel_service=sentinel_service,
+        redis_password=redis_password,
+        redis_sentinel_password=sentinel_password,
+        redis_persistence=redis_persistence,
         pipeline_path=pipeline_path,
         host=host,
         port=port,
@@ -371,5 +442,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         log_format=log_format,
         poll_seconds=poll_seconds,
         safety_poll_seconds=safety_poll_seconds,
+        lease_seconds=lease_seconds,
         response_url_hosts=response_url_hosts,
     )

@@ -21,16 +21,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def redis_server() -> Iterator[str]:
-    """Yields the URL of a fresh redis-server, persistence off, that dies with the block."""
+def redis_server(*, persistence: bool = False, extra: tuple[str, ...] = (),
+                 port: int | None = None) -> Iterator[str]:
+    """Yields the URL of a fresh redis-server that dies with the block; persistence off unless
+    asked (then AOF, fsync every second, as production runs it). `extra`: more arguments
+    (a renamed CONFIG, as managed Redis services do)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed: run the tests through scripts/test")
     workdir = tempfile.mkdtemp(prefix="promotebot-redis-")
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", workdir, "--daemonize", "no"],
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "yes" if persistence else "no", "--appendfsync", "everysec",
+         "--dir", workdir, "--daemonize", "no", *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

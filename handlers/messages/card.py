@@ -7,6 +7,7 @@ turned into words only here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC
 
 from handlers import mrkdwn
 from handlers.ids import COMMAND, ROLLBACK_COMMAND
@@ -14,6 +15,7 @@ from handlers.messages import refusals
 from handlers.messages.words import record_name, text, weekday_utc, who
 from slackbot.engine import timers
 from slackbot.models import GateNote, GateResult, Kind, Promotion, QueueEntry, State
+from slackbot.outages import Outage, Problem, Service
 from slackbot.pipeline import Waiting
 from slackbot.reasons import Code
 
@@ -314,3 +316,21 @@ def confirm_cancel(record: Promotion) -> tuple[str, str, str, str]:
 def confirm_approve(record: Promotion) -> tuple[str, str, str, str]:
     return ("Approve this head?",
             f"You approve exactly `{record.short_sha}` going to {record.env}.", "Approve", "Back")
+
+
+SERVICE_NAMES = {Service.GITHUB: "GitHub", Service.KUBERNETES: "the Kubernetes API"}
+PROBLEM_WORDS = {
+    Problem.ERRORS: "is answering errors",
+    Problem.UNREACHABLE: "is not answering",
+    Problem.RATE_LIMITED: "is rate-limiting promotebot",
+}
+
+
+def outage_line(outage: Outage) -> str:
+    """"the Kubernetes API is answering errors since 14:02 UTC, retrying", on a live card."""
+    name = SERVICE_NAMES[outage.service]
+    if outage.target:
+        name = f"{name} of cluster {text(outage.target)}"
+    since = outage.since.astimezone(UTC).strftime("%H:%M UTC")
+    return (f":warning: {name[0].upper()}{name[1:]} {PROBLEM_WORDS[outage.problem]} since "
+            f"{since}, retrying.")

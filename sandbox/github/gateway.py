@@ -57,6 +57,9 @@ class Gateway:
         self._app_endpoints = app_endpoints
         self.recording = False
         self.exchanges: list[Exchange] = []
+        # A test's hook run first on every API request (method, path), outside every lock:
+        # it may hold a request (a merge in flight when its client dies) or raise ApiError.
+        self.before_request: Callable[[str, str], None] | None = None
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], body: bytes,
                headers: dict[str, str], request_id: str) -> Response:
@@ -68,6 +71,11 @@ class Gateway:
 
     def _handle(self, method: str, path: str, query: dict[str, list[str]], body: bytes,
                 headers: dict[str, str], request_id: str) -> Response:
+        if self.before_request is not None:
+            try:
+                self.before_request(method, path)
+            except ApiError as exc:
+                return error_response(exc)
         faults = self.app.faults
         outage = faults.current_outage()
         if outage is not None:

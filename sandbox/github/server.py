@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from sandbox.github import (
@@ -117,6 +118,18 @@ class GitHubEmulator(AdminActions, HttpEmulator):
     @property
     def mergeability_delay(self) -> float:
         return self.state.mergeability_tracker.delay
+
+    # -- a test's hook on every API request ----------------------------------------------
+
+    @property
+    def before_request(self) -> Callable[[str, str], None] | None:
+        """Run first on every API request (method, path), outside every lock: it may hold a
+        request (a merge in flight when its client dies) or raise ApiError."""
+        return self.gateway.before_request
+
+    @before_request.setter
+    def before_request(self, hook: Callable[[str, str], None] | None) -> None:
+        self.gateway.before_request = hook
 
     # -- recording, for contract tests ---------------------------------------------------
 

@@ -9,7 +9,9 @@ This package must not import the bot (`handlers/`, `slackbot/`).
 from sandbox.slack.models import (
     APP_ID,
     BOT_ID,
+    SLACK_LIMITS,
     TEAM_ID,
+    Bucket,
     RateLimit,
     SlackChannel,
     SlackError,
@@ -21,7 +23,9 @@ from sandbox.slack.server import SlackEmulator
 __all__ = [
     "APP_ID",
     "BOT_ID",
+    "SLACK_LIMITS",
     "TEAM_ID",
+    "Bucket",
     "RateLimit",
     "SlackChannel",
     "SlackEmulator",

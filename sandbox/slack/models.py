@@ -102,6 +102,31 @@ class RateLimit:
     window: float = 1.0
 
 
+@dataclass(frozen=True)
+class Bucket:
+    """Slack's own limit of a method: a bucket of `capacity` calls refilled at `per_minute`,
+    counted per channel (the posting limit) or per workspace (the tiers)."""
+
+    method: str
+    per_minute: float
+    capacity: float
+    per_channel: bool = False
+
+
+# Slack's Web API tiers ("per API method per app per workspace", bursts tolerated): Tier 2 is
+# 20+ a minute, Tier 3 50+, Tier 4 100+; chat.postMessage is special: about one message a
+# second per channel, short bursts allowed. The emulator counts them as buckets, full at start.
+TIER_2, TIER_3, TIER_4 = 20, 50, 100
+SLACK_LIMITS: tuple[Bucket, ...] = (
+    Bucket("chat.postMessage", 60, 3, per_channel=True),
+    *(Bucket(m, TIER_3, TIER_3) for m in ("chat.update", "chat.delete", "conversations.info",
+                                          "conversations.history", "conversations.replies")),
+    *(Bucket(m, TIER_4, TIER_4) for m in ("chat.postEphemeral", "views.open", "views.push",
+                                          "views.update", "views.publish", "users.info")),
+    Bucket("usergroups.users.list", TIER_2, TIER_2),
+)
+
+
 class TsClock:
     """Issues Slack message timestamps ("1700000000.000100"), strictly increasing."""
 

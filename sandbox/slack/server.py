@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
 from sandbox.httpserver import BackgroundServer, HttpEmulator, QuietHandler
 from sandbox.slack.interactions import Interactions
 from sandbox.slack.models import (
+    Bucket,
     RateLimit,
     SlackChannel,
     SlackError,
@@ -164,6 +165,11 @@ class SlackEmulator(HttpEmulator):
     def set_rate_limit(self, limit: RateLimit | None, method: str = "chat.postMessage") -> None:
         """Turns a per-channel limit on (or off with None) for a Web API method."""
         self.limiter.set(limit, method)
+
+    def set_slack_limits(self, limits: Iterable[Bucket]) -> None:
+        """Slack's own limits to enforce from now on (SLACK_LIMITS, on from the start; an
+        empty list turns them off, for a test about something else that posts in bursts)."""
+        self.limiter.enforce(limits)
 
     def set_bot_membership(self, channel_id: str, member: bool) -> None:
         self.workspace.set_bot_membership(channel_id, member)

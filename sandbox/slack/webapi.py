@@ -123,6 +123,7 @@ class WebApi:
             raise SlackError("not_authed")
         if not hmac.compare_digest(str(token).encode(), self._token.encode()):
             raise SlackError("invalid_auth")
+        self._limiter.check(method)  # the method's tier, workspace-wide
         return handler(params)
 
     # ------------------------------------------------------------------ helpers

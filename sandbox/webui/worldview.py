@@ -126,16 +126,16 @@ class WorldView:
             )
         return self._images[sha]
 
-    def _get(self, plural: str, namespace: str, name: str) -> Json | None:
-        items, _ = self.world.cluster.store.list(
+    def _get(self, plural: str, namespace: str, name: str, env: str) -> Json | None:
+        items, _ = self.world.cluster_of(env).store.list(
             plural, namespace, field_selector=f"metadata.name={name}"
         )
         return items[0] if items else None
 
     def _env(self, env: str, head: Json | None) -> Json:
         name = f"{REPO}-{env}"
-        kustomization = self._get("kustomizations", FLUX_NAMESPACE, name)
-        source = self._get("gitrepositories", FLUX_NAMESPACE, name)
+        kustomization = self._get("kustomizations", FLUX_NAMESPACE, name, env)
+        source = self._get("gitrepositories", FLUX_NAMESPACE, name, env)
         ready = condition(kustomization, "Ready")
         status = (kustomization or {}).get("status") or {}
         applied = status.get("lastAppliedRevision")
@@ -161,10 +161,10 @@ class WorldView:
         }
 
     def _pods(self, namespace: str) -> Json:
-        deployment = self._get("deployments", namespace, REPO)
+        deployment = self._get("deployments", namespace, REPO, namespace)
         spec = (deployment or {}).get("spec") or {}
         status = (deployment or {}).get("status") or {}
-        pods, _ = self.world.cluster.store.list("pods", namespace)
+        pods, _ = self.world.cluster_of(namespace).store.list("pods", namespace)
         listed = []
         for pod in pods:
             containers = (pod.get("status") or {}).get("containerStatuses") or []

@@ -4,20 +4,33 @@ Reads Kustomizations, GitRepositories and Deployments, and requests reconciles t
 `flux reconcile kustomization --with-source` does: a merge-patch of the
 `reconcile.fluxcd.io/requestedAt` annotation, source first. Raw objects are typed here, once,
 into our frozen values.
+
+Every call has a connect and a read timeout, and is retried by policy when the API itself
+fails (no answer, a 5xx, a 429): exponential backoff with jitter and a cap
+(slackbot/adapters/backoff.py), each failed attempt and each answer told to the outage board
+the cards read. urllib3's own silent retries are off, so the policy is the only one. What
+is left failing after the retries is ClusterUnavailable; any other answer is a ClusterError.
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+import os
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import urllib3
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
+from slackbot.adapters import backoff
 from slackbot.adapters.transport import unreachable
 from slackbot.errors import ClusterError, ClusterUnavailable
+from slackbot.outages import OutageBoard, Problem, Service
 from slackbot.pipeline import FluxRef
 from slackbot.ports import KustomizationStatus, Rollout
+
+T = TypeVar("T")
 
 KS = ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations")
 GITREPO = ("source.toolkit.fluxcd.io", "v1", "gitrepositories")
@@ -29,20 +42,68 @@ def json_object(obj: object) -> dict[str, Any]:
     return dict(cast("dict[str, Any]", obj))
 
 
-def api_client(host: str | None) -> k8s.ApiClient:
-    """A client for KUBE_API_URL, else in-cluster config, else KUBECONFIG."""
+TIMEOUTS = (3.05, 10.0)  # seconds to connect, and to read an answer, per request
+PING_TIMEOUTS = (1.0, 1.5)  # /readyz answers within 2 s whatever hangs behind it
+RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+
+
+def api_client(host: str | None, *, token: str | None = None, token_file: str | None = None,
+               ca_file: str | None = None, context: str | None = None) -> k8s.ApiClient:
+    """A client for an API URL (and bearer token), else a kubeconfig context, else the
+    in-cluster config, else KUBECONFIG's current context. urllib3 retries nothing itself."""
     from kubernetes import config as kube_config
 
+    configuration = k8s.Configuration()
     if host:
-        configuration = k8s.Configuration()
         configuration.host = host.rstrip("/")
-        return k8s.ApiClient(configuration)
-    # kubernetes.config is unannotated although the package ships py.typed.
-    try:
-        kube_config.load_incluster_config()  # type: ignore[no-untyped-call]
-    except kube_config.ConfigException:
-        kube_config.load_kube_config()  # type: ignore[no-untyped-call]
-    return k8s.ApiClient()
+        if token:
+            configuration.api_key = {"authorization": f"Bearer {token}"}
+        if token_file:
+            _bearer_from_file(configuration, token_file)
+        if ca_file:
+            configuration.ssl_ca_cert = ca_file
+    elif context:
+        kube_config.load_kube_config(  # type: ignore[no-untyped-call]  # unannotated
+            context=context, client_configuration=configuration)
+    else:
+        # kubernetes.config is unannotated although the package ships py.typed.
+        try:
+            kube_config.load_incluster_config(  # type: ignore[no-untyped-call]
+                client_configuration=configuration)
+        except kube_config.ConfigException:
+            kube_config.load_kube_config(  # type: ignore[no-untyped-call]
+                client_configuration=configuration)
+    configuration.retries = False  # the backoff policy retries, with backoff, and counts
+    return k8s.ApiClient(configuration)
+
+
+def _bearer_from_file(configuration: k8s.Configuration, path: str) -> None:
+    """Send the token the file holds, read again whenever the file changes (the kubelet
+    rotates projected service account tokens; a rotated Secret is remounted)."""
+    seen: dict[str, float] = {}
+
+    def refresh(config: k8s.Configuration) -> None:
+        mtime = os.stat(path).st_mtime
+        if seen.get("mtime") != mtime:
+            with open(path, encoding="utf-8") as handle:
+                config.api_key = {"authorization": f"Bearer {handle.read().strip()}"}
+            seen["mtime"] = mtime
+
+    refresh(configuration)
+    configuration.refresh_api_key_hook = refresh  # type: ignore[assignment]  # typed None
+
+
+def problem(exc: BaseException) -> Problem | None:
+    """The API failing (retry, and tell the board), or None for an answer (raise it)."""
+    if isinstance(exc, ApiException):
+        if exc.status == 429:
+            return Problem.RATE_LIMITED
+        if exc.status in RETRYABLE_STATUS or not exc.status:
+            return Problem.ERRORS
+        return None
+    if isinstance(exc, urllib3.exceptions.HTTPError | OSError):
+        return Problem.UNREACHABLE
+    return None
 
 
 def condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
@@ -52,13 +113,14 @@ def condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
     return None
 
 
-def kustomization_status(obj: dict[str, Any]) -> KustomizationStatus:
+def kustomization_status(obj: dict[str, Any], cluster: str | None = None) -> KustomizationStatus:
+    """The status of a Kustomization object of `cluster` (its name in the pipeline)."""
     meta, spec, status = obj.get("metadata", {}), obj.get("spec", {}), obj.get("status", {}) or {}
     ready = condition(obj, "Ready") or {}
     reconciling = condition(obj, "Reconciling")
     namespace = meta.get("namespace", "flux-system")
     return KustomizationStatus(
-        ref=FluxRef(meta.get("name", ""), namespace),
+        ref=FluxRef(meta.get("name", ""), namespace, cluster),
         ready=ready.get("status", "Unknown"),
         reason=ready.get("reason", ""),
         message=ready.get("message", "waiting to be reconciled" if not ready else ""),
@@ -70,7 +132,8 @@ def kustomization_status(obj: dict[str, Any]) -> KustomizationStatus:
         observed_generation=int(status.get("observedGeneration", -1)),
         last_handled_reconcile_at=status.get("lastHandledReconcileAt"),
         depends_on=tuple(
-            FluxRef(d["name"], d.get("namespace", namespace)) for d in spec.get("dependsOn", [])
+            FluxRef(d["name"], d.get("namespace", namespace), cluster)
+            for d in spec.get("dependsOn", [])
         ),
     )
 
@@ -111,29 +174,45 @@ def rollout(deployment: dict[str, Any]) -> Rollout:
 
 @unreachable((urllib3.exceptions.HTTPError, OSError), ClusterUnavailable, "the Kubernetes API")
 class KubeCluster:
-    def __init__(self, api: k8s.ApiClient):
+    def __init__(self, api: k8s.ApiClient, *, outages: OutageBoard | None = None,
+                 policy: backoff.Policy = backoff.DEFAULT, name: str | None = None,
+                 timeouts: tuple[float, float] = TIMEOUTS,
+                 sleep: Callable[[float], None] = time.sleep):
         self._custom = k8s.CustomObjectsApi(api)
         self._apps = k8s.AppsV1Api(api)
         self._version = k8s.VersionApi(api)
+        self._outages = outages
+        self._policy = policy
+        self._timeouts = timeouts
+        self._sleep = sleep
+        self.name = name  # the cluster's name in the pipeline (None: the default cluster)
 
     def ping(self) -> bool:
+        """One quick request, no retry (the readiness probe asks every few seconds)."""
         try:
-            self._version.get_code()
+            self._version.get_code(_request_timeout=PING_TIMEOUTS)
         except ApiException as exc:
             raise ClusterError(f"the Kubernetes API answered {exc.status}") from exc
         return True
 
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        try:
+            return backoff.call(fn, self._policy, problem, self._outages, Service.KUBERNETES,
+                                self.name, self._sleep)
+        except ApiException as exc:
+            if problem(exc) is not None:
+                raise ClusterUnavailable(
+                    f"the Kubernetes API answered {exc.status} to {what}") from exc
+            raise ClusterError(f"cannot {what}: {exc.status} {exc.reason}") from exc
+
     def _get(self, kind: tuple[str, str, str], ref: FluxRef) -> dict[str, Any]:
         group, version, plural = kind
-        try:
-            obj = self._custom.get_namespaced_custom_object(group, version, ref.namespace, plural,
-                                                            ref.name)
-        except ApiException as exc:
-            raise ClusterError(f"cannot read {plural} {ref}: {exc.status} {exc.reason}") from exc
+        obj = self._call(f"read {plural} {ref}", lambda: self._custom.get_namespaced_custom_object(
+            group, version, ref.namespace, plural, ref.name, _request_timeout=self._timeouts))
         return json_object(obj)
 
     def kustomization(self, ref: FluxRef) -> KustomizationStatus:
-        return kustomization_status(self._get(KS, ref))
+        return kustomization_status(self._get(KS, ref), self.name)
 
     def source_revision(self, ref: FluxRef) -> str | None:
         artifact = self._get(GITREPO, ref).get("status", {}).get("artifact") or {}
@@ -143,19 +222,14 @@ class KubeCluster:
     def request_reconcile(self, kustomization: FluxRef, source: FluxRef, token: str) -> None:
         body = {"metadata": {"annotations": {REQUESTED_AT: token}}}
         for (group, version, plural), ref in ((GITREPO, source), (KS, kustomization)):
-            try:
-                self._custom.patch_namespaced_custom_object(group, version, ref.namespace, plural,
-                                                            ref.name, body)
-            except ApiException as exc:
-                raise ClusterError(
-                    f"cannot request a reconcile of {plural} {ref}: {exc.status} {exc.reason}"
-                ) from exc
+            # a merge patch of one annotation: the same outcome however often it is sent
+            self._call(f"request a reconcile of {plural} {ref}",
+                       lambda g=group, v=version, p=plural, r=ref:  # type: ignore[misc]
+                       self._custom.patch_namespaced_custom_object(
+                           g, v, r.namespace, p, r.name, body, _request_timeout=self._timeouts))
 
-    def rollout(self, namespace: str, deployment: str) -> Rollout:
-        try:
-            obj = self._apps.read_namespaced_deployment(deployment, namespace)
-        except ApiException as exc:
-            raise ClusterError(
-                f"cannot read deployment {namespace}/{deployment}: {exc.status} {exc.reason}"
-            ) from exc
+    def rollout(self, namespace: str, deployment: str, cluster: str | None = None) -> Rollout:
+        obj = self._call(f"read deployment {namespace}/{deployment}",
+                         lambda: self._apps.read_namespaced_deployment(
+                             deployment, namespace, _request_timeout=self._timeouts))
         return rollout(self._apps.api_client.sanitize_for_serialization(obj))

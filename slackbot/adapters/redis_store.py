@@ -20,6 +20,9 @@ Keys, under a prefix (default "promotebot:"):
     block:<kind>:<app>:<env> string (JSON)                    a freeze or a hold
     notice:<id>             string                            the notifier's handle (its message)
     aftercare               set of ids                        deploys whose sync/backport is due
+    notices                 set of ids                        records whose notice is not shown yet
+    claim:<key>             string <owner> (PX)               a short lock of no env (a render)
+    pace:<key>              string <ms> (PX)                  when the paced call may go next
     home:seen               zset user by last open time       App Home viewers (at most 100)
     queue:..., queued:..., queue-claim:..., queue-seq, due    see slackbot/adapters/redis_lines.py
 
@@ -60,6 +63,14 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+_PACE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local next = tonumber(redis.call('GET', KEYS[1]) or '0')
+if next > now then return next - now end
+redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', tonumber(ARGV[1]) * 2)
+return 0
+"""
 _EXTEND = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
@@ -91,6 +102,7 @@ class RedisStore(Lines):
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
         self._extend = client.register_script(_EXTEND)
+        self._pace = client.register_script(_PACE)
         self._register_lines(client)
 
     def _k(self, *parts: object) -> str:
@@ -216,6 +228,15 @@ class RedisStore(Lines):
     def aftercare_due(self) -> list[int]:
         return sorted(int(i) for i in self._r.smembers(self._k("aftercare")))
 
+    def mark_notice_due(self, promotion_id: int) -> None:
+        self._r.sadd(self._k("notices"), promotion_id)
+
+    def clear_notice_due(self, promotion_id: int) -> None:
+        self._r.srem(self._k("notices"), promotion_id)
+
+    def notices_due(self) -> list[int]:
+        return sorted(int(i) for i in self._r.smembers(self._k("notices")))
+
     # -- locks -----------------------------------------------------------------------------
 
     def acquire(self, app: str, env: str, owner: str, ttl_ms: int) -> Fence | None:
@@ -231,6 +252,18 @@ class RedisStore(Lines):
         return bool(
             self._extend(keys=[self._k("lock", fence.app, fence.env)], args=[fence.value, ttl_ms])
         )
+
+    def claim_key(self, key: str, owner: str, ttl_ms: int) -> bool:
+        """A short lock of no env (no fencing token): True when `owner` holds `key` now."""
+        return bool(self._r.set(self._k("claim", key), owner, nx=True, px=ttl_ms))
+
+    def unclaim_key(self, key: str, owner: str) -> bool:
+        return bool(self._release(keys=[self._k("claim", key)], args=[owner]))
+
+    def pace(self, key: str, interval_ms: int) -> int:
+        """Milliseconds to wait before the call paced by `key` may go (0: go now, and the next
+        one waits `interval_ms`), by Redis's own clock, so every replica shares one pace."""
+        return int(self._pace(keys=[self._k("pace", key)], args=[interval_ms]))
 
     def check_fence(self, fence: Fence) -> None:
         if self._r.get(self._k("lock", fence.app, fence.env)) != fence.value:

@@ -23,6 +23,7 @@ from slackbot.pipeline import (
     CalendarFreeze,
     ChangeWindow,
     Channels,
+    ClusterSpec,
     Environment,
     FluxRef,
     Gates,
@@ -34,9 +35,11 @@ from slackbot.policy import STAKEHOLDER
 # --------------------------------------------------------------------------- building
 
 
-def _flux_ref(spec: Mapping[str, Any] | None, default_name: str) -> FluxRef:
+def _flux_ref(spec: Mapping[str, Any] | None, default_name: str,
+              cluster: str | None = None) -> FluxRef:
     spec = spec or {}
-    return FluxRef(spec.get("name", default_name), spec.get("namespace", DEFAULT_FLUX_NAMESPACE))
+    return FluxRef(spec.get("name", default_name), spec.get("namespace", DEFAULT_FLUX_NAMESPACE),
+                   cluster)
 
 
 def _window(spec: Mapping[str, Any]) -> ChangeWindow:
@@ -108,8 +111,9 @@ def _environment(app: str, spec: Mapping[str, Any], app_spec: Mapping[str, Any],
         name=name,
         branch=spec.get("branch", name),
         namespace=spec.get("namespace", name),
-        kustomization=_flux_ref(spec.get("kustomization"), f"{app}-{name}"),
-        git_repository=_flux_ref(spec.get("gitRepository"), f"{app}-{name}"),
+        kustomization=_flux_ref(spec.get("kustomization"), f"{app}-{name}", spec.get("cluster")),
+        git_repository=_flux_ref(spec.get("gitRepository"), f"{app}-{name}",
+                                 spec.get("cluster")),
         interval=parse_duration(spec["interval"]) if "interval" in spec else DEFAULT_INTERVAL,
         timeout=parse_duration(spec["timeout"]) if "timeout" in spec else DEFAULT_TIMEOUT,
         gates=_gates(spec.get("gates", {}), _stakeholder_group(app_spec)),
@@ -134,4 +138,9 @@ def build(data: Mapping[str, Any]) -> Pipeline:
             roles=build_roles(spec),
         )
     logins = {str(user): str(login) for user, login in (data.get("githubLogins") or {}).items()}
-    return Pipeline(apps=apps, github_logins=logins)
+    clusters = {
+        name: ClusterSpec(name, spec.get("apiUrl"), spec.get("tokenFile"), spec.get("caFile"),
+                          spec.get("context"))
+        for name, spec in (data.get("clusters") or {}).items()
+    }
+    return Pipeline(apps=apps, github_logins=logins, clusters=clusters)

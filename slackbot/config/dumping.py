@@ -73,6 +73,12 @@ def _pipeline_data(pipeline: Pipeline) -> dict[str, Any]:
         data["githubLogins"] = dict(pipeline.github_logins)
     if everywhere := _declared(pipeline, ALL, ALL):
         data["freezes"] = _freezes_data(everywhere)
+    if pipeline.clusters:
+        data["clusters"] = {
+            name: {k: v for k, v in (("apiUrl", c.api_url), ("tokenFile", c.token_file),
+                                     ("caFile", c.ca_file), ("context", c.context)) if v}
+            for name, c in pipeline.clusters.items()
+        }
     return data
 
 
@@ -84,6 +90,13 @@ def _shared_rules(app: App) -> dict[Action, Rule]:
 
 
 def _environment_data(env: Environment, shared: dict[Action, Rule]) -> dict[str, Any]:
+    data = _environment_fields(env, shared)
+    if env.cluster is not None:
+        data["cluster"] = env.cluster
+    return data
+
+
+def _environment_fields(env: Environment, shared: dict[Action, Rule]) -> dict[str, Any]:
     gates = env.gates
     own = {ACCESS_KEYS[action]: _Flow(rule_data(env.access.rule(action)))
            for action in ACCESS_KEYS if action not in shared}

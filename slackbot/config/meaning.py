@@ -137,12 +137,38 @@ def check_meaning(data: Any, report: Report) -> None:
     if isinstance(data, dict):
         _check_freezes(data.get("freezes"), ("freezes",), report)
     apps = data.get("apps") if isinstance(data, dict) else None
+    clusters = data.get("clusters") if isinstance(data, dict) else None
+    clusters = clusters if isinstance(clusters, dict) else {}
+    _check_clusters(clusters, report)
     if not isinstance(apps, dict):
         return
     for app_name, app in apps.items():
         if isinstance(app, dict):
             _check_app(app_name, app, report)
             _check_freezes(app.get("freezes"), ("apps", app_name, "freezes"), report)
+            _check_env_clusters(app_name, app, set(clusters), report)
+
+
+def _check_clusters(clusters: dict[str, Any], report: Report) -> None:
+    for name, spec in clusters.items():
+        if not isinstance(spec, dict):
+            continue
+        path: KeyPath = ("clusters", name)
+        if ("apiUrl" in spec) == ("context" in spec):
+            report.add(path, "needs exactly one of apiUrl (with tokenFile, caFile) or context")
+        for key in ("tokenFile", "caFile"):
+            if key in spec and "apiUrl" not in spec:
+                report.add((*path, key), "goes with apiUrl (a context carries its own)")
+
+
+def _check_env_clusters(app_name: str, app: dict[str, Any], known: set[str],
+                        report: Report) -> None:
+    for index, env in _items(app.get("environments")):
+        cluster = env.get("cluster")
+        if isinstance(cluster, str) and cluster not in known:
+            choices = ", ".join(sorted(known)) or "none is defined"
+            report.add(("apps", app_name, "environments", index, "cluster"),
+                       f"names no cluster under clusters: (known: {choices})")
 
 
 def _check_app(app_name: str, app: dict[str, Any], report: Report) -> None:

@@ -226,9 +226,22 @@ _ENVIRONMENT = {
         "interval": _DURATION,
         "timeout": _DURATION,
         "gates": _GATES,
+        "cluster": _LABEL,
         "access": _ACCESS,
         "waiting": _WAITING,
         "freezes": _FREEZES,
+    },
+}
+_CLUSTER = {
+    "type": "object",
+    "x-expected": "a mapping like {apiUrl: https://prod.k8s.example.com, tokenFile: /path} or "
+                  "{context: prod}",
+    "additionalProperties": False,
+    "properties": {
+        "apiUrl": _string(r"^https?://[^\s/]+(/\S*)?$", "an http(s) URL of a Kubernetes API"),
+        "tokenFile": _string(r"^/\S+$", "an absolute path to a file holding a bearer token"),
+        "caFile": _string(r"^/\S+$", "an absolute path to the API's CA certificate (PEM)"),
+        "context": _string(r"\S", "a context name of the kubeconfig"),
     },
 }
 _APP = {
@@ -307,6 +320,12 @@ PIPELINE_SCHEMA = {
                 "a GitHub login like dana", 39),
         },
         "freezes": _FREEZES,
+        "clusters": {
+            "type": "object",
+            "propertyNames": _LABEL,
+            "additionalProperties": _CLUSTER,
+            "x-expected": "a mapping of cluster names to where their API is",
+        },
     },
 }
 

@@ -32,7 +32,10 @@ from slackbot.ports import Cluster, Forge, Store
 from slackbot.reasons import Action, Code, Next, Reason
 
 Wake = Callable[[int], object]  # "this record may move now": the runner advances it soon
-CAS_ATTEMPTS = 8  # a command that loses a compare-and-set re-reads and tries again
+# A command that loses a compare-and-set re-reads and tries again. Each round of racing
+# writers has one winner, so a writer among N concurrent ones wins by round N: enough for an
+# approval storm of 50 stakeholders on one record (other replicas' writers included).
+CAS_ATTEMPTS = 100
 
 
 class Commands:

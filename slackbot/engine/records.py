@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from slackbot.errors import AdapterError, AlreadyFinished, NotFound
 from slackbot.events import Event, Facts, Failed
@@ -23,6 +23,13 @@ from slackbot.reasons import Action, Code, Reason
 log = logging.getLogger(__name__)
 
 
+class Keeper(Protocol):
+    """Renews the locks it holds while their holder lives (slackbot/keeper.py)."""
+
+    def hold(self, fence: Fence) -> None: ...
+    def drop(self, fence: Fence) -> None: ...
+
+
 @dataclass(frozen=True)
 class Options:
     owner: str = "promotebot"  # names this process in locks and as the actor of its own steps
@@ -31,6 +38,9 @@ class Options:
     # A deploy that failed after its merge is still watched this long: Flux keeps retrying, and
     # a revision it applies Ready after all makes the record deployed ("recovered").
     recovery_watch: timedelta = timedelta(minutes=30)
+    # With a keeper, an env lock lives as long as its holder renews it (lock_ttl is then the
+    # lease's time to live); without one, it simply expires after lock_ttl.
+    keeper: Keeper | None = None
 
 
 class Records:
@@ -143,9 +153,14 @@ class Records:
 
     def lock(self, record: Promotion) -> Fence | None:
         ttl = int(self.options.lock_ttl.total_seconds() * 1000)
-        return self.store.acquire(record.app, record.env, self.options.owner, ttl)
+        fence = self.store.acquire(record.app, record.env, self.options.owner, ttl)
+        if fence is not None and self.options.keeper is not None:
+            self.options.keeper.hold(fence)
+        return fence
 
     def unlock(self, fence: Fence) -> None:
+        if self.options.keeper is not None:
+            self.options.keeper.drop(fence)
         self.store.release(fence)
 
     def _finished(self, record: Promotion) -> None:

@@ -86,7 +86,8 @@ class Verdict:
         expected = record.expected_revision
         now = self._records.clock.now()
         if status.last_applied_revision == expected and status.is_ready:
-            rollouts = [self._cluster.rollout(env.namespace, d) for d in app.deployment_names]
+            rollouts = [self._cluster.rollout(env.namespace, d, env.cluster)
+                        for d in app.deployment_names]
             pods = tuple(Pods(r.name, r.ready, r.desired) for r in rollouts)
             failed = next((r for r in rollouts if r.failed), None)
             if failed is not None:

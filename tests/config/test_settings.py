@@ -231,3 +231,33 @@ def test_a_response_url_host_with_a_scheme_path_or_bad_port_is_named(value: str)
     [problem] = _problems(_minimal(SLACK_RESPONSE_URL_HOSTS=f"ok.example, {value}"))
     assert problem.startswith("SLACK_RESPONSE_URL_HOSTS: expected comma-separated hosts")
     assert repr(f"ok.example, {value}") in problem
+
+
+def test_redis_sentinels_service_passwords_lease_and_persistence_are_read() -> None:
+    settings = load_settings(_minimal(
+        REDIS_SENTINELS="sentinel-0:26379, sentinel-1:26380,sentinel-2",
+        REDIS_SENTINEL_SERVICE="promotebot", REDIS_PASSWORD="REDISPASSWORD",
+        REDIS_SENTINEL_PASSWORD="SENTINELPASSWORD", PROMOTEBOT_REDIS_PERSISTENCE="optional",
+        PROMOTEBOT_LEASE_SECONDS="5"))
+    assert settings.redis_sentinels == (("sentinel-0", 26379), ("sentinel-1", 26380),
+                                        ("sentinel-2", 26379))
+    assert settings.redis_sentinel_service == "promotebot"
+    assert settings.redis_password is not None
+    assert settings.redis_password.reveal() == "REDISPASSWORD"
+    assert "REDISPASSWORD" not in repr(settings) and "SENTINELPASSWORD" not in repr(settings)
+    assert (settings.redis_persistence, settings.lease_seconds) == ("optional", 5.0)
+    defaults = load_settings(_minimal())
+    assert (defaults.redis_sentinels, defaults.redis_sentinel_service) == ((), "mymaster")
+    assert (defaults.redis_persistence, defaults.lease_seconds) == ("required", 15.0)
+
+
+@pytest.mark.parametrize(("extra", "named"), [
+    ({"REDIS_SENTINELS": "sentinel-0:notaport"}, "REDIS_SENTINELS"),
+    ({"REDIS_SENTINELS": " , "}, "REDIS_SENTINELS"),
+    ({"REDIS_SENTINELS": "s:26379", "REDIS_URL": "redis://r:6379/0"}, "REDIS_SENTINELS"),
+    ({"PROMOTEBOT_REDIS_PERSISTENCE": "sometimes"}, "PROMOTEBOT_REDIS_PERSISTENCE"),
+    ({"PROMOTEBOT_LEASE_SECONDS": "0.1"}, "PROMOTEBOT_LEASE_SECONDS"),
+])
+def test_bad_redis_and_lease_settings_are_named(extra: dict[str, str], named: str) -> None:
+    problems = _problems(_minimal(**extra))
+    assert any(p.startswith(named) for p in problems), problems

@@ -172,7 +172,7 @@ class FakeCluster:
     def request_reconcile(self, kustomization: FluxRef, source: FluxRef, token: str) -> None:
         self.reconciles.append((kustomization.name, source.name, token))
 
-    def rollout(self, namespace: str, deployment: str) -> Rollout:
+    def rollout(self, namespace: str, deployment: str, cluster: str | None = None) -> Rollout:
         return self.rollouts.get((namespace, deployment)) or Rollout(
             deployment, namespace, 1, 1, 1, 1, True, False, "successfully rolled out")
 

@@ -23,6 +23,7 @@ from slackbot.events import (
     Unfrozen,
 )
 from slackbot.models import Block, BlockKind, Kind, Promotion, State
+from slackbot.ports import Fence
 from tests.waiting import wait_for
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -183,10 +184,11 @@ def test_stale_fencing_token_is_refused(any_store: RedisStore) -> None:
 def test_lock_extend_keeps_it_alive(any_store: RedisStore) -> None:
     fence = any_store.acquire("myapp", "prod", "a", 300)
     assert fence is not None
-    for _ in range(4):
-        time.sleep(0.1)
-        assert any_store.extend(fence, 300)
+    for _ in range(4):  # each extension gives it its whole time to live again
+        assert any_store.extend(fence, 60_000)
     any_store.check_fence(fence)
+    assert any_store.acquire("myapp", "prod", "b", 300) is None
+    assert not any_store.extend(Fence("myapp", "prod", "b", fence.token), 60_000)
 
 
 def test_idempotency_key_is_claimed_once(any_store: RedisStore) -> None:
@@ -225,3 +227,31 @@ def test_real_redis_is_a_separate_server_from_the_machines(redis_url: str) -> No
     # The suite's own redis-server, never the machine's 6379.
     assert not redis_url.startswith("redis://127.0.0.1:6379")
     assert redis.Redis.from_url(redis_url).ping()
+
+
+def test_pace_lets_one_call_go_then_says_how_long_the_next_waits(any_store: RedisStore) -> None:
+    assert any_store.pace("post:C1", 60_000) == 0
+    wait = any_store.pace("post:C1", 60_000)
+    assert 0 < wait <= 60_000
+    assert any_store.pace("post:C2", 60_000) == 0  # each key its own pace
+
+
+def test_a_claim_is_held_by_one_owner_until_let_go(any_store: RedisStore) -> None:
+    wins, _ = race(10, lambda i: f"owner{i}"
+                   if any_store.claim_key("card:7", f"owner{i}", 60_000) else None)
+    held = [w for w in wins if w is not None]
+    assert len(held) == 1
+    holder = str(held[0])
+    assert not any_store.unclaim_key("card:7", "someone-else")
+    assert not any_store.claim_key("card:7", "someone-else", 60_000)
+    assert any_store.unclaim_key("card:7", holder)
+    assert any_store.claim_key("card:7", "someone-else", 60_000)
+
+
+def test_notices_due_are_kept_until_cleared(any_store: RedisStore) -> None:
+    any_store.mark_notice_due(3)
+    any_store.mark_notice_due(1)
+    any_store.mark_notice_due(3)
+    assert any_store.notices_due() == [1, 3]
+    any_store.clear_notice_due(3)
+    assert any_store.notices_due() == [1]

@@ -111,7 +111,10 @@ def kubelet_environment(docs: list[Doc], root: Path, extra: tuple[Doc, ...] = ()
             if "secretKeyRef" in ref
             else ("ConfigMap", ref["configMapKeyRef"])
         )
-        env[var["name"]] = objects[(kind, key_ref["name"])][key_ref["key"]]
+        source = objects[(kind, key_ref["name"])]
+        if key_ref.get("optional") and key_ref["key"] not in source:
+            continue  # as the kubelet does: an optional key that is missing sets nothing
+        env[var["name"]] = source[key_ref["key"]]
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
     mounts: dict[str, Path] = {}
     for mount in container.get("volumeMounts", []):

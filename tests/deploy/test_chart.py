@@ -1,7 +1,7 @@
 """The Helm chart, linted and rendered by real Helm (helm-python-sdk) and every manifest checked
 against the Kubernetes 1.30 schemas (kubernetes-validate): defaults, a values file with every
-option, the exact RBAC, one replica only, checksums that roll the pod, and an environment the
-bot's own settings loader accepts."""
+option, the exact RBAC, several replicas spread over nodes, checksums that roll the pod, and an
+environment the bot's own settings loader accepts."""
 
 from __future__ import annotations
 
@@ -133,32 +133,73 @@ def test_unknown_value_is_refused_by_the_schema() -> None:
 # -- replicas -----------------------------------------------------------------------------
 
 
-def test_replica_count_above_one_is_refused_by_the_schema() -> None:
-    with pytest.raises(helm.HelmValuesError, match="/replicaCount"):
-        render({"replicaCount": 2})
+def test_several_replicas_spread_over_nodes_with_a_disruption_budget() -> None:
+    docs = documents(render({"replicaCount": 3}))
+    deployment = one(docs, "Deployment")
+    assert deployment["spec"]["replicas"] == 3
+    preferred = deployment["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"][
+        "preferredDuringSchedulingIgnoredDuringExecution"]
+    term = preferred[0]["podAffinityTerm"]
+    assert term["topologyKey"] == "kubernetes.io/hostname"
+    assert term["labelSelector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+    budget = one(docs, "PodDisruptionBudget")
+    assert budget["spec"]["maxUnavailable"] == 1
+    assert budget["spec"]["selector"] == deployment["spec"]["selector"]
+    assert kube_problems(docs) == []
 
 
-def test_replica_count_above_one_is_refused_by_the_template(tmp_path: Path) -> None:
-    chart = chart_without_schema(tmp_path)
-    assert documents(render({"replicaCount": 1}, chart=chart))  # the copy renders at all
-    with pytest.raises(helm.HelmRenderError, match="single replica"):
-        render({"replicaCount": 2}, chart=chart)
+def test_hard_anti_affinity_requires_one_replica_per_node() -> None:
+    deployment = one(documents(render({"replicaCount": 2, "podAntiAffinity": "hard"})),
+                     "Deployment")
+    required = deployment["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"]
+    assert required[0]["topologyKey"] == "kubernetes.io/hostname"
 
 
-def test_replica_limit_says_why_in_schema_and_values() -> None:
+def test_one_replica_or_an_own_affinity_gets_no_anti_affinity_of_ours() -> None:
+    single = one(documents(render({"replicaCount": 1})), "Deployment")
+    assert "affinity" not in single["spec"]["template"]["spec"]
+    own = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": [
+            {"key": "pool", "operator": "In", "values": ["ops"]}]}]}}}
+    chosen = one(documents(render({"replicaCount": 3, "affinity": own})), "Deployment")
+    assert chosen["spec"]["template"]["spec"]["affinity"] == own
+
+
+def test_replicas_say_why_they_are_safe_in_values() -> None:
     schema = json.loads((CHART / "values.schema.json").read_text())
     assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
-    replicas = schema["properties"]["replicaCount"]
-    assert replicas["maximum"] == 1
-    assert "leader lease" in replicas["description"]
+    assert "maximum" not in schema["properties"]["replicaCount"]
     values_text = (CHART / "values.yaml").read_text()
     assert "leader lease" in values_text.split("replicaCount:")[0]
 
 
-def test_rollout_never_runs_two_pods() -> None:
+def test_rollout_starts_the_new_pod_before_stopping_an_old_one() -> None:
     deployment = one(documents(render()), "Deployment")
-    assert deployment["spec"]["replicas"] == 1
-    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+
+
+def test_sentinels_reach_the_bot_with_the_primary_password(tmp_path: Path) -> None:
+    secrets = {k: v for k, v in MANAGED_SECRETS.items() if k != "redisUrl"}
+    values = {"secrets": {**secrets, "redisPassword": "primary-pass"},
+              "redis": {"sentinels": ["redis-node-0.redis:26379", "redis-node-1.redis:26379"],
+                        "sentinelService": "promotebot"}}
+    settings = load_settings(kubelet_environment(documents(render(values)), tmp_path))
+    assert settings.redis_url is None
+    assert settings.redis_sentinels == (("redis-node-0.redis", 26379),
+                                        ("redis-node-1.redis", 26379))
+    assert settings.redis_sentinel_service == "promotebot"
+    assert settings.redis_password is not None
+    assert settings.redis_password.reveal() == "primary-pass"
+    assert settings.redis_persistence == "required"
+
+
+def test_a_url_and_sentinels_together_are_refused(tmp_path: Path) -> None:
+    chart = chart_without_schema(tmp_path)
+    with pytest.raises(helm.HelmRenderError, match="not both"):
+        render({"redis": {"url": "redis://r:6379/0", "sentinels": ["s:26379"]}}, chart=chart)
 
 
 # -- RBAC ---------------------------------------------------------------------------------

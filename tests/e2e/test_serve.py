@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sandbox.world import World
 from tests.e2e.conftest import DEV, wait_for
-from tests.redis_server import free_port
+from tests.redis_server import free_port, redis_server
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
@@ -40,7 +40,9 @@ def test_serve_answers_probes_and_slack_then_stops_on_sigterm(tmp_path: Path,
         proc = subprocess.Popen(
             [sys.executable, "-m", "promotebot.cli", "serve"],
             env=_env({**world.bot_environment, "REDIS_URL": redis_url,
-                      "PROMOTEBOT_HOST": "127.0.0.1", "PROMOTEBOT_PORT": str(port)}),
+                      "PROMOTEBOT_HOST": "127.0.0.1", "PROMOTEBOT_PORT": str(port),
+                      # the suite's Redis keeps nothing on disk: serve warns and goes on
+                      "PROMOTEBOT_REDIS_PERSISTENCE": "optional"}),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             base = f"http://127.0.0.1:{port}"
@@ -84,3 +86,98 @@ def test_serve_refuses_a_bad_environment_naming_every_problem() -> None:
     assert {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "PROMOTEBOT_PORT"} <= set(problems)
     assert "GITHUB_TOKEN" in done.stderr
     assert "not-a-bot-token" not in done.stderr
+
+
+def _serve_until_ready(env: dict[str, str], port: int) -> str:
+    """Start serve, wait for /readyz, stop it with SIGTERM; its log."""
+    proc = subprocess.Popen([sys.executable, "-m", "promotebot.cli", "serve"], env=_env(env),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: _get(f"http://127.0.0.1:{port}/readyz")[0] == 200
+                 if proc.poll() is None else pytest_fail(proc), "readyz")
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+        assert proc.returncode == 0, out[-3000:]
+        return out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_serve_refuses_a_redis_that_keeps_nothing_on_disk(tmp_path: Path,
+                                                          redis_url: str) -> None:
+    with World(time_scale=60, workdir=tmp_path / "world") as world:
+        done = subprocess.run(
+            [sys.executable, "-m", "promotebot.cli", "serve"],
+            env=_env({**world.bot_environment, "REDIS_URL": redis_url,
+                      "PROMOTEBOT_HOST": "127.0.0.1", "PROMOTEBOT_PORT": str(free_port())}),
+            capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "Redis keeps nothing on disk" in done.stderr
+    assert "PROMOTEBOT_REDIS_PERSISTENCE=optional" in done.stderr
+
+
+def test_serve_starts_on_a_redis_with_aof_and_warns_on_one_that_hides_its_config(
+        tmp_path: Path) -> None:
+    with World(time_scale=60, workdir=tmp_path / "world") as world:
+        with redis_server(persistence=True) as url:
+            port = free_port()
+            out = _serve_until_ready({**world.bot_environment, "REDIS_URL": url,
+                                      "PROMOTEBOT_HOST": "127.0.0.1",
+                                      "PROMOTEBOT_PORT": str(port)}, port)
+            assert "persist" not in out  # nothing to warn about
+        with redis_server(extra=("--rename-command", "CONFIG", "")) as url:  # a managed Redis
+            port = free_port()
+            out = _serve_until_ready({**world.bot_environment, "REDIS_URL": url,
+                                      "PROMOTEBOT_HOST": "127.0.0.1",
+                                      "PROMOTEBOT_PORT": str(port)}, port)
+            assert "refused CONFIG" in out and "cannot be checked" in out
+
+
+def test_serve_answers_commands_while_redis_is_away_and_goes_on_when_it_returns(
+        tmp_path: Path) -> None:
+    """Redis stops under a running serve: a command is acked (200, never a 500) with the
+    sentence that nothing was changed, /readyz names redis; Redis back on its port, the same
+    command is answered as usual."""
+    port, redis_port = free_port(), free_port()
+    with World(time_scale=60, workdir=tmp_path / "world") as world:
+        env = {**world.bot_environment, "PROMOTEBOT_HOST": "127.0.0.1",
+               "PROMOTEBOT_PORT": str(port)}
+        base = f"http://127.0.0.1:{port}"
+        with redis_server(persistence=True, port=redis_port) as url:
+            proc = subprocess.Popen([sys.executable, "-m", "promotebot.cli", "serve"],
+                                    env=_env({**env, "REDIS_URL": url}),
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            try:
+                wait_for(lambda: _get(base + "/readyz")[0] == 200
+                         if proc.poll() is None else pytest_fail(proc), "readyz")
+            except BaseException:
+                proc.kill()
+                proc.wait()
+                raise
+        try:  # Redis is gone now
+            world.slack.bot_request_url = f"{base}/slack/events"
+            reply = world.slack.command(DEV, "C0DEPLOYS", "/promote status")
+            assert reply["status"] == 200, reply
+            said = wait_for(lambda: next((m.get("text", "") for m in world.slack.ephemerals(DEV)
+                                          if "cannot reach its database" in m.get("text", "")),
+                                         None), "the database-unavailable answer")
+            assert "nothing was changed" in said
+            _status, body = wait_for(lambda: (r := _get(base + "/readyz"))[0] == 503 and r,
+                                     "readyz to name redis")
+            assert b"redis" in body
+            with redis_server(persistence=True, port=redis_port):
+                wait_for(lambda: _get(base + "/readyz")[0] == 200, "readyz again")
+                before = len(world.slack.ephemerals(DEV))
+                assert world.slack.command(DEV, "C0DEPLOYS", "/promote status")["status"] == 200
+                wait_for(lambda: any("Status of myapp" in m.get("text", "")
+                                     for m in world.slack.ephemerals(DEV)[before:]),
+                         "the status answer once Redis is back")
+                proc.send_signal(signal.SIGTERM)
+                out, _ = proc.communicate(timeout=20)
+            assert proc.returncode == 0, out[-3000:]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

@@ -20,7 +20,9 @@ SEQUENCE = re.compile(r"<[^>]*>?")
 
 
 def world_state(edge: Edge, channels: Iterable[str]) -> dict[str, object]:
-    redis_state = {k: v for k, v in edge.snapshot().items() if ":once:" not in k}
+    # idempotency marks, and Slack's pace (a slot that expires on its own), are not the world
+    redis_state = {k: v for k, v in edge.snapshot().items()
+                   if ":once:" not in k and ":pace:" not in k}
     slack = {}
     for channel in channels:
         messages = edge.emulator.history(channel)

@@ -195,5 +195,6 @@ def test_a_deleted_card_is_posted_again_on_the_next_change(edge: Edge) -> None:
     edge.settle()
     cards = edge.cards()
     assert len(cards) == 1 and cards[0]["ts"] != card["ts"]
-    assert edge.bot.card_of(1) == CardRef("C0DEPLOYS", cards[0]["ts"],
-                                          len(edge.store.events(1)), mirrored=True)
+    shown = len(edge.store.events(1))  # threaded, and on the card's timeline
+    assert edge.bot.card_of(1) == CardRef("C0DEPLOYS", cards[0]["ts"], shown, fresh.version,
+                                          shown, mirrored=True)

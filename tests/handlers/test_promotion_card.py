@@ -56,7 +56,7 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
     edge.cluster.deploy("myapp-staging", "staging", merged.merge_sha or "")
     edge.core.runner.tick()
     edge.wait_state(1, "deployed")
-    edge.settle()  # the card shows deployed; its thread replies follow in the same render
+    edge.settle()  # the card and its thread follow the record, at Slack's pace
 
     cards = edge.cards()
     assert len(cards) == 1, "one card per promotion, updated in place"

@@ -40,7 +40,9 @@ def test_serve_logs_json_lines_without_tokens_by_default(tmp_path: Path, redis_u
                if not k.startswith(("SLACK_", "GITHUB_", "REDIS_", "PROMOTEBOT_", "KUBE"))}
         env.update({**world.bot_environment, "REDIS_URL": redis_url,
                     "PROMOTEBOT_HOST": "127.0.0.1", "PROMOTEBOT_PORT": str(port),
-                    "PROMOTEBOT_LOG_LEVEL": "DEBUG", "GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET})
+                    "PROMOTEBOT_LOG_LEVEL": "DEBUG", "GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                    # the suite's Redis keeps nothing on disk: serve warns and goes on
+                    "PROMOTEBOT_REDIS_PERSISTENCE": "optional"})
         proc = subprocess.Popen([sys.executable, "-m", "promotebot.cli", "serve"], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:

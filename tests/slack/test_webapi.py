@@ -23,6 +23,7 @@ from tests.slack.helpers import (
     STAKEHOLDER,
     STAKEHOLDERS,
     TOKEN,
+    FakeClock,
     make_emulator,
 )
 
@@ -228,11 +229,13 @@ def test_conversations_info_describes_channel_and_rejects_unknown(client: WebCli
     assert failure.response["error"] == "channel_not_found"
 
 
-def test_conversations_history_is_newest_first_with_blocks_and_pages(client: WebClient) -> None:
-    sent = [
-        client.chat_postMessage(channel=DEPLOYS, text=f"m{i}", blocks=[SECTION])["ts"]
-        for i in range(5)
-    ]
+def test_conversations_history_is_newest_first_with_blocks_and_pages(
+    client: WebClient, clock: FakeClock
+) -> None:
+    sent = []
+    for i in range(5):
+        clock.advance(1.0)  # one message a second: Slack's posting limit per channel
+        sent.append(client.chat_postMessage(channel=DEPLOYS, text=f"m{i}", blocks=[SECTION])["ts"])
     page = client.conversations_history(channel=DEPLOYS, limit=2)
     assert [m["ts"] for m in page["messages"]] == [sent[4], sent[3]]
     assert page["has_more"] is True and page["messages"][0]["blocks"][0]["type"] == "section"
@@ -250,11 +253,12 @@ def test_conversations_history_is_newest_first_with_blocks_and_pages(client: Web
 
 
 def test_threads_carry_reply_fields_and_replies_list_parent_first(
-    client: WebClient, emulator: SlackEmulator
+    client: WebClient, emulator: SlackEmulator, clock: FakeClock
 ) -> None:
     parent = client.chat_postMessage(channel=DEPLOYS, text="promotion card")["ts"]
     first = client.chat_postMessage(channel=DEPLOYS, text="PR opened", thread_ts=parent)["ts"]
     human = emulator.post_as_user(REVIEWER, DEPLOYS, "looks good", thread_ts=parent)["ts"]
+    clock.advance(1.0)  # the posting limit: three at once, then about one a second
     broadcast = client.chat_postMessage(
         channel=DEPLOYS, text="deployed", thread_ts=first, reply_broadcast=True
     )
@@ -291,6 +295,60 @@ def test_rate_limit_answers_429_with_retry_after(
     assert client.chat_postMessage(channel="C0INCIDNT", text="elsewhere")["ok"] is True
     emulator.set_rate_limit(None)
     assert client.chat_postMessage(channel=DEPLOYS, text="3")["ok"] is True
+
+
+def test_posting_limit_allows_a_short_burst_then_about_one_message_a_second_per_channel(
+    emulator: SlackEmulator, client: WebClient, clock: FakeClock
+) -> None:
+    for n in range(3):  # Slack tolerates a short burst
+        client.chat_postMessage(channel=DEPLOYS, text=f"burst {n}")
+    limited = api_error(lambda: client.chat_postMessage(channel=DEPLOYS, text="too soon"))
+    assert limited.response.status_code == 429
+    assert limited.response.headers["Retry-After"] == "1"
+    assert client.chat_postMessage(channel="C0INCIDNT", text="elsewhere")["ok"] is True
+    clock.advance(1.0)
+    assert client.chat_postMessage(channel=DEPLOYS, text="a second later")["ok"] is True
+    assert api_error(lambda: client.chat_postMessage(channel=DEPLOYS, text="again")
+                     ).response.status_code == 429
+    assert emulator.limiter.refused["chat.postMessage"] == 2
+    assert "too soon" not in [m["text"] for m in emulator.history(DEPLOYS)]
+
+
+def test_tier_3_chat_update_allows_fifty_a_minute_across_channels(
+    emulator: SlackEmulator, client: WebClient, clock: FakeClock
+) -> None:
+    ts = client.chat_postMessage(channel=DEPLOYS, text="card")["ts"]
+    other = client.chat_postMessage(channel="C0INCIDNT", text="card")["ts"]
+    for n in range(50):
+        channel, at = (DEPLOYS, ts) if n % 2 else ("C0INCIDNT", other)
+        client.chat_update(channel=channel, ts=at, text=f"v{n}")
+    limited = api_error(lambda: client.chat_update(channel=DEPLOYS, ts=ts, text="v50"))
+    assert limited.response.status_code == 429 and limited.response["error"] == "ratelimited"
+    assert int(limited.response.headers["Retry-After"]) == 2  # 1.2 s for the next call
+    clock.advance(1.2)
+    assert client.chat_update(channel=DEPLOYS, ts=ts, text="v50")["ok"] is True
+    assert emulator.limiter.refused["chat.update"] == 1
+
+
+def test_tier_2_usergroups_users_list_allows_twenty_a_minute(
+    emulator: SlackEmulator, client: WebClient, clock: FakeClock
+) -> None:
+    for _ in range(20):
+        client.usergroups_users_list(usergroup=STAKEHOLDERS)
+    limited = api_error(lambda: client.usergroups_users_list(usergroup=STAKEHOLDERS))
+    assert limited.response.status_code == 429
+    assert int(limited.response.headers["Retry-After"]) == 3
+    clock.advance(3.0)
+    assert client.usergroups_users_list(usergroup=STAKEHOLDERS)["ok"] is True
+
+
+def test_slack_limits_can_be_switched_off_for_a_test_about_something_else(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    emulator.set_slack_limits([])
+    for n in range(10):
+        client.chat_postMessage(channel=DEPLOYS, text=f"m{n}")
+    assert len(emulator.history(DEPLOYS)) == 10 and not emulator.limiter.refused
 
 
 def test_rate_limit_retry_handler_succeeds_after_retry_after() -> None:

@@ -92,8 +92,8 @@ Checks that need more than the schema. Included by deployment.yaml, so `helm tem
 `helm lint` and `helm install` all stop with the message.
 */}}
 {{- define "promotebot.validate" -}}
-{{- if gt (int .Values.replicaCount) 1 }}
-{{- fail (printf "replicaCount is %v: promotebot must run a single replica until its Redis leader lease is proven (one scheduler and one Kustomization watch per process would run twice)" .Values.replicaCount) }}
+{{- if and .Values.redis.url .Values.redis.sentinels }}
+{{- fail "set redis.url or redis.sentinels, not both" }}
 {{- end }}
 {{- if eq .Values.github.auth "app" }}
 {{- if or (lt (int64 .Values.github.app.id) 1) (lt (int64 .Values.github.app.installationId) 1) }}

@@ -1,0 +1,107 @@
+"""Ack latency of `promotebot serve` (its own process, a real redis-server with AOF, the
+emulated world behind it) against a bare Bolt app that only acks, on the same waitress
+server: signed `/promote status` slash commands from distinct users at 1, 10 and 50 at once.
+Prints p50 and p99 (nearest rank, from the samples themselves), throughput, and the ratios.
+
+Run: .venv/bin/python -m benchmarks.bench_ack [requests per level]   (default 300)
+Prints figures; asserts nothing. The load generator shares the machine with both servers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+from benchmarks.serving import Served, percentile
+from sandbox.world import DEPLOYS, SIGNING_SECRET, World
+from tests.redis_server import free_port, redis_server
+
+LEVELS = (1, 10, 50)
+
+
+def _body(world: World, user: str) -> bytes:
+    url_id = world.slack.workspace.issue_response_url(user, DEPLOYS, None, False)
+    return urlencode({
+        "token": "x", "team_id": "T0SANDBOX", "team_domain": "sandbox", "channel_id": DEPLOYS,
+        "channel_name": "deploys", "user_id": user, "user_name": user.lower(),
+        "command": "/promote", "text": "status", "api_app_id": "A0SANDBOX",
+        "is_enterprise_install": "false",
+        "response_url": f"{world.slack.url}/response/{url_id}",
+        "trigger_id": world.slack.workspace.issue_trigger(user),
+    }).encode()
+
+
+def _send(url: str, body: bytes) -> float:
+    ts = str(int(time.time()))
+    signature = "v0=" + hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:".encode() + body,
+                                 hashlib.sha256).hexdigest()
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{url} answered {response.status}")
+    return time.perf_counter() - started
+
+
+def _level(world: World, url: str, concurrency: int, count: int) -> tuple[list[float], float]:
+    bodies = [_body(world, f"U0BENCH{i % 50:02d}") for i in range(count)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        samples = list(pool.map(lambda b: _send(url, b), bodies))
+    return samples, count / (time.perf_counter() - started)
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-ack-") as tmp, \
+            World(time_scale=60, workdir=Path(tmp) / "world") as world, \
+            redis_server(persistence=True) as redis_url:
+        bare_port = free_port()
+        bare = subprocess.Popen([sys.executable, "-m", "benchmarks.bare_bolt", str(bare_port),
+                                 SIGNING_SECRET, world.bot_environment["SLACK_BOT_TOKEN"],
+                                 world.slack.api_url], stdout=subprocess.PIPE, text=True)
+        served = Served({**world.bot_environment, "REDIS_URL": redis_url},
+                        Path(tmp) / "serve.log")
+        try:
+            assert bare.stdout is not None
+            bare.stdout.readline()  # "bare bolt on ...": listening
+            world.slack.bot_request_url = f"{served.url}/slack/events"
+            targets = {"bare": f"http://127.0.0.1:{bare_port}/slack/events",
+                       "bot": f"{served.url}/slack/events"}
+            for url in targets.values():  # warm both up (imports, first connections)
+                _level(world, url, 5, 20)
+            for concurrency in LEVELS:
+                bare_s, bare_rate = _level(world, targets["bare"], concurrency, count)
+                bot_s, bot_rate = _level(world, targets["bot"], concurrency, count)
+                rows.append((concurrency, bare_s, bare_rate, bot_s, bot_rate))
+                print(f"level {concurrency} done", flush=True)
+        finally:
+            served.stop()
+            bare.terminate()
+            bare.wait(timeout=30)
+    print(f"\n{count} signed /promote status per level, distinct users\n")
+    print("| at once | bare p50 / p99 (ms) | bot p50 / p99 (ms) | p50 ratio | p99 ratio | "
+          "bare / bot req/s | throughput ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for concurrency, bare_s, bare_rate, bot_s, bot_rate in rows:
+        b50, b99 = percentile(bare_s, 50) * 1000, percentile(bare_s, 99) * 1000
+        p50, p99 = percentile(bot_s, 50) * 1000, percentile(bot_s, 99) * 1000
+        print(f"| {concurrency} | {b50:.1f} / {b99:.1f} | {p50:.1f} / {p99:.1f} | "
+              f"{p50 / b50:.2f} | {p99 / b99:.2f} | {bare_rate:.0f} / {bot_rate:.0f} | "
+              f"{bot_rate / bare_rate:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

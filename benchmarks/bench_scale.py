@@ -1,0 +1,175 @@
+"""Figures for N live promotions of N apps at once: `promotebot serve` as its own process on a
+real redis-server (AOF on, as in production), PyGithub paced as in production, over a fleet of
+N apps in the emulated world (sandbox/fleet.py: one repository with each app's branches, the
+Flux simulator at time scale 60, the Slack emulator enforcing Slack's limits).
+
+For N = 1, 10, 50, 200 (or the counts given): N `/promote staging appNNN` at once, gates that
+need nobody, then the time until every record is final, the median and slowest promotion,
+how many ran at the same time, the bot's RSS (now and peak), threads, CPU seconds and outside
+calls per promotion, and how long until every card shows its record's final state, with the
+429s Slack answered (each one handled: the card waits and is rendered again).
+
+Run: .venv/bin/python -m benchmarks.bench_scale [N ...] [--apps-per-channel 10]
+Prints figures; asserts nothing. The emulators share the machine with the bot: on a loaded
+machine every figure but the bot's own CPU and calls grows with the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from benchmarks.serving import Served
+from handlers.messages.card import fallback
+from sandbox.bot import SANDBOX_WEBHOOK_SECRET
+from sandbox.fleet import Fleet, start_fleet
+from sandbox.world import person
+from slackbot.adapters.redis_store import RedisStore, open_redis
+from slackbot.models import Promotion
+from tests.redis_server import redis_server
+
+DONE_WITHIN = 900.0  # real seconds; a run past this is reported as unfinished
+DANA = person("developer").slack_id
+
+
+def _flux_ready(fleet: Fleet) -> bool:
+    for obj in fleet.cluster.store.list("kustomizations")[0]:
+        status = obj.get("status") or {}
+        ready = [c for c in status.get("conditions", []) if c.get("type") == "Ready"]
+        if not ready or ready[0].get("status") != "True":
+            return False
+    return True
+
+
+def _records(store: RedisStore, apps: list[str]) -> dict[str, Promotion]:
+    found = {}
+    for app in apps:
+        history = store.history(app, "staging", 1)
+        if history:
+            found[app] = history[0]
+    return found
+
+
+def _overlap(records: list[Promotion]) -> int:
+    """The most records that were live at the same moment."""
+    edges = sorted([(r.requested_at, 1) for r in records]
+                   + [(r.finished_at or r.requested_at, -1) for r in records])
+    live = most = 0
+    for _, step in edges:
+        live += step
+        most = max(most, live)
+    return most
+
+
+def _cards_final(fleet: Fleet, store: RedisStore, records: dict[str, Promotion]) -> bool:
+    shown = {}
+    for channel in fleet.channels:
+        for message in fleet.slack.history(channel):
+            shown[message["ts"]] = message.get("text", "")
+    for record in records.values():
+        raw = store.notice(record.id)
+        if raw is None:
+            return False
+        ts = json.loads(raw)["ts"]
+        if shown.get(ts) != fallback(record):
+            return False
+    return True
+
+
+def run(count: int, apps_per_channel: int, workdir: Path) -> dict[str, object]:
+    channels = max(1, -(-count // apps_per_channel))
+    with redis_server(persistence=True) as url, start_fleet(count, channels=channels) as fleet:
+        began = time.monotonic()
+        while not _flux_ready(fleet):
+            if time.monotonic() - began > DONE_WITHIN:
+                raise RuntimeError("the fleet's Flux never got Ready")
+            time.sleep(0.5)
+        env = {**fleet.bot_environment, "REDIS_URL": url,
+               "GITHUB_WEBHOOK_SECRET": SANDBOX_WEBHOOK_SECRET}
+        served = Served(env, workdir / f"serve-{count}.log")
+        try:
+            fleet.github.hooks.configure(f"{served.url}/github/webhook", SANDBOX_WEBHOOK_SECRET)
+            fleet.slack.bot_request_url = f"{served.url}/slack/events"
+            store = RedisStore(open_redis(url))
+            before, calls_before = served.usage(), served.calls()
+            started = time.monotonic()
+
+            def promote(index: int) -> dict[str, object]:
+                app = fleet.apps[index]
+                channel = fleet.channels[index % len(fleet.channels)]
+                return fleet.slack.command(DANA, channel, f"/promote staging {app}")
+
+            with ThreadPoolExecutor(max_workers=min(count, 50)) as pool:
+                replies = list(pool.map(promote, range(count)))
+            acked = sum(1 for r in replies if r.get("status") == 200)
+            peak_threads = 0
+            records: dict[str, Promotion] = {}
+            while time.monotonic() - started < DONE_WITHIN:
+                peak_threads = max(peak_threads, served.usage().threads)
+                records = _records(store, fleet.apps)
+                if len(records) == count and all(not r.live for r in records.values()):
+                    break
+                time.sleep(0.5)
+            finished = time.monotonic() - started
+            after, calls_after = served.usage(), served.calls()
+            while time.monotonic() - started < DONE_WITHIN:
+                if _cards_final(fleet, store, records):
+                    break
+                time.sleep(1.0)
+            cards = time.monotonic() - started
+            final = _cards_final(fleet, store, records)
+            durations = [((r.finished_at or r.requested_at) - r.requested_at).total_seconds()
+                         for r in records.values()]
+            states: dict[str, int] = {}
+            for record in records.values():
+                states[record.state.value] = states.get(record.state.value, 0) + 1
+            calls = {k: (calls_after.get(k, 0.0) - calls_before.get(k, 0.0)) / count
+                     for k in ("github", "kubernetes", "slack", "redis")}
+            return {
+                "n": count, "channels": channels, "acked": acked, "states": states,
+                "all": finished, "p50": statistics.median(durations) if durations else 0.0,
+                "max": max(durations, default=0.0),
+                "overlap": _overlap(list(records.values())),
+                "rss": after.rss_mb, "peak": after.peak_rss_mb, "threads": peak_threads,
+                "cpu": (after.cpu_seconds - before.cpu_seconds) / count,
+                "calls": calls, "cards": cards if final else None,
+                "refused": dict(fleet.slack.limiter.refused),
+            }
+        finally:
+            served.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_scale")
+    parser.add_argument("counts", nargs="*", type=int, default=[1, 10, 50, 200])
+    parser.add_argument("--apps-per-channel", type=int, default=10)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        for count in args.counts:
+            row = run(count, args.apps_per_channel, Path(tmp))
+            rows.append(row)
+            print(f"N={count}: {row}", flush=True)
+    print()
+    print("| N | final states | all final (s) | promotion p50 / max (s) | at once | RSS now / "
+          "peak (MB) | threads | CPU s / promotion | calls / promotion (GitHub, Kubernetes, "
+          "Slack, Redis) | every card final (s) | Slack 429s (all handled) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        calls = r["calls"]
+        assert isinstance(calls, dict)
+        cards = r["cards"]
+        print(f"| {r['n']} | {r['states']} | {r['all']:.1f} | {r['p50']:.1f} / {r['max']:.1f} | "
+              f"{r['overlap']} | {r['rss']:.0f} / {r['peak']:.0f} | {r['threads']} | "
+              f"{r['cpu']:.2f} | {calls['github']:.1f}, {calls['kubernetes']:.1f}, "
+              f"{calls['slack']:.1f}, {calls['redis']:.0f} | "
+              f"{'not all' if cards is None else f'{cards:.0f}'} | {r['refused'] or 0} |")
+
+
+if __name__ == "__main__":
+    main()
