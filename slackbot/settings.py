@@ -4,6 +4,8 @@
 missing or bad one, like starlette's config: the variable and its bad value, except secrets,
 whose values are never echoed. Nothing else reads os.environ. Secrets stay wrapped in `Secret`
 so a logged Settings shows '**********'; only the adapter that needs one calls `.reveal()`.
+(Over 400 lines: one reader per variable, each with the words of its refusal; splitting them
+would split the one list of what the process reads.)
 """
 
 from __future__ import annotations
