@@ -187,7 +187,7 @@ def kill_leader_mid_merge(world: World, redis_url: str, workdir: Path,
         merges = len(run_git("--git-dir", str(world.repo.path), "rev-list", "--merges",
                              f"{before}..staging").split())
         cards = sum(1 for m in world.slack.history(DEPLOYS)
-                    if m.get("text", "").startswith(f"Promotion #{final.id} of "))
+                    if m.get("text", "").startswith(f"Promotion {final.name} of "))
         return Failover(handover, resumed, finished, merges, cards, final, card,
                         [r.pid for r in survivors])
 

@@ -37,7 +37,7 @@ def green(live: Live, record) -> None:  # type: ignore[no-untyped-def]
     live.approve_pull(record.pr_number)
 
 
-def test_failing_check_fails_the_card_with_a_rollback_button(live: Live) -> None:
+def test_failing_check_fails_the_card_with_retry_and_no_rollback(live: Live) -> None:
     sha = live.push("dev", "apps/myapp/NOTES.md", "x\n", "notes")
     record = promote_staging(live, sha)
     live.world.github.set_check(sha, "ci", "failure")
@@ -46,7 +46,8 @@ def test_failing_check_fails_the_card_with_a_rollback_button(live: Live) -> None
     wait_for(lambda: "ci failed" in live.card_text(record.id), "the card to say so")
     actions = {e["action_id"] for b in live.card(record.id)["blocks"] if b["type"] == "actions"
                for e in b["elements"]}
-    assert {ids.ROLLBACK, ids.RETRY} <= actions
+    # nothing merged, so nothing to roll back: Retry once the check is fixed
+    assert ids.RETRY in actions and ids.ROLLBACK not in actions
     assert not live.world.github.pull_request(record.pr_number)["merged"]
 
 
