@@ -161,7 +161,7 @@ def _gate(gate: GateResult, people: dict[str, str]) -> str:
             return f"check `{gate.check}`: {gate.note.value.removeprefix('check_')}"
         case GateNote.CHANGES_REQUESTED:
             return "changes requested by " + ", ".join(f"@{u}" for u in gate.who)
-        case GateNote.REVIEWS_COUNTED:
+        case GateNote.REVIEWS_COUNTED | GateNote.REVIEWS_REQUESTER_UNKNOWN:
             names = ", ".join(f"@{u}" for u in gate.who)
             return f"{gate.have} of {gate.need} approving reviews" + (f" ({names})" if names
                                                                      else "")
