@@ -60,7 +60,7 @@ def test_a_saturday_emergency_rollback_reverts_prod_at_once_where_the_incident_i
     live.clock.jump(days=3)  # Saturday noon: prod's change window opens on Monday 09:00
 
     live.command(ONCALL, f"/rollback prod emergency to {good[:7]}")  # not the incident channel
-    refusal = "an emergency rollback of prod runs only in myapp's incident channel"
+    refusal = f"an emergency rollback of prod is done in <#{INCIDENTS}>: run it there"
     ephemeral(live, ONCALL, refusal)
     assert sum(refusal in t for t in live.ephemerals(ONCALL)) == 1  # one answer, once
     assert working_notes(live, ONCALL) == []
