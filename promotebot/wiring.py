@@ -32,7 +32,7 @@ from handlers.pacing import Pacing
 from handlers.response_urls import ResponseUrls
 from handlers.response_urls import middleware as response_urls_middleware
 from handlers.services import Services
-from handlers.web import RunningServer, WebApp, serve_background
+from handlers.web import READINESS_DEADLINE, RunningServer, WebApp, serve_background
 from slackbot import engine, logs, webhooks
 from slackbot.adapters.flux import KubeCluster, api_client
 from slackbot.adapters.flux_watch import KustomizationWatch
@@ -72,6 +72,9 @@ class Tuning:
     card_threads: int = 4  # the card renders' own workers: Slack's pace never holds the engine
     lease_seconds: float = 15.0  # the leader lease's time to live (renewed every third of it)
     due_seconds: float = 5.0  # how often the leader looks for due reminders and expiries
+    # /readyz's bound on its probes (production: 1.5 s, within the chart's probe timeout);
+    # tests that ask readiness on a loaded machine give a bound no load exhausts
+    readiness_deadline: float = READINESS_DEADLINE
     redis_prefix: str = "promotebot:"
 
 
@@ -243,7 +246,8 @@ class Bot:
                           signing_secret=settings.slack_signing_secret.reveal(),
                           response_urls=response_urls,
                           webhook_secret=secret.reveal() if secret else None,
-                          deliveries=self.deliveries, metrics=self.metrics)
+                          deliveries=self.deliveries, metrics=self.metrics,
+                          readiness_deadline=tuning.readiness_deadline)
         self._server: RunningServer | None = None
         self._socket: Any = None
         self._stopped = False

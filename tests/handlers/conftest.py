@@ -319,7 +319,10 @@ def running_edge(
         "SLACK_RESPONSE_URL_HOSTS": urlsplit(emulator.url).netloc,
     })
     bot = build(settings, pipeline or load_pipeline(None), adapters,
-                tuning=Tuning(redis_prefix=prefix, listener_threads=5)).start()
+                # readiness probes answer in microseconds, but on a loaded machine their
+                # threads may not run within production's 1.5 s: a bound no load exhausts
+                tuning=Tuning(redis_prefix=prefix, listener_threads=5,
+                              readiness_deadline=60.0)).start()
     emulator.bot_request_url = bot.slack_request_url
     assert bot.url is not None
     running = Edge(emulator, bot, store, forge, cluster, clock, order, workspace, bot.url,
