@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from sandbox.httpserver import BackgroundServer, QuietHandler
 from sandbox.webui import WebUI, start_webui
@@ -30,6 +30,10 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+# Playwright's expectations poll for 5 s by default: the bot and the emulated Flux behind the
+# page take longer on a loaded machine, so every expectation gets a bound no load exhausts.
+expect.set_options(timeout=60_000)
 
 
 class Receiver:

@@ -68,7 +68,7 @@ def test_new_user_promotes_a_change_to_staging_in_the_browser(
     # 3. approve the pull request as the reviewer, from the pull requests panel
     pull = page.locator("[data-testid^='pull-']").filter(
         has=page.get_by_test_id("pull-approve")).first
-    expect(pull).to_contain_text("Promote myapp to staging")
+    expect(pull).to_contain_text("promote myapp to staging")
     pull.get_by_test_id("pull-approve").click()
 
     # 4. the card reaches deployed; staging runs the merge, with its 2 replicas
