@@ -24,7 +24,14 @@ from sandbox.github.server import GitHubEmulator
 from sandbox.gitseed import SEED_AUTHOR, git_env
 from sandbox.slack.models import SlackChannel, SlackUser, SlackUserGroup
 from sandbox.slack.server import SlackEmulator
-from sandbox.world import BOT_GITHUB_TOKEN, BOT_SLACK_ID, BOT_TOKEN, PEOPLE, SIGNING_SECRET
+from sandbox.world import (
+    BOT_GITHUB_TOKEN,
+    BOT_SLACK_ID,
+    BOT_TOKEN,
+    PEOPLE,
+    SIGNING_SECRET,
+    serve_environment,
+)
 
 OWNER, REPO = "acme", "fleet"
 REPO_URL = f"https://github.com/{OWNER}/{REPO}"
@@ -148,13 +155,8 @@ class Fleet:
 
     @property
     def bot_environment(self) -> dict[str, str]:
-        return {
-            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": self.slack.api_url,
-            "SLACK_RESPONSE_URL_HOSTS": self.slack.url.split("://", 1)[1],
-            "GITHUB_TOKEN": BOT_GITHUB_TOKEN, "GITHUB_API_URL": self.github.url,
-            "KUBE_API_URL": self.cluster.url, "PROMOTEBOT_PIPELINE": str(self.pipeline_path),
-        }
+        return {**serve_environment(self.slack, self.github, self.cluster.url),
+                "PROMOTEBOT_PIPELINE": str(self.pipeline_path)}
 
 
 def start_fleet(count: int, *, channels: int = 1, time_scale: float = 60.0,

@@ -160,16 +160,7 @@ class World:
     @property
     def bot_environment(self) -> dict[str, str]:
         """The environment `promotebot serve` needs to run against this world."""
-        return {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": self.slack.api_url,
-            # The emulator serves the response_urls it puts in payloads: the bot may post there.
-            "SLACK_RESPONSE_URL_HOSTS": urlsplit(self.slack.url).netloc,
-            "GITHUB_TOKEN": BOT_GITHUB_TOKEN,
-            "GITHUB_API_URL": self.github.url,
-            "KUBE_API_URL": self.cluster.url,
-        }
+        return serve_environment(self.slack, self.github, self.cluster.url)
 
     def state(self, bot_request_url: str | None) -> dict[str, Any]:
         return {
@@ -191,3 +182,19 @@ class World:
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(json.dumps(self.state(bot_request_url), indent=2) + "\n")
         tmp.replace(path)
+
+
+
+def serve_environment(slack: SlackEmulator, github: GitHubEmulator,
+                      kube_api_url: str) -> dict[str, str]:
+    """The environment `promotebot serve` needs to run against these emulators."""
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        # The emulator serves the response_urls it puts in payloads: the bot may post there.
+        "SLACK_RESPONSE_URL_HOSTS": urlsplit(slack.url).netloc,
+        "GITHUB_TOKEN": BOT_GITHUB_TOKEN,
+        "GITHUB_API_URL": github.url,
+        "KUBE_API_URL": kube_api_url,
+    }
