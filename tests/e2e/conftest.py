@@ -8,6 +8,7 @@ default prod change window) and can jump forward.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Iterator
@@ -161,22 +162,29 @@ def live_pipeline() -> Pipeline:
     return load_pipeline(None)
 
 
+@contextlib.contextmanager
+def live_bot(world: World, redis_url: str, pipeline: Pipeline, tmp_path: Path) -> Iterator[Live]:
+    """The real bot over `world`, every env deployed at the seed (as in life), on a clock the
+    test can jump; stopped after, and everything it sent checked as valid Block Kit."""
+    clock = OffsetClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # a Wednesday noon
+    env = {**world.bot_environment, "REDIS_URL": redis_url, "PROMOTEBOT_HOST": "127.0.0.1",
+           "PROMOTEBOT_PORT": "0", "PROMOTEBOT_POLL_SECONDS": "1"}
+    tuning = Tuning(github_throttle=False, watch_timeout_seconds=10,
+                    redis_prefix=f"e2e{uuid.uuid4().hex[:8]}:")
+    bot = build(load_settings(env), pipeline, clock=clock, tuning=tuning).start()
+    world.slack.bot_request_url = bot.slack_request_url
+    try:
+        running = Live(world, bot, clock, tmp_path)
+        for name in ("dev", "staging", "prod"):
+            running.wait_deployed(name, world.repo.sha)
+        yield running
+    finally:
+        bot.stop()
+    validate_bot_output(world.slack)  # every block and view the bot sent is valid Block Kit
+
+
 @pytest.fixture
 def live(tmp_path: Path, redis_url: str, live_pipeline: Pipeline) -> Iterator[Live]:
-    clock = OffsetClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # a Wednesday noon
-    with World(time_scale=60, pod_start_delay=3.0, workdir=tmp_path / "world") as world:
-        env = {**world.bot_environment, "REDIS_URL": redis_url, "PROMOTEBOT_HOST": "127.0.0.1",
-               "PROMOTEBOT_PORT": "0", "PROMOTEBOT_POLL_SECONDS": "1"}
-        tuning = Tuning(github_throttle=False, watch_timeout_seconds=10,
-                        redis_prefix=f"e2e{uuid.uuid4().hex[:8]}:")
-        bot = build(load_settings(env), live_pipeline, clock=clock, tuning=tuning).start()
-        world.slack.bot_request_url = bot.slack_request_url
-        try:
-            running = Live(world, bot, clock, tmp_path)
-            # Tests start from a settled world: every env deployed at the seed, as in life.
-            for env in ("dev", "staging", "prod"):
-                running.wait_deployed(env, world.repo.sha)
-            yield running
-        finally:
-            bot.stop()
-        validate_bot_output(world.slack)  # every block and view the bot sent is valid Block Kit
+    with World(time_scale=60, pod_start_delay=3.0, workdir=tmp_path / "world") as world, \
+            live_bot(world, redis_url, live_pipeline, tmp_path) as running:
+        yield running

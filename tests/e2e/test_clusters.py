@@ -7,17 +7,12 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-import uuid
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from promotebot.wiring import Tuning, build
 from sandbox.world import World, two_cluster_pipeline
 from slackbot.config import parse_pipeline
-from slackbot.settings import load_settings
-from tests.blockkit import validate_bot_output
-from tests.e2e.conftest import DEV, Live, OffsetClock
+from tests.e2e.conftest import DEV, live_bot
 from tests.e2e.test_incidents import through_prod_gates
 from tests.waiting import wait_for
 
@@ -32,22 +27,13 @@ def _readyz(url: str) -> tuple[int, dict[str, object]]:
 
 def test_a_promotion_into_prod_in_its_own_cluster_deploys_there(tmp_path: Path,
                                                                  redis_url: str) -> None:
-    clock = OffsetClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # inside prod's window
     with World(time_scale=60, pod_start_delay=3.0, workdir=tmp_path / "world",
                prod_cluster=True) as world:
         assert world.prod_cluster is not None
         base = resources.files("slackbot").joinpath("default-pipeline.yaml").read_text()
         pipeline = parse_pipeline(two_cluster_pipeline(base, world.prod_cluster.url))
-        env = {**world.bot_environment, "REDIS_URL": redis_url, "PROMOTEBOT_HOST": "127.0.0.1",
-               "PROMOTEBOT_PORT": "0", "PROMOTEBOT_POLL_SECONDS": "1"}
-        tuning = Tuning(github_throttle=False, watch_timeout_seconds=10,
-                        redis_prefix=f"e2e{uuid.uuid4().hex[:8]}:")
-        bot = build(load_settings(env), pipeline, clock=clock, tuning=tuning).start()
-        world.slack.bot_request_url = bot.slack_request_url
-        try:
-            live = Live(world, bot, clock, tmp_path)
-            for name in ("dev", "staging", "prod"):
-                live.wait_deployed(name, world.repo.sha)
+        with live_bot(world, redis_url, pipeline, tmp_path) as live:
+            bot = live.bot
             assert set(bot.watches) == {None, "prod"}  # one watch per cluster
             assert all(watch.started for watch in bot.watches.values())
             assert world.cluster.store.list("kustomizations")[0]  # dev and staging there ...
@@ -69,8 +55,5 @@ def test_a_promotion_into_prod_in_its_own_cluster_deploys_there(tmp_path: Path,
             assert _readyz(bot.url or "")[0] == 200
             world.prod_cluster.stop()
             _, body = wait_for(lambda: (r := _readyz(bot.url or ""))[0] == 503 and r,
-                                    "readyz to name prod's cluster")
+                               "readyz to name prod's cluster")
             assert body["failing"] == ["kubernetes:prod"]
-        finally:
-            bot.stop()
-        validate_bot_output(world.slack)
