@@ -39,8 +39,8 @@ def test_dev_to_staging_to_prod(live: Live) -> None:
                     "the card to say deployed")
     assert staging.merge_sha[:7] in card
     versions = [blocks_text(v.get("blocks", [])) for v in live.card_versions(staging.id)]
-    assert len(versions) >= 4
-    # the card went through the steps in order
+    assert len(versions) >= 2 and "deployed" not in versions[0].lower()
+    # the card went through the steps in order (Slack's pace may fold neighbouring steps)
     order = [next((i for i, v in enumerate(versions) if needle in v.lower()), None)
              for needle in ("requested", "awaiting", "merged", "deployed")]
     found = [i for i in order if i is not None]
