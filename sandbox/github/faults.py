@@ -51,6 +51,7 @@ class Faults:
         self._clock = clock
         self._lock = threading.Lock()
         self._races = 0
+        self._computing = 0
         self._losses: list[_Loss] = []
         self._outage: Outage | None = None
         self._secondary: SecondaryLimit | None = None
@@ -60,6 +61,13 @@ class Faults:
     def merge_race(self, times: int = 1) -> None:
         with self._lock:
             self._races += times
+
+    def merge_while_computing(self, times: int = 1) -> None:
+        """The next `times` merges find GitHub still computing mergeability: they answer 405
+        "Pull Request is not mergeable" and the pull request reads `mergeable: null` for the
+        tracker's delay, as github.com does right after a push."""
+        with self._lock:
+            self._computing += times
 
     def lose_response(self, times: int = 1, how: str = "drop", method: str = "PUT",
                       path: str = MERGE_PATH) -> None:
@@ -85,7 +93,7 @@ class Faults:
 
     def clear(self) -> None:
         with self._lock:
-            self._races, self._losses = 0, []
+            self._races, self._computing, self._losses = 0, 0, []
             self._outage = self._secondary = None
 
     # -- consulting --------------------------------------------------------------------
@@ -94,6 +102,13 @@ class Faults:
         with self._lock:
             if self._races > 0:
                 self._races -= 1
+                return True
+            return False
+
+    def take_merge_while_computing(self) -> bool:
+        with self._lock:
+            if self._computing > 0:
+                self._computing -= 1
                 return True
             return False
 

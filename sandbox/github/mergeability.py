@@ -38,6 +38,10 @@ class MergeabilityTracker:
         if seen is None or (seen.base_sha, seen.head_sha) != (base_sha, head_sha):
             self._seen[number] = _Seen(base_sha, head_sha, self.clock.now() + self.delay)
 
+    def restart(self, number: int, base_sha: str, head_sha: str) -> None:
+        """Starts the computation again for this pair, as if it had just changed."""
+        self._seen[number] = _Seen(base_sha, head_sha, self.clock.now() + self.delay)
+
     def computing(self, number: int, base_sha: str, head_sha: str) -> bool:
         """True while GitHub would still answer null for this pair."""
         self.note(number, base_sha, head_sha)

@@ -23,7 +23,7 @@ from sandbox.github.errors import (
 from sandbox.github.models import IssueComment, Label, PullRequest, Review
 from sandbox.github.protection import RefUpdate
 from sandbox.github.routing import Request, Response, Router, listing, paginate
-from sandbox.github.state import BASE_MODIFIED
+from sandbox.github.state import BASE_MODIFIED, NOT_MERGEABLE
 
 if TYPE_CHECKING:
     from sandbox.github.app import App
@@ -223,6 +223,10 @@ def merge_pull(app: App, req: Request) -> Response:
     sha = req.string(body, "sha", "PullRequest")
     if pr.state == "open" and app.faults.take_merge_race():
         raise ApiError(405, BASE_MODIFIED)
+    if pr.state == "open" and app.faults.take_merge_while_computing():
+        app.state.mergeability_tracker.restart(pr.number, app.state.base_sha(pr),
+                                               app.state.head_sha(pr))
+        raise ApiError(405, NOT_MERGEABLE)
     new = app.state.merge_pull(pr, req.principal, method, title, message, sha)
     app.emit("pull_request", lambda: webhooks.pull_request(app, pr, "closed", req.user.login))
     webhooks.after_push(app, RefUpdate(f"refs/heads/{pr.base}", pr.closed_base_sha or "", new,

@@ -178,3 +178,69 @@ def test_a_revert_push_refused_by_branch_protection_names_it(live: Live) -> None
         said(failed)
     assert "bypass for its GitHub App or user" in said(failed)
     assert live.world.github.state.repo.branch_sha("dev") == bad  # nothing pushed
+
+
+def test_a_merge_while_github_computes_mergeability_waits_and_merges(live: Live) -> None:
+    record = promote_staging(live, _push(live, "computing"))
+    live.world.github.recording = True
+    # 405 "not mergeable", then null for longer than the bot's few quick re-reads
+    live.world.github.state.mergeability_tracker.delay = 20.0
+    live.world.github.faults.merge_while_computing()
+    green_light(live, record)
+    done = live.wait_state(record.id, State.DEPLOYED, State.FAILED)
+    assert done.state is State.DEPLOYED, said(done)  # not "resolve the conflict"
+    exchanges = live.world.github.exchanges
+    merges = [i for i, e in enumerate(exchanges)
+              if e.method == "PUT" and e.path.endswith(f"/pulls/{record.pr_number}/merge")]
+    assert [exchanges[i].status for i in merges] == [405, 200]
+    between = exchanges[merges[0]:merges[1]]
+    assert any(e.method == "GET" and e.path.endswith(f"/pulls/{record.pr_number}")
+               for e in between), "the bot re-read mergeable before trying again"
+
+
+def test_a_review_from_a_user_without_write_access_does_not_count(live: Live) -> None:
+    live.world.github.set_permission("sam", "read")
+    record = promote_staging(live, _push(live, "reader"))
+    live.github_as("stakeholder").get_repo("acme/myapp").get_pull(
+        record.pr_number).create_review(event="APPROVE")
+    live.world.github.set_check(record.head_sha, "ci", "success")
+    waiting = wait_for(lambda: (r := live.record(record.id)).gate("check:ci") is not None
+                       and r.gate("check:ci").passed and r, "the ci gate to pass")
+    reviews = waiting.gate("reviews")
+    assert reviews is not None and not reviews.passed and reviews.have == 0
+    assert not live.world.github.pull_request(record.pr_number)["merged"]
+    live.approve_pull(record.pr_number)  # riley writes
+    done = live.wait_state(record.id, State.DEPLOYED, State.FAILED)
+    assert done.state is State.DEPLOYED, said(done)
+    assert done.gate("reviews") is not None and done.gate("reviews").who == ("riley",)
+
+
+def test_a_review_dismissed_by_a_new_head_does_not_count(live: Live) -> None:
+    live.world.github.protect_branch("staging", required_approving_review_count=1,
+                                     dismiss_stale_reviews=True)
+    record = promote_staging(live, _push(live, "first-head"))
+    live.approve_pull(record.pr_number)  # riley approves the first head; ci is still pending
+    wait_for(lambda: (g := live.record(record.id).gate("reviews")) is not None and g.passed,
+             "the review gate at the first head")
+    moved = _push(live, "second-head")  # a new head lands before the merge
+    moved_record = wait_for(lambda: (r := live.record(record.id)).head_sha == moved and r,
+                            "the record to follow the new head", timeout=60)
+    assert moved_record.state is not State.DEPLOYED
+    reviews = [r for r in live.world.github.state.pulls[record.pr_number].reviews
+               if r.user == "riley"]
+    assert [r.state for r in reviews] == ["DISMISSED"]
+    live.world.github.set_check(moved, "ci", "success")
+    waiting = wait_for(lambda: (r := live.record(record.id)).gate("check:ci") is not None
+                       and r.gate("check:ci").passed and r.head_sha == moved and r,
+                       "the ci gate at the new head")
+    assert not waiting.gate("reviews").passed, "a dismissed review counted"
+    assert not live.world.github.pull_request(record.pr_number)["merged"]
+    live.approve_pull(record.pr_number)
+    done = live.wait_state(record.id, State.DEPLOYED, State.FAILED)
+    assert done.state is State.DEPLOYED, said(done)
+    assert done.merge_sha and live.deployed("staging", done.merge_sha)
+
+
+def green_light(live: Live, record) -> None:  # type: ignore[no-untyped-def]
+    live.world.github.set_check(record.head_sha, "ci", "success")
+    live.approve_pull(record.pr_number)

@@ -62,6 +62,13 @@ def test_serve_answers_probes_and_slack_then_stops_on_sigterm(tmp_path: Path,
             out, err = proc.communicate(timeout=20)
             assert proc.returncode == 0, err[-3000:]
             assert "promotebot stopped" in out
+            # the start-up line says what a waiting promotion costs in GitHub requests
+            budget = re.search(r"^github: (webhooks configured|no webhooks).* every (\d+)s "
+                               r"\(PROMOTEBOT_\w+\): up to (\d+) requests an hour each",
+                               out, flags=re.MULTILINE)
+            assert budget is not None, out[-3000:]
+            every, per_hour = int(budget[2]), int(budget[3])
+            assert per_hour == -(-3600 // every) * 4  # the pull, statuses, checks, reviews
             for secret in (world.bot_environment["SLACK_BOT_TOKEN"],
                            world.bot_environment["GITHUB_TOKEN"], "sandbox-signing-secret"):
                 assert secret not in out + err
