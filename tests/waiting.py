@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 WAIT = 30.0  # bound of every wait, in real seconds; none of them should come near it
+STARTUP = 180.0  # bound of a new Python process coming up (imports, probes) on a loaded machine
 STALLS = Path(__file__).resolve().parents[1] / "artifacts" / "stalls"
 IDLE = ("wait", "select", "poll", "accept", "_wait_for_tstate_lock", "get", "serve_forever",
         "readinto", "recv", "recv_into", "sleep", "handle_request", "run_forever")

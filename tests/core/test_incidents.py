@@ -404,6 +404,18 @@ def test_a_sync_interrupted_by_a_crash_is_finished_on_resume(world: World) -> No
     assert world.store.aftercare_due() == []
 
 
+def test_records_that_are_gone_or_finished_leave_the_aftercare_set_on_resume(
+        world: World) -> None:
+    world.cluster.deploy("myapp-dev", "dev", world.forge.push("dev"))
+    record = world.core.commands.request("myapp", "staging", DEVELOPER)
+    world.core.commands.cancel(record.id, DEVELOPER)
+    world.store.mark_aftercare(record.id)  # marked, then cancelled: nothing left to align
+    world.store.mark_aftercare(9999)  # a record Redis no longer has
+    world.core.runner.resume()
+    assert world.store.aftercare_due() == []
+    assert not [c for c in world.forge.calls if c.startswith(("merge_branch", "fast_forward"))]
+
+
 def test_hotfix_is_not_refused_while_staging_only_re_reconciles(world: World) -> None:
     world.core.incidents.hotfix_start("myapp", "login", DEVELOPER)
     world.forge.push("hotfix/login")

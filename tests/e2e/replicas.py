@@ -35,7 +35,7 @@ from slackbot.adapters.redis_store import RedisStore
 from slackbot.lease import LEASE
 from slackbot.models import Promotion, State
 from tests.redis_server import free_port
-from tests.waiting import wait_for
+from tests.waiting import STARTUP, wait_for
 
 PREFIX = "promotebot:"  # what `serve` uses
 LEASE_SECONDS = 3.0
@@ -83,7 +83,7 @@ def replicas(world: World, redis_url: str, count: int, workdir: Path) -> Iterato
             started.append(Replica(proc, f"http://127.0.0.1:{port}", log))
         for replica in started:
             wait_for(lambda r=replica: r.ready() or r.proc.poll() is not None,
-                     f"replica {replica.pid} ready", timeout=120)
+                     f"replica {replica.pid} ready", timeout=STARTUP)
             assert replica.proc.poll() is None, replica.log.read_text()[-3000:]
         yield started
     finally:

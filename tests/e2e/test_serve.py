@@ -15,6 +15,7 @@ from pathlib import Path
 from sandbox.world import World
 from tests.e2e.conftest import DEV, wait_for
 from tests.redis_server import free_port, redis_server
+from tests.waiting import STARTUP
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
@@ -47,7 +48,7 @@ def test_serve_answers_probes_and_slack_then_stops_on_sigterm(tmp_path: Path,
         try:
             base = f"http://127.0.0.1:{port}"
             wait_for(lambda: _get(base + "/readyz")[0] == 200
-                     if proc.poll() is None else pytest_fail(proc), "readyz")
+                     if proc.poll() is None else pytest_fail(proc), "readyz", timeout=STARTUP)
             assert _get(base + "/healthz")[0] == 200
             world.slack.bot_request_url = f"{base}/slack/events"
             reply = world.slack.command(DEV, "C0DEPLOYS", "/promote status")
@@ -56,7 +57,7 @@ def test_serve_answers_probes_and_slack_then_stops_on_sigterm(tmp_path: Path,
                                  for m in world.slack.ephemerals(DEV)), "the status answer")
             world.cluster.stop()  # the cluster stops answering: not ready any more
             _status, body = wait_for(lambda: (r := _get(base + "/readyz"))[0] == 503 and r,
-                                    "readyz to turn 503")
+                                    "readyz to turn 503", timeout=STARTUP)
             assert b"kubernetes" in body and b"redis" not in body
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=20)
@@ -101,7 +102,7 @@ def _serve_until_ready(env: dict[str, str], port: int) -> str:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for(lambda: _get(f"http://127.0.0.1:{port}/readyz")[0] == 200
-                 if proc.poll() is None else pytest_fail(proc), "readyz")
+                 if proc.poll() is None else pytest_fail(proc), "readyz", timeout=STARTUP)
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)
         assert proc.returncode == 0, out[-3000:]
@@ -158,7 +159,7 @@ def test_serve_answers_commands_while_redis_is_away_and_goes_on_when_it_returns(
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             try:
                 wait_for(lambda: _get(base + "/readyz")[0] == 200
-                         if proc.poll() is None else pytest_fail(proc), "readyz")
+                         if proc.poll() is None else pytest_fail(proc), "readyz", timeout=STARTUP)
             except BaseException:
                 proc.kill()
                 proc.wait()
@@ -175,7 +176,7 @@ def test_serve_answers_commands_while_redis_is_away_and_goes_on_when_it_returns(
                                      "readyz to name redis")
             assert b"redis" in body
             with redis_server(persistence=True, port=redis_port):
-                wait_for(lambda: _get(base + "/readyz")[0] == 200, "readyz again")
+                wait_for(lambda: _get(base + "/readyz")[0] == 200, "readyz again", timeout=STARTUP)
                 before = len(world.slack.ephemerals(DEV))
                 assert world.slack.command(DEV, "C0DEPLOYS", "/promote status")["status"] == 200
                 wait_for(lambda: any("Status of myapp" in m.get("text", "")

@@ -51,9 +51,10 @@ STAKEHOLDERS, ONCALL = "S0STAKEHOLDERS", "S0ONCALL"
 SRE, PRODUCT = "S0SRE", "S0PRODUCT"  # approvers by group share (gates.approvers.atLeast)
 
 
-def wait_for(predicate: Callable[[], Any], what: str = "condition") -> Any:
+def wait_for(predicate: Callable[[], Any], what: str = "condition",
+             timeout: float = waiting.WAIT) -> Any:
     """The suite's one bounded wait (tests/waiting.py)."""
-    return waiting.wait_for(predicate, what)
+    return waiting.wait_for(predicate, what, timeout)
 
 
 class Order:

@@ -4,6 +4,7 @@ pruned) and the HTTP surface: /healthz, /readyz with its probes, and unknown pat
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -94,6 +95,29 @@ def test_a_probe_that_raises_counts_as_failing(edge: Edge) -> None:
         except urllib.error.HTTPError as exc:
             assert exc.code == 404
     finally:
+        server.close()
+
+
+def test_readyz_answers_by_its_deadline_whatever_hangs_behind_it(edge: Edge) -> None:
+    released = threading.Event()
+
+    def hanging() -> bool:  # a Kubernetes API that accepts the connection and never answers
+        released.wait(600)
+        return True
+
+    web = WebApp(edge.web.bolt, {"kubernetes": hanging}, signing_secret=SECRET,
+                 readiness_deadline=0.5)
+    server, url = serve_background(web)
+    try:
+        # the probe still hangs (nothing released it), yet /readyz has answered, naming it
+        assert _get(f"{url}/readyz") == (503, {"status": "not ready", "failing": ["kubernetes"]})
+        assert not released.is_set()
+        assert _get(f"{url}/readyz")[0] == 503  # still hanging, still named
+        released.set()
+        wait_for(lambda: _get(f"{url}/readyz")[0] == 200, what="readyz once the probe answers",
+                 timeout=120)
+    finally:
+        released.set()
         server.close()
 
 

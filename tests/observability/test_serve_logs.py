@@ -17,6 +17,7 @@ from sandbox.world import BOT_GITHUB_TOKEN, BOT_TOKEN, DEPLOYS, SIGNING_SECRET, 
 from tests.e2e.conftest import DEV, wait_for
 from tests.observability.conftest import WEBHOOK_SECRET
 from tests.redis_server import free_port
+from tests.waiting import STARTUP
 
 
 def _request(url: str, body: bytes | None = None,
@@ -47,7 +48,7 @@ def test_serve_logs_json_lines_without_tokens_by_default(tmp_path: Path, redis_u
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             wait_for(lambda: proc.poll() is not None or _request(base + "/readyz")[0] == 200,
-                     "readyz")
+                     "readyz", timeout=STARTUP)
             assert proc.poll() is None
             world.slack.bot_request_url = f"{base}/slack/events"
             assert world.slack.command(DEV, DEPLOYS, "/promote help")["status"] == 200
