@@ -20,7 +20,7 @@ from slackbot.engine import writing
 from slackbot.engine.lookup import Lookup
 from slackbot.engine.runner import Submit
 from slackbot.errors import AdapterError
-from slackbot.events import Event, EventKind
+from slackbot.events import Event, EventKind, HeadMoved
 from slackbot.models import Promotion, State
 from slackbot.ports import CardLinks, DeploymentSpec, Forge, Store
 
@@ -71,7 +71,21 @@ class WriteBack:
     def promotion_changed(self, promotion: Promotion, event: Event) -> None:
         if event.kind not in TOLD or not self._enabled(promotion):
             return
+        if isinstance(event.facts, HeadMoved):
+            old = event.facts.old
+            self._submit(promotion.id, lambda: self.superseded(promotion.id, old), None)
         self._submit(promotion.id, lambda: self.sync(promotion.id), TAG)
+
+    def superseded(self, promotion_id: int, old: str) -> None:
+        """The head the record promoted before it moved is no longer what it promotes."""
+        record = self._store.get(promotion_id)
+        if record is None or record.head_sha == old:
+            return
+        repository = self._lookup.app(record.app).repository
+        self._once(record, f"status:{old}:{record.env}:superseded", "the commit status",
+                   partial(self._forge.commit_status, repository, old,
+                           CONTEXT.format(env=record.env), "error",
+                           writing.superseded_description(record), self._link(record)))
 
     def _enabled(self, record: Promotion) -> bool:
         try:

@@ -365,3 +365,7 @@ def commit_status_description(record: Promotion, state: str) -> str:
             return _short(f"{record.name}: deploying to {record.env}")
         return _short(f"{record.name}: waiting for its gates to {record.env}")
     return _short(f"{record.name}: {record.state.label} in {record.env}")
+
+
+def superseded_description(record: Promotion) -> str:
+    return _short(f"{record.name}: the branch moved on; {record.short_sha} is promoted instead")

@@ -84,6 +84,17 @@ def test_a_rejection_fails_the_head_and_creates_no_deployment(world: World) -> N
     assert world.forge.deployments == {}
 
 
+def test_a_head_that_moves_leaves_no_pending_status_behind(world: World) -> None:
+    first = world.push_dev()
+    promotion = world.requested("staging")
+    assert statuses_of(world.forge, first) == [("promotebot/staging", "pending")]
+    second = world.push_dev()
+    moved = world.core.steps.advance(promotion.id)
+    assert moved.head_sha == second
+    assert statuses_of(world.forge, first)[-1] == ("promotebot/staging", "error")
+    assert statuses_of(world.forge, second) == [("promotebot/staging", "pending")]
+
+
 def test_a_rollback_deploys_its_revert_sha(world: World) -> None:
     shas = [world.forge.push("dev") for _ in range(3)][::-1]
     world.workspace.history["dev"] = shas
