@@ -110,6 +110,25 @@ def test_a_rollback_deploys_its_revert_sha(world: World) -> None:
     assert statuses_of(world.forge, record.merge_sha)[-1] == ("promotebot/dev", "success")
 
 
+def test_a_hotfix_deploys_to_prod_as_production(world: World) -> None:
+    world.core.incidents.hotfix_start("myapp", "login", DEVELOPER)
+    fix = world.forge.push("hotfix/login")
+    record = world.hotfix_promoted("login")
+    world.forge.set_check(fix, "ci", "success")
+    world.forge.review(record.pr_number, REVIEWER)
+    world.core.commands.set_rollback_plan(record.id, DEVELOPER, "revert the hotfix merge")
+    world.core.commands.approve(record.id, STAKEHOLDER, fix)
+    record = world.store.get(record.id)
+    assert record.state is State.RECONCILING
+    spec = world.forge.deployments[record.deployment_id]
+    assert (spec.ref, spec.environment, spec.record, spec.production) == (
+        record.merge_sha, "prod", record.name, True)
+    world.cluster.deploy("myapp-prod", "prod", record.merge_sha)
+    assert world.core.steps.advance(record.id).state is State.DEPLOYED
+    assert statuses_of(world.forge, fix)[-1] == ("promotebot/prod", "success")
+    assert [s for _, s, _ in world.forge.deployment_statuses] == ["in_progress", "success"]
+
+
 def test_a_restart_after_the_merge_call_makes_no_second_deployment(world: World) -> None:
     sha = world.push_dev()
     promotion = world.requested("staging")
