@@ -52,6 +52,8 @@ def endpoint(method: str, path: str) -> str:
     path = re.sub(r"/compare/.+", "/compare/{basehead}", path)
     path = re.sub(r"/collaborators/[^/]+", "/collaborators/{username}", path)
     path = re.sub(r"/commits/[^/]+", "/commits/{ref}", path)
+    path = re.sub(r"/statuses/[0-9a-f]{7,40}$", "/statuses/{sha}", path)
+    path = re.sub(r"/deployments/\d+", "/deployments/{deployment_id}", path)
     path = re.sub(r"/pulls/\d+", "/pulls/{pull_number}", path)
     path = re.sub(r"/issues/\d+", "/issues/{issue_number}", path)
     return f"{method} {path}"

@@ -25,6 +25,7 @@ from kubernetes import client as k8s
 from slack_sdk import WebClient
 
 from handlers.app import build_app, cards_client, make_client
+from handlers.card_links import SlackCardLinks
 from handlers.directory import SlackDirectory
 from handlers.home import HomePublisher, read_statuses
 from handlers.notifier import CardRef, SlackNotifier
@@ -200,7 +201,7 @@ class Bot:
         self.outages.on_change = self.notifier.refresh_live
         notifier = MetricsNotifier(logs.ContextNotifier(self.notifier), self.metrics)
         ports = engine.Ports(self.store, forge, cluster, directory, notifier, self.clock,
-                             workspace)
+                             workspace, links=SlackCardLinks(cards, self.store))
         # An env lock lives as long as its holder: the lease's time to live, renewed while held.
         self.keeper = LockKeeper(self.store, max(tuning.lease_seconds, MIN_LOCK_SECONDS))
         options = engine.Options(owner=owner, keeper=self.keeper,

@@ -191,6 +191,7 @@ class Promotion:
     source_until: datetime | None = None  # the source env, reconciling the head, waited for
     reminded_at: datetime | None = None  # the approvers were reminded (slackbot/engine/timers.py)
     escalated_at: datetime | None = None  # the waiting was escalated
+    deployment_id: int | None = None  # its GitHub Deployment (slackbot/engine/writeback.py)
 
     @property
     def live(self) -> bool:

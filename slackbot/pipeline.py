@@ -206,6 +206,7 @@ class App:
     # Deployments whose rollout decides "deployed"; default: the app name
     deployments: tuple[str, ...] = ()
     roles: dict[str, Role] = field(default_factory=dict)  # the access policy's people
+    github_write_back: bool = True  # GitHub Deployments and commit statuses of its deploys
 
     def env(self, name: str) -> Environment:
         for env in self.environments:

@@ -160,6 +160,25 @@ class Review:
     writer: bool = True  # has write access to the repository (the adapter asks GitHub)
 
 
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """What a GitHub Deployment says: the merged (or reverted) sha deployed to an env, by
+    which record."""
+
+    ref: str
+    environment: str
+    record: str  # the record's name (P-12), in the payload
+    description: str
+    production: bool
+
+
+class CardLinks(Protocol):
+    """A link to a record's card for people on GitHub (the front end's business: the core
+    never knows what the card is)."""
+
+    def card_link(self, promotion_id: int) -> str | None: ...
+
+
 class Forge(Protocol):
     """GitHub. Reads may answer from what GitHub said a moment ago (webhooks and the bot's
     own writes make that stale); `refresh` makes the next reads ask GitHub again."""
@@ -191,6 +210,22 @@ class Forge(Protocol):
     def fast_forward(self, repo: str, branch: str, sha: str) -> bool:
         """Move `branch` to `sha` if that is a fast-forward (never forced); False when it is
         not (the branch holds commits `sha` lacks, or it moved meanwhile)."""
+        ...
+    # -- write-back: what the bot deployed, shown on GitHub (slackbot/engine/writeback.py) --
+    def create_deployment(self, repo: str, deploy: DeploymentSpec) -> int:
+        """A GitHub Deployment of `deploy.ref` to `deploy.environment`; its id."""
+        ...
+    def find_deployment(self, repo: str, deploy: DeploymentSpec) -> int | None:
+        """The Deployment an earlier create made for `deploy` (same sha, environment and
+        record in its payload), if any: a restart between the create and its record."""
+        ...
+    def deployment_status(self, repo: str, deployment_id: int, state: str, description: str,
+                          log_url: str | None) -> None:
+        """in_progress | success | failure | ... on the Deployment; `log_url` the card."""
+        ...
+    def commit_status(self, repo: str, sha: str, context: str, state: str, description: str,
+                      target_url: str | None) -> None:
+        """pending | success | failure | error under `context` on the commit."""
         ...
 
 

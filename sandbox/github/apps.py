@@ -35,7 +35,7 @@ MAX_JWT_SECONDS = 600  # GitHub refuses a JWT that expires more than 10 minutes 
 CLOCK_SKEW = 60
 # What docs/deploy.md asks the App to be granted.
 PERMISSIONS = {"contents": "write", "pull_requests": "write", "checks": "read",
-               "statuses": "read", "metadata": "read"}
+               "statuses": "write", "deployments": "write", "metadata": "read"}
 EVENTS = ["pull_request", "pull_request_review", "check_run", "check_suite", "status"]
 DOCS = "https://docs.github.com/rest/apps/apps"
 

@@ -183,3 +183,37 @@ class Ruleset:
     bypass_actors: tuple[BypassActor, ...]
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass
+class DeploymentStatus:
+    """One status of a Deployment (routes_deployments.py)."""
+
+
+    id: int
+    state: str
+    description: str
+    environment: str
+    log_url: str
+    environment_url: str
+    creator: str
+    created_at: datetime
+
+
+@dataclass
+class Deployment:
+    """A Deployment of a commit to an environment, with its statuses, oldest first."""
+
+
+    id: int
+    sha: str
+    ref: str
+    task: str
+    payload: dict[str, Any] | str
+    environment: str
+    description: str | None
+    creator: str
+    created_at: datetime
+    transient: bool
+    production: bool
+    statuses: list[DeploymentStatus] = field(default_factory=list)

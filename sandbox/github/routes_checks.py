@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 router = Router()
 STATUS_STATES = ("error", "failure", "pending", "success")
+MAX_DESCRIPTION = 140
 CHECK_STATUSES = ("queued", "in_progress", "completed", "waiting", "requested", "pending")
 CONCLUSIONS = (
     "action_required",
@@ -66,6 +67,9 @@ def create_status(app: App, req: Request) -> Response:
             custom_error("Status", "state is not included in the list", "state")
         )
     context = req.string(body, "context", "Status") or "default"
+    if len(req.string(body, "description", "Status") or "") > MAX_DESCRIPTION:
+        raise validation_failed(custom_error(
+            "Status", "description is too long (maximum is 140 characters)", "description"))
     status = add_status(
         app,
         sha,

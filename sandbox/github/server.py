@@ -20,6 +20,7 @@ from pathlib import Path
 from sandbox.github import (
     routes_access,
     routes_checks,
+    routes_deployments,
     routes_git,
     routes_pulls,
     routes_users,
@@ -49,7 +50,7 @@ GIT_SERVICES = re.compile(r"^/(info/refs|git-upload-pack|git-receive-pack|HEAD|o
 _root = Router()
 _root.extend(routes_users.router)
 _repo_router = Router()
-for _module in (routes_git, routes_pulls, routes_checks, routes_access):
+for _module in (routes_git, routes_pulls, routes_checks, routes_access, routes_deployments):
     _repo_router.extend(_module.router)
 
 

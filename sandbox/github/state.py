@@ -24,6 +24,7 @@ from sandbox.github.mergeability import DEFAULT_DELAY, MergeabilityTracker
 from sandbox.github.models import (
     CheckRun,
     CommitStatus,
+    Deployment,
     GitHubUser,
     Label,
     Protection,
@@ -73,6 +74,7 @@ class RepoState:
         self.pulls: dict[int, PullRequest] = {}
         self.statuses: list[CommitStatus] = []
         self.check_runs: dict[int, CheckRun] = {}
+        self.deployments: dict[int, Deployment] = {}
         self.labels: dict[str, Label] = {}
         self.protections: dict[str, Protection] = {}
         self.rulesets: dict[int, Ruleset] = {}

@@ -23,6 +23,7 @@ from urllib3.util.retry import Retry
 
 from slackbot.adapters import github_rules as rules
 from slackbot.adapters.github_auth import RenewableInstallationAuth
+from slackbot.adapters.github_deployments import DeploymentWrites
 from slackbot.adapters.github_http import GitHubApi, GitHubRefusal
 from slackbot.adapters.github_rate import RateBudget, Standing
 from slackbot.adapters.transport import unreachable
@@ -76,7 +77,7 @@ def github_client(base_url: str, token: str | None = None, *, app_id: int | None
 
 
 @unreachable((requests.RequestException, OSError), ForgeUnavailable, "GitHub")
-class GitHubForge:
+class GitHubForge(DeploymentWrites):
     def __init__(self, client: Github, *, clock: Clock | None = None,
                  trust_seconds: float = 0.0, sleep: Callable[[float], None] = time.sleep,
                  budget: RateBudget | None = None,

@@ -136,6 +136,7 @@ def build(data: Mapping[str, Any]) -> Pipeline:
                                for env in spec["environments"]),
             deployments=tuple(spec.get("deployments", (name,))),
             roles=build_roles(spec),
+            github_write_back=bool(spec.get("githubWriteBack", True)),
         )
     logins = {str(user): str(login) for user, login in (data.get("githubLogins") or {}).items()}
     clusters = {

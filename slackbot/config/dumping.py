@@ -61,6 +61,8 @@ def _pipeline_data(pipeline: Pipeline) -> dict[str, Any]:
                        for action, rule in shared.items()},
         }
         spec["deployments"] = list(app.deployment_names)
+        if not app.github_write_back:
+            spec["githubWriteBack"] = False
         spec["environments"] = [_environment_data(env, shared) for env in app.environments]
         for spec_env, env in zip(spec["environments"], app.environments, strict=True):
             if own := _declared(pipeline, app.name, env.name):

@@ -286,6 +286,8 @@ _APP = {
             "items": _OBJECT_NAME,
             "x-expected": "a list of Deployment names like [myapp]",
         },
+        # GitHub Deployments and commit statuses of what the bot deploys (default: on).
+        "githubWriteBack": {"type": "boolean", "x-expected": "true or false"},
         "environments": {
             "type": "array",
             "minItems": 1,

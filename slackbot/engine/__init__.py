@@ -18,6 +18,7 @@
     records     the one way a record changes: compare-and-set, event, notice, comment
     lookup      names to pipeline values; rules: the refusals as pure functions
     writing     what the bot writes into git and GitHub
+    writeback   GitHub Deployments and commit statuses of what the bot deploys
 
 None of them takes the engine as a whole: each is built with the ports it needs. `build`
 wires them for the composition root, which hands the parts to the Slack edge.
@@ -43,8 +44,18 @@ from slackbot.engine.runner import Runner, Submit
 from slackbot.engine.steps import Steps
 from slackbot.engine.timers import Timers
 from slackbot.engine.verdict import Verdict
+from slackbot.engine.writeback import WriteBack
 from slackbot.pipeline import Pipeline
-from slackbot.ports import Clock, Cluster, Directory, Forge, Notifier, Store, Workspace
+from slackbot.ports import (
+    CardLinks,
+    Clock,
+    Cluster,
+    Directory,
+    Forge,
+    Notifier,
+    Store,
+    Workspace,
+)
 from slackbot.status import StatusReader
 
 __all__ = ["Core", "Options", "Ports", "build"]
@@ -61,6 +72,7 @@ class Ports:
     notifier: Notifier
     clock: Clock
     workspace: Workspace
+    links: CardLinks | None = None  # the card's link, for what the bot writes on GitHub
 
 
 @dataclass(frozen=True)
@@ -89,12 +101,15 @@ def build(pipeline: Pipeline, ports: Ports, submit: Submit,
     options = options or Options()
     lookup = Lookup(pipeline)
     section = PullSection(lookup, ports.store, ports.forge, ports.directory, submit)
-    records = Records(pipeline, ports.store, ports.forge, Both(ports.notifier, section),
+    writeback = WriteBack(lookup, ports.store, ports.forge, submit, ports.links)
+    records = Records(pipeline, ports.store, ports.forge,
+                      Both(ports.notifier, Both(section, writeback)),
                       ports.clock, options, ports.directory)
     aftercare = Aftercare(lookup, records, ports.store, ports.forge, ports.workspace,
                           ports.cluster)
     verdict = Verdict(lookup, records, ports.store, ports.cluster, aftercare, ports.forge)
-    merger = Merger(lookup, records, ports.forge, ports.cluster, ports.workspace)
+    merger = Merger(lookup, records, ports.forge, ports.cluster, ports.workspace,
+                    deployment=writeback.open)
     steps = Steps(lookup, records, ports.forge, ports.cluster, merger, verdict)
     approving = Approving(lookup, ports.directory)
     timers = Timers(lookup, records, ports.store, ports.directory, approving)

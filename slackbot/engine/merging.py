@@ -13,6 +13,7 @@ cannot record anything.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slackbot.engine import writing
 from slackbot.engine.lookup import Lookup
@@ -38,8 +39,10 @@ log = logging.getLogger(__name__)
 
 class Merger:
     def __init__(self, lookup: Lookup, records: Records, forge: Forge, cluster: Cluster,
-                 workspace: Workspace):
+                 workspace: Workspace,
+                 deployment: Callable[[Promotion, str], int | None] | None = None):
         self._lookup = lookup
+        self._deployment = deployment  # the GitHub Deployment of a merge (engine/writeback.py)
         self._records = records
         self._forge = forge
         self._cluster = cluster
@@ -219,9 +222,10 @@ class Merger:
         env = self._lookup.env(self._lookup.app(record.app), record.env)
         now = self._records.clock.now()
         token = f"promotebot-{record.id}-{now.isoformat()}"
+        deployment = self._deployment(record, merge_sha) if self._deployment else None
         record = self._records.transition(record, facts, State.RECONCILING, fence=fence,
                                           merge_sha=merge_sha, merged_at=now,
-                                          reconcile_token=token)
+                                          reconcile_token=token, deployment_id=deployment)
         try:
             self._cluster.request_reconcile(env.kustomization, env.git_repository, token)
         except AdapterError:

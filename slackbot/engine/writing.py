@@ -332,3 +332,40 @@ def sync_conflict_comment(head: str, base: str, number: int | None, url: str | N
 def sync_failed_comment(head: str, base: str) -> str:
     return (f"{head} could not be merged into {base}: GitHub refused; merge it by hand "
             f"(git merge {head})")
+
+
+# -- GitHub write-back (slackbot/engine/writeback.py): GitHub caps each at 140 characters ----
+
+GITHUB_DESCRIPTION = 140
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= GITHUB_DESCRIPTION else text[:GITHUB_DESCRIPTION - 1] + "…"
+
+
+def deployment_description(record: Promotion) -> str:
+    what = {Kind.ROLLBACK: "rollback", Kind.HOTFIX: "hotfix"}.get(record.kind, "promotion")
+    return _short(f"{record.name}: {what} of {record.app} to {record.env} by promotebot")
+
+
+def deployment_status_description(record: Promotion, state: str) -> str:
+    if state == "success":
+        return _short(f"{record.name}: Flux applied it Ready in {record.env}")
+    if state == "failure":
+        code = record.failure.code.value if record.failure is not None else record.state.value
+        return _short(f"{record.name}: the deploy to {record.env} failed ({code})")
+    return _short(f"{record.name}: merged; Flux is applying it in {record.env}")
+
+
+def commit_status_description(record: Promotion, state: str) -> str:
+    if state == "success":
+        return _short(f"{record.name}: deployed to {record.env}")
+    if state == "pending":
+        if record.merged:
+            return _short(f"{record.name}: deploying to {record.env}")
+        return _short(f"{record.name}: waiting for its gates to {record.env}")
+    return _short(f"{record.name}: {record.state.label} in {record.env}")
+
+
+def superseded_description(record: Promotion) -> str:
+    return _short(f"{record.name}: the branch moved on; {record.short_sha} is promoted instead")

@@ -11,7 +11,7 @@ import itertools
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from slackbot.errors import HeadMoved, MergeConflict
+from slackbot.errors import ForgeUnavailable, HeadMoved, MergeConflict
 from slackbot.events import Event
 from slackbot.models import Promotion
 from slackbot.pipeline import FluxRef
@@ -19,6 +19,7 @@ from slackbot.ports import (
     Applied,
     CommitInfo,
     Comparison,
+    DeploymentSpec,
     KustomizationStatus,
     PullRequest,
     Review,
@@ -57,6 +58,12 @@ class FakeForge:
     diverged: set[str] = field(default_factory=set)  # branches that cannot be fast-forwarded
     calls: list[str] = field(default_factory=list)
     _numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
+    # The write-back (slackbot/engine/writeback.py): what GitHub would show, kept apart from
+    # `calls` so that tests of the flow need not list it.
+    deployments: dict[int, DeploymentSpec] = field(default_factory=dict)
+    deployment_statuses: list[tuple[int, str, str | None]] = field(default_factory=list)
+    commit_statuses: list[tuple[str, str, str, str]] = field(default_factory=list)
+    write_back_fails: bool = False  # every write-back call answers as a GitHub outage would
 
     refreshed: int = 0
 
@@ -132,6 +139,34 @@ class FakeForge:
             return None
         self.heads[base] = new_sha()
         return self.heads[base]
+
+    def create_deployment(self, repo: str, deploy: DeploymentSpec) -> int:
+        self._write_back()
+        number = 9000 + len(self.deployments) + 1
+        self.deployments[number] = deploy
+        return number
+
+    def find_deployment(self, repo: str, deploy: DeploymentSpec) -> int | None:
+        self._write_back()
+        return next((n for n, d in self.deployments.items()
+                     if (d.ref, d.environment, d.record) == (deploy.ref, deploy.environment,
+                                                             deploy.record)), None)
+
+    def deployment_status(self, repo: str, deployment_id: int, state: str, description: str,
+                          log_url: str | None) -> None:
+        self._write_back()
+        assert deployment_id in self.deployments and len(description) <= 140
+        self.deployment_statuses.append((deployment_id, state, log_url))
+
+    def commit_status(self, repo: str, sha: str, context: str, state: str, description: str,
+                      target_url: str | None) -> None:
+        self._write_back()
+        assert len(description) <= 140
+        self.commit_statuses.append((sha, context, state, target_url or ""))
+
+    def _write_back(self) -> None:
+        if self.write_back_fails:
+            raise ForgeUnavailable("GitHub answered 502")
 
     def fast_forward(self, repo: str, branch: str, sha: str) -> bool:
         self.calls.append(f"fast_forward {branch}")

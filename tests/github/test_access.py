@@ -109,8 +109,8 @@ def test_installation_permissions_are_visible_and_enforced(
     installation = requests.get(f"{private_repo.url}/app/installations/{INSTALLATION}",
                                 headers={"Authorization": f"Bearer {jwt}"}, timeout=5).json()
     assert installation["permissions"] == {"contents": "write", "pull_requests": "write",
-                                           "checks": "read", "statuses": "read",
-                                           "metadata": "read"}
+                                           "checks": "read", "statuses": "write",
+                                           "deployments": "write", "metadata": "read"}
     narrow = _mint(private_repo, {"contents": "read", "metadata": "read"})
     assert narrow["permissions"] == {"contents": "read", "metadata": "read"}
     work.commit("dev", {"app.txt": "v2\n"}, "Bump app")
