@@ -191,6 +191,7 @@ class Promotion:
     source_until: datetime | None = None  # the source env, reconciling the head, waited for
     reminded_at: datetime | None = None  # the approvers were reminded (slackbot/engine/timers.py)
     escalated_at: datetime | None = None  # the waiting was escalated
+    first_commit_at: datetime | None = None  # its oldest commit's time, for the lead time
 
     @property
     def live(self) -> bool:
