@@ -3,13 +3,14 @@
 Pure: records in, frozen figures out; no I/O, no clock (`now` is given), no prose. What each
 figure counts, precisely, is in docs/workflow.md ("Delivery figures"); in short: a deploy is a
 promotion or a hotfix that deployed; a change failed when it failed after its merge, or when a
-rollback or a hotfix of the env was asked for within `failure_window` after it; time to
-restore runs from a failure (a failed merged change, a rollback or hotfix asked for) to the
-env's next healthy deploy. Every time is read in UTC.
+rollback (not an undo of one) or a hotfix of the env was asked for within `failure_window`
+after it; time to restore runs from a failure (a failed merged change, a rollback or hotfix
+asked for) to the env's next healthy deploy. Every time is read in UTC.
 """
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -73,6 +74,11 @@ def failed_after_merge(record: Promotion) -> bool:
         State.FAILED, State.DEPLOYED)
 
 
+def _remedy(record: Promotion) -> bool:
+    """A rollback or hotfix: something was wrong (not `/rollback undo`, which re-applies)."""
+    return record.kind in REMEDIES and (record.rollback is None or record.rollback.undoes is None)
+
+
 def _failed_at(record: Promotion) -> datetime:
     """When a failed merged change took effect: its merge (else its end)."""
     return utc(record.merged_at or record.finished_at or record.requested_at)
@@ -109,14 +115,15 @@ def figures(records: Iterable[Promotion], app: str, env: str, now: datetime, day
     changes: list[tuple[datetime, Promotion]] = sorted(
         ((out, r) for r in mine if (out := _change_at(r)) is not None),
         key=lambda pair: (pair[0], pair[1].id))
-    remedies = sorted(asked for r in mine if r.kind in REMEDIES
+    remedies = sorted(asked for r in mine if _remedy(r)
                       and (asked := utc(r.requested_at)) <= now)
 
     failed: set[int] = {r.id for _, r in changes if failed_after_merge(r)}
+    times = [at for at, _ in changes]
     for asked in remedies:  # blames the last change out before it, if that recent
-        before = [(at, r) for at, r in changes if at < asked]
-        if before and asked - before[-1][0] <= failure_window:
-            failed.add(before[-1][1].id)
+        last = bisect.bisect_left(times, asked) - 1
+        if last >= 0 and asked - times[last] <= failure_window:
+            failed.add(changes[last][1].id)
 
     inside = [(at, r) for at, r in changes if start <= at <= now]
     deploys = [(at, r) for at, r in inside if r.state is State.DEPLOYED]
@@ -135,7 +142,7 @@ def _restores(mine: list[Promotion], start: datetime, now: datetime) -> tuple[li
     """Seconds from each failure starting in the period to the env's next healthy deploy
     (failures while one is open join it), and how many have no healthy deploy yet."""
     signals = [_failed_at(r) for r in mine if r.kind in CHANGES and failed_after_merge(r)]
-    signals += [utc(r.requested_at) for r in mine if r.kind in REMEDIES]
+    signals += [utc(r.requested_at) for r in mine if _remedy(r)]
     healthy = [at for r in mine if (at := deployed_at(r)) is not None]
     # at one instant, a failure is taken before a deploy: that deploy restores it
     timeline = sorted([(at, 0) for at in signals if at <= now]

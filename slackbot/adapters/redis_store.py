@@ -148,7 +148,11 @@ class RedisStore(Lines):
         ids = self._r.zrevrangebyscore(self._k("outcomes", app, env), until.timestamp(),
                                        since.timestamp(), start=0, num=limit)
         members = [i for i in ids if isinstance(i, bytes | str)]
-        return [p for p in (self.get(int(i)) for i in members) if p is not None]
+        with self._r.pipeline(transaction=False) as pipe:  # one round trip for them all
+            for i in members:
+                pipe.hget(self._k("promotion", int(i)), "data")
+            found = pipe.execute()
+        return [codec.load(Promotion, json.loads(data)) for data in found if data]
 
     def create(self, promotion: Promotion, event: Event) -> Promotion:
         """Store a new live record; ConcurrentUpdate if its env already has a live one."""

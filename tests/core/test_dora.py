@@ -162,3 +162,13 @@ def test_report_covers_every_env_and_window_and_separates_envs() -> None:
     assert [(r.env, r.days, r.deploys) for r in rows] == [
         ("staging", 7, 1), ("staging", 30, 1), ("staging", 90, 1),
         ("prod", 7, 0), ("prod", 30, 1), ("prod", 90, 1)]
+
+
+def test_an_undo_of_a_rollback_is_no_failure() -> None:
+    from slackbot.models import RevertMode, RollbackSpec
+
+    deploy = rec(done=NOW - 5 * HOUR)
+    undo = rec(Kind.ROLLBACK, done=NOW - HOUR, asked=NOW - 2 * HOUR).replace(
+        rollback=RollbackSpec(RevertMode.DIRECT, "c" * 40, "x", "b" * 40, undoes=4))
+    f = fig([deploy, undo])
+    assert (f.failed_changes, f.restored, f.unrestored) == (0, 0, 0)
