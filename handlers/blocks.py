@@ -302,8 +302,9 @@ def status_message(status: AppStatus) -> Json:
     return message(views.status_fallback(status.app), status_blocks(status)[:MESSAGE_BLOCKS_MAX])
 
 
-def home_view(statuses: Sequence[AppStatus | str]) -> Json:
-    """App Home for everyone: every app's envs. A str entry is an app whose status failed."""
+def home_view(statuses: Sequence[AppStatus | str], delivery: Sequence[Json] = ()) -> Json:
+    """App Home for everyone: every app's envs. A str entry is an app whose status failed.
+    `delivery`: the DORA figures' blocks (handlers/stats.py), after the envs, when room."""
     blocks: list[Json] = [_header(views.home_header(), ids.HOME_HEADER)]
     for entry in statuses:
         part = (
@@ -314,6 +315,7 @@ def home_view(statuses: Sequence[AppStatus | str]) -> Json:
         if len(blocks) + len(part) > VIEW_BLOCKS_MAX:
             break
         blocks.extend(part)
+    blocks.extend(list(delivery)[:max(VIEW_BLOCKS_MAX - len(blocks), 0)])
     return view({"type": "home", "blocks": blocks})
 
 

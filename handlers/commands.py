@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from handlers.messages import views
 from slackbot.models import Kind
 
-SUBCOMMANDS = ("help", "status", "freeze", "unfreeze", "unlock", "cancel", "leave")
+SUBCOMMANDS = ("help", "status", "stats", "freeze", "unfreeze", "unlock", "cancel", "leave")
 EVERY_APP = "all"  # `/promote freeze all`: every app and env
 
 
@@ -27,6 +27,13 @@ class Help:
 
 @dataclass(frozen=True)
 class Status:
+    app: str | None = None
+
+
+@dataclass(frozen=True)
+class Stats:
+    """`/promote stats [app]`: the DORA figures (anyone may read them)."""
+
     app: str | None = None
 
 
@@ -88,7 +95,7 @@ class Invalid:
     answer: str
 
 
-Command = (Help | Status | Promote | Freeze | Unfreeze | Unlock | Cancel | FreezeWide
+Command = (Help | Status | Stats | Promote | Freeze | Unfreeze | Unlock | Cancel | FreezeWide
            | UnfreezeWide | Leave | Invalid)
 
 
@@ -106,6 +113,8 @@ def parse(text: str, envs: Collection[str] = (), apps: Collection[str] = ()) -> 
         return Help()
     if head == "status":
         return Status(rest[0] if rest else None)
+    if head == "stats" and "stats" not in envs:
+        return Stats(rest[0] if rest else None)
     if head in ("freeze", "unfreeze", "unlock"):
         if not rest:
             return Invalid(views.usage(f"{head} <env>", f"`{head}` needs an environment"))

@@ -15,8 +15,9 @@ from datetime import timedelta
 
 from slack_sdk import WebClient
 
-from handlers import blocks
+from handlers import blocks, stats
 from handlers.background import reference
+from slackbot.dora import Figures
 from slackbot.engine.runner import Submit
 from slackbot.ports import Clock, Store
 from slackbot.status import AppStatus
@@ -43,8 +44,10 @@ def read_statuses(status_of: Callable[[str], AppStatus],
 class HomePublisher:
     def __init__(self, client: WebClient, store: Store, statuses: Statuses, submit: Submit,
                  clock: Clock, viewer_ttl: timedelta = timedelta(days=1),
-                 changed: Callable[[], None] | None = None):
+                 changed: Callable[[], None] | None = None,
+                 delivery: Callable[[], Sequence[Figures]] | None = None):
         self._changed = changed or (lambda: None)
+        self._delivery = delivery
         self._client = client
         self._store = store
         self._statuses = statuses
@@ -63,7 +66,21 @@ class HomePublisher:
         self._submit(HOME, self._publish_all, "refresh")
 
     def _publish(self, user: str) -> None:
-        self._client.views_publish(user_id=user, view=blocks.home_view(self._statuses()))
+        self._client.views_publish(user_id=user, view=self._view())
+
+    def _view(self) -> blocks.Json:
+        return blocks.home_view(self._statuses(), self._delivery_blocks())
+
+    def _delivery_blocks(self) -> list[blocks.Json]:
+        """The DORA figures' section (kept a minute by slackbot/delivery.py); none when they
+        cannot be read, so App Home still shows the envs."""
+        if self._delivery is None:
+            return []
+        try:
+            return stats.home_blocks(self._delivery())
+        except Exception:
+            log.exception("home: the delivery figures failed (reference %s)", reference())
+            return []
 
     def _publish_all(self) -> None:
         since = self._clock.now() - self._ttl
@@ -71,7 +88,7 @@ class HomePublisher:
         viewers = self._store.viewers(since)
         if not viewers:
             return
-        view = blocks.home_view(self._statuses())
+        view = self._view()
         for user in viewers:
             try:
                 self._client.views_publish(user_id=user, view=view)

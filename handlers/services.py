@@ -14,6 +14,7 @@ from handlers import blocks
 from handlers.home import HomePublisher
 from handlers.notifier import ELSEWHERE
 from handlers.replies import Say, guarded
+from slackbot.delivery import Delivery
 from slackbot.engine import Core
 from slackbot.engine.runner import Submit
 from slackbot.models import Promotion
@@ -28,6 +29,7 @@ class Services:
     pipeline: Pipeline
     submit: Submit  # the bot's workers: serialised per key, parallel across keys
     home: HomePublisher | None = None
+    delivery: Delivery | None = None  # the DORA figures (/promote stats)
     click_window_seconds: int = 5  # two clicks of one button within this act once
     delivery_ttl_seconds: int = 3600  # how long a delivery's idempotency key is kept
 

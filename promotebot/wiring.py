@@ -44,6 +44,7 @@ from slackbot.adapters.redis_store import RedisStore
 from slackbot.adapters.workspace import GitWorkspace
 from slackbot.clock import SystemClock
 from slackbot.clusters import Clusters
+from slackbot.delivery import Delivery
 from slackbot.engine.recovery import Recovery
 from slackbot.errors import SettingsError
 from slackbot.keeper import LockKeeper
@@ -188,11 +189,18 @@ class Bot:
         self.later = Later(self.card_workers.submit, name="card-later")
         self.outages = adapters.outages
         directory = adapters.directory or SlackDirectory(self.slack)
+        # The DORA figures: /promote stats, App Home and /metrics read them, kept a minute.
+        self.delivery = Delivery(self.store, self.clock,
+                                 [(a.name, e.name) for a in pipeline.apps.values()
+                                  for e in a.environments],
+                                 failure_window=timedelta(hours=settings.failure_window_hours))
+        self.metrics.watch_delivery(self.delivery.figures)
         # App Home and /promote status share the core's one view per app (built below: the
         # notifier needs App Home before the core exists).
         self.home = HomePublisher(self.slack, self.store,
                                   lambda: read_statuses(self.core.status.read, pipeline.app_names),
-                                  submit, self.clock, changed=lambda: self.core.status.changed())
+                                  submit, self.clock, changed=lambda: self.core.status.changed(),
+                                  delivery=self.delivery.figures)
         cards = cards_client(self.slack)
         _count_slack(cards, self.metrics)
         self.notifier = SlackNotifier(cards, pipeline, self.store, self.card_workers.submit,
@@ -226,7 +234,8 @@ class Bot:
         # read by the leader alone; the job only kicks the records that are due.
         self.scheduler.add_job(self._due, "interval", seconds=tuning.due_seconds, id="due",
                                max_instances=1, coalesce=True, misfire_grace_time=None)
-        self.services = Services(self.core, self.store, pipeline, submit, self.home)
+        self.services = Services(self.core, self.store, pipeline, submit, self.home,
+                                 delivery=self.delivery)
         self._listeners = logs.ContextThreadPoolExecutor(tuning.listener_threads,
                                                          thread_name_prefix="listener")
         self.bolt = build_app(bot_token=settings.slack_bot_token.reveal(),

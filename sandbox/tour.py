@@ -364,11 +364,13 @@ class Tour:
                 [e for e in self.bot.store.events(prod.id) if isinstance(e.facts, Synced)]) == 2)
             self.incident(prod.merge_sha)
             tour_scenes.freeze_everything(self)
+            tour_scenes.delivery_stats(self)
             time.sleep(0.5)
         finally:
             self.transcript.stop()
         say("== Tour finished: dev -> staging -> prod, a queue, a reminder, a rollback in an "
-            "incident carried down, a hotfix, the change brought back, a freeze of everything ==")
+            "incident carried down, a hotfix, the change brought back, a freeze of everything, the "
+            "delivery figures ==")
 
 
 def run_tour(out: TextIO, time_scale: float = 60.0) -> int:

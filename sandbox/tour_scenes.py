@@ -1,6 +1,7 @@
 """Scenes of the tour that show what teams add to the workflow: a request that waits in line
 for a busy env and starts by itself, a reminder to the approver who has not answered, a freeze
-of every app. Each acts only as people, CI and Flux's own webhook would; the bot does the rest.
+of every app, the delivery figures (DORA) of what the tour did. Each acts only as people, CI
+and Flux's own webhook would; the bot does the rest.
 
 The tour holds Flux's simulated clock while staging applies a promotion, so that the second
 request meets a busy env however loaded the machine is, and moves the bot's clock on by two
@@ -102,3 +103,23 @@ def freeze_everything(tour: Tour) -> None:
                                          for m in tour.world.slack.ephemerals(dana)))
     tour.command("oncall", "/promote unfreeze all")
     tour.wait("the freeze lifted", lambda: not tour.bot.store.blocks("myapp", "staging"))
+
+
+def delivery_stats(tour: Tour) -> None:
+    """`/promote stats` after the promotions and the incident: the DORA figures per env, as
+    the bot computes them from its records, printed line by line."""
+    from sandbox.tour import plain
+
+    say = tour.transcript.say
+    say("== 9. The delivery figures (DORA) of what the tour did ==")
+    tour.command("developer", "/promote stats")
+    dana = person("developer").slack_id
+    answer = tour.wait("the delivery figures", lambda: next(
+        (m for m in tour.world.slack.ephemerals(dana)
+         if m.get("text", "").startswith("Delivery figures")), None))
+    for block in answer.get("blocks") or []:
+        texts = [block["text"]["text"]] if block.get("text") else []
+        texts += [e.get("text", "") for e in block.get("elements") or []]
+        for text in texts:
+            for line in text.splitlines():
+                say(f"   {plain(line, tour.transcript.names)}")

@@ -13,12 +13,15 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
 
+from slackbot.dora import Figures
 from slackbot.errors import DomainError, StoreError
 from slackbot.events import Event, EventKind
 from slackbot.models import Kind, Promotion, State
@@ -102,6 +105,11 @@ class Metrics:
         self.github_rate_limit.set_function(part(1, -1.0))
         self.github_rate_reset.set_function(part(2, 0.0))
 
+    def watch_delivery(self, figures: Callable[[], Iterable[Figures]]) -> None:
+        """Export the DORA figures, read at every scrape from `figures` (kept between
+        scrapes by slackbot/delivery.py, so a scrape is not a read of every record)."""
+        self.registry.register(DeliveryCollector(figures))
+
     def prime(self, envs: Iterable[tuple[str, str]]) -> None:
         """Export 0 rollbacks for every (app, env) known up front, so an alert or a rate()
         sees the series before the first rollback."""
@@ -117,6 +125,59 @@ class Metrics:
         errors = self.external_errors.labels(service, operation)  # exported from 0 on
         if failed:
             errors.inc()
+
+
+class DeliveryCollector(Collector):
+    """The DORA figures as gauges labelled app, env and window ("7d"); a figure with
+    nothing to measure (no change, no known lead time, no restore) has no sample."""
+
+    def __init__(self, figures: Callable[[], Iterable[Figures]]):
+        self._figures = figures
+
+    def describe(self) -> Iterable[Metric]:
+        return []  # read at scrape time only: registering must not read the store
+
+    def collect(self) -> Iterable[Metric]:
+        labels = ["app", "env", "window"]
+        family = {name: GaugeMetricFamily(f"promotebot_dora_{name}", what, labels=labels)
+                  for name, what in DELIVERY_SERIES}
+        try:
+            rows = list(self._figures())
+        except Exception:
+            log.exception("could not read the delivery figures")
+            rows = []
+        for f in rows:
+            key = [f.app, f.env, f"{f.days}d"]
+            values: dict[str, float | None] = {
+                "deploys": f.deploys, "deploys_per_day": f.per_day, "changes": f.changes,
+                "failed_changes": f.failed_changes, "change_failure_ratio": f.failure_rate,
+                "lead_time_seconds": _seconds(f.lead_time),
+                "time_to_restore_seconds": _seconds(f.restore_time),
+                "unrestored_failures": f.unrestored}
+            for name, value in values.items():
+                if value is not None:
+                    family[name].add_metric(key, float(value))
+        return list(family.values())
+
+
+DELIVERY_SERIES = (
+    ("deploys", "Promotions and hotfixes deployed in the window"),
+    ("deploys_per_day", "Deployment frequency: deploys in the window per day"),
+    ("changes", "Changes that reached the env in the window (deployed, or failed after "
+     "their merge)"),
+    ("failed_changes", "Changes that failed after their merge, or were followed by a "
+     "rollback or hotfix of the env within the failure window"),
+    ("change_failure_ratio", "Change failure rate: failed changes over changes"),
+    ("lead_time_seconds", "Lead time for changes: median from the oldest commit to "
+     "deployed"),
+    ("time_to_restore_seconds", "Time to restore: median from a failure to the env's next "
+     "healthy deploy"),
+    ("unrestored_failures", "Failures in the window with no healthy deploy since"),
+)
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return value.total_seconds() if value is not None else None
 
 
 class CountingProxy:

@@ -192,6 +192,7 @@ class Promotion:
     reminded_at: datetime | None = None  # the approvers were reminded (slackbot/engine/timers.py)
     escalated_at: datetime | None = None  # the waiting was escalated
     deployment_id: int | None = None  # its GitHub Deployment (slackbot/engine/writeback.py)
+    first_commit_at: datetime | None = None  # its oldest commit's time, for the lead time
 
     @property
     def live(self) -> bool:

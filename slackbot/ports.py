@@ -44,6 +44,11 @@ class Store(Protocol):
     def live(self, app: str, env: str) -> Promotion | None: ...
     def live_all(self) -> list[Promotion]: ...
     def history(self, app: str, env: str, limit: int = 20) -> list[Promotion]: ...
+    def finished(self, app: str, env: str, since: datetime, until: datetime,
+                 limit: int = 5000) -> list[Promotion]:
+        """The env's deployed and failed records that finished within [since, until] (both
+        included), newest first, at most `limit`."""
+        ...
     def create(self, promotion: Promotion, event: Event) -> Promotion: ...
     def transition(self, current: Promotion, event: Event, state: State | None = None,
                    fence: Fence | None = None, **changes: Any) -> Promotion: ...
@@ -120,6 +125,7 @@ class Comparison:
     files: tuple[str, ...]  # what `head` changed since the merge base
     base_tree: str = ""  # the content of each side (a tree's sha), to compare content, not history
     head_tree: str = ""
+    first_commit_at: datetime | None = None  # the oldest commit's committer time, if known
 
     @property
     def changes_content(self) -> bool:

@@ -113,6 +113,9 @@ class Settings:
     # SLACK_RESPONSE_URL_HOSTS: hosts ("host" or "host:port") besides hooks.slack.com that a
     # payload's response_url may name (the sandbox's Slack emulator); empty in production
     response_url_hosts: tuple[str, ...] = ()
+    # PROMOTEBOT_FAILURE_WINDOW_HOURS: a rollback or hotfix of an env this soon after a deploy
+    # counts that deploy as a failed change (the DORA change failure rate)
+    failure_window_hours: float = 24.0
 
     @property
     def slack_mode(self) -> Literal["socket", "http"]:
@@ -295,6 +298,20 @@ def _lease_seconds(read: _Reader) -> float:
     return seconds
 
 
+def _failure_window_hours(read: _Reader) -> float:
+    value = read.raw("PROMOTEBOT_FAILURE_WINDOW_HOURS")
+    if value is None:
+        return 24.0
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = math.nan
+    if not (math.isfinite(hours) and 0 < hours <= 24 * 30):
+        read.bad("PROMOTEBOT_FAILURE_WINDOW_HOURS", "hours between 0 and 720, like 24", value)
+        return 24.0
+    return hours
+
+
 def _poll_seconds(read: _Reader, name: str = "PROMOTEBOT_POLL_SECONDS",
                   default: float = 30.0) -> float:
     value = read.raw(name)
@@ -419,6 +436,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     poll_seconds = _poll_seconds(read)
     safety_poll_seconds = _poll_seconds(read, "PROMOTEBOT_SAFETY_POLL_SECONDS", 1200.0)
     lease_seconds = _lease_seconds(read)
+    failure_window_hours = _failure_window_hours(read)
     if read.problems:
         raise SettingsError(read.problems)
     assert bot_token and signing_secret and github_auth and slack_api_url and github_api_url
@@ -446,4 +464,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         safety_poll_seconds=safety_poll_seconds,
         lease_seconds=lease_seconds,
         response_url_hosts=response_url_hosts,
+        failure_window_hours=failure_window_hours,
     )

@@ -15,10 +15,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from handlers import blocks, commands, ids
+from handlers import blocks, commands, ids, stats
 from handlers.messages import access, answers
+from handlers.messages import stats as stats_words
 from handlers.replies import Reply, privately
 from handlers.services import Services
+from slackbot import dora
 from slackbot.engine.queueing import InLine
 
 
@@ -56,6 +58,19 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
             reply.message(blocks.status_message(core.status.read(parsed.app, channel)))
 
         services.run(("status", user), reply, "/promote status", status)
+    elif isinstance(parsed, commands.Stats):
+        ack()
+        reply = Reply(respond, stats_words.working(parsed.app)).start()
+
+        def delivery() -> None:
+            if parsed.app is not None:
+                core.lookup.app(parsed.app)  # an unknown app is refused with the closest one
+            figures = services.delivery
+            rows = figures.figures(parsed.app, fresh=True) if figures else ()
+            window = figures.failure_window if figures else dora.FAILURE_WINDOW
+            reply.message(stats.stats_message(rows, parsed.app, window))
+
+        services.run(("stats", user), reply, "/promote stats", delivery)
     elif isinstance(parsed, commands.Promote):
         ack()
         reply = Reply(respond, answers.working_promote(parsed.env, parsed.app)).start()

@@ -87,6 +87,11 @@ HELP_LINES = (
         "waiting, freezes and holds",
     ),
     (
+        f"{COMMAND} stats [app]",
+        "delivery figures per env over 7, 30 and 90 days: deploys, lead time, change "
+        "failure rate, time to restore",
+    ),
+    (
         f"{COMMAND} freeze <env>|<app>|all [reason]",
         "refuse promotions into <env>, every env of <app>, or every app, until unfrozen",
     ),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -151,7 +152,8 @@ class GitHubForge(DeploymentWrites):
         base_tree = ((found.get("base_commit") or {}).get("commit") or {}).get("tree") or {}
         head_tree = listed[-1]["commit"]["tree"]["sha"] if listed else ""
         return Comparison(int(found["ahead_by"]), int(found["behind_by"]), commits, files,
-                          base_tree=str(base_tree.get("sha") or ""), head_tree=head_tree)
+                          base_tree=str(base_tree.get("sha") or ""), head_tree=head_tree,
+                          first_commit_at=_oldest(listed))
 
     def find_open_pull(self, repo: str, base: str, head: str) -> PullRequest | None:
         return self._find_open_pull(repo, base, head, fresh=False)
@@ -365,3 +367,13 @@ def _pull(data: dict[str, Any]) -> PullRequest:
         merge_sha=str(data["merge_commit_sha"]) if merged and data.get("merge_commit_sha")
         else None,
     )
+
+
+def _oldest(listed: Any) -> datetime | None:
+    """The oldest committer time of a comparison's commits (GitHub's ISO 8601, "Z"), if any."""
+    times = []
+    for c in listed:
+        stamp = ((c.get("commit") or {}).get("committer") or {}).get("date")
+        if stamp:
+            times.append(datetime.fromisoformat(str(stamp).replace("Z", "+00:00")))
+    return min(times, default=None)

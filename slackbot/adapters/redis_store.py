@@ -12,6 +12,7 @@ Keys, under a prefix (default "promotebot:"):
     live:<app>:<env>        string <id>                       the live record of an env
     live                    set of ids                        every live record (resume on restart)
     history:<app>:<env>     zset id by requested time         newest first on read
+    outcomes:<app>:<env>    zset id by finish time            deployed and failed records (DORA)
     lock:<app>:<env>        string "<owner>:<token>" (PX)     the env lock
     fence:<app>:<env>       counter                           fencing tokens, ever increasing
     once:<key>              string (EX)                       idempotency keys
@@ -52,6 +53,9 @@ from slackbot.models import Block, BlockKind, Promotion, State
 from slackbot.pipeline import ALL
 from slackbot.ports import Fence
 from slackbot.states import check_transition
+
+# The final states the delivery figures read (slackbot/dora.py), indexed by finish time.
+OUTCOMES = frozenset({State.DEPLOYED, State.FAILED})
 
 _ACQUIRE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
@@ -137,6 +141,19 @@ class RedisStore(Lines):
         members = [i for i in ids if isinstance(i, bytes | str)]
         return [p for p in (self.get(int(i)) for i in members) if p is not None]
 
+    def finished(self, app: str, env: str, since: datetime, until: datetime,
+                 limit: int = 5000) -> list[Promotion]:
+        """The env's deployed and failed records that finished within [since, until], newest
+        first, at most `limit` of them."""
+        ids = self._r.zrevrangebyscore(self._k("outcomes", app, env), until.timestamp(),
+                                       since.timestamp(), start=0, num=limit)
+        members = [i for i in ids if isinstance(i, bytes | str)]
+        with self._r.pipeline(transaction=False) as pipe:  # one round trip for them all
+            for i in members:
+                pipe.hget(self._k("promotion", int(i)), "data")
+            found = pipe.execute()
+        return [codec.load(Promotion, json.loads(data)) for data in found if data]
+
     def create(self, promotion: Promotion, event: Event) -> Promotion:
         """Store a new live record; ConcurrentUpdate if its env already has a live one."""
         record = promotion.replace(version=1)
@@ -197,6 +214,9 @@ class RedisStore(Lines):
                 self._write(pipe, updated)
                 if not target.live:
                     pipe.srem(self._k("live"), current.id)
+                if target in OUTCOMES and updated.finished_at is not None:
+                    pipe.zadd(self._k("outcomes", current.app, current.env),
+                              {str(current.id): updated.finished_at.timestamp()})
                 self._audit(pipe, event)
                 pipe.execute()
             except redis.WatchError as exc:

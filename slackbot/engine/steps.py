@@ -124,6 +124,7 @@ class Steps:
         repository = self._lookup.app(record.app).repository
         pull = self._forge.find_open_pull(repository, record.target_branch, record.source_branch)
         adopted = pull is not None
+        first_commit_at = None
         if pull is None:
             comparison = self._forge.compare(repository, record.target_branch,
                                              record.source_branch)
@@ -132,6 +133,7 @@ class Steps:
                 writing.pull_title(record, comparison.ahead_by),
                 writing.pull_body(record, comparison.commits, comparison.files,
                                   self._records.person(record.requested_by)))
+            first_commit_at = comparison.first_commit_at
         if record.rollback_plan:
             self._forge.update_pull_body(
                 repository, pull.number,
@@ -139,7 +141,8 @@ class Steps:
                                   self._records.person(record.requested_by)))
         return self._records.transition(record, PullOpened(pull.number, pull.url, adopted),
                                         State.PR_OPEN, pr_number=pull.number, pr_url=pull.url,
-                                        head_sha=pull.head_sha)
+                                        head_sha=pull.head_sha,
+                                        first_commit_at=first_commit_at)
 
     def _evaluate(self, record: Promotion, fresh: bool = False) -> Promotion:
         app, env = self._lookup.app_env(record.app, record.env)

@@ -103,3 +103,19 @@ def test_compare_tells_content_from_commits(world: World, forge: GitHubForge,
     comparison = forge.compare(REPO, "prod", "staging")
     assert comparison.ahead_by == 1 and not comparison.changes_content
     assert comparison.base_tree == comparison.head_tree
+
+
+def test_compare_gives_the_oldest_commits_committer_time(world: World, forge: GitHubForge,
+                                                         tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from sandbox.gitseed import run_git
+
+    assert forge.compare(REPO, "staging", "dev").first_commit_at is None  # nothing ahead
+    first = push(world, "dev", "a.txt", "a\n", "a", tmp_path / "one")
+    push(world, "dev", "b.txt", "b\n", "b", tmp_path / "two")
+    clone = next((tmp_path / "one").iterdir())
+    said = run_git("show", "-s", "--format=%cI", first, cwd=clone)
+    found = forge.compare(REPO, "staging", "dev").first_commit_at
+    assert found is not None and found.utcoffset() is not None
+    assert found == datetime.fromisoformat(said)

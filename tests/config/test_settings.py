@@ -261,3 +261,11 @@ def test_redis_sentinels_service_passwords_lease_and_persistence_are_read() -> N
 def test_bad_redis_and_lease_settings_are_named(extra: dict[str, str], named: str) -> None:
     problems = _problems(_minimal(**extra))
     assert any(p.startswith(named) for p in problems), problems
+
+
+def test_the_failure_window_of_the_delivery_figures_is_read_and_checked() -> None:
+    assert load_settings(_minimal()).failure_window_hours == 24.0
+    assert load_settings(_minimal(PROMOTEBOT_FAILURE_WINDOW_HOURS="6")).failure_window_hours == 6
+    for bad in ("0", "-3", "soon", "nan", "1000"):
+        problems = _problems(_minimal(PROMOTEBOT_FAILURE_WINDOW_HOURS=bad))
+        assert any(p.startswith("PROMOTEBOT_FAILURE_WINDOW_HOURS") for p in problems), bad

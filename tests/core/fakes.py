@@ -57,6 +57,7 @@ class FakeForge:
     conflicting_bases: set[str] = field(default_factory=set)
     diverged: set[str] = field(default_factory=set)  # branches that cannot be fast-forwarded
     calls: list[str] = field(default_factory=list)
+    first_commit_at: datetime | None = None  # what compare says of the oldest commit
     _numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
     # The write-back (slackbot/engine/writeback.py): what GitHub would show, kept apart from
     # `calls` so that tests of the flow need not list it.
@@ -79,7 +80,8 @@ class FakeForge:
         commits = tuple(CommitInfo(self.heads[head], "change", "dev") for _ in range(ahead))
         return Comparison(ahead, 0, commits, ("apps/myapp/base/deployment.yaml",) if ahead else (),
                           base_tree=f"tree-{self.heads[base]}",
-                          head_tree=f"tree-{self.heads[head]}")
+                          head_tree=f"tree-{self.heads[head]}",
+                          first_commit_at=self.first_commit_at if ahead else None)
 
     def find_open_pull(self, repo: str, base: str, head: str) -> PullRequest | None:
         return next((p for p in self.pulls.values()

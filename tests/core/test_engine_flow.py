@@ -3,6 +3,8 @@ failures after the merge, each with its reason."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from handlers.messages.refusals import progress, sentence
 from slackbot.events import Event, Merging
 from slackbot.models import State
@@ -49,6 +51,13 @@ def test_staging_promotion_merges_and_deploys(world: World) -> None:
     # the notifier heard of every step, in order, from the newest record
     assert world.notifier.seen[0] == ("requested", "requested")
     assert world.notifier.seen[-1] == ("deployed", "deployed")
+
+
+def test_the_oldest_commits_time_is_kept_on_the_record_for_the_lead_time(
+        world: World) -> None:
+    world.forge.first_commit_at = world.clock.now() - timedelta(hours=6)
+    promotion = green_staging(world)
+    assert promotion.first_commit_at == world.clock.now() - timedelta(hours=6)
 
 
 def test_prod_promotion_needs_review_stakeholder_plan_and_window(world: World) -> None:

@@ -14,7 +14,7 @@ import pytest
 # The tour is long (it plays every step with the real bot between the emulators) and the
 # machine is shared: bounds that no load exhausts, beyond the suite's default per test.
 @pytest.mark.timeout(900)
-def test_tour_plays_the_workflow_a_queue_a_reminder_an_incident_and_a_freeze() -> None:
+def test_tour_plays_the_workflow_a_queue_a_reminder_an_incident_a_freeze_and_stats() -> None:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "GITHUB_", "REDIS_", "PROMOTEBOT_"))}
     done = subprocess.run([sys.executable, "-m", "promotebot.cli", "sandbox", "--tour"],
@@ -59,6 +59,10 @@ def test_tour_plays_the_workflow_a_queue_a_reminder_an_incident_and_a_freeze() -
              "staging is frozen with every app by @omar",
              "> omar types: /promote unfreeze all",
              "@omar lifted the freeze of every app",
+             "> dana types: /promote stats",
+             "   Delivery figures: myapp",
+             "   7d  2 deploys (2.0 a week) · lead time ",  # prod: P-3 and H-7
+             " · failed 1 of 3 (33%) · restore ",  # P-5 failed; R-6 and H-7 blame it alone
              "== Tour finished"]
     positions = [out.find(step) for step in steps]
     assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p < 0]
