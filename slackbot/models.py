@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from slackbot.changes import Changes
 from slackbot.outside import Outside
 from slackbot.progress import Progress
 from slackbot.reasons import Reason
@@ -191,6 +192,7 @@ class Promotion:
     source_until: datetime | None = None  # the source env, reconciling the head, waited for
     reminded_at: datetime | None = None  # the approvers were reminded (slackbot/engine/timers.py)
     escalated_at: datetime | None = None  # the waiting was escalated
+    changes: Changes | None = None  # the commits of the pinned head (slackbot/changes.py)
 
     @property
     def live(self) -> bool:
