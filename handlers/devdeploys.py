@@ -8,6 +8,8 @@ under it). A Slack error raises to the core, which then reports the revision aga
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk import WebClient
 
 from handlers import blocks
@@ -28,17 +30,18 @@ class DevDeployReporter:
         reply = blocks.message(words.fallback(deploy), [blocks.section(words.report(deploy))])
         known = self._store.recall(key)
         if known is None:
-            summary = words.day_summary(deploy.app, deploy.env, deploy.day, 1, deploy)
             posted = self._client.chat_postMessage(
-                channel=deploy.channel,
-                **blocks.message(words.fallback(deploy), [blocks.section(summary)]))
+                channel=deploy.channel, **_day_message(deploy, 1))
             channel, ts, count = str(posted["channel"]), str(posted["ts"]), 1
         else:
             channel, ts, seen = known.split(":", 2)
             count = int(seen) + 1
-            summary = words.day_summary(deploy.app, deploy.env, deploy.day, count, deploy)
-            self._client.chat_update(
-                channel=channel, ts=ts,
-                **blocks.message(words.fallback(deploy), [blocks.section(summary)]))
+            self._client.chat_update(channel=channel, ts=ts, **_day_message(deploy, count))
         self._store.remember(key, f"{channel}:{ts}:{count}", KEPT_SECONDS)
         self._client.chat_postMessage(channel=channel, thread_ts=ts, **reply)
+
+
+def _day_message(deploy: DevDeploy, count: int) -> dict[str, Any]:
+    facts = (deploy.app, deploy.env, deploy.day, count, deploy)
+    return blocks.message(words.day_fallback(*facts),
+                          [blocks.section(words.day_summary(*facts))])

@@ -40,12 +40,28 @@ def report(deploy: DevDeploy) -> str:
 
 def day_summary(app: str, env: str, day: date, count: int, latest: DevDeploy) -> str:
     """The day's parent message, kept saying how many deploys and how the last one went."""
-    how = "Ready" if latest.ready else "failed"
-    times = "1 deploy" if count == 1 else f"{count} deploys"
-    return (f"{day_title(app, env, day)}\n{times} today; the latest, "
-            f"`{mrkdwn.short(latest.sha)}`, {how}. Each one is in the thread.")
+    return (f"{day_title(app, env, day)}\n{_count(count)} today; the latest, "
+            f"`{mrkdwn.short(latest.sha)}`, {_how(latest)}. Each one is in the thread.")
+
+
+def day_fallback(app: str, env: str, day: date, count: int, latest: DevDeploy) -> str:
+    return (f"{app} on {env}, {day.isoformat()}: {_count(count)}; the latest "
+            f"{mrkdwn.short(latest.sha)} {_how(latest)}")
 
 
 def fallback(deploy: DevDeploy) -> str:
-    how = "Ready" if deploy.ready else "failed"
-    return f"{deploy.app} {deploy.env}: {mrkdwn.short(deploy.sha)} {how}"
+    """The reply's notification text: the revision, how it went, its newest commit."""
+    said = f"{mrkdwn.short(deploy.sha)} is applied on {deploy.env}: Ready." if deploy.ready \
+        else f"{mrkdwn.short(deploy.sha)} failed on {deploy.env}."
+    if deploy.commits:
+        newest = deploy.commits[-1]
+        said += f" {mrkdwn.clip(newest.subject, 100)} ({mrkdwn.clip(newest.author, 40)})"
+    return text(said)
+
+
+def _count(count: int) -> str:
+    return "1 deploy" if count == 1 else f"{count} deploys"
+
+
+def _how(deploy: DevDeploy) -> str:
+    return "Ready" if deploy.ready else "failed"

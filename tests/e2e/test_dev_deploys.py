@@ -23,6 +23,8 @@ def _thread_text(live: Live, parent: dict[str, Any]) -> str:
 
 
 def test_pushes_to_dev_are_one_message_a_day_with_each_push_in_its_thread(live: Live) -> None:
+    # the bot remembers what dev ran when it started watching (reported: nothing before it)
+    wait_for(lambda: live.bot.store.recall("dev-deploy:reported:myapp"), "dev's first status")
     first = live.push("dev", "apps/myapp/NOTES.md", "one\n", "PAY-41 note the refunds")
     live.wait_deployed("dev", first)
     [parent] = wait_for(lambda: (found := _day_messages(live)) and found, "the day's message")

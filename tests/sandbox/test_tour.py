@@ -24,6 +24,8 @@ def test_tour_plays_the_workflow_a_queue_a_reminder_an_incident_and_a_freeze() -
     steps = ["$ dana pushes \"Faster checkout\" to dev",
              "> dana types: /promote staging",
              "Promotion P-1: myapp → staging | 📡 Reconciling",
+             "[#myapp-deploys] promotebot posted: myapp on dev, ",
+             "is applied on dev: Ready.",
              "$ dana pushes \"Faster search\" to dev",
              "> dana types: /promote staging",
              "@dana's request for staging waits behind P-1 (next in line)",
