@@ -18,6 +18,7 @@ from slack_sdk.models.views import View
 from handlers import ids, mrkdwn
 from handlers.messages import answers, timeline, views
 from handlers.messages import card as words
+from handlers.messages import changes as changes_words
 from handlers.messages import outside as outside_words
 from handlers.payloads import ButtonValue, ModalMeta, RollbackMeta
 from slackbot import gates as gate_names
@@ -169,6 +170,8 @@ def card(record: Promotion, events: Sequence[Event], gates: Gates,
         _header(words.header(record), ids.CARD_HEADER),
         _fields(fields, ids.CARD_FIELDS, text="\n".join(status_lines)),
     ]
+    if record.changes is not None and record.rollback is None:
+        blocks.append(section(changes_words.summary(record.changes), ids.CARD_CHANGES))
     if record.gates:
         blocks.append(section(_gates_text(record, gates), ids.CARD_GATES))
     lines = _timeline_text(record, events)

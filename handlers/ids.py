@@ -30,6 +30,7 @@ ROLLBACK_VIEW = "rollback.choose"  # the revisions an env ran, to pick the one t
 CARD_HEADER = "card.header"
 CARD_FIELDS = "card.fields"
 CARD_GATES = "card.gates"
+CARD_CHANGES = "card.changes"  # the commits being promoted
 CARD_TIMELINE = "card.timeline"
 CARD_OUTCOME = "card.outcome"
 CARD_ACTIONS_BLOCK = "card.actions"

@@ -26,6 +26,7 @@ from slack_sdk import WebClient
 
 from handlers.app import build_app, cards_client, make_client
 from handlers.card_links import SlackCardLinks
+from handlers.devdeploys import DevDeployReporter
 from handlers.directory import SlackDirectory
 from handlers.home import HomePublisher, read_statuses
 from handlers.notifier import CardRef, SlackNotifier
@@ -45,6 +46,7 @@ from slackbot.adapters.workspace import GitWorkspace
 from slackbot.clock import SystemClock
 from slackbot.clusters import Clusters
 from slackbot.delivery import Delivery
+from slackbot.devdeploys import DevDeploys
 from slackbot.engine.recovery import Recovery
 from slackbot.errors import SettingsError
 from slackbot.keeper import LockKeeper
@@ -217,6 +219,9 @@ class Bot:
         self.core = engine.build(pipeline, ports, submit, options)
         self.runner = self.core.runner
         self.recovery = Recovery(self.store, self.runner, self.core.aftercare, submit, owner)
+        # Pushes to each app's first env that Flux applies, reported in its deploys channel.
+        self.dev_deploys = DevDeploys(pipeline, self.store, workspace, self.clock, submit,
+                                      DevDeployReporter(self.slack, self.store))
         # One Kustomization watch per cluster, whatever the number of records.
         self.watches: dict[str | None, KustomizationWatch] = {
             name: self._new_watch(name) for name in self._watched_clusters()}
@@ -343,6 +348,7 @@ class Bot:
 
     def _on_status(self, status: KustomizationStatus) -> None:
         self.runner.on_status(status)
+        self.dev_deploys.on_status(status)
         self.home.refresh()  # App Home shows Flux as it is, promotions or not (coalesced)
 
     # -- life --------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from slackbot.changes import Changes
 from slackbot.outside import Outside
 from slackbot.progress import Progress
 from slackbot.reasons import Reason
@@ -193,6 +194,7 @@ class Promotion:
     escalated_at: datetime | None = None  # the waiting was escalated
     deployment_id: int | None = None  # its GitHub Deployment (slackbot/engine/writeback.py)
     first_commit_at: datetime | None = None  # its oldest commit's time, for the lead time
+    changes: Changes | None = None  # the commits of the pinned head (slackbot/changes.py)
 
     @property
     def live(self) -> bool:

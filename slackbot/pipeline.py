@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from slackbot.changes import DEFAULT_TICKET_PATTERN
 from slackbot.policy import DEFAULT_POLICY, Policy, Role
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -207,6 +208,8 @@ class App:
     deployments: tuple[str, ...] = ()
     roles: dict[str, Role] = field(default_factory=dict)  # the access policy's people
     github_write_back: bool = True  # GitHub Deployments and commit statuses of its deploys
+    ticket_pattern: str = DEFAULT_TICKET_PATTERN  # ticket references in commit messages
+    report_dev_deploys: bool = True  # each new revision Flux applies on the first env
 
     def env(self, name: str) -> Environment:
         for env in self.environments:

@@ -104,6 +104,9 @@ class Store(Protocol):
     def take_due(self, now: datetime, limit: int = 100) -> list[int]:
         """The records due by `now`, each taken off the index by exactly one caller."""
         ...
+    # -- small facts the bot remembers (slackbot/devdeploys.py) -----------------------------
+    def remember(self, key: str, value: str, ttl_seconds: int) -> None: ...
+    def recall(self, key: str) -> str | None: ...
 
 
 # -- forge (GitHub) --------------------------------------------------------------------------
@@ -126,6 +129,7 @@ class Comparison:
     base_tree: str = ""  # the content of each side (a tree's sha), to compare content, not history
     head_tree: str = ""
     first_commit_at: datetime | None = None  # the oldest commit's committer time, if known
+    merge_base: str = ""  # the sha both sides share (a compare link from it keeps its meaning)
 
     @property
     def changes_content(self) -> bool:

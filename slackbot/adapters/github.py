@@ -151,9 +151,10 @@ class GitHubForge(DeploymentWrites):
         files = tuple(f["filename"] for f in found.get("files") or ())
         base_tree = ((found.get("base_commit") or {}).get("commit") or {}).get("tree") or {}
         head_tree = listed[-1]["commit"]["tree"]["sha"] if listed else ""
+        merge_base = str((found.get("merge_base_commit") or {}).get("sha") or "")
         return Comparison(int(found["ahead_by"]), int(found["behind_by"]), commits, files,
                           base_tree=str(base_tree.get("sha") or ""), head_tree=head_tree,
-                          first_commit_at=_oldest(listed))
+                          first_commit_at=_oldest(listed), merge_base=merge_base)
 
     def find_open_pull(self, repo: str, base: str, head: str) -> PullRequest | None:
         return self._find_open_pull(repo, base, head, fresh=False)

@@ -291,6 +291,13 @@ class RedisStore(Lines):
 
     # -- idempotency -----------------------------------------------------------------------
 
+    def remember(self, key: str, value: str, ttl_seconds: int) -> None:
+        self._r.set(self._k("fact", key), value, ex=ttl_seconds)
+
+    def recall(self, key: str) -> str | None:
+        value = self._r.get(self._k("fact", key))
+        return str(value) if value is not None else None
+
     def claim_once(self, key: str, ttl_seconds: int = 3600) -> bool:
         """True the first time `key` is claimed within its ttl, False on every repeat."""
         return bool(self._r.set(self._k("once", key), "1", nx=True, ex=ttl_seconds))

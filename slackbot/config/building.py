@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from slackbot.changes import DEFAULT_TICKET_PATTERN
 from slackbot.config.access import build_policy, build_roles
 from slackbot.config.meaning import parse_days, parse_duration, parse_moment, parse_time
 from slackbot.config.schema import (
@@ -137,6 +138,8 @@ def build(data: Mapping[str, Any]) -> Pipeline:
             deployments=tuple(spec.get("deployments", (name,))),
             roles=build_roles(spec),
             github_write_back=bool(spec.get("githubWriteBack", True)),
+            ticket_pattern=spec.get("ticketPattern", DEFAULT_TICKET_PATTERN),
+            report_dev_deploys=bool(spec.get("reportDevDeploys", True)),
         )
     logins = {str(user): str(login) for user, login in (data.get("githubLogins") or {}).items()}
     clusters = {

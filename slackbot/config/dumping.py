@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from slackbot.changes import DEFAULT_TICKET_PATTERN
 from slackbot.config.access import role_data, rule_data
 from slackbot.config.meaning import format_days, format_duration
 from slackbot.pipeline import (
@@ -63,6 +64,10 @@ def _pipeline_data(pipeline: Pipeline) -> dict[str, Any]:
         spec["deployments"] = list(app.deployment_names)
         if not app.github_write_back:
             spec["githubWriteBack"] = False
+        if app.ticket_pattern != DEFAULT_TICKET_PATTERN:
+            spec["ticketPattern"] = app.ticket_pattern
+        if not app.report_dev_deploys:
+            spec["reportDevDeploys"] = False
         spec["environments"] = [_environment_data(env, shared) for env in app.environments]
         for spec_env, env in zip(spec["environments"], app.environments, strict=True):
             if own := _declared(pipeline, app.name, env.name):

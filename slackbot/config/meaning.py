@@ -173,6 +173,13 @@ def _check_env_clusters(app_name: str, app: dict[str, Any], known: set[str],
 
 def _check_app(app_name: str, app: dict[str, Any], report: Report) -> None:
     check_access(app_name, app, report)
+    pattern = app.get("ticketPattern")
+    if isinstance(pattern, str):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            report.add(("apps", app_name, "ticketPattern"),
+                       f"is not a regular expression ({exc}); write one like '[A-Z]+-[0-9]+'")
     has_stakeholders = has_people(app, STAKEHOLDER)
     seen: dict[str, dict[str, int]] = {"name": {}, "branch": {}, "kustomization": {}}
     for index, env in _items(app.get("environments")):

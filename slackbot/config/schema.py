@@ -295,6 +295,10 @@ _APP = {
             "x-expected": "a list of environments, in promotion order",
         },
         "freezes": _FREEZES,
+        # The card's ticket references (ABC-123 by default) and the first env's deploy reports.
+        "ticketPattern": {"type": "string", "minLength": 1, "maxLength": 200,
+                          "x-expected": "a regular expression like '[A-Z]+-[0-9]+'"},
+        "reportDevDeploys": {"type": "boolean", "x-expected": "true or false"},
     },
 }
 PIPELINE_SCHEMA = {

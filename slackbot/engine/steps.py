@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from slackbot import changes
 from slackbot import gates as gate_rules
 from slackbot.engine import chain, writing
 from slackbot.engine.lookup import Lookup
@@ -121,28 +122,30 @@ class Steps:
         return record
 
     def _open_pull(self, record: Promotion) -> Promotion:
-        repository = self._lookup.app(record.app).repository
+        app = self._lookup.app(record.app)
+        repository = app.repository
         pull = self._forge.find_open_pull(repository, record.target_branch, record.source_branch)
         adopted = pull is not None
-        first_commit_at = None
+        # One comparison: the body of a new pull request, the card's list of commits and the
+        # oldest commit's time (the lead time of the delivery figures).
+        comparison = self._forge.compare(repository, record.target_branch, record.source_branch)
         if pull is None:
-            comparison = self._forge.compare(repository, record.target_branch,
-                                             record.source_branch)
             pull = self._forge.open_pull(
                 repository, record.target_branch, record.source_branch,
                 writing.pull_title(record, comparison.ahead_by),
                 writing.pull_body(record, comparison.commits, comparison.files,
                                   self._records.person(record.requested_by)))
-            first_commit_at = comparison.first_commit_at
         if record.rollback_plan:
             self._forge.update_pull_body(
                 repository, pull.number,
                 writing.with_plan(pull.body, record.rollback_plan,
                                   self._records.person(record.requested_by)))
+        listed = changes.of(comparison, pull.url, record.target_branch, pull.head_sha,
+                            app.ticket_pattern)
         return self._records.transition(record, PullOpened(pull.number, pull.url, adopted),
                                         State.PR_OPEN, pr_number=pull.number, pr_url=pull.url,
-                                        head_sha=pull.head_sha,
-                                        first_commit_at=first_commit_at)
+                                        head_sha=pull.head_sha, changes=listed,
+                                        first_commit_at=comparison.first_commit_at)
 
     def _evaluate(self, record: Promotion, fresh: bool = False) -> Promotion:
         app, env = self._lookup.app_env(record.app, record.env)
@@ -157,9 +160,13 @@ class Steps:
                                                      name=_hotfix_name(record)))
         if pull.head_sha != record.head_sha:
             voided = record.approvers()
+            comparison = self._forge.compare(app.repository, record.target_branch,
+                                             record.source_branch)  # once per new head
+            listed = changes.of(comparison, pull.url, record.target_branch, pull.head_sha,
+                                app.ticket_pattern, moved_from=record.head_sha)
             return self._records.transition(
                 record, HeadMoved(record.head_sha or "", pull.head_sha, voided),
-                head_sha=pull.head_sha, voided=voided or record.voided)
+                head_sha=pull.head_sha, voided=voided or record.voided, changes=listed)
         src = app.env(record.source_env) if record.source_env else None
         source_status = self._cluster.kustomization(src.kustomization) if src else None
         root = chain.waiting_root(app, self._cluster, source_status) if source_status else None

@@ -30,6 +30,7 @@ def test_branch_head_and_compare_follow_a_push(world: World, forge: GitHubForge,
     assert [c.sha for c in comparison.commits] == [sha]
     assert comparison.commits[0].message == "Add notes"
     assert comparison.files == ("apps/myapp/NOTES.md",)
+    assert comparison.merge_base == world.repo.sha  # where dev left staging: the seed
 
 
 def test_open_find_and_adopt_a_pull_request(world: World, forge: GitHubForge,

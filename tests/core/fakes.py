@@ -67,6 +67,9 @@ class FakeForge:
     write_back_fails: bool = False  # every write-back call answers as a GitHub outage would
 
     refreshed: int = 0
+    compared: list[tuple[str, str]] = field(default_factory=list)  # every compare(base, head)
+    # What compare(base, head) lists, when a test gives it (else `ahead` copies of "change")
+    commit_lists: dict[tuple[str, str], tuple[CommitInfo, ...]] = field(default_factory=dict)
 
     def refresh(self, repo: str, change: object = None) -> None:
         self.refreshed += 1
@@ -76,8 +79,11 @@ class FakeForge:
         return self.heads[branch]
 
     def compare(self, repo: str, base: str, head: str) -> Comparison:
-        ahead = self.ahead.get((base, head), 1)
-        commits = tuple(CommitInfo(self.heads[head], "change", "dev") for _ in range(ahead))
+        self.compared.append((base, head))
+        listed = self.commit_lists.get((base, head))
+        ahead = len(listed) if listed is not None else self.ahead.get((base, head), 1)
+        commits = listed if listed is not None else tuple(
+            CommitInfo(self.heads[head], "change", "dev") for _ in range(ahead))
         return Comparison(ahead, 0, commits, ("apps/myapp/base/deployment.yaml",) if ahead else (),
                           base_tree=f"tree-{self.heads[base]}",
                           head_tree=f"tree-{self.heads[head]}",
