@@ -161,6 +161,7 @@ class FakeCluster:
     kustomizations: dict[str, KustomizationStatus] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     rollouts: dict[tuple[str, str], Rollout] = field(default_factory=dict)
+    # requestedAt sent, in order: (kind, name, token), kind "source" or "kustomization"
     reconciles: list[tuple[str, str, str]] = field(default_factory=list)
 
     def kustomization(self, ref: FluxRef) -> KustomizationStatus:
@@ -169,8 +170,11 @@ class FakeCluster:
     def source_revision(self, ref: FluxRef) -> str | None:
         return self.sources.get(ref.name)
 
-    def request_reconcile(self, kustomization: FluxRef, source: FluxRef, token: str) -> None:
-        self.reconciles.append((kustomization.name, source.name, token))
+    def request_source_reconcile(self, source: FluxRef, token: str) -> None:
+        self.reconciles.append(("source", source.name, token))
+
+    def request_kustomization_reconcile(self, kustomization: FluxRef, token: str) -> None:
+        self.reconciles.append(("kustomization", kustomization.name, token))
 
     def rollout(self, namespace: str, deployment: str, cluster: str | None = None) -> Rollout:
         return self.rollouts.get((namespace, deployment)) or Rollout(
