@@ -214,6 +214,7 @@ class KustomizationStatus:
     # How long Flux waits out one health check: spec.timeout, else spec.interval (None: unknown).
     # Flux does not cancel a running one when a new revision arrives.
     timeout: timedelta | None = None
+    requested_at: str | None = None  # its reconcile.fluxcd.io/requestedAt annotation
 
     @property
     def is_ready(self) -> bool:

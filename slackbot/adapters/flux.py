@@ -139,6 +139,7 @@ def kustomization_status(obj: dict[str, Any], cluster: str | None = None) -> Kus
             for d in spec.get("dependsOn", [])
         ),
         timeout=flux_timeout(spec),
+        requested_at=(meta.get("annotations") or {}).get(REQUESTED_AT),
     )
 
 

@@ -144,14 +144,14 @@ class Verdict:
                            status: KustomizationStatus) -> None:
         """The second half of `flux reconcile kustomization --with-source`: the merge asked the
         source to fetch; once its artifact has the merged revision, the Kustomization is asked
-        to apply it (with the record's token), once: at the look that finds the fetch done
-        (the record then moves on from "fetching"), even if Flux already applied it on its
-        own, as `flux` does. Each look is a step of the runner (a watch
-        event, a tick), so no worker waits for the fetch. Should the request fail, Flux still
-        applies the source's new artifact by itself (kustomize-controller watches it)."""
+        to apply it, with the record's token, even if Flux already applied it on its own (as
+        `flux` does). Once: the Kustomization's own annotation says whether it was asked,
+        across retries and restarts. Each look is a step of the runner (a watch event, a
+        tick), so no worker waits for the fetch. Should the request fail, Flux still applies
+        the source's new artifact by itself (kustomize-controller watches it)."""
         token, expected = record.reconcile_token, record.expected_revision
-        fetching = record.progress is None or record.progress.stage is Stage.FETCHING
-        if (token is None or not fetching or status.last_handled_reconcile_at == token
+        if (token is None or status.requested_at == token
+                or status.last_handled_reconcile_at == token
                 or self._cluster.source_revision(env.git_repository) != expected):
             return
         try:

@@ -143,7 +143,7 @@ def test_health_check_failure_after_merge_is_reported(world: World) -> None:
 
 def test_the_kustomization_is_asked_once_the_source_has_the_merge(world: World) -> None:
     """As `flux reconcile kustomization --with-source`: the source first; the Kustomization
-    only once the source's artifact is the merged revision, and once."""
+    only once the source's artifact is the merged revision, and once (its annotation says)."""
     promotion = green_staging(world)
     token = promotion.reconcile_token
     assert token is not None and promotion.merge_sha is not None
