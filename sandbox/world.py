@@ -92,6 +92,28 @@ def person(role_or_name: str) -> Person:
     return next(p for p in PEOPLE if role_or_name == p.name or role_or_name in p.roles)
 
 
+def github_users() -> list[GitHubUser]:
+    """The bot and every person, as the emulated GitHub knows them."""
+    return ([GitHubUser("promotebot", BOT_GITHUB_TOKEN, "promotebot", type="Bot")]
+            + [GitHubUser(p.github_login, p.github_token, p.name) for p in PEOPLE])
+
+
+def start_slack() -> SlackEmulator:
+    """The emulated workspace, started: its people, the deploys and incidents channels and the
+    user groups, with the bot a member."""
+    members = (*(p.slack_id for p in PEOPLE), BOT_SLACK_ID)
+    return SlackEmulator(
+        SIGNING_SECRET, BOT_TOKEN,
+        [SlackUser(p.slack_id, p.name, p.name.capitalize()) for p in PEOPLE],
+        [SlackChannel(DEPLOYS, "myapp-deploys", members),
+         SlackChannel(INCIDENTS, "myapp-incidents", members)],
+        [SlackUserGroup(STAKEHOLDERS, "myapp-stakeholders", (person("stakeholder").slack_id,)),
+         SlackUserGroup(ONCALL, "myapp-oncall", (person("oncall").slack_id,))],
+        bot_user_id=BOT_SLACK_ID,
+        known_commands=manifest_commands(),
+    ).start()
+
+
 class World:
     """A running emulated world; stop() (or leaving `with`) ends every server and thread."""
 
@@ -101,11 +123,7 @@ class World:
         self._own_dir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="promotebot-world-"))
         self.repo: SeededRepo = seed_repository(self.workdir / f"{REPO}.git")
-        self.github = GitHubEmulator(
-            self.repo.path, OWNER, REPO,
-            [GitHubUser("promotebot", BOT_GITHUB_TOKEN, "promotebot", type="Bot")]
-            + [GitHubUser(p.github_login, p.github_token, p.name) for p in PEOPLE],
-        ).start()
+        self.github = GitHubEmulator(self.repo.path, OWNER, REPO, github_users()).start()
         self.prod_cluster: Cluster | None = None
 
         def cluster(keep: Callable[[dict[str, Any]], bool] | None,
@@ -123,17 +141,7 @@ class World:
             self.stop_clusters()
             self.github.stop()
             raise
-        members = (*(p.slack_id for p in PEOPLE), BOT_SLACK_ID)
-        self.slack = SlackEmulator(
-            SIGNING_SECRET, BOT_TOKEN,
-            [SlackUser(p.slack_id, p.name, p.name.capitalize()) for p in PEOPLE],
-            [SlackChannel(DEPLOYS, "myapp-deploys", members),
-             SlackChannel(INCIDENTS, "myapp-incidents", members)],
-            [SlackUserGroup(STAKEHOLDERS, "myapp-stakeholders", (person("stakeholder").slack_id,)),
-             SlackUserGroup(ONCALL, "myapp-oncall", (person("oncall").slack_id,))],
-            bot_user_id=BOT_SLACK_ID,
-            known_commands=manifest_commands(),
-        ).start()
+        self.slack = start_slack()
 
     def stop_clusters(self) -> None:
         for cluster in (getattr(self, "cluster", None), self.prod_cluster):

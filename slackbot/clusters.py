@@ -31,8 +31,11 @@ class Clusters:
     def source_revision(self, ref: FluxRef) -> str | None:
         return self.of(ref.cluster).source_revision(ref)
 
-    def request_reconcile(self, kustomization: FluxRef, source: FluxRef, token: str) -> None:
-        self.of(kustomization.cluster).request_reconcile(kustomization, source, token)
+    def request_source_reconcile(self, source: FluxRef, token: str) -> None:
+        self.of(source.cluster).request_source_reconcile(source, token)
+
+    def request_kustomization_reconcile(self, kustomization: FluxRef, token: str) -> None:
+        self.of(kustomization.cluster).request_kustomization_reconcile(kustomization, token)
 
     def rollout(self, namespace: str, deployment: str, cluster: str | None = None) -> Rollout:
         return self.of(cluster).rollout(namespace, deployment, cluster)

@@ -8,7 +8,7 @@ SDK: the values are plain frozen dataclasses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from slackbot.events import Event
@@ -256,6 +256,10 @@ class KustomizationStatus:
     observed_generation: int
     last_handled_reconcile_at: str | None
     depends_on: tuple[FluxRef, ...] = ()
+    # How long Flux waits out one health check: spec.timeout, else spec.interval (None: unknown).
+    # Flux does not cancel a running one when a new revision arrives.
+    timeout: timedelta | None = None
+    requested_at: str | None = None  # its reconcile.fluxcd.io/requestedAt annotation
 
     @property
     def is_ready(self) -> bool:
@@ -293,9 +297,13 @@ class Rollout:
 class Cluster(Protocol):
     def kustomization(self, ref: FluxRef) -> KustomizationStatus: ...
     def source_revision(self, ref: FluxRef) -> str | None: ...
-    def request_reconcile(self, kustomization: FluxRef, source: FluxRef, token: str) -> None:
-        """As `flux reconcile kustomization --with-source`: annotate the source, then the
-        Kustomization, with reconcile.fluxcd.io/requestedAt = token."""
+    def request_source_reconcile(self, source: FluxRef, token: str) -> None:
+        """Annotate the GitRepository (reconcile.fluxcd.io/requestedAt = token): fetch now. The
+        first half of `flux reconcile kustomization --with-source`."""
+        ...
+    def request_kustomization_reconcile(self, kustomization: FluxRef, token: str) -> None:
+        """Annotate the Kustomization the same way: apply now. The second half, sent once the
+        source's artifact has the revision (before, it would re-apply the old one first)."""
         ...
     def rollout(self, namespace: str, deployment: str, cluster: str | None = None) -> Rollout:
         """`cluster`: the env's (the pipeline's name); None: the bot's own cluster."""

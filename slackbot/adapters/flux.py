@@ -2,8 +2,9 @@
 
 Reads Kustomizations, GitRepositories and Deployments, and requests reconciles the way
 `flux reconcile kustomization --with-source` does: a merge-patch of the
-`reconcile.fluxcd.io/requestedAt` annotation, source first. Raw objects are typed here, once,
-into our frozen values.
+`reconcile.fluxcd.io/requestedAt` annotation, of the source or of the Kustomization (the
+engine asks the Kustomization once the source has the new artifact). Raw objects are typed
+here, once, into our frozen values.
 
 Every call has a connect and a read timeout, and is retried by policy when the API itself
 fails (no answer, a 5xx, a 429): exponential backoff with jitter and a cap
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 import urllib3
@@ -25,6 +27,7 @@ from kubernetes.client.exceptions import ApiException
 
 from slackbot.adapters import backoff
 from slackbot.adapters.transport import unreachable
+from slackbot.config.meaning import parse_duration
 from slackbot.errors import ClusterError, ClusterUnavailable
 from slackbot.outages import OutageBoard, Problem, Service
 from slackbot.pipeline import FluxRef
@@ -135,7 +138,22 @@ def kustomization_status(obj: dict[str, Any], cluster: str | None = None) -> Kus
             FluxRef(d["name"], d.get("namespace", namespace), cluster)
             for d in spec.get("dependsOn", [])
         ),
+        timeout=flux_timeout(spec),
+        requested_at=(meta.get("annotations") or {}).get(REQUESTED_AT),
     )
+
+
+def flux_timeout(spec: dict[str, Any]) -> timedelta | None:
+    """How long kustomize-controller gives one reconcile and its health check: spec.timeout,
+    else spec.interval (its GetTimeout); None when neither reads as a duration."""
+    for key in ("timeout", "interval"):
+        text = spec.get(key)
+        if isinstance(text, str) and text:
+            try:
+                return parse_duration(text)
+            except ValueError:
+                return None
+    return None
 
 
 def rollout(deployment: dict[str, Any]) -> Rollout:
@@ -219,14 +237,25 @@ class KubeCluster:
         revision = artifact.get("revision")
         return str(revision) if revision else None
 
+    def request_source_reconcile(self, source: FluxRef, token: str) -> None:
+        self._annotate(GITREPO, source, token)
+
+    def request_kustomization_reconcile(self, kustomization: FluxRef, token: str) -> None:
+        self._annotate(KS, kustomization, token)
+
     def request_reconcile(self, kustomization: FluxRef, source: FluxRef, token: str) -> None:
+        """Both at once, source first (what a one-off request without waiting does)."""
+        self.request_source_reconcile(source, token)
+        self.request_kustomization_reconcile(kustomization, token)
+
+    def _annotate(self, kind: tuple[str, str, str], ref: FluxRef, token: str) -> None:
+        # a merge patch of one annotation: the same outcome however often it is sent
+        group, version, plural = kind
         body = {"metadata": {"annotations": {REQUESTED_AT: token}}}
-        for (group, version, plural), ref in ((GITREPO, source), (KS, kustomization)):
-            # a merge patch of one annotation: the same outcome however often it is sent
-            self._call(f"request a reconcile of {plural} {ref}",
-                       lambda g=group, v=version, p=plural, r=ref:  # type: ignore[misc]
-                       self._custom.patch_namespaced_custom_object(
-                           g, v, r.namespace, p, r.name, body, _request_timeout=self._timeouts))
+        self._call(f"request a reconcile of {plural} {ref}",
+                   lambda: self._custom.patch_namespaced_custom_object(
+                       group, version, ref.namespace, plural, ref.name, body,
+                       _request_timeout=self._timeouts))
 
     def rollout(self, namespace: str, deployment: str, cluster: str | None = None) -> Rollout:
         obj = self._call(f"read deployment {namespace}/{deployment}",

@@ -189,7 +189,8 @@ class Aftercare:
     def _reconcile(self, record: Promotion, env: Environment) -> None:
         token = f"promotebot-{record.id}-{env.name}-{self._records.clock.now().isoformat()}"
         try:
-            self._cluster.request_reconcile(env.kustomization, env.git_repository, token)
+            # the source only: kustomize-controller applies its source's new artifact by itself
+            self._cluster.request_source_reconcile(env.git_repository, token)
         except AdapterError:
             log.exception("%s: reconcile request for %s failed; Flux will poll", record.name,
                           env.name)

@@ -218,7 +218,8 @@ class Merger:
 
     def _merged(self, record: Promotion, merge_sha: str, fence: Fence,
                 facts: Facts) -> Promotion:
-        """Record the commit now on the target branch and ask Flux to reconcile at once."""
+        """Record the commit now on the target branch and ask Flux's source to fetch it at
+        once; the verdict asks the Kustomization when the source has it (verdict.py)."""
         env = self._lookup.env(self._lookup.app(record.app), record.env)
         now = self._records.clock.now()
         token = f"promotebot-{record.id}-{now.isoformat()}"
@@ -227,7 +228,7 @@ class Merger:
                                           merge_sha=merge_sha, merged_at=now,
                                           reconcile_token=token, deployment_id=deployment)
         try:
-            self._cluster.request_reconcile(env.kustomization, env.git_repository, token)
+            self._cluster.request_source_reconcile(env.git_repository, token)
         except AdapterError:
             log.exception("promotion %s: reconcile request failed; Flux will poll", record.id)
         return record

@@ -3,7 +3,8 @@ on its way (and where: fetching, applying, waiting on a dependency, suspended, r
 
 "Deployed" means the env's Kustomization applied exactly the merged revision, is Ready, and
 every Deployment of the app rolled out. A failure Flux reports on that revision, or a rollout
-past its deadline, fails the record with Flux's own words; so does the env's timeout. Flux
+past its deadline, fails the record with Flux's own words; so does the env's timeout (never
+shorter than Flux may take: deploy_deadline). Flux
 keeps retrying after either: a merged record that failed is still watched for a while
 (Options.recovery_watch), and when Flux applies its revision Ready after all, it is deployed,
 "recovered", and what follows a deploy runs. A record waiting on its dependsOn chain names the
@@ -11,6 +12,9 @@ chain's root.
 """
 
 from __future__ import annotations
+
+import logging
+from datetime import timedelta
 
 from slackbot.engine import chain
 from slackbot.engine.aftercare import Aftercare
@@ -20,6 +24,7 @@ from slackbot.engine.records import Records
 from slackbot.errors import AdapterError
 from slackbot.events import Deployed, Progressed, Recovered
 from slackbot.models import Promotion, State
+from slackbot.pipeline import Environment
 from slackbot.ports import Cluster, Forge, KustomizationStatus, Store
 from slackbot.progress import Pods, Progress, Stage
 from slackbot.reasons import Code, Next, Reason
@@ -28,6 +33,8 @@ __all__ = ["FLUX_FAILURES", "RECOVERABLE", "Verdict"]
 
 # Failures after the merge that Flux may still undo by applying the revision on a retry.
 RECOVERABLE = frozenset({Code.FLUX_FAILED, Code.TIMED_OUT, Code.ROLLOUT_FAILED})
+FETCH_GRACE = timedelta(minutes=1)  # the source's fetch and the apply, beyond health checks
+log = logging.getLogger(__name__)
 
 
 class Verdict:
@@ -59,7 +66,8 @@ class Verdict:
         expected = record.expected_revision
         if expected is None or status.last_applied_revision != expected or not status.is_ready:
             return record
-        rollouts = [self._cluster.rollout(env.namespace, d) for d in app.deployment_names]
+        rollouts = [self._cluster.rollout(env.namespace, d, env.cluster)
+                    for d in app.deployment_names]
         if not all(r.complete for r in rollouts):
             return record
         try:
@@ -85,6 +93,7 @@ class Verdict:
             status = self._cluster.kustomization(env.kustomization)
         expected = record.expected_revision
         now = self._records.clock.now()
+        self._ask_kustomization(record, env, status)
         if status.last_applied_revision == expected and status.is_ready:
             rollouts = [self._cluster.rollout(env.namespace, d, env.cluster)
                         for d in app.deployment_names]
@@ -121,14 +130,45 @@ class Verdict:
             progress = Progress(Stage.APPLYING, expected)
         else:
             progress = Progress(Stage.FETCHING, expected)
-        if now > (record.merged_at or now) + env.timeout:
+        deadline = deploy_deadline(env.timeout, status.timeout)
+        if now > (record.merged_at or now) + deadline:
             return self._records.fail(record, Reason(
                 Code.TIMED_OUT, Next.ROLLBACK, env=env.name, revision=expected,
-                timeout=env.timeout, progress=progress, flux_reason=status.reason or None,
+                timeout=deadline, progress=progress, flux_reason=status.reason or None,
                 message=status.message, root=progress.root))
         if record.progress == progress:
             return record
         return self._records.transition(record, Progressed(progress), progress=progress)
+
+    def _ask_kustomization(self, record: Promotion, env: Environment,
+                           status: KustomizationStatus) -> None:
+        """The second half of `flux reconcile kustomization --with-source`: the merge asked the
+        source to fetch; once its artifact has the merged revision, the Kustomization is asked
+        to apply it, with the record's token, even if Flux already applied it on its own (as
+        `flux` does). Once: the Kustomization's own annotation says whether it was asked,
+        across retries and restarts. Each look is a step of the runner (a watch event, a
+        tick), so no worker waits for the fetch. Should the request fail, Flux still applies
+        the source's new artifact by itself (kustomize-controller watches it)."""
+        token, expected = record.reconcile_token, record.expected_revision
+        if (token is None or status.requested_at == token
+                or status.last_handled_reconcile_at == token
+                or self._cluster.source_revision(env.git_repository) != expected):
+            return
+        try:
+            self._cluster.request_kustomization_reconcile(env.kustomization, token)
+        except AdapterError:
+            log.exception("%s: reconcile request failed; Flux will poll", record.name)
+
+
+def deploy_deadline(pipeline: timedelta, flux: timedelta | None) -> timedelta:
+    """How long a merged record may take to deploy: the env's timeout, but never less than
+    Flux may take without failing. kustomize-controller does not cancel a running health check
+    for a new revision (its CancelHealthCheckOnNewRevision gate is off by default), so a
+    revision merged during a stuck rollout (a rollback) waits out that check (up to one Flux
+    timeout), then gets its own (another), plus a minute to fetch and apply."""
+    if flux is None:
+        return pipeline
+    return max(pipeline, 2 * flux + FETCH_GRACE)
 
 
 def _failed_with(failure: Reason) -> str:

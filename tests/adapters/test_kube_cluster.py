@@ -4,12 +4,13 @@ the emulated cluster with its Flux simulator."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from sandbox.world import World
-from slackbot.adapters.flux import KubeCluster, api_client
+from slackbot.adapters.flux import KubeCluster, api_client, flux_timeout
 from slackbot.adapters.flux_watch import KustomizationWatch
 from slackbot.errors import ClusterError
 from slackbot.pipeline import FluxRef
@@ -49,10 +50,19 @@ def test_rollout_reports_replicas_as_kubectl_does(world: World, cluster: KubeClu
 def test_reconcile_request_is_handled_and_echoed(world: World, cluster: KubeCluster) -> None:
     wait_for(lambda: cluster.kustomization(DEV).is_ready, "dev Ready")
     cluster.request_reconcile(DEV, DEV, "promotebot-test-1")
+    assert cluster.kustomization(DEV).requested_at == "promotebot-test-1"  # the annotation read
     status = wait_for(
         lambda: (s := cluster.kustomization(DEV)).last_handled_reconcile_at == "promotebot-test-1"
         and s, "the reconcile request handled")
     assert status.is_ready
+    assert status.timeout == timedelta(minutes=3)  # dev's spec.timeout
+
+
+def test_flux_timeout_is_spec_timeout_else_interval() -> None:
+    assert flux_timeout({"interval": "5m", "timeout": "1m30s"}) == timedelta(seconds=90)
+    assert flux_timeout({"interval": "10m"}) == timedelta(minutes=10)
+    assert flux_timeout({}) is None
+    assert flux_timeout({"timeout": "soon"}) is None
 
 
 def test_shared_watch_delivers_flux_progress_after_a_push(world: World, tmp_path: Path) -> None:

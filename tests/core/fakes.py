@@ -6,6 +6,7 @@ prove the real adapters against the real clients.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 from dataclasses import dataclass, field, replace
@@ -204,6 +205,7 @@ class FakeCluster:
     kustomizations: dict[str, KustomizationStatus] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     rollouts: dict[tuple[str, str], Rollout] = field(default_factory=dict)
+    # requestedAt sent, in order: (kind, name, token), kind "source" or "kustomization"
     reconciles: list[tuple[str, str, str]] = field(default_factory=list)
 
     def kustomization(self, ref: FluxRef) -> KustomizationStatus:
@@ -212,8 +214,14 @@ class FakeCluster:
     def source_revision(self, ref: FluxRef) -> str | None:
         return self.sources.get(ref.name)
 
-    def request_reconcile(self, kustomization: FluxRef, source: FluxRef, token: str) -> None:
-        self.reconciles.append((kustomization.name, source.name, token))
+    def request_source_reconcile(self, source: FluxRef, token: str) -> None:
+        self.reconciles.append(("source", source.name, token))
+
+    def request_kustomization_reconcile(self, kustomization: FluxRef, token: str) -> None:
+        self.reconciles.append(("kustomization", kustomization.name, token))
+        if kustomization.name in self.kustomizations:  # the annotation, as the API shows it
+            self.kustomizations[kustomization.name] = dataclasses.replace(
+                self.kustomizations[kustomization.name], requested_at=token)
 
     def rollout(self, namespace: str, deployment: str, cluster: str | None = None) -> Rollout:
         return self.rollouts.get((namespace, deployment)) or Rollout(
@@ -223,8 +231,8 @@ class FakeCluster:
                    message: str = "", applied: str | None = None,
                    attempted: str | None = None, suspended: bool = False,
                    depends_on: tuple[str, ...] | None = None) -> None:
+        old = self.kustomizations.get(name)
         if depends_on is None:
-            old = self.kustomizations.get(name)
             depends = old.depends_on if old else ()
         else:
             depends = tuple(FluxRef(d) for d in depends_on)
@@ -234,6 +242,7 @@ class FakeCluster:
             last_applied_revision=applied, last_attempted_revision=attempted or applied,
             suspended=suspended, reconciling=ready != "True", generation=1,
             observed_generation=1, last_handled_reconcile_at=None, depends_on=depends,
+            requested_at=old.requested_at if old else None,
         )
 
     def deploy(self, name: str, branch: str, sha: str) -> None:

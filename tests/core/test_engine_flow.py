@@ -3,12 +3,14 @@ failures after the merge, each with its reason."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from handlers.messages.refusals import progress, sentence
 from slackbot.events import Event, Merging
 from slackbot.models import State
 from slackbot.ports import Rollout
+from slackbot.reasons import Code
 from tests.core.conftest import DEVELOPER, REVIEWER, STAKEHOLDER, World, build_core
 
 
@@ -33,11 +35,11 @@ def test_staging_promotion_merges_and_deploys(world: World) -> None:
     promotion = green_staging(world)
     assert promotion.state is State.RECONCILING
     assert promotion.merge_sha == world.forge.heads["staging"]
-    kustomization, source, token = world.cluster.reconciles[-1]
-    assert (kustomization, source, token) == ("myapp-staging", "myapp-staging",
-                                              promotion.reconcile_token)
+    token = promotion.reconcile_token
+    assert world.cluster.reconciles == [("source", "myapp-staging", token)]
     assert progress(world.core.steps.advance(promotion.id).progress) == (
         "waiting for Flux to fetch the merge")
+    assert world.cluster.reconciles == [("source", "myapp-staging", token)]
     world.cluster.deploy("myapp-staging", "staging", promotion.merge_sha)
     done = world.core.steps.advance(promotion.id)
     assert done.state is State.DEPLOYED
@@ -144,6 +146,41 @@ def test_health_check_failure_after_merge_is_reported(world: World) -> None:
     failed = world.core.steps.advance(promotion.id)
     assert failed.state is State.FAILED
     assert "HealthCheckFailed: timeout waiting for" in sentence(failed.failure)
+
+
+def test_the_kustomization_is_asked_once_the_source_has_the_merge(world: World) -> None:
+    """As `flux reconcile kustomization --with-source`: the source first; the Kustomization
+    only once the source's artifact is the merged revision, and once (its annotation says)."""
+    promotion = green_staging(world)
+    token = promotion.reconcile_token
+    assert token is not None and promotion.merge_sha is not None
+    world.core.steps.advance(promotion.id)
+    assert world.cluster.reconciles == [("source", "myapp-staging", token)]
+    world.cluster.sources["myapp-staging"] = f"staging@sha1:{promotion.merge_sha}"
+    applying = world.core.steps.advance(promotion.id)
+    assert progress(applying.progress).startswith("source fetched ")
+    assert world.cluster.reconciles == [("source", "myapp-staging", token),
+                                        ("kustomization", "myapp-staging", token)]
+    world.core.steps.advance(promotion.id)
+    assert len(world.cluster.reconciles) == 2  # asked: not again
+    world.cluster.deploy("myapp-staging", "staging", promotion.merge_sha)
+    assert world.core.steps.advance(promotion.id).state is State.DEPLOYED
+
+
+def test_the_deadline_allows_for_a_health_check_flux_does_not_cancel(world: World) -> None:
+    """Staging's pipeline timeout is 3m, its Kustomization's 5m: a health check already
+    running may take 5m, then ours 5m, so the record fails only after 11m."""
+    promotion = green_staging(world)
+    stuck = dataclasses.replace(world.cluster.kustomizations["myapp-staging"],
+                                timeout=timedelta(minutes=5))
+    world.cluster.kustomizations["myapp-staging"] = stuck
+    world.clock.advance(minutes=10, seconds=59)
+    assert world.core.steps.advance(promotion.id).state is State.RECONCILING
+    world.clock.advance(seconds=2)
+    failed = world.core.steps.advance(promotion.id)
+    assert failed.state is State.FAILED
+    assert failed.failure is not None and failed.failure.code is Code.TIMED_OUT
+    assert failed.failure.timeout == timedelta(minutes=11)
 
 
 def test_dependency_wait_is_shown_then_timeout_fails(world: World) -> None:

@@ -67,7 +67,7 @@ def test_dev_rollback_pushes_a_revert_and_deploys(world: World) -> None:
     assert record.state is State.RECONCILING
     [(branch, target, new_branch, sha)] = world.workspace.reverts
     assert (branch, target, new_branch, sha) == ("dev", previous, None, record.merge_sha)
-    assert world.cluster.reconciles[-1][0] == "myapp-dev"
+    assert world.cluster.reconciles[-1][:2] == ("source", "myapp-dev")
     world.cluster.deploy("myapp-dev", "dev", record.merge_sha)
     assert world.core.steps.advance(record.id).state is State.DEPLOYED
     kinds = [e.kind for e in world.store.events(record.id)]

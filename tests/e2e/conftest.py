@@ -21,7 +21,7 @@ import pytest
 from github import Auth, Github
 
 from promotebot.wiring import Bot, Tuning, build
-from sandbox.gitseed import commit_and_push
+from sandbox.gitseed import branch_head, commit_and_push
 from sandbox.world import DEPLOYS, World, person
 from slackbot.config import load_pipeline
 from slackbot.models import Promotion, State
@@ -164,8 +164,9 @@ def live_pipeline() -> Pipeline:
 
 @contextlib.contextmanager
 def live_bot(world: World, redis_url: str, pipeline: Pipeline, tmp_path: Path) -> Iterator[Live]:
-    """The real bot over `world`, every env deployed at the seed (as in life), on a clock the
-    test can jump; stopped after, and everything it sent checked as valid Block Kit."""
+    """The real bot over `world`, every env deployed at its branch's head (as in life), on a
+    clock the test can jump; stopped after, and everything it sent checked as valid Block Kit.
+    `world` may be any with the emulated Slack and GitHub (tests/realflux: real Flux)."""
     clock = OffsetClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # a Wednesday noon
     env = {**world.bot_environment, "REDIS_URL": redis_url, "PROMOTEBOT_HOST": "127.0.0.1",
            "PROMOTEBOT_PORT": "0", "PROMOTEBOT_POLL_SECONDS": "1"}
@@ -176,7 +177,9 @@ def live_bot(world: World, redis_url: str, pipeline: Pipeline, tmp_path: Path) -
     try:
         running = Live(world, bot, clock, tmp_path)
         for name in ("dev", "staging", "prod"):
-            running.wait_deployed(name, world.repo.sha)
+            head = branch_head(world.repo.path, name)
+            assert head is not None, f"no branch {name}"
+            running.wait_deployed(name, head)
         yield running
     finally:
         bot.stop()

@@ -98,10 +98,10 @@ def card_with(live: Live, record: Promotion, needle: str) -> str:
 
 
 def through_prod_gates(live: Live, record: Promotion, plan: str,
-                       expect: State = State.DEPLOYED) -> Promotion:
+                       expect: State = State.DEPLOYED, deploy: float = DEPLOY) -> Promotion:
     """A reviewer's approval and a passing check on GitHub, sam's approval in Slack, dana's
     rollback plan in the modal; then the merge, inside Wednesday's change window; the record
-    once it ended `expect`."""
+    once it ended `expect` (`deploy`: the bound of the wait for the deploy)."""
     record = live.wait_state(record.id, State.AWAITING_GATES)
     live.world.github.set_check(record.head_sha, "ci", "success")
     live.approve_pull(record.pr_number)
@@ -111,7 +111,7 @@ def through_prod_gates(live: Live, record: Promotion, plan: str,
     view = wait_for(lambda: [v for v in live.world.slack.open_views(DEV)
                              if v.get("callback_id") == ids.PLAN_VIEW], "the plan modal")[-1]
     live.world.slack.submit(DEV, view["id"], {ids.PLAN_BLOCK: {ids.PLAN_INPUT: plan}})
-    done = live.wait_state(record.id, State.DEPLOYED, State.FAILED, timeout=DEPLOY)
+    done = live.wait_state(record.id, State.DEPLOYED, State.FAILED, timeout=deploy)
     assert done.state is expect, done.failure
     return done
 

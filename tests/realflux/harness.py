@@ -19,9 +19,9 @@ from typing import Any
 
 import kubernetes.client
 
-from sandbox.github.models import GitHubUser
 from sandbox.github.server import GitHubEmulator
 from sandbox.gitseed import SeededRepo, branch_head, commit_and_push, seed_repository
+from sandbox.world import OWNER, REPO, github_users
 from tests.realflux import build
 from tests.realflux.apiserver import ControlPlane, start_control_plane
 from tests.realflux.controllers import (
@@ -176,8 +176,8 @@ def _start(harness: Harness) -> None:
     started = time.monotonic()
     mark = started
     harness.repo = seed_repository(harness.workdir / "myapp.git")
-    harness.github = GitHubEmulator(harness.repo.path, "acme", "myapp", [
-        GitHubUser("promotebot", "ghp_realflux_promotebot", "promotebot", type="Bot")]).start()
+    # the sandbox's people and bot token: the real bot's end-to-end tests act through it
+    harness.github = GitHubEmulator(harness.repo.path, OWNER, REPO, github_users()).start()
     harness.plane = start_control_plane(harness.workdir)
     mark = _timed(harness, "etcd + kube-apiserver ready", mark)
     api = harness.admin()
