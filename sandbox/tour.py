@@ -365,12 +365,13 @@ class Tour:
             self.incident(prod.merge_sha)
             tour_scenes.freeze_everything(self)
             tour_scenes.delivery_stats(self)
+            tour_scenes.github_environments(self)
             time.sleep(0.5)
         finally:
             self.transcript.stop()
         say("== Tour finished: dev -> staging -> prod, a queue, a reminder, a rollback in an "
             "incident carried down, a hotfix, the change brought back, a freeze of everything, the "
-            "delivery figures ==")
+            "delivery figures, GitHub's environments ==")
 
 
 def run_tour(out: TextIO, time_scale: float = 60.0) -> int:

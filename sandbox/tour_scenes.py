@@ -123,3 +123,26 @@ def delivery_stats(tour: Tour) -> None:
         for text in texts:
             for line in text.splitlines():
                 say(f"   {plain(line, tour.transcript.names)}")
+
+
+def github_environments(tour: Tour) -> None:
+    """What GitHub's Environments view shows after the tour: the newest Deployment the bot
+    wrote per env, with its last status and the record in its payload."""
+    say = tour.transcript.say
+    say("== 10. What GitHub shows: the bot's newest Deployment per environment ==")
+    state = tour.world.github.state
+
+    def newest() -> dict[str, Any] | None:
+        with state.lock:
+            found: dict[str, Any] = {}
+            for deployment in sorted(state.deployments.values(), key=lambda d: d.id):
+                found[deployment.environment] = deployment
+            final = {"success", "failure", "error"}
+            done = found and all(d.statuses and d.statuses[-1].state in final
+                                 for d in found.values())
+            return dict(found) if done else None
+
+    for env, deployment in sorted(tour.wait("GitHub's deployments", newest).items()):
+        payload = deployment.payload if isinstance(deployment.payload, dict) else {}
+        say(f"   GitHub environment {env}: {deployment.sha[:7]} "
+            f"{deployment.statuses[-1].state} ({payload.get('record', '?')})")
