@@ -108,7 +108,10 @@ class Recorder:
 
     `kind` is KS (Observations) or GITREPO (SourceObservations); `since`, an object as a
     write returned it (a create), starts the sequence there and watches from its
-    resourceVersion, so not even the first status a controller writes can be missed."""
+    resourceVersion, so not even the first status a controller writes can be missed.
+    After deleting the object, wait on `until_gone`: the controller's last writes (its
+    deletion reconcile's conditions) reach the watch after the API server already answers
+    404, and a recording stopped in between would end early by chance."""
 
     def __init__(self, api: kubernetes.client.ApiClient, namespace: str, name: str,
                  labels: dict[str, str] | None = None, kind: tuple[str, str, str] = KS,
@@ -125,6 +128,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._started = threading.Event()
+        self._gone = threading.Event()  # the watch delivered the object's DELETED event
         self._watch: k8s_watch.Watch | None = None
         self._thread = threading.Thread(target=self._run, name=f"recorder-{name}", daemon=True)
 
@@ -157,6 +161,12 @@ class Recorder:
             return sequence if sequence and check(sequence) else None
         found: list[Any] = wait_for(seen, f"the recorder to see {what}", timeout=timeout)
         return found
+
+    def until_gone(self, what: str, timeout: float = 60.0) -> list[Any]:
+        """The sequence once the watch has delivered the object's deletion, so every write
+        before it is in the sequence."""
+        wait_for(lambda: self._gone.is_set(), f"the recorder to see {what}", timeout=timeout)
+        return self.sequence()
 
     def latest(self) -> dict[str, Any]:
         with self._lock:
@@ -193,6 +203,8 @@ class Recorder:
                     version_seen = obj["metadata"]["resourceVersion"]
                     if event["type"] in ("ADDED", "MODIFIED"):
                         self._record(obj)
+                    elif event["type"] == "DELETED":
+                        self._gone.set()
             except Exception:
                 if self._stop.is_set():
                     return

@@ -304,10 +304,14 @@ def source_fetch_fails(world: FluxWorld, stage: Stage) -> None:
         source.until(lambda s: sum(o.ready == "False" for o in s) >= 2, "a retried failure")
     finally:
         world.delete(GITREPO, name)
+    source.until_gone("the deletion")
 
 
 def source_url_invalid(world: FluxWorld, stage: Stage) -> None:
-    """A URL Go cannot parse: Stalled, not retried."""
+    """A URL Go cannot parse: Stalled, not retried. Deleting it is one more reconcile (the
+    deletion's), which drops Stalled and keeps Ready=False URLInvalid and FetchFailed in the
+    conditions it writes before its finalizer goes: recorded until the object is gone, so
+    that write is in the sequence on both worlds, however late the watch delivers it."""
     name = "conformance-bad-url"
     created = world.create(GITREPO, new_source(world, name, {"url": "https://bad host/x"}))
     try:
@@ -318,6 +322,7 @@ def source_url_invalid(world: FluxWorld, stage: Stage) -> None:
         assert condition(obj, "Stalled")["status"] == "True"
     finally:
         world.delete(GITREPO, name)
+    source.until_gone("the deletion")
 
 
 SCENARIOS = (
