@@ -120,6 +120,10 @@ def observed_world(workdir: Path, redis_url: str, extra_env: dict[str, str] | No
             world.slack.bot_request_url = bot.slack_request_url
             world.github.hooks.configure(f"{bot.url}/github/webhook", WEBHOOK_SECRET)
             try:
+                # the leader's first look at dev is remembered in Redis: wait for it, so that a
+                # test comparing Redis before and after a request sees only the request's doing
+                wait_for(lambda: bot.store.recall("dev-deploy:applied:myapp")
+                         and bot.store.recall("dev-deploy:reported:myapp"), "dev's first status")
                 yield Observed(world, bot, clock, workdir, capture)
             finally:
                 world.github.hooks.configure(None)
