@@ -100,7 +100,8 @@ class Live:
         return status.is_ready and status.last_applied_revision == f"{branch}@sha1:{sha}"
 
     def wait_deployed(self, env: str, sha: str) -> None:
-        wait_for(lambda: self.deployed(env, sha), f"{env} to run {sha[:7]}")
+        # a whole Flux cycle (fetch, build, apply, rollout) on a loaded machine: a wider bound
+        wait_for(lambda: self.deployed(env, sha), f"{env} to run {sha[:7]}", timeout=120)
 
     def live_record(self, env: str) -> Promotion:
         return wait_for(lambda: self.bot.store.live("myapp", env), f"a live record in {env}")
