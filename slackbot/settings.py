@@ -13,7 +13,7 @@ from __future__ import annotations
 import hmac
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -284,47 +284,37 @@ def _log_format(read: _Reader) -> Literal["json", "text"]:
     return "json"
 
 
-def _lease_seconds(read: _Reader) -> float:
-    value = read.raw("PROMOTEBOT_LEASE_SECONDS")
-    if value is None:
-        return 15.0
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and 1.0 <= seconds <= 600.0):
-        read.bad("PROMOTEBOT_LEASE_SECONDS", "seconds between 1 and 600, like 15", value)
-        return 15.0
-    return seconds
-
-
-def _failure_window_hours(read: _Reader) -> float:
-    value = read.raw("PROMOTEBOT_FAILURE_WINDOW_HOURS")
-    if value is None:
-        return 24.0
-    try:
-        hours = float(value)
-    except ValueError:
-        hours = math.nan
-    if not (math.isfinite(hours) and 0 < hours <= 24 * 30):
-        read.bad("PROMOTEBOT_FAILURE_WINDOW_HOURS", "hours between 0 and 720, like 24", value)
-        return 24.0
-    return hours
-
-
-def _poll_seconds(read: _Reader, name: str = "PROMOTEBOT_POLL_SECONDS",
-                  default: float = 30.0) -> float:
+def _number(read: _Reader, name: str, default: float, fits: Callable[[float], bool],
+            expected: str) -> float:
+    """A finite number from `name` that `fits`; the default when unset, or when it is bad
+    (then named, with what was expected)."""
     value = read.raw(name)
     if value is None:
         return default
     try:
-        seconds = float(value)
+        number = float(value)
     except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds > 0):
-        read.bad(name, f"a positive number of seconds like {default:g}", value)
+        number = math.nan
+    if not (math.isfinite(number) and fits(number)):
+        read.bad(name, expected, value)
         return default
-    return seconds
+    return number
+
+
+def _lease_seconds(read: _Reader) -> float:
+    return _number(read, "PROMOTEBOT_LEASE_SECONDS", 15.0, lambda s: 1.0 <= s <= 600.0,
+                   "seconds between 1 and 600, like 15")
+
+
+def _failure_window_hours(read: _Reader) -> float:
+    return _number(read, "PROMOTEBOT_FAILURE_WINDOW_HOURS", 24.0, lambda h: 0 < h <= 24 * 30,
+                   "hours between 0 and 720, like 24")
+
+
+def _poll_seconds(read: _Reader, name: str = "PROMOTEBOT_POLL_SECONDS",
+                  default: float = 30.0) -> float:
+    return _number(read, name, default, lambda s: s > 0,
+                   f"a positive number of seconds like {default:g}")
 
 
 _HOSTNAME = re.compile(
