@@ -1,6 +1,9 @@
 """Keeps every record's pull request saying where the record stands: one promotebot section of
 its body (state, each gate's verdict, approvals and reviews by name, the failure, the deploy),
-rewritten in place after each step that changes it.
+rewritten in place after each step that changes it. The steps between the gates' last verdict
+and the deploy's outcome (gates passed, merging, merged) are left to that outcome: GitHub shows
+the merge itself, the merge comment says Flux is next, and each rewrite costs two requests of
+the hourly budget (the body is read before it is written, so a plan written meanwhile stays).
 
 A Notifier beside the Slack one: a change only queues the rewrite on the bot's workers under
 the record's own key (so it never races the rollback plan written into the same body) and
@@ -24,7 +27,8 @@ from slackbot.ports import Directory, Forge, Notifier, Store
 log = logging.getLogger(__name__)
 
 QUIET = frozenset({EventKind.REQUESTED, EventKind.PROGRESS, EventKind.HOLD,
-                   EventKind.ROLLBACK_PLAN})  # the plan writes the body itself
+                   EventKind.ROLLBACK_PLAN,  # the plan writes the body itself
+                   EventKind.GATES_PASSED, EventKind.MERGING, EventKind.MERGED})
 TAG = "pull-section"
 
 

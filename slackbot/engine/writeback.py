@@ -1,6 +1,9 @@
 """Shows on GitHub what the bot deployed: a GitHub Deployment per env deploy (environment =
 the env, ref = the merged or reverted sha) with its statuses (in_progress, success, failure),
-and a commit status `promotebot/<env>` on the promoted head (pending, success, failure).
+and a commit status `promotebot/<env>` on the promoted head once the record is done (success,
+failure, error). No pending status while the record waits: the bot reads that head's combined
+status for its gates, and a status of its own would make every such read count against the
+rate limit; the Deployment's in_progress says a deploy is under way.
 
 A Notifier beside the Slack one: a change queues a sync on the bot's workers under the
 record's key; the sync reads the newest record and writes only what GitHub was not told yet
@@ -20,7 +23,7 @@ from slackbot.engine import writing
 from slackbot.engine.lookup import Lookup
 from slackbot.engine.runner import Submit
 from slackbot.errors import AdapterError
-from slackbot.events import Event, EventKind, HeadMoved
+from slackbot.events import Event, EventKind
 from slackbot.models import Promotion, State
 from slackbot.ports import CardLinks, DeploymentSpec, Forge, Store
 
@@ -29,8 +32,7 @@ log = logging.getLogger(__name__)
 TAG = "github-write-back"
 CONTEXT = "promotebot/{env}"
 # The events after which GitHub may have something new to be told.
-TOLD = frozenset({EventKind.PR_OPENED, EventKind.AWAITING_GATES, EventKind.HEAD_MOVED,
-                  EventKind.MERGED, EventKind.REVERTED, EventKind.DEPLOYED, EventKind.FAILED,
+TOLD = frozenset({EventKind.MERGED, EventKind.REVERTED, EventKind.DEPLOYED, EventKind.FAILED,
                   EventKind.REJECTED, EventKind.CANCELLED, EventKind.EXPIRED,
                   EventKind.RECOVERED})
 DONE_TTL_MS = 90 * 24 * 3600 * 1000  # a write claimed stays claimed this long
@@ -45,7 +47,7 @@ def commit_state(record: Promotion) -> str | None:
         return "error"
     if record.state in (State.FAILED, State.REJECTED, State.EXPIRED):
         return "failure"
-    return "pending" if record.state is not State.REQUESTED or record.merged else None
+    return None  # under way: the Deployment's in_progress says so
 
 
 def deployment_states(record: Promotion) -> tuple[str, ...]:
@@ -71,21 +73,7 @@ class WriteBack:
     def promotion_changed(self, promotion: Promotion, event: Event) -> None:
         if event.kind not in TOLD or not self._enabled(promotion):
             return
-        if isinstance(event.facts, HeadMoved):
-            old = event.facts.old
-            self._submit(promotion.id, lambda: self.superseded(promotion.id, old), None)
         self._submit(promotion.id, lambda: self.sync(promotion.id), TAG)
-
-    def superseded(self, promotion_id: int, old: str) -> None:
-        """The head the record promoted before it moved is no longer what it promotes."""
-        record = self._store.get(promotion_id)
-        if record is None or record.head_sha == old:
-            return
-        repository = self._lookup.app(record.app).repository
-        self._once(record, f"status:{old}:{record.env}:superseded", "the commit status",
-                   partial(self._forge.commit_status, repository, old,
-                           CONTEXT.format(env=record.env), "error",
-                           writing.superseded_description(record), self._link(record)))
 
     def _enabled(self, record: Promotion) -> bool:
         try:

@@ -360,10 +360,6 @@ def deployment_status_description(record: Promotion, state: str) -> str:
 def commit_status_description(record: Promotion, state: str) -> str:
     if state == "success":
         return _short(f"{record.name}: deployed to {record.env}")
-    if state == "pending":
-        if record.merged:
-            return _short(f"{record.name}: deploying to {record.env}")
-        return _short(f"{record.name}: waiting for its gates to {record.env}")
     return _short(f"{record.name}: {record.state.label} in {record.env}")
 
 

@@ -46,8 +46,7 @@ def test_a_staging_promotion_shows_its_deployment_and_commit_status(world: World
     done = world.core.steps.advance(promotion.id)
     assert done.state is State.DEPLOYED
     assert [s for _, s, _ in world.forge.deployment_statuses] == ["in_progress", "success"]
-    assert statuses_of(world.forge, promotion.head_sha) == [
-        ("promotebot/staging", "pending"), ("promotebot/staging", "success")]
+    assert statuses_of(world.forge, promotion.head_sha) == [("promotebot/staging", "success")]
     assert len(world.forge.deployments) == 1
 
 
@@ -79,20 +78,22 @@ def test_a_rejection_fails_the_head_and_creates_no_deployment(world: World) -> N
     world.cluster.deploy("myapp-staging", "staging", sha)
     promotion = world.requested("prod", rollback_plan="revert it")
     world.core.commands.reject(promotion.id, STAKEHOLDER, "not today")
-    assert statuses_of(world.forge, sha) == [("promotebot/prod", "pending"),
-                                             ("promotebot/prod", "failure")]
+    assert statuses_of(world.forge, sha) == [("promotebot/prod", "failure")]
     assert world.forge.deployments == {}
 
 
-def test_a_head_that_moves_leaves_no_pending_status_behind(world: World) -> None:
+def test_a_waiting_record_writes_no_status_on_the_head_its_gates_read(world: World) -> None:
+    """A status of the bot's own on the head would change the combined status the gates read,
+    and make that read count against GitHub's rate limit; only the outcome is written."""
     first = world.push_dev()
     promotion = world.requested("staging")
-    assert statuses_of(world.forge, first) == [("promotebot/staging", "pending")]
     second = world.push_dev()
     moved = world.core.steps.advance(promotion.id)
-    assert moved.head_sha == second
-    assert statuses_of(world.forge, first)[-1] == ("promotebot/staging", "error")
-    assert statuses_of(world.forge, second) == [("promotebot/staging", "pending")]
+    assert moved.head_sha == second and moved.state is State.AWAITING_GATES
+    assert world.forge.commit_statuses == []
+    world.core.commands.cancel(promotion.id, moved.requested_by)
+    assert statuses_of(world.forge, first) == []
+    assert statuses_of(world.forge, second) == [("promotebot/staging", "error")]
 
 
 def test_a_rollback_deploys_its_revert_sha(world: World) -> None:
