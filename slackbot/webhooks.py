@@ -63,6 +63,9 @@ class Change:
     pulls: frozenset[int] = frozenset()
     shas: frozenset[str] = frozenset()
     branches: frozenset[str] = frozenset()
+    # An `edited` delivery that changed only the body: the digest of the new body (the bot
+    # knows its own writes by it, and learns nothing from their echo).
+    body: str | None = None
 
     def concerns(self, record: Promotion, repository: str) -> bool:
         """Does this change touch the record (of an app whose repository is `repository`)?"""
@@ -88,11 +91,14 @@ def parse(event: str, payload: Mapping[str, Any]) -> Change | None:
             return None
         if event in ("pull_request", "pull_request_review"):
             pull = payload["pull_request"]
+            edited_body = (event == "pull_request" and action == "edited"
+                           and set(payload.get("changes") or {}) == {"body"})
             return Change(
                 event, action, repository,
                 pulls=frozenset({int(pull["number"])}),
                 shas=_strings([pull.get("head", {}).get("sha")]),
                 branches=_strings([pull.get("head", {}).get("ref")]),
+                body=body_digest(str(pull.get("body") or "")) if edited_body else None,
             )
         if event in ("check_run", "check_suite"):
             item = payload[event]
@@ -116,6 +122,11 @@ def parse(event: str, payload: Mapping[str, Any]) -> Change | None:
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PayloadError(f"a {event} delivery without the expected fields ({exc!r})") from exc
+
+
+def body_digest(body: str) -> str:
+    """What a pull request body is known by (its echo in a delivery is compared with it)."""
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _strings(values: Iterable[object]) -> frozenset[str]:

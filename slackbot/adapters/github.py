@@ -39,7 +39,7 @@ from slackbot.errors import (
     Protected,
 )
 from slackbot.ports import Clock, CommitInfo, Comparison, PullRequest, Review
-from slackbot.webhooks import Change
+from slackbot.webhooks import Change, body_digest
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ WRITERS = frozenset({"admin", "maintain", "write"})
 # A reviewer's role is asked again after six hours while waiting, and always before a merge
 # (the engine makes every answer stale then).
 PERMISSION_TRUST = 6 * 3600.0
+WRITTEN_KEPT = 4000  # pull request bodies whose echo is recognised
 REPOSITORY_TRUST = 24 * 3600.0
 MERGE_TRIES = 4  # a merge that races its base is tried this often, with growing pauses
 PER_PAGE = 100
@@ -85,6 +86,8 @@ class GitHubForge(DeploymentWrites):
                  observe: Callable[[str], None] | None = None):
         self.client = client
         self._sleep = sleep
+        # (repo, pull) -> the digest of the body the bot last wrote there
+        self._written: dict[tuple[str, int], str] = {}
         self.api = GitHubApi(client.requester, clock or SystemClock(),
                              trust_seconds=trust_seconds, sleep=sleep, budget=budget,
                              observe=observe)
@@ -119,11 +122,14 @@ class GitHubForge(DeploymentWrites):
         if change is None:
             self.api.stale([base + "/"])
             return
+        if change.body is not None and all(
+                self._written.get((repo.lower(), n)) == change.body for n in change.pulls):
+            return  # the echo of the bot's own body write: what it keeps is that answer
         prefixes: list[str] = []
         if change.event in ("pull_request", "push"):
             prefixes += [f"{base}/pulls", f"{base}/branches/", f"{base}/compare/"]
-        if change.event == "pull_request_review":
-            prefixes += [f"{base}/pulls/{n}" for n in change.pulls] or [f"{base}/pulls"]
+        if change.event == "pull_request_review":  # its reviews; the pull request is as it was
+            prefixes += [f"{base}/pulls/{n}/" for n in change.pulls] or [f"{base}/pulls"]
         if change.event in ("check_run", "check_suite"):
             prefixes += [f"{base}/commits/{s}/check-runs" for s in change.shas] or [
                 f"{base}/commits/"]
@@ -249,6 +255,9 @@ class GitHubForge(DeploymentWrites):
     def update_pull_body(self, repo: str, number: int, body: str) -> None:
         reply = self.api.send("PATCH", f"/repos/{repo}/pulls/{number}", {"body": body})
         self.api.remember(f"/repos/{repo}/pulls/{number}", reply.body)
+        self._written[(repo.lower(), number)] = body_digest(str(reply.body.get("body") or ""))
+        if len(self._written) > WRITTEN_KEPT:
+            self._written.pop(next(iter(self._written)))
 
     def merge_pull(self, repo: str, number: int, sha: str, title: str) -> str:
         """Merge exactly `sha`. The base-branch race and a mergeability not computed yet are

@@ -100,10 +100,9 @@ class Merger:
             if isinstance(exc, ForgeUnavailable):
                 raise  # GitHub is down or limiting: the record waits in merging, saying so
             return self._records.fail(record, self._refusal(record, exc), fence)
-        record = self._merged(record, merge_sha, fence, Merged(merge_sha))
-        self._records.comment(record, writing.merged_comment(
-            record, merge_sha, self._records.person(record.requested_by)))
-        return record
+        # No comment: GitHub's timeline shows the merge (and the Deployment, when written
+        # back), and the status section says it with the deploy's outcome.
+        return self._merged(record, merge_sha, fence, Merged(merge_sha))
 
     def _taken_up(self, record: Promotion, pull: PullRequest, fence: Fence) -> Promotion:
         """The pull request is merged already: by this merge (an answer lost, a crash) when
@@ -113,10 +112,7 @@ class Merger:
             return self._records.fail(record, Reason(
                 Code.PULL_MERGED_OUTSIDE, Next.PROMOTE_AGAIN, env=record.env, kind=record.kind,
                 pull=pull.number), fence)
-        record = self._merged(record, pull.merge_sha, fence, Merged(pull.merge_sha))
-        self._records.comment(record, writing.merged_comment(
-            record, pull.merge_sha, self._records.person(record.requested_by)))
-        return record
+        return self._merged(record, pull.merge_sha, fence, Merged(pull.merge_sha))
 
     @staticmethod
     def _refusal(record: Promotion, exc: Exception) -> Reason:

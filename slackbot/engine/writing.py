@@ -266,11 +266,6 @@ def cancelled_comment(user: str) -> str:
     return f"Cancelled by {user}."
 
 
-def merged_comment(record: Promotion, merge_sha: str, requester: str) -> str:
-    return (f"Merged {merge_sha[:7]} for {requester} ({record.kind.value} {record.name}); "
-            f"waiting for Flux.")
-
-
 def frozen_comment(env: str, user: str, reason: str) -> str:
     return (f"{env} is frozen by {user} ({reason}): no promotion into it starts until "
             f"/promote unfreeze {env}.")
