@@ -1,8 +1,10 @@
 """What the bot costs in GitHub requests, counted by a proxy of its own between the real bot
 and the GitHub emulator: per staging promotion, per prod promotion with its branch sync, per
 hour of one promotion waiting at its gates with and without webhooks, and that hour again with
-ten people looking at App Home; by endpoint. A 304 (a conditional read that found nothing
-changed) is shown apart: GitHub does not count it against the rate limit.
+ten people looking at App Home; by endpoint. The two promotions again with `githubWriteBack:
+false`: the workflow's own requests, without the four per env deploy (a Deployment, its two
+statuses, a commit status) that show GitHub what runs where. A 304 (a conditional read that
+found nothing changed) is shown apart: GitHub does not count it against the rate limit.
 
 Time is scaled by 60 for the waiting hours, as the sandbox's Flux is: the poll and the safety
 poll are production's defaults divided by 60 and one waiting "hour" is 60 s of real time. The
@@ -23,6 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -148,13 +151,17 @@ def settle(bot: Bot, quiet: float = 1.5, most: float = 15.0) -> None:
 
 @contextmanager
 def running_bot(world: World, proxy: CountingProxy, *, webhooks: bool, poll: float,
-                safety: float) -> Iterator[Bot]:
+                safety: float, write_back: bool = True) -> Iterator[Bot]:
     env = {**world.bot_environment, "GITHUB_API_URL": proxy.url, "PROMOTEBOT_HOST": "127.0.0.1",
            "PROMOTEBOT_PORT": "0", "PROMOTEBOT_POLL_SECONDS": str(poll),
            "PROMOTEBOT_SAFETY_POLL_SECONDS": str(safety)}
     if webhooks:
         env["GITHUB_WEBHOOK_SECRET"] = SANDBOX_WEBHOOK_SECRET
-    bot = build(load_settings(env), sandbox_pipeline(),
+    pipeline = sandbox_pipeline()
+    if not write_back:  # githubWriteBack: false for every app
+        pipeline = replace(pipeline, apps={name: replace(app, github_write_back=False)
+                                           for name, app in pipeline.apps.items()})
+    bot = build(load_settings(env), pipeline,
                 tuning=Tuning(github_throttle=False, watch_timeout_seconds=30)).start()
     if webhooks:
         world.github.hooks.configure(f"{bot.url}/github/webhook", SANDBOX_WEBHOOK_SECRET)
@@ -308,6 +315,16 @@ def main() -> None:
                 run.n = 100
                 counted, free, reads = waiting_hour(run, proxy)
                 show(f"one waiting hour, no webhooks, poll {POLL:g}s", counted, free)
+            # The same promotions with githubWriteBack: false: the workflow's own requests,
+            # without the Deployments and commit statuses that tell GitHub what runs where.
+            with running_bot(world, proxy, webhooks=True, poll=POLL / SCALE,
+                             safety=SAFETY_POLL / SCALE, write_back=False) as bot:
+                run = Run(world, bot, Path(tmp))
+                run.n = 200
+                show("staging promotion (webhooks, githubWriteBack: false)",
+                     *staging_promotion(run, proxy))
+                show("prod promotion with its branch sync (webhooks, githubWriteBack: false)",
+                     *prod_promotion(run, proxy))
         finally:
             proxy.stop()
 
