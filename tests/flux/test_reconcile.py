@@ -62,12 +62,12 @@ def test_environments_start_deployed_with_workflow_replicas_and_resources(env: E
         assert pod.metadata.owner_references[0].kind == "ReplicaSet"
         assert pod.status.container_statuses[0].image_id
     ks = env.ks("dev")
-    assert ks["status"]["inventory"]["entries"] == [  # sorted by id, as Flux keeps them
+    assert ks["status"]["inventory"]["entries"] == [  # in Flux's order of applying
+        {"id": "dev_compute-resources__ResourceQuota", "v": "v1"},
+        {"id": "dev_myapp_apps_Deployment", "v": "v1"},
         {"id": "dev_allow-from-ingress_networking.k8s.io_NetworkPolicy", "v": "v1"},
         {"id": "dev_allow-same-namespace_networking.k8s.io_NetworkPolicy", "v": "v1"},
-        {"id": "dev_compute-resources__ResourceQuota", "v": "v1"},
         {"id": "dev_default-deny-ingress_networking.k8s.io_NetworkPolicy", "v": "v1"},
-        {"id": "dev_myapp_apps_Deployment", "v": "v1"},
     ]
     assert condition(ks, "Healthy")["status"] == "True"  # type: ignore[index]
     assert condition(ks, "Reconciling") is None
