@@ -25,6 +25,7 @@ from typing import cast
 
 from sandbox.flux import conditions as cond
 from sandbox.flux import kustomize
+from sandbox.flux.apply_order import in_apply_order
 from sandbox.flux.artifacts import ArtifactStorage
 from sandbox.flux.clock import SimClock
 from sandbox.flux.durations import format_duration, now_rfc3339, parse_duration
@@ -473,8 +474,7 @@ class KustomizeController:
         self, objects: list[Obj], ks_name: str, ks_namespace: str, common: Obj
     ) -> list[dict[str, str]]:
         entries: list[dict[str, str]] = []
-        ordered = sorted(objects, key=lambda o: 0 if o.get("kind") == "Namespace" else 1)
-        for manifest in ordered:
+        for manifest in in_apply_order(objects):
             manifest = copy.deepcopy(manifest)
             api_version, kind = str(manifest.get("apiVersion")), str(manifest.get("kind"))
             meta = manifest.setdefault("metadata", {})
@@ -514,7 +514,7 @@ class KustomizeController:
                 ) from exc
             group, version = split_api_version(api_version)
             entries.append({"id": f"{obj_ns}_{meta['name']}_{group}_{kind}", "v": version})
-        return sorted(entries, key=lambda e: e["id"])
+        return entries  # in the order applied, as Flux's inventory is
 
     def _ensure_namespace(self, namespace: str) -> None:
         if get_or_none(self._store, "namespaces", None, namespace) is None:

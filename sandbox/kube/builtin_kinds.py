@@ -1,4 +1,5 @@
-"""Defaults and validation of the built-in kinds the emulator serves (Namespace, Pod, Deployment).
+"""Defaults and validation of the built-in kinds the emulator serves (Namespace, Pod, Deployment;
+ResourceQuota and NetworkPolicy in sandbox/kube/isolation_kinds.py).
 
 Mirrors what the apiserver's defaulting and validation do for the fields the bot, kubectl and
 the Flux simulator touch; anything further is accepted as sent. It must not
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sandbox.kube import isolation_kinds
 from sandbox.kube.crds import Cause
 
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -66,6 +68,7 @@ def _qos_class(spec: dict[str, Any]) -> str:
 
 
 def apply_defaults(plural: str, obj: dict[str, Any], creating: bool) -> None:
+    isolation_kinds.apply_defaults(plural, obj, creating)
     spec = obj.get("spec")
     if plural == "namespaces":
         name = obj["metadata"].get("name", "")
@@ -237,4 +240,6 @@ def validate(plural: str, obj: dict[str, Any]) -> list[Cause]:
             causes.extend(_containers_causes(template.get("spec"), "spec.template.spec"))
     elif plural == "pods":
         causes.extend(_containers_causes(spec, "spec"))
+    else:
+        causes.extend(isolation_kinds.validate(plural, obj))
     return causes

@@ -157,6 +157,35 @@ def _event(obj: dict[str, Any]) -> list[Any]:
     ]
 
 
+def _quota(obj: dict[str, Any]) -> list[Any]:
+    """kubectl's REQUEST and LIMIT: "used/hard" per resource, from the status a controller
+    writes (empty until one has)."""
+    status = obj.get("status") or {}
+    hard, used = status.get("hard") or {}, status.get("used") or {}
+    cells: dict[str, list[str]] = {"request": [], "limit": []}
+    for name in sorted(hard):
+        side = "limit" if name.startswith("limits.") else "request"
+        cells[side].append(f"{name}: {used.get(name, '0')}/{hard[name]}")
+    return [age(obj["metadata"].get("creationTimestamp")), ", ".join(cells["request"]),
+            ", ".join(cells["limit"])]
+
+
+def _selector_text(selector: dict[str, Any]) -> str:
+    """metav1.FormatLabelSelector: "<none>" for the empty selector (every pod)."""
+    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    for expr in selector.get("matchExpressions") or []:
+        key, op = expr.get("key", ""), expr.get("operator", "")
+        values = ",".join(expr.get("values") or [])
+        parts.append({"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})",
+                      "Exists": key, "DoesNotExist": f"!{key}"}.get(op, key))
+    return ",".join(parts) or "<none>"
+
+
+def _network_policy(obj: dict[str, Any]) -> list[Any]:
+    return [_selector_text((obj.get("spec") or {}).get("podSelector") or {}),
+            age(obj["metadata"].get("creationTimestamp"))]
+
+
 _BUILTIN: dict[str, tuple[list[dict[str, Any]], Any]] = {
     "deployments": (
         [
@@ -184,6 +213,8 @@ _BUILTIN: dict[str, tuple[list[dict[str, Any]], Any]] = {
         _pod,
     ),
     "namespaces": ([_column("Status"), _column("Age")], _namespace),
+    "resourcequotas": ([_column("Age"), _column("Request"), _column("Limit")], _quota),
+    "networkpolicies": ([_column("Pod-Selector"), _column("Age")], _network_policy),
     "events": (
         [
             _column("Last Seen"),

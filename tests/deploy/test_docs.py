@@ -48,3 +48,41 @@ def test_links_point_at_files_that_exist() -> None:
     missing = [link for link in links if not (DOC.parent / link).exists()]
     assert missing == []
     assert (CHART / "values.yaml").exists()
+
+
+def _table_rows(text: str, header: str) -> dict[str, list[str]]:
+    """The rows of the Markdown table under `header` (its first line): first cell -> others."""
+    lines = text.split(header, 1)[1].splitlines()[2:]
+    rows: dict[str, list[str]] = {}
+    for line in lines:
+        if not line.strip().startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        rows[cells[0].strip("`")] = cells[1:]
+    return rows
+
+
+def test_the_slack_scopes_table_explains_every_scope_of_the_manifest() -> None:
+    manifest = yaml.safe_load((DOC.parents[1] / "slack-app-manifest.yaml").read_text())
+    scopes = manifest["oauth_config"]["scopes"]["bot"]
+    rows = _table_rows(DOC.read_text(), "| scope | why |")
+    assert sorted(rows) == sorted(scopes)
+    assert all(why and why[0] for why in rows.values())
+
+
+def test_the_github_permissions_table_holds_what_the_start_up_check_asks() -> None:
+    from slackbot.adapters.github_access import APP_PERMISSIONS
+
+    names = {"contents": "Contents", "pull_requests": "Pull requests", "checks": "Checks",
+             "statuses": "Commit statuses", "metadata": "Metadata"}
+    rows = _table_rows(DOC.read_text(), "| permission | level | why |")
+    for key, (level, _why) in APP_PERMISSIONS.items():
+        assert level in rows[names[key]][0], (key, rows[names[key]])
+    assert "Deployments" in rows  # the write-back's
+
+
+def test_it_says_how_flux_is_asked_and_what_readyz_checks() -> None:
+    text = DOC.read_text()
+    assert "No Flux Receiver" in text and "reconcile.fluxcd.io/requestedAt" in text
+    assert '"failing": ["redis", "github", "kubernetes", "kubernetes:prod-eu"]' in text
+    assert "| symptom | cause | what to do |" in text

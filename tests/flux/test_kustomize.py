@@ -192,6 +192,7 @@ def test_a_path_without_kustomization_builds_its_manifests_and_kustomizations(en
     base = (EXAMPLE_APPS_DIR / "myapp" / "base" / "deployment.yaml").read_text()
     files: dict[str, str | None] = {
         f"{DEV_PATH}/kustomization.yaml": None,
+        f"{DEV_PATH}/resourcequota.yaml": None,  # (it names no namespace: the overlay sets it)
         f"{DEV_PATH}/README.md": "not a manifest\n",
         f"{DEV_PATH}/app/deployment.yaml": base.replace("  name: myapp\n", NAMESPACED, 1),
         f"{DEV_PATH}/web/kustomization.yaml": "namespace: dev\nresources: [deployment.yaml]\n",
