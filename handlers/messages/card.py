@@ -17,6 +17,7 @@ from slackbot.engine import timers
 from slackbot.models import GateNote, GateResult, Kind, Promotion, QueueEntry, State
 from slackbot.outages import Outage, Problem, Service
 from slackbot.pipeline import Waiting
+from slackbot.plurals import counted, noun
 from slackbot.reasons import Code
 
 STATE_EMOJI = {
@@ -105,19 +106,19 @@ def gate_detail(gate: GateResult) -> str:
         case GateNote.CHANGES_REQUESTED:
             return "changes requested by " + ", ".join(text(u) for u in gate.who)
         case GateNote.REVIEWS_COUNTED:
-            return f"{gate.have} of {gate.need} approving reviews"
+            return f"{gate.have} of {gate.need} approving {noun(gate.need, 'review')}"
         case GateNote.REVIEWS_REQUESTER_UNKNOWN:
-            return (f"{gate.have} of {gate.need} approving reviews (the requester's GitHub "
-                    f"login is unknown, so their own review cannot be told apart: add them to "
-                    f"`githubLogins` in the pipeline file)")
+            return (f"{gate.have} of {gate.need} approving {noun(gate.need, 'review')} (the "
+                    f"requester's GitHub login is unknown, so their own review cannot be told "
+                    f"apart: add them to `githubLogins` in the pipeline file)")
         case GateNote.APPROVALS_COUNTED:
             names = ", ".join(who(u) for u in gate.who)
             if gate.groups:
                 shares = ", ".join(f"{g.have} of {g.need} from {mrkdwn.group(g.group)}"
                                    for g in gate.groups)
-                return (f"{gate.have} of {gate.need} approvals: {shares}"
+                return (f"{gate.have} of {gate.need} {noun(gate.need, 'approval')}: {shares}"
                         + (f" ({names})" if names else ""))
-            return (f"{gate.have} of {gate.need} stakeholder approvals"
+            return (f"{gate.have} of {gate.need} stakeholder {noun(gate.need, 'approval')}"
                     + (f" ({names})" if names else ""))
         case GateNote.PLAN_WRITTEN:
             return "rollback plan written"
@@ -157,7 +158,7 @@ def timeline_title() -> str:
 
 
 def earlier_steps(count: int) -> str:
-    return f"_… {count} earlier steps in the thread and the audit trail_"
+    return f"_… {counted(count, 'earlier step')} in the thread and the audit trail_"
 
 
 def merge_scheduled_for(record: Promotion) -> str | None:

@@ -13,6 +13,7 @@ from handlers.ids import COMMAND, HOTFIX_COMMAND, ROLLBACK_COMMAND
 from slackbot.engine.incidents import Revision
 from slackbot.models import Block, BlockKind, Kind, Promotion, record_name
 from slackbot.pipeline import ALL, App, CalendarFreeze
+from slackbot.plurals import counted
 from slackbot.status import EnvStatus
 
 # -- parsing -----------------------------------------------------------------------------
@@ -242,7 +243,7 @@ def env_fields(env: EnvStatus) -> list[str]:
         f"*Applied revision*\n{applied_text}",
         f"*Pods ready*\n{env.pods_ready} of {env.pods_desired}",
         f"*Live promotion*\n{live_text}",
-        "*Waiting to be promoted here*\n" + (f"{len(env.waiting)} commits" if env.promotable
+        "*Waiting to be promoted here*\n" + (counted(len(env.waiting), "commit") if env.promotable
                                               else "nothing to promote"),
         f"*Freeze / hold*\n{blocks_text}",
     ]

@@ -64,7 +64,7 @@ def test_status_shows_every_env_with_head_revision_pods_and_waiting(edge: Edge) 
         assert f"`{env}@{head}`" in text
     assert "P-1 promotion by <@U0DEV>: awaiting gates" in text
     assert "1 of 1" in text  # pods ready of desired
-    assert "Waiting to be promoted here*\n1 commits" in text
+    assert "Waiting to be promoted here*\n1 commit" in text
     assert edge.working_notes(DEV) == []  # one answer: a slow one replaced its "On it…"
 
 

@@ -46,7 +46,7 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
     edge.settle()  # the listener's engine.advance is over: only the test moves the world now
     card = edge.card_of(1)
     assert _action_ids(card) == [ids.CANCEL]  # staging needs no stakeholder
-    assert "waiting for ci" in _text_of(card) and "0 of 1 approving reviews" in _text_of(card)
+    assert "waiting for ci" in _text_of(card) and "0 of 1 approving review" in _text_of(card)
     edge.wait_ephemeral(DEV, "Promotion P-1 of myapp to staging")
 
     edge.forge.set_check(record.head_sha or "", "ci", "success")

@@ -37,7 +37,7 @@ def test_tour_plays_the_workflow_a_queue_a_reminder_an_incident_a_freeze_and_sta
              "[dm to dana] promotebot: ▶️ Your queued request has started: Promotion P-2",
              "Promotion P-2: myapp → staging | ✅ Deployed",
              "> dana types: /promote prod",
-             "0 of 1 approvals: 0 of 1 from @myapp-stakeholders",
+             "0 of 1 approval: 0 of 1 from @myapp-stakeholders",
              "🔔 P-3 has waited 2h for its gates",
              "[dm to sam] promotebot: 🔔 Promotion P-3 of myapp to prod",
              "> dana writes the rollback plan and submits the modal",
