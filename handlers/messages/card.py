@@ -139,7 +139,8 @@ def _until(gate: GateResult) -> str:
 
 
 def gates_summary(results: tuple[GateResult, ...]) -> str:
-    return "; ".join(f"{g.name}: {gate_detail(g)}" for g in results) or "no gates"
+    """Each gate in words (its detail names what it is); never the gate's key (`check:ci`)."""
+    return "; ".join(gate_detail(g) for g in results) or "no gates"
 
 
 def gate_line(gate: GateResult, missing: int = 0) -> str:
@@ -229,7 +230,7 @@ def failed_with(record: Promotion) -> str:
         return "its timeout"
     if failure.code is Code.ROLLOUT_FAILED:
         return "a failed rollout"
-    return text(failure.flux_reason or failure.code.value)
+    return text(failure.flux_reason or failure.code.value.replace("_", " "))
 
 
 def _rollback_outcome(record: Promotion) -> str:
@@ -303,7 +304,7 @@ def voided_approvals(users: tuple[str, ...]) -> str:
 
 def footer(record: Promotion) -> str:
     at = record.updated_at or record.requested_at
-    return f"Updated {mrkdwn.when(at)} · state `{record.state.value}` · {record.name}"
+    return f"Updated {mrkdwn.when(at)} · {record.state.label} · {record.name}"
 
 
 def confirm_cancel(record: Promotion) -> tuple[str, str, str, str]:

@@ -87,6 +87,7 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
     assert _action_ids(final) == []
     replies = edge.emulator.replies(DEPLOYS, cards[0]["ts"])[1:]
     assert any("Gates on" in r["text"] for r in replies)
+    assert not any("check:ci" in r["text"] for r in replies)  # the gate in words, not its key
     assert any("Merged as" in r["text"] for r in replies)
     assert any(":rocket:" in r["text"] for r in replies)
 
