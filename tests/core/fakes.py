@@ -301,6 +301,7 @@ class FakeWorkspace:
                   new_branch: str | None = None) -> str:
         sha = new_sha()
         self.reverts.append((branch, target, new_branch, sha))
+        self.subjects[sha] = message
         if new_branch is None:
             self.forge.heads[branch] = sha
         else:
