@@ -270,7 +270,9 @@ def field_head(record: Promotion) -> str:
         target = mrkdwn.short(record.rollback.target)
         was = mrkdwn.short(record.rollback.from_head)
         return f"*Back to*\n`{target}` (from `{was}`)"
-    return f"*Head*\n`{record.short_sha or 'not pinned yet'}`"
+    if not record.head_sha:
+        return "*Head*\nnot pinned yet"
+    return f"*Head*\n{commit_link(record, record.head_sha)}"
 
 
 def field_pull(record: Promotion) -> str:
@@ -289,7 +291,16 @@ def field_reason(record: Promotion) -> str | None:
 
 
 def field_merge(record: Promotion) -> str:
-    return f"*Merged as*\n`{mrkdwn.short(record.merge_sha)}`"
+    return f"*Merged as*\n{commit_link(record, record.merge_sha or '')}"
+
+
+def commit_link(record: Promotion, sha: str) -> str:
+    """The short sha, linked to the commit's page on GitHub when the record has a pull request
+    to find the repository by; else as code."""
+    if record.pr_url and "/pull/" in record.pr_url:
+        return mrkdwn.link(f"{record.pr_url.rsplit('/pull/', 1)[0]}/commit/{sha}",
+                           mrkdwn.short(sha))
+    return f"`{mrkdwn.short(sha)}`"
 
 
 def field_plan(record: Promotion) -> str:

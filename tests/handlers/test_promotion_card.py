@@ -75,6 +75,8 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
     assert "`dev` → `staging`" in text
     assert f"`{(merged.merge_sha or '')[:7]}`" in text
     assert "<https://github.test/acme/myapp/pull/1|#1>" in text
+    merge = merged.merge_sha or ""
+    assert f"*Merged as*\n<https://github.test/acme/myapp/commit/{merge}|{merge[:7]}>" in text
     for step in (
         "Requested by",
         "Pull request",

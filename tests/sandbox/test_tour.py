@@ -79,3 +79,5 @@ def test_tour_plays_the_workflow_a_queue_a_reminder_an_incident_a_freeze_and_sta
     assert "<@" not in out and "<http" not in out  # mrkdwn is rendered for the terminal
     assert not re.search(r"(Promotion|Rollback|Hotfix) #\d", out)  # `#N`: pull requests only
     assert "<!subteam" not in out  # user groups too
+    # words, not the bot's keys: no gate key, no snake_case state, no "1 commits"
+    assert not re.search(r"check:\w|rollback-plan|awaiting_gates|\b1 commits\b", out)
