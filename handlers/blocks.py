@@ -20,6 +20,7 @@ from handlers.messages import answers, timeline, views
 from handlers.messages import card as words
 from handlers.messages import changes as changes_words
 from handlers.messages import outside as outside_words
+from handlers.messages import pipeline as pipeline_words
 from handlers.payloads import ButtonValue, ModalMeta, RollbackMeta
 from slackbot import gates as gate_names
 from slackbot.engine.chain import Root
@@ -309,6 +310,10 @@ def home_view(statuses: Sequence[AppStatus | str], delivery: Sequence[Json] = ()
     """App Home for everyone: every app's envs. A str entry is an app whose status failed.
     `delivery`: the DORA figures' blocks (handlers/stats.py), after the envs, when room."""
     blocks: list[Json] = [_header(views.home_header(), ids.HOME_HEADER)]
+    pictures = [section(pipeline_words.pipeline_picture(e), f"{ids.HOME_PIPELINE}.{e.app}")
+                for e in statuses if not isinstance(e, str)]
+    if pictures:
+        blocks.extend([*pictures[:VIEW_BLOCKS_MAX // 4], _divider()])
     for entry in statuses:
         part = (
             [section(views.home_unavailable(entry)), _divider()]

@@ -46,3 +46,4 @@ ROLLBACK_REASON_BLOCK = "rollback.reason"
 ROLLBACK_REASON_INPUT = "rollback.reason_input"
 
 HOME_HEADER = "home.header"
+HOME_PIPELINE = "home.pipeline"  # + the app: its pipeline picture, at the top of App Home

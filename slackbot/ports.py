@@ -292,6 +292,8 @@ class Rollout:
     complete: bool
     failed: bool
     message: str
+    # What the Deployment's pods run: spec.template.spec.containers[].image, in order
+    images: tuple[str, ...] = ()
 
 
 class Cluster(Protocol):

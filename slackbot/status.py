@@ -54,6 +54,7 @@ class EnvStatus:
     calendar: tuple[CalendarFreeze, ...] = ()  # the file's freezes in force or to come
     queue: tuple[QueueEntry, ...] = ()  # requests waiting for the env, in order
     now: datetime | None = None  # when it was read
+    images: tuple[str, ...] = ()  # what the env's Deployments run (their containers' images)
 
     @property
     def runs_head(self) -> bool:
@@ -76,6 +77,7 @@ class _Seen:
     pods_desired: int
     waiting: tuple[CommitInfo, ...]
     promotable: bool = False  # merging the env below would change this env's files
+    images: tuple[str, ...] = ()  # the Deployments' images, each once, in order
 
 
 @dataclass
@@ -137,6 +139,7 @@ class StatusReader:
                                       key=lambda f: f.start)),
                 queue=tuple(self._store.queue(app.name, env.name)),
                 now=now,
+                images=part.images,
             )
             for env, part in zip(app.environments, seen, strict=True))
         return AppStatus(app.name, envs)
@@ -165,11 +168,13 @@ def read_outside(app: App, forge: Forge, cluster: Cluster) -> tuple[_Seen, ...]:
         head = _try(partial(forge.branch_head, app.repository, env.branch), None)
         ks = _try(partial(cluster.kustomization, env.kustomization), None)
         ready = desired = 0
+        images: list[str] = []
         for name in app.deployment_names:
             rollout = _try(partial(cluster.rollout, env.namespace, name), None)
             if rollout is not None:
                 ready += rollout.ready
                 desired += rollout.desired
+                images.extend(i for i in rollout.images if i not in images)
         source = app.source_of(env.name)
         waiting: tuple[CommitInfo, ...] = ()
         promotable = False
@@ -178,7 +183,7 @@ def read_outside(app: App, forge: Forge, cluster: Cluster) -> tuple[_Seen, ...]:
                               None)
             promotable = comparison.changes_content if comparison else False
             waiting = comparison.commits if promotable and comparison else ()
-        found.append(_Seen(head, ks, ready, desired, waiting, promotable))
+        found.append(_Seen(head, ks, ready, desired, waiting, promotable, tuple(images)))
     return tuple(found)
 
 

@@ -122,8 +122,13 @@ def _freeze(services: Services, parsed: commands.Freeze | commands.Unfreeze, use
             channel: str, reply: Reply) -> None:
     holds, lookup = services.core.holds, services.core.lookup
     if isinstance(parsed, commands.Freeze):
-        block = holds.freeze(parsed.app, parsed.env, user, parsed.reason, channel)
-        text = answers.frozen(block.app, block.env, user, block.reason)
+        done = holds.freezing(parsed.app, parsed.env, user, parsed.reason, channel)
+        block = done.block
+        if done.unchanged:  # the owner's repeat: said to them alone, nothing changed
+            reply(answers.already_frozen(block))
+            return
+        text = (answers.freeze_reason_changed(block) if done.repeated is not None
+                else answers.frozen(block.app, block.env, user, block.reason))
     else:
         lifted = holds.unfreeze(parsed.app, parsed.env, user, channel)
         app, env = lookup.app_env(parsed.app, parsed.env, channel)

@@ -179,6 +179,22 @@ def frozen(app: str, env: str, user: str, reason: str) -> str:
             f"{env} are refused until `{COMMAND} unfreeze {env}`.")
 
 
+def already_frozen(block: Block) -> str:
+    """The owner froze it again without a new reason: their freeze stays as it was."""
+    return (f":information_source: {block.env} of {block.app} is already frozen by "
+            f"{who(block.by)} since {mrkdwn.when(block.at)}: {text(block.reason)}. Nothing "
+            f"changed; `{COMMAND} freeze {block.env} &lt;new reason&gt;` changes the reason, "
+            f"`{COMMAND} unfreeze {block.env}` lifts it.")
+
+
+def freeze_reason_changed(block: Block) -> str:
+    """The owner froze it again with a new reason: the same freeze, since the same time."""
+    return (f":ice_cube: {who(block.by)} changed the reason of the freeze of {block.env} of "
+            f"{block.app} (frozen since {mrkdwn.when(block.at)}): {text(block.reason)}. "
+            f"Promotions into {block.env} are still refused until "
+            f"`{COMMAND} unfreeze {block.env}`.")
+
+
 def unfrozen(app: str, env: str, user: str) -> str:
     return f":sunny: {who(user)} unfroze {env} of {app}: promotions into it are open again."
 

@@ -17,6 +17,7 @@ from slackbot.engine import timers
 from slackbot.models import GateNote, GateResult, Kind, Promotion, QueueEntry, State
 from slackbot.outages import Outage, Problem, Service
 from slackbot.pipeline import Waiting
+from slackbot.plurals import counted, noun
 from slackbot.reasons import Code
 
 STATE_EMOJI = {
@@ -105,19 +106,19 @@ def gate_detail(gate: GateResult) -> str:
         case GateNote.CHANGES_REQUESTED:
             return "changes requested by " + ", ".join(text(u) for u in gate.who)
         case GateNote.REVIEWS_COUNTED:
-            return f"{gate.have} of {gate.need} approving reviews"
+            return f"{gate.have} of {gate.need} approving {noun(gate.need, 'review')}"
         case GateNote.REVIEWS_REQUESTER_UNKNOWN:
-            return (f"{gate.have} of {gate.need} approving reviews (the requester's GitHub "
-                    f"login is unknown, so their own review cannot be told apart: add them to "
-                    f"`githubLogins` in the pipeline file)")
+            return (f"{gate.have} of {gate.need} approving {noun(gate.need, 'review')} (the "
+                    f"requester's GitHub login is unknown, so their own review cannot be told "
+                    f"apart: add them to `githubLogins` in the pipeline file)")
         case GateNote.APPROVALS_COUNTED:
             names = ", ".join(who(u) for u in gate.who)
             if gate.groups:
                 shares = ", ".join(f"{g.have} of {g.need} from {mrkdwn.group(g.group)}"
                                    for g in gate.groups)
-                return (f"{gate.have} of {gate.need} approvals: {shares}"
+                return (f"{gate.have} of {gate.need} {noun(gate.need, 'approval')}: {shares}"
                         + (f" ({names})" if names else ""))
-            return (f"{gate.have} of {gate.need} stakeholder approvals"
+            return (f"{gate.have} of {gate.need} stakeholder {noun(gate.need, 'approval')}"
                     + (f" ({names})" if names else ""))
         case GateNote.PLAN_WRITTEN:
             return "rollback plan written"
@@ -138,7 +139,8 @@ def _until(gate: GateResult) -> str:
 
 
 def gates_summary(results: tuple[GateResult, ...]) -> str:
-    return "; ".join(f"{g.name}: {gate_detail(g)}" for g in results) or "no gates"
+    """Each gate in words (its detail names what it is); never the gate's key (`check:ci`)."""
+    return "; ".join(gate_detail(g) for g in results) or "no gates"
 
 
 def gate_line(gate: GateResult, missing: int = 0) -> str:
@@ -157,7 +159,7 @@ def timeline_title() -> str:
 
 
 def earlier_steps(count: int) -> str:
-    return f"_… {count} earlier steps in the thread and the audit trail_"
+    return f"_… {counted(count, 'earlier step')} in the thread and the audit trail_"
 
 
 def merge_scheduled_for(record: Promotion) -> str | None:
@@ -228,7 +230,7 @@ def failed_with(record: Promotion) -> str:
         return "its timeout"
     if failure.code is Code.ROLLOUT_FAILED:
         return "a failed rollout"
-    return text(failure.flux_reason or failure.code.value)
+    return text(failure.flux_reason or failure.code.value.replace("_", " "))
 
 
 def _rollback_outcome(record: Promotion) -> str:
@@ -268,7 +270,9 @@ def field_head(record: Promotion) -> str:
         target = mrkdwn.short(record.rollback.target)
         was = mrkdwn.short(record.rollback.from_head)
         return f"*Back to*\n`{target}` (from `{was}`)"
-    return f"*Head*\n`{record.short_sha or 'not pinned yet'}`"
+    if not record.head_sha:
+        return "*Head*\nnot pinned yet"
+    return f"*Head*\n{commit_link(record, record.head_sha)}"
 
 
 def field_pull(record: Promotion) -> str:
@@ -287,7 +291,16 @@ def field_reason(record: Promotion) -> str | None:
 
 
 def field_merge(record: Promotion) -> str:
-    return f"*Merged as*\n`{mrkdwn.short(record.merge_sha)}`"
+    return f"*Merged as*\n{commit_link(record, record.merge_sha or '')}"
+
+
+def commit_link(record: Promotion, sha: str) -> str:
+    """The short sha, linked to the commit's page on GitHub when the record has a pull request
+    to find the repository by; else as code."""
+    if record.pr_url and "/pull/" in record.pr_url:
+        return mrkdwn.link(f"{record.pr_url.rsplit('/pull/', 1)[0]}/commit/{sha}",
+                           mrkdwn.short(sha))
+    return f"`{mrkdwn.short(sha)}`"
 
 
 def field_plan(record: Promotion) -> str:
@@ -302,7 +315,7 @@ def voided_approvals(users: tuple[str, ...]) -> str:
 
 def footer(record: Promotion) -> str:
     at = record.updated_at or record.requested_at
-    return f"Updated {mrkdwn.when(at)} · state `{record.state.value}` · {record.name}"
+    return f"Updated {mrkdwn.when(at)} · {record.state.label} · {record.name}"
 
 
 def confirm_cancel(record: Promotion) -> tuple[str, str, str, str]:

@@ -10,14 +10,11 @@ from __future__ import annotations
 from handlers import mrkdwn
 from handlers.messages.words import text
 from slackbot.changes import Changes, CommitSummary
+from slackbot.plurals import counted
 
 SHOWN = 5  # commits listed on the card; the rest are behind the compare link
 SUBJECT_SHOWN = 120
 LINE_MAX = 300
-
-
-def _plural(count: int, one: str) -> str:
-    return f"{count} {one}{'' if count == 1 else 's'}"
 
 
 def commit_line(commit: CommitSummary) -> str:
@@ -34,8 +31,8 @@ def commit_line(commit: CommitSummary) -> str:
 
 def summary(changes: Changes) -> str:
     """The card's section: a title line, the head's move, the newest commits, the rest."""
-    title = (f"*What is promoted:* {_plural(changes.total, 'commit')}, "
-             f"{_plural(changes.files, 'file')} changed")
+    title = (f"*What is promoted:* {counted(changes.total, 'commit')}, "
+             f"{counted(changes.files, 'file')} changed")
     if changes.compare_url:
         title += f" · {mrkdwn.link(changes.compare_url, 'compare on GitHub')}"
     lines = [title]

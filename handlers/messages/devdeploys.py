@@ -13,6 +13,7 @@ from handlers import mrkdwn
 from handlers.messages.changes import commit_line
 from handlers.messages.words import text
 from slackbot.devdeploys import DevDeploy
+from slackbot.plurals import counted
 
 SHOWN = 5
 MESSAGE_SHOWN = 500
@@ -60,7 +61,7 @@ def fallback(deploy: DevDeploy) -> str:
 
 
 def _count(count: int) -> str:
-    return "1 deploy" if count == 1 else f"{count} deploys"
+    return counted(count, "deploy")
 
 
 def _how(deploy: DevDeploy) -> str:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from handlers.messages.words import duration, text
 from slackbot.dora import Figures
+from slackbot.plurals import counted
 
 
 def working(app: str | None) -> str:
@@ -59,7 +60,7 @@ def _frequency(f: Figures) -> str:
     if f.deploys == 0:
         return "no deploy"
     how_often = f"{f.per_day:.1f} a day" if f.per_day >= 1 else f"{f.per_week:.1f} a week"
-    return f"{f.deploys} deploy{'s' if f.deploys != 1 else ''} ({how_often})"
+    return f"{counted(f.deploys, 'deploy')} ({how_often})"
 
 
 def _lead(f: Figures) -> str:

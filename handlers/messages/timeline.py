@@ -238,7 +238,7 @@ def progress_line(progress: Progress) -> str:
 
 def deployed(facts: ev.Deployed) -> str:
     pods = ", ".join(f"{text(p.deployment)} {p.ready}/{p.desired}" for p in facts.pods)
-    return f"{text(facts.revision)} applied; {pods} ready"
+    return f"{short_rev(facts.revision)} applied; {pods} ready"
 
 
 def expired(after: timedelta) -> str:
@@ -274,7 +274,7 @@ def _subjects(subjects: tuple[str, ...]) -> str:
 
 def recovered(facts: ev.Recovered) -> str:
     after = {"timed_out": "its timeout", "rollout_failed": "a failed rollout"}.get(
-        facts.after, facts.after)
+        facts.after, facts.after.replace("_", " "))
     return f"Flux applied {short_rev(facts.revision)} Ready after all, after {text(after)}"
 
 

@@ -10,9 +10,11 @@ from datetime import datetime
 
 from handlers import mrkdwn
 from handlers.ids import COMMAND, HOTFIX_COMMAND, ROLLBACK_COMMAND
+from handlers.messages.pipeline import flux_words, image_text, runs_text
 from slackbot.engine.incidents import Revision
 from slackbot.models import Block, BlockKind, Kind, Promotion, record_name
 from slackbot.pipeline import ALL, App, CalendarFreeze
+from slackbot.plurals import counted
 from slackbot.status import EnvStatus
 
 # -- parsing -----------------------------------------------------------------------------
@@ -223,26 +225,24 @@ def env_title(env: EnvStatus) -> str:
     title = f"*{env.env}* · {ready_badge(env.ready)}"
     if env.suspended:
         title += " · :double_vertical_bar: suspended"
-    if env.message:
-        title += f"\n{mrkdwn.clip(mrkdwn.escape(env.message), 500)}"
+    # "Applied revision: dev@sha1:…" says what the Runs field says: shown once, there
+    if env.message and env.message != f"Applied revision: {env.applied_revision}":
+        title += f"\n{mrkdwn.clip(flux_words(env.message), 500)}"
     return title
 
 
 def env_fields(env: EnvStatus) -> list[str]:
-    applied = env.applied_revision or "nothing yet"
-    applied_text = f"`{mrkdwn.clip(mrkdwn.escape(applied), 80)}`" + (
-        " (the head)" if env.runs_head else "")
     live = env.live
     live_text = (f"{live.name} {live.kind.value} by {mrkdwn.user(live.requested_by)}: "
                  f"{live.state.label}") if live else "none"
     blocks_text = "; ".join([*(block_line(b) for b in env.blocks),
                              *(calendar_line(f, env.now) for f in env.calendar)]) or "none"
     fields = [
-        f"*Branch head*\n`{env.branch}@{mrkdwn.short(env.head_sha) or 'unknown'}`",
-        f"*Applied revision*\n{applied_text}",
+        f"*Runs*\n{runs_text(env)}",
+        f"*Image*\n{image_text(env)}",
         f"*Pods ready*\n{env.pods_ready} of {env.pods_desired}",
         f"*Live promotion*\n{live_text}",
-        "*Waiting to be promoted here*\n" + (f"{len(env.waiting)} commits" if env.promotable
+        "*Waiting to be promoted here*\n" + (counted(len(env.waiting), "commit") if env.promotable
                                               else "nothing to promote"),
         f"*Freeze / hold*\n{blocks_text}",
     ]
@@ -340,10 +340,14 @@ def revision_option(revision: Revision) -> str:
     """A plain-text option, clipped to Block Kit's 75 characters. Plain text renders no
     mention, but Slack decodes &amp; &lt; &gt; in every text object: the commit subject is
     escaped all the same, so it shows as written."""
-    first_line = mrkdwn.escape((revision.subject.splitlines() or [""])[0])
-    source = (f"{revision.kind.value} {record_name(revision.kind, revision.record)}"
-              if revision.record is not None
-              and revision.kind is not None else "branch history")
+    first_line = (revision.subject.splitlines() or [""])[0]
+    source = "branch history"
+    if revision.record is not None and revision.kind is not None:
+        name = record_name(revision.kind, revision.record)
+        source = f"{revision.kind.value} {name}"
+        # the bot's own commit carries the record's tag (`[R-4]`): the suffix names it once
+        first_line = " ".join(first_line.replace(f"[{name}]", "").split())
+    first_line = mrkdwn.escape(first_line)
     suffix = f" ({source})"
     return mrkdwn.clip(f"{revision.sha[:7]} {first_line}", 75 - len(suffix)) + suffix
 

@@ -187,7 +187,10 @@ def rollout(deployment: dict[str, Any]) -> Rollout:
         complete = False
     else:
         message, complete = f'deployment "{name}" successfully rolled out', True
-    return Rollout(name, namespace, desired, updated, ready, available, complete, failed, message)
+    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
+    images = tuple(str(c["image"]) for c in containers if c.get("image"))
+    return Rollout(name, namespace, desired, updated, ready, available, complete, failed, message,
+                   images)
 
 
 @unreachable((urllib3.exceptions.HTTPError, OSError), ClusterUnavailable, "the Kubernetes API")

@@ -9,6 +9,8 @@ on the pull request of the env's live record; a cancelled rollback lifts its own
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from slackbot.engine import writing
 from slackbot.engine.access import Access
 from slackbot.engine.lookup import Lookup
@@ -23,6 +25,19 @@ from slackbot.reasons import Action, Code, Next, Reason
 CAS_ATTEMPTS = 8  # a change that loses its compare-and-set on the block re-reads and tries again
 
 
+@dataclass(frozen=True)
+class Freezing:
+    """What a freeze request did: the freeze in force after it, and the same owner's freeze
+    it repeated (None for a new freeze). `block is repeated`: nothing changed."""
+
+    block: Block
+    repeated: Block | None = None
+
+    @property
+    def unchanged(self) -> bool:
+        return self.block is self.repeated
+
+
 class Holds:
     def __init__(self, lookup: Lookup, records: Records, store: Store, access: Access):
         self._lookup = lookup
@@ -32,11 +47,18 @@ class Holds:
 
     def freeze(self, app_name: str | None, env_name: str, user: str, reason: str,
                channel: str | None = None) -> Block:
+        """The freeze in force after `freezing` (which see)."""
+        return self.freezing(app_name, env_name, user, reason, channel).block
+
+    def freezing(self, app_name: str | None, env_name: str, user: str, reason: str,
+                 channel: str | None = None) -> Freezing:
         """Freeze the env, or change the reason of one's own freeze. A freeze has one owner:
         a freeze over another person's is refused (ALREADY_FROZEN), not taken over nor
         recorded as a co-freeze: the env is frozen either way, and with one owner and one
         reason it stays clear who lifts it; whoever may unfreeze it can, then freeze it with
-        their own reason, both steps in the audit trail."""
+        their own reason, both steps in the audit trail. The owner's repeat keeps the freeze
+        and its time: with no new reason nothing changes (no event, no comment); with one,
+        only the reason does."""
         app, env = self._lookup.app_env(app_name, env_name, channel)
         self._access.check(Action.FREEZE, app, env, user, channel)
         for _ in range(CAS_ATTEMPTS):
@@ -45,13 +67,17 @@ class Holds:
                 raise NotAllowed(Reason(Code.ALREADY_FROZEN, Next.ASK_OWNER, app=app.name,
                                         env=env.name, who=current.by, since=current.at,
                                         text=current.reason))
+            said = reason.strip()
+            if current is not None and said in ("", current.reason):
+                return Freezing(current, current)
             block = Block(BlockKind.FREEZE, app.name, env.name, user,
-                          reason.strip() or "no reason given", self._records.clock.now())
+                          said or "no reason given",
+                          current.at if current is not None else self._records.clock.now())
             event = self._records.event_for_env(app.name, env.name, user, Frozen(block.reason))
             if self._store.swap_block(block, event, current):
                 self._comment_live(app, env, writing.frozen_comment(env.name, user,
                                                                     block.reason))
-                return block
+                return Freezing(block, current)
         raise ConcurrentUpdate(f"the freeze of {app.name}/{env.name} kept changing")
 
     def unfreeze(self, app_name: str | None, env_name: str, user: str,

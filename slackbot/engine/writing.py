@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from slackbot.models import GateNote, GateResult, Kind, Promotion, State
+from slackbot.plurals import counted, noun
 from slackbot.ports import CommitInfo
 
 PLAN_MARKER = "### Rollback plan"
@@ -40,8 +41,9 @@ def pull_title(record: Promotion, commits: int) -> str:
         return (f"{record.name}: roll back {record.app} {record.rollback.asked_env or record.env}"
                 f" to {record.rollback.target[:7]}")
     if record.kind is Kind.HOTFIX:
-        return f"{record.name}: hotfix {record.source_branch} into {record.env} ({commits} commits)"
-    return f"{record.name}: promote {record.app} to {record.env} ({commits} commits)"
+        return (f"{record.name}: hotfix {record.source_branch} into {record.env} "
+                f"({counted(commits, 'commit')})")
+    return f"{record.name}: promote {record.app} to {record.env} ({counted(commits, 'commit')})"
 
 
 def tickets(commits: tuple[CommitInfo, ...]) -> tuple[str, ...]:
@@ -163,11 +165,11 @@ def _gate(gate: GateResult, people: dict[str, str]) -> str:
             return "changes requested by " + ", ".join(f"@{u}" for u in gate.who)
         case GateNote.REVIEWS_COUNTED | GateNote.REVIEWS_REQUESTER_UNKNOWN:
             names = ", ".join(f"@{u}" for u in gate.who)
-            return f"{gate.have} of {gate.need} approving reviews" + (f" ({names})" if names
-                                                                     else "")
+            return (f"{gate.have} of {gate.need} approving {noun(gate.need, 'review')}"
+                    + (f" ({names})" if names else ""))
         case GateNote.APPROVALS_COUNTED:
             names = ", ".join(people.get(u, u) for u in gate.who)
-            return f"{gate.have} of {gate.need} stakeholder approvals" + (
+            return f"{gate.have} of {gate.need} stakeholder {noun(gate.need, 'approval')}" + (
                 f" ({names})" if names else "")
         case GateNote.PLAN_WRITTEN:
             return "rollback plan written"
@@ -356,7 +358,3 @@ def commit_status_description(record: Promotion, state: str) -> str:
     if state == "success":
         return _short(f"{record.name}: deployed to {record.env}")
     return _short(f"{record.name}: {record.state.label} in {record.env}")
-
-
-def superseded_description(record: Promotion) -> str:
-    return _short(f"{record.name}: the branch moved on; {record.short_sha} is promoted instead")

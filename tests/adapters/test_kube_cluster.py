@@ -43,6 +43,7 @@ def test_rollout_reports_replicas_as_kubectl_does(world: World, cluster: KubeClu
                        "staging rolled out")
     assert (rollout.desired, rollout.ready, rollout.available) == (2, 2, 2)
     assert rollout.message == 'deployment "myapp" successfully rolled out'
+    assert rollout.images == ("ghcr.io/acme/myapp:1.0.0",)  # the pods' image, from the spec
     with pytest.raises(ClusterError, match="cannot read deployment staging/nope: 404"):
         cluster.rollout("staging", "nope")
 

@@ -71,6 +71,7 @@ class FakeForge:
     compared: list[tuple[str, str]] = field(default_factory=list)  # every compare(base, head)
     # What compare(base, head) lists, when a test gives it (else `ahead` copies of "change")
     commit_lists: dict[tuple[str, str], tuple[CommitInfo, ...]] = field(default_factory=dict)
+    titles: dict[int, str] = field(default_factory=dict)  # each pull request's title, as opened
 
     def refresh(self, repo: str, change: object = None) -> None:
         self.refreshed += 1
@@ -100,6 +101,7 @@ class FakeForge:
         pull = PullRequest(number, f"https://github.test/acme/myapp/pull/{number}", base, head,
                            self.heads[head], "open", False, True, body, "promotebot")
         self.pulls[number] = pull
+        self.titles[number] = title
         return pull
 
     def get_pull(self, repo: str, number: int) -> PullRequest:
@@ -299,6 +301,7 @@ class FakeWorkspace:
                   new_branch: str | None = None) -> str:
         sha = new_sha()
         self.reverts.append((branch, target, new_branch, sha))
+        self.subjects[sha] = message
         if new_branch is None:
             self.forge.heads[branch] = sha
         else:

@@ -127,7 +127,7 @@ def test_the_short_form_still_counts_the_app_stakeholders(world: World) -> None:
     record = waiting_prod(world)
     world.core.commands.approve(record.id, STAKEHOLDER)
     gate = stakeholders_gate(world, record)
-    assert gate_detail(gate) == f"1 of 1 stakeholder approvals (<@{STAKEHOLDER}>)"
+    assert gate_detail(gate) == f"1 of 1 stakeholder approval (<@{STAKEHOLDER}>)"
     assert gate.passed and gate.groups == ()
     assert world.core.approving.waiting_on(world.store.get(record.id)) == ()  # type: ignore
 

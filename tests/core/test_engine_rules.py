@@ -177,7 +177,7 @@ def test_new_head_voids_approvals_given(world: World) -> None:
     moved_events = [e for e in world.store.events(promotion.id) if e.kind == "head_moved"]
     assert len(moved_events) == 1
     assert "approvals given for the old head no longer count" in head_moved(moved_events[0].facts)
-    assert gate_detail(moved.gate("stakeholders")) == "0 of 1 stakeholder approvals"
+    assert gate_detail(moved.gate("stakeholders")) == "0 of 1 stakeholder approval"
 
 
 def test_buttons_of_a_finished_promotion_say_it_is_finished(world: World, refuse) -> None:

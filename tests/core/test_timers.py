@@ -73,7 +73,7 @@ def test_reminder_goes_when_due_to_the_approvers_who_have_not_answered(timed: Wo
     event = next(e for e in timed.store.events(record.id) if isinstance(e.facts, Reminded))
     text = thread_detail(event, after)
     assert text is not None and "has waited 2h for its gates" in text
-    assert "0 of 1 stakeholder approvals" in text and f"<@{STAKEHOLDER}>" in text
+    assert "0 of 1 stakeholder approval" in text and f"<@{STAKEHOLDER}>" in text
 
 
 def test_each_timer_is_recorded_once_however_often_it_is_looked_at(timed: World) -> None:
@@ -216,4 +216,4 @@ def test_a_reminder_where_no_approval_is_asked_tells_the_thread_only(store: Any)
     assert reminded == Reminded(timedelta(minutes=30), ())
     event = next(e for e in world.store.events(record.id) if isinstance(e.facts, Reminded))
     text = thread_detail(event, world.store.get(record.id) or record)
-    assert text is not None and "waiting for ci" in text and "0 of 1 approving reviews" in text
+    assert text is not None and "waiting for ci" in text and "0 of 1 approving review" in text

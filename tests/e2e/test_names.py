@@ -32,8 +32,8 @@ def test_records_and_pull_requests_have_names_of_their_own(live: Live) -> None:
     assert f"- {first[:7]} Faster checkout (ABC-123) (@dana)" in body, body
     assert "### Tickets (3)\n- ABC-123\n- #45\n- acme/myapp#46\n" in body  # not UTF-8
     assert body.count(SECTION_START) == 1  # one section, rewritten in place
-    assert "- [x] 1 of 1 approving reviews (@riley)" in body
-    assert "- [x] 1 of 1 stakeholder approvals (sam)" in body
+    assert "- [x] 1 of 1 approving review (@riley)" in body
+    assert "- [x] 1 of 1 stakeholder approval (sam)" in body
     assert "- [x] rollback plan written" in body
     assert f"Deployed: `prod` applied prod@{record.merge_sha[:7]} and rolled out." in body
     assert "U0" not in body  # Slack ids never reach GitHub

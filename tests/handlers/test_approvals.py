@@ -30,7 +30,7 @@ def test_prod_card_offers_approve_reject_plan_and_cancel(edge: Edge) -> None:
     assert record is not None
     assert json.loads(approve["value"]) == {"id": 1, "sha": record.head_sha}
     text = _text_of(card)
-    assert "0 of 1 stakeholder approvals; 1 more needed" in text
+    assert "0 of 1 stakeholder approval; 1 more needed" in text
     assert "rollback plan needed" in text
 
 
@@ -42,7 +42,7 @@ def test_approve_by_stakeholder_counts_and_shows_who(edge: Edge) -> None:
     assert record is not None and record.approvers() == (STAKE,)
     # the approval is on the card at once; the gates follow when the runner re-reads them
     edge.wait_card(1, lambda c: f"Approved by <@{STAKE}>" in _text_of(c), "approval on the card")
-    edge.wait_card(1, lambda c: f"1 of 1 stakeholder approvals (<@{STAKE}>)" in _text_of(c),
+    edge.wait_card(1, lambda c: f"1 of 1 stakeholder approval (<@{STAKE}>)" in _text_of(c),
                    "the stakeholders gate passed on the card")
 
 

@@ -64,7 +64,7 @@ def test_status_shows_every_env_with_head_revision_pods_and_waiting(edge: Edge) 
         assert f"`{env}@{head}`" in text
     assert "P-1 promotion by <@U0DEV>: awaiting gates" in text
     assert "1 of 1" in text  # pods ready of desired
-    assert "Waiting to be promoted here*\n1 commits" in text
+    assert "Waiting to be promoted here*\n1 commit" in text
     assert edge.working_notes(DEV) == []  # one answer: a slow one replaced its "On it…"
 
 
@@ -87,6 +87,29 @@ def test_freeze_refuses_promotions_until_unfreeze(edge: Edge) -> None:
     )
     edge.command("/promote staging")
     edge.wait_state(1, "awaiting_gates")
+
+
+def test_freezing_a_frozen_env_again_says_who_froze_it_and_since_when(edge: Edge) -> None:
+    edge.command("/promote freeze staging release party")
+    wait_for(lambda: edge.store.blocks("myapp", "staging"), what="staging frozen")
+    first = edge.store.blocks("myapp", "staging")[0]
+    frozen_events = len(edge.store.events())
+    edge.clock.advance(hours=1)
+
+    edge.command("/promote freeze staging")  # the same owner, no new reason
+    said = edge.wait_ephemeral(DEV, "is already frozen by")
+    assert said.startswith(f":information_source: staging of myapp is already frozen by "
+                           f"<@{DEV}> since <!date^{int(first.at.timestamp())}^")
+    assert "release party. Nothing changed" in said
+    assert edge.store.blocks("myapp", "staging") == [first]  # the original freeze, kept
+    assert len(edge.store.events()) == frozen_events
+
+    edge.command("/promote freeze staging release party, day two")
+    changed = wait_for(lambda: [m for m in edge.emulator.history(DEPLOYS)
+                                if "changed the reason" in m["text"]], what="the new reason")
+    assert "release party, day two" in changed[0]["text"]
+    kept = edge.store.blocks("myapp", "staging")[0]
+    assert (kept.reason, kept.at, kept.by) == ("release party, day two", first.at, DEV)
 
 
 def test_a_slash_command_whose_text_says_payload_is_read_as_a_command(edge: Edge) -> None:

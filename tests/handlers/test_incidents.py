@@ -197,6 +197,26 @@ def test_dev_rollback_to_a_revision_reverts_in_place_and_the_card_shows_each_ste
     assert _action_ids(card) == []
 
 
+def test_the_dialog_names_the_rollback_that_deployed_a_revision_once(edge: Edge) -> None:
+    shas = with_history(edge, "dev")
+    previous = shas[1]
+    edge.command(f"/rollback dev to {previous[:9]}")
+    record = edge.wait_state(1, "reconciling")
+    edge.cluster.deploy("myapp-dev", "dev", record.merge_sha or "")
+    edge.core.steps.advance(1)
+    edge.wait_state(1, "deployed")
+    edge.core.holds.unlock("myapp", "dev", DEV)
+    newer = edge.forge.push("dev")  # the revert is now an earlier revision of dev
+    edge.workspace.history["dev"] = [newer, record.merge_sha or "", *shas]
+    edge.cluster.deploy("myapp-dev", "dev", newer)
+    edge.command("/rollback dev")
+    listed = options(dialog(edge, DEV, "Choose the revision"))
+    revert = next(o["text"]["text"] for o in listed if o["value"] == record.merge_sha)
+    assert revert == (f"{(record.merge_sha or '')[:7]} Roll back dev to {previous[:7]} "
+                      f"(rollback R-1)")
+    assert revert.count("R-1") == 1
+
+
 def test_emergency_outside_the_incident_channel_is_refused_and_nothing_changes(
     edge: Edge,
 ) -> None:

@@ -46,7 +46,7 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
     edge.settle()  # the listener's engine.advance is over: only the test moves the world now
     card = edge.card_of(1)
     assert _action_ids(card) == [ids.CANCEL]  # staging needs no stakeholder
-    assert "waiting for ci" in _text_of(card) and "0 of 1 approving reviews" in _text_of(card)
+    assert "waiting for ci" in _text_of(card) and "0 of 1 approving review" in _text_of(card)
     edge.wait_ephemeral(DEV, "Promotion P-1 of myapp to staging")
 
     edge.forge.set_check(record.head_sha or "", "ci", "success")
@@ -75,6 +75,8 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
     assert "`dev` → `staging`" in text
     assert f"`{(merged.merge_sha or '')[:7]}`" in text
     assert "<https://github.test/acme/myapp/pull/1|#1>" in text
+    merge = merged.merge_sha or ""
+    assert f"*Merged as*\n<https://github.test/acme/myapp/commit/{merge}|{merge[:7]}>" in text
     for step in (
         "Requested by",
         "Pull request",
@@ -87,6 +89,7 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
     assert _action_ids(final) == []
     replies = edge.emulator.replies(DEPLOYS, cards[0]["ts"])[1:]
     assert any("Gates on" in r["text"] for r in replies)
+    assert not any("check:ci" in r["text"] for r in replies)  # the gate in words, not its key
     assert any("Merged as" in r["text"] for r in replies)
     assert any(":rocket:" in r["text"] for r in replies)
 

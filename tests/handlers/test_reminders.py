@@ -51,7 +51,7 @@ def test_a_due_reminder_goes_to_the_thread_and_to_each_approver_directly_once(
     edge.settle()
     replies = _replies(edge, card)
     [reminder] = [r for r in replies if r.startswith(":bell:")]
-    assert "has waited 2h for its gates" in reminder and "0 of 1 stakeholder approvals" in reminder
+    assert "has waited 2h for its gates" in reminder and "0 of 1 stakeholder approval" in reminder
     assert f"<@{STAKE}>" in reminder and f"<@{STAKE2}>" in reminder
     for person in (STAKE, STAKE2):
         [dm] = edge.emulator.direct_messages(person)

@@ -37,7 +37,7 @@ def test_tour_plays_the_workflow_a_queue_a_reminder_an_incident_a_freeze_and_sta
              "[dm to dana] promotebot: ▶️ Your queued request has started: Promotion P-2",
              "Promotion P-2: myapp → staging | ✅ Deployed",
              "> dana types: /promote prod",
-             "0 of 1 approvals: 0 of 1 from @myapp-stakeholders",
+             "0 of 1 approval: 0 of 1 from @myapp-stakeholders",
              "🔔 P-3 has waited 2h for its gates",
              "[dm to sam] promotebot: 🔔 Promotion P-3 of myapp to prod",
              "> dana writes the rollback plan and submits the modal",
@@ -79,3 +79,5 @@ def test_tour_plays_the_workflow_a_queue_a_reminder_an_incident_a_freeze_and_sta
     assert "<@" not in out and "<http" not in out  # mrkdwn is rendered for the terminal
     assert not re.search(r"(Promotion|Rollback|Hotfix) #\d", out)  # `#N`: pull requests only
     assert "<!subteam" not in out  # user groups too
+    # words, not the bot's keys: no gate key, no snake_case state, no "1 commits"
+    assert not re.search(r"check:\w|rollback-plan|awaiting_gates|\b1 commits\b", out)

@@ -63,7 +63,7 @@ def test_new_user_promotes_a_change_to_staging_in_the_browser(
     card = page.get_by_test_id("message").filter(has=page.get_by_test_id("block-header"))
     expect(card.get_by_test_id("block-header")).to_contain_text("myapp → staging")
     expect(card).to_contain_text("Awaiting gates")
-    expect(card).to_contain_text("approving reviews")
+    expect(card).to_contain_text("approving review")
 
     # 3. approve the pull request as the reviewer, from the pull requests panel
     pull = page.locator("[data-testid^='pull-']").filter(
