@@ -118,9 +118,10 @@ def test_the_readme_walkthrough_and_the_pull_request_page(
         first_words = re.sub(r"[`*_]", "", comment.body.strip().splitlines()[0])[:40]
         expect(shown_comment).to_contain_text(first_words.lstrip("# ").strip())
 
-    # the card's compare link opens the comparison
-    compare = card.locator("a:text-is('compare on GitHub')")
-    if compare.count():
-        github.goto(compare.first.get_attribute("href") or "")
-        expect(github.get_by_test_id("compare-title")).to_contain_text("Comparing")
-        expect(github.locator("body")).to_contain_text(head[:7])
+    # the card's compare link opens the comparison, and a commit there opens the commit
+    compare = card.locator("a:text-is('compare on GitHub')").first
+    github.goto(compare.get_attribute("href") or "")
+    expect(github.get_by_test_id("compare-title")).to_contain_text("Comparing")
+    github.locator(f"a:text-is('{head[:7]}')").first.click()
+    subject = world.github.state.repo.commit(head).message.splitlines()[0]
+    expect(github.get_by_test_id("commit-subject")).to_have_text(subject)
