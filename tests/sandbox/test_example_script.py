@@ -40,3 +40,15 @@ def test_the_documented_example_script_promotes_to_staging(tmp_path: Path) -> No
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def test_the_documented_in_process_example_runs(tmp_path: Path) -> None:
+    doc = (ROOT / "docs" / "sandbox.md").read_text()
+    code = re.search(r"### In process.*?```python\n(.*?)```", doc, re.S)
+    assert code is not None, "docs/sandbox.md lost its in-process example"
+    script = tmp_path / "in_process.py"
+    script.write_text(code.group(1))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=STARTUP * 2, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "200"
