@@ -122,6 +122,6 @@ def test_the_readme_walkthrough_and_the_pull_request_page(
     compare = card.locator("a:text-is('compare on GitHub')").first
     github.goto(compare.get_attribute("href") or "")
     expect(github.get_by_test_id("compare-title")).to_contain_text("Comparing")
-    github.locator(f"a:text-is('{head[:7]}')").first.click()
+    github.locator(f"a[href$='/commit/{head}']").first.click()
     subject = world.github.state.repo.commit(head).message.splitlines()[0]
     expect(github.get_by_test_id("commit-subject")).to_have_text(subject)
