@@ -9,7 +9,8 @@ It pushes a change to dev with plain git, waits until Flux applied it (read from
 cluster's Kustomization with the kubernetes client), types `/promote staging` as the
 developer through the Slack emulator's `sandbox.command`, approves the bot's pull request as
 the reviewer and passes its `ci` check with PyGithub, then waits until the bot's card in the
-deploys channel says deployed (read with `sandbox.state`). Docs: docs/sandbox.md.
+deploys channel (the message whose blocks link the pull request) says deployed (read with
+`sandbox.state`). Docs: docs/sandbox.md.
 """
 
 from __future__ import annotations
@@ -41,15 +42,16 @@ def slack(state: dict[str, Any], method: str, **params: Any) -> dict[str, Any]:
     return reply
 
 
-def wait(what: str, check: Any) -> Any:
-    """Polls `check` until it returns something true, for at most BOUND seconds."""
+def wait(what: str, check: Any, seen: Any = None) -> Any:
+    """Polls `check` until it returns something true, for at most BOUND seconds; `seen` says
+    what there was instead, when it gives up."""
     deadline = time.monotonic() + BOUND
     while time.monotonic() < deadline:
         found = check()
         if found:
             return found
         time.sleep(0.5)
-    raise SystemExit(f"gave up waiting for {what}")
+    raise SystemExit(f"gave up waiting for {what}" + (f"; instead: {seen()}" if seen else ""))
 
 
 def person(state: dict[str, Any], role: str) -> dict[str, Any]:
@@ -84,11 +86,13 @@ def dev_applied(state: dict[str, Any], sha: str) -> bool:
                 and ready and ready[0]["status"] == "True")
 
 
-def card_text(state: dict[str, Any]) -> str:
-    """The fallback text of the bot's newest message in the deploys channel ("" if none)."""
+def card_text(state: dict[str, Any], pull_url: str) -> str:
+    """The one-line fallback text of the promotion's card: the bot's message in the deploys
+    channel whose blocks link the pull request ("" while there is none)."""
     deploys = state["slack"]["channels"]["deploys"]
     channel = next(c for c in slack(state, "sandbox.state")["channels"] if c["id"] == deploys)
-    cards = [m for m in channel["messages"] if m.get("bot_id") and m.get("blocks")]
+    cards = [m for m in channel["messages"]
+             if m.get("bot_id") and pull_url in json.dumps(m.get("blocks") or [])]
     return str(cards[-1].get("text", "")) if cards else ""
 
 
@@ -121,8 +125,9 @@ def main(state_file: str) -> int:
     github(riley).get_repo(state["github"]["repo"]).get_pull(pull.number).create_review(
         event="APPROVE")
 
-    text = wait("the card to say deployed", lambda: (t := card_text(state)).endswith(
-        "deployed") and t)
+    text = wait("the card to say deployed",
+                lambda: (t := card_text(state, pull.html_url)).endswith("deployed") and t,
+                lambda: card_text(state, pull.html_url))
     print(f"the card: {text}")
     print(f"the pull request, readable in a browser: {pull.html_url}")
     return 0

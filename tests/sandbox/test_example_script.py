@@ -26,7 +26,11 @@ def test_the_documented_example_script_promotes_to_staging(tmp_path: Path) -> No
         wait_for(state_file.exists, "the state file", timeout=STARTUP)
         done = subprocess.run([sys.executable, str(EXAMPLE), str(state_file)],
                               capture_output=True, text=True, timeout=STARTUP * 2)
-        assert done.returncode == 0, done.stderr + done.stdout
+        if done.returncode != 0:
+            proc.kill()
+            _, logged = proc.communicate(timeout=30)
+            raise AssertionError(f"{done.stderr}{done.stdout}\nthe sandbox logged:\n"
+                                 f"{logged[-4000:]}")
         assert re.search(r"^the card: Promotion P-\d+ of myapp: dev -> staging, deployed$",
                          done.stdout, re.M), done.stdout
         url = re.search(r"readable in a browser: (\S+)", done.stdout)
