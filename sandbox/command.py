@@ -8,8 +8,10 @@ started and exits 0.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -54,6 +56,9 @@ def run_sandbox(args: argparse.Namespace, streams: Any) -> int:
         from sandbox.tour import run_tour
 
         return run_tour(streams.out, time_scale=max(args.time_scale, 30.0))
+    if not args.headless and _port_in_use(args.port):
+        streams.err.write(port_in_use(args.port))
+        return 2
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -70,7 +75,13 @@ def run_sandbox(args: argparse.Namespace, streams: Any) -> int:
                 if not args.headless:
                     from sandbox.webui import start_webui
 
-                    ui = start_webui(world, port=args.port, auto_ci=True)
+                    try:
+                        ui = start_webui(world, port=args.port, auto_ci=True)
+                    except OSError as exc:  # taken between the check and now
+                        if exc.errno != errno.EADDRINUSE:
+                            raise
+                        streams.err.write(port_in_use(args.port))
+                        return 2
                 if args.state_file:
                     world.write_state(args.state_file, bot_url)
                 streams.out.write(_banner(world, bot_url, ui.url if ui else None))
@@ -87,6 +98,26 @@ def run_sandbox(args: argparse.Namespace, streams: Any) -> int:
             signal.signal(sig, handler)
     streams.out.write("sandbox stopped\n")
     return 0
+
+
+def port_in_use(port: int) -> str:
+    """The one line a taken web UI port gets, naming the way out."""
+    return (f"promotebot sandbox: port {port} is in use; pass --port N, "
+            f"or --port 0 for any free port\n")
+
+
+def _port_in_use(port: int) -> bool:
+    """Whether the web UI could not bind 127.0.0.1:`port` (checked before the world starts,
+    which takes a while; binding as the web UI's server does, with SO_REUSEADDR)."""
+    if port == 0:
+        return False
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
 
 
 def _start_bot(world: World) -> Any:

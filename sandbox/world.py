@@ -123,7 +123,8 @@ class World:
         self._own_dir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="promotebot-world-"))
         self.repo: SeededRepo = seed_repository(self.workdir / f"{REPO}.git")
-        self.github = GitHubEmulator(self.repo.path, OWNER, REPO, github_users()).start()
+        self.github = GitHubEmulator(self.repo.path, OWNER, REPO, github_users(),
+                                     web_pages=True).start()
         self.prod_cluster: Cluster | None = None
 
         def cluster(keep: Callable[[dict[str, Any]], bool] | None,

@@ -1,5 +1,5 @@
 """The emulator's HTTP handler: one request in, one answer out, for the REST API, git smart
-HTTP and the pre-receive hook's call back.
+HTTP, the pre-receive hook's call back and, when the emulator serves them, its web pages.
 
 It reads the body (chunked or not), hands the request to the gateway (REST) or the git
 service, and writes the answer, or loses it when a fault says so (the connection closes
@@ -65,6 +65,11 @@ class GitHubHandler(QuietHandler):
             split = urlsplit(self.path)
             if split.path == HOOK_PATH and self.command == "POST":
                 self.send_json(200, emulator.git.pre_receive(body))
+                return
+            page = (emulator.pages.answer(split.path)
+                    if emulator.pages is not None and self.command == "GET" else None)
+            if page is not None:
+                self.send_bytes(page[0], page[1].encode(), "text/html; charset=utf-8")
                 return
             git_sub = emulator.git_path(split.path)
             if git_sub is not None:

@@ -38,6 +38,7 @@ from sandbox.github.gitstore import BareRepository
 from sandbox.github.handler import handler_for
 from sandbox.github.mergeability import DEFAULT_DELAY
 from sandbox.github.models import GitHubUser
+from sandbox.github.pages import WebPages
 from sandbox.github.permissions import Principal
 from sandbox.github.ratelimit import RateLimiter
 from sandbox.github.routing import Response, Router
@@ -62,7 +63,8 @@ class GitHubEmulator(AdminActions, HttpEmulator):
     `mergeable` stays null after a change. `push_requires_auth` makes pushes need a token (as
     on github.com; by default anonymous loopback pushes are allowed, and bind to no bypass
     list); `private` makes every read need one too. `rate_limit` is the hourly budget per
-    token, answered with `rate_limit_status` (403 or 429) once spent.
+    token, answered with `rate_limit_status` (403 or 429) once spent. `web_pages` serves the
+    `html_url`s as readable pages without a token (pages.py; the sandbox turns it on).
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class GitHubEmulator(AdminActions, HttpEmulator):
         clock: Clock | None = None,
         mergeability_delay: float = DEFAULT_DELAY,
         port: int = 0,
+        web_pages: bool = False,
     ) -> None:
         self.owner = owner
         self.name = name
@@ -95,6 +98,7 @@ class GitHubEmulator(AdminActions, HttpEmulator):
         self.app = App(self.state, Urls(self._server.url, owner, name), self.hooks,
                        self.faults, private)
         self.installation: AppInstallation | None = None
+        self.pages = WebPages(self.app) if web_pages else None
         self.gateway = Gateway(self.app, self.rates, _root, _repo_router, self.identify,
                                self._app_endpoints)
         self.git = GitService(self.state, self.bare_repo, self.full_name,

@@ -10,8 +10,9 @@ only shows and forwards.
 Stable hooks for browser tests (`data-testid`, with extra `data-*` attributes):
 
 - page: `user-picker` (a <select>; option values are Slack user ids: U0DEV dana,
-  U0REVIEW riley, U0STAKE sam, U0ONCALL omar), `bot-status`, `toast` (an error shown),
-  `offline` (the poll failed). The URL takes `?user=U0DEV&channel=C0DEPLOYS`.
+  U0REVIEW riley, U0STAKE sam, U0ONCALL omar; each option's text and `data-roles` name the
+  person's roles, e.g. "stakeholder", "on-call", "prod approver"), `bot-status`, `toast`
+  (an error shown), `offline` (the poll failed). The URL takes `?user=U0DEV&channel=C0DEPLOYS`.
 - sidebar: `channel-<name>` (e.g. `channel-myapp-deploys`, with `data-channel-id`),
   `app-home`; the main pane: `channel-title`, `messages`, `home-view`, `home-empty`.
 - a message: `message` (`data-ts`, `data-user`, `data-ephemeral="true|false"`) holding
@@ -37,6 +38,9 @@ Stable hooks for browser tests (`data-testid`, with extra `data-*` attributes):
   `break-dev`, `world-log` (`world-log-line`). `pulls-panel`: `pulls-empty` or
   `pull-<number>` (`data-state` open|closed|merged) holding `pull-state`, `pull-title`,
   `pull-checks`, `pull-reviews`, `pull-approve`, `pull-check-pass`, `pull-check-fail`.
+- the GitHub emulator's pages a card's links open (sandbox/github/pages.py): `pr-title`,
+  `pr-state`, `pr-body`, `pr-checks`, `pr-review`, `pr-comment` (`id="issuecomment-N"`);
+  `commit-subject`; `compare-title`.
 """
 
 from sandbox.webui.server import WebUI, start_webui

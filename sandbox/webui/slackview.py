@@ -1,5 +1,6 @@
 """The Slack workspace as one person sees it: channels, messages with their threads, that
-person's ephemeral messages, open modals and App Home, in Slack's own JSON shapes.
+person's ephemeral messages, open modals and App Home, in Slack's own JSON shapes; each user
+with their roles in the sandbox's access policy (roles.py), for the user picker.
 
 The page renders these shapes itself (Block Kit in the browser), so this module only selects
 and orders. It reads the emulator's state and must not change it.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.slack.models import SLACKBOT_USER_ID
+from sandbox.webui.roles import roles_by_user
 from sandbox.world import World
 
 Json = dict[str, Any]
@@ -29,6 +31,7 @@ def slack_view(world: World, user: str) -> Json:
     with `subtype: "ephemeral"` as Slack's client shows them.
     """
     state = world.slack.state()
+    roles = roles_by_user(world)
     mine = [m for m in (state.get("ephemerals") or {}).get(user, [])]
     channels = []
     for channel in state["channels"]:
@@ -65,10 +68,12 @@ def slack_view(world: World, user: str) -> Json:
                 "name": u["name"],
                 "real_name": u.get("real_name") or u["name"],
                 "is_bot": bool(u.get("is_bot")),
+                "roles": roles.get(u["id"], []),
             }
             for u in state["users"]
         ]
-        + [{"id": SLACKBOT_USER_ID, "name": "Slackbot", "real_name": "Slackbot", "is_bot": True}],
+        + [{"id": SLACKBOT_USER_ID, "name": "Slackbot", "real_name": "Slackbot", "is_bot": True,
+            "roles": []}],
         "usergroups": [{"id": g["id"], "handle": g["handle"]} for g in state["usergroups"]],
         "channels": channels,
         "views": (state.get("views") or {}).get(user, []),

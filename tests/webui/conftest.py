@@ -14,6 +14,8 @@ from urllib.parse import parse_qs
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from promotebot.wiring import Bot
+from sandbox.bot import start_bot_for
 from sandbox.httpserver import BackgroundServer, QuietHandler
 from sandbox.webui import WebUI, start_webui
 from sandbox.world import World
@@ -123,3 +125,30 @@ def page(browser: Browser, webui: WebUI) -> Iterator[Page]:
         yield opened
     finally:
         context.close()
+
+
+# The real bot between the emulators, and the sandbox's page over it (the promotion tests).
+
+
+@pytest.fixture
+def bot(world: World) -> Iterator[Bot]:
+    running = start_bot_for(world, poll_seconds=1.0)
+    world.slack.bot_request_url = running.slack_request_url
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def sandbox_page(browser: Browser, world: World, bot: Bot) -> Iterator[tuple[Page, WebUI]]:
+    ui = start_webui(world, auto_ci=True)
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.goto(f"{ui.url}/?user=U0DEV&channel=C0DEPLOYS")
+    try:
+        yield page, ui
+    finally:
+        context.close()
+        ui.stop()

@@ -4,41 +4,13 @@ the reviewer, and watch the card reach deployed. Saves a screenshot of the finis
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from promotebot.wiring import Bot
-from sandbox.bot import start_bot_for
-from sandbox.webui import WebUI, start_webui
+from sandbox.webui import WebUI
 from sandbox.world import World
 from tests import waiting
 from tests.webui.conftest import ARTIFACTS
-
-
-@pytest.fixture
-def bot(world: World) -> Iterator[Bot]:
-    running = start_bot_for(world, poll_seconds=1.0)
-    world.slack.bot_request_url = running.slack_request_url
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def sandbox_page(browser: Browser, world: World, bot: Bot) -> Iterator[tuple[Page, WebUI]]:
-    ui = start_webui(world, auto_ci=True)
-    context = browser.new_context(viewport={"width": 1500, "height": 1000})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    page.goto(f"{ui.url}/?user=U0DEV&channel=C0DEPLOYS")
-    try:
-        yield page, ui
-    finally:
-        context.close()
-        ui.stop()
 
 
 def test_new_user_promotes_a_change_to_staging_in_the_browser(

@@ -15,6 +15,7 @@ const ui = {
   clickNotes: {},         // message ts -> {text, until}
   busy: new Set(),        // keys of requests in flight (buttons show it)
   log: [],
+  followUntil: 0,         // until then, the message list scrolls to what arrives (a send)
   modalValues: {},        // view id -> {block_id: {action_id: value}} typed so far
 };
 
@@ -119,6 +120,21 @@ const EMOJI = {
   construction: "🚧", skull: "💀", hammer_and_wrench: "🛠️", link: "🔗", bulb: "💡",
   large_blue_circle: "🔵", black_circle: "⚫", stopwatch: "⏱️", question: "❓",
   exclamation: "❗", heavy_exclamation_mark: "❗", ok: "🆗", new: "🆕", recycle: "♻️",
+  // the rest of what the bot writes (tests/webui/test_emoji.py keeps this list complete)
+  rotating_light: "🚨", adhesive_bandage: "🩹", busts_in_silhouette: "👥", arrow_forward: "▶️",
+  arrow_heading_down: "⤵️", arrow_heading_up: "⤴️",
+  // common ones people type
+  "-1": "👎", thumbsdown: "👎", smile: "😄", slightly_smiling_face: "🙂", joy: "😂",
+  heart: "❤️", pray: "🙏", raised_hands: "🙌", clap: "👏", ok_hand: "👌", muscle: "💪",
+  thinking_face: "🤔", sweat_smile: "😅", grimacing: "😬", scream: "😱", sob: "😭",
+  point_right: "👉", point_up: "☝️", sparkles: "✨", star: "⭐", zap: "⚡", pushpin: "📌",
+  key: "🔑", shield: "🛡️", hammer: "🔨", wrench: "🔧", mag_right: "🔎", speech_balloon: "💬",
+  mega: "📣", loudspeaker: "📢", sos: "🆘", ambulance: "🚑", bug: "🐛", chart_with_upwards_trend: "📈",
+  chart_with_downwards_trend: "📉", heavy_plus_sign: "➕", arrow_up: "⬆️", arrow_down: "⬇️",
+  arrow_left: "⬅️", arrow_backward: "◀️", fast_forward: "⏩", rewind: "⏪", hand: "✋",
+  raised_hand: "✋", stop_sign: "🛑", clock1: "🕐", spiral_calendar_pad: "🗓️", date: "📅",
+  pencil: "📝", pencil2: "✏️", heavy_multiplication_x: "✖️", checkered_flag: "🏁", trophy: "🏆",
+  100: "💯", coffee: "☕", snowflake: "❄️", robot_face: "🤖", ship: "🚢", truck: "🚚",
 };
 
 function emoji(text) {
@@ -635,7 +651,10 @@ function drawMessages() {
     ui.data.slack.users, notesKey(), [...ui.busy]]);
   if (ui.keys.messages === key) return;
   ui.keys.messages = key;
-  const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
+  // Like Slack: stay at the bottom when there, and after the user sends something follow it
+  // (and the replies it brings) down, however far up the list was scrolled.
+  const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 60
+    || ui.followUntil > Date.now();
   document.getElementById("composer-form").hidden = home;
   document.getElementById("composer-hint").hidden = home;
   if (home) {
@@ -699,7 +718,10 @@ function drawUsers() {
   const key = JSON.stringify([ui.user, people]);
   if (ui.keys.users !== key) {
     ui.keys.users = key;
-    picker.replaceChildren(...people.map((u) => el("option", { value: u.id, text: `${u.name} (${u.real_name})` })));
+    picker.replaceChildren(...people.map((u) => el("option", {
+      value: u.id, "data-roles": (u.roles || []).join(","),
+      text: `${u.name} (${u.real_name})${u.roles && u.roles.length ? ` · ${u.roles.join(", ")}` : ""}`,
+    })));
     picker.value = ui.user;
   }
   const status = document.getElementById("bot-status");
@@ -916,6 +938,7 @@ async function sendComposer(event) {
   const text = input.value.trim();
   if (!text || ui.channel === "home") return;
   input.value = "";
+  followSent();
   const path = text.startsWith("/") ? "/api/command" : "/api/post";
   const answer = await api(path, { user: ui.user, channel: ui.channel, text });
   if (!answer.ok) {
@@ -923,6 +946,14 @@ async function sendComposer(event) {
     input.value = text;
   }
   poll(true);
+}
+
+const FOLLOW_MS = 8000;  // how long after a send the list follows what arrives
+
+function followSent() {
+  ui.followUntil = Date.now() + FOLLOW_MS;
+  const list = document.getElementById("messages");
+  list.scrollTop = list.scrollHeight;
 }
 
 async function sendThread(event) {
@@ -951,6 +982,10 @@ function start() {
     api("/api/home_opened", { user: ui.user }).then(() => poll(true));
   });
   document.getElementById("composer-form").addEventListener("submit", sendComposer);
+  // scrolling up by hand stops following a send at once
+  document.getElementById("messages").addEventListener("wheel", (event) => {
+    if (event.deltaY < 0) ui.followUntil = 0;
+  });
   document.getElementById("thread-form").addEventListener("submit", sendThread);
   document.getElementById("thread-close").addEventListener("click", () => { ui.thread = null; redrawSoon(); });
   document.getElementById("push-dev").addEventListener("click", () => {
