@@ -24,6 +24,7 @@ from sandbox.github.server import GitHubEmulator
 from sandbox.gitseed import SeededRepo, seed_repository
 from sandbox.slack.models import SlackChannel, SlackUser, SlackUserGroup
 from sandbox.slack.server import SlackEmulator
+from sandbox.slack.workspace import trigger_ttl
 
 OWNER, REPO = "acme", "myapp"
 DEPLOYS, INCIDENTS = "C0DEPLOYS", "C0INCIDENT"
@@ -111,6 +112,7 @@ def start_slack() -> SlackEmulator:
          SlackUserGroup(ONCALL, "myapp-oncall", (person("oncall").slack_id,))],
         bot_user_id=BOT_SLACK_ID,
         known_commands=manifest_commands(),
+        trigger_seconds=trigger_ttl(),
     ).start()
 
 

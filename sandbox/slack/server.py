@@ -28,7 +28,7 @@ from sandbox.slack.models import (
 from sandbox.slack.ratelimit import RateLimiter
 from sandbox.slack.socketmode import SocketModeServer, bearer
 from sandbox.slack.webapi import Params, WebApi
-from sandbox.slack.workspace import Json, Workspace
+from sandbox.slack.workspace import TRIGGER_TTL_SECONDS, Json, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +83,13 @@ class SlackEmulator(HttpEmulator):
         app_token: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         ack_timeout: float = 3.0,
+        trigger_seconds: float = TRIGGER_TTL_SECONDS,
         known_commands: frozenset[str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.workspace = Workspace(users, channels, usergroups or [], bot_user_id, bot_name, clock)
+        self.workspace = Workspace(users, channels, usergroups or [], bot_user_id, bot_name, clock,
+                                   trigger_seconds)
         self.limiter = RateLimiter(clock)
         self.webapi = WebApi(self.workspace, bot_token, self.limiter)
         self.bot_request_url = bot_request_url

@@ -24,6 +24,7 @@ from handlers import ids
 from handlers.web import WebApp
 from promotebot.wiring import Adapters, Bot, Tuning, build
 from sandbox.slack import SlackChannel, SlackEmulator, SlackUser, SlackUserGroup
+from sandbox.slack.workspace import trigger_ttl
 from slackbot.adapters.redis_store import RedisStore
 from slackbot.config import load_pipeline
 from slackbot.engine import Core
@@ -294,6 +295,7 @@ def running_edge(
             SlackUserGroup(SRE, "sre", [STAKE, REVIEWER]),
             SlackUserGroup(PRODUCT, "product", [STAKE2]),
         ],
+        trigger_seconds=trigger_ttl(),
     ).start()
     order = Order()
     forge, cluster, clock = FakeForge(), FakeCluster(), FakeClock()

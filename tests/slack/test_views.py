@@ -10,7 +10,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from sandbox.slack import SlackEmulator
-from tests.slack.helpers import DEV, REVIEWER, FakeClock
+from sandbox.slack.workspace import TRIGGER_TTL_VARIABLE, trigger_ttl
+from tests.slack.helpers import DEV, REVIEWER, TOKEN, FakeClock, make_emulator
 
 MODAL: dict[str, Any] = {
     "type": "modal",
@@ -130,3 +131,19 @@ def test_views_publish_sets_and_replaces_the_home_tab(
     assert home["id"] == first["id"] and home["blocks"][0]["type"] == "section"
     assert error_of(lambda: client.views_publish(user_id="U0NOBODY", view=HOME)) == "user_not_found"
     assert error_of(lambda: client.views_publish(user_id=DEV, view=MODAL)) == "invalid_arguments"
+
+
+def test_a_longer_trigger_life_is_the_workspaces_own_and_the_variable_sets_it(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suite gives triggers longer than Slack's 3 s (its machine may be starved); a
+    workspace built without it keeps Slack's 3 s."""
+    monkeypatch.setenv(TRIGGER_TTL_VARIABLE, "600")
+    assert trigger_ttl() == 600.0
+    monkeypatch.delenv(TRIGGER_TTL_VARIABLE)
+    assert trigger_ttl() == 3.0
+    with make_emulator(clock, trigger_seconds=600.0) as lenient:
+        trigger = lenient.workspace.issue_trigger(DEV)
+        clock.advance(3.5)
+        api = WebClient(token=TOKEN, base_url=lenient.api_url)
+        assert api.views_open(trigger_id=trigger, view=MODAL)["ok"] is True
