@@ -23,6 +23,7 @@ from typing import Any, cast
 from apscheduler.schedulers.background import BackgroundScheduler
 from kubernetes import client as k8s
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from handlers.app import build_app, cards_client, make_client
 from handlers.card_links import SlackCardLinks
@@ -515,7 +516,29 @@ def _count_slack(client: Any, metrics: Metrics) -> None:
     def method(*args: Any, **kwargs: Any) -> str:
         return str(kwargs.get("api_method") or (args[0] if args else "unknown"))
 
-    client.api_call = counted(client.api_call, metrics, "slack", method)
+    client.api_call = counted(_scopes_named(client.api_call, method), metrics, "slack", method)
+
+
+_SCOPES_SAID: set[str] = set()
+
+
+def _scopes_named(fn: Callable[..., Any], method: Callable[..., str]) -> Callable[..., Any]:
+    """A call Slack refuses for a missing scope names the scope and what to do, once a scope
+    (the error itself goes on to the caller, as before)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SlackApiError as exc:
+            needed = str(exc.response.get("needed") or "")
+            if exc.response.get("error") == "missing_scope" and needed not in _SCOPES_SAID:
+                _SCOPES_SAID.add(needed)
+                log.error("SLACK_BOT_TOKEN: the Slack app lacks the bot scope %s (%s needs "
+                          "it): add it from slack-app-manifest.yaml and reinstall the app to "
+                          "the workspace", needed, method(*args, **kwargs))
+            raise
+
+    return call
 
 
 def _github(settings: Settings, *, fast: bool) -> Any:

@@ -23,14 +23,14 @@ from sandbox.world import World
 
 NO_BOT_RECIPE = """\
 a bot in another process (--no-bot):
-  promotebot sandbox --no-bot --headless --state-file state.json \\
+  promotebot sandbox --no-bot --serve-env serve.env \\
       --bot-url http://127.0.0.1:3000 --webhook-url http://127.0.0.1:3000
-  # then, in another shell, serve with the environment the state file gives:
-  env $(python3 -c 'import json; e = json.load(open("state.json"))["serve"]["environment"];
-        print(" ".join(f"{k}={v}" for k, v in e.items()))') PROMOTEBOT_PORT=3000 promotebot serve
+  # then, in another shell, serve with the environment it wrote:
+  set -a; . ./serve.env; set +a; PROMOTEBOT_PORT=3000 promotebot serve
   Slack's commands, clicks and events go to --bot-url (path /slack/events unless given);
   GitHub's webhook deliveries to --webhook-url (path /github/webhook unless given), signed
-  with the state file's GITHUB_WEBHOOK_SECRET."""
+  with GITHUB_WEBHOOK_SECRET. The state file (--state-file) has the same environment, under
+  serve.environment."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -49,6 +49,9 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--bot-url", metavar="URL",
                         help="with --no-bot: where Slack sends commands, clicks and events "
                              "(the bot's Request URL; default path /slack/events)")
+    parser.add_argument("--serve-env", type=Path, metavar="FILE",
+                        help="write the environment of a `promotebot serve` against these "
+                             "emulators to FILE (KEY=value lines, for `set -a; . FILE`)")
     parser.add_argument("--webhook-url", metavar="URL",
                         help="with --no-bot: where GitHub delivers its webhooks (default path "
                              "/github/webhook)")
@@ -123,6 +126,10 @@ def run_sandbox(args: argparse.Namespace, streams: Any) -> int:
                     ui = start_webui(world, port=args.port, auto_ci=True)
                 if args.state_file:
                     world.write_state(args.state_file, bot_url)
+                if args.serve_env:
+                    environment = world.state(bot_url)["serve"]["environment"]
+                    args.serve_env.write_text("".join(f"{k}={v}\n" for k, v in
+                                                      environment.items()))
                 streams.out.write(_banner(world, bot_url, ui.url if ui else None))
                 streams.out.flush()
                 while not stop.wait(0.2):

@@ -280,3 +280,27 @@ def test_config_init_refuses_an_at_name_saying_to_use_the_id(
     err = capsys.readouterr().err
     assert err.startswith("promotebot config init: --stakeholders: expected a Slack user group "
                           "id like S0123ABCD")
+
+
+def test_a_call_refused_for_a_missing_scope_names_it_once(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    from slack_sdk.errors import SlackApiError
+
+    from handlers.app import make_client
+    from promotebot.wiring import _count_slack
+    from slackbot.metrics import Metrics
+
+    client = make_client(world.bot_environment["SLACK_BOT_TOKEN"], world.slack.api_url)
+    _count_slack(client, Metrics())
+    world.slack.webapi.scopes = manifest_scopes() - {"users:read"}
+    try:
+        for _ in range(3):
+            with pytest.raises(SlackApiError) as refused:
+                client.users_info(user="U0DEV")
+            assert refused.value.response["needed"] == "users:read"
+    finally:
+        world.slack.webapi.scopes = manifest_scopes()
+    said = [r.getMessage() for r in caplog.records if "lacks the bot scope" in r.getMessage()]
+    assert said == ["SLACK_BOT_TOKEN: the Slack app lacks the bot scope users:read (users.info "
+                    "needs it): add it from slack-app-manifest.yaml and reinstall the app to "
+                    "the workspace"]

@@ -1,7 +1,7 @@
 """The sandbox's emulators for a bot in another process: `promotebot sandbox --no-bot
---bot-url --webhook-url` in one process, `promotebot serve` configured from its state file in
-another, and a change promoted to staging through the emulated Slack (signed requests, as the
-emulator sends them) until GitHub shows the bot's deployment of it succeeded."""
+--bot-url --webhook-url --serve-env` in one process, `promotebot serve` configured from the
+file it wrote in another, and a change promoted to staging through the emulated Slack (signed
+requests, as the emulator sends them) until GitHub shows the bot's deployment succeeded."""
 
 from __future__ import annotations
 
@@ -66,12 +66,13 @@ def _alive(proc: subprocess.Popen[str], what: str) -> None:
 def test_serve_apart_from_the_emulators_promotes_a_change_to_staging(tmp_path: Path) -> None:
     bot_port = free_port()
     bot = f"http://127.0.0.1:{bot_port}"
-    state_file = tmp_path / "state.json"
+    state_file, serve_env = tmp_path / "state.json", tmp_path / "serve.env"
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("SLACK_", "GITHUB_", "REDIS_", "PROMOTEBOT_", "KUBE"))}
     sandbox = subprocess.Popen(
         [sys.executable, "-m", "promotebot.cli", "sandbox", "--no-bot", "--headless",
-         "--state-file", str(state_file), "--time-scale", "60", "--bot-url", bot,
+         "--state-file", str(state_file), "--serve-env", str(serve_env), "--time-scale", "60",
+         "--bot-url", bot,
          "--webhook-url", bot], env=clean, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
     serve: subprocess.Popen[str] | None = None
@@ -81,10 +82,15 @@ def test_serve_apart_from_the_emulators_promotes_a_change_to_staging(tmp_path: P
         state = json.loads(state_file.read_text())
         assert state["slack"]["bot_request_url"] == f"{bot}/slack/events"
         assert state["serve"]["webhook_url"] == f"{bot}/github/webhook"
+        # the README's recipe sources serve.env: the same environment, KEY=value a line
+        environment = dict(line.split("=", 1) for line in serve_env.read_text().splitlines())
+        assert environment == state["serve"]["environment"]
+        assert {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "GITHUB_TOKEN",
+                "GITHUB_WEBHOOK_SECRET", "PROMOTEBOT_PIPELINE"} <= set(environment)
         with redis_server(persistence=True) as redis_url:
             serve = subprocess.Popen(
                 [sys.executable, "-m", "promotebot.cli", "serve"],
-                env={**clean, **state["serve"]["environment"], "REDIS_URL": redis_url,
+                env={**clean, **environment, "REDIS_URL": redis_url,
                      "PROMOTEBOT_HOST": "127.0.0.1", "PROMOTEBOT_PORT": str(bot_port),
                      "PROMOTEBOT_POLL_SECONDS": "2"},
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
