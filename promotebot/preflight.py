@@ -121,8 +121,8 @@ def _why(exc: BaseException) -> str:
         seen.append(current)
         if isinstance(current, OSError) and current.strerror:
             return current.strerror
-        current = (current.__cause__ or getattr(current, "reason", None)
-                   or (current.args[0] if current.args else None) or current.__context__)
+        current = (current.__cause__ or getattr(current, "reason", None) or current.__context__
+                   or (current.args[0] if current.args else None))
     errno = _ERRNO.search(str(exc))
     if errno:
         return errno.group(1)

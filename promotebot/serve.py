@@ -79,6 +79,7 @@ def run_serve(args: argparse.Namespace, streams: Any) -> int:
     logs.configure(settings.log_level, logs.settings_secrets(settings), settings.log_format)
     from promotebot.preflight import wait_for_services
     from promotebot.wiring import Adapters, Tuning, build, check_persistence, github_problems
+    from slackbot.downtime import one_line
 
     tuning = Tuning(lease_seconds=settings.lease_seconds)
     try:
@@ -90,7 +91,12 @@ def run_serve(args: argparse.Namespace, streams: Any) -> int:
     problems = wait_for_services(_checks(settings, pipeline, adapters),
                                  settings.startup_wait_seconds)
     # GitHub answers now: do the credentials grant what the bot needs?
-    problems = problems or github_problems(pipeline, adapters.forge)
+    try:
+        problems = problems or github_problems(pipeline, adapters.forge)
+    except Exception as exc:  # an answer the check does not know: said, never a traceback
+        log.debug("checking the GitHub credentials failed", exc_info=True)
+        problems = [f"GITHUB_TOKEN: GitHub answered the permission check with "
+                    f"{one_line(exc)}: check the credentials and GITHUB_API_URL"]
     if problems:
         for problem in problems:
             streams.err.write(f"promotebot serve: {problem}\n")
