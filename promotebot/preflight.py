@@ -161,7 +161,25 @@ def slack_check(client: WebClient, settings: Settings) -> Check:
         if missing:
             raise Refused(missing_scopes_line(missing))
 
-    return Check("slack", run)
+    def app_token() -> None:
+        if settings.slack_app_token is None:
+            return
+        try:  # the URL it answers is for one connection, and expires unused
+            client.apps_connections_open(app_token=settings.slack_app_token.reveal())
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+            if error in TOKEN_ERRORS:
+                raise Refused(f"SLACK_APP_TOKEN: Slack refused the app-level token ({error}): "
+                              f"generate one with the connections:write scope on the Slack "
+                              f"app's Basic Information page") from exc
+            raise Unreachable(f"SLACK_API_URL: Slack at {settings.slack_api_url} answered "
+                              f"{error} to apps.connections.open: check SLACK_API_URL") from exc
+
+    def both() -> None:
+        run()
+        app_token()
+
+    return Check("slack", both)
 
 
 def missing_scopes_line(missing: Sequence[str]) -> str:

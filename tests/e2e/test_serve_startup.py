@@ -304,3 +304,14 @@ def test_a_call_refused_for_a_missing_scope_names_it_once(
     assert said == ["SLACK_BOT_TOKEN: the Slack app lacks the bot scope users:read (users.info "
                     "needs it): add it from slack-app-manifest.yaml and reinstall the app to "
                     "the workspace"]
+
+
+def test_a_refused_app_level_token_names_slack_app_token(world: World, aof_redis: str) -> None:
+    world.slack.app_token = "xapp-1-the-right-one"
+    try:
+        line = _one_line(*_serve(world, aof_redis, SLACK_APP_TOKEN="xapp-1-a-wrong-one"))
+    finally:
+        world.slack.app_token = None
+    assert line == ("SLACK_APP_TOKEN: Slack refused the app-level token (invalid_auth): "
+                    "generate one with the connections:write scope on the Slack app's Basic "
+                    "Information page")
