@@ -23,6 +23,7 @@ from typing import Any, cast
 from apscheduler.schedulers.background import BackgroundScheduler
 from kubernetes import client as k8s
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from handlers.app import build_app, cards_client, make_client
 from handlers.card_links import SlackCardLinks
@@ -47,6 +48,7 @@ from slackbot.clock import SystemClock
 from slackbot.clusters import Clusters
 from slackbot.delivery import Delivery
 from slackbot.devdeploys import DevDeploys
+from slackbot.downtime import Downtime, is_outage
 from slackbot.engine.recovery import Recovery
 from slackbot.errors import SettingsError
 from slackbot.keeper import LockKeeper
@@ -233,6 +235,10 @@ class Bot:
         self.scheduler = BackgroundScheduler(timezone="UTC")
         # A tick still running when the next is due is skipped on purpose (max_instances=1).
         logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+        # "Running job ..." twice a tick is noise; a job's own failure is logged by the job
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+        self._poll_down = Downtime("the poll (gates, cards, queues)", log)
+        self._due_down = Downtime("the due look (reminders, expiries)", log)
         self.scheduler.add_job(self._tick, "interval", seconds=settings.poll_seconds,
                                id="gates", max_instances=1, coalesce=True)
         # Due reminders, escalations and expiries: their times are in Redis (the due index),
@@ -313,13 +319,29 @@ class Bot:
 
     def _tick(self) -> None:
         with logs.scope(request=f"tick-{logs.new_request_id()[:8]}"):
-            self.runner.tick()
-            self.notifier.resume()  # cards an outage (Slack's, Redis's) left behind
-            self.core.queue.tick()
+            # the card resumes: what an outage (Slack's, Redis's) left behind
+            self._polled(self._poll_down, self.runner.tick, self.notifier.resume,
+                         self.core.queue.tick)
 
     def _due(self) -> None:
         with logs.scope(request=f"due-{logs.new_request_id()[:8]}"):
-            self.runner.due()
+            self._polled(self._due_down, self.runner.due)
+
+    def _polled(self, downtime: Downtime, *steps: Callable[[], object]) -> None:
+        """The steps of one poll, each tried: a service away is logged once an outage (not a
+        traceback a tick), and the next tick tries again; any other error is raised."""
+        away: Exception | None = None
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                away = away or exc
+        if away is not None:
+            downtime.failed(away)
+        else:
+            downtime.answered()
 
     def _github_changed(self, change: Change) -> None:
         """A delivery says what changed on GitHub: what the bot knew of it is stale."""
@@ -339,12 +361,9 @@ class Bot:
 
     def check_github(self) -> None:
         """SettingsError naming every permission the GitHub credentials lack."""
-        forge = self.adapters.forge
-        if isinstance(forge, GitHubForge):
-            repositories = sorted({app.repository for app in self.pipeline.apps.values()})
-            problems = access_problems(forge, repositories)
-            if problems:
-                raise SettingsError(problems)
+        problems = github_problems(self.pipeline, self.adapters.forge)
+        if problems:
+            raise SettingsError(problems)
 
     def _on_status(self, status: KustomizationStatus) -> None:
         self.runner.on_status(status)
@@ -406,7 +425,8 @@ class Bot:
             ("http server", lambda: self._server.close() if self._server is not None else None),
             ("readiness probes", self.web.close),
             ("leader lease", self.lease.stop),  # stops the watch and pauses the poll
-            ("scheduler", lambda: self.scheduler.shutdown(wait=True)),
+            ("scheduler", lambda: self.scheduler.shutdown(wait=True)
+             if self.scheduler.running else None),
             ("listeners", lambda: self._listeners.shutdown(wait=True, cancel_futures=True)),
             ("workers", lambda: self.workers.stop(wait=True)),
             ("lock keeper", self.keeper.stop),
@@ -427,6 +447,15 @@ def build(settings: Settings, pipeline: Pipeline, adapters: Adapters | None = No
     tuning = tuning or Tuning()
     return Bot(settings, pipeline,
                adapters or Adapters.from_settings(settings, tuning, clock, pipeline), tuning)
+
+
+def github_problems(pipeline: Pipeline, forge: Forge) -> list[str]:
+    """Every permission the GitHub credentials lack for this pipeline, one line each."""
+    if not isinstance(forge, GitHubForge):
+        return []
+    repositories = sorted({app.repository for app in pipeline.apps.values()})
+    write_back = any(app.github_write_back for app in pipeline.apps.values())
+    return access_problems(forge, repositories, write_back)
 
 
 def _close(clients: list[k8s.ApiClient]) -> None:
@@ -487,7 +516,29 @@ def _count_slack(client: Any, metrics: Metrics) -> None:
     def method(*args: Any, **kwargs: Any) -> str:
         return str(kwargs.get("api_method") or (args[0] if args else "unknown"))
 
-    client.api_call = counted(client.api_call, metrics, "slack", method)
+    client.api_call = counted(_scopes_named(client.api_call, method), metrics, "slack", method)
+
+
+_SCOPES_SAID: set[str] = set()
+
+
+def _scopes_named(fn: Callable[..., Any], method: Callable[..., str]) -> Callable[..., Any]:
+    """A call Slack refuses for a missing scope names the scope and what to do, once a scope
+    (the error itself goes on to the caller, as before)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SlackApiError as exc:
+            needed = str(exc.response.get("needed") or "")
+            if exc.response.get("error") == "missing_scope" and needed not in _SCOPES_SAID:
+                _SCOPES_SAID.add(needed)
+                log.error("SLACK_BOT_TOKEN: the Slack app lacks the bot scope %s (%s needs "
+                          "it): add it from slack-app-manifest.yaml and reinstall the app to "
+                          "the workspace", needed, method(*args, **kwargs))
+            raise
+
+    return call
 
 
 def _github(settings: Settings, *, fast: bool) -> Any:

@@ -13,14 +13,14 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 from promotebot.wiring import Bot, Tuning, build
-from sandbox.world import World, two_cluster_pipeline
+from sandbox.world import WEBHOOK_SECRET, World, two_cluster_pipeline
 from slackbot.config import parse_pipeline
 from slackbot.pipeline import Pipeline
 from slackbot.ports import Clock
 from slackbot.settings import load_settings
 
 SANDBOX_PIPELINE = "pipeline.yaml"  # in this package: prod's window always open
-SANDBOX_WEBHOOK_SECRET = "sandbox-webhook-secret"  # the sandbox's own
+SANDBOX_WEBHOOK_SECRET = WEBHOOK_SECRET  # the sandbox's own
 
 
 def sandbox_pipeline(world: World | None = None) -> Pipeline:

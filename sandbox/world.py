@@ -34,6 +34,7 @@ BOT_SLACK_ID = "U0BOT0001"
 SIGNING_SECRET = "sandbox-signing-secret"
 BOT_TOKEN = "xoxb-sandbox-bot-token"
 BOT_GITHUB_TOKEN = "ghp_sandbox_promotebot"
+WEBHOOK_SECRET = "sandbox-webhook-secret"
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,18 @@ def manifest_commands() -> frozenset[str]:
         return frozenset({"/promote", "/rollback", "/hotfix"})
     manifest = yaml.safe_load(path.read_text())
     return frozenset(c["command"] for c in manifest["features"]["slash_commands"])
+
+
+def manifest_scopes() -> frozenset[str]:
+    """The bot scopes the Slack app manifest asks for (the sandbox's app is installed with
+    them)."""
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / "slack-app-manifest.yaml"
+    if not path.exists():
+        return frozenset({"commands", "chat:write", "usergroups:read", "users:read"})
+    manifest = yaml.safe_load(path.read_text())
+    return frozenset(manifest["oauth_config"]["scopes"]["bot"])
 
 
 def _is_prod(obj: dict[str, Any]) -> bool:
@@ -103,7 +116,7 @@ def start_slack() -> SlackEmulator:
     """The emulated workspace, started: its people, the deploys and incidents channels and the
     user groups, with the bot a member."""
     members = (*(p.slack_id for p in PEOPLE), BOT_SLACK_ID)
-    return SlackEmulator(
+    slack = SlackEmulator(
         SIGNING_SECRET, BOT_TOKEN,
         [SlackUser(p.slack_id, p.name, p.name.capitalize()) for p in PEOPLE],
         [SlackChannel(DEPLOYS, "myapp-deploys", members),
@@ -113,7 +126,9 @@ def start_slack() -> SlackEmulator:
         bot_user_id=BOT_SLACK_ID,
         known_commands=manifest_commands(),
         trigger_seconds=trigger_ttl(),
-    ).start()
+    )
+    slack.webapi.scopes = manifest_scopes()
+    return slack.start()
 
 
 class World:
@@ -170,8 +185,22 @@ class World:
 
     @property
     def bot_environment(self) -> dict[str, str]:
-        """The environment `promotebot serve` needs to run against this world."""
-        return serve_environment(self.slack, self.github, self.cluster.url)
+        """The environment `promotebot serve` needs to run against this world (its pipeline
+        file is the sandbox's, written into the world's directory)."""
+        return {**serve_environment(self.slack, self.github, self.cluster.url),
+                "PROMOTEBOT_PIPELINE": str(self.pipeline_file())}
+
+    def pipeline_file(self) -> Path:
+        """The sandbox's pipeline as a file (prod in its own cluster with `prod_cluster`)."""
+        from importlib import resources
+
+        path = self.workdir / "pipeline.yaml"
+        if not path.exists():
+            text = resources.files("sandbox").joinpath("pipeline.yaml").read_text()
+            if self.prod_cluster is not None:
+                text = two_cluster_pipeline(text, self.prod_cluster.url)
+            path.write_text(text)
+        return path
 
     def state(self, bot_request_url: str | None) -> dict[str, Any]:
         return {
@@ -187,6 +216,11 @@ class World:
                            **({"prod_api_url": self.prod_cluster.url}
                               if self.prod_cluster else {})},
             "users": [p.as_json() for p in PEOPLE],
+            # `promotebot serve` against these emulators: its environment, every variable
+            # (add PROMOTEBOT_PORT, and REDIS_URL for a Redis of your own)
+            "serve": {"environment": {**self.bot_environment,
+                                      "GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET},
+                      "webhook_url": self.github.hooks.url},
         }
 
     def write_state(self, path: Path, bot_request_url: str | None) -> None:

@@ -1,4 +1,5 @@
-"""The `promotebot` command line: `config check FILE`, `config show [FILE]`, `config schema`.
+"""The `promotebot` command line: `config check FILE`, `config show [FILE]`, `config schema`,
+`config init [OPTIONS]` (a starter pipeline file).
 
 Each subcommand is a small `register(subparsers)` function listed once in COMMANDS; its handler
 takes the parsed arguments and the output streams and returns an exit code. `main` returns
@@ -84,6 +85,37 @@ def _config_show(args: argparse.Namespace, streams: Streams) -> int:
     return EXIT_OK
 
 
+def _config_init(args: argparse.Namespace, streams: Streams) -> int:
+    from slackbot.config.starter import Starter, problems, starter_text
+
+    starter = Starter(repo=args.repo, app=args.app, deploys_channel=args.deploys_channel,
+                      incidents_channel=args.incidents_channel,
+                      stakeholders=args.stakeholders, oncall=args.oncall,
+                      developers=args.developers, reviewers=args.reviewers)
+    found = problems(starter)
+    if found:
+        for problem in found:
+            streams.err.write(f"promotebot config init: {problem}\n")
+        return EXIT_USAGE
+    text = starter_text(starter)
+    if args.output is None:
+        streams.out.write(text)
+        return EXIT_OK
+    try:
+        with open(args.output, "x", encoding="utf-8") as handle:  # never overwrite
+            handle.write(text)
+    except FileExistsError:
+        streams.err.write(f"promotebot config init: {args.output} exists; not overwritten\n")
+        return EXIT_USAGE
+    except OSError as error:
+        streams.err.write(f"promotebot config init: cannot write {args.output}: "
+                          f"{error.strerror}\n")
+        return EXIT_USAGE
+    streams.out.write(f"wrote {args.output}: replace its REPLACE placeholders, then "
+                      f"`promotebot config check {args.output}`\n")
+    return EXIT_OK
+
+
 def _config_schema(args: argparse.Namespace, streams: Streams) -> int:
     streams.out.write(json.dumps(pipeline_schema(), indent=2) + "\n")
     return EXIT_OK
@@ -104,6 +136,19 @@ def register_config(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     show.set_defaults(handler=_config_show)
     schema = actions.add_parser("schema", help="print the pipeline file's JSON schema")
     schema.set_defaults(handler=_config_schema)
+    init = actions.add_parser(
+        "init", help="write a commented starter pipeline file (placeholders for what is not "
+                     "given)")
+    init.add_argument("--repo", metavar="OWNER/NAME", help="the GitOps repository")
+    init.add_argument("--app", metavar="NAME", help="the app's name (default: the repo's)")
+    init.add_argument("--deploys-channel", metavar="C...", help="the deploys channel's id")
+    init.add_argument("--incidents-channel", metavar="C...", help="the incidents channel's id")
+    for role in ("stakeholders", "oncall", "developers", "reviewers"):
+        init.add_argument(f"--{role}", metavar="S...|U...,U...",
+                          help=f"the {role}: a user group id or user ids")
+    init.add_argument("--output", "-o", metavar="FILE",
+                      help="write FILE (never overwritten) instead of standard output")
+    init.set_defaults(handler=_config_init)
 
 
 # --------------------------------------------------------------------------- the command

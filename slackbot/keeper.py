@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from slackbot.downtime import Downtime
 from slackbot.ports import Fence, Store
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class LockKeeper:
         self._store = store
         self.ttl_ms = int(ttl_seconds * 1000)
         self._interval = ttl_seconds / 3
+        self._downtime = Downtime("Redis (env lock renewal)", log)
         self._held: set[Fence] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -42,13 +44,14 @@ class LockKeeper:
 
     def renew(self) -> None:
         """Extend every lock still held; forget those that were lost."""
+        downtime = self._downtime
         for fence in self.held():
             try:
                 kept = self._store.extend(fence, self.ttl_ms)
-            except Exception:  # Redis away: the next round tries again (the TTL is three)
-                log.warning("lock keeper: Redis did not answer renewing %s/%s", fence.app,
-                            fence.env, exc_info=True)
+            except Exception as exc:  # Redis away: the next round tries again (the TTL is three)
+                downtime.failed(exc)  # logged once an outage
                 continue
+            downtime.answered()
             if not kept:
                 log.warning("lock on %s/%s (token %s) was lost; its holder can no longer write",
                             fence.app, fence.env, fence.token)

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from slackbot.downtime import Downtime
 from slackbot.ports import Fence, Store
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class LeaderLease:
         self._on_renew = on_renew  # each round the lease is held (the leader's small duties)
         self._on_store_back = on_store_back  # Redis answers again after failing to
         self._store_failing = False
+        self._downtime = Downtime("Redis (the leader lease)", log)
         self._fence: Fence | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -71,10 +73,11 @@ class LeaderLease:
         while not self._stop.wait(self._interval):
             try:
                 leading = self.run_once()
-            except Exception:  # Redis away: keep trying; the lease expires on its own
-                log.warning("leader lease: Redis did not answer", exc_info=True)
+            except Exception as exc:  # Redis away: keep trying; the lease expires on its own
+                self._downtime.failed(exc)  # logged once an outage; renewing keeps its pace
                 self._store_failing = True
                 continue
+            self._downtime.answered()
             for hook, due in ((self._on_store_back, self._store_failing),
                               (self._on_renew, leading)):
                 if hook is not None and due:

@@ -116,6 +116,9 @@ class Settings:
     # PROMOTEBOT_FAILURE_WINDOW_HOURS: a rollback or hotfix of an env this soon after a deploy
     # counts that deploy as a failed change (the DORA change failure rate)
     failure_window_hours: float = 24.0
+    # PROMOTEBOT_STARTUP_WAIT_SECONDS: how long `serve` asks an unreachable Slack, GitHub,
+    # cluster or Redis again (with backoff) before it gives up and exits 2
+    startup_wait_seconds: float = 60.0
 
     @property
     def slack_mode(self) -> Literal["socket", "http"]:
@@ -311,6 +314,11 @@ def _failure_window_hours(read: _Reader) -> float:
                    "hours between 0 and 720, like 24")
 
 
+def _startup_wait_seconds(read: _Reader) -> float:
+    return _number(read, "PROMOTEBOT_STARTUP_WAIT_SECONDS", 60.0, lambda s: 0 <= s <= 3600,
+                   "seconds between 0 and 3600, like 60")
+
+
 def _poll_seconds(read: _Reader, name: str = "PROMOTEBOT_POLL_SECONDS",
                   default: float = 30.0) -> float:
     return _number(read, name, default, lambda s: s > 0,
@@ -427,6 +435,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     safety_poll_seconds = _poll_seconds(read, "PROMOTEBOT_SAFETY_POLL_SECONDS", 1200.0)
     lease_seconds = _lease_seconds(read)
     failure_window_hours = _failure_window_hours(read)
+    startup_wait_seconds = _startup_wait_seconds(read)
     if read.problems:
         raise SettingsError(read.problems)
     assert bot_token and signing_secret and github_auth and slack_api_url and github_api_url
@@ -455,4 +464,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         lease_seconds=lease_seconds,
         response_url_hosts=response_url_hosts,
         failure_window_hours=failure_window_hours,
+        startup_wait_seconds=startup_wait_seconds,
     )

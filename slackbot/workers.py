@@ -18,6 +18,8 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
+from slackbot.downtime import is_outage, one_line
+
 log = logging.getLogger(__name__)
 
 Work = Callable[[], object]
@@ -105,9 +107,13 @@ class Workers:
             key, work, context = taken
             try:
                 context.run(work)
-            except Exception:
-                log.exception("%s: work on %s failed; the next kick or tick retries it",
-                              self._name, key)
+            except Exception as exc:
+                if is_outage(exc):  # the service's own outage line said it once
+                    log.debug("%s: work on %s met an outage (%s); the next kick or tick "
+                              "retries it", self._name, key, one_line(exc), exc_info=True)
+                else:
+                    log.exception("%s: work on %s failed; the next kick or tick retries it",
+                                  self._name, key)
             finally:
                 self._done(key)
 

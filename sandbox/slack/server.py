@@ -344,6 +344,6 @@ def _make_handler(emulator: SlackEmulator) -> type[QuietHandler]:
         def _api(self, method: str, raw: bytes) -> None:
             params = parse_params(self.query, self.headers.get("Content-Type") or "", raw)
             body = emulator.handle_api(method, params, self.headers.get("Authorization"))
-            self.send_json(200, body)
+            self.send_json(200, body, emulator.webapi.scope_headers())
 
     return Handler

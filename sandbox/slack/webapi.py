@@ -23,6 +23,18 @@ MESSAGE_TEXT_MAX = 40_000
 HISTORY_LIMIT_MAX = 999
 
 Params = dict[str, Any]
+# The scope each method needs of a bot token (Slack's method pages); methods not listed need none.
+METHOD_SCOPES = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.delete": "chat:write",
+    "usergroups.users.list": "usergroups:read",
+    "users.info": "users:read",
+    "conversations.info": "channels:read",
+    "conversations.history": "channels:history",
+    "conversations.replies": "channels:history",
+}
 
 
 def _flag(value: Any) -> bool:
@@ -93,6 +105,9 @@ class WebApi:
         self._ws = workspace
         self._token = bot_token
         self._limiter = limiter
+        # The scopes the app was installed with: every answer says them (x-oauth-scopes), and
+        # a method whose scope is missing answers missing_scope with `needed`. None: no check.
+        self.scopes: frozenset[str] | None = None
         self.methods: dict[str, Callable[[Params], Json]] = {
             "auth.test": self.auth_test,
             "chat.postMessage": self.chat_post_message,
@@ -123,8 +138,17 @@ class WebApi:
             raise SlackError("not_authed")
         if not hmac.compare_digest(str(token).encode(), self._token.encode()):
             raise SlackError("invalid_auth")
+        needed = METHOD_SCOPES.get(method)
+        scopes = self.scopes
+        if scopes is not None and needed is not None and needed not in scopes:
+            raise SlackError("missing_scope", headers=self.scope_headers(),
+                             extra={"needed": needed, "provided": ",".join(sorted(scopes))})
         self._limiter.check(method)  # the method's tier, workspace-wide
         return handler(params)
+
+    def scope_headers(self) -> dict[str, str]:
+        scopes = self.scopes
+        return {} if scopes is None else {"x-oauth-scopes": ",".join(sorted(scopes))}
 
     # ------------------------------------------------------------------ helpers
 

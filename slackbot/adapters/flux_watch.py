@@ -22,6 +22,7 @@ from kubernetes import watch as k8s_watch
 from kubernetes.client.exceptions import ApiException
 
 from slackbot.adapters.flux import KS, TIMEOUTS, json_object, kustomization_status, problem
+from slackbot.downtime import Downtime
 from slackbot.outages import OutageBoard, Problem, Service
 from slackbot.ports import KustomizationStatus
 
@@ -47,6 +48,9 @@ class KustomizationWatch:
         self.cluster = cluster  # the pipeline's name of the cluster watched (None: the bot's)
         self._outages = outages
         self._failures = 0
+        what = f"the Kubernetes API{f' of cluster {cluster}' if cluster else ''}"
+        self._downtime = Downtime(f"{what} (kustomization watch)", log, first=RECONNECT_FIRST,
+                                  cap=RECONNECT_CAP)
         self._stop = threading.Event()
         self._watch: k8s_watch.Watch | None = None
         self._thread: threading.Thread | None = None
@@ -97,6 +101,7 @@ class KustomizationWatch:
 
     def _answered(self) -> None:
         self._failures = 0
+        self._downtime.answered()
         if self._outages is not None:
             self._outages.answering(Service.KUBERNETES, self.cluster)
 
@@ -106,7 +111,7 @@ class KustomizationWatch:
         found = problem(exc) or Problem.UNREACHABLE
         if self._outages is not None:
             self._outages.failing(Service.KUBERNETES, found, self.cluster)
-        delay = min(RECONNECT_CAP, RECONNECT_FIRST * 2.0 ** min(self._failures - 1, 8))
+        delay = self._downtime.failed(exc)  # one line an outage, not one a reconnect
         self._stop.wait(random.uniform(delay / 2, delay))
 
     def _run(self) -> None:
@@ -138,14 +143,10 @@ class KustomizationWatch:
                     log.info("kustomization watch: resourceVersion expired; listing again")
                     self.resource_version = None
                     continue
-                log.warning("kustomization watch%s: %s %s; reconnecting", self._named(),
-                            exc.status, exc.reason)
                 self._failed(exc)
             except Exception as exc:
                 if self._stop.is_set():
                     break
-                log.warning("kustomization watch%s: stream broke; reconnecting", self._named(),
-                            exc_info=True)
                 self._failed(exc)
 
     def _named(self) -> str:

@@ -27,6 +27,11 @@ APP_PERMISSIONS = {
     "statuses": ("read", "read commit statuses"),
     "metadata": ("read", "read the repository and its collaborators' permissions"),
 }
+# What an app with githubWriteBack on (the default) needs besides: its deploys written back.
+WRITE_BACK_PERMISSIONS = {
+    "deployments": ("write", "record each deploy as a GitHub Deployment (githubWriteBack)"),
+    "statuses": ("write", "set each deployed commit's status (githubWriteBack)"),
+}
 LEVELS = ("none", "read", "write", "admin")
 
 
@@ -35,8 +40,10 @@ def _covers(have: str | None, want: str) -> bool:
     return LEVELS.index(have) >= LEVELS.index(want)
 
 
-def access_problems(forge: GitHubForge, repositories: Iterable[str]) -> list[str]:
-    """What the credentials lack, one sentence each with the variable it concerns."""
+def access_problems(forge: GitHubForge, repositories: Iterable[str],
+                    write_back: bool = False) -> list[str]:
+    """What the credentials lack, one sentence each with the variable it concerns;
+    `write_back`: some app writes its deploys back to GitHub (Deployments, statuses)."""
     auth = forge.client.requester.auth
     app = isinstance(auth, RenewableInstallationAuth)
     variable = "GITHUB_APP_INSTALLATION_ID" if app else "GITHUB_TOKEN"
@@ -44,7 +51,8 @@ def access_problems(forge: GitHubForge, repositories: Iterable[str]) -> list[str
     try:
         if isinstance(auth, RenewableInstallationAuth):
             granted = auth.permissions()
-            for name, (level, why) in APP_PERMISSIONS.items():
+            wanted = {**APP_PERMISSIONS, **(WRITE_BACK_PERMISSIONS if write_back else {})}
+            for name, (level, why) in wanted.items():
                 if not _covers(granted.get(name), level):
                     problems.append(
                         f"{variable}: the GitHub App's installation lacks the permission "

@@ -34,6 +34,7 @@ from github.Requester import Requester
 from slackbot.adapters.github_auth import RenewableInstallationAuth
 from slackbot.adapters.github_cache import Answer, AnswerCache
 from slackbot.adapters.github_rate import RateBudget, is_rate_limit
+from slackbot.downtime import Downtime
 from slackbot.errors import ForgeError, ForgeUnavailable, RateLimited
 from slackbot.ports import Clock
 
@@ -93,6 +94,8 @@ class GitHubApi:
         self.observe: Callable[[str], None] = observe or (lambda outcome: None)
         self._lock = threading.Lock()
         self._trouble: _Trouble | None = None
+        # the outage's two log lines (its start, its end); the pause above is its backoff
+        self._downtime = Downtime("GitHub", log, first=backoff_seconds, cap=max_pause_seconds)
         self._prefix = urlsplit(requester.base_url).path.rstrip("/")
 
     # -- reads -----------------------------------------------------------------------------
@@ -219,16 +222,14 @@ class GitHubApi:
             since = trouble.since if trouble else now
             pause = min(self._backoff * 2 ** failures, self._max_pause)
             self._trouble = _Trouble(since, failures, status, now + timedelta(seconds=pause))
-        log.warning("github: %s %s failed (%s); no request for %.0f s", verb, url.split("?")[0],
-                    status or "no answer", pause)
+        self._downtime.failed(f"{verb} {url.split('?')[0]} failed ({status or 'no answer'}); "
+                              f"no request for {pause:.0f} s")
         return ForgeUnavailable(_trouble_text(status), since=since, status=status)
 
     def _recovered(self) -> None:
         with self._lock:
-            if self._trouble is not None:
-                log.info("github: answering again (it failed since %s)",
-                         self._trouble.since.isoformat())
             self._trouble = None
+        self._downtime.answered()
 
     def trouble_since(self) -> datetime | None:
         with self._lock:

@@ -59,7 +59,7 @@ def user(state: dict[str, Any], role: str) -> dict[str, Any]:
 
 def test_state_file_describes_every_endpoint_and_user(sandbox) -> None:  # type: ignore[no-untyped-def]
     proc, state = sandbox
-    assert set(state) == {"slack", "github", "kubernetes", "users"}
+    assert set(state) == {"slack", "github", "kubernetes", "users", "serve"}
     with_bot = "--no-bot" not in proc.args
     assert (state["slack"]["bot_request_url"] is not None) == with_bot
     assert set(state["slack"]["channels"]) == {"deploys", "incidents"}
