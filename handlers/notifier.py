@@ -34,6 +34,7 @@ from handlers.home import HomePublisher
 from handlers.messages import card as card_words
 from handlers.messages import direct, timeline
 from handlers.pacing import Pacing
+from slackbot.downtime import Downtime
 from slackbot.engine.runner import Submit
 from slackbot.errors import StoreUnavailable
 from slackbot.events import Event
@@ -107,6 +108,10 @@ class SlackNotifier:
         self._pacing = pacing or Pacing(store)
         self._owner = owner
         self._outages = outages
+        # Slack or Redis away: one warning for the outage and one line when it answers, whatever
+        # the number of cards waiting (each card keeps its own pause, in `pacing`)
+        self._slack_down = Downtime("Slack (the cards)", log)
+        self._redis_down = Downtime("Redis (the cards)", log)
 
     def promotion_changed(self, promotion: Promotion, event: Event) -> None:
         self._store.mark_notice_due(promotion.id)  # kept until the card shows this change
@@ -153,24 +158,30 @@ class SlackNotifier:
                 delay = self._pacing.limited(method, channel, _retry_after(exc))
                 log.info("promotion %s: Slack rate-limits %s; its card waits %.1f s",
                          promotion_id, method, delay)
+            elif exc.response.status_code >= 500:  # Slack itself is failing: an outage
+                delay = self._pacing.failed(promotion_id)
+                self._slack_down.failed(f"HTTP {exc.response.status_code} "
+                                        f"{exc.response.get('error') or ''}".strip())
             else:
                 delay = self._pacing.failed(promotion_id)
                 log.warning("promotion %s: Slack failed the card (%s); again in %.0f s",
                             promotion_id, exc.response.get("error"), delay)
             self._queue(promotion_id, after=delay)
             return
-        except (SlackClientError, OSError):
+        except (SlackClientError, OSError) as exc:
             delay = self._pacing.failed(promotion_id)
-            log.warning("promotion %s: Slack could not be reached; the card again in %.0f s",
-                        promotion_id, delay, exc_info=True)
+            self._slack_down.failed(exc)
+            log.debug("promotion %s: Slack could not be reached; the card again in %.0f s",
+                      promotion_id, delay)
             self._queue(promotion_id, after=delay)
             return
-        except StoreUnavailable:
+        except StoreUnavailable as exc:
             # the due mark stays in the store: resume() takes the card up when Redis answers
-            log.warning("promotion %s: Redis did not answer; the card waits for it",
-                        promotion_id)
+            self._redis_down.failed(exc)
             self._queue(promotion_id, after=self._pacing.failed(promotion_id))
             return
+        self._slack_down.answered()
+        self._redis_down.answered()
         self._pacing.succeeded(promotion_id)
         if self.home is not None:
             self.home.refresh()

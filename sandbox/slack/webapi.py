@@ -108,6 +108,9 @@ class WebApi:
         # The scopes the app was installed with: every answer says them (x-oauth-scopes), and
         # a method whose scope is missing answers missing_scope with `needed`. None: no check.
         self.scopes: frozenset[str] | None = None
+        # Methods that answer as Slack does in an outage (HTTP 503 service_unavailable), until
+        # taken out again: what a bot's retries and its log do meanwhile can be seen.
+        self.failing: frozenset[str] = frozenset()
         self.methods: dict[str, Callable[[Params], Json]] = {
             "auth.test": self.auth_test,
             "chat.postMessage": self.chat_post_message,
@@ -130,6 +133,8 @@ class WebApi:
         handler = self.methods.get(method)
         if handler is None:
             raise SlackError("unknown_method")
+        if method in self.failing:
+            raise SlackError("service_unavailable", status=503)
         token = None
         if authorization and authorization.startswith("Bearer "):
             token = authorization[len("Bearer ") :].strip()
