@@ -259,6 +259,29 @@ def frozen_wide(block: Block, user: str) -> str:
             f"`{COMMAND} unfreeze {block.app}`.")
 
 
+def _wide(block: Block) -> tuple[str, str]:
+    """What a wide freeze covers, in words, and what `/promote freeze|unfreeze` calls it."""
+    if block.app == ALL:
+        return "every app", "all"
+    return f"every environment of {block.app}", block.app
+
+
+def already_frozen_wide(block: Block) -> str:
+    """The owner froze it again without a new reason: their freeze stays as it was."""
+    scope, word = _wide(block)
+    return (f":information_source: {scope} is already frozen by {who(block.by)} since "
+            f"{mrkdwn.when(block.at)}: {text(block.reason)}. Nothing changed; "
+            f"`{COMMAND} freeze {word} &lt;new reason&gt;` changes the reason, "
+            f"`{COMMAND} unfreeze {word}` lifts it.")
+
+
+def wide_freeze_reason_changed(block: Block) -> str:
+    scope, word = _wide(block)
+    return (f":ice_cube: {who(block.by)} changed the reason of the freeze of {scope} (frozen "
+            f"since {mrkdwn.when(block.at)}): {text(block.reason)}. Promotions stay refused "
+            f"until `{COMMAND} unfreeze {word}`.")
+
+
 def unfrozen_wide(app: str | None, user: str) -> str:
     if app is None:
         return f":sunny: {who(user)} lifted the freeze of every app."

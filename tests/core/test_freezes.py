@@ -179,3 +179,26 @@ def test_a_hotfix_goes_through_a_calendar_freeze(store: Any) -> None:
     world.forge.ahead[("prod", "hotfix/fix-login")] = 1
     record = world.hotfix_promoted("fix-login")
     assert record.live
+
+
+def test_a_wide_freeze_keeps_its_owner_and_its_time_when_repeated(apps: World) -> None:
+    first = apps.core.freezes.freezing(None, ONCALL, "incident INC-7")
+    assert first.repeated is None
+    apps.clock.advance(minutes=5)
+    again = apps.core.freezes.freezing(None, ONCALL, "")  # the same owner, no new reason
+    assert again.unchanged and again.block == first.block
+    changed = apps.core.freezes.freezing(None, ONCALL, "incident INC-7 and INC-8")
+    assert changed.repeated == first.block and not changed.unchanged
+    assert changed.block.reason == "incident INC-7 and INC-8"
+    assert changed.block.at == first.block.at  # frozen since the first time
+    assert apps.core.freezes.wider("myapp", "prod")[0].reason == "incident INC-7 and INC-8"
+
+
+def test_an_app_freeze_is_not_taken_over_by_another_person(apps: World) -> None:
+    apps.core.freezes.freezing("myapp", ONCALL, "release party")
+    with pytest.raises(NotAllowed) as caught:
+        apps.core.freezes.freezing("myapp", STAKEHOLDER, "my reason")
+    assert caught.value.reason.code is Code.ALREADY_FROZEN
+    assert sentence(caught.value.reason).startswith(
+        f"every environment of myapp is already frozen by <@{ONCALL}> since")
+    assert apps.core.freezes.wider("myapp", "prod")[0].by == ONCALL

@@ -123,3 +123,18 @@ def test_the_card_counts_approvals_per_group(edge_with: Callable[[Pipeline], Edg
         1, lambda c: f"2 of 2 approvals: 1 of 1 from <!subteam^{SRE}>, 1 of 1 from "
                      f"<!subteam^{PRODUCT}>" in _text_of(c), "both shares filled")
     assert done is not None
+
+
+def test_freezing_every_app_again_says_who_froze_it_and_since_when(edge: Edge) -> None:
+    edge.command("/promote freeze all end of year")
+    _announced(edge, "froze every app")
+    posted = len(edge.emulator.history(DEPLOYS))
+    edge.command("/promote freeze all")
+    said = edge.wait_ephemeral(DEV, "every app is already frozen by")
+    assert f"every app is already frozen by <@{DEV}> since" in said
+    assert "end of year. Nothing changed" in said and "`/promote unfreeze all` lifts it" in said
+    edge.command("/promote freeze all end of year and the migration")
+    text = _announced(edge, "changed the reason of the freeze of every app")
+    assert "end of year and the migration" in text
+    edge.settle()
+    assert len(edge.emulator.history(DEPLOYS)) == posted + 1  # the repeat posted nothing
