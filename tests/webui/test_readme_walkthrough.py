@@ -1,15 +1,17 @@
 """The README's walkthrough exactly as written, in Chromium with the real bot (issue 18): act as
 dana, press Push a change to dev, type /promote staging, press Approve as riley, watch the card
 reach deployed; then open the pull request from the card's link and read the emulated GitHub's
-page (title, body, the bot's comments). On the way: the picker says who holds which role,
-emoji shortcodes render as Slack does, a command sent while scrolled up scrolls to its reply,
-and the README's picture is taken the way sandbox/screenshot.py takes it."""
+page (title, body with the bot's status section, the comments). On the way: the picker says
+who holds which role, emoji shortcodes render as Slack does, a command sent while scrolled up
+scrolls to its reply, and the README's picture is taken the way sandbox/screenshot.py takes
+it."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import requests
 from playwright.sync_api import Page, expect
 
 from promotebot.wiring import Bot
@@ -93,6 +95,13 @@ def test_the_readme_walkthrough_and_the_pull_request_page(
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "readme-walkthrough.png").write_bytes(picture.read_bytes())
 
+    # a person comments on the pull request on GitHub (the bot's own comments are for what
+    # GitHub does not show by itself: syncs, rejections, freezes; its status is in the body)
+    riley = person("reviewer")
+    requests.post(f"{world.github.url}/repos/acme/myapp/issues/{record.pr_number}/comments",
+                  json={"body": "Looks good on **staging**."}, timeout=10,
+                  headers={"Authorization": f"token {riley.github_token}"}).raise_for_status()
+
     # the card's pull request link opens the emulated GitHub's page, no token needed
     link = card.locator(f"a:text-is('#{record.pr_number}')").first
     with page.context.expect_page() as opened:
@@ -108,13 +117,13 @@ def test_the_readme_walkthrough_and_the_pull_request_page(
     expect(body.locator("li").first).to_contain_text(head[:7])
     expect(github.get_by_test_id("pr-checks")).to_contain_text("ci")
     expect(github.get_by_test_id("pr-review")).to_contain_text("riley approved these changes")
+    expect(body).to_contain_text(f"promotebot: {record.name} is deployed")  # its section
     comments = github.get_by_test_id("pr-comment")
-    ours = [c for c in stored.comments if c.user == "promotebot"]
-    assert ours, "the bot left no comment on its pull request"
     expect(comments).to_have_count(len(stored.comments))
-    for comment in ours:
+    assert stored.comments, "no comment on the pull request"
+    for comment in stored.comments:
         shown_comment = github.locator(f"#issuecomment-{comment.id}")
-        expect(shown_comment).to_contain_text("promotebot")
+        expect(shown_comment).to_contain_text(comment.user)
         first_words = re.sub(r"[`*_]", "", comment.body.strip().splitlines()[0])[:40]
         expect(shown_comment).to_contain_text(first_words.lstrip("# ").strip())
 

@@ -10,6 +10,7 @@ const ui = {
   user: null,
   channel: null,          // a channel id, or "home"
   thread: null,           // ts of the open thread's parent
+  threadShown: null,      // the thread the pane last drew (a new one opens at its newest reply)
   data: null,             // the last /api/state answer
   keys: {},               // JSON of what each part was last drawn from
   clickNotes: {},         // message ts -> {text, until}
@@ -694,10 +695,18 @@ function drawThread() {
   if (!parent) { pane.hidden = true; return; }
   pane.hidden = false;
   const replies = channel.threads[ui.thread] || [];
-  document.getElementById("thread-messages").replaceChildren(
+  // As the channel: a thread just opened, or read at its bottom, or just replied to, shows the
+  // newest reply; one scrolled up by hand stays where it was.
+  const box = document.getElementById("thread-messages");
+  const opened = ui.threadShown !== ui.thread;
+  ui.threadShown = ui.thread;
+  const stick = opened || box.scrollHeight - box.scrollTop - box.clientHeight < 60
+    || ui.followUntil > Date.now();
+  box.replaceChildren(
     renderMessage(parent, channel.id, {}),
     el("div", { class: "thread-count", text: `${replies.length} ${replies.length === 1 ? "reply" : "replies"}` }),
     ...replies.map((m) => renderMessage(m, channel.id, {})));
+  if (stick) box.scrollTop = box.scrollHeight;
 }
 
 function drawSidebar() {
@@ -967,6 +976,7 @@ async function sendThread(event) {
     input.value = text;
     return;
   }
+  ui.followUntil = Date.now() + FOLLOW_MS;
   const answer = await api("/api/post", { user: ui.user, channel: ui.channel, text, thread_ts: ui.thread });
   if (!answer.ok) { toast(answer.message || "That did not work."); input.value = text; }
   poll(true);
