@@ -25,6 +25,14 @@ def _gets(emulator: GitHubEmulator, number: int) -> int:
                if e.method == "GET" and e.path == f"/repos/{REPO}/pulls/{number}")
 
 
+def _forge(emulator: GitHubEmulator, work: WorkTree) -> GitHubForge:
+    """The bot's adapter, with something on dev to promote, the emulator counting requests."""
+    work.commit("dev", {"app.txt": "v2\n"}, "Bump app")
+    emulator.recording = True
+    return GitHubForge(github_client(emulator.url, ALICE.token, fast=True),
+                       clock=EmulatorClock(emulator), trust_seconds=TRUST, sleep=lambda s: None)
+
+
 def _deliver(forge: GitHubForge, hooked: Receiver, emulator: GitHubEmulator,
              seen: int) -> int:
     """Hand the adapter every delivery since `seen` as the bot's webhook route does."""
@@ -39,11 +47,7 @@ def _deliver(forge: GitHubForge, hooked: Receiver, emulator: GitHubEmulator,
 def test_the_echo_of_its_own_body_write_costs_no_read_and_a_persons_edit_is_read(
         as_alice: Github, emulator: GitHubEmulator, receiver: Receiver,  # noqa: F811
         work: WorkTree) -> None:
-    work.commit("dev", {"app.txt": "v2\n"}, "Bump app")
-    emulator.recording = True
-    forge = GitHubForge(github_client(emulator.url, ALICE.token, fast=True),
-                        clock=EmulatorClock(emulator), trust_seconds=TRUST,
-                        sleep=lambda s: None)
+    forge = _forge(emulator, work)
     pull = forge.open_pull(REPO, "staging", "dev", "P-1: promote", "why")
     seen = _deliver(forge, receiver, emulator, 0)
     forge.update_pull_body(REPO, pull.number, "why\n\nstatus: waiting")
@@ -65,11 +69,7 @@ def test_the_echo_of_its_own_body_write_costs_no_read_and_a_persons_edit_is_read
 def test_a_review_leaves_the_pull_request_trusted_and_its_reviews_read_again(
         as_alice: Github, as_bob: Github, emulator: GitHubEmulator,
         receiver: Receiver, work: WorkTree) -> None:  # noqa: F811
-    work.commit("dev", {"app.txt": "v2\n"}, "Bump app")
-    emulator.recording = True
-    forge = GitHubForge(github_client(emulator.url, ALICE.token, fast=True),
-                        clock=EmulatorClock(emulator), trust_seconds=TRUST,
-                        sleep=lambda s: None)
+    forge = _forge(emulator, work)
     pull = forge.open_pull(REPO, "staging", "dev", "P-1: promote", "why")
     assert forge.reviews(REPO, pull.number) == []
     seen = _deliver(forge, receiver, emulator, 0)
