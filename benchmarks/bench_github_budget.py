@@ -281,6 +281,7 @@ def waiting_hour(run: Run, proxy: CountingProxy, viewers: int = 0
     reads = run.bot.core.status.reads - reads_before
     run.world.slack.command(person("developer").slack_id, DEPLOYS, f"/promote cancel {record.id}")
     wait(lambda: not (r := run.bot.store.get(record.id)) or not r.live, "the cancel")
+    run.reviewer.get_pull(record.pr_number).edit(state="closed")  # the next one opens its own
     settle(run.bot)
     return counted, free, reads
 
