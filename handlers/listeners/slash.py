@@ -148,9 +148,9 @@ def _freeze_wide(services: Services, parsed: commands.FreezeWide | commands.Unfr
     if isinstance(parsed, commands.FreezeWide):
         done = freezes.freezing(parsed.app, user, parsed.reason, channel)
         if done.unchanged:  # the owner's repeat: said to them alone, nothing changed
-            respond(text=answers.already_frozen_wide(done.block), response_type="ephemeral")
+            respond(text=answers.already_frozen(done.block), response_type="ephemeral")
             return
-        text = (answers.wide_freeze_reason_changed(done.block) if done.repeated is not None
+        text = (answers.freeze_reason_changed(done.block) if done.repeated is not None
                 else answers.frozen_wide(done.block, user))
     elif freezes.unfreeze(parsed.app, user, channel):
         text = answers.unfrozen_wide(parsed.app, user)

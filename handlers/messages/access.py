@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from handlers.messages.words import record_name, text, who
+from handlers.messages.words import freeze_scope, record_name, text, who
 from slackbot.engine.access import Grant
 from slackbot.models import Kind
 from slackbot.pipeline import ALL, App
@@ -128,12 +128,9 @@ def wrong_channel(reason: Reason) -> str:
 
 
 def already_frozen(reason: Reason, since: str) -> str:
-    if reason.env == ALL:  # a freeze of every env of an app, or of every app
-        scope = "every app" if reason.app == ALL else f"every environment of {reason.app}"
-        return (f"{scope} is already frozen by {who(reason.who or '')} since {since} "
-                f"({text(reason.text or '')}): a freeze keeps its owner; ask them, or unfreeze "
-                f"it first if you may, then freeze it with your reason")
-    return (f"{reason.env} is already frozen by {who(reason.who or '')} since {since} "
+    scope = (freeze_scope(reason.app or "", ALL)[0] if reason.env == ALL
+             else reason.env)  # an env is named alone: the refusal is about that app already
+    return (f"{scope} is already frozen by {who(reason.who or '')} since {since} "
             f"({text(reason.text or '')}): a freeze keeps its owner; ask them, or unfreeze it "
             f"first if you may, then freeze it with your reason")
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from handlers import mrkdwn
 from handlers.ids import COMMAND, HOTFIX_COMMAND
 from handlers.messages import refusals
-from handlers.messages.words import record_name, text, who
+from handlers.messages.words import freeze_scope, record_name, text, who
 from slackbot.engine.queueing import InLine
 from slackbot.models import Block, Kind, Promotion, QueueEntry
 from slackbot.pipeline import ALL
@@ -181,18 +181,19 @@ def frozen(app: str, env: str, user: str, reason: str) -> str:
 
 def already_frozen(block: Block) -> str:
     """The owner froze it again without a new reason: their freeze stays as it was."""
-    return (f":information_source: {block.env} of {block.app} is already frozen by "
-            f"{who(block.by)} since {mrkdwn.when(block.at)}: {text(block.reason)}. Nothing "
-            f"changed; `{COMMAND} freeze {block.env} &lt;new reason&gt;` changes the reason, "
-            f"`{COMMAND} unfreeze {block.env}` lifts it.")
+    scope, word, _ = freeze_scope(block.app, block.env)
+    return (f":information_source: {scope} is already frozen by {who(block.by)} since "
+            f"{mrkdwn.when(block.at)}: {text(block.reason)}. Nothing changed; "
+            f"`{COMMAND} freeze {word} &lt;new reason&gt;` changes the reason, "
+            f"`{COMMAND} unfreeze {word}` lifts it.")
 
 
 def freeze_reason_changed(block: Block) -> str:
     """The owner froze it again with a new reason: the same freeze, since the same time."""
-    return (f":ice_cube: {who(block.by)} changed the reason of the freeze of {block.env} of "
-            f"{block.app} (frozen since {mrkdwn.when(block.at)}): {text(block.reason)}. "
-            f"Promotions into {block.env} are still refused until "
-            f"`{COMMAND} unfreeze {block.env}`.")
+    scope, word, stopped = freeze_scope(block.app, block.env)
+    return (f":ice_cube: {who(block.by)} changed the reason of the freeze of {scope} (frozen "
+            f"since {mrkdwn.when(block.at)}): {text(block.reason)}. Promotions {stopped} are "
+            f"still refused until `{COMMAND} unfreeze {word}`.")
 
 
 def unfrozen(app: str, env: str, user: str) -> str:
@@ -257,29 +258,6 @@ def frozen_wide(block: Block, user: str) -> str:
     return (f":ice_cube: {who(user)} froze every environment of {block.app}: "
             f"{text(block.reason)}. Promotions of {block.app} are refused until "
             f"`{COMMAND} unfreeze {block.app}`.")
-
-
-def _wide(block: Block) -> tuple[str, str]:
-    """What a wide freeze covers, in words, and what `/promote freeze|unfreeze` calls it."""
-    if block.app == ALL:
-        return "every app", "all"
-    return f"every environment of {block.app}", block.app
-
-
-def already_frozen_wide(block: Block) -> str:
-    """The owner froze it again without a new reason: their freeze stays as it was."""
-    scope, word = _wide(block)
-    return (f":information_source: {scope} is already frozen by {who(block.by)} since "
-            f"{mrkdwn.when(block.at)}: {text(block.reason)}. Nothing changed; "
-            f"`{COMMAND} freeze {word} &lt;new reason&gt;` changes the reason, "
-            f"`{COMMAND} unfreeze {word}` lifts it.")
-
-
-def wide_freeze_reason_changed(block: Block) -> str:
-    scope, word = _wide(block)
-    return (f":ice_cube: {who(block.by)} changed the reason of the freeze of {scope} (frozen "
-            f"since {mrkdwn.when(block.at)}): {text(block.reason)}. Promotions stay refused "
-            f"until `{COMMAND} unfreeze {word}`.")
 
 
 def unfrozen_wide(app: str | None, user: str) -> str:

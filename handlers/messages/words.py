@@ -12,6 +12,7 @@ from handlers import mrkdwn
 from handlers.ids import COMMAND, HOTFIX_COMMAND, ROLLBACK_COMMAND
 from slackbot import models
 from slackbot.models import Kind
+from slackbot.pipeline import ALL
 
 who = mrkdwn.user
 text = mrkdwn.escape
@@ -52,3 +53,14 @@ def again(kind: Kind | None, env: str | None, hotfix: str | None = None) -> str:
 def record_name(kind: Kind | None, record: int | None) -> str:
     """P-12, R-3, H-2: a record's own name (`#12` is a pull request's)."""
     return models.record_name(kind, record)
+
+
+def freeze_scope(app: str, env: str) -> tuple[str, str, str]:
+    """What a freeze of (app, env) covers, in words; what `/promote freeze|unfreeze` calls it;
+    and which promotions it stops: an env's own, every env of an app (env `*`), every app."""
+    if env != ALL:
+        return f"{env} of {app}", env, f"into {env}"
+    if app == ALL:
+        return "every app", "all", "anywhere"
+    return f"every environment of {app}", app, f"of {app}"
+

@@ -14,15 +14,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from slackbot.engine import writing
-from slackbot.engine.holds import CAS_ATTEMPTS, Freezing, Holds
+from slackbot.engine.holds import Freezing, Holds
 from slackbot.engine.lookup import Lookup
 from slackbot.engine.records import Records
-from slackbot.errors import ConcurrentUpdate, NotAllowed
-from slackbot.events import Frozen, Unfrozen
+from slackbot.events import Unfrozen
 from slackbot.models import Block, BlockKind
 from slackbot.pipeline import ALL, App, CalendarFreeze
 from slackbot.ports import Store
-from slackbot.reasons import Code, Next, Reason
 
 EVERY_APP = "all"  # what people type for the freeze of every app
 
@@ -47,23 +45,9 @@ class Freezes:
         app = self._lookup.app(app_name, channel) if app_name is not None else None
         self._holds.check_may_freeze_wide(app, user, channel)
         key = app.name if app is not None else ALL
-        for _ in range(CAS_ATTEMPTS):
-            current = next((b for b in self._store.blocks(key, ALL)
-                            if b.kind is BlockKind.FREEZE and (b.app, b.env) == (key, ALL)), None)
-            if current is not None and current.by != user:
-                raise NotAllowed(Reason(Code.ALREADY_FROZEN, Next.ASK_OWNER, app=key, env=ALL,
-                                        who=current.by, since=current.at, text=current.reason))
-            said = reason.strip()
-            if current is not None and said in ("", current.reason):
-                return Freezing(current, current)
-            block = Block(BlockKind.FREEZE, key, ALL, user, said or "no reason given",
-                          current.at if current is not None else self._records.clock.now())
-            event = self._records.event_for_env(key, ALL, user, Frozen(block.reason))
-            if self._store.swap_block(block, event, current):
-                scope = app.name if app is not None else EVERY_APP
-                self._comment_live(app, writing.wide_frozen_comment(scope, user, block.reason))
-                return Freezing(block, current)
-        raise ConcurrentUpdate(f"the freeze of {key}/{ALL} kept changing")
+        scope = app.name if app is not None else EVERY_APP
+        return self._holds.place_freeze(key, ALL, user, reason, lambda block: self._comment_live(
+            app, writing.wide_frozen_comment(scope, user, block.reason)))
 
     def unfreeze(self, app_name: str | None, user: str, channel: str | None = None) -> bool:
         """Lift the freeze of every env of the app (or of every app); False when none."""

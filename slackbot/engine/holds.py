@@ -9,6 +9,7 @@ on the pull request of the env's live record; a cancelled rollback lifts its own
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from slackbot.engine import writing
@@ -61,24 +62,29 @@ class Holds:
         only the reason does."""
         app, env = self._lookup.app_env(app_name, env_name, channel)
         self._access.check(Action.FREEZE, app, env, user, channel)
+        return self.place_freeze(app.name, env.name, user, reason, lambda block: (
+            self._comment_live(app, env, writing.frozen_comment(env.name, user, block.reason))))
+
+    def place_freeze(self, app: str, env: str, user: str, reason: str,
+                     placed: Callable[[Block], None]) -> Freezing:
+        """The freeze of (app, env), an env's own or a wide one (`*`), placed or repeated by
+        `user` as `freezing` says (the caller checked who may); `placed` is told of a new or
+        changed freeze once it is stored."""
         for _ in range(CAS_ATTEMPTS):
-            current = self._block(app, env, BlockKind.FREEZE)
+            current = self._own(app, env, BlockKind.FREEZE)
             if current is not None and current.by != user:
-                raise NotAllowed(Reason(Code.ALREADY_FROZEN, Next.ASK_OWNER, app=app.name,
-                                        env=env.name, who=current.by, since=current.at,
-                                        text=current.reason))
+                raise NotAllowed(Reason(Code.ALREADY_FROZEN, Next.ASK_OWNER, app=app, env=env,
+                                        who=current.by, since=current.at, text=current.reason))
             said = reason.strip()
             if current is not None and said in ("", current.reason):
                 return Freezing(current, current)
-            block = Block(BlockKind.FREEZE, app.name, env.name, user,
-                          said or "no reason given",
+            block = Block(BlockKind.FREEZE, app, env, user, said or "no reason given",
                           current.at if current is not None else self._records.clock.now())
-            event = self._records.event_for_env(app.name, env.name, user, Frozen(block.reason))
+            event = self._records.event_for_env(app, env, user, Frozen(block.reason))
             if self._store.swap_block(block, event, current):
-                self._comment_live(app, env, writing.frozen_comment(env.name, user,
-                                                                    block.reason))
+                placed(block)
                 return Freezing(block, current)
-        raise ConcurrentUpdate(f"the freeze of {app.name}/{env.name} kept changing")
+        raise ConcurrentUpdate(f"the freeze of {app}/{env} kept changing")
 
     def unfreeze(self, app_name: str | None, env_name: str, user: str,
                  channel: str | None = None) -> bool:
@@ -165,9 +171,13 @@ class Holds:
                 self._access.check(action, each, env, user, where, owner=owner)
 
     def _block(self, app: App, env: Environment, kind: BlockKind) -> Block | None:
-        """The env's own freeze or hold (not a freeze of every env that also covers it)."""
-        return next((b for b in self._store.blocks(app.name, env.name)
-                     if b.kind is kind and (b.app, b.env) == (app.name, env.name)), None)
+        return self._own(app.name, env.name, kind)
+
+    def _own(self, app: str, env: str, kind: BlockKind) -> Block | None:
+        """The freeze or hold placed on exactly (app, env), either possibly `*` (not a wider
+        freeze that also covers it)."""
+        return next((b for b in self._store.blocks(app, env)
+                     if b.kind is kind and (b.app, b.env) == (app, env)), None)
 
     def _comment_live(self, app: App, env: Environment, text: str) -> None:
         """Tell the pull request of the env's live record, if it has one."""
