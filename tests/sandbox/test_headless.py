@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,8 @@ import kubernetes.client
 import pytest
 from github import Auth, Github
 
-from sandbox.gitseed import run_git
 from tests import waiting
+from tests.sandbox.state import post_json, push_to_dev, user
 
 # A start-up (emulators, Flux's first reconciles, the bot) is a process of its own: it gets a
 # bound that no load exhausts, the other waits the suite's.
@@ -53,10 +52,6 @@ def sandbox(request: pytest.FixtureRequest,
             proc.wait(timeout=10)
 
 
-def user(state: dict[str, Any], role: str) -> dict[str, Any]:
-    return next(u for u in state["users"] if role in u["roles"])
-
-
 def test_state_file_describes_every_endpoint_and_user(sandbox) -> None:  # type: ignore[no-untyped-def]
     proc, state = sandbox
     assert set(state) == {"slack", "github", "kubernetes", "users", "serve"}
@@ -72,13 +67,7 @@ def test_state_file_describes_every_endpoint_and_user(sandbox) -> None:  # type:
 
 def test_push_review_check_and_merge_deploys_staging(sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     proc, state = sandbox
-    work = tmp_path / f"clone-{uuid.uuid4().hex[:6]}"
-    run_git("clone", "--quiet", "--branch", "dev", state["github"]["clone_url"], str(work))
-    (work / "apps/myapp/CHANGELOG.md").write_text("- a change\n")
-    run_git("add", "--all", cwd=work)
-    run_git("-c", "commit.gpgsign=false", "commit", "--quiet", "-m", "A change", cwd=work)
-    run_git("push", "--quiet", "origin", "dev", cwd=work)
-    sha = run_git("rev-parse", "HEAD", cwd=work)
+    sha = push_to_dev(state, tmp_path, "- a change")
 
     def gh(role: str) -> Github:
         return Github(auth=Auth.Token(user(state, role)["github_token"]),
@@ -123,10 +112,10 @@ def test_the_bot_answers_slash_commands_in_the_sandbox(tmp_path: Path) -> None:
         state = json.loads(state_file.read_text())
         api = state["slack"]["api_url"]
         dana = user(state, "developer")["slack_id"]
-        reply = _post(api + "sandbox.command", {"user": dana, "channel": state["slack"][
+        reply = post_json(api + "sandbox.command", {"user": dana, "channel": state["slack"][
             "channels"]["deploys"], "text": "/promote status"})
         assert reply["ok"] and reply["status"] == 200
-        wait_for(lambda: any("Status of myapp" in m.get("text", "") for m in _post(
+        wait_for(lambda: any("Status of myapp" in m.get("text", "") for m in post_json(
             api + "sandbox.ephemerals", {"user": dana})["messages"]), "the status answer")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
@@ -135,11 +124,3 @@ def test_the_bot_answers_slash_commands_in_the_sandbox(tmp_path: Path) -> None:
             proc.kill()
             proc.wait(timeout=10)
 
-
-def _post(url: str, payload: dict[str, Any]) -> dict[str, Any]:
-    import urllib.request
-
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())  # type: ignore[no-any-return]

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +19,14 @@ import kubernetes.client
 from github import Auth, Github
 
 from sandbox.command import main as sandbox_main
-from sandbox.gitseed import run_git
 from tests import waiting
 from tests.redis_server import free_port, redis_server
+from tests.sandbox.state import post_json, push_to_dev, user
 from tests.waiting import STARTUP
 
 
 def wait_for(check: Any, what: str, timeout: float = waiting.WAIT) -> Any:
     return waiting.wait_for(check, what, timeout, ignoring=(OSError, ValueError, KeyError))
-
-
-def _post(url: str, payload: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())  # type: ignore[no-any-return]
 
 
 def _status(url: str) -> int:
@@ -106,18 +98,8 @@ def test_serve_apart_from_the_emulators_promotes_a_change_to_staging(tmp_path: P
     assert sandbox.returncode == 0
 
 
-def _user(state: dict[str, Any], role: str) -> dict[str, Any]:
-    return next(u for u in state["users"] if role in u["roles"])
-
-
 def _promote_to_staging(state: dict[str, Any], tmp_path: Path) -> None:
-    work = tmp_path / f"clone-{uuid.uuid4().hex[:6]}"
-    run_git("clone", "--quiet", "--branch", "dev", state["github"]["clone_url"], str(work))
-    (work / "apps/myapp/CHANGELOG.md").write_text("- a change served apart\n")
-    run_git("add", "--all", cwd=work)
-    run_git("-c", "commit.gpgsign=false", "commit", "--quiet", "-m", "A change", cwd=work)
-    run_git("push", "--quiet", "origin", "dev", cwd=work)
-    sha = run_git("rev-parse", "HEAD", cwd=work)
+    sha = push_to_dev(state, tmp_path, "- a change served apart")
     custom = kubernetes.client.CustomObjectsApi(kubernetes.client.ApiClient(
         kubernetes.client.Configuration(host=state["kubernetes"]["api_url"])))
 
@@ -129,13 +111,13 @@ def _promote_to_staging(state: dict[str, Any], tmp_path: Path) -> None:
     wait_for(lambda: applied("dev") == f"dev@sha1:{sha}", "dev to apply the push", 120)
 
     api = state["slack"]["api_url"]
-    dana = _user(state, "developer")["slack_id"]
-    reply = _post(api + "sandbox.command", {"user": dana, "channel": state["slack"][
+    dana = user(state, "developer")["slack_id"]
+    reply = post_json(api + "sandbox.command", {"user": dana, "channel": state["slack"][
         "channels"]["deploys"], "text": "/promote staging"})
     assert reply["ok"] and reply["status"] == 200, reply  # signed, acked by the serve process
 
     def gh(role: str) -> Github:
-        return Github(auth=Auth.Token(_user(state, role)["github_token"]),
+        return Github(auth=Auth.Token(user(state, role)["github_token"]),
                       base_url=state["github"]["api_url"], retry=None,
                       seconds_between_requests=None, seconds_between_writes=None)
 
