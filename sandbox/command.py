@@ -21,7 +21,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
-from sandbox.world import World
+from sandbox.world import World, write_atomically
 
 NO_BOT_RECIPE = """\
 a bot in another process (--no-bot):
@@ -135,12 +135,13 @@ def run_sandbox(args: argparse.Namespace, streams: Any) -> int:
                             raise
                         streams.err.write(port_in_use(args.port))
                         return 2
-                if args.state_file:
-                    world.write_state(args.state_file, bot_url)
+                # serve.env first: a script that waits for the state file finds both
                 if args.serve_env:
                     environment = world.state(bot_url)["serve"]["environment"]
-                    args.serve_env.write_text("".join(f"{k}={v}\n" for k, v in
-                                                      environment.items()))
+                    write_atomically(args.serve_env, "".join(f"{k}={v}\n" for k, v in
+                                                             environment.items()))
+                if args.state_file:
+                    world.write_state(args.state_file, bot_url)
                 streams.out.write(_banner(world, bot_url, ui.url if ui else None))
                 streams.out.flush()
                 while not stop.wait(0.2):

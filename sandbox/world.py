@@ -224,10 +224,14 @@ class World:
         }
 
     def write_state(self, path: Path, bot_request_url: str | None) -> None:
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.state(bot_request_url), indent=2) + "\n")
-        tmp.replace(path)
+        write_atomically(path, json.dumps(self.state(bot_request_url), indent=2) + "\n")
 
+
+def write_atomically(path: Path, text: str) -> None:
+    """`text` at `path`, never seen half-written by a script polling for the file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def serve_environment(slack: SlackEmulator, github: GitHubEmulator,
