@@ -17,6 +17,7 @@ from functools import partial
 
 from slackbot import logs
 from slackbot.engine.aftercare import Aftercare
+from slackbot.engine.chain import FLUX_FAILURES
 from slackbot.engine.records import Records
 from slackbot.engine.steps import Steps
 from slackbot.engine.timers import Timers
@@ -53,8 +54,19 @@ class Runner:
         with logs.scope(promotion=promotion_id):
             self._expire_or_advance(promotion_id)
 
+    def _advance_on(self, promotion_id: int, status: KustomizationStatus) -> None:
+        with logs.scope(promotion=promotion_id):
+            if self._records.get(promotion_id).state is State.RECONCILING:
+                self._steps.advance(promotion_id, status)
+
     def on_status(self, status: KustomizationStatus) -> None:
-        """A Kustomization changed: kick the live records it can move."""
+        """A Kustomization changed: kick the live records it can move. A failure is judged on
+        the status as delivered: Flux may retry at once (a reconcile request that arrived
+        during the health check is queued behind it), so a fresh read would miss it."""
+        if status.ready == "False" and status.reason in FLUX_FAILURES and status.ref in self._own:
+            live = self._store.live(*self._own[status.ref])
+            if live is not None and live.state is State.RECONCILING:
+                self._submit(live.id, partial(self._advance_on, live.id, status), None)
         for app, env in self._watched.get(status.ref, ()):
             live = self._store.live(app, env)
             if live is not None:

@@ -49,6 +49,54 @@ def test_status_of_the_target_kustomization_finishes_a_reconciling_promotion(
     assert world.store.get(promotion.id).state is State.DEPLOYED
 
 
+def test_a_failure_flux_retries_at_once_is_judged_on_the_status_the_watch_delivered(
+        world: World, workers: Workers) -> None:
+    # Flux failed the health check of the merged revision and retried at once (a reconcile
+    # request queued behind it): by the time the record is advanced, a fresh read shows the
+    # retry in progress; the failure the watch delivered is still the verdict
+    sha = world.push_dev()
+    promotion = world.core.steps.advance(
+        world.core.commands.request("myapp", "staging", DEVELOPER).id)
+    world.forge.set_check(sha, "ci", "success")
+    world.forge.review(promotion.pr_number, REVIEWER)
+    promotion = world.core.steps.advance(promotion.id)
+    assert promotion.state is State.RECONCILING
+    revision = promotion.expected_revision
+    core = threaded(world, workers)
+    world.cluster.set_status("myapp-staging", ready="False", reason="HealthCheckFailed",
+                             message="health check failed after 30s: timeout waiting for: "
+                                     "[Deployment/staging/myapp status: 'InProgress']",
+                             applied=world.cluster.kustomizations["myapp-staging"]
+                             .last_applied_revision, attempted=revision)
+    failed = world.cluster.kustomization(FluxRef("myapp-staging"))
+    world.cluster.set_status("myapp-staging", ready="Unknown", reason="Progressing",
+                             applied=failed.last_applied_revision, attempted=revision)
+    core.runner.on_status(failed)
+    wait_for(workers.idle, "the advance on the delivered status")
+    record = world.store.get(promotion.id)
+    assert record.state is State.FAILED
+    assert record.failure is not None and record.failure.flux_reason == "HealthCheckFailed"
+
+
+def test_a_failure_of_another_revision_fails_nothing(world: World, workers: Workers) -> None:
+    sha = world.push_dev()
+    promotion = world.core.steps.advance(
+        world.core.commands.request("myapp", "staging", DEVELOPER).id)
+    world.forge.set_check(sha, "ci", "success")
+    world.forge.review(promotion.pr_number, REVIEWER)
+    promotion = world.core.steps.advance(promotion.id)
+    assert promotion.state is State.RECONCILING
+    core = threaded(world, workers)
+    before = world.cluster.kustomizations["myapp-staging"]
+    world.cluster.set_status("myapp-staging", ready="False", reason="HealthCheckFailed",
+                             message="health check failed after 30s",
+                             applied=before.last_applied_revision,
+                             attempted=before.last_applied_revision)  # the old revision's
+    core.runner.on_status(world.cluster.kustomization(FluxRef("myapp-staging")))
+    wait_for(workers.idle, "the workers")
+    assert world.store.get(promotion.id).state is State.RECONCILING
+
+
 def test_status_of_the_source_moves_a_promotion_waiting_for_it(world: World,
                                                                workers: Workers) -> None:
     world.push_dev()
