@@ -95,9 +95,11 @@ class Live:
         return self.bot.cluster.kustomization(self.bot.pipeline.app("myapp").env(env).kustomization)
 
     def deployed(self, env: str, sha: str) -> bool:
+        """`env` runs `sha`: Ready, or re-running what it applied (a reconcile request that
+        arrived during the health check makes Flux reconcile the same revision once more)."""
         branch = env
         status = self.flux(env)
-        return status.is_ready and status.last_applied_revision == f"{branch}@sha1:{sha}"
+        return status.settled and status.last_applied_revision == f"{branch}@sha1:{sha}"
 
     def wait_deployed(self, env: str, sha: str) -> None:
         # a whole Flux cycle (fetch, build, apply, rollout) on a loaded machine: a wider bound
