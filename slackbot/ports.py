@@ -160,6 +160,7 @@ class PullRequest:
     body: str = ""
     author: str = ""
     merge_sha: str | None = None
+    adopted: bool = False  # open_pull found this one already open (nothing was created)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ asked, trusted for hours while a promotion waits, and asked again before every m
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -245,7 +246,7 @@ class GitHubForge(DeploymentWrites):
             if exc.status == 422 and "already exists" in exc.text:
                 existing = self._find_open_pull(repo, base, head, fresh=True)
                 if existing is not None:
-                    return existing
+                    return dataclasses.replace(existing, adopted=True)
             raise ForgeError(f"GitHub refused the pull request: {exc.text}") from exc
         self.api.stale([f"/repos/{repo}/pulls?"])
         pull = _pull(reply.body)

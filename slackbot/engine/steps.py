@@ -124,17 +124,17 @@ class Steps:
     def _open_pull(self, record: Promotion) -> Promotion:
         app = self._lookup.app(record.app)
         repository = app.repository
-        pull = self._forge.find_open_pull(repository, record.target_branch, record.source_branch)
-        adopted = pull is not None
         # One comparison: the body of a new pull request, the card's list of commits and the
         # oldest commit's time (the lead time of the delivery figures).
         comparison = self._forge.compare(repository, record.target_branch, record.source_branch)
-        if pull is None:
-            pull = self._forge.open_pull(
-                repository, record.target_branch, record.source_branch,
-                writing.pull_title(record, comparison.ahead_by),
-                writing.pull_body(record, comparison.commits, comparison.files,
-                                  self._records.person(record.requested_by)))
+        # Created straight away: one that is already open (a crash after its creation, or
+        # one a person opened) is GitHub's 422, and the forge adopts it then; no list first.
+        pull = self._forge.open_pull(
+            repository, record.target_branch, record.source_branch,
+            writing.pull_title(record, comparison.ahead_by),
+            writing.pull_body(record, comparison.commits, comparison.files,
+                              self._records.person(record.requested_by)))
+        adopted = pull.adopted
         if record.rollback_plan:
             self._forge.update_pull_body(
                 repository, pull.number,

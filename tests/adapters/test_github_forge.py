@@ -40,8 +40,9 @@ def test_open_find_and_adopt_a_pull_request(world: World, forge: GitHubForge,
     pull = forge.open_pull(REPO, "staging", "dev", "Promote", "body")
     assert (pull.base, pull.head, pull.head_sha, pull.state) == ("staging", "dev", sha, "open")
     assert forge.find_open_pull(REPO, "staging", "dev") == pull
+    assert not pull.adopted
     again = forge.open_pull(REPO, "staging", "dev", "Promote again", "body")  # GitHub's 422
-    assert again.number == pull.number
+    assert again.number == pull.number and again.adopted
     forge.update_pull_body(REPO, pull.number, "new body")
     assert forge.get_pull(REPO, pull.number).body == "new body"
 

@@ -97,6 +97,9 @@ class FakeForge:
 
     def open_pull(self, repo: str, base: str, head: str, title: str, body: str) -> PullRequest:
         self.calls.append(f"open_pull {head}->{base}")
+        existing = self.find_open_pull(repo, base, head)
+        if existing is not None:  # GitHub's 422 "A pull request already exists", adopted
+            return replace(existing, adopted=True)
         number = next(self._numbers)
         pull = PullRequest(number, f"https://github.test/acme/myapp/pull/{number}", base, head,
                            self.heads[head], "open", False, True, body, "promotebot")
