@@ -12,7 +12,7 @@ import pytest
 from handlers.messages.card import gate_detail
 from slackbot import engine
 from slackbot.engine import Core
-from slackbot.models import State
+from slackbot.models import Promotion, State
 from slackbot.pipeline import FluxRef
 from slackbot.workers import Workers
 from tests.core.conftest import DEVELOPER, REVIEWER, World
@@ -33,8 +33,8 @@ def threaded(world: World, workers: Workers) -> Core:
     return engine.build(world.core.lookup.pipeline, ports, workers.submit)
 
 
-def test_status_of_the_target_kustomization_finishes_a_reconciling_promotion(
-        world: World, workers: Workers) -> None:
+def merged_into_staging(world: World) -> Promotion:
+    """A staging promotion through its gates, merged: Flux is next."""
     sha = world.push_dev()
     promotion = world.core.steps.advance(
         world.core.commands.request("myapp", "staging", DEVELOPER).id)
@@ -42,6 +42,12 @@ def test_status_of_the_target_kustomization_finishes_a_reconciling_promotion(
     world.forge.review(promotion.pr_number, REVIEWER)
     promotion = world.core.steps.advance(promotion.id)
     assert promotion.state is State.RECONCILING
+    return promotion
+
+
+def test_status_of_the_target_kustomization_finishes_a_reconciling_promotion(
+        world: World, workers: Workers) -> None:
+    promotion = merged_into_staging(world)
     core = threaded(world, workers)
     world.cluster.deploy("myapp-staging", "staging", promotion.merge_sha)
     core.runner.on_status(world.cluster.kustomization(FluxRef("myapp-staging")))
@@ -54,13 +60,7 @@ def test_a_failure_flux_retries_at_once_is_judged_on_the_status_the_watch_delive
     # Flux failed the health check of the merged revision and retried at once (a reconcile
     # request queued behind it): by the time the record is advanced, a fresh read shows the
     # retry in progress; the failure the watch delivered is still the verdict
-    sha = world.push_dev()
-    promotion = world.core.steps.advance(
-        world.core.commands.request("myapp", "staging", DEVELOPER).id)
-    world.forge.set_check(sha, "ci", "success")
-    world.forge.review(promotion.pr_number, REVIEWER)
-    promotion = world.core.steps.advance(promotion.id)
-    assert promotion.state is State.RECONCILING
+    promotion = merged_into_staging(world)
     revision = promotion.expected_revision
     core = threaded(world, workers)
     world.cluster.set_status("myapp-staging", ready="False", reason="HealthCheckFailed",
@@ -79,13 +79,7 @@ def test_a_failure_flux_retries_at_once_is_judged_on_the_status_the_watch_delive
 
 
 def test_a_failure_of_another_revision_fails_nothing(world: World, workers: Workers) -> None:
-    sha = world.push_dev()
-    promotion = world.core.steps.advance(
-        world.core.commands.request("myapp", "staging", DEVELOPER).id)
-    world.forge.set_check(sha, "ci", "success")
-    world.forge.review(promotion.pr_number, REVIEWER)
-    promotion = world.core.steps.advance(promotion.id)
-    assert promotion.state is State.RECONCILING
+    promotion = merged_into_staging(world)
     core = threaded(world, workers)
     before = world.cluster.kustomizations["myapp-staging"]
     world.cluster.set_status("myapp-staging", ready="False", reason="HealthCheckFailed",
