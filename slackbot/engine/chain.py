@@ -20,6 +20,11 @@ FLUX_FAILURES = frozenset(
 )
 
 
+def flux_failed(status: KustomizationStatus) -> bool:
+    """Flux says its last attempt failed (of whichever revision it attempted)."""
+    return status.ready == "False" and status.reason in FLUX_FAILURES
+
+
 @dataclass(frozen=True)
 class Root:
     """The env (or, outside the app, the Kustomization) a chain waits on, and why."""

@@ -16,8 +16,8 @@ from collections.abc import Callable, Hashable
 from functools import partial
 
 from slackbot import logs
+from slackbot.engine import chain
 from slackbot.engine.aftercare import Aftercare
-from slackbot.engine.chain import FLUX_FAILURES
 from slackbot.engine.records import Records
 from slackbot.engine.steps import Steps
 from slackbot.engine.timers import Timers
@@ -63,7 +63,7 @@ class Runner:
         """A Kustomization changed: kick the live records it can move. A failure is judged on
         the status as delivered: Flux may retry at once (a reconcile request that arrived
         during the health check is queued behind it), so a fresh read would miss it."""
-        if status.ready == "False" and status.reason in FLUX_FAILURES and status.ref in self._own:
+        if chain.flux_failed(status) and status.ref in self._own:
             live = self._store.live(*self._own[status.ref])
             if live is not None and live.state is State.RECONCILING:
                 self._submit(live.id, partial(self._advance_on, live.id, status), None)

@@ -112,8 +112,7 @@ class Verdict:
                 self._aftercare.run(record)
                 return record
             progress = Progress(Stage.ROLLOUT, expected, pods=pods)
-        elif (status.ready == "False" and status.reason in FLUX_FAILURES
-              and status.last_attempted_revision == expected):
+        elif chain.flux_failed(status) and status.last_attempted_revision == expected:
             return self._records.fail(record, Reason(
                 Code.FLUX_FAILED, Next.ROLLBACK, env=env.name, revision=expected,
                 flux_reason=status.reason, message=status.message))
