@@ -130,6 +130,9 @@ class Comparison:
     head_tree: str = ""
     first_commit_at: datetime | None = None  # the oldest commit's committer time, if known
     merge_base: str = ""  # the sha both sides share (a compare link from it keeps its meaning)
+    # `head`'s sha as the comparison shows it ("" when it cannot tell: more commits ahead than
+    # one answer lists); the merge base when nothing is ahead
+    head_sha: str = ""
 
     @property
     def changes_content(self) -> bool:
@@ -202,6 +205,10 @@ class Forge(Protocol):
     def find_open_pull(self, repo: str, base: str, head: str) -> PullRequest | None: ...
     def open_pull(self, repo: str, base: str, head: str, title: str, body: str) -> PullRequest: ...
     def get_pull(self, repo: str, number: int) -> PullRequest: ...
+    def pull_body(self, repo: str, number: int) -> str:
+        """The pull request's body as GitHub has it (the bot's own last write while nothing
+        said it changed since)."""
+        ...
     def update_pull_body(self, repo: str, number: int, body: str) -> None: ...
     def check_states(self, repo: str, sha: str) -> dict[str, str]:
         """Every check and status context on the commit: name -> success|failure|pending."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -87,8 +87,8 @@ class GitHubForge(DeploymentWrites):
                  observe: Callable[[str], None] | None = None):
         self.client = client
         self._sleep = sleep
-        # (repo, pull) -> the digest of the body the bot last wrote there
-        self._written: dict[tuple[str, int], str] = {}
+        # (repo, pull) -> the body the bot last wrote there and when GitHub answered the write
+        self._written: dict[tuple[str, int], tuple[str, float]] = {}
         self.api = GitHubApi(client.requester, clock or SystemClock(),
                              trust_seconds=trust_seconds, sleep=sleep, budget=budget,
                              observe=observe)
@@ -124,8 +124,12 @@ class GitHubForge(DeploymentWrites):
             self.api.stale([base + "/"])
             return
         if change.body is not None and all(
-                self._written.get((repo.lower(), n)) == change.body for n in change.pulls):
+                self._written_digest(repo, n) == change.body for n in change.pulls):
             return  # the echo of the bot's own body write: what it keeps is that answer
+        if change.event == "pull_request" and change.action == "edited":  # not the bot's body
+            for key in [k for k in self._written if k[0] == repo.lower()
+                        and (not change.pulls or k[1] in change.pulls)]:
+                self._written.pop(key, None)
         prefixes: list[str] = []
         if change.event in ("pull_request", "push"):
             prefixes += [f"{base}/pulls", f"{base}/branches/", f"{base}/compare/"]
@@ -161,7 +165,8 @@ class GitHubForge(DeploymentWrites):
         merge_base = str((found.get("merge_base_commit") or {}).get("sha") or "")
         return Comparison(int(found["ahead_by"]), int(found["behind_by"]), commits, files,
                           base_tree=str(base_tree.get("sha") or ""), head_tree=head_tree,
-                          first_commit_at=_oldest(listed), merge_base=merge_base)
+                          first_commit_at=_oldest(listed), merge_base=merge_base,
+                          head_sha=_head(int(found["ahead_by"]), listed, merge_base))
 
     def find_open_pull(self, repo: str, base: str, head: str) -> PullRequest | None:
         return self._find_open_pull(repo, base, head, fresh=False)
@@ -251,14 +256,36 @@ class GitHubForge(DeploymentWrites):
         self.api.stale([f"/repos/{repo}/pulls?"])
         pull = _pull(reply.body)
         self.api.remember(f"/repos/{repo}/pulls/{pull.number}", reply.body)
+        # A pull request GitHub has just created has no reviews yet: the first verdict needs
+        # no read of them (a review's delivery, or the poll, asks GitHub again).
+        self.api.remember(f"/repos/{repo}/pulls/{pull.number}/reviews?per_page={PER_PAGE}", [])
+        self._wrote(repo, pull.number, pull.body)
         return pull
+
+    def pull_body(self, repo: str, number: int) -> str:
+        """The body the bot last wrote, while the trust window lasts and no delivery said the
+        pull request changed (a merge does not change its body: the body's rewrite after the
+        deploy needs no read); else GitHub's."""
+        kept = self._written.get((repo.lower(), number))
+        if kept is not None and self.api.clock.now().timestamp() - kept[1] < self.api.trust_seconds:
+            return kept[0]
+        return self.get_pull(repo, number).body
 
     def update_pull_body(self, repo: str, number: int, body: str) -> None:
         reply = self.api.send("PATCH", f"/repos/{repo}/pulls/{number}", {"body": body})
         self.api.remember(f"/repos/{repo}/pulls/{number}", reply.body)
-        self._written[(repo.lower(), number)] = body_digest(str(reply.body.get("body") or ""))
+        self._wrote(repo, number, str(reply.body.get("body") or ""))
+
+    def _wrote(self, repo: str, number: int, body: str) -> None:
+        key = (repo.lower(), number)
+        self._written.pop(key, None)  # the newest write last: the oldest goes first
+        self._written[key] = (body, self.api.clock.now().timestamp())
         if len(self._written) > WRITTEN_KEPT:
             self._written.pop(next(iter(self._written)))
+
+    def _written_digest(self, repo: str, number: int) -> str | None:
+        kept = self._written.get((repo.lower(), number))
+        return body_digest(kept[0]) if kept is not None else None
 
     def merge_pull(self, repo: str, number: int, sha: str, title: str) -> str:
         """Merge exactly `sha`. The base-branch race and a mergeability not computed yet are
@@ -378,6 +405,18 @@ def _pull(data: dict[str, Any]) -> PullRequest:
         merge_sha=str(data["merge_commit_sha"]) if merged and data.get("merge_commit_sha")
         else None,
     )
+
+
+def _head(ahead_by: int, listed: Sequence[dict[str, Any]], merge_base: str) -> str:
+    """The compared head: the merge base when nothing is ahead; else, when every commit ahead
+    is listed, the one commit no other listed commit has as a parent ("" otherwise)."""
+    if ahead_by == 0:
+        return merge_base
+    if len(listed) != ahead_by:
+        return ""
+    parents = {p.get("sha") for c in listed for p in c.get("parents") or ()}
+    tips = [str(c["sha"]) for c in listed if c["sha"] not in parents]
+    return tips[0] if len(tips) == 1 else ""
 
 
 def _oldest(listed: Any) -> datetime | None:

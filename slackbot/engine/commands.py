@@ -59,9 +59,12 @@ class Commands:
         app, env, src = self.admissible(app_name, env_name, user, source=source,
                                         channel=channel)
         rules.check_no_live(self._store.live(app.name, env.name), env)
-        head = self._forge.branch_head(app.repository, src.branch)
+        # The comparison names the source's head (one request less than reading the branch),
+        # and the head and what it brings come from the same answer.
+        comparison = self._forge.compare(app.repository, env.branch, src.branch)
+        head = comparison.head_sha or self._forge.branch_head(app.repository, src.branch)
         until = self._source_wait(app, src, env, head)
-        if not self._forge.compare(app.repository, env.branch, src.branch).changes_content:
+        if not comparison.changes_content:
             raise NothingToPromote(Reason(Code.NOTHING_TO_PROMOTE, env=env.name,
                                           branch=src.branch, target=env.branch))
         now = self._records.clock.now()

@@ -2,8 +2,10 @@
 its body (state, each gate's verdict, approvals and reviews by name, the failure, the deploy),
 rewritten in place after each step that changes it. The steps between the gates' last verdict
 and the deploy's outcome (gates passed, merging, merged) are left to that outcome: GitHub shows
-the merge itself, the merge comment says Flux is next, and each rewrite costs two requests of
-the hourly budget (the body is read before it is written, so a plan written meanwhile stays).
+the merge itself, the merge comment says Flux is next, and each rewrite costs a request of the
+hourly budget. The body is taken as GitHub has it before it is written (the forge keeps the one
+it wrote last and reads it again once a delivery says someone edited it), so a plan or a
+person's edit written meanwhile stays.
 
 A Notifier beside the Slack one: a change only queues the rewrite on the bot's workers under
 the record's own key (so it never races the rollback plan written into the same body) and
@@ -58,9 +60,9 @@ class PullSection:
         people = {user: person(self._directory, user) for user in mentioned}
         repository = self._lookup.app(record.app).repository
         try:
-            pull = self._forge.get_pull(repository, record.pr_number)
-            body = writing.with_status(pull.body, writing.status_section(record, people))
-            if body != pull.body:
+            before = self._forge.pull_body(repository, record.pr_number)
+            body = writing.with_status(before, writing.status_section(record, people))
+            if body != before:
                 self._forge.update_pull_body(repository, record.pr_number, body)
         except AdapterError:
             log.exception("%s: could not rewrite the pull request's section", record.name)

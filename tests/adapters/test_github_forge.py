@@ -121,3 +121,71 @@ def test_compare_gives_the_oldest_commits_committer_time(world: World, forge: Gi
     found = forge.compare(REPO, "staging", "dev").first_commit_at
     assert found is not None and found.utcoffset() is not None
     assert found == datetime.fromisoformat(said)
+
+
+def test_compare_names_the_head_it_compared(world: World, forge: GitHubForge,
+                                            tmp_path: Path) -> None:
+    # nothing ahead: the head is the merge base
+    nothing = forge.compare(REPO, "staging", "dev")
+    assert nothing.ahead_by == 0 and nothing.head_sha == world.repo.sha
+    side = push(world, "prod", "side.txt", "side\n", "side", tmp_path)
+    merge = forge.merge_branch(REPO, "dev", side, "Sync prod into dev")
+    assert merge is not None
+    comparison = forge.compare(REPO, "staging", "dev")
+    assert comparison.ahead_by == 2 and {c.sha for c in comparison.commits} == {side, merge}
+    assert comparison.head_sha == merge == forge.branch_head(REPO, "dev")
+
+
+def test_the_head_is_the_commit_no_listed_commit_descends_from() -> None:
+    from slackbot.adapters.github import _head
+
+    def commit(sha: str, *parents: str) -> dict[str, object]:
+        return {"sha": sha, "parents": [{"sha": p} for p in parents]}
+
+    # listed out of history's order (GitHub lists by date, and clocks differ): still the tip
+    listed = [commit("m", "a", "s"), commit("s", "base"), commit("a", "base")]
+    assert _head(3, listed, "base") == "m"
+    assert _head(0, [], "base") == "base"
+    assert _head(300, listed, "base") == ""  # more ahead than listed: cannot tell
+
+
+def test_the_body_the_bot_wrote_needs_no_read_until_someone_edits_it(
+        world: World, tmp_path: Path) -> None:
+    from slackbot.webhooks import Change, body_digest
+
+    seen: list[str] = []
+    forge = GitHubForge(github_client(world.github.url, BOT_GITHUB_TOKEN, fast=True),
+                        trust_seconds=3600, observe=seen.append)
+    sha = push(world, "dev", "e.txt", "e\n", "e", tmp_path)
+    pull = forge.open_pull(REPO, "staging", "dev", "Promote", "opened")
+    forge.update_pull_body(REPO, pull.number, "the bot's section")
+    forge.merge_pull(REPO, pull.number, sha, "Promote")  # a merge leaves the body as it was
+    seen.clear()
+    assert forge.pull_body(REPO, pull.number) == "the bot's section"
+    assert "sent" not in seen
+    # someone edits the body on GitHub: its delivery makes the next rewrite read it first
+    github_as_reviewer = github_client(world.github.url, person("reviewer").github_token,
+                                       fast=True)
+    github_as_reviewer.get_repo(REPO).get_pull(pull.number).edit(body="a person's words")
+    forge.refresh(REPO, Change("pull_request", "edited", REPO, pulls=frozenset({pull.number}),
+                               body=body_digest("a person's words")))
+    assert forge.pull_body(REPO, pull.number) == "a person's words"
+    assert seen.count("sent") == 1
+
+
+def test_a_new_pull_request_has_no_reviews_to_read(world: World, tmp_path: Path) -> None:
+    from slackbot.webhooks import Change
+
+    seen: list[str] = []
+    forge = GitHubForge(github_client(world.github.url, BOT_GITHUB_TOKEN, fast=True),
+                        trust_seconds=3600, observe=seen.append)
+    push(world, "dev", "f.txt", "f\n", "f", tmp_path)
+    pull = forge.open_pull(REPO, "staging", "dev", "Promote", "")
+    seen.clear()
+    assert forge.reviews(REPO, pull.number) == [] and "sent" not in seen
+    github_as_reviewer = github_client(world.github.url, person("reviewer").github_token,
+                                       fast=True)
+    github_as_reviewer.get_repo(REPO).get_pull(pull.number).create_review(event="APPROVE")
+    forge.refresh(REPO, Change("pull_request_review", "submitted", REPO,
+                               pulls=frozenset({pull.number})))
+    assert [r.state for r in forge.reviews(REPO, pull.number)] == ["APPROVED"]

@@ -114,6 +114,9 @@ class FakeForge:
             self.pulls[number] = pull
         return pull
 
+    def pull_body(self, repo: str, number: int) -> str:
+        return self.pulls[number].body
+
     def update_pull_body(self, repo: str, number: int, body: str) -> None:
         self.pulls[number] = replace(self.pulls[number], body=body)
 

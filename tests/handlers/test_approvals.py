@@ -183,7 +183,7 @@ def test_retry_is_acked_before_any_outside_call(edge: Edge) -> None:
     assert result["error"] is None
     edge.wait_state(2, "awaiting_gates")
     assert edge.order.log[before] == "ack received by Slack"
-    assert edge.order.log[before + 1] == "forge branch_head"
+    assert edge.order.log[before + 1] == "forge compare"
 
 
 def test_a_deleted_card_is_posted_again_on_the_next_change(edge: Edge) -> None:

@@ -102,7 +102,7 @@ def test_slash_command_ack_reaches_slack_before_any_forge_or_cluster_call(edge: 
     assert result["status"] == 200 and result["error"] is None
     edge.wait_state(1, "awaiting_gates")
     assert edge.order.log[0] == "ack received by Slack"
-    assert edge.order.outside_calls()[0] == "forge branch_head"
+    assert edge.order.outside_calls()[0] == "forge compare"
 
 
 def test_failed_deploy_offers_the_rollback_of_the_env_it_changed(edge: Edge) -> None:
