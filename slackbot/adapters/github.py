@@ -7,6 +7,10 @@ race and a mergeability still being computed are retried, then MergeLater; a pro
 is Protected, naming it; only a real conflict is MergeConflict). Lists are read to their last
 page. A review counts only from a user with write access: each reviewer's permission is
 asked, trusted for hours while a promotion waits, and asked again before every merge.
+
+A little over 400 lines: it is the Forge port's one GitHub class (its HTTP, its Deployments and
+its refusal rules already live beside it); splitting its reads from its writes would split what
+the bot knows of a pull request (the body it wrote, the answers it holds) across two classes.
 """
 
 from __future__ import annotations
