@@ -52,8 +52,9 @@ def test_dev_to_staging_to_prod(live: Live) -> None:
     head = prod.head_sha
     world.github.set_check(head, "ci", "success")
     live.approve_pull(prod.pr_number)
-    wait_for(lambda: live.record(prod.id).gate("reviews") and
-             live.record(prod.id).gate("reviews").passed, "the review gate")
+    # the check's and the review's deliveries come in either order: wait for both verdicts
+    wait_for(lambda: all((g := live.record(prod.id).gate(name)) and g.passed
+                         for name in ("reviews", "check:ci")), "the review and check gates")
     pending = {g.name for g in live.record(prod.id).gates if not g.passed}
     assert pending == {"stakeholders", "rollback-plan"}
     buttons = _actions(live.card(prod.id))
