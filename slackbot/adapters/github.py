@@ -131,9 +131,8 @@ class GitHubForge(DeploymentWrites):
                 self._written_digest(repo, n) == change.body for n in change.pulls):
             return  # the echo of the bot's own body write: what it keeps is that answer
         if change.event == "pull_request" and change.action == "edited":  # not the bot's body
-            for key in [k for k in self._written if k[0] == repo.lower()
-                        and (not change.pulls or k[1] in change.pulls)]:
-                self._written.pop(key, None)
+            for n in change.pulls:
+                self._written.pop((repo.lower(), n), None)
         prefixes: list[str] = []
         if change.event in ("pull_request", "push"):
             prefixes += [f"{base}/pulls", f"{base}/branches/", f"{base}/compare/"]

@@ -198,9 +198,9 @@ class Commands:
                 continue
             if record.pr_number is not None:
                 repository = self._lookup.app(record.app).repository
-                pull = self._forge.get_pull(repository, record.pr_number)
                 self._forge.update_pull_body(repository, record.pr_number, writing.with_plan(
-                    pull.body, plan, self._records.person(user)))
+                    self._forge.pull_body(repository, record.pr_number), plan,
+                    self._records.person(user)))
             return self._woken(record)
         raise ConcurrentUpdate(f"promotion {promotion_id} kept changing")
 
