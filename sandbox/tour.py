@@ -22,6 +22,7 @@ from github import Auth, Github
 
 from sandbox import tour_scenes
 from sandbox.gitseed import commit_and_push, run_git
+from sandbox.slack.blocks import find_action
 from sandbox.tour_scenes import TourFailed
 from sandbox.world import DEPLOYS, INCIDENTS, PEOPLE, World, person
 from slackbot.events import RevertCarried, Synced
@@ -180,6 +181,13 @@ class Tour:
         name = self.name(record_id)
         ref = self.wait(f"the card of {name}", lambda: self.bot.card_of(record_id))
         channel, ts = ref.channel, ref.ts
+        # A person clicks a button they see: the card's update that draws it may come after
+        # the record's state changed.
+        def shown() -> bool:
+            versions = self.world.slack.message_versions(channel, ts)
+            return bool(versions) and find_action(versions[-1].get("blocks") or [],
+                                                  action_id) is not None
+        self.wait(f"[{label}] on {name}'s card", shown)
         self.transcript.say(f"> {person(who).name} clicks [{label}] on {name}'s card")
         reply = self.world.slack.click(person(who).slack_id, action_id, channel=channel, ts=ts)
         if reply.get("status") != 200:
