@@ -92,6 +92,7 @@ class Transcript:
         self._seen_direct: set[tuple[str, str]] = set()
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="tour-transcript", daemon=True)
 
     def say(self, line: str) -> None:
@@ -113,6 +114,10 @@ class Transcript:
             self.flush()
 
     def flush(self) -> None:
+        with self._flushing:  # the tour's own thread flushes too, to keep the story in order
+            self._flush()
+
+    def _flush(self) -> None:
         slack = self.world.slack
         for channel, name in self.channels.items():
             for message in reversed(slack.history(channel)):
@@ -227,7 +232,18 @@ class Tour:
                            lambda: (r := self.bot.store.get(record_id)) and not r.live and r)
         if record.state.value != "deployed":
             raise TourFailed(f"{record.name} ended {record.state.value}: {record.failure}")
+        self.card_shows(record_id, "Deployed")
         return record
+
+    def card_shows(self, record_id: int, label: str) -> None:
+        """Waits for the record's card to show its final state, and prints it before the story
+        goes on (the card's update may come a moment after the record ends)."""
+        def shown() -> bool:
+            ref = self.bot.card_of(record_id)
+            versions = self.world.slack.message_versions(ref.channel, ref.ts) if ref else []
+            return bool(versions) and label in card_summary(versions[-1], self.transcript.names)
+        self.wait(f"{self.name(record_id)}'s card to show {label}", shown)
+        self.transcript.flush()
 
     def promote(self, env: str) -> Any:
         """/promote <env> with every gate passed the way people pass them; the finished record."""
@@ -255,6 +271,7 @@ class Tour:
                            lambda: (r := self.bot.store.get(record_id)) and not r.live and r)
         if record.state.value != "failed":
             raise TourFailed(f"{record.name} was meant to fail, and ended {record.state.value}")
+        self.card_shows(record_id, "Failed")
         return record
 
     def incident(self, good_prod: str) -> None:
