@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -29,3 +30,29 @@ def redis_url() -> Iterator[str]:
     """A real redis-server on a free port, for the whole session (tests flush what they use)."""
     with redis_server() as url:
         yield url
+
+
+def _work_unit(nodeid: str) -> str:
+    """What one pytest-xdist worker runs together: a file, so its module fixtures start once;
+    all of tests/realflux, which shares one harness (etcd, an API server and the controllers,
+    in one directory)."""
+    path = nodeid.split("::", 1)[0]
+    return "tests/realflux" if path.startswith("tests/realflux/") else path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`./scripts/test` runs the suite on several workers, scheduled by `_work_unit`
+    (xdist's own `loadgroup` cannot rename node ids on pytest 9)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByWorkUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _work_unit(nodeid)
+
+    return ByWorkUnit(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On pytest-xdist's workers the longest unit, tests/realflux, is handed out first."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: _work_unit(item.nodeid) != "tests/realflux")

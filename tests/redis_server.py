@@ -30,25 +30,17 @@ def redis_server(*, persistence: bool = False, extra: tuple[str, ...] = (),
     if binary is None:
         raise RuntimeError("redis-server is not installed: run the tests through scripts/test")
     workdir = tempfile.mkdtemp(prefix="promotebot-redis-")
-    port = port or free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "yes" if persistence else "no", "--appendfsync", "everysec",
-         "--dir", workdir, "--daemonize", "no", *extra],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # A free port may be taken by another process (another pytest-xdist worker) before
+    # redis-server binds it: the server that answers must be this one, else try another port.
+    for _attempt in range(5):
+        proc = _start(binary, port or free_port(), workdir, persistence, extra)
+        if proc is not None or port is not None:
+            break
+    if proc is None:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise RuntimeError("redis-server did not start on a free port")
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server did not start on port {port}") from None
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{proc.args[2]}/0"
     finally:
         proc.terminate()
         try:
@@ -56,3 +48,34 @@ def redis_server(*, persistence: bool = False, extra: tuple[str, ...] = (),
         except subprocess.TimeoutExpired:
             proc.kill()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _start(binary: str, port: int, workdir: str, persistence: bool,
+           extra: tuple[str, ...]) -> subprocess.Popen[bytes] | None:
+    """redis-server on `port`, once it answers as itself; None when it could not bind."""
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "yes" if persistence else "no", "--appendfsync", "everysec",
+         "--dir", workdir, "--daemonize", "no", *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
+                conn.sendall(b"INFO server\r\n")
+                answer = b""
+                while b"process_id:" not in answer or not answer.endswith(b"\r\n"):
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    answer += chunk
+                if f"process_id:{proc.pid}\r\n".encode() in answer:
+                    return proc
+        except OSError:
+            pass
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    return None
