@@ -94,7 +94,7 @@ def test_a_merge_whose_answer_was_lost_is_recorded_as_merged(live: Live, how: st
     assert done.state is State.DEPLOYED, said(done)
     pull = live.world.github.pull_request(record.pr_number)
     assert pull["merged"] and pull["merge_commit_sha"] == done.merge_sha
-    assert live.deployed("staging", done.merge_sha)
+    live.wait_deployed("staging", done.merge_sha)  # Flux may be re-running it a moment
 
 
 def test_a_github_outage_is_retried_and_shown_on_the_card_while_it_lasts(live: Live) -> None:
