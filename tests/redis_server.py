@@ -13,6 +13,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import redis
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -33,14 +35,15 @@ def redis_server(*, persistence: bool = False, extra: tuple[str, ...] = (),
     # A free port may be taken by another process (another pytest-xdist worker) before
     # redis-server binds it: the server that answers must be this one, else try another port.
     for _attempt in range(5):
-        proc = _start(binary, port or free_port(), workdir, persistence, extra)
+        bound = port or free_port()
+        proc = _start(binary, bound, workdir, persistence, extra)
         if proc is not None or port is not None:
             break
     if proc is None:
         shutil.rmtree(workdir, ignore_errors=True)
         raise RuntimeError("redis-server did not start on a free port")
     try:
-        yield f"redis://127.0.0.1:{proc.args[2]}/0"
+        yield f"redis://127.0.0.1:{bound}/0"
     finally:
         proc.terminate()
         try:
@@ -63,17 +66,10 @@ def _start(binary: str, port: int, workdir: str, persistence: bool,
     deadline = time.monotonic() + 30
     while proc.poll() is None and time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
-                conn.sendall(b"INFO server\r\n")
-                answer = b""
-                while b"process_id:" not in answer or not answer.endswith(b"\r\n"):
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    answer += chunk
-                if f"process_id:{proc.pid}\r\n".encode() in answer:
+            with redis.Redis(port=port, socket_timeout=1) as client:
+                if client.info("server").get("process_id") == proc.pid:
                     return proc
-        except OSError:
+        except (redis.RedisError, OSError):
             pass
         time.sleep(0.05)
     proc.kill()
