@@ -12,6 +12,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
@@ -276,8 +277,12 @@ def running_edge(
     channels: Sequence[SlackChannel] | None = None,
     usergroups: Sequence[SlackUserGroup] | None = None,
     pipeline: Pipeline | None = None,
+    seed: Callable[[RedisStore, datetime], None] | None = None,
 ) -> Iterator[Edge]:
-    """The real bot (default pipeline) behind the Slack emulator, over the fakes and Redis."""
+    """The real bot (default pipeline) behind the Slack emulator, over the fakes and Redis.
+    `seed` writes records into the store before the bot starts (given the clock's now): a
+    record a running bot could see half-written would be taken up by its resume or its
+    lease's duties."""
     prefix = f"e{uuid.uuid4().hex[:10]}:"
     client_redis = redis.Redis.from_url(redis_url, decode_responses=True)
     store = RedisStore(client_redis, prefix=prefix)
@@ -303,6 +308,8 @@ def running_edge(
         forge.push(branch)
         cluster.deploy(f"myapp-{branch}", branch, forge.heads[branch])
     workspace = FakeWorkspace(forge)
+    if seed is not None:
+        seed(store, clock.now())
     probes: dict[str, bool] = {"redis": True, "github": True}
     adapters = Adapters(
         store=store,

@@ -7,14 +7,17 @@ import json
 import time
 import urllib.request
 import uuid
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from slackbot.adapters.redis_store import RedisStore
 from slackbot.models import Kind, State
 from tests.core.test_store_outcomes import finish
-from tests.handlers.conftest import OUTSIDER, STAKE, Edge, wait_for
+from tests.handlers.conftest import OUTSIDER, STAKE, Edge, running_edge, wait_for
 
 
 def _text_of(message: dict[str, Any]) -> str:
@@ -26,14 +29,21 @@ def _text_of(message: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _history(edge: Edge) -> None:
+def _history(store: RedisStore, now: datetime) -> None:
     """Prod: two deploys (3 h lead time each, the first rolled back an hour later, restored
     in an hour); staging: one deploy 10 days ago."""
-    now = edge.clock.now()
-    finish(edge.store, State.DEPLOYED, now - timedelta(hours=30))
-    finish(edge.store, State.DEPLOYED, now - timedelta(hours=5))
-    finish(edge.store, State.DEPLOYED, now - timedelta(hours=3), kind=Kind.ROLLBACK)
-    finish(edge.store, State.DEPLOYED, now - timedelta(days=10), env="staging")
+    finish(store, State.DEPLOYED, now - timedelta(hours=30))
+    finish(store, State.DEPLOYED, now - timedelta(hours=5))
+    finish(store, State.DEPLOYED, now - timedelta(hours=3), kind=Kind.ROLLBACK)
+    finish(store, State.DEPLOYED, now - timedelta(days=10), env="staging")
+
+
+@pytest.fixture
+def edge_after(redis_url: str) -> Iterator[Edge]:
+    """The edge started over the history, written before the bot runs: each record passes
+    through live states, which a running bot's resume would take up meanwhile."""
+    with running_edge(redis_url, seed=_history) as running:
+        yield running
 
 
 def _stats_answer(edge: Edge, user: str) -> dict[str, Any]:
@@ -42,8 +52,8 @@ def _stats_answer(edge: Edge, user: str) -> dict[str, Any]:
                     what="the stats answer")
 
 
-def test_stats_shows_each_env_and_window_to_anyone(edge: Edge) -> None:
-    _history(edge)
+def test_stats_shows_each_env_and_window_to_anyone(edge_after: Edge) -> None:
+    edge = edge_after
     result = edge.command("/promote stats", user=OUTSIDER)  # no role needed to read
     assert result["ack"] is None
     text = _text_of(_stats_answer(edge, OUTSIDER))
@@ -66,8 +76,8 @@ def test_stats_of_an_unknown_app_names_the_closest(edge: Edge) -> None:
     assert not any(t.startswith("Delivery figures") for t in edge.ephemeral_texts("U0DEV"))
 
 
-def test_metrics_export_the_figures_per_app_env_and_window(edge: Edge) -> None:
-    _history(edge)
+def test_metrics_export_the_figures_per_app_env_and_window(edge_after: Edge) -> None:
+    edge = edge_after
     with urllib.request.urlopen(f"{edge.url}/metrics", timeout=10) as response:
         body = response.read().decode()
     samples = {(s.name, s.labels["app"], s.labels["env"], s.labels["window"]): s.value
@@ -83,8 +93,8 @@ def test_metrics_export_the_figures_per_app_env_and_window(edge: Edge) -> None:
     assert samples[("promotebot_dora_deploys", "myapp", "dev", "90d")] == 0
 
 
-def test_app_home_shows_the_last_30_days(edge: Edge) -> None:
-    _history(edge)
+def test_app_home_shows_the_last_30_days(edge_after: Edge) -> None:
+    edge = edge_after
     event = {"token": "x", "team_id": "T0SANDBOX", "api_app_id": "A0SANDBOX",
              "type": "event_callback", "event_id": f"Ev{uuid.uuid4().hex[:10]}",
              "event_time": int(time.time()),
