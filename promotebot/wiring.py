@@ -110,7 +110,8 @@ class Adapters:
         outages = OutageBoard(clock)
         store = RedisStore(redis_client(settings), prefix=tuning.redis_prefix)
         forge = GitHubForge(_github(settings, fast=not tuning.github_throttle), clock=clock,
-                            trust_seconds=GitHubPolling.of(settings).trust_seconds)
+                            trust_seconds=GitHubPolling.of(settings).trust_seconds,
+                            serial_writes=tuning.github_throttle)
         probes: dict[str, Callable[[], bool]] = {"redis": store.ping, "github": forge.ping}
         clusters: dict[str | None, Cluster] = {}
         kube = None

@@ -88,14 +88,14 @@ class GitHubForge(DeploymentWrites):
     def __init__(self, client: Github, *, clock: Clock | None = None,
                  trust_seconds: float = 0.0, sleep: Callable[[float], None] = time.sleep,
                  budget: RateBudget | None = None,
-                 observe: Callable[[str], None] | None = None):
+                 observe: Callable[[str], None] | None = None, serial_writes: bool = True):
         self.client = client
         self._sleep = sleep
         # (repo, pull) -> the body the bot last wrote there and when GitHub answered the write
         self._written: dict[tuple[str, int], tuple[str, float]] = {}
         self.api = GitHubApi(client.requester, clock or SystemClock(),
                              trust_seconds=trust_seconds, sleep=sleep, budget=budget,
-                             observe=observe)
+                             observe=observe, serial_writes=serial_writes)
 
     # -- the client itself ---------------------------------------------------------------
 

@@ -9,7 +9,10 @@ App tokens, its connection, its pacing), with what PyGithub's objects leave out:
   with each failure (no request at all before it ends); writes are never repeated blindly;
 - GitHub's rate limits: no request while a wait is in force (RateLimited), a Retry-After
   honoured, the budget of every answer noted;
-- an installation token refused with 401 is minted anew and the request sent once more.
+- an installation token refused with 401 is minted anew and the request sent once more;
+- writes one at a time (GitHub: mutating requests of one token serially, a second apart).
+  PyGithub's pacing sleeps until a second after the last write, but every thread waiting
+  sleeps the same second and then they all go at once; a lock here makes them a queue.
 
 It speaks HTTP verbs and paths; GitHubForge (github.py) speaks the Forge port. A failure is
 always one of slackbot.errors, chained from the SDK's.
@@ -17,11 +20,13 @@ always one of slackbot.errors, chained from the SDK's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -81,7 +86,8 @@ class GitHubApi:
                  sleep: Callable[[float], None] = time.sleep, budget: RateBudget | None = None,
                  attempts: int = 3, backoff_seconds: float = 1.0,
                  max_pause_seconds: float = 60.0,
-                 observe: Callable[[str], None] | None = None):
+                 observe: Callable[[str], None] | None = None,
+                 serial_writes: bool = True):
         self.requester = requester
         self.clock = clock
         self.trust_seconds = trust_seconds
@@ -93,6 +99,9 @@ class GitHubApi:
         self._max_pause = max_pause_seconds
         self.observe: Callable[[str], None] = observe or (lambda outcome: None)
         self._lock = threading.Lock()
+        # off only where nothing paces (emulators, tests): there a queue would only slow
+        self._writing: AbstractContextManager[Any] = (
+            threading.Lock() if serial_writes else contextlib.nullcontext())
         self._trouble: _Trouble | None = None
         # the outage's two log lines (its start, its end); the pause above is its backoff
         self._downtime = Downtime("GitHub", log, first=backoff_seconds, cap=max_pause_seconds)
@@ -147,9 +156,11 @@ class GitHubApi:
     # -- writes ----------------------------------------------------------------------------
 
     def send(self, verb: str, path: str, body: Any = None) -> Reply:
-        """One write: never repeated on a 5xx or a lost answer (it may have been done)."""
+        """One write: never repeated on a 5xx or a lost answer (it may have been done); one
+        at a time (see the module's docstring)."""
         self.observe("sent")
-        return self._send(verb, path, {}, body, retry=False)
+        with self._writing:
+            return self._send(verb, path, {}, body, retry=False)
 
     # -- one request -------------------------------------------------------------------------
 
