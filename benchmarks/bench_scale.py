@@ -9,6 +9,11 @@ how many ran at the same time, the bot's RSS (now and peak), threads, CPU second
 calls per promotion, and how long until every card shows its record's final state, with the
 429s Slack answered (each one handled: the card waits and is rendered again).
 
+GitHub asks for one token's writes one at a time, a second apart, and the bot keeps to it: N
+promotions cannot finish before (their GitHub writes) x 1 s. The table prints the writes
+GitHub received (counted at the emulator) and that floor beside the time taken: a time close
+to the floor means nothing but GitHub's pace held the promotions back.
+
 Run: .venv/bin/python -m benchmarks.bench_scale [N ...] [--apps-per-channel 10]
 Prints figures; asserts nothing. The emulators share the machine with the bot: on a loaded
 machine every figure but the bot's own CPU and calls grows with the load.
@@ -20,6 +25,7 @@ import argparse
 import json
 import statistics
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,6 +40,7 @@ from slackbot.models import Promotion
 from tests.redis_server import redis_server
 
 DONE_WITHIN = 900.0  # real seconds; a run past this is reported as unfinished
+GITHUB_WRITE_SPACING = 1.0  # GitHub: one token's writes a second apart (PyGithub's pacing)
 DANA = person("developer").slack_id
 
 
@@ -81,6 +88,19 @@ def _cards_final(fleet: Fleet, store: RedisStore, records: dict[str, Promotion])
     return True
 
 
+class Writes:
+    """The REST writes (not GETs) the GitHub emulator received."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, method: str, path: str) -> None:
+        if method != "GET":
+            with self._lock:
+                self.count += 1
+
+
 def run(count: int, apps_per_channel: int, workdir: Path) -> dict[str, object]:
     channels = max(1, -(-count // apps_per_channel))
     with redis_server(persistence=True) as url, start_fleet(count, channels=channels) as fleet:
@@ -96,6 +116,8 @@ def run(count: int, apps_per_channel: int, workdir: Path) -> dict[str, object]:
             fleet.github.hooks.configure(f"{served.url}/github/webhook", SANDBOX_WEBHOOK_SECRET)
             fleet.slack.bot_request_url = f"{served.url}/slack/events"
             store = RedisStore(open_redis(url))
+            writes = Writes()
+            fleet.github.before_request = writes
             before, calls_before = served.usage(), served.calls()
             started = time.monotonic()
 
@@ -116,6 +138,7 @@ def run(count: int, apps_per_channel: int, workdir: Path) -> dict[str, object]:
                     break
                 time.sleep(0.5)
             finished = time.monotonic() - started
+            written = writes.count
             after, calls_after = served.usage(), served.calls()
             while time.monotonic() - started < DONE_WITHIN:
                 if _cards_final(fleet, store, records):
@@ -138,6 +161,7 @@ def run(count: int, apps_per_channel: int, workdir: Path) -> dict[str, object]:
                 "rss": after.rss_mb, "peak": after.peak_rss_mb, "threads": peak_threads,
                 "cpu": (after.cpu_seconds - before.cpu_seconds) / count,
                 "calls": calls, "cards": cards if final else None,
+                "writes": written / count, "floor": written * GITHUB_WRITE_SPACING,
                 "refused": dict(fleet.slack.limiter.refused),
             }
         finally:
@@ -156,15 +180,17 @@ def main() -> None:
             rows.append(row)
             print(f"N={count}: {row}", flush=True)
     print()
-    print("| N | final states | all final (s) | promotion p50 / max (s) | at once | RSS now / "
-          "peak (MB) | threads | CPU s / promotion | calls / promotion (GitHub, Kubernetes, "
-          "Slack, Redis) | every card final (s) | Slack 429s (all handled) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| N | final states | all final (s) | GitHub writes / promotion | write floor (s) | "
+          "promotion p50 / max (s) | at once | RSS now / peak (MB) | threads | "
+          "CPU s / promotion | calls / promotion (GitHub, Kubernetes, Slack, Redis) | "
+          "every card final (s) | Slack 429s (all handled) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         calls = r["calls"]
         assert isinstance(calls, dict)
         cards = r["cards"]
-        print(f"| {r['n']} | {r['states']} | {r['all']:.1f} | {r['p50']:.1f} / {r['max']:.1f} | "
+        print(f"| {r['n']} | {r['states']} | {r['all']:.1f} | {r['writes']:.1f} | "
+              f"{r['floor']:.0f} | {r['p50']:.1f} / {r['max']:.1f} | "
               f"{r['overlap']} | {r['rss']:.0f} / {r['peak']:.0f} | {r['threads']} | "
               f"{r['cpu']:.2f} | {calls['github']:.1f}, {calls['kubernetes']:.1f}, "
               f"{calls['slack']:.1f}, {calls['redis']:.0f} | "
