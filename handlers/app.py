@@ -61,6 +61,9 @@ def register_listeners(app: App, services: Services) -> None:
     app.error(unexpected)
 
 
+SLACK_ACK_SECONDS = 3.0  # Slack drops a request not answered within 3 s
+
+
 def build_app(
     *,
     bot_token: str,
@@ -69,9 +72,11 @@ def build_app(
     services: Services,
     token_verification_enabled: bool = True,
     listener_executor: Executor | None = None,
+    ack_seconds: float = SLACK_ACK_SECONDS,
 ) -> App:
     """The Bolt App in HTTP mode. `client` carries `bot_token` (set on it when it has none);
-    `listener_executor` is the pool listeners run in after their ack (Bolt's default: 5)."""
+    `listener_executor` is the pool listeners run in after their ack (Bolt's default: 5);
+    `ack_seconds`, how long Bolt waits for a listener's ack before answering without it."""
     if not client.token:
         client.token = bot_token
     options: dict[str, Any] = {}
@@ -85,4 +90,9 @@ def build_app(
         raise_error_for_unhandled_request=False,
     )
     register_listeners(app, services)
+    if ack_seconds != SLACK_ACK_SECONDS:
+        # Bolt takes an ack timeout per listener only through a private registration path;
+        # its listeners keep it as a plain attribute, read at each request.
+        for listener in app._listeners:
+            listener.ack_timeout = ack_seconds  # type: ignore[assignment]
     return app

@@ -8,20 +8,28 @@ from typing import Any
 
 import pytest
 
-from sandbox.slack.workspace import TRIGGER_TTL_VARIABLE
+from promotebot.wiring import ACK_WAIT_VARIABLE
+from sandbox.slack.workspace import ACK_VARIABLE, TRIGGER_TTL_VARIABLE
 from tests.redis_server import redis_server
 
 # Slack's 3 s for a trigger_id is real time: on a starved machine a click's dialog could miss it.
 # Every emulated workspace of the suite (and of the sandboxes it starts as processes) gives
 # triggers ten minutes; tests/slack tests the 3 s expiry itself on a stepped clock.
 os.environ[TRIGGER_TTL_VARIABLE] = "600"
+# Slack's 3 s for an ack is real time too: the emulated workspaces wait ten minutes for an
+# answer, and so does Bolt for a listener's ack (a starved machine may run the listener's thread
+# late); tests/slack tests the timeout itself with an emulator given a short one.
+os.environ[ACK_VARIABLE] = "600"
+os.environ[ACK_WAIT_VARIABLE] = "600"
+KEPT = frozenset({ACK_WAIT_VARIABLE})
 
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test builds its own settings: nothing leaks in from the machine's environment."""
     for key in list(os.environ):
-        if key.startswith(("SLACK_", "GITHUB_", "REDIS_", "PROMOTEBOT_", "KUBECONFIG")):
+        if key.startswith(("SLACK_", "GITHUB_", "REDIS_", "PROMOTEBOT_", "KUBECONFIG")) \
+                and key not in KEPT:
             monkeypatch.delenv(key, raising=False)
 
 

@@ -28,7 +28,7 @@ from sandbox.slack.models import (
 from sandbox.slack.ratelimit import RateLimiter
 from sandbox.slack.socketmode import SocketModeServer, bearer
 from sandbox.slack.webapi import Params, WebApi
-from sandbox.slack.workspace import TRIGGER_TTL_SECONDS, Json, Workspace
+from sandbox.slack.workspace import TRIGGER_TTL_SECONDS, Json, Workspace, ack_deadline
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class SlackEmulator(HttpEmulator):
         bot_request_url: str | None = None,
         app_token: str | None = None,
         clock: Callable[[], float] = time.monotonic,
-        ack_timeout: float = 3.0,
+        ack_timeout: float | None = None,
         trigger_seconds: float = TRIGGER_TTL_SECONDS,
         known_commands: frozenset[str] | None = None,
         host: str = "127.0.0.1",
@@ -99,7 +99,7 @@ class SlackEmulator(HttpEmulator):
             signing_secret,
             lambda: self.bot_request_url,
             lambda: self.url,
-            ack_timeout,
+            ack_deadline() if ack_timeout is None else ack_timeout,
             known_commands,
             self.socket_mode,
         )
