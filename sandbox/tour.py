@@ -189,9 +189,9 @@ class Tour:
         # A person clicks a button they see: the card's update that draws it may come after
         # the record's state changed.
         def shown() -> bool:
-            versions = self.world.slack.message_versions(channel, ts)
-            return bool(versions) and find_action(versions[-1].get("blocks") or [],
-                                                  action_id) is not None
+            card = self.card_now(record_id)
+            return card is not None and find_action(card.get("blocks") or [],
+                                                    action_id) is not None
         self.wait(f"[{label}] on {name}'s card", shown)
         self.transcript.say(f"> {person(who).name} clicks [{label}] on {name}'s card")
         reply = self.world.slack.click(person(who).slack_id, action_id, channel=channel, ts=ts)
@@ -239,11 +239,17 @@ class Tour:
         """Waits for the record's card to show its final state, and prints it before the story
         goes on (the card's update may come a moment after the record ends)."""
         def shown() -> bool:
-            ref = self.bot.card_of(record_id)
-            versions = self.world.slack.message_versions(ref.channel, ref.ts) if ref else []
-            return bool(versions) and label in card_summary(versions[-1], self.transcript.names)
+            card = self.card_now(record_id)
+            return card is not None and label in card_summary(card, self.transcript.names)
         self.wait(f"{self.name(record_id)}'s card to show {label}", shown)
         self.transcript.flush()
+
+    def card_now(self, record_id: int) -> dict[str, Any] | None:
+        """The record's card as Slack shows it now (its latest version); None before it is
+        posted."""
+        ref = self.bot.card_of(record_id)
+        versions = self.world.slack.message_versions(ref.channel, ref.ts) if ref else []
+        return versions[-1] if versions else None
 
     def promote(self, env: str) -> Any:
         """/promote <env> with every gate passed the way people pass them; the finished record."""
