@@ -33,15 +33,13 @@ from pathlib import Path
 from benchmarks.serving import Served
 from handlers.messages.card import fallback
 from sandbox.bot import SANDBOX_WEBHOOK_SECRET
-from sandbox.fleet import Fleet, start_fleet
-from sandbox.world import person
+from sandbox.fleet import DEVELOPER, Fleet, start_fleet
 from slackbot.adapters.redis_store import RedisStore, open_redis
 from slackbot.models import Promotion
 from tests.redis_server import redis_server
 
 DONE_WITHIN = 900.0  # real seconds; a run past this is reported as unfinished
 GITHUB_WRITE_SPACING = 1.0  # GitHub: one token's writes a second apart (PyGithub's pacing)
-DANA = person("developer").slack_id
 
 
 def _flux_ready(fleet: Fleet) -> bool:
@@ -88,6 +86,20 @@ def _cards_final(fleet: Fleet, store: RedisStore, records: dict[str, Promotion])
     return True
 
 
+def _refusals(fleet: Fleet) -> None:
+    """Stop at once when the bot refused the commands (an ephemeral answer and no record), rather
+    than wait DONE_WITHIN for records that will never exist."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        answers = [m.get("text", "") for m in fleet.slack.workspace.ephemerals.get(DEVELOPER, [])]
+        refused = [a for a in answers if a.startswith(":no_entry:")]
+        if refused:
+            raise RuntimeError(f"the bot refused {len(refused)} of the commands: {refused[0]}")
+        if any(fleet.slack.history(channel) for channel in fleet.channels):
+            return  # a card: the bot took a command up
+        time.sleep(0.5)
+
+
 class Writes:
     """The REST writes (not GETs) the GitHub emulator received."""
 
@@ -124,11 +136,12 @@ def run(count: int, apps_per_channel: int, workdir: Path) -> dict[str, object]:
             def promote(index: int) -> dict[str, object]:
                 app = fleet.apps[index]
                 channel = fleet.channels[index % len(fleet.channels)]
-                return fleet.slack.command(DANA, channel, f"/promote staging {app}")
+                return fleet.slack.command(DEVELOPER, channel, f"/promote staging {app}")
 
             with ThreadPoolExecutor(max_workers=min(count, 50)) as pool:
                 replies = list(pool.map(promote, range(count)))
             acked = sum(1 for r in replies if r.get("status") == 200)
+            _refusals(fleet)
             peak_threads = 0
             records: dict[str, Promotion] = {}
             while time.monotonic() - started < DONE_WITHIN:

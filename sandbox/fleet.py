@@ -30,6 +30,7 @@ from sandbox.world import (
     BOT_TOKEN,
     PEOPLE,
     SIGNING_SECRET,
+    person,
     serve_environment,
 )
 
@@ -37,6 +38,7 @@ OWNER, REPO = "acme", "fleet"
 REPO_URL = f"https://github.com/{OWNER}/{REPO}"
 ENVS = ("dev", "staging")
 STAKEHOLDERS, ONCALL = "S0FLEETSTAKE", "S0FLEETONCALL"
+DEVELOPER = person("developer").slack_id  # who promotes: the only one the benchmark needs
 
 
 def app_name(index: int) -> str:
@@ -126,7 +128,9 @@ def pipeline_yaml(apps: list[str], channels: list[str]) -> str:
         spec[app] = {"repository": f"{OWNER}/{REPO}",
                      "channels": {"deploys": channels[index % len(channels)],
                                   "incidents": "C0FLEETINC"},
-                     "groups": {"stakeholders": STAKEHOLDERS, "oncall": ONCALL},
+                     "roles": {"developer": {"users": [DEVELOPER]},
+                               "stakeholder": {"group": STAKEHOLDERS},
+                               "oncall": {"group": ONCALL}},
                      "deployments": [app], "environments": envs}
     return yaml.safe_dump({"apps": spec}, sort_keys=False)
 
