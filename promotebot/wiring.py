@@ -94,6 +94,13 @@ class Tuning:
     redis_prefix: str = "promotebot:"
     ack_wait_seconds: float = field(default_factory=_ack_wait)  # Bolt's wait for an ack
 
+    @property
+    def connections(self) -> int:
+        """Kept-alive connections per HTTP client (GitHub, each cluster): one per thread that
+        calls out (the workers, the card workers, the watch, the lease, the readiness probes);
+        a smaller pool discards and reopens connections whenever the workers are all busy."""
+        return self.worker_threads + self.card_threads + 4
+
 
 @dataclass
 class Adapters:
@@ -120,21 +127,23 @@ class Adapters:
         clock = clock or SystemClock()
         outages = OutageBoard(clock)
         store = RedisStore(redis_client(settings), prefix=tuning.redis_prefix)
-        forge = GitHubForge(_github(settings, fast=not tuning.github_throttle), clock=clock,
+        forge = GitHubForge(_github(settings, fast=not tuning.github_throttle,
+                                    connections=tuning.connections), clock=clock,
                             trust_seconds=GitHubPolling.of(settings).trust_seconds,
                             serial_writes=tuning.github_throttle)
         probes: dict[str, Callable[[], bool]] = {"redis": store.ping, "github": forge.ping}
         clusters: dict[str | None, Cluster] = {}
         kube = None
         if pipeline is None or pipeline.uses_default_cluster:
-            kube = api_client(settings.kube_api_url)
+            kube = api_client(settings.kube_api_url, connections=tuning.connections)
             default = KubeCluster(kube, outages=outages)
             clusters[None] = default
             probes["kubernetes"] = default.ping
         kubes: dict[str, k8s.ApiClient] = {}
         for name, spec in (pipeline.clusters if pipeline is not None else {}).items():
             kubes[name] = api_client(spec.api_url, token_file=spec.token_file,
-                                     ca_file=spec.ca_file, context=spec.context)
+                                     ca_file=spec.ca_file, context=spec.context,
+                                     connections=tuning.connections)
             named = KubeCluster(kubes[name], outages=outages, name=name)
             clusters[name] = named
             probes[f"kubernetes:{name}"] = named.ping
@@ -554,10 +563,12 @@ def _scopes_named(fn: Callable[..., Any], method: Callable[..., str]) -> Callabl
     return call
 
 
-def _github(settings: Settings, *, fast: bool) -> Any:
+def _github(settings: Settings, *, fast: bool, connections: int) -> Any:
     auth = settings.github_auth
     if isinstance(auth, GitHubApp):
         return github_client(settings.github_api_url, app_id=auth.app_id,
                              private_key=auth.private_key.reveal(),
-                             installation_id=auth.installation_id, fast=fast)
-    return github_client(settings.github_api_url, auth.token.reveal(), fast=fast)
+                             installation_id=auth.installation_id, fast=fast,
+                             connections=connections)
+    return github_client(settings.github_api_url, auth.token.reveal(), fast=fast,
+                         connections=connections)

@@ -51,9 +51,11 @@ RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
 
 def api_client(host: str | None, *, token: str | None = None, token_file: str | None = None,
-               ca_file: str | None = None, context: str | None = None) -> k8s.ApiClient:
+               ca_file: str | None = None, context: str | None = None,
+               connections: int | None = None) -> k8s.ApiClient:
     """A client for an API URL (and bearer token), else a kubeconfig context, else the
-    in-cluster config, else KUBECONFIG's current context. urllib3 retries nothing itself."""
+    in-cluster config, else KUBECONFIG's current context. urllib3 retries nothing itself;
+    `connections` kept alive (the client's default: five per CPU)."""
     from kubernetes import config as kube_config
 
     configuration = k8s.Configuration()
@@ -77,6 +79,8 @@ def api_client(host: str | None, *, token: str | None = None, token_file: str | 
             kube_config.load_kube_config(  # type: ignore[no-untyped-call]
                 client_configuration=configuration)
     configuration.retries = False  # the backoff policy retries, with backoff, and counts
+    if connections is not None:
+        configuration.connection_pool_maxsize = connections
     return k8s.ApiClient(configuration)
 
 

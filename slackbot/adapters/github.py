@@ -64,11 +64,12 @@ PER_PAGE = 100
 
 def github_client(base_url: str, token: str | None = None, *, app_id: int | None = None,
                   private_key: str | None = None, installation_id: int | None = None,
-                  fast: bool = False) -> Github:
+                  fast: bool = False, connections: int = 10) -> Github:
     """A PyGithub client with a token or, preferred, as a GitHub App installation (its token
     minted anew near its expiry or when GitHub refuses it). PyGithub's own retries are off
     but for connecting: GitHubApi retries, backs off and waits for rate limits itself. `fast`
-    drops PyGithub's pacing of requests (emulators, tests)."""
+    drops PyGithub's pacing of requests (emulators, tests); `connections`, the connections kept
+    alive (requests' pool, 10 by default)."""
     options: dict[str, Any] = {"retry": Retry(total=2, connect=2, read=0, status=0, other=0,
                                               redirect=0, backoff_factor=0.2)}
     if fast:
@@ -80,7 +81,7 @@ def github_client(base_url: str, token: str | None = None, *, app_id: int | None
         auth = RenewableInstallationAuth(Auth.AppAuth(app_id, private_key), installation_id)
     else:
         raise ValueError("github_client needs a token, or app_id, private_key and installation_id")
-    return Github(auth=auth, base_url=base_url.rstrip("/"), **options)
+    return Github(auth=auth, base_url=base_url.rstrip("/"), pool_size=connections, **options)
 
 
 @unreachable((requests.RequestException, OSError), ForgeUnavailable, "GitHub")
