@@ -33,6 +33,16 @@ class Fence:
         return f"{self.owner}:{self.token}"
 
 
+@dataclass(frozen=True)
+class EnvRecords:
+    """What the store knows of one env at one moment: its live record, its blocks (as
+    `Store.blocks` lists them) and its queue."""
+
+    live: Promotion | None
+    blocks: tuple[Block, ...]
+    queue: tuple[QueueEntry, ...]
+
+
 class Store(Protocol):
     """The single source of truth: records, locks, idempotency keys, the audit trail, freezes
     and holds. Every write of a record is a compare-and-set (ConcurrentUpdate when it loses);
@@ -90,6 +100,10 @@ class Store(Protocol):
         ...
     def leave_queue(self, app: str, env: str, user: str) -> QueueEntry | None: ...
     def queue(self, app: str, env: str) -> list[QueueEntry]: ...
+    def env_records(self, app: str, envs: list[str]) -> list[EnvRecords]:
+        """`live`, `blocks` and `queue` of each of the app's `envs` at one moment, in their
+        order (status reads every env at once: one round trip, not three per env)."""
+        ...
     def claim_queued(self, app: str, env: str, at: datetime) -> QueueEntry | None:
         """Take the head of the line to start it: None when the line is empty or another
         start of the env is under way (its claim stands until `release_claim`)."""

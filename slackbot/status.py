@@ -120,6 +120,7 @@ class StatusReader:
         app = self._lookup.app(app_name, channel)
         seen = self._view(app)
         now = self._clock.now()
+        kept = self._store.env_records(app.name, [env.name for env in app.environments])
         envs = tuple(
             EnvStatus(
                 env=env.name,
@@ -131,17 +132,17 @@ class StatusReader:
                 suspended=part.flux.suspended if part.flux else False,
                 pods_ready=part.pods_ready,
                 pods_desired=part.pods_desired,
-                live=self._store.live(app.name, env.name),
+                live=records.live,
                 waiting=part.waiting,
-                blocks=tuple(self._store.blocks(app.name, env.name)),
+                blocks=records.blocks,
                 promotable=part.promotable,
                 calendar=tuple(sorted((f for f in env.freezes if not f.over(now)),
                                       key=lambda f: f.start)),
-                queue=tuple(self._store.queue(app.name, env.name)),
+                queue=records.queue,
                 now=now,
                 images=part.images,
             )
-            for env, part in zip(app.environments, seen, strict=True))
+            for env, part, records in zip(app.environments, seen, kept, strict=True))
         return AppStatus(app.name, envs)
 
     def _view(self, app: App) -> tuple[_Seen, ...]:

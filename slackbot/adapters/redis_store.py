@@ -51,7 +51,7 @@ from slackbot.errors import ConcurrentUpdate, StaleFence, StoreUnavailable
 from slackbot.events import Event
 from slackbot.models import Block, BlockKind, Promotion, State
 from slackbot.pipeline import ALL
-from slackbot.ports import Fence
+from slackbot.ports import EnvRecords, Fence
 from slackbot.states import check_transition
 
 # The final states the delivery figures read (slackbot/dora.py), indexed by finish time.
@@ -376,15 +376,51 @@ class RedisStore(Lines):
                 return False
         return True
 
-    def blocks(self, app: str, env: str) -> list[Block]:
-        """The env's own freeze and hold, then a freeze of its app and one of every app."""
+    def _block_keys(self, app: str, env: str) -> list[str]:
         keys = [self._k("block", kind, app, env) for kind in BlockKind]
         if ALL not in (app, env):
             keys += [self._k("block", BlockKind.FREEZE, app, ALL),
                      self._k("block", BlockKind.FREEZE, ALL, ALL)]
         elif env == ALL and app != ALL:
             keys.append(self._k("block", BlockKind.FREEZE, ALL, ALL))
-        return [codec.load(Block, json.loads(data)) for data in self._r.mget(keys) if data]
+        return keys
+
+    def blocks(self, app: str, env: str) -> list[Block]:
+        """The env's own freeze and hold, then a freeze of its app and one of every app."""
+        return [codec.load(Block, json.loads(data))
+                for data in self._r.mget(self._block_keys(app, env)) if data]
+
+    def env_records(self, app: str, envs: list[str]) -> list[EnvRecords]:
+        """Each env's live record, blocks and queue in one transaction (one round trip), then
+        the live records' data in a second."""
+        with self._r.pipeline(transaction=True) as pipe:
+            for env in envs:
+                zset, entries, _ = self._queue_keys(app, env)
+                pipe.get(self._k("live", app, env))
+                pipe.mget(self._block_keys(app, env))
+                pipe.zrange(zset, 0, -1, withscores=True)
+                pipe.hgetall(entries)
+            replies = pipe.execute()
+        per_env = [replies[i:i + 4] for i in range(0, len(replies), 4)]
+        ids = [int(pid) for pid, *_ in per_env if pid]
+        records: dict[int, Promotion] = {}
+        if ids:
+            with self._r.pipeline(transaction=False) as pipe:
+                for pid in ids:
+                    pipe.hget(self._k("promotion", pid), "data")
+                for pid, data in zip(ids, pipe.execute(), strict=True):
+                    if data:
+                        records[pid] = codec.load(Promotion, json.loads(data))
+        found = []
+        for pid, blocks, ranked, stored in per_env:
+            record = records.get(int(pid)) if pid else None
+            fields = _fields(stored)
+            found.append(EnvRecords(
+                live=record if record is not None and record.live else None,
+                blocks=tuple(codec.load(Block, json.loads(data)) for data in blocks if data),
+                queue=tuple(self._entry(fields[_text(user)], seq) for user, seq in ranked
+                            if _text(user) in fields)))
+        return found
 
     # -- App Home viewers ------------------------------------------------------------------
 

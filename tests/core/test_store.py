@@ -22,8 +22,9 @@ from slackbot.events import (
     Requested,
     Unfrozen,
 )
-from slackbot.models import Block, BlockKind, Kind, Promotion, State
-from slackbot.ports import Fence
+from slackbot.models import Block, BlockKind, Kind, Promotion, QueueEntry, State
+from slackbot.pipeline import ALL
+from slackbot.ports import EnvRecords, Fence
 from tests.waiting import wait_for
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -255,3 +256,27 @@ def test_notices_due_are_kept_until_cleared(any_store: RedisStore) -> None:
     assert any_store.notices_due() == [1, 3]
     any_store.clear_notice_due(3)
     assert any_store.notices_due() == [1]
+
+
+def test_env_records_reads_what_live_blocks_and_queue_read_in_one_go(
+        any_store: RedisStore) -> None:
+    staging = created(any_store, "staging")
+    finished = created(any_store, "prod")
+    any_store.transition(finished, event("cancelled", finished), State.CANCELLED)
+    any_store.set_block(Block(BlockKind.FREEZE, "myapp", "prod", "U1", "release week", NOW),
+                        Event(None, "myapp", "prod", "U1", NOW, Frozen("release week")))
+    any_store.set_block(Block(BlockKind.FREEZE, "myapp", ALL, "U2", "every env", NOW),
+                        Event(None, "myapp", ALL, "U2", NOW, Frozen("every env")))
+    for user in ("U3", "U4"):
+        any_store.enqueue(QueueEntry("myapp", "staging", user, NOW))
+    envs = ["dev", "staging", "prod"]
+    found = any_store.env_records("myapp", envs)
+    assert found == [EnvRecords(any_store.live("myapp", env), tuple(any_store.blocks("myapp", env)),
+                                tuple(any_store.queue("myapp", env))) for env in envs]
+    dev, staged, prod = found
+    assert dev == EnvRecords(None, (Block(BlockKind.FREEZE, "myapp", ALL, "U2", "every env",
+                                          NOW),), ())
+    assert staged.live is not None and staged.live.id == staging.id
+    assert [e.user for e in staged.queue] == ["U3", "U4"]
+    assert prod.live is None  # its record finished: not live
+    assert [b.reason for b in prod.blocks] == ["release week", "every env"]
