@@ -2,6 +2,7 @@
 emulated world behind it) against a bare Bolt app that only acks, on the same waitress
 server: signed `/promote status` slash commands from distinct users at 1, 10 and 50 at once.
 Prints p50 and p99 (nearest rank, from the samples themselves), throughput, and the ratios.
+The load comes from a process of its own (benchmarks/ack_load.py), apart from the emulators.
 
 Run: .venv/bin/python -m benchmarks.bench_ack [requests per level]   (default 300)
 Prints figures; asserts nothing. The load generator shares the machine with both servers.
@@ -9,14 +10,10 @@ Prints figures; asserts nothing. The load generator shares the machine with both
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import json
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -39,27 +36,13 @@ def _body(world: World, user: str) -> bytes:
     }).encode()
 
 
-def _send(url: str, body: bytes) -> float:
-    ts = str(int(time.time()))
-    signature = "v0=" + hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:".encode() + body,
-                                 hashlib.sha256).hexdigest()
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": signature})
-    started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=30) as response:
-        response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{url} answered {response.status}")
-    return time.perf_counter() - started
-
-
 def _level(world: World, url: str, concurrency: int, count: int) -> tuple[list[float], float]:
-    bodies = [_body(world, f"U0BENCH{i % 50:02d}") for i in range(count)]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        samples = list(pool.map(lambda b: _send(url, b), bodies))
-    return samples, count / (time.perf_counter() - started)
+    bodies = [_body(world, f"U0BENCH{i % 50:02d}").decode() for i in range(count)]
+    load = subprocess.run([sys.executable, "-m", "benchmarks.ack_load", url, SIGNING_SECRET,
+                           str(concurrency)], input=json.dumps(bodies), capture_output=True,
+                          text=True, check=True, timeout=600)
+    result = json.loads(load.stdout)
+    return [float(s) for s in result["samples"]], float(result["rate"])
 
 
 def main() -> None:
