@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_all
+from contextlib import nullcontext
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -38,6 +39,7 @@ from handlers import envelopes, signing
 from handlers.response_urls import DirectRespond, ResponseUrls
 from slackbot import logs, webhooks
 from slackbot.metrics import Metrics
+from slackbot.precedence import Precedence
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -83,8 +85,10 @@ class WebApp:
         max_body_bytes: int = MAX_BODY_BYTES,
         clock: Callable[[], float] = time.time,
         readiness_deadline: float = READINESS_DEADLINE,
+        precedence: Precedence | None = None,
     ):
         self.bolt = bolt
+        self._precedence = precedence
         self._slack_path = path
         self._signing_secret = signing_secret
         self._response_urls = response_urls or ResponseUrls()
@@ -152,8 +156,9 @@ class WebApp:
     def _slack_events(self, environ: WSGIEnvironment,
                       start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
+        urgent = self._precedence.urgent() if self._precedence is not None else nullcontext()
         try:
-            with logs.scope(request=logs.new_request_id()):
+            with urgent, logs.scope(request=logs.new_request_id()):
                 status, headers, body = self._slack_answer(environ)
         finally:
             if self._metrics is not None:

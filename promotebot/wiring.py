@@ -57,6 +57,7 @@ from slackbot.metrics import CountingProxy, Metrics, MetricsNotifier, counted
 from slackbot.outages import OutageBoard
 from slackbot.pipeline import Pipeline
 from slackbot.ports import Clock, Cluster, Directory, Forge, KustomizationStatus, Store, Workspace
+from slackbot.precedence import Precedence
 from slackbot.settings import GitHubApp, Settings
 from slackbot.timers import Later
 from slackbot.webhooks import Change
@@ -206,11 +207,14 @@ class Bot:
         cluster = cast(Cluster, CountingProxy(adapters.cluster, "kubernetes", self.metrics))
         workspace = cast(Workspace, CountingProxy(adapters.workspace, "github", self.metrics))
         self.forge, self.cluster = forge, cluster
-        self.workers = Workers(tuning.worker_threads, name="worker")
+        # Acks first: the workers hold back new tasks while Slack requests wait for theirs.
+        self.precedence = Precedence()
+        self.workers = Workers(tuning.worker_threads, name="worker", precedence=self.precedence)
         submit = self.workers.submit
         owner = _owner()
         # Cards render on workers of their own, and wait for Slack's pace off them (`later`).
-        self.card_workers = Workers(tuning.card_threads, name="card")
+        self.card_workers = Workers(tuning.card_threads, name="card",
+                                    precedence=self.precedence)
         self.later = Later(self.card_workers.submit, name="card-later")
         self.outages = adapters.outages
         directory = adapters.directory or SlackDirectory(self.slack)
@@ -290,7 +294,8 @@ class Bot:
                           response_urls=response_urls,
                           webhook_secret=secret.reveal() if secret else None,
                           deliveries=self.deliveries, metrics=self.metrics,
-                          readiness_deadline=tuning.readiness_deadline)
+                          readiness_deadline=tuning.readiness_deadline,
+                          precedence=self.precedence)
         self._server: RunningServer | None = None
         self._socket: Any = None
         self._stopped = False

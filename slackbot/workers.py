@@ -4,9 +4,10 @@ Every outside call after an ack runs here: a listener's command, the runner's ad
 card's render. Two pieces of work with the same key never run at once and run in the order
 they were handed in; work of different keys never waits on each other beyond the thread
 bound. A task submitted `once` under a tag is dropped while another of that tag is still
-waiting for the key (it would read the same world). Each task runs in a copy of the
-submitter's context (its log ids). A failing task is logged with its key and never stops
-another. No lock here spans two keys.
+waiting for the key (it would read the same world). With a `precedence`, a task waits to
+start while a request that must be answered in time is in flight (slackbot/precedence.py).
+Each task runs in a copy of the submitter's context (its log ids). A failing task is logged
+with its key and never stops another. No lock here spans two keys.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from slackbot.downtime import is_outage, one_line
+from slackbot.precedence import Precedence
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,10 @@ class _Queue:
 
 
 class Workers:
-    def __init__(self, threads: int = 8, name: str = "worker"):
+    def __init__(self, threads: int = 8, name: str = "worker",
+                 precedence: Precedence | None = None):
         self._name = name
+        self._precedence = precedence
         self._threads_max = threads
         self._cond = threading.Condition()
         self._queues: dict[Hashable, _Queue] = {}
@@ -106,6 +110,8 @@ class Workers:
                 return
             key, work, context = taken
             try:
+                if self._precedence is not None:
+                    self._precedence.wait_turn()
                 context.run(work)
             except Exception as exc:
                 if is_outage(exc):  # the service's own outage line said it once
