@@ -29,6 +29,10 @@ Keys, under a prefix (default "promotebot:"):
 
 A freeze of every env of an app is `block:freeze:<app>:*`, of every app `block:freeze:*:*`;
 `blocks(app, env)` returns the env's own blocks first, then the wider freezes.
+
+(Over 400 lines: the keys above are read together, a status read takes an env's live record,
+blocks and queue in one transaction, so the records, locks and blocks stay in one module;
+the queue's scripts already live in slackbot/adapters/redis_lines.py.)
 """
 
 from __future__ import annotations
