@@ -49,12 +49,11 @@ class Precedence:
                 if self._urgent == 0:
                     self._cond.notify_all()
 
-    def wait_turn(self) -> bool:
-        """Before a task that may wait: True when no urgent request was in flight by the end of
-        the wait, False when `max_pause` ran out first."""
+    def wait_turn(self) -> None:
+        """Before a task that may wait: until no urgent request is in flight, or `max_pause`."""
         with self._cond:
             self._held += 1
             try:
-                return self._cond.wait_for(lambda: self._urgent == 0, self._max_pause)
+                self._cond.wait_for(lambda: self._urgent == 0, self._max_pause)
             finally:
                 self._held -= 1

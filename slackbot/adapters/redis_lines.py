@@ -17,6 +17,7 @@ import dataclasses
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import redis
 
@@ -127,6 +128,11 @@ class Lines:
             pipe.zrange(zset, 0, -1, withscores=True)
             pipe.hgetall(entries)
             ranked, stored = pipe.execute()
+        return self._entries(ranked, stored)
+
+    def _entries(self, ranked: Any, stored: Any) -> list[QueueEntry]:
+        """A queue from its two replies (ZRANGE with scores, HGETALL), in line order; a user
+        ranked but not (or no longer) stored is skipped."""
         data = reply_fields(stored)
         return [self._entry(data[reply_text(user)], seq) for user, seq in ranked
                 if reply_text(user) in data]

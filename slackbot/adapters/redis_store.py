@@ -89,6 +89,17 @@ def _encodable(fields: Mapping[str, str]) -> dict[FieldT, EncodableT]:
     return {k: v for k, v in fields.items()}
 
 
+def _still_live(record: Promotion | None) -> Promotion | None:
+    """The record of an env's live slot, if it is still live: the slot is freed just after a
+    record's last transition, so a finished record in it is already not live."""
+    return record if record is not None and record.live else None
+
+
+def _blocks(replies: list[Any]) -> list[Block]:
+    """Blocks from an MGET of block keys (a missing one is None)."""
+    return [codec.load(Block, json.loads(data)) for data in replies if data]
+
+
 def open_redis(url: str | None) -> redis.Redis:
     """A client for REDIS_URL, or an embedded in-process Redis when there is none."""
     if url:
@@ -130,10 +141,7 @@ class RedisStore(Lines):
 
     def live(self, app: str, env: str) -> Promotion | None:
         pid = self._r.get(self._k("live", app, env))
-        record = self.get(int(pid)) if pid else None
-        # the slot is freed just after a record's last transition: a finished record in it
-        # is already not live
-        return record if record is not None and record.live else None
+        return _still_live(self.get(int(pid)) if pid else None)
 
     def live_all(self) -> list[Promotion]:
         ids = sorted(int(i) for i in self._r.smembers(self._k("live")))
@@ -391,8 +399,7 @@ class RedisStore(Lines):
 
     def blocks(self, app: str, env: str) -> list[Block]:
         """The env's own freeze and hold, then a freeze of its app and one of every app."""
-        return [codec.load(Block, json.loads(data))
-                for data in self._r.mget(self._block_keys(app, env)) if data]
+        return _blocks(self._r.mget(self._block_keys(app, env)))
 
     def env_records(self, app: str, envs: list[str]) -> list[EnvRecords]:
         """Each env's live record, blocks and queue in one transaction (one round trip), then
@@ -415,16 +422,10 @@ class RedisStore(Lines):
                 for pid, data in zip(ids, pipe.execute(), strict=True):
                     if data:
                         records[pid] = codec.load(Promotion, json.loads(data))
-        found = []
-        for pid, blocks, ranked, stored in per_env:
-            record = records.get(int(pid)) if pid else None
-            fields = _fields(stored)
-            found.append(EnvRecords(
-                live=record if record is not None and record.live else None,
-                blocks=tuple(codec.load(Block, json.loads(data)) for data in blocks if data),
-                queue=tuple(self._entry(fields[_text(user)], seq) for user, seq in ranked
-                            if _text(user) in fields)))
-        return found
+        return [EnvRecords(live=_still_live(records.get(int(pid)) if pid else None),
+                           blocks=tuple(_blocks(blocks)),
+                           queue=tuple(self._entries(ranked, stored)))
+                for pid, blocks, ranked, stored in per_env]
 
     # -- App Home viewers ------------------------------------------------------------------
 
