@@ -39,12 +39,11 @@ def connect(url: str | None, sentinel: SentinelTarget | None = None) -> redis.Re
                                               "socket_connect_timeout": CONNECT_TIMEOUT}
         if sentinel.sentinel_password:
             sentinel_kwargs["password"] = sentinel.sentinel_password
-        # redis.sentinel is unannotated although redis ships py.typed
-        watchers = Sentinel(  # type: ignore[no-untyped-call]
+        watchers = Sentinel(
             list(sentinel.sentinels), sentinel_kwargs=sentinel_kwargs,
             socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=CONNECT_TIMEOUT,
             password=sentinel.password)
-        primary: redis.Redis = watchers.master_for(  # type: ignore[no-untyped-call]
+        primary: redis.Redis = watchers.master_for(
             sentinel.service, decode_responses=True)
         return primary
     if url:
