@@ -8,7 +8,6 @@ WebClient and calls it. `make_client` gives a WebClient that retries rate limits
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App
@@ -61,9 +60,6 @@ def register_listeners(app: App, services: Services) -> None:
     app.error(unexpected)
 
 
-SLACK_ACK_SECONDS = 3.0  # Slack drops a request not answered within 3 s
-
-
 def build_app(
     *,
     bot_token: str,
@@ -71,28 +67,22 @@ def build_app(
     client: WebClient,
     services: Services,
     token_verification_enabled: bool = True,
-    listener_executor: Executor | None = None,
-    ack_seconds: float = SLACK_ACK_SECONDS,
 ) -> App:
-    """The Bolt App in HTTP mode. `client` carries `bot_token` (set on it when it has none);
-    `listener_executor` is the pool listeners run in after their ack (Bolt's default: 5);
-    `ack_seconds`, how long Bolt waits for a listener's ack before answering without it."""
+    """The Bolt App. `client` carries `bot_token` (set on it when it has none).
+
+    Bolt runs each listener in the request's own thread and answers Slack when it returns
+    (`process_before_response`): the ack goes out as soon as the listener has parsed, acked and
+    handed its work on (to the workers, or `services.soon`). Bolt's other mode runs listeners
+    on a pool and polls every 10 ms for their ack, which costs every request that wait and a
+    second thread."""
     if not client.token:
         client.token = bot_token
-    options: dict[str, Any] = {}
-    if listener_executor is not None:
-        options["listener_executor"] = listener_executor
     app = App(
-        **options,
         client=client,
         signing_secret=signing_secret,
         token_verification_enabled=token_verification_enabled,
         raise_error_for_unhandled_request=False,
+        process_before_response=True,
     )
     register_listeners(app, services)
-    if ack_seconds != SLACK_ACK_SECONDS:
-        # Bolt takes an ack timeout per listener only through a private registration path;
-        # its listeners keep it as a plain attribute, read at each request.
-        for listener in app._listeners:
-            listener.ack_timeout = ack_seconds  # type: ignore[assignment]
     return app

@@ -1,8 +1,11 @@
 """Where the edge runs work that must not hold up a Slack ack: `defer(fn)` hooks.
 
-`run_now` runs the work in the caller's thread (Bolt listeners already run in a thread pool,
-after the HTTP ack); `Background` hands it to a small pool of its own. Either way a failure is
-logged with a reference id and never lost silently. No Slack or engine knowledge here.
+`run_now` runs the work in the caller's thread; `pooled(executor)` hands it to a pool the
+composition root owns; `Background` to a small pool of its own. Bolt runs a listener in the
+HTTP request's thread and answers Slack when it returns, so whatever a listener does after its
+ack (a dialog opened with the trigger, an answer to a stale button) goes through one of these.
+Either way a failure is logged with a reference id and never lost silently. No Slack or engine
+knowledge here.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,15 @@ def _logged(work: Callable[[], object]) -> None:
 
 def run_now(work: Callable[[], object]) -> None:
     _logged(work)
+
+
+def pooled(pool: Executor) -> Defer:
+    """A Defer onto `pool`, whose failures are logged like the others."""
+
+    def defer(work: Callable[[], object]) -> None:
+        pool.submit(_logged, work)
+
+    return defer
 
 
 class Background:

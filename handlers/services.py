@@ -1,5 +1,7 @@
-"""What the listeners are given: the engine's parts, the store, the pipeline, App Home, and
-`run`, which hands a listener's work to the bot's workers after its ack.
+"""What the listeners are given: the engine's parts, the store, the pipeline, App Home, `run`,
+which hands a listener's work to the bot's workers after its ack, and `soon`, for the Slack
+calls after an ack that must not wait behind a record's work (a dialog within its trigger's
+3 s).
 
 Built once by the composition root and handed to every `register(app, services)`. It holds
 no state of its own beyond these references.
@@ -11,6 +13,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from handlers import blocks
+from handlers.background import Defer, run_now
 from handlers.home import HomePublisher
 from handlers.notifier import ELSEWHERE
 from handlers.replies import Say, guarded
@@ -32,6 +35,9 @@ class Services:
     delivery: Delivery | None = None  # the DORA figures (/promote stats)
     click_window_seconds: int = 5  # two clicks of one button within this act once
     delivery_ttl_seconds: int = 3600  # how long a delivery's idempotency key is kept
+    # after the ack, off the request's thread (Bolt answers Slack when the listener returns):
+    # the listeners' own pool in the bot; in the caller's thread where nothing serves HTTP
+    soon: Defer = run_now
 
     @property
     def env_names(self) -> tuple[str, ...]:

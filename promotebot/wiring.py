@@ -25,7 +25,8 @@ from kubernetes import client as k8s
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.app import SLACK_ACK_SECONDS, build_app, cards_client, make_client
+from handlers.app import build_app, cards_client, make_client
+from handlers.background import pooled
 from handlers.card_links import SlackCardLinks
 from handlers.devdeploys import DevDeployReporter
 from handlers.directory import SlackDirectory
@@ -68,23 +69,13 @@ log = logging.getLogger(__name__)
 MIN_LOCK_SECONDS = 5.0  # an env lock's shortest time to live (tests shorten the lease)
 
 
-ACK_WAIT_VARIABLE = "PROMOTEBOT_ACK_WAIT_SECONDS"
-
-
-def _ack_wait() -> float:
-    """Slack's 3 s, or what PROMOTEBOT_ACK_WAIT_SECONDS says: the test suite sets it high, so
-    a listener whose thread a starved machine did not run in time still acks (Bolt would
-    answer Slack without it at 3 s). Production never sets it: Slack waits 3 s, no more."""
-    return float(os.environ.get(ACK_WAIT_VARIABLE) or SLACK_ACK_SECONDS)
-
-
 @dataclass(frozen=True)
 class Tuning:
     """Knobs the sandbox and the tests turn; production keeps the defaults."""
 
     github_throttle: bool = True  # PyGithub's own pacing of requests (GitHub's guidance)
     watch_timeout_seconds: int = 60
-    listener_threads: int = 8  # Bolt's listeners only ack and hand work to the workers
+    listener_threads: int = 8  # the listeners' Slack calls after an ack (dialogs, answers)
     worker_threads: int = 16  # the bot's workers: every outside call after an ack
     card_threads: int = 4  # the card renders' own workers: Slack's pace never holds the engine
     lease_seconds: float = 15.0  # the leader lease's time to live (renewed every third of it)
@@ -93,7 +84,6 @@ class Tuning:
     # tests that ask readiness on a loaded machine give a bound no load exhausts
     readiness_deadline: float = READINESS_DEADLINE
     redis_prefix: str = "promotebot:"
-    ack_wait_seconds: float = field(default_factory=_ack_wait)  # Bolt's wait for an ack
 
     @property
     def connections(self) -> int:
@@ -270,15 +260,13 @@ class Bot:
         # read by the leader alone; the job only kicks the records that are due.
         self.scheduler.add_job(self._due, "interval", seconds=tuning.due_seconds, id="due",
                                max_instances=1, coalesce=True, misfire_grace_time=None)
-        self.services = Services(self.core, self.store, pipeline, submit, self.home,
-                                 delivery=self.delivery)
         self._listeners = logs.ContextThreadPoolExecutor(tuning.listener_threads,
                                                          thread_name_prefix="listener")
+        self.services = Services(self.core, self.store, pipeline, submit, self.home,
+                                 delivery=self.delivery, soon=pooled(self._listeners))
         self.bolt = build_app(bot_token=settings.slack_bot_token.reveal(),
                               signing_secret=settings.slack_signing_secret.reveal(),
-                              client=self.slack, services=self.services,
-                              listener_executor=self._listeners,
-                              ack_seconds=tuning.ack_wait_seconds)
+                              client=self.slack, services=self.services)
         secret = settings.github_webhook_secret
         self.deliveries = webhooks.Deliveries(
             self.store, lambda app: pipeline.app(app).repository, self.runner.kick,

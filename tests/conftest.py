@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from promotebot.wiring import ACK_WAIT_VARIABLE
 from sandbox.slack.workspace import ACK_VARIABLE, TRIGGER_TTL_VARIABLE
 from tests.redis_server import redis_server
 
@@ -17,19 +16,16 @@ from tests.redis_server import redis_server
 # triggers ten minutes; tests/slack tests the 3 s expiry itself on a stepped clock.
 os.environ[TRIGGER_TTL_VARIABLE] = "600"
 # Slack's 3 s for an ack is real time too: the emulated workspaces wait ten minutes for an
-# answer, and so does Bolt for a listener's ack (a starved machine may run the listener's thread
-# late); tests/slack tests the timeout itself with an emulator given a short one.
+# answer (a starved machine may run the bot's request thread late); tests/slack tests the
+# timeout itself with an emulator given a short one.
 os.environ[ACK_VARIABLE] = "600"
-os.environ[ACK_WAIT_VARIABLE] = "600"
-KEPT = frozenset({ACK_WAIT_VARIABLE})
 
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test builds its own settings: nothing leaks in from the machine's environment."""
     for key in list(os.environ):
-        if key.startswith(("SLACK_", "GITHUB_", "REDIS_", "PROMOTEBOT_", "KUBECONFIG")) \
-                and key not in KEPT:
+        if key.startswith(("SLACK_", "GITHUB_", "REDIS_", "PROMOTEBOT_", "KUBECONFIG")):
             monkeypatch.delenv(key, raising=False)
 
 

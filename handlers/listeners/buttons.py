@@ -1,5 +1,6 @@
-"""The card's buttons: ack first, then on the bot's workers (keyed by the record) reload the
-record, act as the clicking user, answer privately.
+"""The card's buttons: ack first, then (off the request's thread) check the click is on its
+record's card, and on the bot's workers (keyed by the record) act as the clicking user and
+answer privately.
 
 A button acts on the record of its message: the record its value names must have its card at
 the click's channel and message ts (handlers/origin.py), or the click is refused and nothing
@@ -33,8 +34,8 @@ from slackbot.reasons import Action
 def register(app: App, services: Services) -> None:
     def clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
                 client: WebClient) -> None:
-        ack()
-        handle(services, body, action, respond, client)
+        ack()  # Slack has its answer when this returns; the rest goes to the listeners' pool
+        services.soon(lambda: handle(services, body, action, respond, client))
 
     for action_id in ids.CARD_ACTIONS:
         app.action(action_id)(clicked)

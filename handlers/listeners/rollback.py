@@ -5,8 +5,8 @@ The dialog is opened with the trigger_id before anything slow (Slack allows 3 s)
 loading state, then updated with the choices the core lists. The Rollback button of a failed
 card opens the same dialog (buttons.py calls `open_choices`). Who may roll back, and how, is
 the core's decision (slackbot/engine/incidents.py); its refusals are shown in words. The
-dialog's first view opens on Bolt's thread (the trigger lives 3 s); everything after runs on
-the bot's workers.
+dialog's first view opens on the listeners' pool (`services.soon`: the trigger lives 3 s, and
+no record's work is ahead of it there); everything after runs on the bot's workers.
 """
 
 from __future__ import annotations
@@ -61,9 +61,9 @@ def handle(
         undo(services, user, channel, parsed, reply)
         return
     if parsed.to is None:
-        ack()  # the dialog is the answer
-        open_choices(services, client, str(command.get("trigger_id", "")), channel, parsed, say,
-                     user)
+        ack()  # the dialog is the answer, opened off the request's thread
+        trigger = str(command.get("trigger_id", ""))
+        services.soon(lambda: open_choices(services, client, trigger, channel, parsed, say, user))
         return
     ack()
     reply = Reply(respond, answers.working_rollback(parsed.env, parsed.app)).start()
