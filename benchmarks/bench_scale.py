@@ -101,16 +101,21 @@ def _refusals(fleet: Fleet) -> None:
 
 
 class Writes:
-    """The REST writes (not GETs) the GitHub emulator received."""
+    """The REST writes (not GETs) the GitHub emulator received, in all and per kind
+    ("POST pulls": the path with its owner, repository and numbers left out)."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.kinds: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def __call__(self, method: str, path: str) -> None:
         if method != "GET":
+            words = [w for w in path.split("?")[0].split("/")[4:] if w and not w.isdigit()]
+            kind = f"{method} {'/'.join(words)}"
             with self._lock:
                 self.count += 1
+                self.kinds[kind] = self.kinds.get(kind, 0) + 1
 
 
 def run(count: int, apps_per_channel: int, workdir: Path) -> dict[str, object]:
@@ -130,7 +135,7 @@ def run(count: int, apps_per_channel: int, workdir: Path) -> dict[str, object]:
             store = RedisStore(open_redis(url))
             writes = Writes()
             fleet.github.before_request = writes
-            before, calls_before = served.usage(), served.calls()
+            before, calls_before = served.usage(), served.calls(by_operation=True)
             started = time.monotonic()
 
             def promote(index: int) -> dict[str, object]:
@@ -152,7 +157,7 @@ def run(count: int, apps_per_channel: int, workdir: Path) -> dict[str, object]:
                 time.sleep(0.5)
             finished = time.monotonic() - started
             written = writes.count
-            after, calls_after = served.usage(), served.calls()
+            after, calls_after = served.usage(), served.calls(by_operation=True)
             while time.monotonic() - started < DONE_WITHIN:
                 if _cards_final(fleet, store, records):
                     break
@@ -164,8 +169,10 @@ def run(count: int, apps_per_channel: int, workdir: Path) -> dict[str, object]:
             states: dict[str, int] = {}
             for record in records.values():
                 states[record.state.value] = states.get(record.state.value, 0) + 1
-            calls = {k: (calls_after.get(k, 0.0) - calls_before.get(k, 0.0)) / count
-                     for k in ("github", "kubernetes", "slack", "redis")}
+            spent = {k: (v - calls_before.get(k, 0.0)) / count for k, v in calls_after.items()}
+            calls = {service: sum(v for k, v in spent.items() if k.split()[0] == service)
+                     for service in ("github", "kubernetes", "slack", "redis")}
+            busiest = sorted(spent.items(), key=lambda kv: -kv[1])[:8]
             return {
                 "n": count, "channels": channels, "acked": acked, "states": states,
                 "all": finished, "p50": statistics.median(durations) if durations else 0.0,
@@ -173,8 +180,9 @@ def run(count: int, apps_per_channel: int, workdir: Path) -> dict[str, object]:
                 "overlap": _overlap(list(records.values())),
                 "rss": after.rss_mb, "peak": after.peak_rss_mb, "threads": peak_threads,
                 "cpu": (after.cpu_seconds - before.cpu_seconds) / count,
-                "calls": calls, "cards": cards if final else None,
+                "calls": calls, "busiest": busiest, "cards": cards if final else None,
                 "writes": written / count, "floor": written * GITHUB_WRITE_SPACING,
+                "write_kinds": {k: v / count for k, v in sorted(writes.kinds.items())},
                 "refused": dict(fleet.slack.limiter.refused),
             }
         finally:
@@ -208,6 +216,16 @@ def main() -> None:
               f"{r['cpu']:.2f} | {calls['github']:.1f}, {calls['kubernetes']:.1f}, "
               f"{calls['slack']:.1f}, {calls['redis']:.0f} | "
               f"{'not all' if cards is None else f'{cards:.0f}'} | {r['refused'] or 0} |")
+    print("\nThe bot's most frequent outside calls, per promotion:")
+    for r in rows:
+        busiest = r["busiest"]
+        assert isinstance(busiest, list)
+        print(f"- N={r['n']}: " + ", ".join(f"{op} {n:.1f}" for op, n in busiest))
+    print("\nGitHub writes per promotion, by kind:")
+    for r in rows:
+        kinds = r["write_kinds"]
+        assert isinstance(kinds, dict)
+        print(f"- N={r['n']}: " + ", ".join(f"{k} {n:.1f}" for k, n in kinds.items()))
 
 
 if __name__ == "__main__":

@@ -63,16 +63,21 @@ class Served:
         return Usage(int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024,
                      int(fields["Threads"]), cpu)
 
-    def calls(self) -> dict[str, float]:
-        """Outside calls so far, per service (promotebot_external_calls_total)."""
+    def calls(self, by_operation: bool = False) -> dict[str, float]:
+        """Outside calls so far, per service (promotebot_external_calls_total), or per
+        "service operation"."""
         with urllib.request.urlopen(self.url + "/metrics", timeout=10) as response:
             text = response.read().decode()
         totals: dict[str, float] = {}
         for match in re.finditer(r'^promotebot_external_calls_total\{([^}]*)\} (\S+)$', text,
                                  flags=re.MULTILINE):
             service = re.search(r'service="([^"]+)"', match.group(1))
+            operation = re.search(r'operation="([^"]+)"', match.group(1))
             if service:
-                totals[service.group(1)] = totals.get(service.group(1), 0.0) + float(match.group(2))
+                key = service.group(1)
+                if by_operation and operation:
+                    key = f"{key} {operation.group(1)}"
+                totals[key] = totals.get(key, 0.0) + float(match.group(2))
         return totals
 
     def stop(self) -> None:
