@@ -89,15 +89,24 @@ def bot(tmp_path: Path, redis_url: str) -> Iterator[Observed]:
 
 
 class Recorder:
-    """A loopback HTTP server that records every request; `redirect_to` makes it answer each
-    POST with a 302 there (where a redirect-following client would go next)."""
+    """A loopback HTTP/1.1 server (connections kept alive) that records every request and
+    counts the connections it accepted; `redirect_to` makes it answer each POST with a 302
+    there (where a redirect-following client would go next)."""
 
     def __init__(self, redirect_to: str | None = None):
         self.requests: list[tuple[str, str, bytes]] = []
+        self.connections = 0
         self._lock = threading.Lock()
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with recorder._lock:
+                    recorder.connections += 1
+
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
@@ -118,6 +127,7 @@ class Recorder:
             do_GET = do_POST = _record
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True  # a kept-alive connection never holds the exit
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
 

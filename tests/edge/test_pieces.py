@@ -16,7 +16,7 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from handlers import envelopes, signing
-from handlers.response_urls import DirectRespond, ResponseUrls, middleware
+from handlers.response_urls import DirectRespond, ResponseUrls, Transport, middleware
 from tests.edge.conftest import Recorder
 from tests.waiting import wait_for
 
@@ -133,6 +133,32 @@ def test_slack_sdks_webhook_client_follows_a_redirect_and_direct_respond_does_no
         assert json.loads(body) == {"text": "hi", "response_type": "ephemeral",
                                     "replace_original": False}
         assert "the redirect was not followed" in caplog.text
+
+
+def test_answers_to_one_host_keep_one_connection(recorder: Recorder) -> None:
+    respond = DirectRespond(response_url=f"{recorder.url}/hook",
+                            rule=ResponseUrls([recorder.netloc]))
+    for n in range(3):
+        assert respond(text=f"answer {n}").status_code == 200
+    assert [json.loads(body)["text"] for _, _, body in recorder.seen()] == [
+        "answer 0", "answer 1", "answer 2"]
+    assert recorder.connections == 1
+
+
+def test_answers_go_through_the_environments_proxy_unless_no_proxy_names_the_host(
+        recorder: Recorder) -> None:
+    """As urllib reads HTTP(S)_PROXY and NO_PROXY: a proxy is sent the absolute URL."""
+    proxied = Transport({"http": recorder.netloc, "no": "localhost,.internal.example"})
+    assert proxied.proxy_for("http://hooks.example/actions/1") == recorder.url
+    assert proxied.proxy_for("http://bot.internal.example/x") is None
+    assert proxied.proxy_for("https://hooks.slack.com/actions/1") is None  # no https proxy
+    assert proxied.post("http://hooks.example/actions/1", b'{"text": "hi"}').status == 200
+    assert recorder.seen() == [("POST", "http://hooks.example/actions/1", b'{"text": "hi"}')]
+    with Recorder() as direct:
+        bypassing = Transport({"http": recorder.url, "no": "127.0.0.1"})
+        assert bypassing.post(f"{direct.url}/x", b"{}").status == 200
+        assert [path for _, path, _ in direct.seen()] == ["/x"]
+    assert len(recorder.seen()) == 1
 
 
 def test_direct_respond_never_contacts_a_refused_host() -> None:
