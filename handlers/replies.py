@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, runtime_checkable
 
 from handlers.background import reference
@@ -28,12 +29,26 @@ from slackbot.errors import (
     RateLimited,
     StoreUnavailable,
 )
+from slackbot.timers import Later
 
 log = logging.getLogger(__name__)
 
 Say = Callable[[str], None]
 Blocks = Callable[[Any], "dict[str, Any] | None"]  # a Reason -> a message with a button, or None
 PATIENCE = 2.0  # seconds an answer may take before "On it…" is shown (then replaced)
+
+# Every Reply's patience runs out on one timer thread (a timer thread per command cost a thread
+# start per request), and the working notes are posted on a small pool of their own, so a slow
+# response_url never holds another's note. Both make their threads at the first use.
+_NOTES = ThreadPoolExecutor(2, thread_name_prefix="working-note")
+
+
+def _post_note(key: Hashable, work: Callable[[], object], once: str | None) -> bool:
+    _NOTES.submit(work)
+    return True
+
+
+_PATIENCE = Later(_post_note, name="patience")
 
 
 @runtime_checkable
@@ -55,11 +70,10 @@ class Reply:
         self._lock = threading.Lock()
         self._shown = False  # "On it…" was posted
         self._answered = False
-        self._timer = threading.Timer(patience, self._on_it)
-        self._timer.daemon = True
+        self._patience = patience
 
     def start(self) -> Reply:
-        self._timer.start()
+        _PATIENCE.after(self._patience, self, self._on_it)
         return self
 
     def _on_it(self) -> None:
@@ -80,8 +94,7 @@ class Reply:
         """The answer: private, replacing "On it…" if shown; `in_channel` for everyone (the
         private note is then deleted first: an ephemeral cannot become a channel message)."""
         with self._lock:
-            self._timer.cancel()
-            first = not self._answered
+            first = not self._answered  # "On it…" is not posted once this is set
             self._answered = True
             if in_channel:
                 if self._shown and first:
