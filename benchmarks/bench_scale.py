@@ -38,7 +38,8 @@ from slackbot.adapters.redis_store import RedisStore, open_redis
 from slackbot.models import Promotion
 from tests.redis_server import redis_server
 
-DONE_WITHIN = 900.0  # real seconds; a run past this is reported as unfinished
+DONE_WITHIN = 900.0  # real seconds, plus WRITES_BOUND per promotion; past it: unfinished
+WRITES_BOUND = 6.0  # GitHub's paced writes a promotion may need, a second each
 GITHUB_WRITE_SPACING = 1.0  # GitHub: one token's writes a second apart (PyGithub's pacing)
 
 
@@ -149,7 +150,8 @@ def run(count: int, apps_per_channel: int, workdir: Path) -> dict[str, object]:
             _refusals(fleet)
             peak_threads = 0
             records: dict[str, Promotion] = {}
-            while time.monotonic() - started < DONE_WITHIN:
+            within = DONE_WITHIN + WRITES_BOUND * GITHUB_WRITE_SPACING * count
+            while time.monotonic() - started < within:
                 peak_threads = max(peak_threads, served.usage().threads)
                 records = _records(store, fleet.apps)
                 if len(records) == count and all(not r.live for r in records.values()):
@@ -158,7 +160,7 @@ def run(count: int, apps_per_channel: int, workdir: Path) -> dict[str, object]:
             finished = time.monotonic() - started
             written = writes.count
             after, calls_after = served.usage(), served.calls(by_operation=True)
-            while time.monotonic() - started < DONE_WITHIN:
+            while time.monotonic() - started < within:
                 if _cards_final(fleet, store, records):
                     break
                 time.sleep(1.0)

@@ -86,7 +86,7 @@ def unit_of_work(fn: Callable[P, T]) -> Callable[P, T]:
 
 class ContextThreadPoolExecutor(ThreadPoolExecutor):
     """A thread pool whose tasks run in a copy of the submitter's context (the request and
-    promotion ids follow work into Bolt's listener pool), and that knows how many of its tasks
+    promotion ids follow work into the listeners' pool), and that knows how many of its tasks
     are not finished yet (a drain, and the tests, wait on it)."""
 
     def __init__(self, *args: Any, **kwargs: Any):
