@@ -103,7 +103,7 @@ def _refusals(fleet: Fleet) -> None:
 
 class Writes:
     """The REST writes (not GETs) the GitHub emulator received, in all and per kind
-    ("POST pulls": the path with its owner, repository and numbers left out)."""
+    ("POST pulls": the path with its owner, repository, numbers and branch left out)."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -113,6 +113,8 @@ class Writes:
     def __call__(self, method: str, path: str) -> None:
         if method != "GET":
             words = [w for w in path.split("?")[0].split("/")[4:] if w and not w.isdigit()]
+            if "heads" in words:  # git/refs/heads/<branch>: the branch is no kind
+                words = words[:words.index("heads") + 1]
             kind = f"{method} {'/'.join(words)}"
             with self._lock:
                 self.count += 1
