@@ -145,13 +145,12 @@ class RedisStore(Lines):
 
     def live_all(self) -> list[Promotion]:
         ids = sorted(int(i) for i in self._r.smembers(self._k("live")))
-        return [p for p in (self.get(i) for i in ids) if p is not None and p.live]
+        return [p for p in self._get_many(ids) if p.live]
 
     def history(self, app: str, env: str, limit: int = 20) -> list[Promotion]:
         ids = self._r.zrevrange(self._k("history", app, env), 0, limit - 1)
         # Without withscores the reply is members only; redis types the scored shapes too.
-        members = [i for i in ids if isinstance(i, bytes | str)]
-        return [p for p in (self.get(int(i)) for i in members) if p is not None]
+        return self._get_many([int(i) for i in ids if isinstance(i, bytes | str)])
 
     def finished(self, app: str, env: str, since: datetime, until: datetime,
                  limit: int = 5000) -> list[Promotion]:
@@ -159,10 +158,15 @@ class RedisStore(Lines):
         first, at most `limit` of them."""
         ids = self._r.zrevrangebyscore(self._k("outcomes", app, env), until.timestamp(),
                                        since.timestamp(), start=0, num=limit)
-        members = [i for i in ids if isinstance(i, bytes | str)]
-        with self._r.pipeline(transaction=False) as pipe:  # one round trip for them all
-            for i in members:
-                pipe.hget(self._k("promotion", int(i)), "data")
+        return self._get_many([int(i) for i in ids if isinstance(i, bytes | str)])
+
+    def _get_many(self, ids: list[int]) -> list[Promotion]:
+        """The records of `ids` that exist, in that order, in one round trip for them all
+        (a tick and every webhook read every live record: one by one, that was a round trip
+        per record)."""
+        with self._r.pipeline(transaction=False) as pipe:
+            for i in ids:
+                pipe.hget(self._k("promotion", i), "data")
             found = pipe.execute()
         return [codec.load(Promotion, json.loads(data)) for data in found if data]
 

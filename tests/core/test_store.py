@@ -280,3 +280,34 @@ def test_env_records_reads_what_live_blocks_and_queue_read_in_one_go(
     assert [e.user for e in staged.queue] == ["U3", "U4"]
     assert prod.live is None  # its record finished: not live
     assert [b.reason for b in prod.blocks] == ["release week", "every env"]
+
+
+class CountingConnection(redis.Connection):
+    """A redis-py connection that counts what it sends: one send is one round trip."""
+
+    sent = 0
+
+    def send_packed_command(self, command: object, check_health: bool = True) -> None:
+        type(self).sent += 1
+        super().send_packed_command(command, check_health)  # type: ignore[arg-type]
+
+
+def test_live_all_and_history_read_their_records_in_one_round_trip(
+        redis_url: str, prefix: str) -> None:
+    """A tick and every webhook read every live record; at 200 live records, one round trip
+    each was 200 (over a network, a tenth of a second per webhook)."""
+    pool = redis.ConnectionPool.from_url(redis_url, decode_responses=True,
+                                         connection_class=CountingConnection)
+    store = RedisStore(redis.Redis(connection_pool=pool), prefix=prefix)
+    made = [created(store, env) for env in ("dev", "staging", "prod", "qa", "perf")]
+    before = CountingConnection.sent
+    assert [p.id for p in store.live_all()] == [p.id for p in made]
+    assert CountingConnection.sent - before == 2  # the live set, then every record
+    ended = []
+    for _ in range(3):
+        canary = created(store, "canary")
+        store.transition(canary, event("cancelled", canary), State.CANCELLED)
+        ended.append(canary.id)
+    before = CountingConnection.sent
+    assert [p.id for p in store.history("myapp", "canary")] == ended[::-1]
+    assert CountingConnection.sent - before == 2
