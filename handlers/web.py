@@ -370,11 +370,15 @@ class RunningServer:
     """A waitress server run by a daemon thread; `close()` stops it and joins the thread.
 
     The thread runs waitress's own loop one poll at a time and closes the sockets itself when
-    told to stop, so no socket is closed under a poll running in another thread."""
+    told to stop, so no socket is closed under a poll running in another thread. `close()`
+    wakes the poll through waitress's trigger (a pipe) while holding `_closing`, and the thread
+    closes the pipe only under it: the wake-up is never written to a closed descriptor, or to
+    whatever file took its number since."""
 
     def __init__(self, server: Any):
         self._server = server
         self._stop = threading.Event()
+        self._closing = threading.Lock()
         self._thread = threading.Thread(target=self._serve, name="promotebot-http", daemon=True)
         self._thread.start()
 
@@ -388,13 +392,16 @@ class RunningServer:
             server.asyncore.loop(
                 timeout=0.2, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1
             )
-        for dispatcher in list(server._map.values()):
-            dispatcher.close()
+        with self._closing:
+            for dispatcher in list(server._map.values()):
+                dispatcher.close()
         server.task_dispatcher.shutdown()
 
     def close(self) -> None:
-        self._stop.set()
-        self._server.pull_trigger()  # wake the poll at once
+        with self._closing:
+            if not self._stop.is_set():
+                self._stop.set()
+                self._server.pull_trigger()  # wake the poll at once
         self._thread.join(timeout=5)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import urllib.request
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from slack_sdk.webhook import WebhookClient
 
 from handlers import envelopes, signing
 from handlers.response_urls import DirectRespond, ResponseUrls, Transport, middleware
+from handlers.web import serve_background
 from tests.edge.conftest import Recorder
 from tests.waiting import wait_for
 
@@ -221,3 +223,19 @@ def test_a_shape_problem_names_the_field_and_its_type_never_its_value() -> None:
     assert envelopes.problem({"event": {"type": "app_home_opened", "user": {"id": "U"}}}) == \
         "$.event.user is a object, not a string"
     assert envelopes.problem({"event": {"type": "message", "user": {"id": "U"}}}) is None
+
+
+def test_closing_the_http_server_never_writes_to_its_closed_wake_up_pipe() -> None:
+    """close() wakes waitress's poll through a pipe the serving thread closes once stopped;
+    a second close (a drain, then the process's own stop) once wrote to the closed pipe:
+    EBADF, or a byte into whatever file had taken its number since."""
+
+    def hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    server, url = serve_background(hello)
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        assert answer.read() == b"ok"
+    server.close()
+    server.close()
