@@ -17,10 +17,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Hashable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, runtime_checkable
 
-from handlers.background import reference
+from handlers.background import Background, reference
 from handlers.messages import answers
 from slackbot.errors import (
     DomainError,
@@ -40,11 +39,11 @@ PATIENCE = 2.0  # seconds an answer may take before "On it…" is shown (then re
 # Every Reply's patience runs out on one timer thread (a timer thread per command cost a thread
 # start per request), and the working notes are posted on a small pool of their own, so a slow
 # response_url never holds another's note. Both make their threads at the first use.
-_NOTES = ThreadPoolExecutor(2, thread_name_prefix="working-note")
+_NOTES = Background(2, name="working-note")
 
 
 def _post_note(key: Hashable, work: Callable[[], object], once: str | None) -> bool:
-    _NOTES.submit(work)
+    _NOTES(work)
     return True
 
 

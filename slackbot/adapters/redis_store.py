@@ -418,14 +418,7 @@ class RedisStore(Lines):
             replies = pipe.execute()
         per_env = [replies[i:i + 4] for i in range(0, len(replies), 4)]
         ids = [int(pid) for pid, *_ in per_env if pid]
-        records: dict[int, Promotion] = {}
-        if ids:
-            with self._r.pipeline(transaction=False) as pipe:
-                for pid in ids:
-                    pipe.hget(self._k("promotion", pid), "data")
-                for pid, data in zip(ids, pipe.execute(), strict=True):
-                    if data:
-                        records[pid] = codec.load(Promotion, json.loads(data))
+        records = {record.id: record for record in self._get_many(ids)} if ids else {}
         return [EnvRecords(live=_still_live(records.get(int(pid)) if pid else None),
                            blocks=tuple(_blocks(blocks)),
                            queue=tuple(self._entries(ranked, stored)))
