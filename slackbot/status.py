@@ -118,7 +118,24 @@ class StatusReader:
 
     def read(self, app_name: str | None, channel: str | None = None) -> AppStatus:
         app = self._lookup.app(app_name, channel)
-        seen = self._view(app)
+        return self._compose(app, self._view(app))
+
+    def read_known(self, app_name: str | None, channel: str | None = None) -> AppStatus | None:
+        """The status from what GitHub and the cluster said last, when the rules above would
+        not ask them again yet: the store is the only service read, so an ack can carry it.
+        None when the view is missing or due for a read (then `read` asks)."""
+        app = self._lookup.app(app_name, channel)
+        with self._lock:
+            view = self._views.get(app.name)
+        if view is None or not self._fresh(view, self._clock.now()):
+            return None
+        return self._compose(app, view.envs)
+
+    def _fresh(self, view: _View, now: datetime) -> bool:
+        age = now - view.at
+        return age < self._min_interval or (not view.dirty and age < self._max_age)
+
+    def _compose(self, app: App, seen: tuple[_Seen, ...]) -> AppStatus:
         now = self._clock.now()
         kept = self._store.env_records(app.name, [env.name for env in app.environments])
         envs = tuple(
@@ -152,10 +169,8 @@ class StatusReader:
             now = self._clock.now()
             with self._lock:
                 view = self._views.get(app.name)
-            if view is not None:
-                age = now - view.at
-                if age < self._min_interval or (not view.dirty and age < self._max_age):
-                    return view.envs
+            if view is not None and self._fresh(view, now):
+                return view.envs
             envs = read_outside(app, self._forge, self._cluster)
             self.reads += 1
             with self._lock:

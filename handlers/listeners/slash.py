@@ -2,11 +2,12 @@
 through respond().
 
 Help and typos are answered in the ack itself (the answer is immediate; help is followed by
-what this person may do, per env, from the access policy, as a new ephemeral). Everything that
-needs the core acks with no message and is answered once, by a `Reply`: the answer alone, or
-"On it…" when it is slow, then replaced by the answer (handlers/replies.py). An "On it…" in
-the ack could show after the answer, since Slack applies acks asynchronously; the ack itself
-is never replaced.
+what this person may do, per env, from the access policy, as a new ephemeral). So is a status
+while what GitHub and the cluster said is fresh (the store is then the only service it reads).
+Everything else that needs the core acks with no message and is answered once, by a `Reply`:
+the answer alone, or "On it…" when it is slow, then replaced by the answer
+(handlers/replies.py). An "On it…" in the ack could show after the answer, since Slack applies
+acks asynchronously; the ack itself is never replaced.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from handlers.replies import Reply, privately
 from handlers.services import Services
 from slackbot import dora
 from slackbot.engine.queueing import InLine
+from slackbot.errors import DomainError, StoreUnavailable
+from slackbot.status import AppStatus
 
 
 def register(app: App, services: Services) -> None:
@@ -51,6 +54,10 @@ def handle(services: Services, ack: Ack, command: dict[str, Any], respond: Respo
     elif isinstance(parsed, commands.Invalid):
         ack(text=parsed.answer, response_type="ephemeral")
     elif isinstance(parsed, commands.Status):
+        known = _known_status(services, parsed.app, channel)
+        if known is not None:  # GitHub's and the cluster's answers are fresh: the ack says it
+            ack(response_type="ephemeral", **blocks.status_message(known))
+            return
         ack()
         reply = Reply(respond, answers.working_status(parsed.app)).start()
 
@@ -170,3 +177,12 @@ def _unlock(services: Services, parsed: commands.Unlock, user: str, channel: str
         return
     reply.message({"text": answers.unlocked(app.name, env.name, user)}, in_channel=True)
     services.refresh_home()
+
+
+def _known_status(services: Services, app: str | None, channel: str) -> AppStatus | None:
+    """The status without asking GitHub or the cluster, or None: then the workers read it,
+    and an unknown app, or a store that does not answer, is said as any other answer is."""
+    try:
+        return services.core.status.read_known(app, channel)
+    except (DomainError, StoreUnavailable):
+        return None

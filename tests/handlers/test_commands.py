@@ -15,6 +15,43 @@ def test_help_is_answered_in_the_ack(edge: Edge) -> None:
     assert edge.order.outside_calls() == []
 
 
+STATUS = "Status of myapp per environment"
+
+
+def test_a_status_while_github_and_the_cluster_were_just_read_is_answered_in_the_ack(
+        edge: Edge) -> None:
+    edge.command("/promote status")  # the first one reads them, on the workers
+    edge.wait_ephemeral(DEV, STATUS)
+    edge.command("/promote staging")
+    edge.wait_state(1, "awaiting_gates")
+    edge.settle()
+    asked = edge.order.outside_calls()
+
+    ack = edge.command("/promote status")["ack"]
+    assert ack["text"] == STATUS and ack["response_type"] == "ephemeral"
+    # the record started after that read comes from the store, which every status reads
+    assert "P-1 promotion by <@U0DEV>: awaiting gates" in _text_of(ack)
+    edge.settle()
+    assert edge.order.outside_calls() == asked  # nor GitHub nor the cluster, then or after
+    assert edge.working_notes(DEV) == []
+
+
+def test_a_status_once_its_view_is_due_is_read_again_after_an_empty_ack(edge: Edge) -> None:
+    edge.command("/promote status")
+    edge.wait_ephemeral(DEV, STATUS)
+    edge.command("/promote staging")  # a change: the view may be read again after 5 s
+    edge.wait_state(1, "awaiting_gates")
+    edge.settle()
+    edge.clock.advance(seconds=6)
+    asked = len(edge.order.outside_calls())
+    shown = len([t for t in edge.ephemeral_texts(DEV) if t == STATUS])
+
+    assert edge.command("/promote status")["ack"] is None
+    wait_for(lambda: len([t for t in edge.ephemeral_texts(DEV) if t == STATUS]) > shown,
+             what="the answer through response_url")
+    assert "forge branch_head" in edge.order.outside_calls()[asked:]
+
+
 def test_unknown_subcommand_names_the_closest_command(edge: Edge) -> None:
     result = edge.command("/promote staus")
     assert "did you mean `/promote status`?" in result["ack"]["text"]
