@@ -76,11 +76,20 @@ SCHEMA: dict[str, Any] = {
     },
 }
 _VALIDATOR = Draft202012Validator(SCHEMA)
+# The top-level fields a string may not fill. A slash command's form is string values only:
+# when it names none of these it has the shape, without the validator's walk (5% of the bot's
+# interpreter time in a burst of slash commands).
+_NOT_STRINGS = frozenset(
+    key for key, rule in SCHEMA["properties"].items()
+    if "string" not in (rule["type"] if isinstance(rule["type"], list) else [rule["type"]]))
 
 
 def problem(body: object) -> str | None:
     """None when `body` has the shape Slack sends, else the first field that does not (its
     path and the type it has, never its value: a log line must not carry what was sent)."""
+    if (isinstance(body, dict) and _NOT_STRINGS.isdisjoint(body)
+            and all(isinstance(value, str) for value in body.values())):
+        return None
     error = next(iter(_VALIDATOR.iter_errors(body)), None)
     if error is None:
         return None
