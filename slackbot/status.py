@@ -5,8 +5,9 @@ freezes, holds and waiting requests from the store, the calendar freezes still t
 the pipeline. A service that does not answer makes its fields unknown rather than the whole
 status fail. What GitHub and the cluster said is one shared view per app, read again when
 something changed (`changed`) but at most every `min_interval`, and at least every `max_age`:
-a hundred viewers cost what one does. Records, holds and queues come from the store at every
-read, so a status never misses a promotion.
+a hundred viewers cost what one does. While one viewer reads them again, the others are shown
+the view before (`read_known`), if it is younger than twice `min_interval`. Records, holds and
+queues come from the store at every read, so a status never misses a promotion.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ class StatusReader:
         self._lock = threading.Lock()
         self._reading: dict[str, threading.Lock] = {}
         self._views: dict[str, _View] = {}
+        self._being_read: set[str] = set()  # apps whose view a viewer is reading again
         self.reads = 0  # how many times the outside world was read (for tests and benchmarks)
 
     @property
@@ -122,12 +124,18 @@ class StatusReader:
 
     def read_known(self, app_name: str | None, channel: str | None = None) -> AppStatus | None:
         """The status from what GitHub and the cluster said last, when the rules above would
-        not ask them again yet: the store is the only service read, so an ack can carry it.
-        None when the view is missing or due for a read (then `read` asks)."""
+        not ask them again yet, or another viewer is asking them now and the view is younger
+        than twice `min_interval`: the store is the only service read, so an ack can carry it.
+        None otherwise (then `read` asks)."""
         app = self._lookup.app(app_name, channel)
+        now = self._clock.now()
         with self._lock:
             view = self._views.get(app.name)
-        if view is None or not self._fresh(view, self._clock.now()):
+            being_read = app.name in self._being_read
+        if view is None:
+            return None
+        if not (self._fresh(view, now)
+                or (being_read and now - view.at < 2 * self._min_interval)):
             return None
         return self._compose(app, view.envs)
 
@@ -171,10 +179,16 @@ class StatusReader:
                 view = self._views.get(app.name)
             if view is not None and self._fresh(view, now):
                 return view.envs
-            envs = read_outside(app, self._forge, self._cluster)
-            self.reads += 1
             with self._lock:
-                self._views[app.name] = _View(envs, now)
+                self._being_read.add(app.name)
+            try:
+                envs = read_outside(app, self._forge, self._cluster)
+                self.reads += 1
+                with self._lock:
+                    self._views[app.name] = _View(envs, now)
+            finally:
+                with self._lock:
+                    self._being_read.discard(app.name)
             return envs
 
 
