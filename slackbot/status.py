@@ -5,9 +5,11 @@ freezes, holds and waiting requests from the store, the calendar freezes still t
 the pipeline. A service that does not answer makes its fields unknown rather than the whole
 status fail. What GitHub and the cluster said is one shared view per app, read again when
 something changed (`changed`) but at most every `min_interval`, and at least every `max_age`:
-a hundred viewers cost what one does. While one viewer reads them again, the others are shown
-the view before (`read_known`), if it is younger than twice `min_interval`. Records, holds and
-queues come from the store at every read, so a status never misses a promotion.
+a hundred viewers cost what one does. An ack shows the view while those rules keep it
+(`read_known`), and once a changed view is half `min_interval` old it also asks the workers to
+read it again, ahead: viewers who keep coming find it fresh, and none waits for the read.
+Records, holds and queues come from the store at every read, so a status never misses a
+promotion.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from slackbot.ports import Clock, Cluster, CommitInfo, Forge, KustomizationStatu
 
 if TYPE_CHECKING:
     from slackbot.engine.lookup import Lookup
+    from slackbot.engine.runner import Submit
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +96,7 @@ class StatusReader:
 
     def __init__(self, lookup: Lookup, store: Store, forge: Forge, cluster: Cluster,
                  clock: Clock | None = None, min_interval: timedelta = timedelta(seconds=5),
-                 max_age: timedelta = timedelta(seconds=60)):
+                 max_age: timedelta = timedelta(seconds=60), submit: Submit | None = None):
         self._lookup = lookup
         self._store = store
         self._forge = forge
@@ -104,7 +107,9 @@ class StatusReader:
         self._lock = threading.Lock()
         self._reading: dict[str, threading.Lock] = {}
         self._views: dict[str, _View] = {}
-        self._being_read: set[str] = set()  # apps whose view a viewer is reading again
+        self._changes = 0  # changed() calls so far: one during a read leaves its view dirty
+        self._ahead: set[str] = set()  # apps whose view is handed in to be read ahead
+        self._submit = submit  # where read_known hands those reads (None: it never does)
         self.reads = 0  # how many times the outside world was read (for tests and benchmarks)
 
     @property
@@ -115,6 +120,7 @@ class StatusReader:
         """Something changed (a record, Flux, GitHub): the next read after `min_interval`
         asks the outside world again."""
         with self._lock:
+            self._changes += 1
             for view in self._views.values():
                 view.dirty = True
 
@@ -123,21 +129,38 @@ class StatusReader:
         return self._compose(app, self._view(app))
 
     def read_known(self, app_name: str | None, channel: str | None = None) -> AppStatus | None:
-        """The status from what GitHub and the cluster said last, when the rules above would
-        not ask them again yet, or another viewer is asking them now and the view is younger
-        than twice `min_interval`: the store is the only service read, so an ack can carry it.
-        None otherwise (then `read` asks)."""
+        """The status from what GitHub and the cluster said last, while the rules above keep
+        it: the store is the only service read here, so an ack can carry it. None when the
+        view is missing or due (then `read` asks). A changed view half `min_interval` old is
+        handed to the workers to be read ahead, once."""
         app = self._lookup.app(app_name, channel)
         now = self._clock.now()
         with self._lock:
             view = self._views.get(app.name)
-            being_read = app.name in self._being_read
-        if view is None:
-            return None
-        if not (self._fresh(view, now)
-                or (being_read and now - view.at < 2 * self._min_interval)):
-            return None
+            if view is None or not self._fresh(view, now):
+                return None
+            ahead = (self._submit is not None and view.dirty and app.name not in self._ahead
+                     and now - view.at >= self._min_interval / 2)
+            if ahead:
+                self._ahead.add(app.name)
+        if ahead and self._submit is not None:
+            self._read_ahead(app, self._submit)
         return self._compose(app, view.envs)
+
+    def _read_ahead(self, app: App, submit: Submit) -> None:
+        def read() -> None:
+            try:
+                self._view(app, ahead=True)
+            finally:
+                with self._lock:
+                    self._ahead.discard(app.name)
+
+        try:
+            submit(("status view", app.name), read, "read ahead")
+        except Exception:
+            with self._lock:
+                self._ahead.discard(app.name)
+            log.exception("status: handing in a read of %s failed", app.name)
 
     def _fresh(self, view: _View, now: datetime) -> bool:
         age = now - view.at
@@ -170,25 +193,22 @@ class StatusReader:
             for env, part, records in zip(app.environments, seen, kept, strict=True))
         return AppStatus(app.name, envs)
 
-    def _view(self, app: App) -> tuple[_Seen, ...]:
+    def _view(self, app: App, ahead: bool = False) -> tuple[_Seen, ...]:
+        """`ahead`: read a changed view although it is still fresh."""
         with self._lock:
             reading = self._reading.setdefault(app.name, threading.Lock())
         with reading:  # viewers arriving together wait for one read
             now = self._clock.now()
             with self._lock:
                 view = self._views.get(app.name)
-            if view is not None and self._fresh(view, now):
+            if view is not None and self._fresh(view, now) and not (ahead and view.dirty):
                 return view.envs
             with self._lock:
-                self._being_read.add(app.name)
-            try:
-                envs = read_outside(app, self._forge, self._cluster)
-                self.reads += 1
-                with self._lock:
-                    self._views[app.name] = _View(envs, now)
-            finally:
-                with self._lock:
-                    self._being_read.discard(app.name)
+                changes = self._changes
+            envs = read_outside(app, self._forge, self._cluster)
+            self.reads += 1
+            with self._lock:
+                self._views[app.name] = _View(envs, now, dirty=self._changes != changes)
             return envs
 
 

@@ -121,7 +121,8 @@ def build(pipeline: Pipeline, ports: Ports, submit: Submit,
                         wake, approving)
     incidents = Incidents(lookup, records, ports.store, ports.forge, ports.cluster, access,
                           ports.workspace, holds, commands, wake)
-    status = StatusReader(lookup, ports.store, ports.forge, ports.cluster, ports.clock)
+    status = StatusReader(lookup, ports.store, ports.forge, ports.cluster, ports.clock,
+                          submit=submit)
     queue = Queue(pipeline, lookup, records, ports.store, commands, submit)
     freezes = Freezes(lookup, records, ports.store, holds)
     return Core(lookup, records, access, commands, holds, incidents, steps, aftercare, runner,

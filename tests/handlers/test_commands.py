@@ -36,10 +36,25 @@ def test_a_status_while_github_and_the_cluster_were_just_read_is_answered_in_the
     assert edge.working_notes(DEV) == []
 
 
-def test_a_status_once_its_view_is_due_is_read_again_after_an_empty_ack(edge: Edge) -> None:
+def test_a_changed_status_is_read_ahead_after_an_ack_half_min_interval_on(edge: Edge) -> None:
     edge.command("/promote status")
     edge.wait_ephemeral(DEV, STATUS)
-    edge.command("/promote staging")  # a change: the view may be read again after 5 s
+    edge.command("/promote staging")  # a change
+    edge.wait_state(1, "awaiting_gates")
+    edge.settle()
+    edge.clock.advance(seconds=3)
+    asked = len(edge.order.outside_calls())
+
+    assert edge.command("/promote status")["ack"]["text"] == STATUS
+    edge.settle()
+    assert "forge branch_head" in edge.order.outside_calls()[asked:]  # on the workers
+
+
+def test_a_changed_status_past_min_interval_is_read_again_after_an_empty_ack(
+        edge: Edge) -> None:
+    edge.command("/promote status")
+    edge.wait_ephemeral(DEV, STATUS)
+    edge.command("/promote staging")
     edge.wait_state(1, "awaiting_gates")
     edge.settle()
     edge.clock.advance(seconds=6)
