@@ -15,6 +15,7 @@ is left failing after the retries is ClusterUnavailable; any other answer is a C
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -265,7 +266,17 @@ class KubeCluster:
                        _request_timeout=self._timeouts))
 
     def rollout(self, namespace: str, deployment: str, cluster: str | None = None) -> Rollout:
-        obj = self._call(f"read deployment {namespace}/{deployment}",
-                         lambda: self._apps.read_namespaced_deployment(
-                             deployment, namespace, _request_timeout=self._timeouts))
-        return rollout(self._apps.api_client.sanitize_for_serialization(obj))
+        # The answer's JSON as it came: the client's V1Deployment models, turned back into a
+        # dict, cost 0.56 ms of interpreter time for a small Deployment, 80 times the decoding.
+        what = f"read deployment {namespace}/{deployment}"
+
+        def read() -> bytes:
+            answer = self._apps.read_namespaced_deployment(
+                deployment, namespace, _request_timeout=self._timeouts, _preload_content=False)
+            return cast("urllib3.BaseHTTPResponse", answer).data
+
+        data = self._call(what, read)
+        try:
+            return rollout(json_object(json.loads(data)))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ClusterError(f"cannot {what}: the answer is not a Deployment") from exc
