@@ -52,7 +52,12 @@ class SimClock:
     # -- what the controllers tell it ------------------------------------------------------
 
     def set_due(self, owner: Hashable, due: float | None) -> None:
-        """`owner`'s earliest work is due at `due` (simulated); None: nothing (lock held)."""
+        """`owner`'s earliest work is due at `due` (simulated); None: nothing (lock held).
+        Unchanged, it wakes nobody: every queue tells its due at each turn of its loop, and a
+        wake-up for nothing new made the waiting queues wake each other without end (a core
+        of the machine, idle)."""
+        if self._dues.get(owner) == due:
+            return
         self._rebase()
         if due is None:
             self._dues.pop(owner, None)

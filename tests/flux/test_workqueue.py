@@ -1,6 +1,6 @@
 """The simulator's work queue on its clock: more keys than workers, each holding its worker in a
 sleep on the clock (as a health check does), still all finish: a key that no worker can take
-does not stop the clock the sleeping workers wait on."""
+does not stop the clock the sleeping workers wait on. Idle queues wake nobody."""
 
 from __future__ import annotations
 
@@ -36,3 +36,32 @@ def test_keys_beyond_the_workers_do_not_stop_the_clock_of_sleeping_workers() -> 
         stop.set()
         clock.wake()
         queue.stop()
+
+
+class CountingCondition(threading.Condition):
+    """The clock's condition, counting the wake-ups it is asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wakeups = 0
+
+    def notify(self, n: int = 1) -> None:
+        self.wakeups += 1
+        super().notify(n)
+
+
+def test_idle_queues_wake_nobody() -> None:
+    # every queue tells the clock its due at each turn of its loop; an unchanged due once
+    # woke every waiter, whose own turn woke the others again: a core burnt, idle
+    clock = SimClock(factor=60.0)
+    clock.condition = CountingCondition()
+    queues = [WorkQueue(f"idle-{i}", lambda key: None, clock, workers=2) for i in range(2)]
+    for queue in queues:
+        queue.start()
+    try:
+        threading.Event().wait(0.5)  # four workers with nothing due: they only wait
+        with clock.condition:
+            assert clock.condition.wakeups == 0
+    finally:
+        for queue in queues:
+            queue.stop()
