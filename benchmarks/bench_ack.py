@@ -4,13 +4,17 @@ server: signed `/promote status` slash commands from distinct users at 1, 10 and
 Prints p50 and p99 (nearest rank, from the samples themselves), throughput, and the ratios.
 The load comes from a process of its own (benchmarks/ack_load.py), apart from the emulators.
 
-Run: .venv/bin/python -m benchmarks.bench_ack [requests per level]   (default 300)
-Prints figures; asserts nothing. The load generator shares the machine with both servers.
+Run: .venv/bin/python -m benchmarks.bench_ack [requests per level] [--one-core]
+(default 300). `--one-core` pins both servers to one CPU, as a pod with one exclusive core
+(the kubelet's static CPU manager) runs: CPython's threads then do not hand the interpreter
+lock from core to core. Prints figures; asserts nothing. The load generator shares the machine
+with both servers.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -45,8 +49,16 @@ def _level(world: World, url: str, concurrency: int, count: int) -> tuple[list[f
     return [float(s) for s in result["samples"]], float(result["rate"])
 
 
+def _one_core(pid: int, cpu: int) -> None:
+    """Every thread of `pid` on `cpu` (the threads it starts later inherit it)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), {cpu})
+
+
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    args = [a for a in sys.argv[1:] if a != "--one-core"]
+    one_core = len(args) < len(sys.argv) - 1
+    count = int(args[0]) if args else 300
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-ack-") as tmp, \
             World(time_scale=60, workdir=Path(tmp) / "world") as world, \
@@ -60,6 +72,10 @@ def main() -> None:
         try:
             assert bare.stdout is not None
             bare.stdout.readline()  # "bare bolt on ...": listening
+            if one_core:
+                cpu = max(os.sched_getaffinity(0))
+                _one_core(bare.pid, cpu)
+                _one_core(served.proc.pid, cpu)
             world.slack.bot_request_url = f"{served.url}/slack/events"
             targets = {"bare": f"http://127.0.0.1:{bare_port}/slack/events",
                        "bot": f"{served.url}/slack/events"}
@@ -74,7 +90,8 @@ def main() -> None:
             served.stop()
             bare.terminate()
             bare.wait(timeout=30)
-    print(f"\n{count} signed /promote status per level, distinct users\n")
+    pinned = ", both servers on one core" if one_core else ""
+    print(f"\n{count} signed /promote status per level, distinct users{pinned}\n")
     print("| at once | bare p50 / p99 (ms) | bot p50 / p99 (ms) | p50 ratio | p99 ratio | "
           "bare / bot req/s | throughput ratio |")
     print("|---|---|---|---|---|---|---|")
