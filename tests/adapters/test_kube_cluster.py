@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,28 @@ def test_shared_watch_delivers_flux_progress_after_a_push(world: World, tmp_path
         wait_for(lambda: watch.events_seen > before + 1, "events after a reconnect", timeout=15)
     finally:
         watch.stop()
+
+
+def test_a_rollout_answer_that_is_no_deployment_is_a_cluster_error() -> None:
+    # the Deployment is decoded from the answer's own JSON: a proxy's HTML page is said so
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<html>sign in</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cluster = KubeCluster(api_client(f"http://127.0.0.1:{server.server_address[1]}"))
+        with pytest.raises(ClusterError, match="the answer is not a Deployment"):
+            cluster.rollout("myapp-dev", "myapp")
+    finally:
+        server.shutdown()
+        server.server_close()
