@@ -62,10 +62,11 @@ def test_promote_staging_posts_one_card_updated_in_place_until_deployed(edge: Ed
     assert len(cards) == 1, "one card per promotion, updated in place"
     versions = edge.emulator.message_versions(DEPLOYS, cards[0]["ts"])
     # Updates are coalesced (the newest state wins): the card may skip a state that lasted
-    # less than one update, never go back, and always ends on the final one.
+    # less than one update (its first post too: under load the pull request can be open
+    # before the card is first rendered), never go back, and always ends on the final one.
     order = ["requested", "pr open", "awaiting gates", "merging", "reconciling", "deployed"]
     shown = _states(versions)
-    assert shown[0] == "requested" and shown[-1] == "deployed"
+    assert shown[-1] == "deployed" and set(shown) <= set(order)
     assert shown == sorted(set(shown), key=order.index)
     final = versions[-1]
     text = _text_of(final)
