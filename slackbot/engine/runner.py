@@ -62,7 +62,9 @@ class Runner:
     def on_status(self, status: KustomizationStatus) -> None:
         """A Kustomization changed: kick the live records it can move. A failure is judged on
         the status as delivered: Flux may retry at once (a reconcile request that arrived
-        during the health check is queued behind it), so a fresh read would miss it."""
+        during the health check is queued behind it), so a fresh read would miss it. Only a
+        Ready status can recover a failed record (Verdict.recover), so only then are the env's
+        recent records read: Flux's every reconcile first says Progressing."""
         if chain.flux_failed(status) and status.ref in self._own:
             live = self._store.live(*self._own[status.ref])
             if live is not None and live.state is State.RECONCILING:
@@ -71,7 +73,7 @@ class Runner:
             live = self._store.live(app, env)
             if live is not None:
                 self.kick(live.id)
-        if status.ref in self._own:
+        if status.ref in self._own and status.is_ready:  # a recovery is Flux Ready on it
             self._look_for_recoveries(*self._own[status.ref], status)
 
     def tick(self) -> list[int]:
