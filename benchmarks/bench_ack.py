@@ -56,8 +56,8 @@ def _one_core(pid: int, cpu: int) -> None:
 
 
 def main() -> None:
+    one_core = "--one-core" in sys.argv[1:]
     args = [a for a in sys.argv[1:] if a != "--one-core"]
-    one_core = len(args) < len(sys.argv) - 1
     count = int(args[0]) if args else 300
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-ack-") as tmp, \

@@ -139,12 +139,13 @@ class StatusReader:
             view = self._views.get(app.name)
             if view is None or not self._fresh(view, now):
                 return None
-            ahead = (self._submit is not None and view.dirty and app.name not in self._ahead
-                     and now - view.at >= self._min_interval / 2)
-            if ahead:
+            wanted = (view.dirty and app.name not in self._ahead
+                      and now - view.at >= self._min_interval / 2)
+            submit = self._submit if wanted else None
+            if submit is not None:
                 self._ahead.add(app.name)
-        if ahead and self._submit is not None:
-            self._read_ahead(app, self._submit)
+        if submit is not None:
+            self._read_ahead(app, submit)
         return self._compose(app, view.envs)
 
     def _read_ahead(self, app: App, submit: Submit) -> None:
